@@ -1,0 +1,282 @@
+// Package ir is dlc's intermediate representation: a module of functions, each an SSA graph
+// of tensor operations in topological order.
+//
+// Every op produces exactly one value, so an op and the value it defines are the same object
+// (*Op). An op names its kind (a key of the op table in ops.go), its operands, its attributes,
+// its result type and the source position it was lowered from. Types carry shapes whose
+// dimensions may be symbolic (B, N): a monomial Coef·Sym1·Sym2…, which is enough to express
+// the reshapes and flattens that models use ([B, C, H, W] → [B, C·H·W]) and to check them.
+//
+// The op table is the one place an op is defined: its arity, its shape rule, its gradient
+// rule (written in other IR ops) and its fusion class. The compiler builds graphs through a
+// Builder, which runs the shape rule of every op it emits; the runtime executes a Func by
+// looking up a kernel of the same name. Parameters are ops of kind "param" whose "name"
+// attribute is the stable key (Enc.dense0.weight) under which the runtime stores the tensor;
+// the same name in two functions is the same parameter.
+package ir
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Pos is the source position an op came from. The zero Pos is "no position".
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// IsValid reports whether p names a source line.
+func (p Pos) IsValid() bool { return p.Line > 0 }
+
+// Dim is one dimension of a shape: Coef times the product of the symbols in Syms (sorted,
+// possibly repeated). A constant dimension has no symbols. Dim{Coef: 0} is never valid.
+type Dim struct {
+	Coef int
+	Syms []string
+}
+
+// Const returns the constant dimension n.
+func Const(n int) Dim { return Dim{Coef: n} }
+
+// Sym returns the symbolic dimension named s.
+func Sym(s string) Dim { return Dim{Coef: 1, Syms: []string{s}} }
+
+// IsConst reports whether d has no symbols.
+func (d Dim) IsConst() bool { return len(d.Syms) == 0 }
+
+// Mul returns the product of two dimensions.
+func (d Dim) Mul(e Dim) Dim {
+	syms := append(append([]string{}, d.Syms...), e.Syms...)
+	sort.Strings(syms)
+	if len(syms) == 0 {
+		syms = nil
+	}
+	return Dim{Coef: d.Coef * e.Coef, Syms: syms}
+}
+
+// Equal reports whether two dimensions are the same monomial.
+func (d Dim) Equal(e Dim) bool {
+	if d.Coef != e.Coef || len(d.Syms) != len(e.Syms) {
+		return false
+	}
+	for i := range d.Syms {
+		if d.Syms[i] != e.Syms[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Eval returns the value of d with the symbols bound by env.
+func (d Dim) Eval(env map[string]int) (int, error) {
+	v := d.Coef
+	for _, s := range d.Syms {
+		n, ok := env[s]
+		if !ok {
+			return 0, fmt.Errorf("unbound dimension %s", s)
+		}
+		v *= n
+	}
+	return v, nil
+}
+
+func (d Dim) String() string {
+	if len(d.Syms) == 0 {
+		return fmt.Sprint(d.Coef)
+	}
+	s := strings.Join(d.Syms, "*")
+	if d.Coef != 1 {
+		s = fmt.Sprintf("%d*%s", d.Coef, s)
+	}
+	return s
+}
+
+// Shape is a list of dimensions; the empty shape is a scalar.
+type Shape []Dim
+
+// Equal reports whether two shapes have the same rank and equal dimensions.
+func (s Shape) Equal(t Shape) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := range s {
+		if !s[i].Equal(t[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// NumElements returns the product of all dimensions.
+func (s Shape) NumElements() Dim {
+	n := Const(1)
+	for _, d := range s {
+		n = n.Mul(d)
+	}
+	return n
+}
+
+// Eval returns the concrete shape with the symbols bound by env.
+func (s Shape) Eval(env map[string]int) ([]int, error) {
+	out := make([]int, len(s))
+	for i, d := range s {
+		v, err := d.Eval(env)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (s Shape) String() string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = d.String()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// Type is a tensor type. Only f32 exists today; the field is there so that the text form
+// already says so.
+type Type struct {
+	DType string
+	Shape Shape
+}
+
+// F32 returns the f32 tensor type of the given shape.
+func F32(s Shape) Type { return Type{DType: "f32", Shape: s} }
+
+func (t Type) String() string {
+	parts := make([]string, len(t.Shape))
+	for i, d := range t.Shape {
+		parts[i] = d.String()
+	}
+	return t.DType + "[" + strings.Join(parts, ",") + "]"
+}
+
+// Op is one operation and the value it defines.
+type Op struct {
+	ID    int    // unique within its Func; the text form names it %ID unless Name is set
+	Name  string // optional SSA name (inputs, parameters); unique within its Func
+	Kind  string
+	Args  []*Op
+	Attrs Attrs
+	Type  Type
+	Pos   Pos
+}
+
+// Ref returns the op's SSA name without the % sigil.
+func (o *Op) Ref() string {
+	if o.Name != "" {
+		return o.Name
+	}
+	return fmt.Sprint(o.ID)
+}
+
+// Output is a named result of a function.
+type Output struct {
+	Name  string
+	Value *Op
+}
+
+// Func is a graph with named inputs and outputs. Ops are in topological order: every
+// operand precedes its user. Inputs are the ops of kind "input", in signature order.
+type Func struct {
+	Name    string
+	Inputs  []*Op
+	Outputs []Output
+	Ops     []*Op
+	nextID  int
+}
+
+// Module is a compiled program: its functions and, when the source had a train block, how
+// to train it.
+type Module struct {
+	Funcs []*Func
+	Train *TrainSpec
+}
+
+// Func returns the function named name, or nil.
+func (m *Module) Func(name string) *Func {
+	for _, f := range m.Funcs {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Output returns the output named name, or nil.
+func (f *Func) Output(name string) *Op {
+	for _, o := range f.Outputs {
+		if o.Name == name {
+			return o.Value
+		}
+	}
+	return nil
+}
+
+// Params returns the func's parameter ops in order of appearance.
+func (f *Func) Params() []*Op {
+	var ps []*Op
+	for _, o := range f.Ops {
+		if o.Kind == "param" {
+			ps = append(ps, o)
+		}
+	}
+	return ps
+}
+
+// NewID returns a fresh op ID for f.
+func (f *Func) NewID() int {
+	for _, o := range f.Ops {
+		if o.ID >= f.nextID {
+			f.nextID = o.ID + 1
+		}
+	}
+	id := f.nextID
+	f.nextID++
+	return id
+}
+
+// TrainSpec says how `dlc run` trains a module. It is plain data: the compiler fills it from
+// the train block and the family block, and the runtime reads it.
+type TrainSpec struct {
+	Family    string   // "autoencoder", "model", later "gan"
+	Step      string   // func computing "loss" and one "grad:NAME" output per trained param
+	Eval      string   // func computing "loss" (and metrics) on a batch, without gradients
+	Inputs    []string // what each input of Step/Eval is fed from the data: "x" (features), "y" (labels)
+	Data      DataSpec
+	Test      *DataSpec
+	Optimizer OptSpec
+	Batch     int
+	Epochs    int
+	Seed      int64
+	Shuffle   bool
+	Extra     map[string]string // family outputs: e.g. "reconstruct" → func name
+	Pos       Pos
+}
+
+// DataSpec names a data source and its arguments, e.g. mnist(split: "train").
+type DataSpec struct {
+	Source string
+	Args   map[string]string
+	Pos    Pos
+}
+
+// OptSpec names an optimiser and its hyperparameters, e.g. adam(lr: 1e-3).
+type OptSpec struct {
+	Name string
+	Args map[string]float64
+	Pos  Pos
+}

@@ -1,0 +1,218 @@
+package lang
+
+import "github.com/alecthomas/participle/v2/lexer"
+
+// The AST is the grammar: one struct per rule, parsed by participle. Every node carries Pos
+// and EndPos (filled in by participle) so that any later phase can point at its span.
+// grammar.txt beside this file is the same grammar in EBNF and is checked against the parser.
+
+// File = { Decl } .
+type File struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Name   string  `parser:""` // the file name given to Parse
+	Decls  []*Decl `parser:"@@*"`
+}
+
+// Decl = Import | Block | Family | Train .
+type Decl struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Import *Import `parser:"  @@"`
+	Block  *Block  `parser:"| @@"`
+	Family *Family `parser:"| @@"`
+	Train  *Train  `parser:"| @@"`
+}
+
+// Import = "import" String .
+type Import struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Path   string `parser:"'import' @String"`
+}
+
+// Block = BlockKind Ident "(" [ Param { "," Param } ] ")" [ "->" Result ] "{" { Stmt } "}" .
+// BlockKind = "encoder" | "decoder" | "generator" | "discriminator" | "layer" | "model" .
+type Block struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Kind   string   `parser:"@('encoder' | 'decoder' | 'generator' | 'discriminator' | 'layer' | 'model')"`
+	Name   string   `parser:"@Ident"`
+	Params []*Param `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
+	Result *Result  `parser:"( '->' @@ )?"`
+	Body   []*Stmt  `parser:"'{' @@* '}'"`
+}
+
+// Result = TypeExpr | "(" TypeExpr { "," TypeExpr } ")" .
+type Result struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Tuple  []*TypeExpr `parser:"  '(' @@ ( ',' @@ )* ')'"`
+	Single *TypeExpr   `parser:"| @@"`
+}
+
+// Types returns the result types in order.
+func (r *Result) Types() []*TypeExpr {
+	if r == nil {
+		return nil
+	}
+	if r.Single != nil {
+		return []*TypeExpr{r.Single}
+	}
+	return r.Tuple
+}
+
+// Param = Ident ":" TypeExpr [ "=" Expr ] .
+type Param struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Name    string    `parser:"@Ident ':'"`
+	Type    *TypeExpr `parser:"@@"`
+	Default *Expr     `parser:"( '=' @@ )?"`
+}
+
+// TypeExpr = Shape | Ident .
+// A named type is a scalar kind (int, float, string, bool, shape), "graph", or the name of a
+// block (the parameters of a family block).
+type TypeExpr struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Shape  *ShapeLit `parser:"  @@"`
+	Named  string    `parser:"| @Ident"`
+}
+
+// Shape = "[" [ Expr { "," Expr } ] "]" .
+type ShapeLit struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Dims   []*Expr `parser:"'[' ( @@ ( ',' @@ )* )? ']'"`
+}
+
+// Stmt = "return" Expr { "," Expr } | Ident "=" Expr .
+type Stmt struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Return []*Expr  `parser:"  'return' @@ ( ',' @@ )*"`
+	Assign *Setting `parser:"| @@"`
+}
+
+// Setting = Ident "=" Expr .
+type Setting struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Name   string `parser:"@Ident '='"`
+	Value  *Expr  `parser:"@@"`
+}
+
+// Family = FamilyKind Ident "(" [ Param { "," Param } ] ")" "{" { Setting } "}" .
+// FamilyKind = "autoencoder" | "gan" .
+//
+// A family block pairs blocks (an encoder with a decoder, a generator with a discriminator)
+// and declares how they train together.
+type Family struct {
+	Pos      lexer.Position
+	EndPos   lexer.Position
+	Kind     string     `parser:"@('autoencoder' | 'gan')"`
+	Name     string     `parser:"@Ident"`
+	Params   []*Param   `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
+	Settings []*Setting `parser:"'{' @@* '}'"`
+}
+
+// Train = "train" Ident "{" { Setting } "}" .
+type Train struct {
+	Pos      lexer.Position
+	EndPos   lexer.Position
+	Target   string     `parser:"'train' @Ident"`
+	Settings []*Setting `parser:"'{' @@* '}'"`
+}
+
+// Expr = Term { ("+" | "-") Term } .
+type Expr struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Left   *Term     `parser:"@@"`
+	Rest   []*OpTerm `parser:"@@*"`
+}
+
+// OpTerm is one "+ Term" or "- Term" step of an Expr.
+type OpTerm struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Op     string `parser:"@('+' | '-')"`
+	Term   *Term  `parser:"@@"`
+}
+
+// Term = Unary { ("*" | "/") Unary } .
+type Term struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Left   *Unary     `parser:"@@"`
+	Rest   []*OpUnary `parser:"@@*"`
+}
+
+// OpUnary is one "* Unary" or "/ Unary" step of a Term.
+type OpUnary struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Op     string `parser:"@('*' | '/')"`
+	Unary  *Unary `parser:"@@"`
+}
+
+// Unary = [ "-" ] Postfix .
+type Unary struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Neg     bool     `parser:"@'-'?"`
+	Postfix *Postfix `parser:"@@"`
+}
+
+// Postfix = Primary { Index | Field } .
+type Postfix struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Primary *Primary `parser:"@@"`
+	Suffix  []*Suffix `parser:"@@*"`
+}
+
+// Suffix = "[" Expr "]" | "." Ident .
+type Suffix struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Index  *Expr  `parser:"  '[' @@ ']'"`
+	Field  string `parser:"| '.' @Ident"`
+}
+
+// Primary = Number | String | Call | Ident | List | "(" Expr ")" .
+type Primary struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Number *string `parser:"  @(Float | Int)"`
+	String *string `parser:"| @String"`
+	Call   *Call   `parser:"| @@"`
+	Ident  string  `parser:"| @Ident"`
+	List   *List   `parser:"| @@"`
+	Paren  *Expr   `parser:"| '(' @@ ')'"`
+}
+
+// Call = Ident "(" [ Arg { "," Arg } ] ")" .
+type Call struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Func   string `parser:"@Ident '('"`
+	Args   []*Arg `parser:"( @@ ( ',' @@ )* ','? )? ')'"`
+}
+
+// Arg = [ Ident ":" ] Expr .
+type Arg struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Name   string `parser:"( @Ident ':' )?"`
+	Value  *Expr  `parser:"@@"`
+}
+
+// List = "[" [ Expr { "," Expr } ] "]" .
+type List struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Elems  []*Expr `parser:"'[' ( @@ ( ',' @@ )* )? ']'"`
+}

