@@ -72,15 +72,16 @@ def read_idx_images(path):
 
 
 class AutoEncoder(nn.Module):
-    def __init__(self):
+    def __init__(self, init="xavier"):
         super().__init__()
         self.enc1 = nn.Linear(784, 256)
         self.enc2 = nn.Linear(256, 64)
         self.dec1 = nn.Linear(64, 256)
         self.dec2 = nn.Linear(256, 784)
-        for m in (self.enc1, self.enc2, self.dec1, self.dec2):
-            nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
+        if init == "xavier":  # what dlc uses; "torch" keeps nn.Linear's default init
+            for m in (self.enc1, self.enc2, self.dec1, self.dec2):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
 
     def forward(self, x):
         h = F.relu(self.enc1(x))
@@ -106,6 +107,8 @@ def main():
     ap.add_argument("--data", default=None, help="dir with *-idx3-ubyte.gz (default: GoMNIST data/)")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", choices=("xavier", "torch"), default="xavier",
+                    help="xavier: Glorot uniform W, zero b (matches dlc); torch: nn.Linear default")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -116,13 +119,14 @@ def main():
     xtest = torch.from_numpy(read_idx_images(os.path.join(data, "t10k-images-idx3-ubyte.gz")))
     n = xtrain.shape[0]
 
-    model = AutoEncoder()
+    model = AutoEncoder(args.init)
     opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8,
                            weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed)
 
-    print("torch %s, threads=%d, data=%s, train=%d test=%d batch=%d"
-          % (torch.__version__, torch.get_num_threads(), data, n, xtest.shape[0], BATCH),
+    print("torch %s, threads=%d, init=%s, seed=%d, data=%s, train=%d test=%d batch=%d"
+          % (torch.__version__, torch.get_num_threads(), args.init, args.seed, data, n,
+             xtest.shape[0], BATCH),
           flush=True)
 
     epoch_seconds, train_losses, test_losses = [], [], []

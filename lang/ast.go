@@ -38,7 +38,7 @@ type Block struct {
 	EndPos lexer.Position
 	Kind   string   `parser:"@('encoder' | 'decoder' | 'generator' | 'discriminator' | 'layer' | 'model')"`
 	Name   string   `parser:"@Ident"`
-	Params []*Param `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
+	Params []*Param `parser:"'(' ( @@ ( (?! ',' ')') ',' @@ )* ','? )? ')'"`
 	Result *Result  `parser:"( '->' @@ )?"`
 	Body   []*Stmt  `parser:"'{' @@* '}'"`
 }
@@ -97,10 +97,12 @@ type Stmt struct {
 }
 
 // Setting = Ident "=" Expr .
+// The name may be any identifier but "return", so that a return where only settings may
+// stand is reported as such.
 type Setting struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   string `parser:"@Ident '='"`
+	Name   string `parser:"(?! 'return') @Ident '='"`
 	Value  *Expr  `parser:"@@"`
 }
 
@@ -114,7 +116,7 @@ type Family struct {
 	EndPos   lexer.Position
 	Kind     string     `parser:"@('autoencoder' | 'gan')"`
 	Name     string     `parser:"@Ident"`
-	Params   []*Param   `parser:"'(' ( @@ ( ',' @@ )* ','? )? ')'"`
+	Params   []*Param   `parser:"'(' ( @@ ( (?! ',' ')') ',' @@ )* ','? )? ')'"`
 	Settings []*Setting `parser:"'{' @@* '}'"`
 }
 
@@ -170,7 +172,7 @@ type Unary struct {
 type Postfix struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Primary *Primary `parser:"@@"`
+	Primary *Primary  `parser:"@@"`
 	Suffix  []*Suffix `parser:"@@*"`
 }
 
@@ -188,7 +190,7 @@ type Primary struct {
 	EndPos lexer.Position
 	Number *string `parser:"  @(Float | Int)"`
 	String *string `parser:"| @String"`
-	Call   *Call   `parser:"| @@"`
+	Call   *Call   `parser:"| (?= Ident '(') @@"`
 	Ident  string  `parser:"| @Ident"`
 	List   *List   `parser:"| @@"`
 	Paren  *Expr   `parser:"| '(' @@ ')'"`
@@ -199,14 +201,14 @@ type Call struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	Func   string `parser:"@Ident '('"`
-	Args   []*Arg `parser:"( @@ ( ',' @@ )* ','? )? ')'"`
+	Args   []*Arg `parser:"( @@ ( (?! ',' ')') ',' @@ )* ','? )? ')'"`
 }
 
 // Arg = [ Ident ":" ] Expr .
 type Arg struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   string `parser:"( @Ident ':' )?"`
+	Name   string `parser:"( (?= Ident ':') @Ident ':' )?"`
 	Value  *Expr  `parser:"@@"`
 }
 

@@ -74,13 +74,15 @@ func readIDX(r io.Reader, name string, want uint32) (dims []int, body []byte, er
 		return nil, nil, readErr(name, "dimensions", err, n, len(raw))
 	}
 	dims = make([]int, ndims)
-	total := 1
 	for i := range dims {
 		dims[i] = int(binary.BigEndian.Uint32(raw[4*i:]))
-		if dims[i] != 0 && total > maxIDXBytes/dims[i] {
+	}
+	total := 1
+	for _, d := range dims {
+		if d != 0 && total > maxIDXBytes/d {
 			return nil, nil, errorf(name, "dimensions %v hold more than %d bytes", dims, maxIDXBytes)
 		}
-		total *= dims[i]
+		total *= d
 	}
 	body, err = readExactly(r, total)
 	if err != nil {

@@ -1,0 +1,238 @@
+// Command dlc checks, compiles and trains .dl models.
+//
+//	dlc check FILE                 report diagnostics; exit 1 if there are any
+//	dlc compile FILE [-o OUT]      print the IR (--show before|after|both)
+//	dlc params FILE                list each parameter's name, shape and count
+//	dlc run FILE [flags]           train per the file's train block
+//
+// Exit codes: 0 on success, 1 on diagnostics or a failed run, 2 on a usage error.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/dlc-lang/dlc/compiler"
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/lang"
+)
+
+const usage = `usage: dlc <command> FILE [flags]
+
+commands:
+  check FILE     report diagnostics; exit 1 if there are any
+  compile FILE   print the IR of FILE (flags: -o OUT, --show before|after|both)
+  params FILE    list each trained parameter's name, shape and count
+  run FILE       train per FILE's train block (dlc run -h lists the flags)
+`
+
+// errUsage marks a usage error: exit code 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(mainErr(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func mainErr(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "check":
+		err = cmdCheck(args[1:], stdout, stderr)
+	case "compile":
+		err = cmdCompile(args[1:], stdout, stderr)
+	case "params":
+		err = cmdParams(args[1:], stdout, stderr)
+	case "run":
+		err = cmdRun(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "dlc: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, errReported):
+		return 1
+	}
+	fmt.Fprintf(stderr, "dlc: %v\n", err)
+	return 1
+}
+
+// parseArgs parses flags that may come before or after the one FILE argument.
+func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (string, error) {
+	fs.SetOutput(stderr)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return "", errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "dlc %s: want one FILE, got %d arguments\n", fs.Name(), len(pos))
+		return "", errUsage
+	}
+	return pos[0], nil
+}
+
+// errReported marks an error already printed as a diagnostic.
+var errReported = errors.New("reported")
+
+// compileFile reads and compiles a .dl file, printing diagnostics with their source line.
+func compileFile(file string, optimize bool, stderr io.Writer) (*ir.Module, error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
+	}
+	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize})
+	if err != nil {
+		fmt.Fprintln(stderr, render(err, p, file, src))
+		return nil, errReported
+	}
+	return m, nil
+}
+
+// render prints a diagnostic with the line of whichever loaded file it points into.
+func render(err error, p *compiler.Program, file string, src []byte) string {
+	var le *lang.Error
+	if errors.As(err, &le) {
+		text := src
+		if p != nil && le.Pos.Filename != file {
+			text = p.Source(le.Pos.Filename)
+		}
+		return strings.TrimRight(lang.Render(le, text), "\n")
+	}
+	return err.Error()
+}
+
+func unwrap(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	file, err := parseArgs(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if _, err := compileFile(file, false, stderr); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", file)
+	return nil
+}
+
+func cmdCompile(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compile", flag.ContinueOnError)
+	out := fs.String("o", "", "write the IR to this file instead of standard output")
+	show := fs.String("show", "after", "which IR to print: before (as lowered), after (optimised) or both")
+	file, err := parseArgs(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if *show != "before" && *show != "after" && *show != "both" {
+		fmt.Fprintf(stderr, "dlc compile: --show %q, want before, after or both\n", *show)
+		return errUsage
+	}
+	var sb strings.Builder
+	m, err := compileFile(file, false, stderr)
+	if err != nil {
+		return err
+	}
+	if *show != "after" {
+		if *show == "both" {
+			sb.WriteString("# before optimisation\n")
+		}
+		sb.WriteString(m.String())
+	}
+	if *show != "before" {
+		if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
+			return err
+		}
+		if *show == "both" {
+			sb.WriteString("\n# after optimisation\n")
+		}
+		sb.WriteString(m.String())
+	}
+	if *out == "" {
+		_, err := io.WriteString(stdout, sb.String())
+		return err
+	}
+	return writeFileAtomic(*out, []byte(sb.String()))
+}
+
+func cmdParams(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("params", flag.ContinueOnError)
+	file, err := parseArgs(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	m, err := compileFile(file, false, stderr)
+	if err != nil {
+		return err
+	}
+	ps := compiler.Params(m)
+	width := len("name")
+	for _, p := range ps {
+		width = max(width, len(p.Name))
+	}
+	fmt.Fprintf(stdout, "%-*s  %-14s  %10s  %s\n", width, "name", "shape", "count", "init")
+	total := 0
+	for _, p := range ps {
+		fmt.Fprintf(stdout, "%-*s  %-14s  %10d  %s\n", width, p.Name, p.Shape, p.Count, p.Init)
+		total += p.Count
+	}
+	fmt.Fprintf(stdout, "%-*s  %-14s  %10d\n", width, "total", "", total)
+	return nil
+}
+
+// writeFileAtomic writes to a temporary file beside path and renames it over path, so that
+// a reader never sees a half-written file.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(dirOf(path), ".dlc-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}

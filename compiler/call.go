@@ -1,0 +1,269 @@
+package compiler
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/lang"
+)
+
+// bparam describes one parameter of a builtin.
+type bparam struct {
+	name     string
+	kind     kind
+	def      func() value // nil: required
+	variadic bool         // collects every remaining positional tensor
+}
+
+func strDefault(s string) func() value { return func() value { return value{kind: kString, str: s} } }
+func intDefault(n int) func() value    { return func() value { return intVal(n) } }
+func floatDefault(f float64) func() value {
+	return func() value { return floatVal(f) }
+}
+func noneDefault() value { return value{kind: kList} }
+
+// call lowers a call of a builtin or of a block.
+func (l *lowerer) call(sc *scope, c *lang.Call) (value, error) {
+	if bi, ok := builtins[c.Func]; ok {
+		args, err := l.bindArgs(sc, c.Func, c, bi.params)
+		if err != nil {
+			return value{}, err
+		}
+		return bi.lower(l, c, args)
+	}
+	b, ok := l.p.blocks[c.Func]
+	if !ok {
+		return value{}, lang.Errorf(c.Pos, "undefined: %s", c.Func)
+	}
+	rets, err := l.instantiate(sc, b, c)
+	if err != nil {
+		return value{}, err
+	}
+	if len(rets) != 1 {
+		return value{}, lang.Errorf(c.Pos, "%s returns %d values; a call used as a value must return one", b.Name, len(rets))
+	}
+	return rets[0], nil
+}
+
+// bindArgs evaluates a builtin call's arguments and matches them to its parameters.
+func (l *lowerer) bindArgs(sc *scope, fn string, c *lang.Call, params []bparam) ([]value, error) {
+	out := make([]value, len(params))
+	set := make([]bool, len(params))
+	pos := 0
+	for _, a := range c.Args {
+		v, err := l.eval(sc, a.Value)
+		if err != nil {
+			return nil, err
+		}
+		i := -1
+		if a.Name != "" {
+			for j, p := range params {
+				if p.name == a.Name {
+					i = j
+				}
+			}
+			if i < 0 {
+				return nil, lang.Errorf(a.Pos, "%s: unknown argument %s (want %s)", fn, a.Name, paramNames(params))
+			}
+		} else {
+			for pos < len(params) && set[pos] && !params[pos].variadic {
+				pos++
+			}
+			if pos >= len(params) {
+				return nil, lang.Errorf(a.Pos, "%s: too many arguments (want %s)", fn, paramNames(params))
+			}
+			i = pos
+		}
+		p := params[i]
+		if p.variadic {
+			if v.kind != kTensor {
+				return nil, lang.Errorf(a.Pos, "%s: argument %s is %s, want a tensor", fn, p.name, v)
+			}
+			out[i].kind = kList
+			out[i].list = append(out[i].list, v)
+			set[i] = true
+			continue
+		}
+		if set[i] {
+			return nil, lang.Errorf(a.Pos, "%s: argument %s given twice", fn, p.name)
+		}
+		if v, err = coerce(v, p.kind); err != nil {
+			return nil, lang.Errorf(a.Value.Pos, "%s: argument %s is %v, want %s", fn, p.name, describe(v), p.kind)
+		}
+		out[i], set[i] = v, true
+	}
+	for i, p := range params {
+		if set[i] {
+			continue
+		}
+		if p.def == nil {
+			return nil, lang.Errorf(c.Pos, "%s: missing argument %s", fn, p.name)
+		}
+		out[i] = p.def()
+	}
+	return out, nil
+}
+
+func describe(v value) string {
+	if v.kind == kTensor {
+		return "a tensor " + v.op.Type.Shape.String()
+	}
+	return v.String()
+}
+
+// coerce converts a value to the kind a parameter wants, when that is lossless.
+func coerce(v value, want kind) (value, error) {
+	switch {
+	case v.kind == want:
+		return v, nil
+	case want == kFloat && v.kind == kInt:
+		return floatVal(v.num), nil
+	case want == kList && (v.kind == kInt || v.kind == kDim):
+		return value{kind: kList, list: []value{v}}, nil
+	case want == kInt && v.kind == kDim && v.dim.IsConst():
+		return intVal(v.dim.Coef), nil
+	}
+	return v, fmt.Errorf("mismatch")
+}
+
+func paramNames(ps []bparam) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// instantiate lowers one call of a block: binds arguments to parameters (unifying tensor
+// shapes), lowers the body in a fresh scope and returns the block's results.
+func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]value, error) {
+	if l.depth >= maxDepth {
+		return nil, lang.Errorf(c.Pos, "%s: calls nest deeper than %d (recursive block?)", b.Name, maxDepth)
+	}
+	if b.Kind == "layer" {
+		return nil, lang.Errorf(c.Pos, "%s: message-passing layers are not supported yet", b.Name)
+	}
+	// Evaluate the arguments in the caller's scope.
+	given := make([]*lang.Arg, len(b.Params))
+	vals := make([]value, len(b.Params))
+	next := 0
+	for _, a := range c.Args {
+		i := -1
+		if a.Name != "" {
+			for j, p := range b.Params {
+				if p.Name == a.Name {
+					i = j
+				}
+			}
+			if i < 0 {
+				return nil, lang.Errorf(a.Pos, "%s: unknown argument %s (want %s)", b.Name, a.Name, blockParamNames(b))
+			}
+		} else {
+			for next < len(given) && given[next] != nil {
+				next++
+			}
+			if next >= len(given) {
+				return nil, lang.Errorf(a.Pos, "%s: too many arguments (want %s)", b.Name, blockParamNames(b))
+			}
+			i = next
+		}
+		if given[i] != nil {
+			return nil, lang.Errorf(a.Pos, "%s: argument %s given twice", b.Name, b.Params[i].Name)
+		}
+		v, err := l.eval(caller, a.Value)
+		if err != nil {
+			return nil, err
+		}
+		given[i], vals[i] = a, v
+	}
+	idx := caller.counts[b.Name]
+	caller.counts[b.Name]++
+	sc := newScope(fmt.Sprintf("%s.%s%d", caller.prefix, b.Name, idx), b.Pos.Filename)
+	if l.p.std[b] && l.stdPos == nil {
+		pos := c.Pos
+		l.stdPos = &pos
+		defer func() { l.stdPos = nil }()
+	}
+	// Hyperparameters first, so that shapes can use them; then tensors, unified in order.
+	for pass := 0; pass < 2; pass++ {
+		for i, prm := range b.Params {
+			isTensor := prm.Type.Shape != nil
+			if isTensor != (pass == 1) {
+				continue
+			}
+			v, at := vals[i], c.Pos
+			if given[i] != nil {
+				at = given[i].Value.Pos
+			} else if prm.Default != nil {
+				var err error
+				if v, err = l.eval(sc, prm.Default); err != nil {
+					return nil, err
+				}
+			} else {
+				return nil, lang.Errorf(c.Pos, "%s: missing argument %s", b.Name, prm.Name)
+			}
+			if isTensor {
+				if v.kind != kTensor {
+					return nil, lang.Errorf(at, "%s: argument %s is %s, want a tensor %s", b.Name, prm.Name, v, shapeString(prm.Type.Shape))
+				}
+				if err := l.unify(sc, prm.Type.Shape, v.op.Type.Shape, b.Name+": "+prm.Name, at); err != nil {
+					return nil, err
+				}
+			} else {
+				var err error
+				if v, err = l.checkKind(prm, v, b.Name, at); err != nil {
+					return nil, err
+				}
+			}
+			sc.names[prm.Name] = v
+		}
+	}
+	l.depth++
+	defer func() { l.depth-- }()
+	rets, err := l.body(b, sc)
+	if err != nil && l.p.std[b] {
+		// A failure inside a standard block is reported at the user's call.
+		if le, ok := err.(*lang.Error); ok && l.stdPos != nil && le.Pos.Filename != c.Pos.Filename {
+			return nil, lang.Errorf(*l.stdPos, "%s", le.Msg)
+		}
+	}
+	return rets, err
+}
+
+func blockParamNames(b *lang.Block) string {
+	names := make([]string, len(b.Params))
+	for i, p := range b.Params {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkKind checks a hyperparameter value against its declared scalar type.
+func (l *lowerer) checkKind(prm *lang.Param, v value, block string, at lexer.Position) (value, error) {
+	want := map[string]kind{"int": kInt, "float": kFloat, "string": kString, "bool": kBool, "shape": kList}
+	k, ok := want[prm.Type.Named]
+	if !ok {
+		if blk, isBlock := l.p.blocks[prm.Type.Named]; isBlock {
+			if v.kind != kBlock || v.block != blk {
+				return v, lang.Errorf(at, "%s: argument %s is %s, want block %s", block, prm.Name, v, prm.Type.Named)
+			}
+			return v, nil
+		}
+		return v, lang.Errorf(prm.Type.Pos, "%s: unknown type %s (want a shape, int, float, string, bool or shape)", block, prm.Type.Named)
+	}
+	cv, err := coerce(v, k)
+	if err != nil {
+		return v, lang.Errorf(at, "%s: argument %s is %s, want %s", block, prm.Name, describe(v), prm.Type.Named)
+	}
+	if k == kList {
+		if _, ok := cv.asShape(); !ok {
+			return v, lang.Errorf(at, "%s: argument %s is %s, want a shape", block, prm.Name, v)
+		}
+	}
+	return cv, nil
+}
+
+// irShape is a convenience for builtins that take a shape.
+func irShape(v value) (ir.Shape, bool) { return v.asShape() }

@@ -1,0 +1,194 @@
+// Package compiler turns parsed .dl files into an IR module.
+//
+// It works in three steps. Load parses the main file, the standard prelude (std/nn) and
+// every import, and collects the declarations into one table. Resolve walks every block once
+// and reports undefined names (with the nearest defined one as a suggestion) before anything
+// is lowered, so a mistake in a block nobody calls is still caught. Lowering then
+// instantiates blocks the way a call would: it binds each argument to its parameter, unifies
+// tensor shapes with the parameter's declared shape (binding symbolic dimensions such as B
+// and F), folds hyperparameters and dimension arithmetic at compile time, and emits IR ops
+// through ir.Builder, whose shape rules check every op. Nested block calls are inlined; each
+// instance's parameters are named by the path of calls that made it (Enc.dense0.weight).
+//
+// Family blocks (autoencoder) and the train block then assemble the functions that the
+// runtime needs: one per top-level block, the family's loss (Eval), its gradient step (Step,
+// built with ir.Grad) and its extras (the reconstruction of an autoencoder).
+//
+// Every error is a *lang.Error naming file:line:col; compilation stops at the first one.
+package compiler
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/lang"
+	"github.com/dlc-lang/dlc/stdlib"
+)
+
+// Options control compilation.
+type Options struct {
+	// Optimize runs ir.DefaultPasses on the module.
+	Optimize bool
+	// ReadFile reads an imported file; nil means os.ReadFile.
+	ReadFile func(path string) ([]byte, error)
+}
+
+// Program is a set of loaded files and their declarations.
+type Program struct {
+	Main     *lang.File
+	Files    []*lang.File
+	Sources  map[string][]byte // by file name, for rendering diagnostics
+	blocks   map[string]*lang.Block
+	families map[string]*lang.Family
+	trains   []*lang.Train
+	std      map[*lang.Block]bool
+	called   map[string]bool // blocks called by some block: helpers, not entry points
+}
+
+// Source returns the text of a loaded file, for lang.Render.
+func (p *Program) Source(file string) []byte { return p.Sources[file] }
+
+// Load parses filename (whose text is src), the standard prelude and every import.
+func Load(filename string, src []byte, opts Options) (*Program, error) {
+	p := &Program{
+		Sources:  map[string][]byte{},
+		blocks:   map[string]*lang.Block{},
+		families: map[string]*lang.Family{},
+		std:      map[*lang.Block]bool{},
+		called:   map[string]bool{},
+	}
+	read := opts.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	loaded := map[string]bool{}
+	var load func(name string, src []byte, std bool, main bool) error
+	load = func(name string, src []byte, std bool, main bool) error {
+		loaded[name] = true
+		p.Sources[name] = src
+		f, err := lang.Parse(name, src)
+		if err != nil {
+			return err
+		}
+		if main {
+			p.Main = f
+		}
+		p.Files = append(p.Files, f)
+		for _, d := range f.Decls {
+			switch {
+			case d.Import != nil:
+				path := d.Import.Path
+				if strings.HasPrefix(path, "std/") {
+					if loaded[path] {
+						continue
+					}
+					text, ok := stdlib.Source(path)
+					if !ok {
+						return lang.Errorf(d.Import.Pos, "import: no standard file %q (have %s)", path, strings.Join(stdlib.Paths(), ", "))
+					}
+					if err := load(path, text, true, false); err != nil {
+						return err
+					}
+					continue
+				}
+				full := filepath.Join(filepath.Dir(name), path)
+				if loaded[full] {
+					continue
+				}
+				text, err := read(full)
+				if err != nil {
+					return lang.Errorf(d.Import.Pos, "import: cannot read %s: %v", full, unwrapPathError(err))
+				}
+				if err := load(full, text, false, false); err != nil {
+					return err
+				}
+			case d.Block != nil:
+				if err := p.declare(d.Block.Name, d.Block.Pos); err != nil {
+					return err
+				}
+				p.blocks[d.Block.Name] = d.Block
+				p.std[d.Block] = std
+			case d.Family != nil:
+				if err := p.declare(d.Family.Name, d.Family.Pos); err != nil {
+					return err
+				}
+				p.families[d.Family.Name] = d.Family
+			case d.Train != nil:
+				if std || !main {
+					return lang.Errorf(d.Train.Pos, "train: a train block belongs in the main file, not in an import")
+				}
+				p.trains = append(p.trains, d.Train)
+			}
+		}
+		return nil
+	}
+	std, _ := stdlib.Source("std/nn")
+	if err := load("std/nn", std, true, false); err != nil {
+		return nil, fmt.Errorf("std/nn: %w", err)
+	}
+	if err := load(filename, src, false, true); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func (p *Program) declare(name string, pos lexer.Position) error {
+	if _, ok := builtins[name]; ok {
+		return lang.Errorf(pos, "%s: cannot redefine builtin op %s", name, name)
+	}
+	if b, ok := p.blocks[name]; ok {
+		if p.std[b] {
+			delete(p.blocks, name) // a user block may shadow a standard one
+			return nil
+		}
+		return lang.Errorf(pos, "%s redeclared (first declared at %s)", name, shortPos(b.Pos))
+	}
+	if f, ok := p.families[name]; ok {
+		return lang.Errorf(pos, "%s redeclared (first declared at %s)", name, shortPos(f.Pos))
+	}
+	return nil
+}
+
+func shortPos(p lexer.Position) string { return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column) }
+
+// Check loads and resolves a file and lowers everything it declares, returning the first
+// error. It is Compile without keeping the result.
+func Check(filename string, src []byte, opts Options) error {
+	_, _, err := Compile(filename, src, opts)
+	return err
+}
+
+// Compile loads, resolves and lowers filename. It returns the module and the program (whose
+// sources render diagnostics); on error the program may be nil when loading failed.
+func Compile(filename string, src []byte, opts Options) (*ir.Module, *Program, error) {
+	p, err := Load(filename, src, opts)
+	if err != nil {
+		return nil, p, err
+	}
+	if err := p.Resolve(); err != nil {
+		return nil, p, err
+	}
+	m, err := p.Lower()
+	if err != nil {
+		return nil, p, err
+	}
+	if opts.Optimize {
+		if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
+			return nil, p, err
+		}
+	}
+	return m, p, nil
+}
+
+func irPos(p lexer.Position) ir.Pos { return ir.Pos{File: p.Filename, Line: p.Line, Col: p.Column} }

@@ -1,0 +1,573 @@
+package compiler
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/lang"
+)
+
+// lowerer emits the ops of one IR function.
+type lowerer struct {
+	p     *Program
+	b     *ir.Builder
+	depth int
+	// stdPos, when set, is the user-file call site of the standard block being lowered: ops
+	// inside std blocks are stamped with it, so that IR positions always point at the user's
+	// file.
+	stdPos *lexer.Position
+}
+
+const maxDepth = 64
+
+func (p *Program) newLowerer(name string) *lowerer {
+	return &lowerer{p: p, b: ir.NewBuilder(ir.NewFunc(name))}
+}
+
+func (l *lowerer) setPos(pos lexer.Position) {
+	if l.stdPos != nil {
+		pos = *l.stdPos
+	}
+	l.b.Pos = irPos(pos)
+}
+
+// emit appends an op and turns a shape-rule failure into a positioned diagnostic.
+func (l *lowerer) emit(pos lexer.Position, what, kind string, attrs ir.Attrs, args ...*ir.Op) (*ir.Op, error) {
+	l.setPos(pos)
+	o, err := l.b.Emit(kind, attrs, args...)
+	if err != nil {
+		return nil, lang.Errorf(pos, "%s: %v", what, err)
+	}
+	return o, nil
+}
+
+// entry lowers block b as a function of its own: tensor parameters become inputs, their
+// unbound dimension names become symbolic dimensions, and hyperparameters take defaults.
+// ok is false when the block cannot stand alone (a hyperparameter has no default).
+func (p *Program) entry(b *lang.Block) (f *ir.Func, ok bool, err error) {
+	l := p.newLowerer(b.Name)
+	sc := newScope(b.Name, b.Pos.Filename)
+	ins, ok, err := l.bindEntryParams(b, sc)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	_ = ins
+	outs, err := l.body(b, sc)
+	if err != nil {
+		return nil, true, err
+	}
+	for i, o := range outs {
+		name := "out"
+		if len(outs) > 1 {
+			name = fmt.Sprintf("out%d", i)
+		}
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: name, Value: o.op})
+	}
+	return l.b.F, true, nil
+}
+
+// bindEntryParams makes inputs for the tensor parameters of a top-level block. Its
+// hyperparameters take their defaults first; then every dimension written as a bare name
+// becomes a symbolic dimension of the function (B, N), so that dimensions written as
+// expressions of them (2 * F) can be evaluated.
+func (l *lowerer) bindEntryParams(b *lang.Block, sc *scope) ([]*ir.Op, bool, error) {
+	for _, prm := range b.Params {
+		if prm.Type.Shape != nil {
+			continue
+		}
+		if prm.Default == nil {
+			return nil, false, nil
+		}
+		v, err := l.eval(sc, prm.Default)
+		if err != nil {
+			return nil, true, err
+		}
+		if v, err = l.checkKind(prm, v, b.Name, prm.Default.Pos); err != nil {
+			return nil, true, err
+		}
+		sc.names[prm.Name] = v
+	}
+	for _, prm := range b.Params {
+		if prm.Type.Shape == nil {
+			continue
+		}
+		for _, d := range prm.Type.Shape.Dims {
+			if id := bareIdent(d); id != "" {
+				if _, ok := sc.names[id]; !ok {
+					sc.names[id] = dimVal(ir.Sym(id))
+				}
+			}
+		}
+	}
+	var ins []*ir.Op
+	for _, prm := range b.Params {
+		if prm.Type.Shape == nil {
+			continue
+		}
+		shape := make(ir.Shape, len(prm.Type.Shape.Dims))
+		for i, d := range prm.Type.Shape.Dims {
+			v, err := l.eval(sc, d)
+			if err != nil {
+				return nil, true, err
+			}
+			dd, ok := v.asDim()
+			if !ok || dd.Coef <= 0 {
+				return nil, true, lang.Errorf(d.Pos, "%s: dimension %s is %s, want a positive int or a dimension name", b.Name, exprString(d), v)
+			}
+			shape[i] = dd
+		}
+		l.setPos(prm.Pos)
+		in := l.b.Input(prm.Name, ir.F32(shape))
+		sc.names[prm.Name] = tensorVal(in)
+		ins = append(ins, in)
+	}
+	return ins, true, nil
+}
+
+// body lowers the statements of a block instance and checks its returns against the
+// declared result types.
+func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
+	var rets []value
+	for _, s := range b.Body {
+		if s.Assign != nil {
+			v, err := l.assign(sc, s.Assign)
+			if err != nil {
+				return nil, err
+			}
+			sc.names[s.Assign.Name] = v
+			continue
+		}
+		for _, e := range s.Return {
+			v, err := l.eval(sc, e)
+			if err != nil {
+				return nil, err
+			}
+			if v.kind != kTensor {
+				return nil, lang.Errorf(e.Pos, "%s: return value is %s, want a tensor", b.Name, v.kind)
+			}
+			rets = append(rets, v)
+		}
+	}
+	want := b.Result.Types()
+	if len(want) == 0 {
+		return rets, nil
+	}
+	if len(rets) != len(want) {
+		return nil, lang.Errorf(b.EndPos, "%s: returns %d values, want %d", b.Name, len(rets), len(want))
+	}
+	for i, t := range want {
+		if t.Shape == nil {
+			return nil, lang.Errorf(t.Pos, "%s: result type %s, want a shape", b.Name, t.Named)
+		}
+		if err := l.unify(sc, t.Shape, rets[i].op.Type.Shape, b.Name+": result", returnPos(b)); err != nil {
+			return nil, err
+		}
+	}
+	return rets, nil
+}
+
+func returnPos(b *lang.Block) lexer.Position {
+	for _, s := range b.Body {
+		if s.Return != nil {
+			return s.Return[0].Pos
+		}
+	}
+	return b.EndPos
+}
+
+func (l *lowerer) assign(sc *scope, s *lang.Setting) (value, error) {
+	if c := bareCall(s.Value); c != nil && c.Func == "param" {
+		return l.param(sc, s.Name, c)
+	}
+	return l.eval(sc, s.Value)
+}
+
+// param lowers `name = param(shape, init: "...")`: a trained parameter named after the
+// variable inside the current instance.
+func (l *lowerer) param(sc *scope, name string, c *lang.Call) (value, error) {
+	args, err := l.bindArgs(sc, "param", c, []bparam{{name: "shape", kind: kList}, {name: "init", kind: kString, def: strDefault("glorot_uniform")}})
+	if err != nil {
+		return value{}, err
+	}
+	shape, ok := args[0].asShape()
+	if !ok {
+		return value{}, lang.Errorf(c.Args[0].Pos, "param: shape %s, want a list of positive dimensions", args[0])
+	}
+	for _, d := range shape {
+		if !d.IsConst() {
+			return value{}, lang.Errorf(c.Args[0].Pos, "param: shape %v has symbolic dimension %v, want constants (a parameter's size cannot depend on the batch)", shape, d)
+		}
+	}
+	l.setPos(c.Pos)
+	return tensorVal(l.b.Param(sc.prefix+"."+name, ir.F32(shape), args[1].str)), nil
+}
+
+// errUnbound marks an expression that names a dimension not bound yet; unify retries it.
+var errUnbound = errors.New("unbound dimension")
+
+// unify matches a declared shape (in the callee's scope) against an actual one, binding the
+// declared shape's free dimension names. A dimension written as an expression of names not
+// yet bound (2 * F) is retried once the others are bound.
+func (l *lowerer) unify(sc *scope, pat *lang.ShapeLit, got ir.Shape, what string, pos lexer.Position) error {
+	want := shapeString(pat)
+	if len(pat.Dims) != len(got) {
+		return lang.Errorf(pos, "%s: got %v, want rank %d %s", what, got, len(pat.Dims), want)
+	}
+	pending := make([]int, 0, len(got))
+	for i := range got {
+		pending = append(pending, i)
+	}
+	for len(pending) > 0 {
+		var next []int
+		for _, i := range pending {
+			e := pat.Dims[i]
+			if id := bareIdent(e); id != "" {
+				if _, ok := sc.names[id]; !ok {
+					sc.names[id] = dimVal(got[i])
+					continue
+				}
+			}
+			v, err := l.evalMode(sc, e, true)
+			if errors.Is(err, errUnbound) {
+				if l.solve(sc, e, got[i]) {
+					continue
+				}
+				next = append(next, i)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			d, ok := v.asDim()
+			if !ok {
+				return lang.Errorf(e.Pos, "%s: dimension %s is %s, want an int or a dimension", what, exprString(e), v)
+			}
+			if !d.Equal(got[i]) {
+				return lang.Errorf(pos, "%s: got %v, want %s (dimension %d is %v, want %v)", what, got, want, i, got[i], d)
+			}
+		}
+		if len(next) == len(pending) {
+			return lang.Errorf(pat.Dims[next[0]].Pos, "%s: cannot infer dimension %s from %v", what, exprString(pat.Dims[next[0]]), got)
+		}
+		pending = next
+	}
+	return nil
+}
+
+// solve binds the one unbound name of a dimension expression that is a monomial in it
+// (2 * F = 12 gives F = 6) and reports whether it did.
+func (l *lowerer) solve(sc *scope, e *lang.Expr, got ir.Dim) bool {
+	var free []string
+	walkIdents(e, func(name string, _ lexer.Position) {
+		if _, ok := sc.names[name]; !ok {
+			free = append(free, name)
+		}
+	})
+	if len(free) != 1 {
+		return false
+	}
+	name, marker := free[0], "?"+free[0]
+	sc.names[name] = dimVal(ir.Sym(marker))
+	v, err := l.evalMode(sc, e, true)
+	delete(sc.names, name)
+	d, ok := v.asDim()
+	if err != nil || !ok || len(d.Syms) != 1 || d.Syms[0] != marker {
+		return false
+	}
+	q, ok := divDim(got, ir.Const(d.Coef))
+	if !ok {
+		return false
+	}
+	sc.names[name] = dimVal(q)
+	return true
+}
+
+func (l *lowerer) eval(sc *scope, e *lang.Expr) (value, error) { return l.evalMode(sc, e, false) }
+
+// evalMode evaluates an expression; in dims mode an undefined name yields errUnbound.
+func (l *lowerer) evalMode(sc *scope, e *lang.Expr, dims bool) (value, error) {
+	acc, err := l.term(sc, e.Left, dims)
+	if err != nil {
+		return value{}, err
+	}
+	for _, r := range e.Rest {
+		v, err := l.term(sc, r.Term, dims)
+		if err != nil {
+			return value{}, err
+		}
+		if acc, err = l.arith(r.Op, acc, v, r.Pos); err != nil {
+			return value{}, err
+		}
+	}
+	return acc, nil
+}
+
+func (l *lowerer) term(sc *scope, t *lang.Term, dims bool) (value, error) {
+	acc, err := l.unary(sc, t.Left, dims)
+	if err != nil {
+		return value{}, err
+	}
+	for _, r := range t.Rest {
+		v, err := l.unary(sc, r.Unary, dims)
+		if err != nil {
+			return value{}, err
+		}
+		if acc, err = l.arith(r.Op, acc, v, r.Pos); err != nil {
+			return value{}, err
+		}
+	}
+	return acc, nil
+}
+
+func (l *lowerer) unary(sc *scope, u *lang.Unary, dims bool) (value, error) {
+	v, err := l.postfix(sc, u.Postfix, dims)
+	if err != nil || !u.Neg {
+		return v, err
+	}
+	switch v.kind {
+	case kInt, kFloat:
+		v.num = -v.num
+		return v, nil
+	case kTensor:
+		o, err := l.emit(u.Pos, "-", "neg", nil, v.op)
+		return tensorVal(o), err
+	}
+	return value{}, lang.Errorf(u.Pos, "cannot negate %s", v)
+}
+
+func (l *lowerer) postfix(sc *scope, pf *lang.Postfix, dims bool) (value, error) {
+	v, err := l.primary(sc, pf.Primary, dims)
+	if err != nil {
+		return value{}, err
+	}
+	if len(pf.Suffix) > 0 {
+		s := pf.Suffix[0]
+		if s.Field != "" {
+			return value{}, lang.Errorf(s.Pos, "%s has no field %s", v, s.Field)
+		}
+		return value{}, lang.Errorf(s.Pos, "indexing a %s is not supported", v.kind)
+	}
+	return v, nil
+}
+
+func (l *lowerer) primary(sc *scope, pr *lang.Primary, dims bool) (value, error) {
+	switch {
+	case pr.Number != nil:
+		return parseNumber(*pr.Number, pr.Pos)
+	case pr.String != nil:
+		return value{kind: kString, str: *pr.String}, nil
+	case pr.Paren != nil:
+		return l.evalMode(sc, pr.Paren, dims)
+	case pr.List != nil:
+		out := value{kind: kList}
+		for _, e := range pr.List.Elems {
+			v, err := l.evalMode(sc, e, dims)
+			if err != nil {
+				return value{}, err
+			}
+			out.list = append(out.list, v)
+		}
+		return out, nil
+	case pr.Call != nil:
+		if pr.Call.Func == "param" {
+			return value{}, lang.Errorf(pr.Call.Pos, "param: must be assigned to a name (weight = param(...))")
+		}
+		return l.call(sc, pr.Call)
+	}
+	name := pr.Ident
+	if v, ok := sc.names[name]; ok {
+		return v, nil
+	}
+	switch name {
+	case "true", "false":
+		return value{kind: kBool, num: map[bool]float64{true: 1}[name == "true"]}, nil
+	}
+	if dims {
+		return value{}, errUnbound
+	}
+	if b, ok := l.p.blocks[name]; ok {
+		return value{kind: kBlock, block: b}, nil
+	}
+	if _, ok := builtins[name]; ok {
+		return value{kind: kName, str: name}, nil
+	}
+	return value{}, lang.Errorf(pr.Pos, "undefined: %s", name)
+}
+
+func parseNumber(s string, pos lexer.Position) (value, error) {
+	if !strings.ContainsAny(s, ".eE") {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return value{}, lang.Errorf(pos, "integer %s out of range", s)
+		}
+		return intVal(n), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return value{}, lang.Errorf(pos, "bad number %s", s)
+	}
+	return floatVal(f), nil
+}
+
+var opKinds = map[string]string{"+": "add", "-": "sub", "*": "mul", "/": "div"}
+
+// arith applies a binary operator: folded at compile time on numbers and dimensions, an IR
+// op when either side is a tensor.
+func (l *lowerer) arith(op string, a, b value, pos lexer.Position) (value, error) {
+	if a.kind == kTensor || b.kind == kTensor {
+		x, err := l.toTensor(a, pos)
+		if err != nil {
+			return value{}, err
+		}
+		y, err := l.toTensor(b, pos)
+		if err != nil {
+			return value{}, err
+		}
+		o, err := l.emit(pos, op, opKinds[op], nil, x, y)
+		return tensorVal(o), err
+	}
+	if (a.kind == kInt || a.kind == kFloat) && (b.kind == kInt || b.kind == kFloat) {
+		isInt := a.kind == kInt && b.kind == kInt
+		var r float64
+		switch op {
+		case "+":
+			r = a.num + b.num
+		case "-":
+			r = a.num - b.num
+		case "*":
+			r = a.num * b.num
+		case "/":
+			if b.num == 0 {
+				return value{}, lang.Errorf(pos, "division by zero")
+			}
+			r = a.num / b.num
+			isInt = isInt && int(a.num)%int(b.num) == 0
+		}
+		if isInt {
+			return intVal(int(r)), nil
+		}
+		return floatVal(r), nil
+	}
+	da, okA := a.asDim()
+	db, okB := b.asDim()
+	if okA && okB {
+		switch op {
+		case "*":
+			return dimVal(da.Mul(db)), nil
+		case "/":
+			if q, ok := divDim(da, db); ok {
+				return dimVal(q), nil
+			}
+			return value{}, lang.Errorf(pos, "cannot divide dimension %v by %v exactly", da, db)
+		}
+		return value{}, lang.Errorf(pos, "cannot %s dimensions %v and %v: only * and exact / apply to symbolic dimensions", map[string]string{"+": "add", "-": "subtract"}[op], da, db)
+	}
+	return value{}, lang.Errorf(pos, "cannot apply %s to %s and %s", op, a, b)
+}
+
+// divDim divides monomials when the result is a monomial with an integer coefficient.
+func divDim(a, b ir.Dim) (ir.Dim, bool) {
+	if b.Coef == 0 || a.Coef%b.Coef != 0 {
+		return ir.Dim{}, false
+	}
+	rest := append([]string{}, a.Syms...)
+	for _, s := range b.Syms {
+		found := false
+		for i, r := range rest {
+			if r == s {
+				rest = append(rest[:i], rest[i+1:]...)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return ir.Dim{}, false
+		}
+	}
+	if len(rest) == 0 {
+		rest = nil
+	}
+	return ir.Dim{Coef: a.Coef / b.Coef, Syms: rest}, true
+}
+
+func (l *lowerer) toTensor(v value, pos lexer.Position) (*ir.Op, error) {
+	switch v.kind {
+	case kTensor:
+		return v.op, nil
+	case kInt, kFloat:
+		l.setPos(pos)
+		return l.b.Const(v.num), nil
+	}
+	return nil, lang.Errorf(pos, "got %s, want a tensor or a number", v)
+}
+
+func bareIdent(e *lang.Expr) string {
+	if len(e.Rest) > 0 || len(e.Left.Rest) > 0 || e.Left.Left.Neg || len(e.Left.Left.Postfix.Suffix) > 0 {
+		return ""
+	}
+	return e.Left.Left.Postfix.Primary.Ident
+}
+
+func bareCall(e *lang.Expr) *lang.Call {
+	if len(e.Rest) > 0 || len(e.Left.Rest) > 0 || e.Left.Left.Neg || len(e.Left.Left.Postfix.Suffix) > 0 {
+		return nil
+	}
+	return e.Left.Left.Postfix.Primary.Call
+}
+
+func shapeString(s *lang.ShapeLit) string {
+	parts := make([]string, len(s.Dims))
+	for i, d := range s.Dims {
+		parts[i] = exprString(d)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// exprString prints an expression compactly, for messages.
+func exprString(e *lang.Expr) string {
+	var sb strings.Builder
+	var unary func(u *lang.Unary)
+	var expr func(e *lang.Expr)
+	unary = func(u *lang.Unary) {
+		if u.Neg {
+			sb.WriteString("-")
+		}
+		pr := u.Postfix.Primary
+		switch {
+		case pr.Number != nil:
+			sb.WriteString(*pr.Number)
+		case pr.String != nil:
+			sb.WriteString(strconv.Quote(*pr.String))
+		case pr.Ident != "":
+			sb.WriteString(pr.Ident)
+		case pr.Paren != nil:
+			sb.WriteString("(")
+			expr(pr.Paren)
+			sb.WriteString(")")
+		case pr.Call != nil:
+			sb.WriteString(pr.Call.Func + "(…)")
+		case pr.List != nil:
+			sb.WriteString("[…]")
+		}
+	}
+	expr = func(e *lang.Expr) {
+		term := func(t *lang.Term) {
+			unary(t.Left)
+			for _, r := range t.Rest {
+				sb.WriteString(" " + r.Op + " ")
+				unary(r.Unary)
+			}
+		}
+		term(e.Left)
+		for _, r := range e.Rest {
+			sb.WriteString(" " + r.Op + " ")
+			term(r.Term)
+		}
+	}
+	expr(e)
+	return sb.String()
+}

@@ -1,0 +1,223 @@
+package compiler
+
+import (
+	"sort"
+
+	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/dlc-lang/dlc/lang"
+)
+
+// Resolve checks, for every block of the main file and its imports, that each name is
+// defined where it is used: a call names a builtin or a block; a variable is a parameter, a
+// dimension of the signature or a local assigned earlier. An undefined name gets the nearest
+// defined one as a suggestion. Shapes in a signature may introduce new dimension names.
+func (p *Program) Resolve() error {
+	for _, f := range p.Files {
+		for _, d := range f.Decls {
+			if d.Block != nil && !p.std[d.Block] {
+				if err := p.resolveBlock(d.Block); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+type resolver struct {
+	p     *Program
+	names map[string]bool
+}
+
+func (p *Program) resolveBlock(b *lang.Block) error {
+	r := &resolver{p: p, names: map[string]bool{}}
+	for _, prm := range b.Params {
+		if r.names[prm.Name] {
+			return lang.Errorf(prm.Pos, "%s: parameter %s declared twice", b.Name, prm.Name)
+		}
+		r.names[prm.Name] = true
+	}
+	// Dimension names in the signature are in scope in the body.
+	for _, prm := range b.Params {
+		r.bindShapeNames(prm.Type)
+		if prm.Default != nil {
+			if err := r.expr(prm.Default); err != nil {
+				return err
+			}
+		}
+	}
+	for _, t := range b.Result.Types() {
+		r.bindShapeNames(t)
+	}
+	returned := false
+	for _, s := range b.Body {
+		if returned {
+			return lang.Errorf(s.Pos, "%s: statement after return", b.Name)
+		}
+		switch {
+		case s.Return != nil:
+			for _, e := range s.Return {
+				if err := r.expr(e); err != nil {
+					return err
+				}
+			}
+			returned = true
+		case s.Assign != nil:
+			if err := r.expr(s.Assign.Value); err != nil {
+				return err
+			}
+			r.names[s.Assign.Name] = true
+		}
+	}
+	if !returned && b.Kind != "layer" {
+		return lang.Errorf(b.EndPos, "%s: missing return", b.Name)
+	}
+	return nil
+}
+
+func (r *resolver) bindShapeNames(t *lang.TypeExpr) {
+	if t == nil || t.Shape == nil {
+		return
+	}
+	for _, d := range t.Shape.Dims {
+		walkIdents(d, func(name string, _ lexer.Position) { r.names[name] = true })
+	}
+}
+
+func walkIdents(e *lang.Expr, fn func(string, lexer.Position)) {
+	var unary func(u *lang.Unary)
+	unary = func(u *lang.Unary) {
+		pr := u.Postfix.Primary
+		switch {
+		case pr.Ident != "":
+			fn(pr.Ident, pr.Pos)
+		case pr.Paren != nil:
+			walkIdents(pr.Paren, fn)
+		}
+	}
+	for _, t := range append([]*lang.Term{e.Left}, terms(e)...) {
+		unary(t.Left)
+		for _, r := range t.Rest {
+			unary(r.Unary)
+		}
+	}
+}
+
+func terms(e *lang.Expr) []*lang.Term {
+	out := make([]*lang.Term, len(e.Rest))
+	for i, r := range e.Rest {
+		out[i] = r.Term
+	}
+	return out
+}
+
+func (r *resolver) expr(e *lang.Expr) error {
+	for _, t := range append([]*lang.Term{e.Left}, terms(e)...) {
+		if err := r.unary(t.Left); err != nil {
+			return err
+		}
+		for _, o := range t.Rest {
+			if err := r.unary(o.Unary); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *resolver) unary(u *lang.Unary) error {
+	pr := u.Postfix.Primary
+	switch {
+	case pr.Ident != "":
+		if !r.names[pr.Ident] && !r.global(pr.Ident) {
+			return r.undefined(pr.Ident, pr.Pos)
+		}
+	case pr.Call != nil:
+		if !r.global(pr.Call.Func) {
+			return r.undefined(pr.Call.Func, pr.Call.Pos)
+		}
+		r.p.called[pr.Call.Func] = true
+		for _, a := range pr.Call.Args {
+			if err := r.expr(a.Value); err != nil {
+				return err
+			}
+		}
+	case pr.List != nil:
+		for _, e := range pr.List.Elems {
+			if err := r.expr(e); err != nil {
+				return err
+			}
+		}
+	case pr.Paren != nil:
+		return r.expr(pr.Paren)
+	}
+	for _, s := range u.Postfix.Suffix {
+		if s.Index != nil {
+			if err := r.expr(s.Index); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *resolver) global(name string) bool {
+	if name == "true" || name == "false" {
+		return true
+	}
+	if _, ok := builtins[name]; ok {
+		return true
+	}
+	_, ok := r.p.blocks[name]
+	return ok
+}
+
+func (r *resolver) undefined(name string, pos lexer.Position) error {
+	var cands []string
+	for n := range r.names {
+		cands = append(cands, n)
+	}
+	for n := range builtins {
+		cands = append(cands, n)
+	}
+	for n := range r.p.blocks {
+		cands = append(cands, n)
+	}
+	if s := nearest(name, cands); s != "" {
+		return lang.Errorf(pos, "undefined: %s (did you mean %s?)", name, s)
+	}
+	return lang.Errorf(pos, "undefined: %s", name)
+}
+
+// nearest returns the candidate closest to name by edit distance, if it is close enough to
+// be a likely typo (at most a third of the name's length, and at least 1 edit allowed).
+func nearest(name string, cands []string) string {
+	sort.Strings(cands)
+	best, bestD := "", len(name)/3+1
+	for _, c := range cands {
+		if d := editDistance(name, c); d <= bestD && (best == "" || d < editDistance(name, best)) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,364 @@
+package ir
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// The verifier checks the invariants every pass must keep, so that a pass that breaks the
+// graph is caught where it runs rather than in a kernel later. It is run by the reader on
+// everything it parses, and by the tests after every pass, so it makes one linear sweep per
+// function with a map from op to index, and reports the first problem only.
+
+// Error is an error located in a source file: a position in IR text for the reader, or the
+// source position of the offending op for the verifier (which may be the zero Pos).
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Pos == (Pos{}) {
+		return e.Msg
+	}
+	return formatPos(e.Pos) + ": " + e.Msg
+}
+
+// verifyError is the verifier's finding before it is given a position: the reader locates
+// it at the line that defined op (or fn, or the train section), Verify at op's source Pos.
+type verifyError struct {
+	fn    *Func
+	op    *Op
+	train bool
+	msg   string
+}
+
+// attrTypes is the Go type an attribute has wherever it appears, by name. Ops of class Fused
+// define their own attributes and are not held to it. A "float" attribute may also be an
+// int, as Attrs.Float widens one.
+var attrTypes = map[string]string{
+	"name": "string", "init": "string",
+	"value": "float", "alpha": "float",
+	"axes": "[]int", "perm": "[]int",
+	"axis": "int", "start": "int", "end": "int",
+	"keepdims": "bool", "ta": "bool", "tb": "bool",
+	"shape": "Shape",
+}
+
+func attrHasType(v any, want string) bool {
+	switch v.(type) {
+	case int:
+		return want == "int" || want == "float"
+	case float64:
+		return want == "float"
+	case bool:
+		return want == "bool"
+	case string:
+		return want == "string"
+	case []int:
+		return want == "[]int"
+	case Shape:
+		return want == "Shape"
+	}
+	return false
+}
+
+// Verify checks every function of m and its train spec; see Func.Verify. It also checks
+// that function names are unique, that no op is shared between functions, that a parameter
+// has one type in every function that uses it, and that the train spec's step and eval
+// functions exist. The error is an *Error at the source position of the offending op.
+func Verify(m *Module) error {
+	if e := verifyModule(m); e != nil {
+		return e.located()
+	}
+	return nil
+}
+
+// Verify checks f's invariants: ops are non-nil with unique IDs and refs, every kind is in
+// the op table, every operand is an op of f defined before its use, arity and required
+// attributes match the op's definition and attributes have allowed types, every recorded
+// type equals what the op's shape rule gives (sources: input ops are f's inputs, param
+// types are given), and inputs and outputs are ops of f.
+func (f *Func) Verify() error {
+	if e := verifyFunc(f, nil); e != nil {
+		return e.located()
+	}
+	return nil
+}
+
+func (e *verifyError) located() *Error {
+	msg := e.msg
+	var pos Pos
+	if e.op != nil {
+		msg = opLabel(e.op) + ": " + msg
+		pos = e.op.Pos
+	}
+	switch {
+	case e.train:
+		msg = "train: " + msg
+	case e.fn != nil:
+		msg = "func " + quoteName(e.fn.Name) + ": " + msg
+	}
+	return &Error{Pos: pos, Msg: msg}
+}
+
+// opLabel names an op in messages: op %7 (matmul).
+func opLabel(o *Op) string { return "op " + opRef(o) + " (" + o.Kind + ")" }
+
+func verifyModule(m *Module) *verifyError {
+	if m == nil {
+		return &verifyError{msg: "nil module"}
+	}
+	names := make(map[string]bool, len(m.Funcs))
+	params := map[string]*Op{}
+	paramFunc := map[string]*Func{}
+	for i, f := range m.Funcs {
+		if f == nil {
+			return &verifyError{msg: fmt.Sprintf("func %d is nil", i)}
+		}
+		if names[f.Name] {
+			return &verifyError{fn: f, msg: "duplicate func name"}
+		}
+		names[f.Name] = true
+		if e := verifyFunc(f, m); e != nil {
+			return e
+		}
+		for _, o := range f.Ops {
+			if o.Kind != "param" {
+				continue
+			}
+			name := o.Attrs.String("name")
+			if p, ok := params[name]; ok && !typeEqual(p.Type, o.Type) {
+				return &verifyError{fn: f, op: o, msg: fmt.Sprintf("param %q has type %s, but %s in func %s",
+					name, formatType(o.Type), formatType(p.Type), quoteName(paramFunc[name].Name))}
+			} else if !ok {
+				params[name], paramFunc[name] = o, f
+			}
+		}
+	}
+	if t := m.Train; t != nil {
+		if m.Func(t.Step) == nil {
+			return &verifyError{train: true, msg: fmt.Sprintf("step func %s is not in the module", quoteName(t.Step))}
+		}
+		if t.Eval != "" && m.Func(t.Eval) == nil {
+			return &verifyError{train: true, msg: fmt.Sprintf("eval func %s is not in the module", quoteName(t.Eval))}
+		}
+	}
+	return nil
+}
+
+// verifyFunc checks f; m, when known, lets it say which function a stray operand is from.
+func verifyFunc(f *Func, m *Module) *verifyError {
+	if f == nil {
+		return &verifyError{msg: "nil func"}
+	}
+	fail := func(o *Op, format string, args ...any) *verifyError {
+		return &verifyError{fn: f, op: o, msg: fmt.Sprintf(format, args...)}
+	}
+	if f.Name == "" {
+		return fail(nil, "func has no name")
+	}
+	// First sweep: identity. index also lets the second sweep tell a later op from a stray one.
+	index := make(map[*Op]int, len(f.Ops))
+	ids := make(map[int]bool, len(f.Ops))
+	refs := make(map[string]bool, len(f.Ops))
+	for i, o := range f.Ops {
+		if o == nil {
+			return fail(nil, "op at index %d is nil", i)
+		}
+		if _, dup := index[o]; dup {
+			return fail(o, "appears twice in the op list")
+		}
+		index[o] = i
+		if o.ID < 0 {
+			return fail(o, "negative ID %d", o.ID)
+		}
+		if ids[o.ID] {
+			return fail(o, "duplicate ID %d", o.ID)
+		}
+		ids[o.ID] = true
+		if refs[o.Ref()] {
+			return fail(o, "duplicate ref %%%s", o.Ref())
+		}
+		refs[o.Ref()] = true
+	}
+	isInput := make(map[*Op]bool, len(f.Inputs))
+	for _, in := range f.Inputs {
+		switch _, ok := index[in]; {
+		case in == nil:
+			return fail(nil, "nil input")
+		case !ok:
+			return fail(nil, "input %s is not an op of the func", opRef(in))
+		case in.Kind != "input":
+			return fail(in, "listed as an input, but is not an input op")
+		case isInput[in]:
+			return fail(in, "listed twice as an input")
+		}
+		isInput[in] = true
+	}
+	for i, o := range f.Ops {
+		def, ok := Lookup(o.Kind)
+		if !ok {
+			return fail(o, "unknown op kind %q", o.Kind)
+		}
+		if def.Arity >= 0 && len(o.Args) != def.Arity || def.Arity < 0 && len(o.Args) == 0 {
+			return fail(o, "got %d operands, want %s", len(o.Args), arityString(def.Arity))
+		}
+		for j, a := range o.Args {
+			if a == nil {
+				return fail(o, "operand %d is nil", j)
+			}
+			k, ok := index[a]
+			if !ok {
+				return fail(o, "operand %s is not an op of this func%s", opRef(a), owner(m, f, a))
+			}
+			if k >= i {
+				return fail(o, "operand %s is used before its definition", opRef(a))
+			}
+		}
+		if e := verifyAttrs(o, def); e != "" {
+			return fail(o, "%s", e)
+		}
+		if e := checkType(o.Type); e != "" {
+			return fail(o, "type %s: %s", formatType(o.Type), e)
+		}
+		switch o.Kind {
+		case "input":
+			if !isInput[o] {
+				return fail(o, "is not one of the func's inputs")
+			}
+		case "param":
+		default:
+			t, err := typeOf(def, o.Args, o.Attrs)
+			if err != nil {
+				return fail(o, "%v", err)
+			}
+			if !typeEqual(t, o.Type) {
+				return fail(o, "recorded type %s, shape rule gives %s", formatType(o.Type), formatType(t))
+			}
+		}
+	}
+	outs := make(map[string]bool, len(f.Outputs))
+	for _, out := range f.Outputs {
+		if out.Name == "" {
+			return fail(nil, "output has no name")
+		}
+		if outs[out.Name] {
+			return fail(nil, "duplicate output %s", quoteName(out.Name))
+		}
+		outs[out.Name] = true
+		if out.Value == nil {
+			return fail(nil, "output %s is nil", quoteName(out.Name))
+		}
+		if _, ok := index[out.Value]; !ok {
+			return fail(nil, "output %s: %s is not an op of this func%s", quoteName(out.Name), opRef(out.Value), owner(m, f, out.Value))
+		}
+	}
+	return nil
+}
+
+func arityString(n int) string {
+	if n < 0 {
+		return "at least 1"
+	}
+	return strconv.Itoa(n)
+}
+
+// owner says which other function of m holds o, for the message about a stray operand.
+func owner(m *Module, self *Func, o *Op) string {
+	if m == nil {
+		return ""
+	}
+	for _, g := range m.Funcs {
+		if g == nil || g == self {
+			continue
+		}
+		for _, p := range g.Ops {
+			if p == o {
+				return " (it is in func " + quoteName(g.Name) + ")"
+			}
+		}
+	}
+	return ""
+}
+
+// verifyAttrs checks that o has its required attributes and that every attribute has an
+// allowed type; it returns the problem or "".
+func verifyAttrs(o *Op, def *OpDef) string {
+	for _, k := range def.Attrs {
+		if _, ok := o.Attrs[k]; !ok {
+			return "missing attribute " + k
+		}
+	}
+	for k, v := range o.Attrs {
+		if err := checkAttr(k, v); err != nil {
+			return err.Error()
+		}
+		if def.Class == Fused {
+			continue
+		}
+		if want, ok := attrTypes[k]; ok && !attrHasType(v, want) {
+			return fmt.Sprintf("attribute %s is %s, want %s", k, formatAttr(v), want)
+		}
+		if s, ok := v.(Shape); ok {
+			if e := checkShape(s); e != "" {
+				return fmt.Sprintf("attribute %s: %s", k, e)
+			}
+		}
+	}
+	return ""
+}
+
+// checkType checks that t is f32 with well-formed dimensions.
+func checkType(t Type) string {
+	if t.DType != "f32" {
+		return fmt.Sprintf("dtype %s, want f32", quoteName(t.DType))
+	}
+	return checkShape(t.Shape)
+}
+
+// checkShape checks that every dimension is a monomial in normal form: a positive
+// coefficient and sorted symbols that are identifiers, so that Dim.Equal is equality.
+func checkShape(s Shape) string {
+	for _, d := range s {
+		if d.Coef <= 0 {
+			return fmt.Sprintf("dimension %s has coefficient %d, want positive", formatDim(d), d.Coef)
+		}
+		for i, sym := range d.Syms {
+			if !isSymbol(sym) {
+				return fmt.Sprintf("dimension %s: symbol %q is not an identifier", formatDim(d), sym)
+			}
+			if i > 0 && d.Syms[i-1] > sym {
+				return fmt.Sprintf("dimension %s: symbols not sorted", formatDim(d))
+			}
+		}
+	}
+	return ""
+}
+
+// isSymbol reports whether s can name a dimension: a plain identifier.
+func isSymbol(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func typeEqual(a, b Type) bool { return a.DType == b.DType && a.Shape.Equal(b.Shape) }
+
+// typeOf runs def's shape rule. A shape rule that panics on a malformed graph is a bug in
+// the rule, but the reader must never panic, so the panic becomes an error naming it.
+func typeOf(def *OpDef, args []*Op, a Attrs) (t Type, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("shape rule of %s panicked: %v", def.Kind, r)
+		}
+	}()
+	return def.TypeOf(args, a)
+}

@@ -1,0 +1,235 @@
+package checkpoint
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+)
+
+// dtypeSizes lists the dtypes Load converts to float32, by bytes per value.
+var dtypeSizes = map[string]int64{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}
+
+// Load reads a safetensors file and returns its tensors, converted to
+// float32 from F32, F64, F16 or BF16, and its metadata (nil if none).
+func Load(path string) (map[string]Tensor, map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	return decode(path, b)
+}
+
+func decode(path string, b []byte) (map[string]Tensor, map[string]string, error) {
+	if len(b) < 8 {
+		return nil, nil, errorf(path, "file is %d bytes, want at least 8 for the header length", len(b))
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > maxHeader {
+		return nil, nil, errorf(path, "header length %d, want at most %d", n, maxHeader)
+	}
+	if n > uint64(len(b)-8) {
+		return nil, nil, errorf(path, "header length %d, but only %d bytes follow", n, len(b)-8)
+	}
+	entries, names, meta, err := parseHeader(path, b[8:8+n])
+	if err != nil {
+		return nil, nil, err
+	}
+	data := b[8+n:]
+	if err := checkLayout(path, entries, names, int64(len(data))); err != nil {
+		return nil, nil, err
+	}
+	tensors := make(map[string]Tensor, len(entries))
+	for _, name := range names {
+		e := entries[name]
+		tensors[name] = Tensor{
+			Shape: e.Shape,
+			Data:  toFloat32(data[e.DataOffsets[0]:e.DataOffsets[1]], e.Dtype),
+		}
+	}
+	return tensors, meta, nil
+}
+
+// parseHeader decodes the JSON header key by key, rather than into a map,
+// so that a duplicated tensor name is reported instead of silently
+// keeping the last. names is sorted, to make later errors deterministic.
+func parseHeader(path string, hdr []byte) (entries map[string]entry, names []string, meta map[string]string, err error) {
+	dec := json.NewDecoder(bytes.NewReader(hdr))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, nil, errorf(path, "header is not a JSON object")
+	}
+	entries = map[string]entry{}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, nil, headerErr(path, err)
+		}
+		name, ok := tok.(string)
+		if !ok {
+			return nil, nil, nil, errorf(path, "header: got %v, want a tensor name", tok)
+		}
+		if seen[name] {
+			return nil, nil, nil, errorf(path, "header names %q twice", name)
+		}
+		seen[name] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, nil, errorf(path, "header: %q: %v", name, unexpectedEOF(err))
+		}
+		if name == metadataKey {
+			if err := json.Unmarshal(raw, &meta); err != nil {
+				return nil, nil, nil, errorf(path, "%s: want an object of strings: %v", metadataKey, err)
+			}
+			continue
+		}
+		var e entry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, nil, nil, errorf(path, "tensor %q: %v", name, err)
+		}
+		if err := e.check(); err != nil {
+			return nil, nil, nil, errorf(path, "tensor %q: %v", name, err)
+		}
+		entries[name] = e
+		names = append(names, name)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, nil, headerErr(path, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, nil, errorf(path, "header has data after its JSON object")
+	}
+	slices.Sort(names)
+	return entries, names, meta, nil
+}
+
+func headerErr(path string, err error) error {
+	return errorf(path, "header: %v", unexpectedEOF(err))
+}
+
+// unexpectedEOF turns the decoder's io.EOF, which inside an unfinished
+// object means the header was cut short, into a message saying so.
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// check validates one entry on its own; checkLayout relates it to the rest.
+func (e *entry) check() error {
+	if _, ok := dtypeSizes[e.Dtype]; !ok {
+		return fmt.Errorf("dtype %q not supported, want F32, F64, F16 or BF16", e.Dtype)
+	}
+	if e.Shape == nil {
+		return errors.New("missing shape")
+	}
+	if len(e.DataOffsets) != 2 {
+		return fmt.Errorf("data_offsets %v, want [begin, end]", e.DataOffsets)
+	}
+	return nil
+}
+
+// checkLayout checks that each tensor's byte range is inside the data
+// section and fits its shape, and that the ranges tile the data section
+// exactly, with no gap, overlap or trailing bytes, as the spec requires.
+func checkLayout(path string, entries map[string]entry, names []string, size int64) error {
+	for _, name := range names {
+		e := entries[name]
+		begin, end := e.DataOffsets[0], e.DataOffsets[1]
+		if begin < 0 || end < begin {
+			return errorf(path, "tensor %q: data_offsets [%d, %d], want 0 <= begin <= end", name, begin, end)
+		}
+		if end > size {
+			return errorf(path, "tensor %q: data_offsets [%d, %d] run past the %d-byte data section", name, begin, end, size)
+		}
+		width := dtypeSizes[e.Dtype]
+		// The bound only keeps count*width from overflowing; the size
+		// check below is what ties the shape to the bytes.
+		count, ok := numElements(e.Shape, math.MaxInt64/8)
+		if !ok {
+			return errorf(path, "tensor %q: shape %s has a negative dimension or too many values", name, shapeString(e.Shape))
+		}
+		if got := end - begin; got != count*width {
+			held := fmt.Sprintf("%d values", got/width)
+			if got%width != 0 {
+				held = fmt.Sprintf("%d bytes, not a whole number of %s values", got, e.Dtype)
+			}
+			return errorf(path, "tensor %q: data_offsets [%d, %d] hold %s, shape %s needs %d",
+				name, begin, end, held, shapeString(e.Shape), count)
+		}
+	}
+	order := slices.Clone(names)
+	slices.SortStableFunc(order, func(a, b string) int {
+		return compareInt64(entries[a].DataOffsets[0], entries[b].DataOffsets[0])
+	})
+	var next int64
+	prev := ""
+	for _, name := range order {
+		begin, end := entries[name].DataOffsets[0], entries[name].DataOffsets[1]
+		switch {
+		case begin < next:
+			return errorf(path, "tensor %q: data_offsets [%d, %d] overlap tensor %q, which ends at %d", name, begin, end, prev, next)
+		case begin > next:
+			return errorf(path, "tensor %q: data_offsets [%d, %d] leave bytes [%d, %d) of the data section unused", name, begin, end, next, begin)
+		}
+		next, prev = end, name
+	}
+	if next != size {
+		return errorf(path, "data section is %d bytes, tensors cover only %d", size, next)
+	}
+	return nil
+}
+
+func compareInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func toFloat32(b []byte, dtype string) []float32 {
+	le := binary.LittleEndian
+	out := make([]float32, int64(len(b))/dtypeSizes[dtype])
+	for i := range out {
+		switch dtype {
+		case "F32":
+			out[i] = math.Float32frombits(le.Uint32(b[4*i:]))
+		case "F64":
+			out[i] = float32(math.Float64frombits(le.Uint64(b[8*i:])))
+		case "F16":
+			out[i] = halfToFloat32(le.Uint16(b[2*i:]))
+		case "BF16":
+			// bfloat16 is the top half of a float32.
+			out[i] = math.Float32frombits(uint32(le.Uint16(b[2*i:])) << 16)
+		}
+	}
+	return out
+}
+
+// halfToFloat32 widens an IEEE 754 binary16 value exactly.
+func halfToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h) & 0x3ff
+	switch exp {
+	case 0x1f: // infinity or NaN, payload kept
+		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
+	case 0: // zero or subnormal: mant × 2⁻²⁴
+		f := float32(mant) / (1 << 24)
+		if sign != 0 {
+			f = -f
+		}
+		return f
+	}
+	// Rebias the exponent from 15 to 127.
+	return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+}

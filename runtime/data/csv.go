@@ -1,0 +1,215 @@
+package data
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// HeaderMode says whether a CSV file starts with a row of column names.
+type HeaderMode int
+
+const (
+	// HeaderAuto treats the first row as a header when any of its fields
+	// is not a number.
+	HeaderAuto HeaderMode = iota
+	// HeaderPresent always treats the first row as a header.
+	HeaderPresent
+	// HeaderAbsent treats every row as data.
+	HeaderAbsent
+)
+
+// CSVOptions controls how CSV reads a file.
+type CSVOptions struct {
+	Header HeaderMode
+	// LabelColumn names the target column: a header name, or a 0-based
+	// index written in decimal. "" or "-1" means the file has no targets.
+	LabelColumn string
+	// Regression makes the label column a real-valued target, Y [N, 1].
+	// Otherwise it must hold class indices 0..K-1, which become Labels and
+	// a one-hot Y [N, K].
+	Regression bool
+	// Classes is K for one-hot targets; 0 means the largest label plus one.
+	Classes int
+	// Comma is the field separator; 0 means ','.
+	Comma rune
+}
+
+// CSV reads a numeric CSV file into a Set. Every row must have the same
+// number of fields and every field must be a finite number (header aside).
+// X holds the non-label columns, [N, columns].
+func CSV(path string, opts CSVOptions) (*Set, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	return readCSV(f, path, opts)
+}
+
+func readCSV(r io.Reader, name string, opts CSVOptions) (*Set, error) {
+	cr := csv.NewReader(r)
+	cr.Comma = ','
+	if opts.Comma != 0 {
+		cr.Comma = opts.Comma
+	}
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
+	// Checked below, to say how many fields were found.
+	cr.FieldsPerRecord = -1
+
+	var (
+		header []string
+		label  = -1
+		cols   int
+		x, y   []float32
+		labels []int
+		n      int
+	)
+	for first := true; ; first = false {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvErr(name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if !first && len(rec) != cols {
+			return nil, lineErrorf(name, line, "got %d fields, want %d like the first row", len(rec), cols)
+		}
+		if first {
+			cols = len(rec)
+			if opts.Header == HeaderPresent || opts.Header == HeaderAuto && !allNumeric(rec) {
+				header = append([]string(nil), rec...)
+			}
+			if label, err = labelIndex(name, opts.LabelColumn, header, cols); err != nil {
+				return nil, err
+			}
+			if header != nil {
+				continue
+			}
+		}
+		for i, field := range rec {
+			v, err := parseField(field)
+			if err != nil {
+				return nil, lineErrorf(name, line, "%s: got %q, want %s", columnName(header, i), field, err)
+			}
+			if i != label {
+				x = append(x, float32(v))
+				continue
+			}
+			if opts.Regression {
+				y = append(y, float32(v))
+				continue
+			}
+			if v != math.Trunc(v) || v < 0 || v > math.MaxInt32 {
+				return nil, lineErrorf(name, line, "label %s: got %q, want a class index (an integer >= 0); set Regression for real-valued targets",
+					columnName(header, i), field)
+			}
+			labels = append(labels, int(v))
+		}
+		n++
+	}
+	if n == 0 {
+		return nil, errorf(name, "no data rows")
+	}
+	nx := cols
+	if label >= 0 {
+		nx--
+	}
+	s := &Set{X: x, XShape: []int{n, nx}}
+	switch {
+	case label < 0:
+	case opts.Regression:
+		s.Y, s.YShape = y, []int{n, 1}
+	default:
+		k := opts.Classes
+		if k == 0 {
+			for _, l := range labels {
+				k = max(k, l+1)
+			}
+		}
+		for i, l := range labels {
+			if l >= k {
+				return nil, errorf(name, "sample %d has label %d, want < %d classes", i, l, k)
+			}
+		}
+		s.Labels, s.Y, s.YShape = labels, oneHot(labels, k), []int{n, k}
+	}
+	return s, nil
+}
+
+// parseField returns a finite number that fits in a float32, or a phrase
+// saying what was wanted.
+func parseField(field string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
+	if err != nil {
+		return 0, errors.New("a number")
+	}
+	// Overflowing float32 would turn into an infinity in training.
+	if math.IsNaN(v) || math.IsInf(float64(float32(v)), 0) {
+		return 0, errors.New("a finite float32")
+	}
+	return v, nil
+}
+
+// allNumeric reports whether every field parses as a number; "NaN" counts,
+// so a data row holding one is reported as bad data, not taken as a header.
+func allNumeric(rec []string) bool {
+	for _, f := range rec {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// labelIndex resolves LabelColumn against the header (by name first, so a
+// column named "3" means that column) and then as an index.
+func labelIndex(name, col string, header []string, cols int) (int, error) {
+	col = strings.TrimSpace(col)
+	if col == "" || col == "-1" {
+		return -1, nil
+	}
+	for i, h := range header {
+		if strings.TrimSpace(h) == col {
+			return i, nil
+		}
+	}
+	i, err := strconv.Atoi(col)
+	if err != nil {
+		if header == nil {
+			return 0, errorf(name, "label column %q: the file has no header row, want a column index", col)
+		}
+		return 0, errorf(name, "label column %q not in header %q", col, header)
+	}
+	if i < 0 || i >= cols {
+		return 0, errorf(name, "label column %d out of range, the file has %d columns", i, cols)
+	}
+	return i, nil
+}
+
+func columnName(header []string, i int) string {
+	if header != nil {
+		return fmt.Sprintf("field %d (%q)", i+1, header[i])
+	}
+	return fmt.Sprintf("field %d", i+1)
+}
+
+func csvErr(name string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("data: %s:%d:%d: %v", name, pe.Line, pe.Column, pe.Err)
+	}
+	return errorf(name, "%v", err)
+}
+
+func lineErrorf(name string, line int, format string, args ...any) error {
+	return fmt.Errorf("data: %s:%d: "+format, append([]any{name, line}, args...)...)
+}

@@ -1,0 +1,155 @@
+package data
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func writeTemp(t *testing.T, name string, b []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCSV(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		opts CSVOptions
+		want *Set
+	}{
+		{
+			name: "no header, no label",
+			in:   "1,2\n3,4.5\n",
+			want: &Set{X: []float32{1, 2, 3, 4.5}, XShape: []int{2, 2}},
+		},
+		{
+			name: "auto header, label by name",
+			in:   "a, b, class\n0.5, -1, 1\n2e3, 0, 0\n1, 1, 2\n",
+			opts: CSVOptions{LabelColumn: "class"},
+			want: &Set{
+				X: []float32{0.5, -1, 2000, 0, 1, 1}, XShape: []int{3, 2},
+				Y: []float32{0, 1, 0, 1, 0, 0, 0, 0, 1}, YShape: []int{3, 3},
+				Labels: []int{1, 0, 2},
+			},
+		},
+		{
+			name: "label by index, fixed class count",
+			in:   "1,5\n0,6\n",
+			opts: CSVOptions{LabelColumn: "0", Classes: 4},
+			want: &Set{
+				X: []float32{5, 6}, XShape: []int{2, 1},
+				Y: []float32{0, 1, 0, 0, 1, 0, 0, 0}, YShape: []int{2, 4},
+				Labels: []int{1, 0},
+			},
+		},
+		{
+			name: "regression, semicolons",
+			in:   "x;y\n1;0.25\n2;0.5\n",
+			opts: CSVOptions{LabelColumn: "y", Regression: true, Comma: ';'},
+			want: &Set{X: []float32{1, 2}, XShape: []int{2, 1}, Y: []float32{0.25, 0.5}, YShape: []int{2, 1}},
+		},
+		{
+			name: "numeric header forced",
+			in:   "1,2\n3,4\n",
+			opts: CSVOptions{Header: HeaderPresent, LabelColumn: "-1"},
+			want: &Set{X: []float32{3, 4}, XShape: []int{1, 2}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := CSV(writeTemp(t, "d.csv", []byte(tc.in)), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("set (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCSVErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		opts CSVOptions
+		want string
+	}{
+		{"empty", "", CSVOptions{}, "no data rows"},
+		{"header only", "a,b\n", CSVOptions{}, "no data rows"},
+		{"bad field", "a,b\n1,2\n3,x\n", CSVOptions{}, `:3: field 2 ("b"): got "x", want a number`},
+		{"bad field, no header", "1,2\n3,\n", CSVOptions{Header: HeaderAbsent}, `:2: field 2: got "", want a number`},
+		{"header not numeric when absent", "a,b\n", CSVOptions{Header: HeaderAbsent}, `:1: field 1: got "a", want a number`},
+		{"nan", "1,NaN\n", CSVOptions{}, `:1: field 2: got "NaN", want a finite float32`},
+		{"overflows float32", "1,1e39\n", CSVOptions{Header: HeaderAbsent}, `:1: field 2: got "1e39", want a finite float32`},
+		{"ragged", "1,2\n3\n", CSVOptions{}, ":2: got 1 fields, want 2 like the first row"},
+		{"bad quote", "1,2\n3,\"4\n", CSVOptions{}, `:2:6: extraneous or missing " in quoted-field`},
+		{"unknown label name", "a,b\n1,2\n", CSVOptions{LabelColumn: "c"}, `label column "c" not in header ["a" "b"]`},
+		{"label name without header", "1,2\n", CSVOptions{LabelColumn: "c"}, `label column "c": the file has no header row, want a column index`},
+		{"label index out of range", "1,2\n", CSVOptions{LabelColumn: "2"}, "label column 2 out of range, the file has 2 columns"},
+		{"fractional label", "a,y\n1,0.5\n", CSVOptions{LabelColumn: "y"}, `:2: label field 2 ("y"): got "0.5", want a class index (an integer >= 0); set Regression for real-valued targets`},
+		{"negative label", "1,-1\n", CSVOptions{LabelColumn: "1"}, `:1: label field 2: got "-1", want a class index (an integer >= 0); set Regression for real-valued targets`},
+		{"label over class count", "1,3\n", CSVOptions{LabelColumn: "1", Classes: 3}, "sample 0 has label 3, want < 3 classes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeTemp(t, "bad.csv", []byte(tc.in))
+			_, err := CSV(path, tc.opts)
+			sep := ": "
+			if tc.want[0] == ':' {
+				sep = ""
+			}
+			want := "data: " + path + sep + tc.want
+			if err == nil || err.Error() != want {
+				t.Errorf("got error  %v\nwant error %s", err, want)
+			}
+		})
+	}
+}
+
+func TestCSVMissingFile(t *testing.T) {
+	_, err := CSV(filepath.Join(t.TempDir(), "nope.csv"), CSVOptions{})
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("got error %v, want a not-exist error", err)
+	}
+}
+
+func TestBatch(t *testing.T) {
+	s := &Set{
+		X: []float32{0, 1, 10, 11, 20, 21}, XShape: []int{3, 2},
+		Y: []float32{0, 1, 2}, YShape: []int{3, 1},
+	}
+	x, y := s.Batch(nil, nil, []int{2, 0})
+	if diff := cmp.Diff([]float32{20, 21, 0, 1}, x); diff != "" {
+		t.Errorf("x (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]float32{2, 0}, y); diff != "" {
+		t.Errorf("y (-want +got):\n%s", diff)
+	}
+	x2, _ := s.Batch(x, y, []int{1})
+	if &x2[0] != &x[0] {
+		t.Error("Batch allocated although dstX had the capacity")
+	}
+	if diff := cmp.Diff([]float32{10, 11}, x2); diff != "" {
+		t.Errorf("x (-want +got):\n%s", diff)
+	}
+
+	unlabelled := &Set{X: s.X, XShape: s.XShape}
+	if _, y := unlabelled.Batch(nil, nil, []int{0}); y != nil {
+		t.Errorf("got y %v for an unlabelled set, want nil", y)
+	}
+
+	defer func() {
+		if r := recover(); r != "data: batch index 3 out of range [0, 3)" {
+			t.Errorf("got panic %v", r)
+		}
+	}()
+	s.Batch(nil, nil, []int{3})
+}

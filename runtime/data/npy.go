@@ -1,0 +1,324 @@
+package data
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The .npy format (numpy/lib/format.py): the magic "\x93NUMPY", a major
+// and minor version byte, a little-endian header length (uint16 in v1,
+// uint32 in v2 and v3), then a Python dict literal such as
+//
+//	{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+//
+// padded with spaces and ended by '\n', then the raw array.
+
+const npyMagic = "\x93NUMPY"
+
+// maxNPYHeader bounds the header length so a corrupt file cannot make us
+// allocate gigabytes for it; real headers are well under 1 KB.
+const maxNPYHeader = 1 << 20
+
+// maxNPYValues bounds the element count, so size arithmetic cannot overflow.
+const maxNPYValues = math.MaxInt32
+
+// npyDtypes are the descriptors NPY accepts, each with its item size.
+var npyDtypes = map[string]int{"<f4": 4, "<f8": 8, "<i4": 4, "<i8": 8, "|u1": 1}
+
+// NPY reads a .npy file (format version 1, 2 or 3) of dtype <f4, <f8, <i4,
+// <i8 or |u1 in C order, converting its values to float32. A 0-d array
+// has shape [] and one value.
+func NPY(path string) (data []float32, shape []int, err error) {
+	data, shape, _, err = readNPYFile(path)
+	return data, shape, err
+}
+
+func readNPYFile(path string) (data []float32, shape []int, descr string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	return ReadNPY(f, path)
+}
+
+// ReadNPY is NPY on a stream; name is used only in error messages. It also
+// returns the dtype descriptor, such as "<i8", since the float32 values
+// alone do not say whether the array held integers.
+func ReadNPY(r io.Reader, name string) (data []float32, shape []int, descr string, err error) {
+	var pre [10]byte
+	if n, err := io.ReadFull(r, pre[:8]); err != nil {
+		return nil, nil, "", readErr(name, "npy preamble", err, n, 8)
+	}
+	if string(pre[:6]) != npyMagic {
+		return nil, nil, "", errorf(name, "bad magic %q, want %q: not a .npy file", pre[:6], npyMagic)
+	}
+	major, minor := pre[6], pre[7]
+	var hlen int
+	switch major {
+	case 1:
+		if n, err := io.ReadFull(r, pre[8:10]); err != nil {
+			return nil, nil, "", readErr(name, "npy header length", err, n, 2)
+		}
+		hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
+	case 2, 3:
+		var b [4]byte
+		if n, err := io.ReadFull(r, b[:]); err != nil {
+			return nil, nil, "", readErr(name, "npy header length", err, n, 4)
+		}
+		v := binary.LittleEndian.Uint32(b[:])
+		if v > maxNPYHeader {
+			return nil, nil, "", errorf(name, "npy header length %d, want at most %d", v, maxNPYHeader)
+		}
+		hlen = int(v)
+	default:
+		return nil, nil, "", errorf(name, "npy format version %d.%d, want 1.0, 2.0 or 3.0", major, minor)
+	}
+	hdr := make([]byte, hlen)
+	if n, err := io.ReadFull(r, hdr); err != nil {
+		return nil, nil, "", readErr(name, "npy header", err, n, hlen)
+	}
+	if major < 3 {
+		for _, c := range hdr {
+			if c >= 0x80 {
+				return nil, nil, "", errorf(name, "npy header is not ASCII (only version 3 allows UTF-8)")
+			}
+		}
+	} else if !utf8.Valid(hdr) {
+		return nil, nil, "", errorf(name, "npy header is not valid UTF-8")
+	}
+	descr, fortran, shape, err := parseNPYHeader(string(hdr))
+	if err != nil {
+		return nil, nil, "", errorf(name, "npy header %q: %v", strings.TrimSpace(string(hdr)), err)
+	}
+	size, ok := npyDtypes[descr]
+	if !ok {
+		return nil, nil, "", errorf(name, "dtype %q not supported, want one of <f4, <f8, <i4, <i8, |u1", descr)
+	}
+	if fortran {
+		return nil, nil, "", errorf(name, "fortran_order is True, want C order (save with np.ascontiguousarray)")
+	}
+	count := 1
+	for _, d := range shape {
+		if d != 0 && count > maxNPYValues/d {
+			return nil, nil, "", errorf(name, "shape %v holds more than %d values", shape, maxNPYValues)
+		}
+		count *= d
+	}
+	body, err := readExactly(r, count*size)
+	if err != nil {
+		return nil, nil, "", errorf(name, "reading data: %v", err)
+	}
+	if len(body) < count*size {
+		return nil, nil, "", errorf(name, "truncated data: got %d bytes, want %d for shape %v of %s", len(body), count*size, shape, descr)
+	}
+	if len(body) > count*size {
+		return nil, nil, "", errorf(name, "trailing bytes after the %d that shape %v of %s describes", count*size, shape, descr)
+	}
+	return npyToFloat32(body, descr, count), shape, descr, nil
+}
+
+func npyToFloat32(b []byte, descr string, n int) []float32 {
+	out := make([]float32, n)
+	le := binary.LittleEndian
+	for i := range out {
+		switch descr {
+		case "<f4":
+			out[i] = math.Float32frombits(le.Uint32(b[4*i:]))
+		case "<f8":
+			out[i] = float32(math.Float64frombits(le.Uint64(b[8*i:])))
+		case "<i4":
+			out[i] = float32(int32(le.Uint32(b[4*i:])))
+		case "<i8":
+			out[i] = float32(int64(le.Uint64(b[8*i:])))
+		case "|u1":
+			out[i] = float32(b[i])
+		}
+	}
+	return out
+}
+
+// parseNPYHeader parses the dict literal numpy writes. It accepts exactly
+// the keys descr, fortran_order and shape, as numpy's own reader does.
+//
+//	header = '{' { key ':' value ',' } [ key ':' value ] '}'
+//	value  = string | 'True' | 'False' | '(' [ int { ',' int } [ ',' ] ] ')'
+func parseNPYHeader(h string) (descr string, fortran bool, shape []int, err error) {
+	p := &dictParser{s: h}
+	if !p.eat('{') {
+		return "", false, nil, fmt.Errorf("want '{' at offset %d", p.i)
+	}
+	seen := map[string]bool{}
+	for !p.eat('}') {
+		key, err := p.str()
+		if err != nil {
+			return "", false, nil, err
+		}
+		if seen[key] {
+			return "", false, nil, fmt.Errorf("duplicate key %q", key)
+		}
+		seen[key] = true
+		if !p.eat(':') {
+			return "", false, nil, fmt.Errorf("want ':' after key %q", key)
+		}
+		switch key {
+		case "descr":
+			descr, err = p.str()
+		case "fortran_order":
+			fortran, err = p.boolean()
+		case "shape":
+			shape, err = p.tuple()
+		default:
+			return "", false, nil, fmt.Errorf("unknown key %q, want descr, fortran_order and shape", key)
+		}
+		if err != nil {
+			return "", false, nil, fmt.Errorf("%s: %v", key, err)
+		}
+		if !p.eat(',') {
+			if !p.eat('}') {
+				return "", false, nil, fmt.Errorf("want ',' or '}' at offset %d", p.i)
+			}
+			break
+		}
+	}
+	if rest := strings.TrimSpace(p.s[p.i:]); rest != "" {
+		return "", false, nil, fmt.Errorf("unexpected %q after the dict", rest)
+	}
+	for _, k := range []string{"descr", "fortran_order", "shape"} {
+		if !seen[k] {
+			return "", false, nil, fmt.Errorf("missing key %q", k)
+		}
+	}
+	return descr, fortran, shape, nil
+}
+
+type dictParser struct {
+	s string
+	i int
+}
+
+func (p *dictParser) skipSpace() {
+	for p.i < len(p.s) && strings.IndexByte(" \t\r\n", p.s[p.i]) >= 0 {
+		p.i++
+	}
+}
+
+func (p *dictParser) eat(c byte) bool {
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// str reads a quoted string; numpy never writes escapes in these headers.
+func (p *dictParser) str() (string, error) {
+	p.skipSpace()
+	if p.i >= len(p.s) || (p.s[p.i] != '\'' && p.s[p.i] != '"') {
+		return "", fmt.Errorf("want a quoted string at offset %d", p.i)
+	}
+	q := p.s[p.i]
+	end := strings.IndexByte(p.s[p.i+1:], q)
+	if end < 0 {
+		return "", fmt.Errorf("unterminated string at offset %d", p.i)
+	}
+	v := p.s[p.i+1 : p.i+1+end]
+	p.i += end + 2
+	return v, nil
+}
+
+func (p *dictParser) boolean() (bool, error) {
+	p.skipSpace()
+	for _, w := range []string{"True", "False"} {
+		if strings.HasPrefix(p.s[p.i:], w) {
+			p.i += len(w)
+			return w == "True", nil
+		}
+	}
+	return false, fmt.Errorf("want True or False at offset %d", p.i)
+}
+
+func (p *dictParser) tuple() ([]int, error) {
+	if !p.eat('(') {
+		return nil, fmt.Errorf("want '(' at offset %d", p.i)
+	}
+	shape := []int{}
+	for !p.eat(')') {
+		p.skipSpace()
+		start := p.i
+		for p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
+			p.i++
+		}
+		d, err := strconv.Atoi(p.s[start:p.i])
+		if err != nil || d > maxNPYValues {
+			return nil, fmt.Errorf("want a dimension (a non-negative integer) at offset %d", start)
+		}
+		p.eat('L') // Python 2 numpy wrote longs as 3L.
+		shape = append(shape, d)
+		if !p.eat(',') {
+			if !p.eat(')') {
+				return nil, fmt.Errorf("want ',' or ')' at offset %d", p.i)
+			}
+			break
+		}
+	}
+	return shape, nil
+}
+
+// NPYSet builds a Set from an .npy array of samples, [N, ...], and an
+// optional .npy array of targets (yPath may be ""). A 1-d X is read as
+// [N, 1]. A 1-d integer Y holds class indices and becomes Labels and a
+// one-hot Y [N, max+1]; a 1-d float Y becomes [N, 1]; other Y keep their
+// shape. Both arrays must have the same N.
+func NPYSet(xPath, yPath string) (*Set, error) {
+	x, xs, _, err := readNPYFile(xPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) == 0 {
+		return nil, errorf(xPath, "0-d array, want samples [N, ...]")
+	}
+	if len(xs) == 1 {
+		xs = []int{xs[0], 1}
+	}
+	s := &Set{X: x, XShape: xs}
+	if yPath == "" {
+		return s, nil
+	}
+	y, ys, descr, err := readNPYFile(yPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(ys) == 0 {
+		return nil, errorf(yPath, "0-d array, want targets [N, ...]")
+	}
+	if ys[0] != xs[0] {
+		return nil, fmt.Errorf("data: %s has %d samples, %s has %d targets, want equal", xPath, xs[0], yPath, ys[0])
+	}
+	switch {
+	case len(ys) > 1:
+		s.Y, s.YShape = y, ys
+	case descr[1] == 'f':
+		s.Y, s.YShape = y, []int{ys[0], 1}
+	default:
+		labels := make([]int, len(y))
+		k := 0
+		for i, v := range y {
+			// float32 is exact for |v| < 2^24, far beyond any class count.
+			if v < 0 || v >= 1<<24 {
+				return nil, errorf(yPath, "label %v of sample %d, want a class index in [0, 2^24)", v, i)
+			}
+			labels[i] = int(v)
+			k = max(k, labels[i]+1)
+		}
+		s.Labels, s.Y, s.YShape = labels, oneHot(labels, k), []int{ys[0], k}
+	}
+	return s, nil
+}

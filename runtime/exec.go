@@ -1,0 +1,221 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// Program is a Func prepared for repeated execution: its live ops in order, each with its
+// kernel and the value slots of its operands, and the slots each step is the last user of.
+// A Program reuses its scratch between runs, so it is not safe for concurrent use: compile
+// one per goroutine.
+type Program struct {
+	// CheckFinite makes Run fail at the first op whose result holds a NaN or an infinity,
+	// naming the op and its source line. It is off by default: it reads every value again.
+	CheckFinite bool
+
+	f       *ir.Func
+	steps   []step
+	inputs  []inputSlot
+	outputs []ir.Output
+	outIdx  []int
+
+	ctx  Ctx
+	vals []*Tensor // one slot per op of f, nil outside a run
+	args []*Tensor
+	want []ir.Shape // declared input shapes, for binding
+	got  [][]int
+}
+
+type step struct {
+	op     *ir.Op
+	slot   int
+	kernel Kernel  // nil for param and const
+	konst  *Tensor // the value of a const op
+	param  string  // the name of a param op
+	args   []int
+	free   []int // slots whose last use is this step
+}
+
+type inputSlot struct {
+	name string
+	slot int
+}
+
+// Compile prepares f for execution. It fails when an op has no kernel or an operand is not
+// defined before its use. Ops that no output depends on are left out.
+func Compile(f *ir.Func) (*Program, error) {
+	slot := make(map[*ir.Op]int, len(f.Ops))
+	for i, o := range f.Ops {
+		for j, a := range o.Args {
+			if _, ok := slot[a]; !ok {
+				return nil, opErrorf(o, "operand %d is not defined before its use", j)
+			}
+		}
+		slot[o] = i
+	}
+	p := &Program{f: f, outputs: f.Outputs, ctx: Ctx{Env: map[string]int{}}, vals: make([]*Tensor, len(f.Ops))}
+	live := make([]bool, len(f.Ops))
+	isOutput := make([]bool, len(f.Ops))
+	for _, out := range f.Outputs {
+		i, ok := slot[out.Value]
+		if !ok {
+			return nil, fmt.Errorf("runtime: output %s is not an op of func %s", out.Name, f.Name)
+		}
+		p.outIdx = append(p.outIdx, i)
+		live[i], isOutput[i] = true, true
+	}
+	for i := len(f.Ops) - 1; i >= 0; i-- {
+		if live[i] {
+			for _, a := range f.Ops[i].Args {
+				live[slot[a]] = true
+			}
+		}
+	}
+	for _, in := range f.Inputs {
+		i, ok := slot[in]
+		if !ok || in.Kind != "input" {
+			return nil, fmt.Errorf("runtime: input %s is not an input op of func %s", in.Ref(), f.Name)
+		}
+		p.inputs = append(p.inputs, inputSlot{name: sourceName(in), slot: i})
+		p.want = append(p.want, in.Type.Shape)
+	}
+	p.got = make([][]int, len(p.inputs))
+
+	lastUse := make([]int, len(f.Ops))
+	for i, o := range f.Ops {
+		if !live[i] || o.Kind == "input" {
+			continue
+		}
+		s := step{op: o, slot: i}
+		switch o.Kind {
+		case "param":
+			s.param = sourceName(o)
+		case "const":
+			s.konst = Scalar(float32(o.Attrs.Float("value", 0)))
+		default:
+			k, ok := kernels[o.Kind]
+			if !ok {
+				return nil, opErrorf(o, "no kernel for op %s", o.Kind)
+			}
+			s.kernel = k
+		}
+		for _, a := range o.Args {
+			s.args = append(s.args, slot[a])
+			lastUse[slot[a]] = len(p.steps)
+		}
+		p.steps = append(p.steps, s)
+		if len(o.Args) > cap(p.args) {
+			p.args = make([]*Tensor, 0, len(o.Args))
+		}
+	}
+	for i := range f.Ops {
+		if live[i] && !isOutput[i] && len(p.steps) > 0 {
+			p.steps[lastUse[i]].free = append(p.steps[lastUse[i]].free, i)
+		}
+	}
+	return p, nil
+}
+
+// sourceName is the key an input or param is supplied under.
+func sourceName(o *ir.Op) string {
+	if n := o.Attrs.String("name"); n != "" {
+		return n
+	}
+	return o.Name
+}
+
+// Run evaluates the program. inputs are keyed by input name and bind the symbolic
+// dimensions; params are keyed by the param ops' "name" attribute. Neither is written. The
+// result maps each output's name to its value, which may be one of the given tensors when
+// an output is an input or a param, or share storage with one (reshape).
+func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, error) {
+	defer clear(p.vals)
+	env := p.ctx.Env
+	clear(env)
+	for i, in := range p.inputs {
+		t, ok := inputs[in.name]
+		if !ok {
+			return nil, fmt.Errorf("runtime: missing input %s", in.name)
+		}
+		if !t.valid() {
+			return nil, fmt.Errorf("runtime: input %s: %s", in.name, invalidTensor(t))
+		}
+		p.got[i] = t.Shape
+	}
+	bindSymbols(env, p.want, p.got)
+	for i, in := range p.inputs {
+		if !matchShape(env, p.want[i], p.got[i]) {
+			return nil, shapeMismatch("input "+in.name, env, p.want[i], p.got[i])
+		}
+		p.vals[in.slot] = inputs[in.name]
+	}
+	clear(p.got)
+
+	for si := range p.steps {
+		s := &p.steps[si]
+		out, err := p.eval(s, params)
+		if err != nil {
+			return nil, err
+		}
+		p.vals[s.slot] = out
+		for _, j := range s.free {
+			p.vals[j] = nil
+		}
+	}
+	res := make(map[string]*Tensor, len(p.outputs))
+	for i, out := range p.outputs {
+		res[out.Name] = p.vals[p.outIdx[i]]
+	}
+	return res, nil
+}
+
+// eval computes the value of one step.
+func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
+	op := s.op
+	switch {
+	case s.konst != nil:
+		return s.konst, nil
+	case s.kernel == nil:
+		t, ok := params[s.param]
+		if !ok {
+			return nil, fmt.Errorf("runtime: missing param %s", s.param)
+		}
+		if !t.valid() {
+			return nil, fmt.Errorf("runtime: param %s: %s", s.param, invalidTensor(t))
+		}
+		if !matchShape(p.ctx.Env, op.Type.Shape, t.Shape) {
+			return nil, shapeMismatch("param "+s.param, p.ctx.Env, op.Type.Shape, t.Shape)
+		}
+		return t, nil
+	}
+	args := p.args[:0]
+	for _, a := range s.args {
+		args = append(args, p.vals[a])
+	}
+	out, err := s.kernel(&p.ctx, op, args)
+	clear(args)
+	if err != nil {
+		return nil, err
+	}
+	if !matchShape(p.ctx.Env, op.Type.Shape, out.Shape) {
+		return nil, opErrorf(op, "got result %s, want %v", shapeString(out.Shape), op.Type.Shape)
+	}
+	if p.CheckFinite {
+		for _, v := range out.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, opErrorf(op, "result %s holds %v", shapeString(out.Shape), v)
+			}
+		}
+	}
+	return out, nil
+}
+
+func invalidTensor(t *Tensor) string {
+	if t == nil {
+		return "nil tensor"
+	}
+	return fmt.Sprintf("shape %s does not hold %d elements", shapeString(t.Shape), len(t.Data))
+}

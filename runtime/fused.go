@@ -1,0 +1,86 @@
+package runtime
+
+import "github.com/dlc-lang/dlc/ir"
+
+// Kernels for the fused ops of ir/fused.go. Both are a Gemm into a fresh result followed by
+// one in-place epilogue pass over it, row by row, so that each row is still in cache when
+// its elementwise work is done: the fused op saves the temporaries and passes the unfused
+// ops would allocate and make, and nothing else changes, so its results are bit-for-bit
+// those of the unfused ops.
+
+func init() {
+	kernels["dense"] = denseKernel
+	kernels["matmul_act_grad"] = matmulActGradKernel
+}
+
+// actLoops are the activations a dense op applies, as in-place-safe loops.
+var actLoops = map[string]func(dst, x []float32, op *ir.Op){
+	"relu":       reluLoop,
+	"leaky_relu": leakyReluLoop,
+	"sigmoid":    sigmoidLoop,
+	"tanh":       tanhLoop,
+}
+
+// actGradLoops are the gradients of those activations in terms of (dy, y).
+var actGradLoops = map[string]func(dst, dy, y []float32, op *ir.Op){
+	"relu":       reluGradLoop,
+	"leaky_relu": leakyReluGradLoop,
+	"sigmoid":    sigmoidGradLoop,
+	"tanh":       tanhGradLoop,
+}
+
+// denseKernel computes act(op(x)·op(w) + b) for a row bias b of shape [N] or [1, N].
+func denseKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	act := op.Attrs.String("act")
+	loop, ok := actLoops[act]
+	if !ok && act != "none" {
+		return nil, opErrorf(op, "unknown activation %q", act)
+	}
+	out, err := matmulKernel(c, op, args[:2])
+	if err != nil {
+		return nil, err
+	}
+	n, bias := out.Shape[1], args[2]
+	if !(len(bias.Shape) == 1 && bias.Shape[0] == n) && !(len(bias.Shape) == 2 && bias.Shape[0] == 1 && bias.Shape[1] == n) {
+		return nil, opErrorf(op, "got bias %s, want [%d] or [1, %d]", shapeString(bias.Shape), n, n)
+	}
+	if n == 0 {
+		return out, nil
+	}
+	bv := bias.Data[:n]
+	for i := 0; i < len(out.Data); i += n {
+		row := out.Data[i : i+n]
+		for j, v := range bv {
+			row[j] += v
+		}
+		if loop != nil {
+			loop(row, row, op)
+		}
+	}
+	return out, nil
+}
+
+// matmulActGradKernel computes act_grad(op(a)·op(b), y).
+func matmulActGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	act := op.Attrs.String("act")
+	loop, ok := actGradLoops[act]
+	if !ok && act != "none" {
+		return nil, opErrorf(op, "unknown activation %q", act)
+	}
+	out, err := matmulKernel(c, op, args[:2])
+	if err != nil {
+		return nil, err
+	}
+	y := args[2]
+	if !sameShape(y.Shape, out.Shape) {
+		return nil, opErrorf(op, "got y %s, want the product's shape %s", shapeString(y.Shape), shapeString(out.Shape))
+	}
+	n := out.Shape[1]
+	if loop == nil || n == 0 {
+		return out, nil
+	}
+	for i := 0; i < len(out.Data); i += n {
+		loop(out.Data[i:i+n], out.Data[i:i+n], y.Data[i:i+n], op)
+	}
+	return out, nil
+}

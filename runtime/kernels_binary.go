@@ -1,0 +1,132 @@
+package runtime
+
+import "github.com/dlc-lang/dlc/ir"
+
+// binOp is one of the four arithmetic ops, which broadcast their operands NumPy-style.
+type binOp uint8
+
+const (
+	opAdd binOp = iota
+	opSub
+	opMul
+	opDiv
+)
+
+func binaryKernel(o binOp) Kernel {
+	return func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+		a, b := args[0], args[1]
+		if sameShape(a.Shape, b.Shape) {
+			out := c.alloc(a.Shape)
+			o.row(out.Data, a.Data, b.Data, 1, 1)
+			return out, nil
+		}
+		shape, ok := broadcastShapes(a.Shape, b.Shape)
+		if !ok {
+			return nil, opErrorf(op, "got %s and %s, want broadcastable shapes", shapeString(a.Shape), shapeString(b.Shape))
+		}
+		out := c.alloc(shape)
+		switch {
+		case len(b.Data) == 1 && sameShape(shape, a.Shape):
+			o.row(out.Data, a.Data, b.Data, 1, 0)
+		case len(a.Data) == 1 && sameShape(shape, b.Shape):
+			o.row(out.Data, a.Data, b.Data, 0, 1)
+		default:
+			o.broadcast(out.Data, a, b, shape)
+		}
+		return out, nil
+	}
+}
+
+// broadcast computes dst = a o b at the broadcast shape, one innermost row at a time.
+func (o binOp) broadcast(dst []float32, a, b *Tensor, shape []int) {
+	l := newStridedLoop(shape, contiguousStrides(shape), broadcastStrides(a.Shape, shape), broadcastStrides(b.Shape, shape))
+	n, st := l.inner()
+	l.rows(func(off [3]int) {
+		o.row(dst[off[0]:off[0]+n], a.Data[off[1]:], b.Data[off[2]:], st[1], st[2])
+	})
+}
+
+// row computes dst[i] = a[i*sa] o b[i*sb] for every i, where each stride is 0 or 1. Each
+// case is its own loop so that the compiler sees plain indexed slices.
+func (o binOp) row(dst, a, b []float32, sa, sb int) {
+	n := len(dst)
+	switch {
+	case sa == 1 && sb == 1:
+		a, b = a[:n], b[:n]
+		switch o {
+		case opAdd:
+			for i := range dst {
+				dst[i] = a[i] + b[i]
+			}
+		case opSub:
+			for i := range dst {
+				dst[i] = a[i] - b[i]
+			}
+		case opMul:
+			for i := range dst {
+				dst[i] = a[i] * b[i]
+			}
+		case opDiv:
+			for i := range dst {
+				dst[i] = a[i] / b[i]
+			}
+		}
+	case sa == 1: // b is one value
+		a, v := a[:n], b[0]
+		switch o {
+		case opAdd:
+			for i := range dst {
+				dst[i] = a[i] + v
+			}
+		case opSub:
+			for i := range dst {
+				dst[i] = a[i] - v
+			}
+		case opMul:
+			for i := range dst {
+				dst[i] = a[i] * v
+			}
+		case opDiv:
+			for i := range dst {
+				dst[i] = a[i] / v
+			}
+		}
+	case sb == 1: // a is one value
+		v, b := a[0], b[:n]
+		switch o {
+		case opAdd:
+			for i := range dst {
+				dst[i] = v + b[i]
+			}
+		case opSub:
+			for i := range dst {
+				dst[i] = v - b[i]
+			}
+		case opMul:
+			for i := range dst {
+				dst[i] = v * b[i]
+			}
+		case opDiv:
+			for i := range dst {
+				dst[i] = v / b[i]
+			}
+		}
+	default:
+		v := o.apply(a[0], b[0])
+		for i := range dst {
+			dst[i] = v
+		}
+	}
+}
+
+func (o binOp) apply(x, y float32) float32 {
+	switch o {
+	case opAdd:
+		return x + y
+	case opSub:
+		return x - y
+	case opMul:
+		return x * y
+	}
+	return x / y
+}

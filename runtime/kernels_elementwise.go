@@ -1,0 +1,207 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// Elementwise kernels without broadcasting. Each op is one tight loop over float32 slices;
+// the kernel wrappers do the shape checks and allocation once per tensor, never per element.
+// Transcendentals go through float64 math, which is exact to float32 rounding.
+
+// unaryKernel wraps a loop dst[i] = f(x[i]).
+func unaryKernel(loop func(dst, x []float32, op *ir.Op)) Kernel {
+	return func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+		x := args[0]
+		out := c.alloc(x.Shape)
+		loop(out.Data, x.Data, op)
+		return out, nil
+	}
+}
+
+// pairKernel wraps a loop dst[i] = f(a[i], b[i]) over operands of equal shape.
+func pairKernel(loop func(dst, a, b []float32, op *ir.Op)) Kernel {
+	return func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+		a, b := args[0], args[1]
+		if !sameShape(a.Shape, b.Shape) {
+			return nil, opErrorf(op, "got %s and %s, want equal shapes", shapeString(a.Shape), shapeString(b.Shape))
+		}
+		out := c.alloc(a.Shape)
+		loop(out.Data, a.Data, b.Data, op)
+		return out, nil
+	}
+}
+
+func negLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = -v
+	}
+}
+
+func expLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = float32(math.Exp(float64(v)))
+	}
+}
+
+func logLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = float32(math.Log(float64(v)))
+	}
+}
+
+func sqrtLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = float32(math.Sqrt(float64(v)))
+	}
+}
+
+func squareLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = v * v
+	}
+}
+
+func absLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+	}
+}
+
+// signLoop maps positives to 1, negatives to -1, and keeps zeros and NaNs.
+func signLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		switch {
+		case v > 0:
+			dst[i] = 1
+		case v < 0:
+			dst[i] = -1
+		default:
+			dst[i] = v
+		}
+	}
+}
+
+func reluLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		if v > 0 {
+			dst[i] = v
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+func alphaAttr(op *ir.Op) float32 { return float32(op.Attrs.Float("alpha", 0.01)) }
+
+func leakyReluLoop(dst, x []float32, op *ir.Op) {
+	alpha := alphaAttr(op)
+	x = x[:len(dst)]
+	for i, v := range x {
+		if v > 0 {
+			dst[i] = v
+		} else {
+			dst[i] = alpha * v
+		}
+	}
+}
+
+// sigmoidLoop evaluates 1/(1+e^-x) without overflowing e^-x for large negative x.
+func sigmoidLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		if v >= 0 {
+			dst[i] = float32(1 / (1 + math.Exp(-float64(v))))
+		} else {
+			e := math.Exp(float64(v))
+			dst[i] = float32(e / (1 + e))
+		}
+	}
+}
+
+func tanhLoop(dst, x []float32, _ *ir.Op) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = float32(math.Tanh(float64(v)))
+	}
+}
+
+// The activation gradients take (dy, y): they are written in terms of the output.
+
+func reluGradLoop(dst, dy, y []float32, _ *ir.Op) {
+	dy, y = dy[:len(dst)], y[:len(dst)]
+	for i, v := range y {
+		if v > 0 {
+			dst[i] = dy[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// leakyReluGradLoop relies on alpha > 0, so that y > 0 exactly when x > 0.
+func leakyReluGradLoop(dst, dy, y []float32, op *ir.Op) {
+	alpha := alphaAttr(op)
+	dy, y = dy[:len(dst)], y[:len(dst)]
+	for i, v := range y {
+		if v > 0 {
+			dst[i] = dy[i]
+		} else {
+			dst[i] = alpha * dy[i]
+		}
+	}
+}
+
+func sigmoidGradLoop(dst, dy, y []float32, _ *ir.Op) {
+	dy, y = dy[:len(dst)], y[:len(dst)]
+	for i, v := range y {
+		dst[i] = dy[i] * v * (1 - v)
+	}
+}
+
+func tanhGradLoop(dst, dy, y []float32, _ *ir.Op) {
+	dy, y = dy[:len(dst)], y[:len(dst)]
+	for i, v := range y {
+		dst[i] = dy[i] * (1 - v*v)
+	}
+}
+
+// bceLoop is -(t log p + (1-t) log(1-p)) with each log clamped at -100, as PyTorch's
+// BCELoss does, so that p = 0 or 1 gives a large finite loss instead of Inf.
+func bceLoop(dst, p, t []float32, _ *ir.Op) {
+	p, t = p[:len(dst)], t[:len(dst)]
+	for i, pv := range p {
+		lp := math.Max(math.Log(float64(pv)), -100)
+		lq := math.Max(math.Log(1-float64(pv)), -100)
+		tv := float64(t[i])
+		dst[i] = float32(-(tv*lp + (1-tv)*lq))
+	}
+}
+
+// bceGradLoop is (p - t) / max(p (1-p), 1e-12), the derivative of bce in p.
+func bceGradLoop(dst, p, t []float32, _ *ir.Op) {
+	p, t = p[:len(dst)], t[:len(dst)]
+	for i, pv := range p {
+		pd := float64(pv)
+		dst[i] = float32((pd - float64(t[i])) / math.Max(pd*(1-pd), 1e-12))
+	}
+}
+
+// bceLogitsLoop is max(z, 0) - z t + log(1 + e^-|z|): bce(sigmoid(z), t) without
+// overflow or cancellation.
+func bceLogitsLoop(dst, z, t []float32, _ *ir.Op) {
+	z, t = z[:len(dst)], t[:len(dst)]
+	for i, zv := range z {
+		zd := float64(zv)
+		dst[i] = float32(math.Max(zd, 0) - zd*float64(t[i]) + math.Log1p(math.Exp(-math.Abs(zd))))
+	}
+}

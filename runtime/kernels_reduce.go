@@ -1,0 +1,173 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// reduction is sum or mean's plan: the reduced axes and the result shape with the reduced
+// axes kept as 1 (the layout accumulate writes) and as the op returns it.
+type reduction struct {
+	kept   []int // x's shape with reduced axes set to 1
+	result []int // kept, or kept without the reduced axes
+	count  int   // elements summed into each result element
+	axes   []int
+}
+
+func reduceAxes(op *ir.Op, shape []int) (reduction, error) {
+	axes, err := ir.ReduceAxes(op.Attrs.Ints("axes"), len(shape))
+	if err != nil {
+		return reduction{}, opErrorf(op, "%v", err)
+	}
+	r := reduction{kept: append([]int{}, shape...), count: 1, axes: axes}
+	for _, a := range axes {
+		r.kept[a] = 1
+		r.count *= shape[a]
+	}
+	keep := op.Attrs.Bool("keepdims")
+	r.result = []int{}
+	for i, d := range r.kept {
+		if keep || !contains(axes, i) {
+			r.result = append(r.result, d)
+		}
+	}
+	return r, nil
+}
+
+func contains(xs []int, v int) bool {
+	for _, x := range xs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func sumKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x := args[0]
+	r, err := reduceAxes(op, x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	out := c.alloc(r.result)
+	accumulate(out.Data, x.Data, x.Shape, broadcastStrides(r.kept, x.Shape))
+	return out, nil
+}
+
+func meanKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	out, err := sumKernel(c, op, args)
+	if err != nil {
+		return nil, err
+	}
+	r, _ := reduceAxes(op, args[0].Shape)
+	inv := 1 / float64(r.count)
+	for i, v := range out.Data {
+		out.Data[i] = float32(float64(v) * inv)
+	}
+	return out, nil
+}
+
+// countKernel is the number of elements a reduction over axes sums, as a scalar.
+func countKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	r, err := reduceAxes(op, args[0].Shape)
+	if err != nil {
+		return nil, err
+	}
+	return Scalar(float32(r.count)), nil
+}
+
+// sumToKernel sums x over the dimensions that broadcasting like's shape to x's added:
+// the adjoint of broadcasting.
+func sumToKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x, like := args[0], args[1]
+	if s, ok := broadcastShapes(like.Shape, x.Shape); !ok || !sameShape(s, x.Shape) {
+		return nil, opErrorf(op, "got %s, want a shape that %s broadcasts to", shapeString(x.Shape), shapeString(like.Shape))
+	}
+	out := c.alloc(like.Shape)
+	accumulate(out.Data, x.Data, x.Shape, broadcastStrides(like.Shape, x.Shape))
+	return out, nil
+}
+
+// broadcastLikeKernel broadcasts x to like's shape, the adjoint of sum. With keepdims unset
+// and axes given, x is a reduction's result and size-1 dimensions are first re-inserted at
+// axes; otherwise x is aligned with like at the last dimension, as NumPy does (which for a
+// scalar x, the result of reducing every axis, is the same thing).
+func broadcastLikeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x, like := args[0], args[1]
+	xs := x.Shape
+	if axes := op.Attrs.Ints("axes"); !op.Attrs.Bool("keepdims") && len(axes) > 0 && len(xs) != len(like.Shape) {
+		norm, err := ir.ReduceAxes(axes, len(like.Shape))
+		if err != nil {
+			return nil, opErrorf(op, "%v", err)
+		}
+		if len(xs)+len(norm) != len(like.Shape) {
+			return nil, opErrorf(op, "got %s, want rank %d to re-insert axes %v of %s",
+				shapeString(xs), len(like.Shape)-len(norm), axes, shapeString(like.Shape))
+		}
+		expanded := make([]int, 0, len(like.Shape))
+		j := 0
+		for i := range like.Shape {
+			if contains(norm, i) {
+				expanded = append(expanded, 1)
+			} else {
+				expanded = append(expanded, xs[j])
+				j++
+			}
+		}
+		xs = expanded
+	}
+	if s, ok := broadcastShapes(xs, like.Shape); !ok || !sameShape(s, like.Shape) {
+		return nil, opErrorf(op, "got %s, want a shape that broadcasts to %s", shapeString(x.Shape), shapeString(like.Shape))
+	}
+	out := c.alloc(like.Shape)
+	broadcastTo(out.Data, &Tensor{Shape: xs, Data: x.Data}, like.Shape)
+	return out, nil
+}
+
+// softmaxKernel computes softmax or log_softmax along the axis attribute, subtracting each
+// slice's maximum first so that exp cannot overflow; sums are kept in float64.
+func softmaxKernel(logarithm bool) Kernel {
+	return func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+		x := args[0]
+		axis, err := axisAttr(op, "axis", -1, len(x.Shape))
+		if err != nil {
+			return nil, err
+		}
+		out := c.alloc(x.Shape)
+		outer, n, inner := splitAt(x.Shape, axis)
+		if n == 0 {
+			return out, nil
+		}
+		src, dst := x.Data, out.Data
+		for o := 0; o < outer; o++ {
+			for i := 0; i < inner; i++ {
+				base := o*n*inner + i
+				m := src[base]
+				for j := 1; j < n; j++ {
+					m = max(m, src[base+j*inner])
+				}
+				var sum float64
+				for j := 0; j < n; j++ {
+					e := math.Exp(float64(src[base+j*inner] - m))
+					sum += e
+					if !logarithm {
+						dst[base+j*inner] = float32(e)
+					}
+				}
+				if logarithm {
+					ls := math.Log(sum)
+					for j := 0; j < n; j++ {
+						dst[base+j*inner] = float32(float64(src[base+j*inner]-m) - ls)
+					}
+					continue
+				}
+				inv := 1 / sum
+				for j := 0; j < n; j++ {
+					dst[base+j*inner] = float32(float64(dst[base+j*inner]) * inv)
+				}
+			}
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,459 @@
+package runtime
+
+// Optimisers follow torch.optim step for step (SGD, Adam, AdamW without amsgrad), in float32
+// with the per-step scalars (bias corrections, step size) computed once in float64, so a
+// model trained here and in PyTorch from the same weights and gradients stays close.
+//
+// An optimiser owns its state (momentum buffers, Adam moments, step counts) keyed by the
+// parameter name, and exposes it under stable names, "<opt>.<slot>/<param>", so a checkpoint
+// can save and restore it:
+//
+//	sgd.momentum/Enc.dense0.weight
+//	adam.m/Enc.dense0.weight   adam.v/Enc.dense0.weight   adam.step/Enc.dense0.weight
+//
+// AdamW uses the "adamw." prefix. The step count is kept per parameter, as torch does, so a
+// parameter that gets no gradient in some step (frozen, or trained by another optimiser) still
+// receives the right bias correction; it is a one-element tensor, exact up to 2^24 steps.
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// Optimizer updates parameters in place from their gradients.
+type Optimizer interface {
+	// Step applies one update to every parameter named in grads, in sorted name order.
+	// A gradient without a parameter, or of another shape, is an error, and then no
+	// parameter is changed. A parameter without a gradient is left untouched.
+	Step(params, grads map[string]*Tensor) error
+	// Name is the optimiser's name as written in the source: "sgd", "adam", "adamw".
+	Name() string
+	// State returns the optimiser's state tensors under stable names. The tensors are the
+	// optimiser's own, not copies.
+	State() map[string]*Tensor
+	// SetState replaces the optimiser's state with copies of the tensors in st, which must
+	// use the names State returns. Shapes are checked against the parameters at the next Step.
+	SetState(st map[string]*Tensor) error
+}
+
+// optArg is one hyperparameter an optimiser accepts, with its default and validity check.
+type optArg struct {
+	name  string
+	def   float64
+	check func(float64) string // "" if valid, else what is wanted
+}
+
+func argNonNegative(v float64) string {
+	if v >= 0 && !math.IsInf(v, 1) {
+		return ""
+	}
+	return "want a finite value >= 0"
+}
+
+func argBeta(v float64) string {
+	if v >= 0 && v < 1 {
+		return ""
+	}
+	return "want a value in [0, 1)"
+}
+
+func argBool(v float64) string {
+	if v == 0 || v == 1 {
+		return ""
+	}
+	return "want 0 or 1"
+}
+
+var (
+	sgdArgs = []optArg{
+		{"lr", 0.01, argNonNegative},
+		{"momentum", 0, argNonNegative},
+		{"dampening", 0, argNonNegative},
+		{"nesterov", 0, argBool},
+		{"weight_decay", 0, argNonNegative},
+	}
+	adamArgs = []optArg{
+		{"lr", 1e-3, argNonNegative},
+		{"beta1", 0.9, argBeta},
+		{"beta2", 0.999, argBeta},
+		{"eps", 1e-8, argNonNegative},
+		{"weight_decay", 0, argNonNegative},
+	}
+	adamwArgs = func() []optArg {
+		a := append([]optArg(nil), adamArgs...)
+		a[len(a)-1].def = 0.01
+		return a
+	}()
+)
+
+// NewOptimizer builds the optimiser spec names, with torch.optim's defaults for the
+// arguments spec leaves out:
+//
+//	sgd(lr: 0.01, momentum: 0, dampening: 0, nesterov: 0, weight_decay: 0)
+//	adam(lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0)   // L2 added to the gradient
+//	adamw(lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01) // decoupled decay
+//
+// Errors name the optimiser and the argument, prefixed with spec.Pos when it is valid.
+func NewOptimizer(spec ir.OptSpec) (Optimizer, error) {
+	fail := func(format string, args ...any) error {
+		msg := fmt.Sprintf(format, args...)
+		if spec.Pos.IsValid() {
+			msg = spec.Pos.String() + ": " + msg
+		}
+		return errors.New(msg)
+	}
+	var table []optArg
+	switch spec.Name {
+	case "sgd":
+		table = sgdArgs
+	case "adam":
+		table = adamArgs
+	case "adamw":
+		table = adamwArgs
+	default:
+		return nil, fail("unknown optimizer %q (want sgd, adam, adamw)", spec.Name)
+	}
+	vals, err := resolveOptArgs(spec.Name, table, spec.Args)
+	if err != nil {
+		return nil, fail("%s", err)
+	}
+	switch spec.Name {
+	case "sgd":
+		o := &SGD{LR: vals["lr"], Momentum: vals["momentum"], Dampening: vals["dampening"],
+			Nesterov: vals["nesterov"] == 1, WeightDecay: vals["weight_decay"]}
+		if o.Nesterov && (o.Momentum <= 0 || o.Dampening != 0) {
+			return nil, fail("sgd: nesterov needs momentum > 0 and dampening 0, got momentum %g, dampening %g",
+				o.Momentum, o.Dampening)
+		}
+		return o, nil
+	default:
+		return &Adam{LR: vals["lr"], Beta1: vals["beta1"], Beta2: vals["beta2"], Eps: vals["eps"],
+			WeightDecay: vals["weight_decay"], Decoupled: spec.Name == "adamw"}, nil
+	}
+}
+
+// resolveOptArgs fills defaults into args and checks every given argument, in sorted order so
+// the first error reported does not depend on map order.
+func resolveOptArgs(opt string, table []optArg, args map[string]float64) (map[string]float64, error) {
+	vals := make(map[string]float64, len(table))
+	for _, a := range table {
+		vals[a.name] = a.def
+	}
+	for _, n := range slices.Sorted(maps.Keys(args)) {
+		v := args[n]
+		var arg *optArg
+		for i := range table {
+			if table[i].name == n {
+				arg = &table[i]
+			}
+		}
+		if arg == nil {
+			want := make([]string, len(table))
+			for i, a := range table {
+				want[i] = a.name
+			}
+			return nil, fmt.Errorf("%s: unknown argument %q (want %s)", opt, n, strings.Join(want, ", "))
+		}
+		if msg := arg.check(v); msg != "" {
+			return nil, fmt.Errorf("%s: %s: got %g, %s", opt, n, v, msg)
+		}
+		vals[n] = v
+	}
+	return vals, nil
+}
+
+// checkOptimGrads reports a gradient with no parameter or of another shape, and returns the
+// gradient names in sorted order.
+func checkOptimGrads(opt string, params, grads map[string]*Tensor) ([]string, error) {
+	names := optimSortedNames(grads)
+	for _, n := range names {
+		p, g := params[n], grads[n]
+		switch {
+		case p == nil:
+			return nil, fmt.Errorf("runtime: %s: gradient for unknown parameter %q", opt, n)
+		case !p.valid():
+			return nil, fmt.Errorf("runtime: %s: parameter %q holds %d elements for shape %s", opt, n, len(p.Data), shapeString(p.Shape))
+		case g == nil || !sameShape(p.Shape, g.Shape) || len(g.Data) != len(p.Data):
+			got := "nil"
+			if g != nil {
+				got = fmt.Sprintf("%s (%d elements)", shapeString(g.Shape), len(g.Data))
+			}
+			return nil, fmt.Errorf("runtime: %s: gradient of %s: got %s, want %s", opt, n, got, shapeString(p.Shape))
+		}
+	}
+	return names, nil
+}
+
+// optimSlot returns the state tensor of param p in slot, or a new zero one (fresh) that the
+// caller stores once every slot has been checked. It fails when restored state has the wrong
+// shape.
+func optimSlot(opt string, slot map[string]*Tensor, slotName, name string, p *Tensor) (t *Tensor, fresh bool, err error) {
+	t, ok := slot[name]
+	if !ok {
+		return NewTensor(p.Shape...), true, nil
+	}
+	if !sameShape(t.Shape, p.Shape) || len(t.Data) != len(p.Data) {
+		return nil, false, fmt.Errorf("runtime: %s: state %s.%s/%s: got %s, want %s",
+			opt, opt, slotName, name, shapeString(t.Shape), shapeString(p.Shape))
+	}
+	return t, false, nil
+}
+
+func optimSortedNames(m map[string]*Tensor) []string { return slices.Sorted(maps.Keys(m)) }
+
+// splitOptimState splits "adam.m/Enc.w" into slot "m" and param "Enc.w", checking the prefix.
+func splitOptimState(opt, key string, slots ...string) (slot, param string, err error) {
+	head, param, ok := strings.Cut(key, "/")
+	if ok && param != "" && strings.HasPrefix(head, opt+".") {
+		slot = head[len(opt)+1:]
+		for _, s := range slots {
+			if s == slot {
+				return slot, param, nil
+			}
+		}
+	}
+	want := make([]string, len(slots))
+	for i, s := range slots {
+		want[i] = opt + "." + s + "/PARAM"
+	}
+	return "", "", fmt.Errorf("runtime: %s: unknown state %q (want %s)", opt, key, strings.Join(want, ", "))
+}
+
+// SGD is stochastic gradient descent with optional momentum, dampening, Nesterov momentum
+// and L2 weight decay, as torch.optim.SGD:
+//
+//	g = grad + weight_decay·p
+//	b = g on the first step, else momentum·b + (1-dampening)·g
+//	g = g + momentum·b if nesterov, else b          (only when momentum != 0)
+//	p = p - lr·g
+type SGD struct {
+	LR, Momentum, Dampening, WeightDecay float64
+	Nesterov                             bool
+
+	buf map[string]*Tensor // momentum buffers
+}
+
+func (o *SGD) Name() string { return "sgd" }
+
+func (o *SGD) Step(params, grads map[string]*Tensor) error {
+	names, err := checkOptimGrads("sgd", params, grads)
+	if err != nil {
+		return err
+	}
+	// Fetch every buffer before touching a parameter, so a bad restored state changes nothing.
+	bufs := make([]*Tensor, len(names))
+	fresh := make([]bool, len(names))
+	if o.Momentum != 0 {
+		for i, n := range names {
+			if bufs[i], fresh[i], err = optimSlot("sgd", o.buf, "momentum", n, params[n]); err != nil {
+				return err
+			}
+		}
+		if o.buf == nil {
+			o.buf = map[string]*Tensor{}
+		}
+		for i, n := range names {
+			o.buf[n] = bufs[i]
+		}
+	}
+	lr, mom, damp, wd := float32(o.LR), float32(o.Momentum), float32(1-o.Dampening), float32(o.WeightDecay)
+	for i, n := range names {
+		p, g := params[n].Data, grads[n].Data
+		g = g[:len(p)]
+		if o.Momentum == 0 {
+			for j, gj := range g {
+				p[j] -= lr * (gj + wd*p[j])
+			}
+			continue
+		}
+		b := bufs[i].Data[:len(p)]
+		if fresh[i] {
+			// torch starts the buffer at the first (decayed) gradient, undamped.
+			for j, gj := range g {
+				b[j] = gj + wd*p[j]
+			}
+		} else {
+			for j, gj := range g {
+				b[j] = mom*b[j] + damp*(gj+wd*p[j])
+			}
+		}
+		if o.Nesterov {
+			for j, gj := range g {
+				p[j] -= lr * (gj + wd*p[j] + mom*b[j])
+			}
+		} else {
+			for j := range p {
+				p[j] -= lr * b[j]
+			}
+		}
+	}
+	return nil
+}
+
+func (o *SGD) State() map[string]*Tensor {
+	st := make(map[string]*Tensor, len(o.buf))
+	for n, t := range o.buf {
+		st["sgd.momentum/"+n] = t
+	}
+	return st
+}
+
+func (o *SGD) SetState(st map[string]*Tensor) error {
+	buf := make(map[string]*Tensor, len(st))
+	for _, k := range optimSortedNames(st) {
+		t := st[k]
+		if t == nil {
+			return fmt.Errorf("runtime: sgd: state %q is nil", k)
+		}
+		_, n, err := splitOptimState("sgd", k, "momentum")
+		if err != nil {
+			return err
+		}
+		buf[n] = t.Clone()
+	}
+	o.buf = buf
+	return nil
+}
+
+// Adam is torch.optim.Adam (Decoupled false: weight decay is L2 added to the gradient) or
+// torch.optim.AdamW (Decoupled true: p is scaled by 1-lr·weight_decay before the update):
+//
+//	m = β1·m + (1-β1)·g
+//	v = β2·v + (1-β2)·g²
+//	p = p - lr/(1-β1^t) · m / (√v/√(1-β2^t) + eps)
+type Adam struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+	Decoupled                          bool
+
+	m, v, step map[string]*Tensor
+}
+
+func (o *Adam) Name() string {
+	if o.Decoupled {
+		return "adamw"
+	}
+	return "adam"
+}
+
+func (o *Adam) Step(params, grads map[string]*Tensor) error {
+	opt := o.Name()
+	names, err := checkOptimGrads(opt, params, grads)
+	if err != nil {
+		return err
+	}
+	// Fetch every slot before touching a parameter, so a bad restored state changes nothing.
+	type slots struct{ m, v, t *Tensor }
+	ss := make([]slots, len(names))
+	for i, n := range names {
+		s := &ss[i]
+		if s.m, _, err = optimSlot(opt, o.m, "m", n, params[n]); err != nil {
+			return err
+		}
+		if s.v, _, err = optimSlot(opt, o.v, "v", n, params[n]); err != nil {
+			return err
+		}
+		if s.t = o.step[n]; s.t == nil {
+			s.t = NewTensor(1)
+		} else if len(s.t.Data) != 1 {
+			return fmt.Errorf("runtime: %s: state %s.step/%s: got %s, want [1]", opt, opt, n, shapeString(s.t.Shape))
+		}
+	}
+	if o.m == nil {
+		o.m, o.v, o.step = map[string]*Tensor{}, map[string]*Tensor{}, map[string]*Tensor{}
+	}
+	for i, n := range names {
+		o.m[n], o.v[n], o.step[n] = ss[i].m, ss[i].v, ss[i].t
+	}
+	b1, b2 := float32(1-o.Beta1), float32(o.Beta2)
+	c2, eps := float32(1-o.Beta2), float32(o.Eps)
+	for i, n := range names {
+		s := ss[i]
+		s.t.Data[0]++
+		step := float64(s.t.Data[0])
+		// The bias corrections and step size are per-step scalars: no Pow in the loop.
+		stepSize := float32(o.LR / (1 - math.Pow(o.Beta1, step)))
+		bc2Sqrt := float32(math.Sqrt(1 - math.Pow(o.Beta2, step)))
+		p, g := params[n].Data, grads[n].Data
+		g = g[:len(p)]
+		m, v := s.m.Data[:len(p)], s.v.Data[:len(p)]
+		wd := float32(o.WeightDecay)
+		if o.Decoupled {
+			if decay := float32(1 - o.LR*o.WeightDecay); decay != 1 {
+				for j := range p {
+					p[j] *= decay
+				}
+			}
+			wd = 0
+		}
+		for j, gj := range g {
+			gj += wd * p[j]
+			mj := m[j] + b1*(gj-m[j])
+			vj := b2*v[j] + c2*gj*gj
+			m[j], v[j] = mj, vj
+			denom := float32(math.Sqrt(float64(vj)))/bc2Sqrt + eps
+			p[j] -= stepSize * (mj / denom)
+		}
+	}
+	return nil
+}
+
+func (o *Adam) State() map[string]*Tensor {
+	opt := o.Name()
+	st := make(map[string]*Tensor, 3*len(o.m))
+	for n, t := range o.m {
+		st[opt+".m/"+n] = t
+	}
+	for n, t := range o.v {
+		st[opt+".v/"+n] = t
+	}
+	for n, t := range o.step {
+		st[opt+".step/"+n] = t
+	}
+	return st
+}
+
+func (o *Adam) SetState(st map[string]*Tensor) error {
+	opt := o.Name()
+	m, v, step := map[string]*Tensor{}, map[string]*Tensor{}, map[string]*Tensor{}
+	for _, k := range optimSortedNames(st) {
+		t := st[k]
+		if t == nil {
+			return fmt.Errorf("runtime: %s: state %q is nil", opt, k)
+		}
+		slot, n, err := splitOptimState(opt, k, "m", "v", "step")
+		if err != nil {
+			return err
+		}
+		switch slot {
+		case "m":
+			m[n] = t.Clone()
+		case "v":
+			v[n] = t.Clone()
+		case "step":
+			if len(t.Data) != 1 || !(t.Data[0] >= 1) || t.Data[0] != float32(math.Trunc(float64(t.Data[0]))) {
+				return fmt.Errorf("runtime: %s: state %q: got %v, want one whole step count >= 1", opt, k, t.Data)
+			}
+			step[n] = t.Clone()
+		}
+	}
+	// A moment without its step count (or the reverse) would get the wrong bias correction.
+	all := map[string]*Tensor{}
+	for _, slot := range []map[string]*Tensor{m, v, step} {
+		for n, t := range slot {
+			all[n] = t
+		}
+	}
+	for _, n := range optimSortedNames(all) {
+		if m[n] == nil || v[n] == nil || step[n] == nil {
+			return fmt.Errorf("runtime: %s: state for %q: want %s.m, %s.v and %s.step together", opt, n, opt, opt, opt)
+		}
+	}
+	o.m, o.v, o.step = m, v, step
+	return nil
+}
