@@ -4,11 +4,11 @@ import "fmt"
 
 // Fused ops.
 //
-// A dense layer is y = act(x·W + b). Written as three ops it makes three passes over a B×N
-// tensor after the matrix product and allocates two temporaries: matmul writes z₀, add reads
-// z₀ and writes z₁, the activation reads z₁ and writes y. The fused op `dense` has the kernel
-// write x·W straight into y and then add the bias and apply the activation in one pass, in
-// place: one buffer instead of three, and two fewer passes over memory. Its gradient rule is
+// A dense layer is y = act(x·W + b). Written as three ops it allocates three B×N buffers and,
+// after the product, makes two more passes over memory: matmul writes z₀, add reads z₀ and
+// writes z₁, the activation reads z₁ and writes y. The fused op `dense` has the kernel write
+// x·W straight into y and then add the bias and apply the activation in one pass over y, in
+// place, row by row: one buffer instead of three, one pass instead of two. Its gradient rule is
 // written in ordinary ops, so a fused graph can still be differentiated; the activation's
 // gradient is expressed through the output y, as every activation in ops.go is, which is why
 // the pre-activation never has to be kept and the fusion is legal after autodiff too.

@@ -24,12 +24,10 @@ type token struct {
 	col  int // 1-based byte column
 }
 
+// String describes the token in messages: "end of line", or its text quoted.
 func (t token) String() string {
-	switch t.kind {
-	case tEOL:
+	if t.kind == tEOL {
 		return "end of line"
-	case tString:
-		return strconv.Quote(t.text)
 	}
 	return strconv.Quote(t.text)
 }

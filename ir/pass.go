@@ -68,7 +68,7 @@ func OptimizeVerified(m *Module, passes []Pass, verify func(*Module) error) erro
 }
 
 // Rule is one local rewrite. Rewrite returns the value that replaces o, or nil when the rule
-// does not apply; it must not modify o, and emits any new ops through r.
+// does not apply; it must not modify o, and emits new ops through r only when it returns one.
 type Rule struct {
 	Name    string
 	Kinds   []string // the op kinds the rule looks at; none means every kind
@@ -156,7 +156,11 @@ func sweep(f *Func, rules func(kind string) []Rule) (bool, error) {
 			if r.b.Err != nil {
 				// A rule emitting an ill-typed op is a bug; f is left half-rewritten.
 				f.Ops = append(f.Ops, old[i:]...)
-				return false, fmt.Errorf("%s: rule %s on %%%s: %w", o.Pos, rule.Name, o.Ref(), r.b.Err)
+				err := fmt.Errorf("rule %s on %%%s: %w", rule.Name, o.Ref(), r.b.Err)
+				if o.Pos.IsValid() {
+					err = fmt.Errorf("%s: %w", o.Pos, err)
+				}
+				return false, err
 			}
 			if rep != nil && rep != o {
 				break

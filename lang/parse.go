@@ -44,7 +44,8 @@ var parser = participle.MustBuild[File](
 const maxNesting = 500
 
 // Parse parses the .dl source src; filename is used in positions.
-// A syntax error is returned as a *Error at the first offending token; Parse never panics.
+// A syntax error is returned as a *Error at the first offending token, and so is nesting
+// deeper than maxNesting brackets. Parse never panics. An empty file is an empty File.
 func Parse(filename string, src []byte) (f *File, err error) {
 	defer func() {
 		// participle panics on some grammar invariants ("branch accepted but did not
@@ -177,8 +178,9 @@ func expected(e *participle.UnexpectedTokenError) string {
 	msg := e.Message()
 	i := strings.Index(msg, " (expected ")
 	if i < 0 {
-		// The only unlabelled failure inside a declaration is the call lookahead of
-		// Primary, reached where an expression must start.
+		// The only unlabelled failure that reaches here is the call lookahead of Primary,
+		// (?= Ident "("), which fails where an expression must start; the golden tests
+		// err_return_no_value and err_stray_equals hold this.
 		return "expression"
 	}
 	rest := strings.TrimSuffix(msg[i+len(" (expected "):], ")")

@@ -97,7 +97,11 @@ func benchStep(b *testing.B, widths []int, batch int, optimize bool) {
 	for i := range x.Data {
 		x.Data[i] = r.Float32()
 	}
-	inputs := map[string]*Tensor{"x": x, "t": x}
+	tgt := NewTensor(batch, widths[len(widths)-1])
+	for i := range tgt.Data {
+		tgt.Data[i] = r.Float32()
+	}
+	inputs := map[string]*Tensor{"x": x, "t": tgt}
 	params := map[string]*Tensor{}
 	for _, o := range f.Params() {
 		shape, _ := o.Type.Shape.Eval(nil)

@@ -167,7 +167,11 @@ func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, er
 	}
 	res := make(map[string]*Tensor, len(p.outputs))
 	for i, out := range p.outputs {
-		res[out.Name] = p.vals[p.outIdx[i]]
+		v := p.vals[p.outIdx[i]]
+		if out.Value.Kind == "const" { // the program's own constant: the caller may write it
+			v = v.Clone()
+		}
+		res[out.Name] = v
 	}
 	return res, nil
 }

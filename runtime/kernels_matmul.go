@@ -33,8 +33,32 @@ func matmulKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	if m == 0 || n == 0 || k == 0 {
 		return out, nil
 	}
+	if ta && tb {
+		// gonum's Aᵀ·Bᵀ loop runs strided axpys and is about half as fast as its plain
+		// product, so compute (B·A) and transpose it: O(mn) extra for O(mnk) saved.
+		ba := &Tensor{Shape: []int{n, m}, Data: make([]float32, n*m)}
+		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, general(b), general(a), 0, general(ba))
+		transpose2D(out.Data, ba.Data, n, m)
+		return out, nil
+	}
 	blas32.Gemm(transpose(ta), transpose(tb), 1, general(a), general(b), 0, general(out))
 	return out, nil
+}
+
+// transpose2D writes the transpose of the r×c matrix src into dst, in tiles so that both
+// sides stay in cache.
+func transpose2D(dst, src []float32, r, c int) {
+	const tile = 32
+	for i0 := 0; i0 < r; i0 += tile {
+		for j0 := 0; j0 < c; j0 += tile {
+			for i := i0; i < min(i0+tile, r); i++ {
+				row := src[i*c : (i+1)*c]
+				for j := j0; j < min(j0+tile, c); j++ {
+					dst[j*r+i] = row[j]
+				}
+			}
+		}
+	}
 }
 
 func transpose(t bool) blas.Transpose {

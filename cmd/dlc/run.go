@@ -37,7 +37,7 @@ type runFlags struct {
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var f runFlags
-	fs.IntVar(&f.epochs, "epochs", 0, "number of epochs (default: the train block's)")
+	fs.IntVar(&f.epochs, "epochs", -1, "number of epochs (default: the train block's); 0 only evaluates")
 	fs.IntVar(&f.steps, "steps", 0, "stop after this many optimiser steps (0: no limit)")
 	fs.Int64Var(&f.seed, "seed", -1, "random seed for initialisation and shuffling (default: the train block's)")
 	fs.BoolVar(&f.shuffle, "shuffle", true, "shuffle the training data each epoch (and the train block says so)")
@@ -72,7 +72,7 @@ type epochMetrics struct {
 
 func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) error {
 	spec := m.Train
-	if f.epochs > 0 {
+	if f.epochs >= 0 {
 		spec.Epochs = f.epochs
 	}
 	if f.seed >= 0 {
@@ -165,6 +165,13 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 			}
 		}
 	}
+	if spec.Epochs == 0 && testSet != nil {
+		testLoss, err := tr.Evaluate(testSet, 500)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "evaluation  test_loss %.5f\n", testLoss)
+	}
 	if f.save != "" {
 		ts := map[string]checkpoint.Tensor{}
 		for n, p := range tr.Params {
@@ -182,22 +189,21 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 // pictures writes the loss curve and, for an autoencoder, test images beside their
 // reconstructions.
 func pictures(file string, tr *runtime.Trainer, trainCurve, testCurve []float64, testSet, trainSet *data.Set, dir string, stdout io.Writer) error {
-	if len(trainCurve) == 0 {
-		return nil
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
-	series := map[string][]float64{"train": trainCurve}
-	if testSet != nil {
-		series["test"] = testCurve
+	if len(trainCurve) > 0 {
+		series := map[string][]float64{"train": trainCurve}
+		if testSet != nil {
+			series["test"] = testCurve
+		}
+		lossPath := filepath.Join(dir, base+"-loss.png")
+		if err := report.LossCurve(lossPath, base+": loss per epoch", series); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote loss curve to %s\n", lossPath)
 	}
-	lossPath := filepath.Join(dir, base+"-loss.png")
-	if err := report.LossCurve(lossPath, base+": loss per epoch", series); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote loss curve to %s\n", lossPath)
 	fn, ok := tr.Spec.Extra["reconstruct"]
 	if !ok {
 		return nil

@@ -43,6 +43,9 @@ func (s *Set) YRow() int {
 }
 
 func rowSize(shape []int) int {
+	if len(shape) == 0 {
+		return 0
+	}
 	n := 1
 	for _, d := range shape[1:] {
 		n *= d

@@ -1,0 +1,150 @@
+package ir
+
+import "strconv"
+
+// Reading the train section: one field per line, in any order, each at most once. A field
+// left out keeps its zero value; the printer writes them all.
+
+// train reads the train section; the "train" keyword is already consumed.
+func (r *reader) train() *TrainSpec {
+	t := &TrainSpec{}
+	r.expect("{")
+	r.expectEOL()
+	t.Pos = r.pos()
+	r.trainLine = Pos{File: r.file, Line: r.ln + 1, Col: 1}
+	seen := map[string]int{}
+	for {
+		if !r.nextLine() {
+			r.ln = len(r.lines) - 1
+			r.errorf(1, "unexpected end of file in train section (line %d), want }", r.trainLine.Line)
+		}
+		kt := r.next()
+		if kt.kind == tPunct && kt.text == "}" {
+			r.expectEOL()
+			return t
+		}
+		if kt.kind != tIdent {
+			r.errorf(kt.col, "got %v, want a train field or }", kt)
+		}
+		if line, dup := seen[kt.text]; dup {
+			r.errorf(kt.col, "train field %s repeated (first on line %d)", kt.text, line)
+		}
+		seen[kt.text] = r.ln + 1
+		switch kt.text {
+		case "family":
+			t.Family = r.str("family")
+		case "step":
+			r.expect("@")
+			t.Step = r.name("func name")
+		case "eval":
+			r.expect("@")
+			t.Eval = r.name("func name")
+		case "inputs":
+			r.expect("[")
+			t.Inputs = []string{}
+			for !r.isPunct("]") {
+				if len(t.Inputs) > 0 {
+					r.expect(",")
+				}
+				t.Inputs = append(t.Inputs, r.str("input"))
+			}
+			r.next()
+		case "data":
+			t.Data = r.data()
+		case "test":
+			d := r.data()
+			t.Test = &d
+		case "optimizer":
+			t.Optimizer.Name = r.name("optimizer name")
+			r.expect("(")
+			for !r.isPunct(")") {
+				if len(t.Optimizer.Args) > 0 {
+					r.expect(",")
+				}
+				k := r.argKey(func(k string) bool { _, ok := t.Optimizer.Args[k]; return ok })
+				if t.Optimizer.Args == nil {
+					t.Optimizer.Args = map[string]float64{}
+				}
+				t.Optimizer.Args[k] = r.floatTok(r.next(), "optimizer argument")
+			}
+			r.next()
+			r.expectEOL()
+			t.Optimizer.Pos = r.pos()
+		case "batch":
+			t.Batch = r.intTok(r.next(), "batch")
+		case "epochs":
+			t.Epochs = r.intTok(r.next(), "epochs")
+		case "seed":
+			st := r.next()
+			n, err := strconv.ParseInt(st.text, 10, 64)
+			if st.kind != tNumber || err != nil {
+				r.errorf(st.col, "got %v, want seed (a 64-bit integer)", st)
+			}
+			t.Seed = n
+		case "shuffle":
+			bt := r.next()
+			if bt.kind != tIdent || bt.text != "true" && bt.text != "false" {
+				r.errorf(bt.col, "got %v, want true or false", bt)
+			}
+			t.Shuffle = bt.text == "true"
+		case "extra":
+			r.expect("{")
+			for !r.isPunct("}") {
+				if len(t.Extra) > 0 {
+					r.expect(",")
+				}
+				k := r.argKey(func(k string) bool { _, ok := t.Extra[k]; return ok })
+				if t.Extra == nil {
+					t.Extra = map[string]string{}
+				}
+				t.Extra[k] = r.str("extra value")
+			}
+			r.next()
+		default:
+			r.errorf(kt.col, "unknown train field %s%s", kt.text, suggest(kt.text,
+				[]string{"family", "step", "eval", "inputs", "data", "test", "optimizer", "batch", "epochs", "seed", "shuffle", "extra"}))
+		}
+		r.expectEOL()
+	}
+}
+
+// str reads a quoted string.
+func (r *reader) str(what string) string {
+	t := r.next()
+	if t.kind != tString {
+		r.errorf(t.col, "got %v, want %s (a quoted string)", t, what)
+	}
+	return t.text
+}
+
+// argKey reads "name =" of a key=value list, rejecting a key already present.
+func (r *reader) argKey(present func(string) bool) string {
+	kt := r.peek()
+	k := r.name("argument name")
+	if present(k) {
+		r.errorf(kt.col, "argument %s repeated", k)
+	}
+	r.expect("=")
+	return k
+}
+
+// data reads source(key="value", ...) and the position comment of its line.
+func (r *reader) data() DataSpec {
+	var d DataSpec
+	d.Source = r.name("data source")
+	r.expect("(")
+	for !r.isPunct(")") {
+		if len(d.Args) > 0 {
+			r.expect(",")
+		}
+		k := r.argKey(func(k string) bool { _, ok := d.Args[k]; return ok })
+		if d.Args == nil {
+			d.Args = map[string]string{}
+		}
+		d.Args[k] = r.str("data argument")
+	}
+	r.next()
+	r.expectEOL()
+	d.Pos = r.pos()
+	return d
+}
