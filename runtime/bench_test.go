@@ -113,7 +113,11 @@ func benchStep(b *testing.B, widths []int, batch int, optimize bool) {
 	}
 	flops := 0
 	for i := 1; i < len(widths); i++ {
-		flops += 3 * 2 * batch * widths[i-1] * widths[i] // forward, dx and dW products
+		products := 3 // forward, dx and dW
+		if i == 1 {
+			products = 2 // x is data: no dx
+		}
+		flops += products * 2 * batch * widths[i-1] * widths[i]
 	}
 	b.ResetTimer()
 	for b.Loop() {
