@@ -84,6 +84,9 @@ func Grad(f *Func, loss *Op, wrt []*Op) ([]*Op, error) {
 			if !need[j] || gs[j] == nil {
 				continue
 			}
+			if !gs[j].Type.Shape.Equal(a.Type.Shape) {
+				return nil, fmt.Errorf("%s: grad of %s: gradient of operand %d has shape %v, want %v", o.Pos, o.Kind, j, gs[j].Type.Shape, a.Type.Shape)
+			}
 			if prev := grads[a]; prev != nil {
 				grads[a] = b.Op("add", nil, prev, gs[j])
 			} else {

@@ -144,7 +144,13 @@ func init() {
 	// Elementwise binary ops with broadcasting.
 	def(&OpDef{Kind: "add", Arity: 2, Class: Elementwise, Shape: broadcastAll,
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
-			return []*Op{unbroadcast(b, dy, op.Args[0]), unbroadcast(b, dy, op.Args[1])}
+			g := make([]*Op, 2)
+			for i, x := range op.Args {
+				if need[i] {
+					g[i] = unbroadcast(b, dy, x)
+				}
+			}
+			return g
 		}})
 	def(&OpDef{Kind: "sub", Arity: 2, Class: Elementwise, Shape: broadcastAll,
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
@@ -152,7 +158,11 @@ func init() {
 			if need[1] {
 				gb = unbroadcast(b, b.Op("neg", nil, dy), op.Args[1])
 			}
-			return []*Op{unbroadcast(b, dy, op.Args[0]), gb}
+			var ga *Op
+			if need[0] {
+				ga = unbroadcast(b, dy, op.Args[0])
+			}
+			return []*Op{ga, gb}
 		}})
 	def(&OpDef{Kind: "mul", Arity: 2, Class: Elementwise, Shape: broadcastAll,
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
@@ -288,7 +298,7 @@ func init() {
 	def(&OpDef{Kind: "broadcast_like", Arity: 2, Class: Movement,
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			x, like := args[0].Shape, args[1].Shape
-			if axes := a.Ints("axes"); !a.Bool("keepdims") && len(like) != len(x) {
+			if axes := a.Ints("axes"); !a.Bool("keepdims") && len(axes) > 0 && len(like) != len(x) {
 				ax, err := ReduceAxes(axes, len(like))
 				if err != nil {
 					return nil, err
@@ -302,7 +312,7 @@ func init() {
 		},
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			x := op.Args[0]
-			if !op.Attrs.Bool("keepdims") && len(x.Type.Shape) != len(op.Type.Shape) {
+			if !op.Attrs.Bool("keepdims") && len(op.Attrs.Ints("axes")) > 0 && len(x.Type.Shape) != len(op.Type.Shape) {
 				return []*Op{b.Op("sum", Attrs{"axes": op.Attrs.Ints("axes")}, dy), nil}
 			}
 			return []*Op{unbroadcast(b, dy, x), nil}
@@ -402,7 +412,17 @@ func init() {
 		}})
 	// unslice(dy, like){axis, start, end}: zeros shaped like `like` with dy at [start, end).
 	def(&OpDef{Kind: "unslice", Arity: 2, Class: Movement, Attrs: []string{"axis", "start", "end"},
-		Shape: func(args []Type, a Attrs) (Shape, error) { return args[1].Shape, nil },
+		Shape: func(args []Type, a Attrs) (Shape, error) {
+			like := args[1].Shape
+			want, err := opTable["slice"].Shape(args[1:], a)
+			if err != nil {
+				return nil, err
+			}
+			if !want.Equal(args[0].Shape) {
+				return nil, fmt.Errorf("got %v, want %v to place in %v", args[0].Shape, want, like)
+			}
+			return like, nil
+		},
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("slice", op.Attrs.Clone(), dy), nil}
 		}})
