@@ -77,6 +77,10 @@ func (l *lowerer) bindArgs(sc *scope, fn string, c *lang.Call, params []bparam) 
 			i = pos
 		}
 		p := params[i]
+		if p.variadic && v.kind != kTensor && a.Name == "" && i+1 < len(params) && !set[i+1] {
+			i, p = i+1, params[i+1]
+			pos = i
+		}
 		if p.variadic {
 			if v.kind != kTensor {
 				return nil, lang.Errorf(a.Pos, "%s: argument %s is %s, want a tensor", fn, p.name, v)
@@ -251,7 +255,7 @@ func (l *lowerer) checkKind(prm *lang.Param, v value, block string, at lexer.Pos
 			}
 			return v, nil
 		}
-		return v, lang.Errorf(prm.Type.Pos, "%s: unknown type %s (want a shape, int, float, string, bool or shape)", block, prm.Type.Named)
+		return v, lang.Errorf(prm.Type.Pos, "%s: unknown type %s (want a shape such as [B, 784], int, float, string, bool, shape or a block name)", block, prm.Type.Named)
 	}
 	cv, err := coerce(v, k)
 	if err != nil {

@@ -183,9 +183,16 @@ func Compile(filename string, src []byte, opts Options) (*ir.Module, *Program, e
 	if err != nil {
 		return nil, p, err
 	}
+	// The verifier is cheap; a failure here is a compiler bug, reported rather than run.
+	if err := ir.Verify(m); err != nil {
+		return nil, p, fmt.Errorf("internal error: lowered IR does not verify: %w", err)
+	}
 	if opts.Optimize {
 		if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
 			return nil, p, err
+		}
+		if err := ir.Verify(m); err != nil {
+			return nil, p, fmt.Errorf("internal error: optimised IR does not verify: %w", err)
 		}
 	}
 	return m, p, nil

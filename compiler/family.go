@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,9 @@ func (p *Program) Lower() (*ir.Module, error) {
 		if d.Block == nil || p.blocks[d.Block.Name] != d.Block || p.called[d.Block.Name] {
 			continue
 		}
+		if d.Block.Kind == "layer" {
+			return nil, lang.Errorf(d.Block.Pos, "%s: message-passing layers are not supported yet", d.Block.Name)
+		}
 		f, ok, err := p.entry(d.Block)
 		if err != nil {
 			return nil, err
@@ -27,10 +31,12 @@ func (p *Program) Lower() (*ir.Module, error) {
 			m.Funcs = append(m.Funcs, f)
 		}
 	}
-	for _, d := range p.Main.Decls {
-		if d.Family != nil {
-			if err := p.lowerFamily(m, d.Family); err != nil {
-				return nil, err
+	for _, file := range p.Files {
+		for _, d := range file.Decls {
+			if d.Family != nil {
+				if err := p.lowerFamily(m, d.Family); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -288,7 +294,7 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 	}
 	spec := &ir.TrainSpec{
 		Family: fam.Kind, Step: fam.Name + ".step", Eval: fam.Name + ".loss",
-		Inputs:    []string{"x"},
+		Inputs:    []string{"x"}, // the encoder's input is fed the data's samples
 		Optimizer: ir.OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3}, Pos: irPos(t.Pos)},
 		Batch:     32, Epochs: 1, Seed: 1, Shuffle: true,
 		Extra: map[string]string{"reconstruct": fam.Name + ".reconstruct"},
@@ -303,7 +309,7 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 		seen[s.Name] = true
 		switch s.Name {
 		case "data", "test":
-			d, err := dataSpec(s)
+			d, err := p.dataSpec(s)
 			if err != nil {
 				return err
 			}
@@ -337,8 +343,12 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 			if err != nil {
 				return err
 			}
-			if v.kind != kInt || (v.num <= 0 && s.Name != "seed") {
-				return lang.Errorf(s.Value.Pos, "train: %s = %s, want a positive int", s.Name, v)
+			if v.kind != kInt || v.num < 0 || (v.num == 0 && s.Name != "seed") {
+				want := "a positive int"
+				if s.Name == "seed" {
+					want = "an int ≥ 0"
+				}
+				return lang.Errorf(s.Value.Pos, "train: %s = %s, want %s", s.Name, v, want)
 			}
 			switch s.Name {
 			case "batch":
@@ -369,7 +379,7 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 }
 
 // dataSpec reads `data = mnist(split: "train")` or `csv(path: "…")` or `npy(x: "…")`.
-func dataSpec(s *lang.Setting) (ir.DataSpec, error) {
+func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
 	c := bareCall(s.Value)
 	if c == nil {
 		return ir.DataSpec{}, lang.Errorf(s.Value.Pos, "train: %s = %s, want a data source such as mnist(split: \"train\")", s.Name, exprString(s.Value))
@@ -388,14 +398,23 @@ func dataSpec(s *lang.Setting) (ir.DataSpec, error) {
 		if !valid {
 			return ir.DataSpec{}, lang.Errorf(a.Pos, "train: %s: unknown argument %q (want %v)", c.Func, a.Name, allowed)
 		}
-		pr := a.Value.Left.Left.Postfix.Primary
-		switch {
-		case pr.String != nil:
-			d.Args[a.Name] = *pr.String
-		case pr.Number != nil:
-			d.Args[a.Name] = *pr.Number
+		v, err := (&lowerer{p: p}).eval(newScope("", ""), a.Value)
+		if err != nil {
+			return ir.DataSpec{}, err
+		}
+		switch v.kind {
+		case kString:
+			d.Args[a.Name] = v.str
+			// Data paths, like imports, are relative to the .dl file that names them.
+			if a.Name == "path" || a.Name == "x" || a.Name == "y" {
+				if v.str != "" && !filepath.IsAbs(v.str) {
+					d.Args[a.Name] = filepath.Join(filepath.Dir(c.Pos.Filename), v.str)
+				}
+			}
+		case kInt:
+			d.Args[a.Name] = strconv.Itoa(int(v.num))
 		default:
-			return ir.DataSpec{}, lang.Errorf(a.Value.Pos, "train: %s: %s must be a string or a number", c.Func, a.Name)
+			return ir.DataSpec{}, lang.Errorf(a.Value.Pos, "train: %s: %s is %s, want a string or an int", c.Func, a.Name, v)
 		}
 	}
 	if c.Func == "mnist" {

@@ -20,6 +20,7 @@ type lowerer struct {
 	// inside std blocks are stamped with it, so that IR positions always point at the user's
 	// file.
 	stdPos *lexer.Position
+	params map[string]lexer.Position // parameters made so far, to refuse a second w = param(...)
 }
 
 const maxDepth = 64
@@ -202,8 +203,16 @@ func (l *lowerer) param(sc *scope, name string, c *lang.Call) (value, error) {
 			return value{}, lang.Errorf(c.Args[0].Pos, "param: shape %v has symbolic dimension %v, want constants (a parameter's size cannot depend on the batch)", shape, d)
 		}
 	}
+	full := sc.prefix + "." + name
+	if first, ok := l.params[full]; ok {
+		return value{}, lang.Errorf(c.Pos, "param: %s declared twice (first at %s); give each parameter its own name", full, shortPos(first))
+	}
+	if l.params == nil {
+		l.params = map[string]lexer.Position{}
+	}
+	l.params[full] = c.Pos
 	l.setPos(c.Pos)
-	return tensorVal(l.b.Param(sc.prefix+"."+name, ir.F32(shape), args[1].str)), nil
+	return tensorVal(l.b.Param(full, ir.F32(shape), args[1].str)), nil
 }
 
 // errUnbound marks an expression that names a dimension not bound yet; unify retries it.

@@ -133,6 +133,9 @@ func (r *resolver) unary(u *lang.Unary) error {
 			return r.undefined(pr.Ident, pr.Pos)
 		}
 	case pr.Call != nil:
+		if r.names[pr.Call.Func] && !r.global(pr.Call.Func) {
+			return lang.Errorf(pr.Call.Pos, "%s is a value, not a block or an op: it cannot be called", pr.Call.Func)
+		}
 		if !r.global(pr.Call.Func) {
 			return r.undefined(pr.Call.Func, pr.Call.Pos)
 		}

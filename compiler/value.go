@@ -2,6 +2,8 @@ package compiler
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
@@ -55,7 +57,11 @@ func (v value) String() string {
 	case kInt:
 		return fmt.Sprint(int(v.num))
 	case kFloat:
-		return fmt.Sprint(v.num)
+		s := strconv.FormatFloat(v.num, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eEIN") {
+			s += ".0"
+		}
+		return s
 	case kString:
 		return fmt.Sprintf("%q", v.str)
 	case kDim:

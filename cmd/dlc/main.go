@@ -19,6 +19,7 @@ import (
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
+	"github.com/dlc-lang/dlc/runtime"
 )
 
 const usage = `usage: dlc <command> FILE [flags]
@@ -104,6 +105,10 @@ func compileFile(file string, optimize bool, stderr io.Writer) (*ir.Module, erro
 	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize})
 	if err != nil {
 		fmt.Fprintln(stderr, render(err, p, file, src))
+		return nil, errReported
+	}
+	if err := runtime.Validate(m); err != nil {
+		fmt.Fprintln(stderr, err)
 		return nil, errReported
 	}
 	return m, nil

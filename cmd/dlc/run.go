@@ -51,6 +51,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.progress != "auto" && f.progress != "always" && f.progress != "never" {
+		fmt.Fprintf(stderr, "dlc run: --progress %q, want auto, always or never\n", f.progress)
+		return errUsage
+	}
 	m, err := compileFile(file, !f.noOpt, stderr)
 	if err != nil {
 		return err

@@ -1,0 +1,34 @@
+package runtime
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// Validate checks what the compiler leaves to the runtime before anything runs: every
+// parameter's initialiser and the optimiser of the train spec. Errors name the source
+// position of the parameter or optimiser, so `dlc check` reports them like diagnostics.
+func Validate(m *ir.Module) error {
+	rng := rand.New(rand.NewPCG(0, 0))
+	for _, f := range m.Funcs {
+		for _, o := range f.Params() {
+			// A one-element draw runs every check InitTensor makes on the name and argument.
+			if _, err := InitTensor(o.Attrs.String("init"), []int{1}, rng); err != nil {
+				return fmt.Errorf("%s: param %s: %v", o.Pos, o.Attrs.String("name"), err)
+			}
+		}
+		for _, in := range f.Inputs {
+			if len(in.Type.Shape) == 0 {
+				return fmt.Errorf("%s: input %s of %s is a scalar, want a tensor with a batch dimension", in.Pos, in.Name, f.Name)
+			}
+		}
+	}
+	if m.Train != nil {
+		if _, err := NewOptimizer(m.Train.Optimizer); err != nil {
+			return err
+		}
+	}
+	return nil
+}
