@@ -1,9 +1,8 @@
 package compiler
 
 import (
-	"sort"
-
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -192,35 +191,5 @@ func (r *resolver) undefined(name string, pos lexer.Position) error {
 	return lang.Errorf(pos, "undefined: %s", name)
 }
 
-// nearest returns the candidate closest to name by edit distance, if it is close enough to
-// be a likely typo (at most a third of the name's length, and at least 1 edit allowed).
-func nearest(name string, cands []string) string {
-	sort.Strings(cands)
-	best, bestD := "", len(name)/3+1
-	for _, c := range cands {
-		if d := editDistance(name, c); d <= bestD && (best == "" || d < editDistance(name, best)) {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// nearest returns the candidate closest to name, if it is a likely typo.
+func nearest(name string, cands []string) string { return ir.Nearest(name, cands) }

@@ -357,7 +357,7 @@ func init() {
 	def(&OpDef{Kind: "transpose", Arity: 1, Class: Movement, Attrs: []string{"perm"},
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			perm, s := a.Ints("perm"), args[0].Shape
-			if !isPerm(perm, len(s)) {
+			if !IsPerm(perm, len(s)) {
 				return nil, fmt.Errorf("perm %v is not a permutation of %d axes", perm, len(s))
 			}
 			out := make(Shape, len(s))
@@ -492,20 +492,6 @@ func concatShape(args []Type, a Attrs) (Shape, error) {
 }
 
 func addDims(a, b Dim) Dim { return Const(a.Coef + b.Coef) }
-
-func isPerm(p []int, n int) bool {
-	if len(p) != n {
-		return false
-	}
-	seen := make([]bool, n)
-	for _, v := range p {
-		if v < 0 || v >= n || seen[v] {
-			return false
-		}
-		seen[v] = true
-	}
-	return true
-}
 
 // expandAxes inserts size-1 dimensions into s at the given (normalised) axes of a rank-n shape.
 func expandAxes(s Shape, axes []int, n int) Shape {

@@ -28,7 +28,7 @@ func reshapeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 func transposeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	x := args[0]
 	perm := op.Attrs.Ints("perm")
-	if !isPerm(perm, len(x.Shape)) {
+	if !ir.IsPerm(perm, len(x.Shape)) {
 		return nil, opErrorf(op, "got perm %v for %s, want a permutation of %d axes", perm, shapeString(x.Shape), len(x.Shape))
 	}
 	shape := make([]int, len(perm))
@@ -53,20 +53,6 @@ func transposeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		}
 	})
 	return out, nil
-}
-
-func isPerm(p []int, n int) bool {
-	if len(p) != n {
-		return false
-	}
-	seen := make([]bool, n)
-	for _, v := range p {
-		if v < 0 || v >= n || seen[v] {
-			return false
-		}
-		seen[v] = true
-	}
-	return true
 }
 
 func concatKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
