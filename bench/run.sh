@@ -8,7 +8,7 @@
 #         DLC=/path/to/dlc bench/run.sh   # use a prebuilt dlc binary, skip go build
 #
 # dlc side: builds ./cmd/dlc first (compile time not counted), then runs
-#   dlc run examples/autoencoder/ae.dl --epochs $EPOCHS --metrics $tmp/dlc.jsonl
+#   dlc run examples/autoencoder/ae.dl --epochs $EPOCHS --metrics $tmp/dlc.jsonl --out $tmp
 # and reads per-epoch "seconds" (training part only) and "test_loss" from the
 # JSON-lines metrics file. Torch side: bench/torch_ae.py, last line is JSON.
 # seconds/epoch is the mean over all epochs of the training-part time.
@@ -54,7 +54,8 @@ fi
 if [[ -n "${DLC:-}" ]] || go build -o "$dlc_bin" ./cmd/dlc; then
 	echo "== dlc: $AE_DL, $EPOCHS epoch(s)"
 	t0="$(now)"
-	if "$dlc_bin" run "$AE_DL" --epochs "$EPOCHS" --metrics "$tmp/dlc.jsonl"; then
+	# --out: keep the loss-curve/reconstruction pictures out of the working tree.
+	if "$dlc_bin" run "$AE_DL" --epochs "$EPOCHS" --metrics "$tmp/dlc.jsonl" --out "$tmp" --progress never; then
 		t1="$(now)"
 		wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 		if [[ -s "$tmp/dlc.jsonl" ]]; then
@@ -108,6 +109,7 @@ printf '%-12s %14s %12s %12s\n' ------------ -------------- ------------ -------
 for r in "${rows[@]+"${rows[@]}"}"; do
 	IFS='|' read -r impl sec loss <<<"$r"
 	sps="$(awk -v n="$N_TRAIN" -v s="$sec" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }')"
+	[[ -n "$loss" ]] && loss="$(awk -v l="$loss" 'BEGIN { printf "%.5f", l }')"
 	printf '%-12s %14.3f %12s %12s\n' "$impl" "$sec" "$sps" "${loss:--}"
 done
 if [[ -n "$dlc_sec" && -n "$torch_sec" ]]; then
