@@ -278,28 +278,37 @@ func (l *lowerer) l2Penalty(pos lexer.Position, loss *ir.Op, params []*ir.Op, la
 
 // lowerTrain fills the module's train spec from the train block.
 func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
-	fam, ok := p.families[t.Target]
-	if !ok {
-		if _, isBlock := p.blocks[t.Target]; isBlock {
-			return lang.Errorf(t.Pos, "train: %s is a block; training a plain model is not supported yet, train an autoencoder family block", t.Target)
-		}
+	spec := &ir.TrainSpec{
+		Optimizer: ir.OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3}, Pos: irPos(t.Pos)},
+		Batch:     32, Epochs: 1, Seed: 1, Shuffle: true,
+		Pos: irPos(t.Pos),
+	}
+	fam, isFamily := p.families[t.Target]
+	block, isBlock := p.blocks[t.Target]
+	switch {
+	case isFamily:
+		spec.Family, spec.Step, spec.Eval = fam.Kind, fam.Name+".step", fam.Name+".loss"
+		spec.Inputs = []string{"x"} // the encoder's input is fed the data's samples
+		spec.Extra = map[string]string{"reconstruct": fam.Name + ".reconstruct"}
+	case isBlock && block.Kind != "layer":
+		spec.Family, spec.Step, spec.Eval = "model", block.Name+".step", block.Name+".loss"
+		spec.Inputs = []string{"x", "y"} // samples and their targets
+	default:
 		var cands []string
 		for n := range p.families {
 			cands = append(cands, n)
+		}
+		for n, b := range p.blocks {
+			if !p.std[b] {
+				cands = append(cands, n)
+			}
 		}
 		if s := nearest(t.Target, cands); s != "" {
 			return lang.Errorf(t.Pos, "train: undefined: %s (did you mean %s?)", t.Target, s)
 		}
 		return lang.Errorf(t.Pos, "train: undefined: %s", t.Target)
 	}
-	spec := &ir.TrainSpec{
-		Family: fam.Kind, Step: fam.Name + ".step", Eval: fam.Name + ".loss",
-		Inputs:    []string{"x"}, // the encoder's input is fed the data's samples
-		Optimizer: ir.OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3}, Pos: irPos(t.Pos)},
-		Batch:     32, Epochs: 1, Seed: 1, Shuffle: true,
-		Extra: map[string]string{"reconstruct": fam.Name + ".reconstruct"},
-		Pos:   irPos(t.Pos),
-	}
+	var loss *lang.Setting
 	seen := map[string]bool{}
 	hasData := false
 	for _, s := range t.Settings {
@@ -367,12 +376,25 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 			default:
 				return lang.Errorf(s.Value.Pos, "train: shuffle = %s, want true or false", exprString(s.Value))
 			}
+		case "loss":
+			if isFamily {
+				return lang.Errorf(s.Pos, "train: the loss of %s %s is set in its own block", fam.Kind, fam.Name)
+			}
+			loss = s
 		default:
-			return lang.Errorf(s.Pos, "train: unknown setting %s (want data, test, optimizer, batch, epochs, seed, shuffle)", s.Name)
+			return lang.Errorf(s.Pos, "train: unknown setting %s (want data, test, optimizer, batch, epochs, seed, shuffle, loss)", s.Name)
 		}
 	}
 	if !hasData {
 		return lang.Errorf(t.Pos, "train: missing data = …")
+	}
+	if isBlock {
+		if loss == nil {
+			return lang.Errorf(t.Pos, "train: missing loss = … (training model %s needs one: %s)", block.Name, strings.Join(supervisedLosses, ", "))
+		}
+		if err := p.lowerSupervised(m, block, loss); err != nil {
+			return err
+		}
 	}
 	m.Train = spec
 	return nil
@@ -384,7 +406,7 @@ func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
 	if c == nil {
 		return ir.DataSpec{}, lang.Errorf(s.Value.Pos, "train: %s = %s, want a data source such as mnist(split: \"train\")", s.Name, exprString(s.Value))
 	}
-	known := map[string][]string{"mnist": {"split"}, "csv": {"path", "label"}, "npy": {"x", "y"}}
+	known := map[string][]string{"mnist": {"split"}, "csv": {"path", "label", "target"}, "npy": {"x", "y"}}
 	allowed, ok := known[c.Func]
 	if !ok {
 		return ir.DataSpec{}, lang.Errorf(c.Pos, "train: unknown data source %s (want mnist, csv, npy)", c.Func)
@@ -416,6 +438,9 @@ func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
 		default:
 			return ir.DataSpec{}, lang.Errorf(a.Value.Pos, "train: %s: %s is %s, want a string or an int", c.Func, a.Name, v)
 		}
+	}
+	if t, ok := d.Args["target"]; ok && t != "class" && t != "value" {
+		return ir.DataSpec{}, lang.Errorf(c.Pos, "train: csv: target = %s, want \"class\" (one-hot class indices) or \"value\" (a real number)", strconv.Quote(t))
 	}
 	if c.Func == "mnist" {
 		if sp := d.Args["split"]; sp != "train" && sp != "test" {

@@ -156,6 +156,7 @@ func kitchenModule(t testing.TB) *Module {
 	b.Op("tanh_grad", nil, x, x)
 	b.Op("leaky_relu_grad", Attrs{"alpha": 0.01}, x, x)
 	b.Op("bce_grad", nil, x, x)
+	b.Op("eq", nil, b.Op("argmax", Attrs{"axis": 1}, x), b.Const(3))
 	for _, v := range []float64{0, math.Copysign(0, -1), 0.1, -2.5, 1e21, 5e-324, math.MaxFloat64, math.Inf(1), math.Inf(-1), math.NaN()} {
 		b.Const(v)
 	}

@@ -427,6 +427,20 @@ func init() {
 			return []*Op{b.Op("slice", op.Attrs.Clone(), dy), nil}
 		}})
 
+	// Comparisons, for metrics: they pass no gradient.
+	// argmax(x){axis} is the index of the largest element along axis (the first on ties), as
+	// an f32; the axis is removed.
+	def(&OpDef{Kind: "argmax", Arity: 1, Class: Reduce, Attrs: []string{"axis"}, NoGrad: true,
+		Shape: func(args []Type, a Attrs) (Shape, error) {
+			axis, err := NormAxis(a.Int("axis", -1), len(args[0].Shape))
+			if err != nil {
+				return nil, err
+			}
+			return ReducedShape(args[0].Shape, []int{axis}, false), nil
+		}})
+	// eq(a, b) is 1 where a == b and 0 elsewhere, with broadcasting.
+	def(&OpDef{Kind: "eq", Arity: 2, Class: Elementwise, Shape: broadcastAll, NoGrad: true})
+
 	// Softmax family, over one axis.
 	def(&OpDef{Kind: "softmax", Arity: 1, Class: Reduce, Attrs: []string{"axis"}, Shape: axisChecked,
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { // y (dy - sum(dy y))

@@ -2,7 +2,8 @@ package runtime
 
 import "github.com/dlc-lang/dlc/ir"
 
-// binOp is one of the four arithmetic ops, which broadcast their operands NumPy-style.
+// binOp is one of the four arithmetic ops or the comparison eq, which broadcast their
+// operands NumPy-style.
 type binOp uint8
 
 const (
@@ -10,6 +11,7 @@ const (
 	opSub
 	opMul
 	opDiv
+	opEq // 1 where equal, else 0: a metric, off the hot path
 )
 
 func binaryKernel(o binOp) Kernel {
@@ -50,6 +52,12 @@ func (o binOp) broadcast(dst []float32, a, b *Tensor, shape []int) {
 // case is its own loop so that the compiler sees plain indexed slices.
 func (o binOp) row(dst, a, b []float32, sa, sb int) {
 	n := len(dst)
+	if o == opEq {
+		for i := range dst {
+			dst[i] = o.apply(a[i*sa], b[i*sb])
+		}
+		return
+	}
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:n], b[:n]
@@ -127,6 +135,11 @@ func (o binOp) apply(x, y float32) float32 {
 		return x - y
 	case opMul:
 		return x * y
+	case opEq:
+		if x == y {
+			return 1
+		}
+		return 0
 	}
 	return x / y
 }

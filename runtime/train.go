@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/data"
@@ -23,6 +24,7 @@ type Trainer struct {
 	inits  map[string]*ir.Op // one param op per name, for shapes and initialisers
 	order  []string          // parameter names in order of first appearance
 	bufX   []float32
+	bufY   []float32
 	grads  map[string]*Tensor
 	inputs map[string]*Tensor
 }
@@ -118,27 +120,41 @@ func (t *Trainer) program(name string) (*Program, error) {
 	return p, nil
 }
 
-// batchTensor gathers rows idx of set into the input tensor of fn's first input.
-func (t *Trainer) batchTensor(fn string, set *data.Set, idx []int) (*Tensor, error) {
+// feed gathers the samples idx of set into the inputs of fn: the input the spec says is
+// fed "x" gets the samples, the one fed "y" their targets. The tensors alias the trainer's
+// batch buffers, which the next call overwrites.
+func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor, error) {
 	f := t.Module.Func(fn)
 	if f == nil || len(f.Inputs) == 0 {
 		return nil, fmt.Errorf("runtime: function %s has no input", fn)
 	}
-	in := f.Inputs[0]
-	shape, err := sampleShape(in.Type.Shape, len(idx))
-	if err != nil {
-		return nil, fmt.Errorf("runtime: input %s of %s: %v", in.Name, fn, err)
+	if len(f.Inputs) > len(t.Spec.Inputs) {
+		return nil, fmt.Errorf("runtime: function %s has %d inputs, the train spec feeds %d", fn, len(f.Inputs), len(t.Spec.Inputs))
 	}
-	row := 1
-	for _, d := range shape[1:] {
-		row *= d
+	t.bufX, t.bufY = set.Batch(t.bufX, t.bufY, idx)
+	for i, in := range f.Inputs {
+		src, buf, shape := "samples", t.bufX, set.XShape
+		if t.Spec.Inputs[i] == "y" {
+			if set.Y == nil {
+				return nil, fmt.Errorf("%s: the data has no targets, and input %s of %s needs them", t.Spec.Data.Pos, in.Name, fn)
+			}
+			src, buf, shape = "targets", t.bufY, set.YShape
+		}
+		want, err := sampleShape(in.Type.Shape, len(idx))
+		if err != nil {
+			return nil, fmt.Errorf("runtime: input %s of %s: %v", in.Name, fn, err)
+		}
+		row := 1
+		for _, d := range want[1:] {
+			row *= d
+		}
+		if row*len(idx) != len(buf) {
+			return nil, fmt.Errorf("%s: the data's %s have shape %s (%d values), input %s of %s wants %v (%d values)",
+				t.Spec.Data.Pos, src, shapeString(shape[1:]), len(buf)/max(len(idx), 1), in.Name, fn, in.Type.Shape, row)
+		}
+		t.inputs[in.Name] = &Tensor{Shape: want, Data: buf}
 	}
-	if row != set.XRow() {
-		return nil, fmt.Errorf("%s: data gives samples of shape %s (%d values), input %s wants %v (%d values)",
-			t.Spec.Data.Pos, shapeString(set.XShape[1:]), set.XRow(), in.Name, in.Type.Shape, row)
-	}
-	t.bufX, _ = set.Batch(t.bufX, nil, idx)
-	return &Tensor{Shape: shape, Data: t.bufX}, nil
+	return t.inputs, nil
 }
 
 // sampleShape evaluates an input shape whose first dimension is the batch.
@@ -178,12 +194,11 @@ func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps in
 			break
 		}
 		idx := order[lo:min(lo+t.Spec.Batch, n)]
-		x, err := t.batchTensor(t.Spec.Step, set, idx)
+		inputs, err := t.feed(t.Spec.Step, set, idx)
 		if err != nil {
 			return st, err
 		}
-		t.inputs[t.Module.Func(t.Spec.Step).Inputs[0].Name] = x
-		outs, err := step.Run(t.inputs, t.Params)
+		outs, err := step.Run(inputs, t.Params)
 		if err != nil {
 			return st, err
 		}
@@ -213,33 +228,43 @@ func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps in
 	return st, nil
 }
 
-// Evaluate returns the mean loss of the Eval function over every sample of set. Batch means
-// are weighted by batch size, so the result is the mean over the whole set.
-func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, error) {
+// Evaluate returns the mean loss of the Eval function over every sample of set, and the
+// mean of each of its "metric:NAME" outputs under NAME. Batch means are weighted by batch
+// size, so the results are means over the whole set.
+func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float64, error) {
 	eval, err := t.program(t.Spec.Eval)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	n := set.Len()
 	idx := make([]int, 0, batch)
 	var sum float64
-	name := t.Module.Func(t.Spec.Eval).Inputs[0].Name
+	metrics := map[string]float64{}
 	for lo := 0; lo < n; lo += batch {
 		idx = idx[:0]
 		for i := lo; i < min(lo+batch, n); i++ {
 			idx = append(idx, i)
 		}
-		x, err := t.batchTensor(t.Spec.Eval, set, idx)
+		inputs, err := t.feed(t.Spec.Eval, set, idx)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		outs, err := eval.Run(map[string]*Tensor{name: x}, t.Params)
+		outs, err := eval.Run(inputs, t.Params)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		sum += float64(outs["loss"].Data[0]) * float64(len(idx))
+		w := float64(len(idx))
+		sum += float64(outs["loss"].Data[0]) * w
+		for name, v := range outs {
+			if m, ok := strings.CutPrefix(name, "metric:"); ok {
+				metrics[m] += float64(v.Data[0]) * w
+			}
+		}
 	}
-	return sum / float64(n), nil
+	for m := range metrics {
+		metrics[m] /= float64(n)
+	}
+	return sum / float64(n), metrics, nil
 }
 
 // Apply runs function fn on the samples idx of set and returns its output "out".
@@ -248,12 +273,11 @@ func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := t.batchTensor(fn, set, idx)
+	inputs, err := t.feed(fn, set, idx)
 	if err != nil {
 		return nil, err
 	}
-	x = x.Clone()
-	outs, err := p.Run(map[string]*Tensor{t.Module.Func(fn).Inputs[0].Name: x}, t.Params)
+	outs, err := p.Run(inputs, t.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +296,7 @@ func LoadData(d ir.DataSpec) (*data.Set, error) {
 		if l, ok := d.Args["label"]; ok {
 			opts.LabelColumn = l
 		}
+		opts.Regression = d.Args["target"] == "value"
 		s, err = data.CSV(d.Args["path"], opts)
 	case "npy":
 		s, err = data.NPYSet(d.Args["x"], d.Args["y"])

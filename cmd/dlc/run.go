@@ -69,9 +69,11 @@ type epochMetrics struct {
 	Epoch     int      `json:"epoch"`
 	TrainLoss float64  `json:"train_loss"`
 	TestLoss  *float64 `json:"test_loss,omitempty"`
-	Seconds   float64  `json:"seconds"`
-	Samples   int      `json:"samples"`
-	Steps     int      `json:"steps"`
+	// TestMetrics are the family's own metrics on the test set, e.g. test_accuracy.
+	TestMetrics map[string]float64 `json:"-"`
+	Seconds     float64            `json:"seconds"`
+	Samples     int                `json:"samples"`
+	Steps       int                `json:"steps"`
 }
 
 func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) error {
@@ -152,29 +154,30 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 		line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
 		testLoss := 0.0
 		if testSet != nil {
-			if testLoss, err = tr.Evaluate(testSet, 500); err != nil {
+			var metrics map[string]float64
+			if testLoss, metrics, err = tr.Evaluate(testSet, 500); err != nil {
 				return err
 			}
-			rec.TestLoss = &testLoss
-			line += fmt.Sprintf("  test_loss %.5f", testLoss)
+			rec.TestLoss, rec.TestMetrics = &testLoss, metrics
+			line += fmt.Sprintf("  test_loss %.5f", testLoss) + metricsString(metrics)
 		}
 		line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
 		fmt.Fprintln(stdout, line)
 		trainCurve = append(trainCurve, st.Loss)
 		testCurve = append(testCurve, testLoss)
 		if metrics != nil {
-			b, _ := json.Marshal(rec)
+			b, _ := rec.MarshalJSON()
 			if _, err := fmt.Fprintf(metrics, "%s\n", b); err != nil {
 				return fmt.Errorf("--metrics: %v", err)
 			}
 		}
 	}
 	if spec.Epochs == 0 && testSet != nil {
-		testLoss, err := tr.Evaluate(testSet, 500)
+		testLoss, metrics, err := tr.Evaluate(testSet, 500)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "evaluation  test_loss %.5f\n", testLoss)
+		fmt.Fprintf(stdout, "evaluation  test_loss %.5f%s\n", testLoss, metricsString(metrics))
 	}
 	if f.save != "" {
 		ts := map[string]checkpoint.Tensor{}
@@ -275,4 +278,31 @@ func sortedKeys(m map[string]float64) []string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// metricsString formats metrics as "  test_NAME value" pairs in name order.
+func metricsString(metrics map[string]float64) string {
+	s := ""
+	for _, k := range sortedKeys(metrics) {
+		s += fmt.Sprintf("  test_%s %.4f", k, metrics[k])
+	}
+	return s
+}
+
+// MarshalJSON writes the record with each test metric as its own test_NAME field.
+func (r epochMetrics) MarshalJSON() ([]byte, error) {
+	type plain epochMetrics
+	b, err := json.Marshal(plain(r))
+	if err != nil || len(r.TestMetrics) == 0 {
+		return b, err
+	}
+	extra := map[string]float64{}
+	for k, v := range r.TestMetrics {
+		extra["test_"+k] = v
+	}
+	e, err := json.Marshal(extra)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(b[:len(b)-1], ','), e[1:]...), nil
 }

@@ -1,0 +1,37 @@
+package runtime
+
+import "github.com/dlc-lang/dlc/ir"
+
+// Kernels of the comparison ops that metrics are made of.
+
+func init() {
+	kernels["argmax"] = argmaxKernel
+	kernels["eq"] = binaryKernel(opEq)
+}
+
+func argmaxKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x := args[0]
+	axis, err := axisAttr(op, "axis", -1, len(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	outShape := append(append([]int{}, x.Shape[:axis]...), x.Shape[axis+1:]...)
+	out := c.alloc(outShape)
+	outer, n, inner := splitAt(x.Shape, axis)
+	if n == 0 {
+		return nil, opErrorf(op, "argmax over an empty axis of %s", shapeString(x.Shape))
+	}
+	for o := 0; o < outer; o++ {
+		for i := 0; i < inner; i++ {
+			base := o*n*inner + i
+			best, bi := x.Data[base], 0
+			for j := 1; j < n; j++ {
+				if v := x.Data[base+j*inner]; v > best {
+					best, bi = v, j
+				}
+			}
+			out.Data[o*inner+i] = float32(bi)
+		}
+	}
+	return out, nil
+}
