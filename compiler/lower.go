@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"errors"
+	"math"
 	"fmt"
 	"strconv"
 	"strings"
@@ -457,6 +458,9 @@ func (l *lowerer) arith(op string, a, b value, pos lexer.Position) (value, error
 			isInt = isInt && int(a.num)%int(b.num) == 0
 		}
 		if isInt {
+			if math.Abs(r) > 1<<53 {
+				return value{}, lang.Errorf(pos, "integer overflow: %v %s %v", a, op, b)
+			}
 			return intVal(int(r)), nil
 		}
 		return floatVal(r), nil

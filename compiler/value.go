@@ -70,6 +70,17 @@ func (v value) String() string {
 		return v.block.Kind + " " + v.block.Name
 	case kName:
 		return v.str
+	case kList:
+		parts := make([]string, len(v.list))
+		for i, e := range v.list {
+			parts[i] = e.String()
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case kBool:
+		if v.num != 0 {
+			return "true"
+		}
+		return "false"
 	}
 	return v.kind.String()
 }

@@ -7,6 +7,10 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 )
 
+// maxParamElements bounds one parameter's size, so that a typo such as dense(x, 1000000)
+// twice over is a message, not an attempt to allocate terabytes.
+const maxParamElements = 1 << 30
+
 // Validate checks what the compiler leaves to the runtime before anything runs: every
 // parameter's initialiser and the optimiser of the train spec. Errors name the source
 // position of the parameter or optimiser, so `dlc check` reports them like diagnostics.
@@ -14,6 +18,10 @@ func Validate(m *ir.Module) error {
 	rng := rand.New(rand.NewPCG(0, 0))
 	for _, f := range m.Funcs {
 		for _, o := range f.Params() {
+			if n := o.Type.Shape.NumElements(); !n.IsConst() || n.Coef > maxParamElements {
+				return fmt.Errorf("%s: param %s has shape %v (%v elements), more than the runtime's limit of %d elements (4 GiB) per tensor",
+					o.Pos, o.Attrs.String("name"), o.Type.Shape, n, maxParamElements)
+			}
 			// A one-element draw runs every check InitTensor makes on the name and argument.
 			if _, err := InitTensor(o.Attrs.String("init"), []int{1}, rng); err != nil {
 				return fmt.Errorf("%s: param %s: %v", o.Pos, o.Attrs.String("name"), err)
