@@ -2,8 +2,8 @@ package compiler
 
 import (
 	"errors"
-	"math"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
