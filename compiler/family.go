@@ -187,6 +187,15 @@ func (p *Program) autoencoderFunc(f *lang.Family, ae *autoencoder, mode string) 
 		}
 	}
 	l.b.F.Outputs = []ir.Output{{Name: "loss", Value: loss}}
+	if mode == "loss" && ae.loss != "mse" {
+		// The family's own metric: the reconstruction's mean squared error per element,
+		// comparable across losses (and the usual anomaly score).
+		mse, err := builtins["mse"].lower(l, &lang.Call{Pos: ae.lossPos, Func: "mse"}, []value{tensorVal(recon), tensorVal(x)})
+		if err != nil {
+			return nil, err
+		}
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:mse", Value: mse.op})
+	}
 	if mode == "step" {
 		grads, err := ir.Grad(l.b.F, loss, params)
 		if err != nil {
