@@ -135,6 +135,12 @@ func (l *lowerer) bindEntryParams(b *lang.Block, sc *scope) ([]*ir.Op, bool, err
 func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
 	var rets []value
 	for _, s := range b.Body {
+		if s.Unpack != nil {
+			if err := l.unpack(sc, s.Unpack); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if s.Assign != nil {
 			v, err := l.assign(sc, s.Assign)
 			if err != nil {
@@ -170,6 +176,25 @@ func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
 		}
 	}
 	return rets, nil
+}
+
+// unpack lowers `a, b = Blk(x)`: a call of a block with as many results as names.
+func (l *lowerer) unpack(sc *scope, u *lang.Unpack) error {
+	c := bareCall(u.Value)
+	if c == nil || l.p.blocks[c.Func] == nil {
+		return lang.Errorf(u.Value.Pos, "%d names on the left need a call of a block that returns %d values on the right", len(u.Names), len(u.Names))
+	}
+	rets, err := l.instantiate(sc, l.p.blocks[c.Func], c)
+	if err != nil {
+		return err
+	}
+	if len(rets) != len(u.Names) {
+		return lang.Errorf(c.Pos, "%s returns %d values, want %d for %s", c.Func, len(rets), len(u.Names), strings.Join(u.Names, ", "))
+	}
+	for i, n := range u.Names {
+		sc.names[n] = rets[i]
+	}
+	return nil
 }
 
 func returnPos(b *lang.Block) lexer.Position {

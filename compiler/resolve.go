@@ -61,6 +61,18 @@ func (p *Program) resolveBlock(b *lang.Block) error {
 				}
 			}
 			returned = true
+		case s.Unpack != nil:
+			if err := r.expr(s.Unpack.Value); err != nil {
+				return err
+			}
+			seen := map[string]bool{}
+			for _, n := range s.Unpack.Names {
+				if seen[n] {
+					return lang.Errorf(s.Pos, "%s: %s named twice in one assignment", b.Name, n)
+				}
+				seen[n] = true
+				r.names[n] = true
+			}
 		case s.Assign != nil:
 			if err := r.expr(s.Assign.Value); err != nil {
 				return err

@@ -88,12 +88,22 @@ type ShapeLit struct {
 	Dims   []*Expr `parser:"'[' ( @@ ( ',' @@ )* )? ']'"`
 }
 
-// Stmt = "return" Expr { "," Expr } | Ident "=" Expr .
+// Stmt = "return" Expr { "," Expr } | Unpack | Ident "=" Expr .
 type Stmt struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	Return []*Expr  `parser:"  'return' @@ ( ',' @@ )*"`
+	Unpack *Unpack  `parser:"| (?= Ident ',') @@"`
 	Assign *Setting `parser:"| @@"`
+}
+
+// Unpack = Ident "," Ident { "," Ident } "=" Expr .
+// It names the results of a call of a block that returns several values: mu, logvar = E(x).
+type Unpack struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Names  []string `parser:"@Ident ( ',' @Ident )+ '='"`
+	Value  *Expr    `parser:"@@"`
 }
 
 // Setting = Ident "=" Expr .

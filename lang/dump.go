@@ -34,6 +34,8 @@ func Dump(f *File) string {
 			for _, s := range bl.Body {
 				switch {
 				case s == nil:
+				case s.Unpack != nil:
+					fmt.Fprintf(&b, "  %s = %s\n", strings.Join(s.Unpack.Names, ", "), exprString(s.Unpack.Value))
 				case s.Assign != nil:
 					dumpSetting(&b, s.Assign)
 				default:
