@@ -188,3 +188,27 @@ func TestSpecExamples(t *testing.T) {
 		}
 	}
 }
+
+// The grammar reproduced in spec.md is the one the parser uses (lang/grammar.txt, itself
+// checked against the parser by lang's TestGrammar).
+func TestSpecGrammar(t *testing.T) {
+	spec, err := os.ReadFile("../spec.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grammar, err := os.ReadFile("../lang/grammar.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, line := range strings.Split(string(grammar), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			rules = append(rules, line)
+		}
+	}
+	for _, r := range rules {
+		if !bytes.Contains(spec, []byte("\n"+r+"\n")) {
+			t.Errorf("spec.md lacks the grammar rule\n%s\n(copy lang/grammar.txt into section 3)", r)
+		}
+	}
+}
