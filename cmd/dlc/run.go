@@ -89,19 +89,7 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if f.init != "" {
-		ts, _, err := checkpoint.Load(f.init)
-		if err != nil {
-			return err
-		}
-		params := map[string]*runtime.Tensor{}
-		for n, t := range ts {
-			params[n] = &runtime.Tensor{Shape: t.Shape, Data: t.Data}
-		}
-		if err := tr.SetParams(params); err != nil {
-			return fmt.Errorf("--init %s: %v", f.init, err)
-		}
-	} else if err := tr.InitParams(spec.Seed); err != nil {
+	if err := startParams(tr, f.init, spec.Seed); err != nil {
 		return err
 	}
 	trainSet, err := runtime.LoadData(spec.Data)
@@ -166,7 +154,10 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 		trainCurve = append(trainCurve, st.Loss)
 		testCurve = append(testCurve, testLoss)
 		if metrics != nil {
-			b, _ := rec.MarshalJSON()
+			b, err := rec.MarshalJSON()
+			if err != nil {
+				return fmt.Errorf("--metrics: %v", err)
+			}
 			if _, err := fmt.Fprintf(metrics, "%s\n", b); err != nil {
 				return fmt.Errorf("--metrics: %v", err)
 			}
@@ -180,17 +171,42 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "evaluation  test_loss %.5f%s\n", testLoss, metricsString(metrics))
 	}
 	if f.save != "" {
-		ts := map[string]checkpoint.Tensor{}
-		for n, p := range tr.Params {
-			ts[n] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data}
-		}
-		meta := map[string]string{"dlc.source": file, "dlc.steps": fmt.Sprint(tr.Steps)}
-		if err := checkpoint.Save(f.save, ts, meta); err != nil {
+		if err := saveParams(tr, f.save, file); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote weights to %s\n", f.save)
 	}
 	return pictures(file, tr, trainCurve, testCurve, testSet, trainSet, f.out, stdout)
+}
+
+// startParams loads the parameters from a checkpoint when one is given, else draws them
+// from their initialisers with seed.
+func startParams(tr *runtime.Trainer, path string, seed int64) error {
+	if path == "" {
+		return tr.InitParams(seed)
+	}
+	ts, _, err := checkpoint.Load(path)
+	if err != nil {
+		return err
+	}
+	params := map[string]*runtime.Tensor{}
+	for n, t := range ts {
+		params[n] = &runtime.Tensor{Shape: t.Shape, Data: t.Data}
+	}
+	if err := tr.SetParams(params); err != nil {
+		return fmt.Errorf("--init %s: %v", path, err)
+	}
+	return nil
+}
+
+// saveParams writes the trained parameters as a safetensors file, atomically.
+func saveParams(tr *runtime.Trainer, path, source string) error {
+	ts := map[string]checkpoint.Tensor{}
+	for n, p := range tr.Params {
+		ts[n] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data}
+	}
+	meta := map[string]string{"dlc.source": source, "dlc.steps": fmt.Sprint(tr.Steps)}
+	return checkpoint.Save(path, ts, meta)
 }
 
 // pictures writes the loss curve and, for an autoencoder, test images beside their
