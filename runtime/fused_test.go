@@ -36,12 +36,6 @@ func fusedGradCases() []gradCase {
 	return cs
 }
 
-func TestFusedGradFiniteDifference(t *testing.T) {
-	for i, c := range fusedGradCases() {
-		t.Run(c.name, func(t *testing.T) { checkGrad(t, c, uint64(1000+i)) })
-	}
-}
-
 // TestFusedKernels checks each fused kernel against the unfused ops it replaces, run through
 // the same executor on the same random operands. The fused kernels do the same float32
 // operations in the same order, so the results must be identical.

@@ -111,23 +111,9 @@ func gradCases() []gradCase {
 		cs = append(cs, gradCase{name: fmt.Sprintf("matmul/ta=%v,tb=%v", t[0], t[1]), kind: "matmul",
 			attrs: ir.Attrs{"ta": t[0], "tb": t[1]}, in: []ir.Shape{a, b}})
 	}
-	for _, act := range []string{"none", "relu", "sigmoid", "tanh", "leaky_relu"} {
-		for _, t := range [][2]bool{{false, false}, {true, true}} {
-			a, w := S(2, 3), S(3, 4)
-			if t[0] {
-				a = S(3, 2)
-			}
-			if t[1] {
-				w = S(4, 3)
-			}
-			bias := S(4)
-			if t[0] {
-				bias = S(1, 4)
-			}
-			cs = append(cs, gradCase{name: fmt.Sprintf("dense/%s,ta=%v,tb=%v", act, t[0], t[1]), kind: "dense",
-				attrs: ir.Attrs{"act": act, "alpha": 0.1, "ta": t[0], "tb": t[1]}, in: []ir.Shape{a, w, bias}})
-		}
-	}
+	// The fused ops' cases (every activation and transpose combination) live beside their
+	// kernels in fused_test.go.
+	cs = append(cs, fusedGradCases()...)
 	B := ir.Sym("B")
 	cs = append(cs,
 		gradCase{name: "reshape", kind: "reshape", attrs: ir.Attrs{"shape": S(3, 2)}, in: []ir.Shape{S(2, 3)}},

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -22,7 +23,7 @@ func TestArgmaxEq(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !equalF32(got.Data, tc.want) {
+		if !slices.Equal(got.Data, tc.want) {
 			t.Errorf("argmax axis %d = %v, want %v", tc.axis, got.Data, tc.want)
 		}
 	}
@@ -31,22 +32,10 @@ func TestArgmaxEq(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []float32{1, 0, 0, 1}; !equalF32(got.Data, want) {
+	if want := []float32{1, 0, 0, 1}; !slices.Equal(got.Data, want) {
 		t.Errorf("eq = %v, want %v", got.Data, want)
 	}
 	if _, err := argmaxKernel(c, &ir.Op{Kind: "argmax", Attrs: ir.Attrs{"axis": 2}}, []*Tensor{x}); err == nil {
 		t.Error("argmax over axis 2 of a rank-2 tensor: no error")
 	}
-}
-
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
