@@ -1,0 +1,119 @@
+package compiler
+
+import (
+	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/lang"
+)
+
+// Lower builds the module: a function for each block of the main file that can stand alone,
+// the functions of each family block, and the train spec.
+func (p *Program) Lower() (*ir.Module, error) {
+	m := &ir.Module{}
+	for _, d := range p.Main.Decls {
+		// Blocks that other blocks call are helpers, generic in their shapes; they are
+		// checked through their calls. The others are entry points.
+		if d.Block == nil || p.blocks[d.Block.Name] != d.Block || p.called[d.Block.Name] {
+			continue
+		}
+		if d.Block.Kind == "layer" {
+			return nil, lang.Errorf(d.Block.Pos, "%s: message-passing layers are not supported yet", d.Block.Name)
+		}
+		f, ok, err := p.entry(d.Block)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			m.Funcs = append(m.Funcs, f)
+		}
+	}
+	for _, file := range p.Files {
+		for _, d := range file.Decls {
+			if d.Family != nil {
+				if err := p.lowerFamily(m, d.Family); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if len(p.trains) > 1 {
+		return nil, lang.Errorf(p.trains[1].Pos, "train: a file has at most one train block (first at %s)", shortPos(p.trains[0].Pos))
+	}
+	if len(p.trains) == 1 {
+		if err := p.lowerTrain(m, p.trains[0]); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// familyBlock returns the block bound to a family parameter, checking its kind.
+func (p *Program) familyBlock(f *lang.Family, prm *lang.Param, kind string) (*lang.Block, error) {
+	b, ok := p.blocks[prm.Type.Named]
+	if !ok || prm.Type.Named == "" {
+		return nil, lang.Errorf(prm.Type.Pos, "%s: %s has type %s, want the name of %s %s block", f.Name, prm.Name, typeString(prm.Type), article(kind), kind)
+	}
+	if b.Kind != kind {
+		return nil, lang.Errorf(prm.Type.Pos, "%s: %s is %s %s, want %s %s block", f.Name, prm.Name, b.Kind, b.Name, article(kind), kind)
+	}
+	return b, nil
+}
+
+func typeString(t *lang.TypeExpr) string {
+	if t.Shape != nil {
+		return shapeString(t.Shape)
+	}
+	return t.Named
+}
+
+func (p *Program) lowerFamily(m *ir.Module, f *lang.Family) error {
+	if f.Kind != "autoencoder" {
+		return lang.Errorf(f.Pos, "%s: %s family blocks are not supported yet", f.Name, f.Kind)
+	}
+	ae, err := p.autoencoderOf(f)
+	if err != nil {
+		return err
+	}
+	for _, mode := range []string{"loss", "step", "reconstruct"} {
+		fn, err := p.autoencoderFunc(f, ae, mode)
+		if err != nil {
+			return err
+		}
+		m.Funcs = append(m.Funcs, fn)
+	}
+	return nil
+}
+
+// ParamInfo describes one trained parameter of a module.
+type ParamInfo struct {
+	Name  string
+	Shape ir.Shape
+	Init  string
+	Count int
+}
+
+// Params lists the module's parameters, one per name, sorted by first appearance across
+// functions.
+func Params(m *ir.Module) []ParamInfo {
+	seen := map[string]bool{}
+	var out []ParamInfo
+	for _, f := range m.Funcs {
+		for _, o := range f.Params() {
+			n := o.Attrs.String("name")
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+			out = append(out, ParamInfo{Name: n, Shape: o.Type.Shape, Init: o.Attrs.String("init"), Count: o.Type.Shape.NumElements().Coef})
+		}
+	}
+	return out
+}
+
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}
