@@ -68,6 +68,17 @@ func transpose(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
+// sgemm computes C = op(A)·op(B) + beta·C for row-major matrices: op(A) is m×k, op(B) is
+// k×n, C is m×n, and lda, ldb, ldc are the row strides of A, B and C as stored. Every
+// kernel that multiplies matrices (matmul, dense, conv through im2col) calls this one
+// function, so the GEMM behind it can change in one place.
+func sgemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	blas32.Implementation().Sgemm(transpose(ta), transpose(tb), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
 // general views a non-empty rank-2 tensor as a BLAS matrix.
 func general(t *Tensor) blas32.General {
 	return blas32.General{Rows: t.Shape[0], Cols: t.Shape[1], Stride: t.Shape[1], Data: t.Data}

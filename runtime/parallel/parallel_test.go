@@ -1,0 +1,45 @@
+package parallel
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+func TestForCoversEveryIndexOnce(t *testing.T) {
+	for _, tc := range []struct{ n, grain int }{{0, 1}, {1, 1}, {7, 1}, {100, 3}, {1000, 1000}, {1001, 10}, {100000, 64}} {
+		hits := make([]int32, tc.n)
+		For(tc.n, tc.grain, func(lo, hi int) {
+			if lo < 0 || hi > tc.n || lo >= hi {
+				t.Errorf("n=%d grain=%d: bad range [%d, %d)", tc.n, tc.grain, lo, hi)
+				return
+			}
+			for i := lo; i < hi; i++ {
+				atomic.AddInt32(&hits[i], 1)
+			}
+		})
+		for i, h := range hits {
+			if h != 1 {
+				t.Fatalf("n=%d grain=%d: index %d visited %d times", tc.n, tc.grain, i, h)
+			}
+		}
+	}
+}
+
+func TestNestedForRunsSerially(t *testing.T) {
+	var total atomic.Int64
+	For(8, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			For(100, 1, func(a, b int) { total.Add(int64(b - a)) })
+		}
+	})
+	if got := total.Load(); got != 800 {
+		t.Fatalf("nested total %d, want 800", got)
+	}
+}
+
+func BenchmarkForOverhead(b *testing.B) {
+	var sink atomic.Int64
+	for i := 0; i < b.N; i++ {
+		For(1024, 64, func(lo, hi int) { sink.Add(int64(hi - lo)) })
+	}
+}
