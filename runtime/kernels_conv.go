@@ -1,0 +1,311 @@
+package runtime
+
+import (
+	"github.com/dlc-lang/dlc/runtime/parallel"
+)
+
+// Convolution in NCHW by im2col and one GEMM per image.
+//
+// Three loops do all the work of conv2d, conv_transpose2d and their gradients:
+//
+//	conv2dForward:     y_b  = W · im2col(x_b)              [O, CKK]·[CKK, HoWo]
+//	conv2dAdjoint:     dx_b = col2im(Wᵀ · dy_b)            [CKK, O]·[O, HoWo]
+//	conv2dWeightGrad:  dW   = Σ_b dy_b · im2col(x_b)ᵀ      [O, HoWo]·[HoWo, CKK]
+//
+// where CKK = C·kh·kw. conv_transpose2d is conv2dAdjoint under a relabelled geometry (its
+// input plays the part of a convolution's output), which is also why the input gradient of
+// conv2d is a transposed convolution and the other way round.
+//
+// A DCGAN layer's images are small (7×7 outputs give a GEMM 49 columns wide), so the loops
+// put several images side by side in one im2col buffer, [CKK, nb·HoWo], and multiply once
+// per group: a GEMM with a few hundred columns runs near the speed of a large one. Groups
+// run on the parallel pool, each chunk with its own buffers; the GEMMs go through sgemm,
+// the runtime's single GEMM entry point.
+
+// convGeom is the geometry of one 2-D cross-correlation: a batch of b images of c channels,
+// h×w, correlated with o filters of c×kh×kw at the given stride and zero padding (the same
+// on both axes), giving o channels of ho×wo. ho and wo need not use every input row: a
+// transposed convolution's output_pad adds rows that no output of the forward geometry
+// reads.
+type convGeom struct {
+	b, c, h, w  int
+	o, kh, kw   int
+	stride, pad int
+	ho, wo      int
+}
+
+// ckk is the length of one filter, the inner dimension of the forward GEMM.
+func (g *convGeom) ckk() int { return g.c * g.kh * g.kw }
+
+// pointwise reports whether im2col is the identity: a 1×1 kernel, stride 1, no padding.
+func (g *convGeom) pointwise() bool {
+	return g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0
+}
+
+// flops is the number of floating-point operations of the forward pass, and of each
+// gradient: one multiply and one add per filter tap per output element.
+func (g *convGeom) flops() float64 {
+	return 2 * float64(g.b) * float64(g.o) * float64(g.ho*g.wo) * float64(g.ckk())
+}
+
+// validOut returns the range [lo, hi) of output positions whose tap at kernel offset k
+// lands inside an input axis of length n: 0 ≤ o·stride − pad + k < n.
+func validOut(k, n, stride, pad, outLen int) (lo, hi int) {
+	if d := pad - k; d > 0 {
+		lo = (d + stride - 1) / stride
+	}
+	if e := n + pad - k - 1; e >= 0 {
+		hi = min(outLen, e/stride+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// minGemmCols is the GEMM width a group of images should reach, and maxGroupFloats bounds
+// the im2col buffer of one group (4 MiB).
+const (
+	minGemmCols    = 256
+	maxGroupFloats = 1 << 20
+)
+
+// group returns the number of images one GEMM takes.
+func (g *convGeom) group() int {
+	if g.pointwise() {
+		return 1 // the images are their own im2col: multiply them in place
+	}
+	n := max(1, g.ho*g.wo)
+	nb := (minGemmCols + n - 1) / n
+	nb = min(nb, maxGroupFloats/max(1, n*g.ckk()))
+	return max(1, min(nb, g.b))
+}
+
+// im2col writes the patches of one image x [c, h, w] into the columns of col that belong
+// to it: row (ci·kh + i)·kw + j, which starts at col[row·ld], holds for every output
+// position the input element under filter tap (i, j) of channel ci, or 0 where the tap
+// falls in the padding.
+func im2col(col []float32, ld int, x []float32, g *convGeom) {
+	n := g.ho * g.wo
+	s, p := g.stride, g.pad
+	for ci := 0; ci < g.c; ci++ {
+		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				row := col[((ci*g.kh+i)*g.kw+j)*ld:][:n]
+				lo, hi := validOut(j, g.w, s, p, g.wo)
+				for oh := 0; oh < g.ho; oh++ {
+					dst := row[oh*g.wo : (oh+1)*g.wo]
+					ih := oh*s - p + i
+					if ih < 0 || ih >= g.h {
+						clear(dst)
+						continue
+					}
+					clear(dst[:lo])
+					clear(dst[hi:])
+					src := plane[ih*g.w : (ih+1)*g.w]
+					iw := lo*s - p + j
+					if s == 1 {
+						copy(dst[lo:hi], src[iw:])
+						continue
+					}
+					for ow := lo; ow < hi; ow++ {
+						dst[ow] = src[iw]
+						iw += s
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it adds every entry of one image's columns of col into
+// the element of x [c, h, w] that im2col reads it from, and drops those in the padding.
+func col2im(x, col []float32, ld int, g *convGeom) {
+	n := g.ho * g.wo
+	s, p := g.stride, g.pad
+	for ci := 0; ci < g.c; ci++ {
+		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				row := col[((ci*g.kh+i)*g.kw+j)*ld:][:n]
+				lo, hi := validOut(j, g.w, s, p, g.wo)
+				for oh := 0; oh < g.ho; oh++ {
+					ih := oh*s - p + i
+					if ih < 0 || ih >= g.h {
+						continue
+					}
+					src := row[oh*g.wo : (oh+1)*g.wo]
+					dst := plane[ih*g.w : (ih+1)*g.w]
+					iw := lo*s - p + j
+					if s == 1 {
+						d := dst[iw : iw+hi-lo]
+						for k, v := range src[lo:hi] {
+							d[k] += v
+						}
+						continue
+					}
+					for ow := lo; ow < hi; ow++ {
+						dst[iw] += src[ow]
+						iw += s
+					}
+				}
+			}
+		}
+	}
+}
+
+// interleave copies nb images' [rows, n] blocks from src (image-major, stride
+// rows·n) side by side into dst [rows, nb·n]; deinterleave is its inverse.
+func interleave(dst, src []float32, nb, rows, n int) {
+	for s := 0; s < nb; s++ {
+		img := src[s*rows*n:]
+		for r := 0; r < rows; r++ {
+			copy(dst[r*nb*n+s*n:][:n], img[r*n:][:n])
+		}
+	}
+}
+
+func deinterleave(dst, src []float32, nb, rows, n int) {
+	for s := 0; s < nb; s++ {
+		img := dst[s*rows*n:]
+		for r := 0; r < rows; r++ {
+			copy(img[r*n:][:n], src[r*nb*n+s*n:][:n])
+		}
+	}
+}
+
+// forGroups runs over the groups of nb images of a batch of b on the parallel pool. Each
+// chunk of groups calls chunk once, to allocate its scratch buffers, and then the body it
+// returns with the first image and the number of images of each group.
+func forGroups(b, nb int, chunk func() func(first, count int)) {
+	groups := (b + nb - 1) / nb
+	parallel.For(groups, 1, func(lo, hi int) {
+		body := chunk()
+		for gi := lo; gi < hi; gi++ {
+			body(gi*nb, min(nb, b-gi*nb))
+		}
+	})
+}
+
+// conv2dForward sets y [b, o, ho, wo] to the cross-correlation of x [b, c, h, w] with
+// w [o, c, kh, kw].
+func conv2dForward(y, x, w []float32, g convGeom) {
+	n, k := g.ho*g.wo, g.ckk()
+	xs, ys := g.c*g.h*g.w, g.o*n
+	nb := g.group()
+	if nb == 1 && g.pointwise() {
+		forGroups(g.b, 1, func() func(int, int) {
+			return func(bi, _ int) {
+				sgemm(false, false, g.o, n, k, w, k, x[bi*xs:], n, 0, y[bi*ys:], n)
+			}
+		})
+		return
+	}
+	forGroups(g.b, nb, func() func(int, int) {
+		col, out := make([]float32, k*nb*n), make([]float32, g.o*nb*n)
+		return func(first, cnt int) {
+			ld := cnt * n
+			for s := 0; s < cnt; s++ {
+				im2col(col[s*n:], ld, x[(first+s)*xs:], &g)
+			}
+			if cnt == 1 {
+				sgemm(false, false, g.o, n, k, w, k, col, n, 0, y[first*ys:], n)
+				return
+			}
+			sgemm(false, false, g.o, ld, k, w, k, col, ld, 0, out, ld)
+			deinterleave(y[first*ys:], out, cnt, g.o, n)
+		}
+	})
+}
+
+// conv2dAdjoint sets dx [b, c, h, w] to the adjoint of the cross-correlation applied to
+// dy [b, o, ho, wo]: the input gradient of conv2d, and the forward pass of a transposed
+// convolution whose input is dy.
+func conv2dAdjoint(dx, dy, w []float32, g convGeom) {
+	n, k := g.ho*g.wo, g.ckk()
+	xs, ys := g.c*g.h*g.w, g.o*n
+	nb := g.group()
+	if nb == 1 && g.pointwise() {
+		forGroups(g.b, 1, func() func(int, int) {
+			return func(bi, _ int) {
+				sgemm(true, false, k, n, g.o, w, k, dy[bi*ys:], n, 0, dx[bi*xs:], n)
+			}
+		})
+		return
+	}
+	forGroups(g.b, nb, func() func(int, int) {
+		col, buf := make([]float32, k*nb*n), make([]float32, g.o*nb*n)
+		return func(first, cnt int) {
+			ld := cnt * n
+			in := dy[first*ys:]
+			if cnt > 1 {
+				in = buf
+				interleave(in, dy[first*ys:], cnt, g.o, n)
+			}
+			sgemm(true, false, k, ld, g.o, w, k, in, ld, 0, col, ld)
+			for s := 0; s < cnt; s++ {
+				xb := dx[(first+s)*xs : (first+s+1)*xs]
+				clear(xb)
+				col2im(xb, col[s*n:], ld, &g)
+			}
+		}
+	})
+}
+
+// weightGradParts is the number of partial sums conv2dWeightGrad splits the batch into. It
+// is fixed, not the number of cores, so that the result is the same float32 sum on every
+// machine.
+const weightGradParts = 4
+
+// conv2dWeightGrad sets dw [o, c, kh, kw] to the gradient of the cross-correlation with
+// respect to its filters: the sum over the batch of dy_b · im2col(x_b)ᵀ.
+func conv2dWeightGrad(dw, x, dy []float32, g convGeom) {
+	n, k := g.ho*g.wo, g.ckk()
+	xs, ys := g.c*g.h*g.w, g.o*n
+	parts := min(g.b, weightGradParts)
+	if parts == 0 || n == 0 {
+		clear(dw)
+		return
+	}
+	nb := g.group()
+	partial := make([][]float32, parts)
+	partial[0] = dw
+	parallel.For(parts, 1, func(lo, hi int) {
+		var col, buf []float32
+		if !g.pointwise() {
+			col = make([]float32, k*nb*n)
+		}
+		if nb > 1 {
+			buf = make([]float32, g.o*nb*n)
+		}
+		for p := lo; p < hi; p++ {
+			acc := partial[p]
+			if acc == nil {
+				acc = make([]float32, len(dw))
+				partial[p] = acc
+			}
+			var beta float32
+			first, end := p*g.b/parts, (p+1)*g.b/parts
+			for ; first < end; first += nb {
+				cnt := min(nb, end-first)
+				ld := cnt * n
+				in, patches := dy[first*ys:], x[first*xs:]
+				if cnt > 1 {
+					in = buf
+					interleave(in, dy[first*ys:], cnt, g.o, n)
+				}
+				if col != nil {
+					patches = col
+					for s := 0; s < cnt; s++ {
+						im2col(col[s*n:], ld, x[(first+s)*xs:], &g)
+					}
+				}
+				sgemm(false, true, g.o, k, ld, in, ld, patches, ld, beta, acc, k)
+				beta = 1
+			}
+		}
+	})
+	for _, acc := range partial[1:] {
+		for i, v := range acc {
+			dw[i] += v
+		}
+	}
+}

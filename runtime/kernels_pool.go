@@ -1,0 +1,71 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/dlc-lang/dlc/runtime/parallel"
+)
+
+// poolGeom is the geometry of a 2-D max pooling in NCHW: planes (batch × channels) of h×w,
+// a k×k window moved by stride over the input padded by pad on every side, giving ho×wo.
+// The padding never wins the maximum: it is −∞, and the shape rule keeps pad ≤ k/2 so that
+// every window holds at least one input element.
+type poolGeom struct {
+	planes, h, w   int
+	k, stride, pad int
+	ho, wo         int
+}
+
+// argmaxWindow returns the offset in plane of the largest element of the window at output
+// (oh, ow), the first in row-major order on ties.
+func argmaxWindow(plane []float32, oh, ow int, g *poolGeom) int {
+	h0, w0 := oh*g.stride-g.pad, ow*g.stride-g.pad
+	h1, w1 := min(h0+g.k, g.h), min(w0+g.k, g.w)
+	h0, w0 = max(h0, 0), max(w0, 0)
+	best, at := float32(math.Inf(-1)), h0*g.w+w0
+	for ih := h0; ih < h1; ih++ {
+		row := plane[ih*g.w : ih*g.w+w1]
+		for iw := w0; iw < w1; iw++ {
+			if v := row[iw]; v > best {
+				best, at = v, ih*g.w+iw
+			}
+		}
+	}
+	return at
+}
+
+// poolGrain is the number of planes a parallel chunk should hold so that it does some
+// thousands of comparisons.
+func poolGrain(g *poolGeom) int { return max(1, 4096/max(1, g.ho*g.wo*g.k*g.k)) }
+
+// maxPool2dForward sets y [planes, ho, wo] to the window maxima of x [planes, h, w].
+func maxPool2dForward(y, x []float32, g poolGeom) {
+	is, os := g.h*g.w, g.ho*g.wo
+	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
+			for oh := 0; oh < g.ho; oh++ {
+				for ow := 0; ow < g.wo; ow++ {
+					out[oh*g.wo+ow] = plane[argmaxWindow(plane, oh, ow, &g)]
+				}
+			}
+		}
+	})
+}
+
+// maxPool2dBackward sets dx [planes, h, w] to the gradient of max pooling: each element of
+// dy goes to its window's arg-max in x (the first on ties), and overlapping windows add up.
+func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
+	is, os := g.h*g.w, g.ho*g.wo
+	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			plane, d, grad := x[p*is:(p+1)*is], dx[p*is:(p+1)*is], dy[p*os:(p+1)*os]
+			clear(d)
+			for oh := 0; oh < g.ho; oh++ {
+				for ow := 0; ow < g.wo; ow++ {
+					d[argmaxWindow(plane, oh, ow, &g)] += grad[oh*g.wo+ow]
+				}
+			}
+		}
+	})
+}
