@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
 
@@ -308,4 +309,126 @@ func conv2dWeightGrad(dw, x, dy []float32, g convGeom) {
 			dw[i] += v
 		}
 	}
+}
+
+func init() {
+	kernels["conv2d"] = conv2dKernel
+	kernels["conv_transpose2d"] = convTranspose2dKernel
+	kernels["conv2d_weight_grad"] = conv2dWeightGradKernel
+	kernels["max_pool2d"] = maxPool2dKernel
+	kernels["max_pool2d_grad"] = maxPool2dGradKernel
+	kernels["upsample2d"] = upsample2dKernel
+	kernels["upsample2d_grad"] = upsample2dGradKernel
+}
+
+// rank4 checks that each tensor is rank 4.
+func rank4(op *ir.Op, what []string, ts ...*Tensor) error {
+	for i, t := range ts {
+		if len(t.Shape) != 4 {
+			return opErrorf(op, "got %s %s, want rank 4", what[i], shapeString(t.Shape))
+		}
+	}
+	return nil
+}
+
+// outSize applies the shape rule's ir.OutSize, with op's slack attribute when slack is
+// true, to g and sets g.ho and g.wo.
+func outSize(op *ir.Op, g *convGeom, slack bool) error {
+	var s int
+	var err error
+	if slack {
+		if s, err = ir.Slack(op.Attrs, g.stride); err != nil {
+			return opErrorf(op, "%v", err)
+		}
+	}
+	if g.ho, g.wo, err = ir.OutSize(g.h, g.w, g.kh, g.kw, g.stride, g.pad, s); err != nil {
+		return opErrorf(op, "%v", err)
+	}
+	return nil
+}
+
+func convAttrs(op *ir.Op) (stride, pad int, err error) {
+	stride, pad, err = ir.ConvAttrs(op.Attrs)
+	if err != nil {
+		return 0, 0, opErrorf(op, "%v", err)
+	}
+	return stride, pad, nil
+}
+
+// conv2dKernel: x [B, C, H, W], w [O, C, kh, kw] → [B, O, Ho, Wo].
+func conv2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x, w := args[0], args[1]
+	if err := rank4(op, []string{"input", "weight"}, x, w); err != nil {
+		return nil, err
+	}
+	stride, pad, err := convAttrs(op)
+	if err != nil {
+		return nil, err
+	}
+	if x.Shape[1] != w.Shape[1] {
+		return nil, opErrorf(op, "input %s has %d channels, weight %s wants %d", shapeString(x.Shape), x.Shape[1], shapeString(w.Shape), w.Shape[1])
+	}
+	g := convGeom{b: x.Shape[0], c: x.Shape[1], h: x.Shape[2], w: x.Shape[3], o: w.Shape[0], kh: w.Shape[2], kw: w.Shape[3], stride: stride, pad: pad}
+	if err := outSize(op, &g, true); err != nil {
+		return nil, err
+	}
+	y := c.alloc([]int{g.b, g.o, g.ho, g.wo})
+	conv2dForward(y.Data, x.Data, w.Data, g)
+	return y, nil
+}
+
+// convTranspose2dKernel: x [B, C, H, W], w [C, O, kh, kw] → [B, O, Hy, Wy], computed as the
+// adjoint of the convolution from [B, O, Hy, Wy] to x's shape.
+func convTranspose2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x, w := args[0], args[1]
+	if err := rank4(op, []string{"input", "weight"}, x, w); err != nil {
+		return nil, err
+	}
+	stride, pad, err := convAttrs(op)
+	if err != nil {
+		return nil, err
+	}
+	opad, ok := op.Attrs["output_pad"].(int)
+	if !ok {
+		return nil, opErrorf(op, "attribute output_pad is %v, want an int", op.Attrs["output_pad"])
+	}
+	if x.Shape[1] != w.Shape[0] {
+		return nil, opErrorf(op, "input %s has %d channels, weight %s [in, out, kh, kw] wants %d", shapeString(x.Shape), x.Shape[1], shapeString(w.Shape), w.Shape[0])
+	}
+	g := convGeom{b: x.Shape[0], c: w.Shape[1], o: x.Shape[1], kh: w.Shape[2], kw: w.Shape[3], stride: stride, pad: pad, ho: x.Shape[2], wo: x.Shape[3]}
+	if g.h, err = ir.ConvTransposeOut(g.ho, g.kh, stride, pad, opad); err != nil {
+		return nil, opErrorf(op, "height: %v", err)
+	}
+	if g.w, err = ir.ConvTransposeOut(g.wo, g.kw, stride, pad, opad); err != nil {
+		return nil, opErrorf(op, "width: %v", err)
+	}
+	y := c.alloc([]int{g.b, g.c, g.h, g.w})
+	conv2dAdjoint(y.Data, x.Data, w.Data, g)
+	return y, nil
+}
+
+// conv2dWeightGradKernel: x [B, C, H, W], dy [B, O, Ho, Wo] → [O, C, kh, kw].
+func conv2dWeightGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x, dy := args[0], args[1]
+	if err := rank4(op, []string{"input", "gradient"}, x, dy); err != nil {
+		return nil, err
+	}
+	stride, pad, err := convAttrs(op)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := op.Attrs["kernel"].([]int)
+	if !ok || len(k) != 2 {
+		return nil, opErrorf(op, "attribute kernel is %v, want [kh, kw]", op.Attrs["kernel"])
+	}
+	g := convGeom{b: x.Shape[0], c: x.Shape[1], h: x.Shape[2], w: x.Shape[3], o: dy.Shape[1], kh: k[0], kw: k[1], stride: stride, pad: pad}
+	if err := outSize(op, &g, true); err != nil {
+		return nil, err
+	}
+	if dy.Shape[0] != g.b || dy.Shape[2] != g.ho || dy.Shape[3] != g.wo {
+		return nil, opErrorf(op, "input %s gives [%d, O, %d, %d], got gradient %s", shapeString(x.Shape), g.b, g.ho, g.wo, shapeString(dy.Shape))
+	}
+	dw := c.alloc([]int{g.o, g.c, g.kh, g.kw})
+	conv2dWeightGrad(dw.Data, x.Data, dy.Data, g)
+	return dw, nil
 }

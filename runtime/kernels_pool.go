@@ -3,6 +3,7 @@ package runtime
 import (
 	"math"
 
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
 
@@ -68,4 +69,53 @@ func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
 			}
 		}
 	})
+}
+
+// poolGeomOf reads max pooling's attributes and checks x [B, C, H, W] against them.
+func poolGeomOf(op *ir.Op, x *Tensor) (poolGeom, error) {
+	if len(x.Shape) != 4 {
+		return poolGeom{}, opErrorf(op, "got input %s, want rank 4", shapeString(x.Shape))
+	}
+	k, ok := op.Attrs["kernel"].(int)
+	if !ok {
+		return poolGeom{}, opErrorf(op, "attribute kernel is %v, want an int", op.Attrs["kernel"])
+	}
+	stride, pad, err := convAttrs(op)
+	if err != nil {
+		return poolGeom{}, err
+	}
+	if 2*pad > k {
+		return poolGeom{}, opErrorf(op, "pad %d, want at most half the kernel %d", pad, k)
+	}
+	g := poolGeom{planes: x.Shape[0] * x.Shape[1], h: x.Shape[2], w: x.Shape[3], k: k, stride: stride, pad: pad}
+	if g.ho, g.wo, err = ir.OutSize(g.h, g.w, k, k, stride, pad, 0); err != nil {
+		return poolGeom{}, opErrorf(op, "%v", err)
+	}
+	return g, nil
+}
+
+func maxPool2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x := args[0]
+	g, err := poolGeomOf(op, x)
+	if err != nil {
+		return nil, err
+	}
+	y := c.alloc([]int{x.Shape[0], x.Shape[1], g.ho, g.wo})
+	maxPool2dForward(y.Data, x.Data, g)
+	return y, nil
+}
+
+// maxPool2dGradKernel: (dy, x) → dx shaped like x.
+func maxPool2dGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	dy, x := args[0], args[1]
+	g, err := poolGeomOf(op, x)
+	if err != nil {
+		return nil, err
+	}
+	if want := []int{x.Shape[0], x.Shape[1], g.ho, g.wo}; !sameShape(dy.Shape, want) {
+		return nil, opErrorf(op, "got gradient %s, want %s for input %s", shapeString(dy.Shape), shapeString(want), shapeString(x.Shape))
+	}
+	dx := c.alloc(x.Shape)
+	maxPool2dBackward(dx.Data, dy.Data, x.Data, g)
+	return dx, nil
 }

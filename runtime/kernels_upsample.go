@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
 
@@ -115,4 +116,50 @@ func upsample2dBackward(dx, dy []float32, g upGeom) {
 			}
 		}
 	})
+}
+
+// upGeomOf reads upsampling's attributes; small is the [B, C, H, W] side.
+func upGeomOf(op *ir.Op, small []int) (upGeom, error) {
+	s, ok := op.Attrs["scale"].(int)
+	if !ok || s < 1 {
+		return upGeom{}, opErrorf(op, "attribute scale is %v, want an int ≥ 1", op.Attrs["scale"])
+	}
+	mode := op.Attrs.String("mode")
+	if mode != "nearest" && mode != "bilinear" {
+		return upGeom{}, opErrorf(op, "attribute mode is %v, want \"nearest\" or \"bilinear\"", op.Attrs["mode"])
+	}
+	return upGeom{planes: small[0] * small[1], h: small[2], w: small[3], scale: s, bilinear: mode == "bilinear"}, nil
+}
+
+func upsample2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x := args[0]
+	if len(x.Shape) != 4 {
+		return nil, opErrorf(op, "got input %s, want rank 4", shapeString(x.Shape))
+	}
+	g, err := upGeomOf(op, x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	y := c.alloc([]int{x.Shape[0], x.Shape[1], g.h * g.scale, g.w * g.scale})
+	upsample2dForward(y.Data, x.Data, g)
+	return y, nil
+}
+
+func upsample2dGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	dy := args[0]
+	if len(dy.Shape) != 4 {
+		return nil, opErrorf(op, "got gradient %s, want rank 4", shapeString(dy.Shape))
+	}
+	s, _ := op.Attrs["scale"].(int)
+	if s < 1 || dy.Shape[2]%s != 0 || dy.Shape[3]%s != 0 {
+		return nil, opErrorf(op, "got gradient %s, want its height and width multiples of scale %v", shapeString(dy.Shape), op.Attrs["scale"])
+	}
+	small := []int{dy.Shape[0], dy.Shape[1], dy.Shape[2] / s, dy.Shape[3] / s}
+	g, err := upGeomOf(op, small)
+	if err != nil {
+		return nil, err
+	}
+	dx := c.alloc(small)
+	upsample2dBackward(dx.Data, dy.Data, g)
+	return dx, nil
 }
