@@ -237,16 +237,20 @@ func (f *Func) Params() []*Op {
 	return ps
 }
 
-// NewID returns a fresh op ID for f.
+// NewID returns a fresh op ID for f, in constant time: f remembers the next free ID. Code
+// that gives ops IDs of its own (the IR reader) calls NoteID for each, so that NewID stays
+// ahead of them.
 func (f *Func) NewID() int {
-	for _, o := range f.Ops {
-		if o.ID >= f.nextID {
-			f.nextID = o.ID + 1
-		}
-	}
 	id := f.nextID
 	f.nextID++
 	return id
+}
+
+// NoteID records that an op of f has ID id, so that NewID never returns it.
+func (f *Func) NoteID(id int) {
+	if id >= f.nextID {
+		f.nextID = id + 1
+	}
 }
 
 // TrainSpec says how `dlc run` trains a module. It is plain data: the compiler fills it from

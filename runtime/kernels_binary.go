@@ -14,6 +14,13 @@ const (
 	opEq // 1 where equal, else 0: a metric, off the hot path
 )
 
+func init() {
+	register("add", binaryKernel(opAdd))
+	register("sub", binaryKernel(opSub))
+	register("mul", binaryKernel(opMul))
+	register("div", binaryKernel(opDiv))
+}
+
 func binaryKernel(o binOp) Kernel {
 	return func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		a, b := args[0], args[1]
