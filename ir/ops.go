@@ -120,6 +120,24 @@ func init() {
 			return g
 		}})
 
+	// maximum and minimum send the gradient to the operand that won, to a on ties.
+	for _, k := range []string{"maximum", "minimum"} {
+		def(&OpDef{Kind: k, Arity: 2, Class: Elementwise, Shape: broadcastAll,
+			Builtin: builtin(k, "broadcast", binaryX...), Doc: "elementwise, NumPy broadcasting; the gradient goes to the larger (smaller) operand, to a on ties",
+			Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
+				won := b.Op("eq", nil, op, op.Args[0]) // 1 where a is the result
+				ga := b.Op("mul", nil, dy, won)
+				g := make([]*Op, 2)
+				if need[0] {
+					g[0] = unbroadcast(b, ga, op.Args[0])
+				}
+				if need[1] {
+					g[1] = unbroadcast(b, b.Op("sub", nil, dy, ga), op.Args[1])
+				}
+				return g
+			}})
+	}
+
 	// Elementwise unary ops.
 	def(&OpDef{Kind: "neg", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Doc: "−x", IROnly: "written -x",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { return []*Op{b.Op("neg", nil, dy)} }})
