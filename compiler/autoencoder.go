@@ -98,7 +98,7 @@ func (p *Program) autoencoderFunc(f *lang.Family, ae *autoencoder, mode string) 
 		return nil, err
 	}
 	loss := lossV.op
-	params := uniqueParams(l.b.F)
+	params := l.b.F.Params()
 	if ae.l2 > 0 {
 		if loss, err = l.l2Penalty(ae.lossPos, loss, params, ae.l2); err != nil {
 			return nil, err
@@ -165,18 +165,6 @@ func (l *lowerer) instantiateTop(top *scope, b *lang.Block, arg value, at lexer.
 	return rets[0].op, nil
 }
 
-// uniqueParams returns the func's parameters, one per name, in order of appearance.
-func uniqueParams(f *ir.Func) []*ir.Op {
-	seen := map[string]bool{}
-	var out []*ir.Op
-	for _, o := range f.Params() {
-		if n := o.Attrs.String("name"); !seen[n] {
-			seen[n] = true
-			out = append(out, o)
-		}
-	}
-	return out
-}
 
 // l2Penalty adds lambda·Σ‖W‖² over the weight matrices (not the biases) to the loss.
 func (l *lowerer) l2Penalty(pos lexer.Position, loss *ir.Op, params []*ir.Op, lambda float64) (*ir.Op, error) {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
-	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -268,6 +267,3 @@ func (l *lowerer) checkKind(prm *lang.Param, v value, block string, at lexer.Pos
 	}
 	return cv, nil
 }
-
-// irShape is a convenience for builtins that take a shape.
-func irShape(v value) (ir.Shape, bool) { return v.asShape() }

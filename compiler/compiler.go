@@ -162,13 +162,6 @@ func (p *Program) declare(name string, pos lexer.Position) error {
 
 func shortPos(p lexer.Position) string { return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column) }
 
-// Check loads and resolves a file and lowers everything it declares, returning the first
-// error. It is Compile without keeping the result.
-func Check(filename string, src []byte, opts Options) error {
-	_, _, err := Compile(filename, src, opts)
-	return err
-}
-
 // Compile loads, resolves and lowers filename. It returns the module and the program (whose
 // sources render diagnostics); on error the program may be nil when loading failed.
 func Compile(filename string, src []byte, opts Options) (*ir.Module, *Program, error) {

@@ -53,11 +53,10 @@ func (l *lowerer) emit(pos lexer.Position, what, kind string, attrs ir.Attrs, ar
 func (p *Program) entry(b *lang.Block) (f *ir.Func, ok bool, err error) {
 	l := p.newLowerer(b.Name)
 	sc := newScope(b.Name, b.Pos.Filename)
-	ins, ok, err := l.bindEntryParams(b, sc)
+	_, ok, err = l.bindEntryParams(b, sc)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
-	_ = ins
 	outs, err := l.body(b, sc)
 	if err != nil {
 		return nil, true, err

@@ -226,15 +226,38 @@ func (f *Func) Output(name string) *Op {
 	return nil
 }
 
-// Params returns the func's parameter ops in order of appearance.
+// Params returns the func's parameter ops, one per name (the first op of each), in order
+// of appearance. Two param ops with one name are one parameter.
 func (f *Func) Params() []*Op {
-	var ps []*Op
-	for _, o := range f.Ops {
-		if o.Kind == "param" {
-			ps = append(ps, o)
+	return uniqueParams(nil, f.Ops)
+}
+
+// Params returns the module's parameters, one op per name, in order of first appearance
+// across its functions: the list that initialisation, checkpoints and `dlc params` share.
+func (m *Module) Params() []*Op {
+	seen := map[string]bool{}
+	var out []*Op
+	for _, f := range m.Funcs {
+		out = append(out, uniqueParams(seen, f.Ops)...)
+	}
+	return out
+}
+
+func uniqueParams(seen map[string]bool, ops []*Op) []*Op {
+	if seen == nil {
+		seen = map[string]bool{}
+	}
+	var out []*Op
+	for _, o := range ops {
+		if o.Kind != "param" {
+			continue
+		}
+		if n := o.Attrs.String("name"); !seen[n] {
+			seen[n] = true
+			out = append(out, o)
 		}
 	}
-	return ps
+	return out
 }
 
 // NewID returns a fresh op ID for f, in constant time: f remembers the next free ID. Code

@@ -230,9 +230,6 @@ func UsesOf(f *Func) Uses {
 	return u
 }
 
-// Count returns the number of uses of o.
-func (u Uses) Count(o *Op) int { return len(u[o]) }
-
 // Only reports whether user is the one and only use of o.
 func (u Uses) Only(o, user *Op) bool {
 	us := u[o]

@@ -197,16 +197,17 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ps := compiler.Params(m)
+	ps := m.Params()
 	width := len("name")
 	for _, p := range ps {
-		width = max(width, len(p.Name))
+		width = max(width, len(p.Attrs.String("name")))
 	}
 	fmt.Fprintf(stdout, "%-*s  %-14s  %10s  %s\n", width, "name", "shape", "count", "init")
 	total := 0
 	for _, p := range ps {
-		fmt.Fprintf(stdout, "%-*s  %-14s  %10d  %s\n", width, p.Name, p.Shape, p.Count, p.Init)
-		total += p.Count
+		n := p.Type.Shape.NumElements().Coef
+		fmt.Fprintf(stdout, "%-*s  %-14s  %10d  %s\n", width, p.Attrs.String("name"), p.Type.Shape, n, p.Attrs.String("init"))
+		total += n
 	}
 	fmt.Fprintf(stdout, "%-*s  %-14s  %10d\n", width, "total", "", total)
 	return nil
