@@ -165,7 +165,6 @@ func (l *lowerer) instantiateTop(top *scope, b *lang.Block, arg value, at lexer.
 	return rets[0].op, nil
 }
 
-
 // l2Penalty adds lambda·Σ‖W‖² over the weight matrices (not the biases) to the loss.
 func (l *lowerer) l2Penalty(pos lexer.Position, loss *ir.Op, params []*ir.Op, lambda float64) (*ir.Op, error) {
 	l.setPos(pos)
