@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
@@ -83,7 +82,7 @@ func opBuiltin(d *ir.OpDef) *builtin {
 }
 
 // argPos is where argument name (the i-th parameter) was written, or the call.
-func argPos(c *lang.Call, name string, i int) lexer.Position {
+func argPos(c *lang.Call, name string, i int) lang.Pos {
 	for j, a := range c.Args {
 		if a.Name == name || a.Name == "" && j == i {
 			return a.Value.Pos

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -244,7 +243,7 @@ func blockParamNames(b *lang.Block) string {
 }
 
 // checkKind checks a hyperparameter value against its declared scalar type.
-func (l *lowerer) checkKind(prm *lang.Param, v value, block string, at lexer.Position) (value, error) {
+func (l *lowerer) checkKind(prm *lang.Param, v value, block string, at lang.Pos) (value, error) {
 	want := map[string]kind{"int": kInt, "float": kFloat, "string": kString, "bool": kBool, "shape": kList}
 	k, ok := want[prm.Type.Named]
 	if !ok {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
@@ -20,8 +19,8 @@ type lowerer struct {
 	// stdPos, when set, is the user-file call site of the standard block being lowered: ops
 	// inside std blocks are stamped with it, so that IR positions always point at the user's
 	// file.
-	stdPos *lexer.Position
-	params map[string]lexer.Position // parameters made so far, to refuse a second w = param(...)
+	stdPos *lang.Pos
+	params map[string]lang.Pos // parameters made so far, to refuse a second w = param(...)
 }
 
 const maxDepth = 64
@@ -30,7 +29,7 @@ func (p *Program) newLowerer(name string) *lowerer {
 	return &lowerer{p: p, b: ir.NewBuilder(ir.NewFunc(name))}
 }
 
-func (l *lowerer) setPos(pos lexer.Position) {
+func (l *lowerer) setPos(pos lang.Pos) {
 	if l.stdPos != nil {
 		pos = *l.stdPos
 	}
@@ -38,7 +37,7 @@ func (l *lowerer) setPos(pos lexer.Position) {
 }
 
 // emit appends an op and turns a shape-rule failure into a positioned diagnostic.
-func (l *lowerer) emit(pos lexer.Position, what, kind string, attrs ir.Attrs, args ...*ir.Op) (*ir.Op, error) {
+func (l *lowerer) emit(pos lang.Pos, what, kind string, attrs ir.Attrs, args ...*ir.Op) (*ir.Op, error) {
 	l.setPos(pos)
 	o, err := l.b.Emit(kind, attrs, args...)
 	if err != nil {
@@ -196,7 +195,7 @@ func (l *lowerer) unpack(sc *scope, u *lang.Unpack) error {
 	return nil
 }
 
-func returnPos(b *lang.Block) lexer.Position {
+func returnPos(b *lang.Block) lang.Pos {
 	for _, s := range b.Body {
 		if s.Return != nil {
 			return s.Return[0].Pos
@@ -233,7 +232,7 @@ func (l *lowerer) param(sc *scope, name string, c *lang.Call) (value, error) {
 		return value{}, lang.Errorf(c.Pos, "param: %s declared twice (first at %s); give each parameter its own name", full, shortPos(first))
 	}
 	if l.params == nil {
-		l.params = map[string]lexer.Position{}
+		l.params = map[string]lang.Pos{}
 	}
 	l.params[full] = c.Pos
 	l.setPos(c.Pos)
@@ -246,7 +245,7 @@ var errUnbound = errors.New("unbound dimension")
 // unify matches a declared shape (in the callee's scope) against an actual one, binding the
 // declared shape's free dimension names. A dimension written as an expression of names not
 // yet bound (2 * F) is retried once the others are bound.
-func (l *lowerer) unify(sc *scope, pat *lang.ShapeLit, got ir.Shape, what string, pos lexer.Position) error {
+func (l *lowerer) unify(sc *scope, pat *lang.ShapeLit, got ir.Shape, what string, pos lang.Pos) error {
 	want := shapeString(pat)
 	if len(pat.Dims) != len(got) {
 		return lang.Errorf(pos, "%s: got %v, want rank %d %s", what, got, len(pat.Dims), want)
@@ -296,7 +295,7 @@ func (l *lowerer) unify(sc *scope, pat *lang.ShapeLit, got ir.Shape, what string
 // (2 * F = 12 gives F = 6) and reports whether it did.
 func (l *lowerer) solve(sc *scope, e *lang.Expr, got ir.Dim) bool {
 	var free []string
-	walkIdents(e, func(name string, _ lexer.Position) {
+	walkIdents(e, func(name string, _ lang.Pos) {
 		if _, ok := sc.names[name]; !ok {
 			free = append(free, name)
 		}
@@ -432,7 +431,7 @@ func (l *lowerer) primary(sc *scope, pr *lang.Primary, dims bool) (value, error)
 	return value{}, lang.Errorf(pr.Pos, "undefined: %s", name)
 }
 
-func parseNumber(s string, pos lexer.Position) (value, error) {
+func parseNumber(s string, pos lang.Pos) (value, error) {
 	if !strings.ContainsAny(s, ".eE") {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -451,7 +450,7 @@ var opKinds = map[string]string{"+": "add", "-": "sub", "*": "mul", "/": "div"}
 
 // arith applies a binary operator: folded at compile time on numbers and dimensions, an IR
 // op when either side is a tensor.
-func (l *lowerer) arith(op string, a, b value, pos lexer.Position) (value, error) {
+func (l *lowerer) arith(op string, a, b value, pos lang.Pos) (value, error) {
 	if a.kind == kTensor || b.kind == kTensor {
 		x, err := l.toTensor(a, pos)
 		if err != nil {
@@ -531,7 +530,7 @@ func divDim(a, b ir.Dim) (ir.Dim, bool) {
 	return ir.Dim{Coef: a.Coef / b.Coef, Syms: rest}, true
 }
 
-func (l *lowerer) toTensor(v value, pos lexer.Position) (*ir.Op, error) {
+func (l *lowerer) toTensor(v value, pos lang.Pos) (*ir.Op, error) {
 	switch v.kind {
 	case kTensor:
 		return v.op, nil
