@@ -308,10 +308,10 @@ func (l *lowerer) solve(sc *scope, e *lang.Expr, got ir.Dim) bool {
 	v, err := l.evalMode(sc, e, true)
 	delete(sc.names, name)
 	d, ok := v.asDim()
-	if err != nil || !ok || len(d.Syms) != 1 || d.Syms[0] != marker {
+	if err != nil || !ok {
 		return false
 	}
-	q, ok := divDim(got, ir.Const(d.Coef))
+	q, ok := d.Solve(marker, got)
 	if !ok {
 		return false
 	}
@@ -495,7 +495,7 @@ func (l *lowerer) arith(op string, a, b value, pos lang.Pos) (value, error) {
 		case "*":
 			return dimVal(da.Mul(db)), nil
 		case "/":
-			if q, ok := divDim(da, db); ok {
+			if q, ok := da.Div(db); ok {
 				return dimVal(q), nil
 			}
 			return value{}, lang.Errorf(pos, "cannot divide dimension %v by %v exactly", da, db)
@@ -503,31 +503,6 @@ func (l *lowerer) arith(op string, a, b value, pos lang.Pos) (value, error) {
 		return value{}, lang.Errorf(pos, "cannot %s dimensions %v and %v: only * and exact / apply to symbolic dimensions", map[string]string{"+": "add", "-": "subtract"}[op], da, db)
 	}
 	return value{}, lang.Errorf(pos, "cannot apply %s to %s and %s", op, a, b)
-}
-
-// divDim divides monomials when the result is a monomial with an integer coefficient.
-func divDim(a, b ir.Dim) (ir.Dim, bool) {
-	if b.Coef == 0 || a.Coef%b.Coef != 0 {
-		return ir.Dim{}, false
-	}
-	rest := append([]string{}, a.Syms...)
-	for _, s := range b.Syms {
-		found := false
-		for i, r := range rest {
-			if r == s {
-				rest = append(rest[:i], rest[i+1:]...)
-				found = true
-				break
-			}
-		}
-		if !found {
-			return ir.Dim{}, false
-		}
-	}
-	if len(rest) == 0 {
-		rest = nil
-	}
-	return ir.Dim{Coef: a.Coef / b.Coef, Syms: rest}, true
 }
 
 func (l *lowerer) toTensor(v value, pos lang.Pos) (*ir.Op, error) {
