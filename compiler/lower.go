@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -237,86 +236,6 @@ func (l *lowerer) param(sc *scope, name string, c *lang.Call) (value, error) {
 	l.params[full] = c.Pos
 	l.setPos(c.Pos)
 	return tensorVal(l.b.Param(full, ir.F32(shape), args[1].str)), nil
-}
-
-// errUnbound marks an expression that names a dimension not bound yet; unify retries it.
-var errUnbound = errors.New("unbound dimension")
-
-// unify matches a declared shape (in the callee's scope) against an actual one, binding the
-// declared shape's free dimension names. A dimension written as an expression of names not
-// yet bound (2 * F) is retried once the others are bound.
-func (l *lowerer) unify(sc *scope, pat *lang.ShapeLit, got ir.Shape, what string, pos lang.Pos) error {
-	want := shapeString(pat)
-	if len(pat.Dims) != len(got) {
-		return lang.Errorf(pos, "%s: got %v, want rank %d %s", what, got, len(pat.Dims), want)
-	}
-	pending := make([]int, 0, len(got))
-	for i := range got {
-		pending = append(pending, i)
-	}
-	for len(pending) > 0 {
-		var next []int
-		for _, i := range pending {
-			e := pat.Dims[i]
-			if id := bareIdent(e); id != "" {
-				if _, ok := sc.names[id]; !ok {
-					sc.names[id] = dimVal(got[i])
-					continue
-				}
-			}
-			v, err := l.evalMode(sc, e, true)
-			if errors.Is(err, errUnbound) {
-				if l.solve(sc, e, got[i]) {
-					continue
-				}
-				next = append(next, i)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			d, ok := v.asDim()
-			if !ok {
-				return lang.Errorf(e.Pos, "%s: dimension %s is %s, want an int or a dimension", what, exprString(e), v)
-			}
-			if !d.Equal(got[i]) {
-				return lang.Errorf(pos, "%s: got %v, want %s (dimension %d is %v, want %v)", what, got, want, i, got[i], d)
-			}
-		}
-		if len(next) == len(pending) {
-			return lang.Errorf(pat.Dims[next[0]].Pos, "%s: cannot infer dimension %s from %v", what, exprString(pat.Dims[next[0]]), got)
-		}
-		pending = next
-	}
-	return nil
-}
-
-// solve binds the one unbound name of a dimension expression that is a monomial in it
-// (2 * F = 12 gives F = 6) and reports whether it did.
-func (l *lowerer) solve(sc *scope, e *lang.Expr, got ir.Dim) bool {
-	var free []string
-	walkIdents(e, func(name string, _ lang.Pos) {
-		if _, ok := sc.names[name]; !ok {
-			free = append(free, name)
-		}
-	})
-	if len(free) != 1 {
-		return false
-	}
-	name, marker := free[0], "?"+free[0]
-	sc.names[name] = dimVal(ir.Sym(marker))
-	v, err := l.evalMode(sc, e, true)
-	delete(sc.names, name)
-	d, ok := v.asDim()
-	if err != nil || !ok {
-		return false
-	}
-	q, ok := d.Solve(marker, got)
-	if !ok {
-		return false
-	}
-	sc.names[name] = dimVal(q)
-	return true
 }
 
 func (l *lowerer) eval(sc *scope, e *lang.Expr) (value, error) { return l.evalMode(sc, e, false) }

@@ -73,14 +73,29 @@ func HasKernel(kind string) bool {
 
 func isSource(kind string) bool { return kind == "input" || kind == "param" || kind == "const" }
 
-// opErrorf returns "runtime: KIND at FILE:LINE:COL: MSG", leaving out the position when op
-// has none.
-func opErrorf(op *ir.Op, format string, args ...any) error {
-	where := op.Kind
-	if op.Pos.IsValid() {
-		where += " at " + op.Pos.String()
+// OpError is a failure of one op at run time: a kernel that cannot compute it, a result of
+// the wrong shape, a value that is not finite. It carries the op's kind and the .dl position
+// it was lowered from, so that the command line can show the source line with a caret, as
+// it does for compile errors.
+type OpError struct {
+	Kind string
+	Pos  ir.Pos // the zero Pos when the op has none
+	Msg  string
+}
+
+// Error returns "runtime: KIND at FILE:LINE:COL: MSG", leaving out the position when there
+// is none.
+func (e *OpError) Error() string {
+	where := e.Kind
+	if e.Pos.IsValid() {
+		where += " at " + e.Pos.String()
 	}
-	return fmt.Errorf("runtime: %s: %s", where, fmt.Sprintf(format, args...))
+	return "runtime: " + where + ": " + e.Msg
+}
+
+// opErrorf returns an *OpError for op.
+func opErrorf(op *ir.Op, format string, args ...any) error {
+	return &OpError{Kind: op.Kind, Pos: op.Pos, Msg: fmt.Sprintf(format, args...)}
 }
 
 // axisAttr returns op's attribute k normalised against rank.
