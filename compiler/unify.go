@@ -114,4 +114,3 @@ func (l *lowerer) solve(sc *scope, e *lang.Expr, got ir.Dim) bool {
 	sc.names[name] = dimVal(q)
 	return true
 }
-
