@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
@@ -11,7 +10,7 @@ type autoencoder struct {
 	enc, dec *lang.Block
 	loss     string
 	l2       float64
-	lossPos  lexer.Position // where the loss is declared: the loss ops' position
+	lossPos  lang.Pos // where the loss is declared: the loss ops' position
 }
 
 func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
@@ -98,7 +97,7 @@ func (p *Program) autoencoderFunc(f *lang.Family, ae *autoencoder, mode string) 
 		return nil, err
 	}
 	loss := lossV.op
-	params := uniqueParams(l.b.F)
+	params := l.b.F.Params()
 	if ae.l2 > 0 {
 		if loss, err = l.l2Penalty(ae.lossPos, loss, params, ae.l2); err != nil {
 			return nil, err
@@ -128,7 +127,7 @@ func (p *Program) autoencoderFunc(f *lang.Family, ae *autoencoder, mode string) 
 
 // instantiateTop lowers a block called with one tensor at the top level of a family, so
 // that its parameters are named after the block itself (Dec.dense0.weight).
-func (l *lowerer) instantiateTop(top *scope, b *lang.Block, arg value, at lexer.Position) (*ir.Op, error) {
+func (l *lowerer) instantiateTop(top *scope, b *lang.Block, arg value, at lang.Pos) (*ir.Op, error) {
 	sc := newScope(b.Name, b.Pos.Filename)
 	tensors := 0
 	for _, prm := range b.Params {
@@ -165,21 +164,8 @@ func (l *lowerer) instantiateTop(top *scope, b *lang.Block, arg value, at lexer.
 	return rets[0].op, nil
 }
 
-// uniqueParams returns the func's parameters, one per name, in order of appearance.
-func uniqueParams(f *ir.Func) []*ir.Op {
-	seen := map[string]bool{}
-	var out []*ir.Op
-	for _, o := range f.Params() {
-		if n := o.Attrs.String("name"); !seen[n] {
-			seen[n] = true
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
 // l2Penalty adds lambda·Σ‖W‖² over the weight matrices (not the biases) to the loss.
-func (l *lowerer) l2Penalty(pos lexer.Position, loss *ir.Op, params []*ir.Op, lambda float64) (*ir.Op, error) {
+func (l *lowerer) l2Penalty(pos lang.Pos, loss *ir.Op, params []*ir.Op, lambda float64) (*ir.Op, error) {
 	l.setPos(pos)
 	total := loss
 	var sum *ir.Op

@@ -1,39 +1,161 @@
 package compiler
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
 
-// builtin is an op of the language that lowers directly to IR. Layers with parameters are
-// written in the language itself (stdlib/nn.dl); builtins are what those are made of.
+// builtin is a function of the language that lowers directly to IR. Most are ops of the IR
+// op table, whose OpDef.Builtin gives their name and parameters (opBuiltin lowers them all
+// the same way); the rest are sugar written here in terms of ops: the losses, flatten and
+// param. Layers with parameters are written in the language itself (stdlib/nn.dl).
 type builtin struct {
 	params []bparam
 	lower  func(l *lowerer, c *lang.Call, a []value) (value, error)
-	doc    string // one line for spec.md's table
+	shapes string // for spec.md: how the result's shape follows
+	doc    string // for spec.md: one line
 }
 
 var builtins map[string]*builtin
 
+// sugarOrder lists the builtins that are not ops, in spec.md's order.
+var sugarOrder = []string{"flatten", "mse", "l1", "bce", "bce_logits", "cross_entropy", "param"}
+
 func tensorArg(name string) bparam { return bparam{name: name, kind: kTensor} }
 
-// simple returns a builtin emitting one op of kind over its tensor arguments, with attrs
-// built from the remaining arguments.
-func simple(kind string, params []bparam, attrs func(a []value) ir.Attrs, doc string) *builtin {
-	return &builtin{params: params, doc: doc, lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
-		var ops []*ir.Op
-		for i, p := range params {
-			if p.kind == kTensor {
-				ops = append(ops, a[i].op)
+// opBuiltin is the builtin of an op of the table: tensor parameters become operands, the
+// others attributes, and the op's shape rule checks the result.
+func opBuiltin(d *ir.OpDef) *builtin {
+	bi := d.Builtin
+	params := make([]bparam, len(bi.Params))
+	for i, p := range bi.Params {
+		params[i] = bparam{name: p.Name, kind: attrKind(p), variadic: p.Variadic}
+		if p.Default != nil {
+			params[i].def = defaultValue(p.Default)
+		}
+	}
+	return &builtin{params: params, shapes: bi.Shapes, doc: d.Doc,
+		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
+			var ops []*ir.Op
+			attrs := ir.Attrs{}
+			for i, p := range bi.Params {
+				switch {
+				case p.Variadic:
+					for _, v := range a[i].list {
+						ops = append(ops, v.op)
+					}
+					if len(a[i].list) == 0 {
+						return value{}, lang.Errorf(c.Pos, "%s: missing argument %s", c.Func, p.Name)
+					}
+				case p.Tensor:
+					ops = append(ops, a[i].op)
+				default:
+					v, err := attrValue(p, a[i])
+					if err != nil {
+						return value{}, lang.Errorf(argPos(c, p.Name, i), "%s: %s %s, want %s", c.Func, p.Name, a[i], err)
+					}
+					attrs[p.AttrName()] = v
+				}
 			}
+			l.setPos(c.Pos)
+			if bi.Fill != nil {
+				ts := make([]ir.Type, len(ops))
+				for i, o := range ops {
+					ts[i] = o.Type
+				}
+				bi.Fill(ts, attrs)
+			}
+			o, err := l.b.Emit(d.Kind, attrs, ops...)
+			if err != nil {
+				// Name the operands' shapes, unless the shape rule's message already does.
+				what := c.Func
+				if len(ops) > 0 && !strings.Contains(err.Error(), ops[0].Type.Shape.String()) {
+					what += ": got " + shapesOf(ops)
+				}
+				return value{}, lang.Errorf(c.Pos, "%s: %v", what, err)
+			}
+			return tensorVal(o), nil
+		}}
+}
+
+// argPos is where argument name (the i-th parameter) was written, or the call.
+func argPos(c *lang.Call, name string, i int) lang.Pos {
+	for j, a := range c.Args {
+		if a.Name == name || a.Name == "" && j == i {
+			return a.Value.Pos
 		}
-		var at ir.Attrs
-		if attrs != nil {
-			at = attrs(a)
+	}
+	return c.Pos
+}
+
+// attrKind is the language kind a builtin parameter takes.
+func attrKind(p ir.BuiltinParam) kind {
+	if p.Tensor {
+		return kTensor
+	}
+	switch p.Type {
+	case ir.AttrInt:
+		return kInt
+	case ir.AttrFloat:
+		return kFloat
+	case ir.AttrBool:
+		return kBool
+	case ir.AttrString:
+		return kString
+	}
+	return kList
+}
+
+// defaultValue is a parameter's default as a language value.
+func defaultValue(d any) func() value {
+	return func() value {
+		switch d := d.(type) {
+		case int:
+			return intVal(d)
+		case float64:
+			return floatVal(d)
+		case bool:
+			return value{kind: kBool, num: map[bool]float64{true: 1}[d]}
+		case string:
+			return value{kind: kString, str: d}
+		case []int:
+			v := value{kind: kList}
+			for _, n := range d {
+				v.list = append(v.list, intVal(n))
+			}
+			return v
 		}
-		o, err := l.emit(c.Pos, c.Func+": got "+shapesOf(ops), kind, at, ops...)
-		return tensorVal(o), err
-	}}
+		return value{kind: kList}
+	}
+}
+
+// attrValue converts a bound argument to the attribute p sets; the error says what was
+// wanted.
+func attrValue(p ir.BuiltinParam, v value) (any, error) {
+	switch p.Type {
+	case ir.AttrInt:
+		return int(v.num), nil
+	case ir.AttrFloat:
+		return v.num, nil
+	case ir.AttrBool:
+		return v.num != 0, nil
+	case ir.AttrString:
+		return v.str, nil
+	case ir.AttrInts:
+		if ints, ok := v.asInts(); ok {
+			return ints, nil
+		}
+		return nil, fmt.Errorf("an int or a list of ints")
+	case ir.AttrShape:
+		if s, ok := v.asShape(); ok {
+			return s, nil
+		}
+		return nil, fmt.Errorf("a list of positive dimensions")
+	}
+	return nil, fmt.Errorf("a value of type %s", p.Type)
 }
 
 func shapesOf(ops []*ir.Op) string {
@@ -47,23 +169,9 @@ func shapesOf(ops []*ir.Op) string {
 	return s
 }
 
-// reduction lowers sum/mean with an optional axis (an int or a list; none means all).
-func reduction(kind, doc string) *builtin {
-	return &builtin{doc: doc,
-		params: []bparam{tensorArg("x"), {name: "axis", kind: kList, def: noneDefault}, {name: "keepdims", kind: kBool, def: func() value { return value{kind: kBool} }}},
-		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
-			axes, ok := a[1].asInts()
-			if !ok {
-				return value{}, lang.Errorf(c.Pos, "%s: axis %s, want an int or a list of ints", c.Func, a[1])
-			}
-			o, err := l.emit(c.Pos, c.Func+": got "+a[0].op.Type.Shape.String(), kind, ir.Attrs{"axes": axes, "keepdims": a[2].num != 0}, a[0].op)
-			return tensorVal(o), err
-		}}
-}
-
 // loss lowers a loss to the mean over every element of an elementwise loss op.
 func loss(doc string, elementwise func(l *lowerer, c *lang.Call, p, t *ir.Op) (*ir.Op, error)) *builtin {
-	return &builtin{doc: doc, params: []bparam{tensorArg("pred"), tensorArg("target")},
+	return &builtin{doc: doc, shapes: "equal shapes → []", params: []bparam{tensorArg("pred"), tensorArg("target")},
 		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
 			p, t := a[0].op, a[1].op
 			if !p.Type.Shape.Equal(t.Type.Shape) {
@@ -80,45 +188,12 @@ func loss(doc string, elementwise func(l *lowerer, c *lang.Call, p, t *ir.Op) (*
 
 func init() {
 	builtins = map[string]*builtin{}
-	for _, k := range []string{"relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "square"} {
-		builtins[k] = simple(k, []bparam{tensorArg("x")}, nil, "elementwise "+k)
+	for _, k := range ir.Kinds() {
+		if d, _ := ir.Lookup(k); d.Builtin != nil {
+			builtins[d.Builtin.Name] = opBuiltin(d)
+		}
 	}
-	builtins["leaky_relu"] = simple("leaky_relu", []bparam{tensorArg("x"), {name: "alpha", kind: kFloat, def: floatDefault(0.01)}},
-		func(a []value) ir.Attrs { return ir.Attrs{"alpha": a[1].num} }, "max(x, alpha·x), alpha = 0.01 by default")
-	for _, k := range []string{"softmax", "log_softmax"} {
-		builtins[k] = simple(k, []bparam{tensorArg("x"), {name: "axis", kind: kInt, def: intDefault(-1)}},
-			func(a []value) ir.Attrs { return ir.Attrs{"axis": int(a[1].num)} }, k+" over one axis (the last by default)")
-	}
-	builtins["matmul"] = simple("matmul", []bparam{tensorArg("a"), tensorArg("b")}, nil, "[M, K] · [K, N] → [M, N]")
-	builtins["sum"] = reduction("sum", "sum over axis (an int or a list; all axes when omitted), keepdims: false")
-	builtins["mean"] = reduction("mean", "mean over axis, like sum")
-	builtins["transpose"] = &builtin{doc: "permute axes (perm defaults to reversing them)",
-		params: []bparam{tensorArg("x"), {name: "perm", kind: kList, def: noneDefault}},
-		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
-			perm, ok := a[1].asInts()
-			if !ok {
-				return value{}, lang.Errorf(c.Pos, "transpose: perm %s, want a list of ints", a[1])
-			}
-			if len(perm) == 0 {
-				n := len(a[0].op.Type.Shape)
-				for i := n - 1; i >= 0; i-- {
-					perm = append(perm, i)
-				}
-			}
-			o, err := l.emit(c.Pos, "transpose: got "+a[0].op.Type.Shape.String(), "transpose", ir.Attrs{"perm": perm}, a[0].op)
-			return tensorVal(o), err
-		}}
-	builtins["reshape"] = &builtin{doc: "to a shape with the same number of elements",
-		params: []bparam{tensorArg("x"), {name: "shape", kind: kList}},
-		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
-			s, ok := irShape(a[1])
-			if !ok {
-				return value{}, lang.Errorf(c.Args[1].Pos, "reshape: shape %s, want a list of positive dimensions", a[1])
-			}
-			o, err := l.emit(c.Pos, "reshape", "reshape", ir.Attrs{"shape": s}, a[0].op)
-			return tensorVal(o), err
-		}}
-	builtins["flatten"] = &builtin{doc: "[B, d1, d2, …] → [B, d1·d2·…]", params: []bparam{tensorArg("x")},
+	builtins["flatten"] = &builtin{shapes: "[B, d1, d2, …] → [B, d1·d2·…]", doc: "a `reshape`", params: []bparam{tensorArg("x")},
 		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
 			s := a[0].op.Type.Shape
 			if len(s) < 1 {
@@ -128,24 +203,6 @@ func init() {
 			o, err := l.emit(c.Pos, "flatten", "reshape", ir.Attrs{"shape": ir.Shape{s[0], rest}}, a[0].op)
 			return tensorVal(o), err
 		}}
-	builtins["concat"] = &builtin{doc: "join tensors along axis (the last by default)",
-		params: []bparam{{name: "xs", kind: kTensor, variadic: true}, {name: "axis", kind: kInt, def: intDefault(-1)}},
-		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
-			var ops []*ir.Op
-			for _, v := range a[0].list {
-				ops = append(ops, v.op)
-			}
-			if len(ops) == 0 {
-				return value{}, lang.Errorf(c.Pos, "concat: missing argument xs")
-			}
-			o, err := l.emit(c.Pos, "concat: got "+shapesOf(ops), "concat", ir.Attrs{"axis": int(a[1].num)}, ops...)
-			return tensorVal(o), err
-		}}
-	builtins["slice"] = simple("slice", []bparam{tensorArg("x"), {name: "axis", kind: kInt}, {name: "start", kind: kInt}, {name: "end", kind: kInt}},
-		func(a []value) ir.Attrs {
-			return ir.Attrs{"axis": int(a[1].num), "start": int(a[2].num), "end": int(a[3].num)}
-		}, "indices [start, end) of a constant-length axis")
-
 	builtins["mse"] = loss("mean squared error over every element", func(l *lowerer, c *lang.Call, p, t *ir.Op) (*ir.Op, error) {
 		d, err := l.emit(c.Pos, "mse", "sub", nil, p, t)
 		if err != nil {
@@ -171,7 +228,7 @@ func init() {
 	builtins["bce_logits"] = loss("bce(sigmoid(z), t), computed stably from the logits z", func(l *lowerer, c *lang.Call, p, t *ir.Op) (*ir.Op, error) {
 		return l.emit(c.Pos, "bce_logits", "bce_logits", nil, p, t)
 	})
-	builtins["cross_entropy"] = &builtin{doc: "mean over rows of −Σ t·log_softmax(z): logits z and one-hot (or soft) targets t, both [B, C]",
+	builtins["cross_entropy"] = &builtin{shapes: "[B, C], [B, C] → []", doc: "mean over rows of −Σ t·log_softmax(z): logits z and one-hot (or soft) targets t, both [B, C]",
 		params: []bparam{tensorArg("logits"), tensorArg("target")},
 		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
 			z, t := a[0].op, a[1].op
@@ -199,7 +256,7 @@ func init() {
 		}}
 	// param is lowered by assign (it needs the variable's name); it is listed here so that
 	// name resolution knows it.
-	builtins["param"] = &builtin{doc: "a trained parameter: name = param([d1, d2, …], init: \"glorot_uniform\")",
+	builtins["param"] = &builtin{shapes: "→ shape", params: []bparam{{name: "shape", kind: kList}, {name: "init", kind: kString, def: strDefault("glorot_uniform")}}, doc: "a trained parameter: name = param([d1, d2, …], init: \"glorot_uniform\")",
 		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
 			return value{}, lang.Errorf(c.Pos, "param: must be assigned to a name")
 		}}

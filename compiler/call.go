@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
-	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -47,15 +45,28 @@ func (l *lowerer) call(sc *scope, c *lang.Call) (value, error) {
 	return rets[0], nil
 }
 
-// bindArgs evaluates a builtin call's arguments and matches them to its parameters.
-func (l *lowerer) bindArgs(sc *scope, fn string, c *lang.Call, params []bparam) ([]value, error) {
-	out := make([]value, len(params))
-	set := make([]bool, len(params))
-	pos := 0
+// slot is one parameter as argument matching sees it: its name, whether it collects every
+// remaining positional argument, and whether a positional argument it cannot take (not a
+// tensor) moves on to the next parameter.
+type slot struct {
+	name     string
+	variadic bool
+}
+
+// matchArgs assigns the arguments of call c to the parameters of fn: named arguments by
+// name, positional ones in order to the parameters not yet given. A variadic parameter
+// takes every positional tensor argument; a positional argument that is not a tensor moves
+// past it to the next parameter (concat(a, b, -1) is not allowed, but concat(a, b, axis: 1)
+// is). It returns, per parameter, its arguments and their values, evaluated in sc; this is
+// the one place both builtins and blocks bind their calls.
+func (l *lowerer) matchArgs(sc *scope, fn string, c *lang.Call, params []slot) ([][]*lang.Arg, [][]value, error) {
+	args := make([][]*lang.Arg, len(params))
+	vals := make([][]value, len(params))
+	next := 0
 	for _, a := range c.Args {
 		v, err := l.eval(sc, a.Value)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		i := -1
 		if a.Name != "" {
@@ -65,47 +76,70 @@ func (l *lowerer) bindArgs(sc *scope, fn string, c *lang.Call, params []bparam) 
 				}
 			}
 			if i < 0 {
-				return nil, lang.Errorf(a.Pos, "%s: unknown argument %s (want %s)", fn, a.Name, paramNames(params))
+				return nil, nil, lang.Errorf(a.Pos, "%s: unknown argument %s (want %s)", fn, a.Name, slotNames(params))
 			}
 		} else {
-			for pos < len(params) && set[pos] && !params[pos].variadic {
-				pos++
+			for next < len(params) && args[next] != nil && !params[next].variadic {
+				next++
 			}
-			if pos >= len(params) {
-				return nil, lang.Errorf(a.Pos, "%s: too many arguments (want %s)", fn, paramNames(params))
+			if next < len(params) && params[next].variadic && v.kind != kTensor && next+1 < len(params) && args[next+1] == nil {
+				next++
 			}
-			i = pos
-		}
-		p := params[i]
-		if p.variadic && v.kind != kTensor && a.Name == "" && i+1 < len(params) && !set[i+1] {
-			i, p = i+1, params[i+1]
-			pos = i
-		}
-		if p.variadic {
-			if v.kind != kTensor {
-				return nil, lang.Errorf(a.Pos, "%s: argument %s is %s, want a tensor", fn, p.name, v)
+			if next >= len(params) {
+				return nil, nil, lang.Errorf(a.Pos, "%s: too many arguments (want %s)", fn, slotNames(params))
 			}
-			out[i].kind = kList
-			out[i].list = append(out[i].list, v)
-			set[i] = true
-			continue
+			i = next
 		}
-		if set[i] {
-			return nil, lang.Errorf(a.Pos, "%s: argument %s given twice", fn, p.name)
+		if args[i] != nil && !params[i].variadic {
+			return nil, nil, lang.Errorf(a.Pos, "%s: argument %s given twice", fn, params[i].name)
 		}
-		if v, err = coerce(v, p.kind); err != nil {
-			return nil, lang.Errorf(a.Value.Pos, "%s: argument %s is %v, want %s", fn, p.name, describe(v), p.kind)
-		}
-		out[i], set[i] = v, true
+		args[i] = append(args[i], a)
+		vals[i] = append(vals[i], v)
 	}
+	return args, vals, nil
+}
+
+func slotNames(ps []slot) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// bindArgs evaluates a builtin call's arguments, matches them to its parameters, converts
+// each to the parameter's kind and fills in defaults.
+func (l *lowerer) bindArgs(sc *scope, fn string, c *lang.Call, params []bparam) ([]value, error) {
+	slots := make([]slot, len(params))
 	for i, p := range params {
-		if set[i] {
-			continue
-		}
-		if p.def == nil {
+		slots[i] = slot{name: p.name, variadic: p.variadic}
+	}
+	args, vals, err := l.matchArgs(sc, fn, c, slots)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]value, len(params))
+	for i, p := range params {
+		switch {
+		case p.variadic:
+			out[i].kind = kList
+			for j, v := range vals[i] {
+				if v.kind != kTensor {
+					return nil, lang.Errorf(args[i][j].Pos, "%s: argument %s is %s, want a tensor", fn, p.name, v)
+				}
+				out[i].list = append(out[i].list, v)
+			}
+		case args[i] != nil:
+			v, err := coerce(vals[i][0], p.kind)
+			if err != nil {
+				return nil, lang.Errorf(args[i][0].Value.Pos, "%s: argument %s is %v, want %s", fn, p.name, describe(vals[i][0]), p.kind)
+			}
+			out[i] = v
+		case p.def == nil:
 			return nil, lang.Errorf(c.Pos, "%s: missing argument %s", fn, p.name)
+		default:
+			out[i] = p.def()
 		}
-		out[i] = p.def()
 	}
 	return out, nil
 }
@@ -132,14 +166,6 @@ func coerce(v value, want kind) (value, error) {
 	return v, fmt.Errorf("mismatch")
 }
 
-func paramNames(ps []bparam) string {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.name
-	}
-	return strings.Join(names, ", ")
-}
-
 // instantiate lowers one call of a block: binds arguments to parameters (unifying tensor
 // shapes), lowers the body in a fresh scope and returns the block's results.
 func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]value, error) {
@@ -149,38 +175,20 @@ func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]val
 	if b.Kind == "layer" {
 		return nil, lang.Errorf(c.Pos, "%s: message-passing layers are not supported yet", b.Name)
 	}
-	// Evaluate the arguments in the caller's scope.
+	slots := make([]slot, len(b.Params))
+	for i, p := range b.Params {
+		slots[i] = slot{name: p.Name}
+	}
+	args, vs, err := l.matchArgs(caller, b.Name, c, slots)
+	if err != nil {
+		return nil, err
+	}
 	given := make([]*lang.Arg, len(b.Params))
 	vals := make([]value, len(b.Params))
-	next := 0
-	for _, a := range c.Args {
-		i := -1
-		if a.Name != "" {
-			for j, p := range b.Params {
-				if p.Name == a.Name {
-					i = j
-				}
-			}
-			if i < 0 {
-				return nil, lang.Errorf(a.Pos, "%s: unknown argument %s (want %s)", b.Name, a.Name, blockParamNames(b))
-			}
-		} else {
-			for next < len(given) && given[next] != nil {
-				next++
-			}
-			if next >= len(given) {
-				return nil, lang.Errorf(a.Pos, "%s: too many arguments (want %s)", b.Name, blockParamNames(b))
-			}
-			i = next
+	for i := range args {
+		if args[i] != nil {
+			given[i], vals[i] = args[i][0], vs[i][0]
 		}
-		if given[i] != nil {
-			return nil, lang.Errorf(a.Pos, "%s: argument %s given twice", b.Name, b.Params[i].Name)
-		}
-		v, err := l.eval(caller, a.Value)
-		if err != nil {
-			return nil, err
-		}
-		given[i], vals[i] = a, v
 	}
 	idx := caller.counts[b.Name]
 	caller.counts[b.Name]++
@@ -236,16 +244,8 @@ func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]val
 	return rets, err
 }
 
-func blockParamNames(b *lang.Block) string {
-	names := make([]string, len(b.Params))
-	for i, p := range b.Params {
-		names[i] = p.Name
-	}
-	return strings.Join(names, ", ")
-}
-
 // checkKind checks a hyperparameter value against its declared scalar type.
-func (l *lowerer) checkKind(prm *lang.Param, v value, block string, at lexer.Position) (value, error) {
+func (l *lowerer) checkKind(prm *lang.Param, v value, block string, at lang.Pos) (value, error) {
 	want := map[string]kind{"int": kInt, "float": kFloat, "string": kString, "bool": kBool, "shape": kList}
 	k, ok := want[prm.Type.Named]
 	if !ok {
@@ -268,6 +268,3 @@ func (l *lowerer) checkKind(prm *lang.Param, v value, block string, at lexer.Pos
 	}
 	return cv, nil
 }
-
-// irShape is a convenience for builtins that take a shape.
-func irShape(v value) (ir.Shape, bool) { return v.asShape() }

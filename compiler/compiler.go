@@ -23,7 +23,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 	"github.com/dlc-lang/dlc/stdlib"
@@ -143,7 +142,7 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-func (p *Program) declare(name string, pos lexer.Position) error {
+func (p *Program) declare(name string, pos lang.Pos) error {
 	if _, ok := builtins[name]; ok {
 		return lang.Errorf(pos, "%s: cannot redefine builtin op %s", name, name)
 	}
@@ -160,14 +159,7 @@ func (p *Program) declare(name string, pos lexer.Position) error {
 	return nil
 }
 
-func shortPos(p lexer.Position) string { return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column) }
-
-// Check loads and resolves a file and lowers everything it declares, returning the first
-// error. It is Compile without keeping the result.
-func Check(filename string, src []byte, opts Options) error {
-	_, _, err := Compile(filename, src, opts)
-	return err
-}
+func shortPos(p lang.Pos) string { return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column) }
 
 // Compile loads, resolves and lowers filename. It returns the module and the program (whose
 // sources render diagnostics); on error the program may be nil when loading failed.
@@ -198,4 +190,4 @@ func Compile(filename string, src []byte, opts Options) (*ir.Module, *Program, e
 	return m, p, nil
 }
 
-func irPos(p lexer.Position) ir.Pos { return ir.Pos{File: p.Filename, Line: p.Line, Col: p.Column} }
+func irPos(p lang.Pos) ir.Pos { return ir.Pos{File: p.Filename, Line: p.Line, Col: p.Column} }

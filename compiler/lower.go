@@ -1,13 +1,11 @@
 package compiler
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
@@ -20,8 +18,8 @@ type lowerer struct {
 	// stdPos, when set, is the user-file call site of the standard block being lowered: ops
 	// inside std blocks are stamped with it, so that IR positions always point at the user's
 	// file.
-	stdPos *lexer.Position
-	params map[string]lexer.Position // parameters made so far, to refuse a second w = param(...)
+	stdPos *lang.Pos
+	params map[string]lang.Pos // parameters made so far, to refuse a second w = param(...)
 }
 
 const maxDepth = 64
@@ -30,7 +28,7 @@ func (p *Program) newLowerer(name string) *lowerer {
 	return &lowerer{p: p, b: ir.NewBuilder(ir.NewFunc(name))}
 }
 
-func (l *lowerer) setPos(pos lexer.Position) {
+func (l *lowerer) setPos(pos lang.Pos) {
 	if l.stdPos != nil {
 		pos = *l.stdPos
 	}
@@ -38,7 +36,7 @@ func (l *lowerer) setPos(pos lexer.Position) {
 }
 
 // emit appends an op and turns a shape-rule failure into a positioned diagnostic.
-func (l *lowerer) emit(pos lexer.Position, what, kind string, attrs ir.Attrs, args ...*ir.Op) (*ir.Op, error) {
+func (l *lowerer) emit(pos lang.Pos, what, kind string, attrs ir.Attrs, args ...*ir.Op) (*ir.Op, error) {
 	l.setPos(pos)
 	o, err := l.b.Emit(kind, attrs, args...)
 	if err != nil {
@@ -53,11 +51,10 @@ func (l *lowerer) emit(pos lexer.Position, what, kind string, attrs ir.Attrs, ar
 func (p *Program) entry(b *lang.Block) (f *ir.Func, ok bool, err error) {
 	l := p.newLowerer(b.Name)
 	sc := newScope(b.Name, b.Pos.Filename)
-	ins, ok, err := l.bindEntryParams(b, sc)
+	_, ok, err = l.bindEntryParams(b, sc)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
-	_ = ins
 	outs, err := l.body(b, sc)
 	if err != nil {
 		return nil, true, err
@@ -197,7 +194,7 @@ func (l *lowerer) unpack(sc *scope, u *lang.Unpack) error {
 	return nil
 }
 
-func returnPos(b *lang.Block) lexer.Position {
+func returnPos(b *lang.Block) lang.Pos {
 	for _, s := range b.Body {
 		if s.Return != nil {
 			return s.Return[0].Pos
@@ -234,91 +231,11 @@ func (l *lowerer) param(sc *scope, name string, c *lang.Call) (value, error) {
 		return value{}, lang.Errorf(c.Pos, "param: %s declared twice (first at %s); give each parameter its own name", full, shortPos(first))
 	}
 	if l.params == nil {
-		l.params = map[string]lexer.Position{}
+		l.params = map[string]lang.Pos{}
 	}
 	l.params[full] = c.Pos
 	l.setPos(c.Pos)
 	return tensorVal(l.b.Param(full, ir.F32(shape), args[1].str)), nil
-}
-
-// errUnbound marks an expression that names a dimension not bound yet; unify retries it.
-var errUnbound = errors.New("unbound dimension")
-
-// unify matches a declared shape (in the callee's scope) against an actual one, binding the
-// declared shape's free dimension names. A dimension written as an expression of names not
-// yet bound (2 * F) is retried once the others are bound.
-func (l *lowerer) unify(sc *scope, pat *lang.ShapeLit, got ir.Shape, what string, pos lexer.Position) error {
-	want := shapeString(pat)
-	if len(pat.Dims) != len(got) {
-		return lang.Errorf(pos, "%s: got %v, want rank %d %s", what, got, len(pat.Dims), want)
-	}
-	pending := make([]int, 0, len(got))
-	for i := range got {
-		pending = append(pending, i)
-	}
-	for len(pending) > 0 {
-		var next []int
-		for _, i := range pending {
-			e := pat.Dims[i]
-			if id := bareIdent(e); id != "" {
-				if _, ok := sc.names[id]; !ok {
-					sc.names[id] = dimVal(got[i])
-					continue
-				}
-			}
-			v, err := l.evalMode(sc, e, true)
-			if errors.Is(err, errUnbound) {
-				if l.solve(sc, e, got[i]) {
-					continue
-				}
-				next = append(next, i)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			d, ok := v.asDim()
-			if !ok {
-				return lang.Errorf(e.Pos, "%s: dimension %s is %s, want an int or a dimension", what, exprString(e), v)
-			}
-			if !d.Equal(got[i]) {
-				return lang.Errorf(pos, "%s: got %v, want %s (dimension %d is %v, want %v)", what, got, want, i, got[i], d)
-			}
-		}
-		if len(next) == len(pending) {
-			return lang.Errorf(pat.Dims[next[0]].Pos, "%s: cannot infer dimension %s from %v", what, exprString(pat.Dims[next[0]]), got)
-		}
-		pending = next
-	}
-	return nil
-}
-
-// solve binds the one unbound name of a dimension expression that is a monomial in it
-// (2 * F = 12 gives F = 6) and reports whether it did.
-func (l *lowerer) solve(sc *scope, e *lang.Expr, got ir.Dim) bool {
-	var free []string
-	walkIdents(e, func(name string, _ lexer.Position) {
-		if _, ok := sc.names[name]; !ok {
-			free = append(free, name)
-		}
-	})
-	if len(free) != 1 {
-		return false
-	}
-	name, marker := free[0], "?"+free[0]
-	sc.names[name] = dimVal(ir.Sym(marker))
-	v, err := l.evalMode(sc, e, true)
-	delete(sc.names, name)
-	d, ok := v.asDim()
-	if err != nil || !ok || len(d.Syms) != 1 || d.Syms[0] != marker {
-		return false
-	}
-	q, ok := divDim(got, ir.Const(d.Coef))
-	if !ok {
-		return false
-	}
-	sc.names[name] = dimVal(q)
-	return true
 }
 
 func (l *lowerer) eval(sc *scope, e *lang.Expr) (value, error) { return l.evalMode(sc, e, false) }
@@ -433,7 +350,7 @@ func (l *lowerer) primary(sc *scope, pr *lang.Primary, dims bool) (value, error)
 	return value{}, lang.Errorf(pr.Pos, "undefined: %s", name)
 }
 
-func parseNumber(s string, pos lexer.Position) (value, error) {
+func parseNumber(s string, pos lang.Pos) (value, error) {
 	if !strings.ContainsAny(s, ".eE") {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -452,7 +369,7 @@ var opKinds = map[string]string{"+": "add", "-": "sub", "*": "mul", "/": "div"}
 
 // arith applies a binary operator: folded at compile time on numbers and dimensions, an IR
 // op when either side is a tensor.
-func (l *lowerer) arith(op string, a, b value, pos lexer.Position) (value, error) {
+func (l *lowerer) arith(op string, a, b value, pos lang.Pos) (value, error) {
 	if a.kind == kTensor || b.kind == kTensor {
 		x, err := l.toTensor(a, pos)
 		if err != nil {
@@ -497,7 +414,7 @@ func (l *lowerer) arith(op string, a, b value, pos lexer.Position) (value, error
 		case "*":
 			return dimVal(da.Mul(db)), nil
 		case "/":
-			if q, ok := divDim(da, db); ok {
+			if q, ok := da.Div(db); ok {
 				return dimVal(q), nil
 			}
 			return value{}, lang.Errorf(pos, "cannot divide dimension %v by %v exactly", da, db)
@@ -507,32 +424,7 @@ func (l *lowerer) arith(op string, a, b value, pos lexer.Position) (value, error
 	return value{}, lang.Errorf(pos, "cannot apply %s to %s and %s", op, a, b)
 }
 
-// divDim divides monomials when the result is a monomial with an integer coefficient.
-func divDim(a, b ir.Dim) (ir.Dim, bool) {
-	if b.Coef == 0 || a.Coef%b.Coef != 0 {
-		return ir.Dim{}, false
-	}
-	rest := append([]string{}, a.Syms...)
-	for _, s := range b.Syms {
-		found := false
-		for i, r := range rest {
-			if r == s {
-				rest = append(rest[:i], rest[i+1:]...)
-				found = true
-				break
-			}
-		}
-		if !found {
-			return ir.Dim{}, false
-		}
-	}
-	if len(rest) == 0 {
-		rest = nil
-	}
-	return ir.Dim{Coef: a.Coef / b.Coef, Syms: rest}, true
-}
-
-func (l *lowerer) toTensor(v value, pos lexer.Position) (*ir.Op, error) {
+func (l *lowerer) toTensor(v value, pos lang.Pos) (*ir.Op, error) {
 	switch v.kind {
 	case kTensor:
 		return v.op, nil

@@ -85,32 +85,6 @@ func (p *Program) lowerFamily(m *ir.Module, f *lang.Family) error {
 	return nil
 }
 
-// ParamInfo describes one trained parameter of a module.
-type ParamInfo struct {
-	Name  string
-	Shape ir.Shape
-	Init  string
-	Count int
-}
-
-// Params lists the module's parameters, one per name, sorted by first appearance across
-// functions.
-func Params(m *ir.Module) []ParamInfo {
-	seen := map[string]bool{}
-	var out []ParamInfo
-	for _, f := range m.Funcs {
-		for _, o := range f.Params() {
-			n := o.Attrs.String("name")
-			if seen[n] {
-				continue
-			}
-			seen[n] = true
-			out = append(out, ParamInfo{Name: n, Shape: o.Type.Shape, Init: o.Attrs.String("init"), Count: o.Type.Shape.NumElements().Coef})
-		}
-	}
-	return out
-}
-
 func article(word string) string {
 	if strings.ContainsRune("aeiou", rune(word[0])) {
 		return "an"

@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
@@ -91,11 +90,11 @@ func (r *resolver) bindShapeNames(t *lang.TypeExpr) {
 		return
 	}
 	for _, d := range t.Shape.Dims {
-		walkIdents(d, func(name string, _ lexer.Position) { r.names[name] = true })
+		walkIdents(d, func(name string, _ lang.Pos) { r.names[name] = true })
 	}
 }
 
-func walkIdents(e *lang.Expr, fn func(string, lexer.Position)) {
+func walkIdents(e *lang.Expr, fn func(string, lang.Pos)) {
 	var unary func(u *lang.Unary)
 	unary = func(u *lang.Unary) {
 		pr := u.Postfix.Primary
@@ -186,7 +185,7 @@ func (r *resolver) global(name string) bool {
 	return ok
 }
 
-func (r *resolver) undefined(name string, pos lexer.Position) error {
+func (r *resolver) undefined(name string, pos lang.Pos) error {
 	var cands []string
 	for n := range r.names {
 		cands = append(cands, n)

@@ -56,7 +56,7 @@ func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Settin
 			l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:accuracy", Value: acc})
 		}
 		if mode == "step" {
-			params := uniqueParams(l.b.F)
+			params := l.b.F.Params()
 			grads, err := ir.Grad(l.b.F, lv.op, params)
 			if err != nil {
 				return lang.Errorf(loss.Pos, "train: %v", err)

@@ -226,27 +226,54 @@ func (f *Func) Output(name string) *Op {
 	return nil
 }
 
-// Params returns the func's parameter ops in order of appearance.
+// Params returns the func's parameter ops, one per name (the first op of each), in order
+// of appearance. Two param ops with one name are one parameter.
 func (f *Func) Params() []*Op {
-	var ps []*Op
-	for _, o := range f.Ops {
-		if o.Kind == "param" {
-			ps = append(ps, o)
-		}
-	}
-	return ps
+	return uniqueParams(nil, f.Ops)
 }
 
-// NewID returns a fresh op ID for f.
-func (f *Func) NewID() int {
-	for _, o := range f.Ops {
-		if o.ID >= f.nextID {
-			f.nextID = o.ID + 1
+// Params returns the module's parameters, one op per name, in order of first appearance
+// across its functions: the list that initialisation, checkpoints and `dlc params` share.
+func (m *Module) Params() []*Op {
+	seen := map[string]bool{}
+	var out []*Op
+	for _, f := range m.Funcs {
+		out = append(out, uniqueParams(seen, f.Ops)...)
+	}
+	return out
+}
+
+func uniqueParams(seen map[string]bool, ops []*Op) []*Op {
+	if seen == nil {
+		seen = map[string]bool{}
+	}
+	var out []*Op
+	for _, o := range ops {
+		if o.Kind != "param" {
+			continue
+		}
+		if n := o.Attrs.String("name"); !seen[n] {
+			seen[n] = true
+			out = append(out, o)
 		}
 	}
+	return out
+}
+
+// NewID returns a fresh op ID for f, in constant time: f remembers the next free ID. Code
+// that gives ops IDs of its own (the IR reader) calls NoteID for each, so that NewID stays
+// ahead of them.
+func (f *Func) NewID() int {
 	id := f.nextID
 	f.nextID++
 	return id
+}
+
+// NoteID records that an op of f has ID id, so that NewID never returns it.
+func (f *Func) NoteID(id int) {
+	if id >= f.nextID {
+		f.nextID = id + 1
+	}
 }
 
 // TrainSpec says how `dlc run` trains a module. It is plain data: the compiler fills it from

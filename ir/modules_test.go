@@ -161,7 +161,7 @@ func kitchenModule(t testing.TB) *Module {
 		b.Const(v)
 	}
 	b.Op("reshape", Attrs{"shape": Shape{c(2), c(3).Mul(B)}}, x)
-	b.Op("mul", Attrs{"note": "a \"quoted\"\n\tstring", "flag": false, "ratio": 3, "dims": Shape{Sym("_x1").Mul(Sym("y")), c(1)}}, x, x)
+	b.Op("attr_probe", Attrs{"note": "a \"quoted\"\n\tstring", "flag": false, "ratio": 3, "dims": Shape{Sym("_x1").Mul(Sym("y")), c(1)}}, x, x)
 	named := b.Op("add", nil, x, x)
 	named.Name = "sum.of:x"
 	q := b.Op("neg", nil, named)
@@ -178,4 +178,11 @@ func kitchenModule(t testing.TB) *Module {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// attr_probe exists only in this package's tests: an op that takes any attributes, so that
+// the golden modules can print every attribute form.
+func init() {
+	def(&OpDef{Kind: "attr_probe", Arity: 2, Class: Elementwise, Shape: sameShapes, NoGrad: true, OpenAttrs: true,
+		IROnly: "a test of the text form"})
 }

@@ -1,93 +1,21 @@
 package ir
 
-import (
-	"fmt"
-	"sort"
+import "fmt"
+
+// Builtin parameter shorthands for the op table.
+func tensorParam(name string) BuiltinParam { return BuiltinParam{Name: name, Tensor: true} }
+func attrParam(name string, t AttrType, def any) BuiltinParam {
+	return BuiltinParam{Name: name, Type: t, Default: def}
+}
+func builtin(name, shapes string, params ...BuiltinParam) *Builtin {
+	return &Builtin{Name: name, Params: params, Shapes: shapes}
+}
+
+var (
+	transposeFlags = []AttrDef{{Name: "ta", Type: AttrBool, Optional: true}, {Name: "tb", Type: AttrBool, Optional: true}}
+	unaryX         = []BuiltinParam{tensorParam("x")}
+	binaryX        = []BuiltinParam{tensorParam("a"), tensorParam("b")}
 )
-
-// Class groups ops for the passes: fusion looks at classes, not at op names.
-type Class int
-
-const (
-	Source      Class = iota // input, param, const: no operands
-	Elementwise              // one output element per input element (with broadcasting)
-	Reduce                   // sums and means over axes
-	Contract                 // matmul
-	Movement                 // reshape, transpose, concat, slice: data moves, values do not change
-	Fused                    // produced by the fusion pass
-)
-
-func (c Class) String() string {
-	return [...]string{"source", "elementwise", "reduce", "contract", "movement", "fused"}[c]
-}
-
-// GradFunc appends to b the gradient of op's scalar-valued consumer with respect to each of
-// op's operands, given dy, the gradient with respect to op's value. need[i] says whether
-// operand i wants one; a rule may return nil for operands that do not.
-type GradFunc func(b *Builder, op, dy *Op, need []bool) []*Op
-
-// OpDef is the single definition of an op kind.
-type OpDef struct {
-	Kind  string
-	Arity int // number of operands; -1 for one or more
-	Class Class
-	// Shape returns the result shape from the operand types and attributes.
-	Shape func(args []Type, a Attrs) (Shape, error)
-	// Grad is the reverse-mode rule. Nil together with NoGrad means the op passes no
-	// gradient (sources, the gradient helpers themselves, shape queries); nil without NoGrad
-	// is a hole the tests catch.
-	Grad   GradFunc
-	NoGrad bool
-	// Attrs lists the attributes the op requires, for the verifier and reader.
-	Attrs []string
-}
-
-var opTable = map[string]*OpDef{}
-
-func def(d *OpDef) { opTable[d.Kind] = d }
-
-// Lookup returns the definition of kind.
-func Lookup(kind string) (*OpDef, bool) {
-	d, ok := opTable[kind]
-	return d, ok
-}
-
-// Kinds returns every op kind, sorted.
-func Kinds() []string {
-	ks := make([]string, 0, len(opTable))
-	for k := range opTable {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
-// TypeOf checks arity and attributes and returns the result type of applying d.
-func (d *OpDef) TypeOf(args []*Op, a Attrs) (Type, error) {
-	if d.Arity >= 0 && len(args) != d.Arity {
-		return Type{}, fmt.Errorf("got %d operands, want %d", len(args), d.Arity)
-	}
-	if d.Arity < 0 && len(args) == 0 {
-		return Type{}, fmt.Errorf("got no operands, want at least one")
-	}
-	for _, k := range d.Attrs {
-		if _, ok := a[k]; !ok {
-			return Type{}, fmt.Errorf("missing attribute %s", k)
-		}
-	}
-	ts := make([]Type, len(args))
-	for i, x := range args {
-		if x == nil {
-			return Type{}, fmt.Errorf("operand %d is missing", i)
-		}
-		ts[i] = x.Type
-	}
-	s, err := d.Shape(ts, a)
-	if err != nil {
-		return Type{}, err
-	}
-	return F32(s), nil
-}
 
 // Shape rules shared by many ops.
 
@@ -133,16 +61,17 @@ func unbroadcast(b *Builder, g, x *Op) *Op {
 }
 
 func init() {
-	for _, k := range []string{"input", "param", "const"} {
-		def(&OpDef{Kind: k, Arity: 0, Class: Source, Shape: fromAttr, NoGrad: true})
-	}
-	opTable["input"].Attrs = []string{"name"}
-	opTable["param"].Attrs = []string{"name", "init"}
-	opTable["const"].Attrs = []string{"value"}
-	opTable["const"].Shape = scalar
+	str := func(n string) AttrDef { return AttrDef{Name: n, Type: AttrString} }
+	def(&OpDef{Kind: "input", Arity: 0, Class: Source, Shape: fromAttr, NoGrad: true, Attrs: []AttrDef{str("name")},
+		IROnly: "a block's tensor parameter", Doc: "a function argument"})
+	def(&OpDef{Kind: "param", Arity: 0, Class: Source, Shape: fromAttr, NoGrad: true, Attrs: []AttrDef{str("name"), str("init")},
+		IROnly: "written `w = param(shape, init: …)` (section 6)", Doc: "a trained parameter"})
+	def(&OpDef{Kind: "const", Arity: 0, Class: Source, Shape: scalar, NoGrad: true, Attrs: []AttrDef{{Name: "value", Type: AttrFloat}},
+		IROnly: "a number in a tensor expression", Doc: "an f32 scalar"})
 
 	// Elementwise binary ops with broadcasting.
 	def(&OpDef{Kind: "add", Arity: 2, Class: Elementwise, Shape: broadcastAll,
+		IROnly: "written a + b", Doc: "NumPy broadcasting",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			g := make([]*Op, 2)
 			for i, x := range op.Args {
@@ -153,6 +82,7 @@ func init() {
 			return g
 		}})
 	def(&OpDef{Kind: "sub", Arity: 2, Class: Elementwise, Shape: broadcastAll,
+		IROnly: "written a - b", Doc: "NumPy broadcasting",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			var gb *Op
 			if need[1] {
@@ -165,6 +95,7 @@ func init() {
 			return []*Op{ga, gb}
 		}})
 	def(&OpDef{Kind: "mul", Arity: 2, Class: Elementwise, Shape: broadcastAll,
+		IROnly: "written a * b", Doc: "NumPy broadcasting",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			g := make([]*Op, 2)
 			if need[0] {
@@ -176,6 +107,7 @@ func init() {
 			return g
 		}})
 	def(&OpDef{Kind: "div", Arity: 2, Class: Elementwise, Shape: broadcastAll,
+		IROnly: "written a / b", Doc: "NumPy broadcasting",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			g := make([]*Op, 2)
 			x, y := op.Args[0], op.Args[1]
@@ -188,52 +120,80 @@ func init() {
 			return g
 		}})
 
+	// maximum and minimum send the gradient to the operand that won, to a on ties.
+	for _, k := range []string{"maximum", "minimum"} {
+		def(&OpDef{Kind: k, Arity: 2, Class: Elementwise, Shape: broadcastAll,
+			Builtin: builtin(k, "broadcast", binaryX...), Doc: "elementwise, NumPy broadcasting; the gradient goes to the larger (smaller) operand, to a on ties",
+			Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
+				won := b.Op("eq", nil, op, op.Args[0]) // 1 where a is the result
+				ga := b.Op("mul", nil, dy, won)
+				g := make([]*Op, 2)
+				if need[0] {
+					g[0] = unbroadcast(b, ga, op.Args[0])
+				}
+				if need[1] {
+					g[1] = unbroadcast(b, b.Op("sub", nil, dy, ga), op.Args[1])
+				}
+				return g
+			}})
+	}
+
 	// Elementwise unary ops.
-	def(&OpDef{Kind: "neg", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "neg", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Doc: "−x", IROnly: "written -x",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { return []*Op{b.Op("neg", nil, dy)} }})
-	def(&OpDef{Kind: "exp", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "exp", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Doc: "eˣ", Builtin: builtin("exp", "s → s", unaryX...),
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { return []*Op{b.Op("mul", nil, dy, op)} }})
-	def(&OpDef{Kind: "log", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "log", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Doc: "natural logarithm", Builtin: builtin("log", "s → s", unaryX...),
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("div", nil, dy, op.Args[0])}
 		}})
-	def(&OpDef{Kind: "sqrt", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "sqrt", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Doc: "√x", Builtin: builtin("sqrt", "s → s", unaryX...),
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { // dy / (2 sqrt x)
 			return []*Op{b.Op("div", nil, dy, b.Op("mul", nil, op, b.Const(2)))}
 		}})
-	def(&OpDef{Kind: "square", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "square", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Doc: "x²", Builtin: builtin("square", "s → s", unaryX...),
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("mul", nil, dy, b.Op("mul", nil, op.Args[0], b.Const(2)))}
 		}})
-	def(&OpDef{Kind: "abs", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "abs", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Doc: `\|x\|`, Builtin: builtin("abs", "s → s", unaryX...),
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("mul", nil, dy, b.Op("sign", nil, op.Args[0]))}
 		}})
 	// sign is piecewise constant: its gradient is zero wherever it exists.
-	def(&OpDef{Kind: "sign", Arity: 1, Class: Elementwise, Shape: sameAsFirst, NoGrad: true})
+	def(&OpDef{Kind: "sign", Arity: 1, Class: Elementwise, Shape: sameAsFirst, NoGrad: true,
+		IROnly: "the gradient of abs", Doc: "−1, 0 or 1"})
 
 	// Activations. Their gradients are written in terms of the output y, so that the forward
 	// pre-activation need not be kept and dense+bias+activation can fuse.
-	def(&OpDef{Kind: "relu", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "relu", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Act: &Activation{Grad: "relu_grad"},
+		Builtin: builtin("relu", "s → s", unaryX...), Doc: "an activation: dense layers absorb it; gradient through the output y",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { return []*Op{b.Op("relu_grad", nil, dy, op)} }})
-	def(&OpDef{Kind: "leaky_relu", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Attrs: []string{"alpha"},
+	alpha := []AttrDef{{Name: "alpha", Type: AttrFloat}}
+	def(&OpDef{Kind: "leaky_relu", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Attrs: alpha, Act: &Activation{Grad: "leaky_relu_grad"},
+		Builtin: builtin("leaky_relu", "s → s", tensorParam("x"), attrParam("alpha", AttrFloat, 0.01)),
+		Doc:     "max(x, alpha·x); an activation",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("leaky_relu_grad", Attrs{"alpha": op.Attrs.Float("alpha", 0.01)}, dy, op)}
 		}})
-	def(&OpDef{Kind: "sigmoid", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "sigmoid", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Act: &Activation{Grad: "sigmoid_grad"},
+		Builtin: builtin("sigmoid", "s → s", unaryX...), Doc: "an activation: dense layers absorb it; gradient through the output y",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { return []*Op{b.Op("sigmoid_grad", nil, dy, op)} }})
-	def(&OpDef{Kind: "tanh", Arity: 1, Class: Elementwise, Shape: sameAsFirst,
+	def(&OpDef{Kind: "tanh", Arity: 1, Class: Elementwise, Shape: sameAsFirst, Act: &Activation{Grad: "tanh_grad"},
+		Builtin: builtin("tanh", "s → s", unaryX...), Doc: "an activation: dense layers absorb it; gradient through the output y",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { return []*Op{b.Op("tanh_grad", nil, dy, op)} }})
 	// The gradient helpers take (dy, y) and are not themselves differentiated: dlc computes
 	// first derivatives only.
 	for _, k := range []string{"relu_grad", "sigmoid_grad", "tanh_grad"} {
-		def(&OpDef{Kind: k, Arity: 2, Class: Elementwise, Shape: sameShapes, NoGrad: true})
+		def(&OpDef{Kind: k, Arity: 2, Class: Elementwise, Shape: sameShapes, NoGrad: true,
+			IROnly: "a gradient helper", Doc: "(dy, y): an activation's gradient from its output; equal shapes"})
 	}
-	def(&OpDef{Kind: "leaky_relu_grad", Arity: 2, Class: Elementwise, Shape: sameShapes, NoGrad: true, Attrs: []string{"alpha"}})
+	def(&OpDef{Kind: "leaky_relu_grad", Arity: 2, Class: Elementwise, Shape: sameShapes, NoGrad: true, Attrs: alpha,
+		IROnly: "a gradient helper", Doc: "(dy, y): an activation's gradient from its output; equal shapes"})
 
 	// Elementwise losses; the language's bce(p, t) is mean(bce(p, t)).
 	// bce(p, t) = -(t log p + (1-t) log(1-p)), with each log clamped at -100 as PyTorch does.
 	def(&OpDef{Kind: "bce", Arity: 2, Class: Elementwise, Shape: sameShapes,
+		IROnly: "the builtin loss bce is its mean", Doc: "(p, t): −(t log p + (1−t) log(1−p)), logs clamped at −100",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			g := make([]*Op, 2)
 			p, t := op.Args[0], op.Args[1]
@@ -246,9 +206,11 @@ func init() {
 			return g
 		}})
 	// bce_grad(p, t) = (p - t) / max(p (1 - p), 1e-12): d bce / d p.
-	def(&OpDef{Kind: "bce_grad", Arity: 2, Class: Elementwise, Shape: sameShapes, NoGrad: true})
+	def(&OpDef{Kind: "bce_grad", Arity: 2, Class: Elementwise, Shape: sameShapes, NoGrad: true,
+		IROnly: "a gradient helper", Doc: "(p, t): (p − t) / max(p(1−p), 1e-12)"})
 	// bce_logits(z, t) = max(z, 0) - z t + log(1 + exp(-|z|)) = bce(sigmoid(z), t), stably.
 	def(&OpDef{Kind: "bce_logits", Arity: 2, Class: Elementwise, Shape: sameShapes,
+		IROnly: "the builtin loss bce_logits is its mean", Doc: "(z, t): bce(sigmoid(z), t), stable",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			g := make([]*Op, 2)
 			z, t := op.Args[0], op.Args[1]
@@ -269,11 +231,15 @@ func init() {
 		}
 		return ReducedShape(args[0].Shape, axes, a.Bool("keepdims")), nil
 	}
-	def(&OpDef{Kind: "sum", Arity: 1, Class: Reduce, Shape: reduceShape,
+	reduceAttrs := []AttrDef{{Name: "axes", Type: AttrInts, Optional: true}, {Name: "keepdims", Type: AttrBool, Optional: true}}
+	reduceParams := []BuiltinParam{tensorParam("x"), {Name: "axis", Attr: "axes", Type: AttrInts, Default: []int{}}, attrParam("keepdims", AttrBool, false)}
+	def(&OpDef{Kind: "sum", Arity: 1, Class: Reduce, Shape: reduceShape, Attrs: reduceAttrs,
+		Builtin: builtin("sum", "reduced", reduceParams...), Doc: "`axes` absent or `[]` is every axis",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("broadcast_like", Attrs{"axes": op.Attrs.Ints("axes"), "keepdims": op.Attrs.Bool("keepdims")}, dy, op.Args[0])}
 		}})
-	def(&OpDef{Kind: "mean", Arity: 1, Class: Reduce, Shape: reduceShape,
+	def(&OpDef{Kind: "mean", Arity: 1, Class: Reduce, Shape: reduceShape, Attrs: reduceAttrs,
+		Builtin: builtin("mean", "reduced", reduceParams...), Doc: "`axes` absent or `[]` is every axis",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			x := op.Args[0]
 			n := b.Op("count", Attrs{"axes": op.Attrs.Ints("axes")}, x)
@@ -281,9 +247,11 @@ func init() {
 		}})
 	// count(x) is the number of elements a reduction over axes sums: a scalar known only at
 	// run time when x has symbolic dimensions.
-	def(&OpDef{Kind: "count", Arity: 1, Class: Reduce, Shape: scalar, NoGrad: true})
+	def(&OpDef{Kind: "count", Arity: 1, Class: Reduce, Shape: scalar, NoGrad: true, Attrs: reduceAttrs[:1],
+		IROnly: "mean's gradient", Doc: "scalar: the number of elements a reduction over `axes` sums, known at run time"})
 	// sum_to(x, like) sums x over the dimensions that broadcasting added to like's shape.
-	def(&OpDef{Kind: "sum_to", Arity: 2, Class: Reduce,
+	def(&OpDef{Kind: "sum_to", Arity: 2, Class: Reduce, IROnly: "broadcasting's gradient",
+		Doc: "(x, like): sums x down to like's shape: the adjoint of broadcasting",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			if s, err := Broadcast(args[0].Shape, args[1].Shape); err != nil || !s.Equal(args[0].Shape) {
 				return nil, fmt.Errorf("cannot sum %v to %v", args[0].Shape, args[1].Shape)
@@ -295,7 +263,8 @@ func init() {
 		}})
 	// broadcast_like(x, like) re-inserts the reduced axes (when keepdims is false) and
 	// broadcasts x to like's shape: the adjoint of sum.
-	def(&OpDef{Kind: "broadcast_like", Arity: 2, Class: Movement,
+	def(&OpDef{Kind: "broadcast_like", Arity: 2, Class: Movement, Attrs: reduceAttrs, IROnly: "a reduction's gradient",
+		Doc: "(x, like): re-inserts the axes a reduction removed and broadcasts x to like's shape",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			x, like := args[0].Shape, args[1].Shape
 			if axes := a.Ints("axes"); !a.Bool("keepdims") && len(axes) > 0 && len(like) != len(x) {
@@ -319,7 +288,8 @@ func init() {
 		}})
 
 	// matmul(a, b) of rank-2 operands, optionally transposed: op(a)·op(b).
-	def(&OpDef{Kind: "matmul", Arity: 2, Class: Contract, Shape: matmulShape,
+	def(&OpDef{Kind: "matmul", Arity: 2, Class: Contract, Shape: matmulShape, Attrs: transposeFlags,
+		Builtin: builtin("matmul", "[M, K] · [K, N] → [M, N]", binaryX...), Doc: "rank 2; op(a)·op(b) with optional transposes",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			x, w := op.Args[0], op.Args[1]
 			ta, tb := op.Attrs.Bool("ta"), op.Attrs.Bool("tb")
@@ -342,7 +312,9 @@ func init() {
 		}})
 
 	// Movement.
-	def(&OpDef{Kind: "reshape", Arity: 1, Class: Movement, Attrs: []string{"shape"},
+	def(&OpDef{Kind: "reshape", Arity: 1, Class: Movement, Attrs: []AttrDef{{Name: "shape", Type: AttrShape}},
+		Builtin: builtin("reshape", "→ shape", tensorParam("x"), attrParam("shape", AttrShape, nil)),
+		Doc:     "equal element counts (as monomials)",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			to := a.Shape("shape")
 			if !to.NumElements().Equal(args[0].Shape.NumElements()) {
@@ -354,7 +326,20 @@ func init() {
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("reshape", Attrs{"shape": op.Args[0].Type.Shape}, dy)}
 		}})
-	def(&OpDef{Kind: "transpose", Arity: 1, Class: Movement, Attrs: []string{"perm"},
+	def(&OpDef{Kind: "transpose", Arity: 1, Class: Movement, Attrs: []AttrDef{{Name: "perm", Type: AttrInts}},
+		Builtin: &Builtin{Name: "transpose", Shapes: "permuted",
+			Params: []BuiltinParam{tensorParam("x"), attrParam("perm", AttrInts, []int{})},
+			Fill: func(args []Type, a Attrs) { // the default reverses the axes
+				if len(a.Ints("perm")) == 0 {
+					n := len(args[0].Shape)
+					perm := make([]int, n)
+					for i := range perm {
+						perm[i] = n - 1 - i
+					}
+					a["perm"] = perm
+				}
+			}},
+		Doc: "`perm` defaults to reversing the axes",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			perm, s := a.Ints("perm"), args[0].Shape
 			if !IsPerm(perm, len(s)) {
@@ -374,7 +359,10 @@ func init() {
 			}
 			return []*Op{b.Op("transpose", Attrs{"perm": inv}, dy)}
 		}})
-	def(&OpDef{Kind: "concat", Arity: -1, Class: Movement, Attrs: []string{"axis"}, Shape: concatShape,
+	axis := []AttrDef{{Name: "axis", Type: AttrInt}}
+	def(&OpDef{Kind: "concat", Arity: -1, Class: Movement, Attrs: axis, Shape: concatShape,
+		Builtin: builtin("concat", "joined", BuiltinParam{Name: "xs", Tensor: true, Variadic: true}, attrParam("axis", AttrInt, -1)),
+		Doc:     "every positional argument is a tensor, so `axis` is named; the axis must be constant",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			axis, _ := NormAxis(op.Attrs.Int("axis", 0), len(op.Type.Shape))
 			g := make([]*Op, len(op.Args))
@@ -389,7 +377,10 @@ func init() {
 			return g
 		}})
 	// slice(x){axis, start, end} keeps indices [start, end) of a constant-length axis.
-	def(&OpDef{Kind: "slice", Arity: 1, Class: Movement, Attrs: []string{"axis", "start", "end"},
+	window := []AttrDef{{Name: "axis", Type: AttrInt}, {Name: "start", Type: AttrInt}, {Name: "end", Type: AttrInt}}
+	def(&OpDef{Kind: "slice", Arity: 1, Class: Movement, Attrs: window,
+		Builtin: builtin("slice", "axis → end − start", tensorParam("x"), attrParam("axis", AttrInt, nil), attrParam("start", AttrInt, nil), attrParam("end", AttrInt, nil)),
+		Doc:     "indices [start, end) of a constant axis",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			s := args[0].Shape
 			axis, err := NormAxis(a.Int("axis", 0), len(s))
@@ -411,7 +402,8 @@ func init() {
 			return []*Op{b.Op("unslice", op.Attrs.Clone(), dy, op.Args[0])}
 		}})
 	// unslice(dy, like){axis, start, end}: zeros shaped like `like` with dy at [start, end).
-	def(&OpDef{Kind: "unslice", Arity: 2, Class: Movement, Attrs: []string{"axis", "start", "end"},
+	def(&OpDef{Kind: "unslice", Arity: 2, Class: Movement, Attrs: window, IROnly: "slice's gradient",
+		Doc: "(dy, like): zeros like `like` with dy at [start, end)",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			like := args[1].Shape
 			want, err := opTable["slice"].Shape(args[1:], a)
@@ -430,7 +422,9 @@ func init() {
 	// Comparisons, for metrics: they pass no gradient.
 	// argmax(x){axis} is the index of the largest element along axis (the first on ties), as
 	// an f32; the axis is removed.
-	def(&OpDef{Kind: "argmax", Arity: 1, Class: Reduce, Attrs: []string{"axis"}, NoGrad: true,
+	def(&OpDef{Kind: "argmax", Arity: 1, Class: Reduce, Attrs: axis, NoGrad: true,
+		Builtin: builtin("argmax", "the axis removed", tensorParam("x"), attrParam("axis", AttrInt, -1)),
+		Doc:     "index of the largest element (the first on ties) as f32",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			axis, err := NormAxis(a.Int("axis", -1), len(args[0].Shape))
 			if err != nil {
@@ -439,15 +433,19 @@ func init() {
 			return ReducedShape(args[0].Shape, []int{axis}, false), nil
 		}})
 	// eq(a, b) is 1 where a == b and 0 elsewhere, with broadcasting.
-	def(&OpDef{Kind: "eq", Arity: 2, Class: Elementwise, Shape: broadcastAll, NoGrad: true})
+	def(&OpDef{Kind: "eq", Arity: 2, Class: Elementwise, Shape: broadcastAll, NoGrad: true,
+		Builtin: builtin("eq", "broadcast", binaryX...), Doc: "1 where equal, else 0, with broadcasting (metrics)"})
 
 	// Softmax family, over one axis.
-	def(&OpDef{Kind: "softmax", Arity: 1, Class: Reduce, Attrs: []string{"axis"}, Shape: axisChecked,
+	axisParams := []BuiltinParam{tensorParam("x"), attrParam("axis", AttrInt, -1)}
+	def(&OpDef{Kind: "softmax", Arity: 1, Class: Reduce, Attrs: axis, Shape: axisChecked,
+		Builtin: builtin("softmax", "s → s", axisParams...), Doc: "over one axis; negative axes count from the end",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { // y (dy - sum(dy y))
 			s := b.Op("sum", Attrs{"axes": []int{op.Attrs.Int("axis", -1)}, "keepdims": true}, b.Op("mul", nil, dy, op))
 			return []*Op{b.Op("mul", nil, op, b.Op("sub", nil, dy, s))}
 		}})
-	def(&OpDef{Kind: "log_softmax", Arity: 1, Class: Reduce, Attrs: []string{"axis"}, Shape: axisChecked,
+	def(&OpDef{Kind: "log_softmax", Arity: 1, Class: Reduce, Attrs: axis, Shape: axisChecked,
+		Builtin: builtin("log_softmax", "s → s", axisParams...), Doc: "over one axis; negative axes count from the end",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { // dy - exp(y) sum(dy)
 			s := b.Op("sum", Attrs{"axes": []int{op.Attrs.Int("axis", -1)}, "keepdims": true}, dy)
 			return []*Op{b.Op("sub", nil, dy, b.Op("mul", nil, b.Op("exp", nil, op), s))}

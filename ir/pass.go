@@ -36,7 +36,7 @@ type Pass struct {
 func DefaultPasses() []Pass {
 	return []Pass{
 		RewritePass("simplify", SimplifyRules),
-		RewritePass("fuse", FuseRules),
+		RewritePass("fuse", FuseRules()),
 		{Name: "dce", Run: DeadCode},
 	}
 }
@@ -141,7 +141,6 @@ func (r *Rewriter) Op(kind string, attrs Attrs, args ...*Op) *Op {
 // sweep runs the rules once over f and reports whether any fired.
 func sweep(f *Func, rules func(kind string) []Rule) (bool, error) {
 	r := &Rewriter{Uses: UsesOf(f), seen: map[string]*Op{}}
-	f.NewID() // sync f's ID counter with every op before f.Ops is rebuilt
 	old := f.Ops
 	f.Ops = make([]*Op, 0, len(old))
 	r.b = NewBuilder(f)
@@ -230,9 +229,6 @@ func UsesOf(f *Func) Uses {
 	}
 	return u
 }
-
-// Count returns the number of uses of o.
-func (u Uses) Count(o *Op) int { return len(u[o]) }
 
 // Only reports whether user is the one and only use of o.
 func (u Uses) Only(o, user *Op) bool {

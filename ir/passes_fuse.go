@@ -4,10 +4,13 @@ package ir
 // the values it swallows have no other user, so each rule checks Uses; after autodiff this
 // holds for the forward intermediates because every activation's gradient reads its output,
 // not its input.
-var FuseRules = []Rule{
-	{Name: "dense-bias", Kinds: []string{"add"}, Rewrite: fuseDenseBias},
-	{Name: "dense-act", Kinds: []string{"relu", "sigmoid", "tanh", "leaky_relu"}, Rewrite: fuseDenseAct},
-	{Name: "matmul-act-grad", Kinds: []string{"relu_grad", "sigmoid_grad", "tanh_grad", "leaky_relu_grad"}, Rewrite: fuseMatmulActGrad},
+// The activations and their gradient helpers are the ops the table marks Activation.
+func FuseRules() []Rule {
+	return []Rule{
+		{Name: "dense-bias", Kinds: []string{"add"}, Rewrite: fuseDenseBias},
+		{Name: "dense-act", Kinds: Activations(), Rewrite: fuseDenseAct},
+		{Name: "matmul-act-grad", Kinds: activationGrads(), Rewrite: fuseMatmulActGrad},
+	}
 }
 
 // matmulAttrs copies the transpose flags of a matmul, leaving false ones out.
@@ -42,8 +45,8 @@ func fuseDenseAct(r *Rewriter, o *Op) *Op {
 	}
 	a := d.Attrs.Clone()
 	a["act"] = o.Kind
-	if o.Kind == "leaky_relu" {
-		a["alpha"] = o.Attrs.Float("alpha", 0.01)
+	for k, v := range o.Attrs {
+		a[k] = v
 	}
 	return r.Op("dense", a, append([]*Op(nil), d.Args...)...)
 }
@@ -54,10 +57,19 @@ func fuseMatmulActGrad(r *Rewriter, o *Op) *Op {
 	if m.Kind != "matmul" || !r.Uses.Only(m, o) {
 		return nil
 	}
-	act := o.Kind[:len(o.Kind)-len("_grad")]
-	a := matmulAttrs(m, Attrs{"act": act})
-	if act == "leaky_relu" {
-		a["alpha"] = o.Attrs.Float("alpha", 0.01)
+	a := matmulAttrs(m, Attrs{"act": activationOf(o.Kind)})
+	for k, v := range o.Attrs {
+		a[k] = v
 	}
 	return r.Op("matmul_act_grad", a, m.Args[0], m.Args[1], y)
+}
+
+// activationOf returns the activation whose gradient helper is grad.
+func activationOf(grad string) string {
+	for _, k := range Activations() {
+		if opTable[k].Act.Grad == grad {
+			return k
+		}
+	}
+	return ""
 }

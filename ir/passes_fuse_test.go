@@ -175,8 +175,8 @@ func TestFusedShapeErrors(t *testing.T) {
 		want  string
 	}{
 		{"dense", Attrs{"act": "relu"}, []*Op{x, w, b.Param("b", F32(Shape{Const(4)}), "zeros")}, "got bias [4], want [3] or [1, 3]"},
-		{"dense", Attrs{"act": "gelu"}, []*Op{x, w, b.Param("b", F32(Shape{Const(3)}), "zeros")}, `unknown activation "gelu"`},
-		{"dense", Attrs{"act": "leaky_relu"}, []*Op{x, w, b.Param("b", F32(Shape{Const(3)}), "zeros")}, "leaky_relu needs attribute alpha"},
+		{"dense", Attrs{"act": "gelu"}, []*Op{x, w, b.Param("b", F32(Shape{Const(3)}), "zeros")}, `unknown activation "gelu" (want none, relu, leaky_relu, sigmoid, tanh)`},
+		{"dense", Attrs{"act": "leaky_relu"}, []*Op{x, w, b.Param("b", F32(Shape{Const(3)}), "zeros")}, "leaky_relu: missing attribute alpha"},
 		{"matmul_act_grad", Attrs{"act": "relu"}, []*Op{x, w, x}, "got y [B, 4], want the product's shape [B, 3]"},
 		{"matmul_act_grad", Attrs{"act": "relu", "tb": true}, []*Op{x, w, x}, "inner dimensions differ: 4 and 3"},
 	}

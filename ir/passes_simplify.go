@@ -39,10 +39,11 @@ var SimplifyRules = []Rule{
 	{Name: "bce-sigmoid", Kinds: []string{"bce"}, Rewrite: bceOfSigmoid},
 }
 
-// cse replaces o by an earlier op that computes the same value. Inputs are never merged:
-// each is its own argument of the func.
+// cse replaces o by an earlier op that computes the same value. Inputs are never merged
+// (each is its own argument of the func), nor are impure ops: two draws of the same
+// distribution are two different values.
 func cse(r *Rewriter, o *Op) *Op {
-	if o.Kind == "input" {
+	if d, _ := Lookup(o.Kind); o.Kind == "input" || d == nil || d.Impure {
 		return nil
 	}
 	return r.seen[cseKey(o)]

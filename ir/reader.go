@@ -438,6 +438,7 @@ func (r *reader) op(fr *funcReader) {
 		}
 	}
 	fr.idLine[o.ID] = r.ln + 1
+	fr.f.NoteID(o.ID)
 	if o.Name != "" {
 		fr.byName[o.Name] = o
 	} else {

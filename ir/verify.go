@@ -33,36 +33,6 @@ type verifyError struct {
 	msg   string
 }
 
-// attrTypes is the Go type an attribute has wherever it appears, by name. Ops of class Fused
-// define their own attributes and are not held to it. A "float" attribute may also be an
-// int, as Attrs.Float widens one.
-var attrTypes = map[string]string{
-	"name": "string", "init": "string",
-	"value": "float", "alpha": "float",
-	"axes": "[]int", "perm": "[]int",
-	"axis": "int", "start": "int", "end": "int",
-	"keepdims": "bool", "ta": "bool", "tb": "bool",
-	"shape": "Shape",
-}
-
-func attrHasType(v any, want string) bool {
-	switch v.(type) {
-	case int:
-		return want == "int" || want == "float"
-	case float64:
-		return want == "float"
-	case bool:
-		return want == "bool"
-	case string:
-		return want == "string"
-	case []int:
-		return want == "[]int"
-	case Shape:
-		return want == "Shape"
-	}
-	return false
-}
-
 // Verify checks every function of m and its train spec; see Func.Verify. It also checks
 // that function names are unique, that no op is shared between functions, that a parameter
 // has one type in every function that uses it, and that the train spec's step and eval
@@ -282,25 +252,19 @@ func owner(m *Module, self *Func, o *Op) string {
 	return ""
 }
 
-// verifyAttrs checks that o has its required attributes and that every attribute has an
-// allowed type; it returns the problem or "".
+// verifyAttrs checks o's attributes against its op's declaration (see OpDef.CheckAttrs)
+// and that shape attributes are well formed; it returns the problem or "".
 func verifyAttrs(o *Op, def *OpDef) string {
-	for _, k := range def.Attrs {
-		if _, ok := o.Attrs[k]; !ok {
-			return "missing attribute " + k
-		}
-	}
-	for k, v := range o.Attrs {
-		if err := checkAttr(k, v); err != nil {
+	for _, k := range o.Attrs.Keys() {
+		if err := checkAttr(k, o.Attrs[k]); err != nil {
 			return err.Error()
 		}
-		if def.Class == Fused {
-			continue
-		}
-		if want, ok := attrTypes[k]; ok && !attrHasType(v, want) {
-			return fmt.Sprintf("attribute %s is %s, want %s", k, formatAttr(v), want)
-		}
-		if s, ok := v.(Shape); ok {
+	}
+	if err := def.CheckAttrs(o.Attrs); err != nil {
+		return err.Error()
+	}
+	for _, k := range o.Attrs.Keys() {
+		if s, ok := o.Attrs[k].(Shape); ok {
 			if e := checkShape(s); e != "" {
 				return fmt.Sprintf("attribute %s: %s", k, e)
 			}

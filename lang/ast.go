@@ -2,22 +2,28 @@ package lang
 
 import "github.com/alecthomas/participle/v2/lexer"
 
+// Pos is a position in a source file: file name, byte offset, line and column (1-based).
+// It is participle's position type under lang's name, because participle fills the Pos and
+// EndPos fields of every node for free when they have that type; the phases after lang use
+// lang.Pos and never import the parser's packages.
+type Pos = lexer.Position
+
 // The AST is the grammar: one struct per rule, parsed by participle. Every node carries Pos
 // and EndPos (filled in by participle) so that any later phase can point at its span.
 // grammar.txt beside this file is the same grammar in EBNF and is checked against the parser.
 
 // File = { Decl } .
 type File struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Name   string  `parser:""` // the file name given to Parse
 	Decls  []*Decl `parser:"@@*"`
 }
 
 // Decl = Import | Block | Family | Train .
 type Decl struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Import *Import `parser:"  @@"`
 	Block  *Block  `parser:"| @@"`
 	Family *Family `parser:"| @@"`
@@ -26,16 +32,16 @@ type Decl struct {
 
 // Import = "import" String .
 type Import struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Path   string `parser:"'import' @String"`
 }
 
 // Block = BlockKind Ident "(" [ Param { "," Param } ] ")" [ "->" Result ] "{" { Stmt } "}" .
 // BlockKind = "encoder" | "decoder" | "generator" | "discriminator" | "layer" | "model" .
 type Block struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Kind   string   `parser:"@('encoder' | 'decoder' | 'generator' | 'discriminator' | 'layer' | 'model')"`
 	Name   string   `parser:"@Ident"`
 	Params []*Param `parser:"'(' ( @@ ( (?! ',' ')') ',' @@ )* ','? )? ')'"`
@@ -45,8 +51,8 @@ type Block struct {
 
 // Result = TypeExpr | "(" TypeExpr { "," TypeExpr } ")" .
 type Result struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Tuple  []*TypeExpr `parser:"  '(' @@ ( ',' @@ )* ')'"`
 	Single *TypeExpr   `parser:"| @@"`
 }
@@ -64,8 +70,8 @@ func (r *Result) Types() []*TypeExpr {
 
 // Param = Ident ":" TypeExpr [ "=" Expr ] .
 type Param struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
+	Pos     Pos
+	EndPos  Pos
 	Name    string    `parser:"@Ident ':'"`
 	Type    *TypeExpr `parser:"@@"`
 	Default *Expr     `parser:"( '=' @@ )?"`
@@ -75,23 +81,23 @@ type Param struct {
 // A named type is a scalar kind (int, float, string, bool, shape), "graph", or the name of a
 // block (the parameters of a family block).
 type TypeExpr struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Shape  *ShapeLit `parser:"  @@"`
 	Named  string    `parser:"| @Ident"`
 }
 
 // Shape = "[" [ Expr { "," Expr } ] "]" .
 type ShapeLit struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Dims   []*Expr `parser:"'[' ( @@ ( ',' @@ )* )? ']'"`
 }
 
 // Stmt = "return" Expr { "," Expr } | Unpack | Ident "=" Expr .
 type Stmt struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Return []*Expr  `parser:"  'return' @@ ( ',' @@ )*"`
 	Unpack *Unpack  `parser:"| (?= Ident ',') @@"`
 	Assign *Setting `parser:"| @@"`
@@ -100,8 +106,8 @@ type Stmt struct {
 // Unpack = Ident "," Ident { "," Ident } "=" Expr .
 // It names the results of a call of a block that returns several values: mu, logvar = E(x).
 type Unpack struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Names  []string `parser:"@Ident ( ',' @Ident )+ '='"`
 	Value  *Expr    `parser:"@@"`
 }
@@ -110,8 +116,8 @@ type Unpack struct {
 // The name may be any identifier but "return", so that a return where only settings may
 // stand is reported as such.
 type Setting struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Name   string `parser:"(?! 'return') @Ident '='"`
 	Value  *Expr  `parser:"@@"`
 }
@@ -122,8 +128,8 @@ type Setting struct {
 // A family block pairs blocks (an encoder with a decoder, a generator with a discriminator)
 // and declares how they train together.
 type Family struct {
-	Pos      lexer.Position
-	EndPos   lexer.Position
+	Pos      Pos
+	EndPos   Pos
 	Kind     string     `parser:"@('autoencoder' | 'gan')"`
 	Name     string     `parser:"@Ident"`
 	Params   []*Param   `parser:"'(' ( @@ ( (?! ',' ')') ',' @@ )* ','? )? ')'"`
@@ -132,72 +138,72 @@ type Family struct {
 
 // Train = "train" Ident "{" { Setting } "}" .
 type Train struct {
-	Pos      lexer.Position
-	EndPos   lexer.Position
+	Pos      Pos
+	EndPos   Pos
 	Target   string     `parser:"'train' @Ident"`
 	Settings []*Setting `parser:"'{' @@* '}'"`
 }
 
 // Expr = Term { ("+" | "-") Term } .
 type Expr struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Left   *Term     `parser:"@@"`
 	Rest   []*OpTerm `parser:"@@*"`
 }
 
 // OpTerm is one "+ Term" or "- Term" step of an Expr.
 type OpTerm struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Op     string `parser:"@('+' | '-')"`
 	Term   *Term  `parser:"@@"`
 }
 
 // Term = Unary { ("*" | "/") Unary } .
 type Term struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Left   *Unary     `parser:"@@"`
 	Rest   []*OpUnary `parser:"@@*"`
 }
 
 // OpUnary is one "* Unary" or "/ Unary" step of a Term.
 type OpUnary struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Op     string `parser:"@('*' | '/')"`
 	Unary  *Unary `parser:"@@"`
 }
 
 // Unary = [ "-" ] Postfix .
 type Unary struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
+	Pos     Pos
+	EndPos  Pos
 	Neg     bool     `parser:"@'-'?"`
 	Postfix *Postfix `parser:"@@"`
 }
 
 // Postfix = Primary { Index | Field } .
 type Postfix struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
+	Pos     Pos
+	EndPos  Pos
 	Primary *Primary  `parser:"@@"`
 	Suffix  []*Suffix `parser:"@@*"`
 }
 
 // Suffix = "[" Expr "]" | "." Ident .
 type Suffix struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Index  *Expr  `parser:"  '[' @@ ']'"`
 	Field  string `parser:"| '.' @Ident"`
 }
 
 // Primary = Number | String | Call | Ident | List | "(" Expr ")" .
 type Primary struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Number *string `parser:"  @(Float | Int)"`
 	String *string `parser:"| @String"`
 	Call   *Call   `parser:"| (?= Ident '(') @@"`
@@ -208,23 +214,23 @@ type Primary struct {
 
 // Call = Ident "(" [ Arg { "," Arg } ] ")" .
 type Call struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Func   string `parser:"@Ident '('"`
 	Args   []*Arg `parser:"( @@ ( (?! ',' ')') ',' @@ )* ','? )? ')'"`
 }
 
 // Arg = [ Ident ":" ] Expr .
 type Arg struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Name   string `parser:"( (?= Ident ':') @Ident ':' )?"`
 	Value  *Expr  `parser:"@@"`
 }
 
 // List = "[" [ Expr { "," Expr } ] "]" .
 type List struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    Pos
+	EndPos Pos
 	Elems  []*Expr `parser:"'[' ( @@ ( ',' @@ )* )? ']'"`
 }

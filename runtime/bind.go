@@ -38,19 +38,15 @@ func bindSymbols(env map[string]int, want []ir.Shape, got [][]int) {
 // solveDim binds the one unbound symbol of d, if there is exactly one occurrence, so that d
 // equals size. It reports whether it bound one.
 func solveDim(env map[string]int, d ir.Dim, size int) bool {
-	known, free, nfree := d.Coef, "", 0
-	for _, s := range d.Syms {
-		if v, ok := env[s]; ok {
-			known *= v
-		} else {
-			free = s
-			nfree++
-		}
-	}
-	if nfree != 1 || known <= 0 || size%known != 0 {
+	rest := d.Subst(env)
+	if len(rest.Syms) != 1 {
 		return false
 	}
-	env[free] = size / known
+	v, ok := rest.Solve(rest.Syms[0], ir.Const(size))
+	if !ok || !v.IsConst() {
+		return false
+	}
+	env[rest.Syms[0]] = v.Coef
 	return true
 }
 

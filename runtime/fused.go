@@ -9,32 +9,29 @@ import "github.com/dlc-lang/dlc/ir"
 // those of the unfused ops.
 
 func init() {
-	kernels["dense"] = denseKernel
-	kernels["matmul_act_grad"] = matmulActGradKernel
+	register("dense", denseKernel)
+	register("matmul_act_grad", matmulActGradKernel)
 }
 
-// actLoops are the activations a dense op applies, as in-place-safe loops.
-var actLoops = map[string]func(dst, x []float32, op *ir.Op){
-	"relu":       reluLoop,
-	"leaky_relu": leakyReluLoop,
-	"sigmoid":    sigmoidLoop,
-	"tanh":       tanhLoop,
-}
-
-// actGradLoops are the gradients of those activations in terms of (dy, y).
-var actGradLoops = map[string]func(dst, dy, y []float32, op *ir.Op){
-	"relu":       reluGradLoop,
-	"leaky_relu": leakyReluGradLoop,
-	"sigmoid":    sigmoidGradLoop,
-	"tanh":       tanhGradLoop,
+// actLoop returns the loop of dense's activation act (nil for "none"), and its gradient
+// helper's loop, both found through the op table's Activation mark.
+func actLoop(op *ir.Op) (fwd func(dst, x []float32, op *ir.Op), grad func(dst, dy, y []float32, op *ir.Op), err error) {
+	act := op.Attrs.String("act")
+	if act == "none" {
+		return nil, nil, nil
+	}
+	d, ok := ir.Lookup(act)
+	if !ok || d.Act == nil || unaryLoops[act] == nil || pairLoops[d.Act.Grad] == nil {
+		return nil, nil, opErrorf(op, "unknown activation %q", act)
+	}
+	return unaryLoops[act], pairLoops[d.Act.Grad], nil
 }
 
 // denseKernel computes act(op(x)·op(w) + b) for a row bias b of shape [N] or [1, N].
 func denseKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
-	act := op.Attrs.String("act")
-	loop, ok := actLoops[act]
-	if !ok && act != "none" {
-		return nil, opErrorf(op, "unknown activation %q", act)
+	loop, _, err := actLoop(op)
+	if err != nil {
+		return nil, err
 	}
 	out, err := matmulKernel(c, op, args[:2])
 	if err != nil {
@@ -62,10 +59,9 @@ func denseKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 
 // matmulActGradKernel computes act_grad(op(a)·op(b), y).
 func matmulActGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
-	act := op.Attrs.String("act")
-	loop, ok := actGradLoops[act]
-	if !ok && act != "none" {
-		return nil, opErrorf(op, "unknown activation %q", act)
+	_, loop, err := actLoop(op)
+	if err != nil {
+		return nil, err
 	}
 	out, err := matmulKernel(c, op, args[:2])
 	if err != nil {

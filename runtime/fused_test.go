@@ -76,7 +76,10 @@ func TestFusedKernels(t *testing.T) {
 					{Name: "fused_y", Value: b.Op("dense", fa, x, w, bias)},
 				}
 				if act != "none" {
-					ga := ir.Attrs{"act": act, "tb": true, "alpha": 0.2}
+					ga := ir.Attrs{"act": act, "tb": true}
+					for k, v := range ua {
+						ga[k] = v
+					}
 					f.Outputs = append(f.Outputs,
 						ir.Output{Name: "dz", Value: b.Op(act+"_grad", ua, b.Op("matmul", ir.Attrs{"tb": true}, dy, v), y)},
 						ir.Output{Name: "fused_dz", Value: b.Op("matmul_act_grad", ga, dy, v, y)})

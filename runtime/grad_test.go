@@ -68,6 +68,11 @@ func gradCases() []gradCase {
 			cs = append(cs, gradCase{name: fmt.Sprintf("%s%v%v", k, in[0], in[1]), kind: k, in: in, gen: g})
 		}
 	}
+	for _, k := range []string{"maximum", "minimum"} {
+		for _, in := range [][]ir.Shape{{S(2, 3), S(2, 3)}, {S(2, 3), S(3)}, {S(), S(2, 3)}} {
+			cs = append(cs, gradCase{name: fmt.Sprintf("%s%v%v", k, in[0], in[1]), kind: k, in: in})
+		}
+	}
 	for _, k := range []string{"neg", "exp", "square", "abs", "relu", "sigmoid", "tanh"} {
 		cs = append(cs, gradCase{kind: k, in: []ir.Shape{S(2, 3)}})
 	}

@@ -24,49 +24,41 @@ func (c *Ctx) alloc(shape []int) *Tensor {
 }
 
 // kernels maps every non-source op kind of the ir op table to its kernel. Source ops
-// (input, param, const) are supplied by the executor.
-var kernels = map[string]Kernel{
-	"add": binaryKernel(opAdd),
-	"sub": binaryKernel(opSub),
-	"mul": binaryKernel(opMul),
-	"div": binaryKernel(opDiv),
+// (input, param, const) are supplied by the executor. Each kernel file registers its own
+// kernels in an init function, under the op's kind, so that an op's execution is one
+// entry beside its loop; a test fails when an op of the table has none.
+var kernels = map[string]Kernel{}
 
-	"neg":        unaryKernel(negLoop),
-	"exp":        unaryKernel(expLoop),
-	"log":        unaryKernel(logLoop),
-	"sqrt":       unaryKernel(sqrtLoop),
-	"square":     unaryKernel(squareLoop),
-	"abs":        unaryKernel(absLoop),
-	"sign":       unaryKernel(signLoop),
-	"relu":       unaryKernel(reluLoop),
-	"leaky_relu": unaryKernel(leakyReluLoop),
-	"sigmoid":    unaryKernel(sigmoidLoop),
-	"tanh":       unaryKernel(tanhLoop),
+// Loops of the elementwise ops, by kind: the fused kernels apply an activation (unary) or
+// its gradient helper (pair) found here through the op table's Activation mark.
+var (
+	unaryLoops = map[string]func(dst, x []float32, op *ir.Op){}
+	pairLoops  = map[string]func(dst, a, b []float32, op *ir.Op){}
+)
 
-	"relu_grad":       pairKernel(reluGradLoop),
-	"leaky_relu_grad": pairKernel(leakyReluGradLoop),
-	"sigmoid_grad":    pairKernel(sigmoidGradLoop),
-	"tanh_grad":       pairKernel(tanhGradLoop),
-	"bce":             pairKernel(bceLoop),
-	"bce_grad":        pairKernel(bceGradLoop),
-	"bce_logits":      pairKernel(bceLogitsLoop),
+// register installs the kernel of kind. It panics when kind is not an op of the ir table
+// or already has a kernel: both are programming errors caught the moment the package loads.
+func register(kind string, k Kernel) {
+	if _, ok := ir.Lookup(kind); !ok {
+		panic("runtime: kernel for unknown op " + kind)
+	}
+	if _, dup := kernels[kind]; dup {
+		panic("runtime: two kernels for op " + kind)
+	}
+	kernels[kind] = k
+}
 
-	"sum":            sumKernel,
-	"mean":           meanKernel,
-	"count":          countKernel,
-	"sum_to":         sumToKernel,
-	"broadcast_like": broadcastLikeKernel,
+// registerUnary installs the elementwise kernel dst[i] = f(x[i]) of kind.
+func registerUnary(kind string, loop func(dst, x []float32, op *ir.Op)) {
+	register(kind, unaryKernel(loop))
+	unaryLoops[kind] = loop
+}
 
-	"matmul": matmulKernel,
-
-	"reshape":   reshapeKernel,
-	"transpose": transposeKernel,
-	"concat":    concatKernel,
-	"slice":     sliceKernel,
-	"unslice":   unsliceKernel,
-
-	"softmax":     softmaxKernel(false),
-	"log_softmax": softmaxKernel(true),
+// registerPair installs the elementwise kernel dst[i] = f(a[i], b[i]) of kind, over operands
+// of equal shape.
+func registerPair(kind string, loop func(dst, a, b []float32, op *ir.Op)) {
+	register(kind, pairKernel(loop))
+	pairLoops[kind] = loop
 }
 
 // HasKernel reports whether the runtime can execute ops of the given kind: a kernel, or a
@@ -81,14 +73,29 @@ func HasKernel(kind string) bool {
 
 func isSource(kind string) bool { return kind == "input" || kind == "param" || kind == "const" }
 
-// opErrorf returns "runtime: KIND at FILE:LINE:COL: MSG", leaving out the position when op
-// has none.
-func opErrorf(op *ir.Op, format string, args ...any) error {
-	where := op.Kind
-	if op.Pos.IsValid() {
-		where += " at " + op.Pos.String()
+// OpError is a failure of one op at run time: a kernel that cannot compute it, a result of
+// the wrong shape, a value that is not finite. It carries the op's kind and the .dl position
+// it was lowered from, so that the command line can show the source line with a caret, as
+// it does for compile errors.
+type OpError struct {
+	Kind string
+	Pos  ir.Pos // the zero Pos when the op has none
+	Msg  string
+}
+
+// Error returns "runtime: KIND at FILE:LINE:COL: MSG", leaving out the position when there
+// is none.
+func (e *OpError) Error() string {
+	where := e.Kind
+	if e.Pos.IsValid() {
+		where += " at " + e.Pos.String()
 	}
-	return fmt.Errorf("runtime: %s: %s", where, fmt.Sprintf(format, args...))
+	return "runtime: " + where + ": " + e.Msg
+}
+
+// opErrorf returns an *OpError for op.
+func opErrorf(op *ir.Op, format string, args ...any) error {
+	return &OpError{Kind: op.Kind, Pos: op.Pos, Msg: fmt.Sprintf(format, args...)}
 }
 
 // axisAttr returns op's attribute k normalised against rank.

@@ -12,7 +12,18 @@ const (
 	opMul
 	opDiv
 	opEq // 1 where equal, else 0: a metric, off the hot path
+	opMax
+	opMin
 )
+
+func init() {
+	register("add", binaryKernel(opAdd))
+	register("sub", binaryKernel(opSub))
+	register("mul", binaryKernel(opMul))
+	register("div", binaryKernel(opDiv))
+	register("maximum", binaryKernel(opMax))
+	register("minimum", binaryKernel(opMin))
+}
 
 func binaryKernel(o binOp) Kernel {
 	return func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
@@ -52,7 +63,7 @@ func (o binOp) broadcast(dst []float32, a, b *Tensor, shape []int) {
 // case is its own loop so that the compiler sees plain indexed slices.
 func (o binOp) row(dst, a, b []float32, sa, sb int) {
 	n := len(dst)
-	if o == opEq {
+	if o >= opEq { // off the hot path: one generic loop
 		for i := range dst {
 			dst[i] = o.apply(a[i*sa], b[i*sb])
 		}
@@ -135,6 +146,10 @@ func (o binOp) apply(x, y float32) float32 {
 		return x - y
 	case opMul:
 		return x * y
+	case opMax:
+		return max(x, y)
+	case opMin:
+		return min(x, y)
 	case opEq:
 		if x == y {
 			return 1

@@ -5,8 +5,8 @@ import "github.com/dlc-lang/dlc/ir"
 // Kernels of the comparison ops that metrics are made of.
 
 func init() {
-	kernels["argmax"] = argmaxKernel
-	kernels["eq"] = binaryKernel(opEq)
+	register("argmax", argmaxKernel)
+	register("eq", binaryKernel(opEq))
 }
 
 func argmaxKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {

@@ -10,6 +10,23 @@ import (
 // the kernel wrappers do the shape checks and allocation once per tensor, never per element.
 // Transcendentals go through float64 math, which is exact to float32 rounding.
 
+func init() {
+	for kind, loop := range map[string]func(dst, x []float32, op *ir.Op){
+		"neg": negLoop, "exp": expLoop, "log": logLoop, "sqrt": sqrtLoop, "square": squareLoop,
+		"abs": absLoop, "sign": signLoop,
+		"relu": reluLoop, "leaky_relu": leakyReluLoop, "sigmoid": sigmoidLoop, "tanh": tanhLoop,
+	} {
+		registerUnary(kind, loop)
+	}
+	for kind, loop := range map[string]func(dst, a, b []float32, op *ir.Op){
+		"relu_grad": reluGradLoop, "leaky_relu_grad": leakyReluGradLoop,
+		"sigmoid_grad": sigmoidGradLoop, "tanh_grad": tanhGradLoop,
+		"bce": bceLoop, "bce_grad": bceGradLoop, "bce_logits": bceLogitsLoop,
+	} {
+		registerPair(kind, loop)
+	}
+}
+
 // unaryKernel wraps a loop dst[i] = f(x[i]).
 func unaryKernel(loop func(dst, x []float32, op *ir.Op)) Kernel {
 	return func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {

@@ -7,6 +7,8 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 )
 
+func init() { register("matmul", matmulKernel) }
+
 // matmulKernel computes op(a)·op(b), where op transposes when the ta or tb attribute is
 // set. Transposes are passed to BLAS, never materialised. gonum's Sgemm splits C into
 // 64×64 blocks computed on up to GOMAXPROCS goroutines, so the kernel adds no parallelism

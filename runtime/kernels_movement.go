@@ -8,6 +8,14 @@ import (
 
 // reshapeKernel evaluates the "shape" attribute with the run's symbol bindings. The result
 // is a view: it shares x's storage.
+func init() {
+	register("reshape", reshapeKernel)
+	register("transpose", transposeKernel)
+	register("concat", concatKernel)
+	register("slice", sliceKernel)
+	register("unslice", unsliceKernel)
+}
+
 func reshapeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	x := args[0]
 	want := op.Attrs.Shape("shape")

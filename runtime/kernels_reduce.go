@@ -8,6 +8,16 @@ import (
 
 // reduction is sum or mean's plan: the reduced axes and the result shape with the reduced
 // axes kept as 1 (the layout accumulate writes) and as the op returns it.
+func init() {
+	register("sum", sumKernel)
+	register("mean", meanKernel)
+	register("count", countKernel)
+	register("sum_to", sumToKernel)
+	register("broadcast_like", broadcastLikeKernel)
+	register("softmax", softmaxKernel(false))
+	register("log_softmax", softmaxKernel(true))
+}
+
 type reduction struct {
 	kept   []int // x's shape with reduced axes set to 1
 	result []int // kept, or kept without the reduced axes

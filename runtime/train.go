@@ -36,14 +36,10 @@ func NewTrainer(m *ir.Module) (*Trainer, error) {
 	}
 	t := &Trainer{Module: m, Spec: m.Train, progs: map[string]*Program{}, inits: map[string]*ir.Op{},
 		grads: map[string]*Tensor{}, inputs: map[string]*Tensor{}}
-	for _, f := range m.Funcs {
-		for _, o := range f.Params() {
-			n := o.Attrs.String("name")
-			if _, ok := t.inits[n]; !ok {
-				t.inits[n] = o
-				t.order = append(t.order, n)
-			}
-		}
+	for _, o := range m.Params() {
+		n := o.Attrs.String("name")
+		t.inits[n] = o
+		t.order = append(t.order, n)
 	}
 	opt, err := NewOptimizer(m.Train.Optimizer)
 	if err != nil {
@@ -52,9 +48,6 @@ func NewTrainer(m *ir.Module) (*Trainer, error) {
 	t.Opt = opt
 	return t, nil
 }
-
-// ParamNames returns the parameter names in order of first appearance.
-func (t *Trainer) ParamNames() []string { return t.order }
 
 // InitParams draws every parameter from its initialiser with a generator seeded by seed.
 // Parameters are drawn in order of first appearance, so the same seed gives the same

@@ -68,9 +68,19 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errReported):
 		return 1
 	}
+	var oe *runtime.OpError
+	if errors.As(err, &oe) && oe.Pos.IsValid() && loaded != nil {
+		// A fault at run time is shown like a compile error: the op's line with a caret.
+		le := &lang.Error{Pos: lang.Pos{Filename: oe.Pos.File, Line: oe.Pos.Line, Column: oe.Pos.Col}, Msg: oe.Kind + ": " + oe.Msg}
+		fmt.Fprintf(stderr, "dlc: runtime error\n%s", lang.Render(le, loaded.Source(oe.Pos.File)))
+		return 1
+	}
 	fmt.Fprintf(stderr, "dlc: %v\n", err)
 	return 1
 }
+
+// loaded is the program compileFile last compiled, whose sources render runtime errors.
+var loaded *compiler.Program
 
 // parseArgs parses flags that may come before or after the one FILE argument.
 func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (string, error) {
@@ -103,6 +113,7 @@ func compileFile(file string, optimize bool, stderr io.Writer) (*ir.Module, erro
 		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
 	}
 	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize})
+	loaded = p
 	if err != nil {
 		fmt.Fprintln(stderr, render(err, p, file, src))
 		return nil, errReported
@@ -197,16 +208,17 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ps := compiler.Params(m)
+	ps := m.Params()
 	width := len("name")
 	for _, p := range ps {
-		width = max(width, len(p.Name))
+		width = max(width, len(p.Attrs.String("name")))
 	}
 	fmt.Fprintf(stdout, "%-*s  %-14s  %10s  %s\n", width, "name", "shape", "count", "init")
 	total := 0
 	for _, p := range ps {
-		fmt.Fprintf(stdout, "%-*s  %-14s  %10d  %s\n", width, p.Name, p.Shape, p.Count, p.Init)
-		total += p.Count
+		n := p.Type.Shape.NumElements().Coef
+		fmt.Fprintf(stdout, "%-*s  %-14s  %10d  %s\n", width, p.Attrs.String("name"), p.Type.Shape, n, p.Attrs.String("init"))
+		total += n
 	}
 	fmt.Fprintf(stdout, "%-*s  %-14s  %10d\n", width, "total", "", total)
 	return nil

@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Fused ops.
 //
@@ -35,33 +38,49 @@ import "fmt"
 //
 // If the IR grows multi-result ops, the next step is the column sum in the same epilogue.
 
-// Activations a dense op may apply, with the gradient helper of each.
-var denseActs = map[string]string{
-	"none":       "",
-	"relu":       "relu_grad",
-	"sigmoid":    "sigmoid_grad",
-	"tanh":       "tanh_grad",
-	"leaky_relu": "leaky_relu_grad",
-}
-
-// actGrad appends act's gradient helper applied to (dy, y), or returns dy for "none".
-func actGrad(b *Builder, act string, alpha float64, dy, y *Op) *Op {
-	switch act {
-	case "none":
+// actGrad appends the gradient of dense's activation act applied to (dy, y), or returns dy
+// for "none". attrs are the fused op's, which carry the activation's own attributes.
+func actGrad(b *Builder, act string, attrs Attrs, dy, y *Op) *Op {
+	if act == "none" {
 		return dy
-	case "leaky_relu":
-		return b.Op("leaky_relu_grad", Attrs{"alpha": alpha}, dy, y)
 	}
-	return b.Op(denseActs[act], nil, dy, y)
+	d := opTable[act]
+	return b.Op(d.Act.Grad, actAttrs(d, attrs), dy, y)
 }
 
+// actAttrs picks the activation d's attributes out of a fused op's attributes.
+func actAttrs(d *OpDef, attrs Attrs) Attrs {
+	var out Attrs
+	for _, ad := range d.Attrs {
+		if v, ok := attrs[ad.Name]; ok {
+			if out == nil {
+				out = Attrs{}
+			}
+			out[ad.Name] = v
+		}
+	}
+	return out
+}
+
+// checkAct checks a fused op's act attribute and the activation's attributes it carries:
+// act is "none" or an op marked Activation in the table.
 func checkAct(a Attrs) error {
 	act := a.String("act")
-	if _, ok := denseActs[act]; !ok {
-		return fmt.Errorf("unknown activation %q", act)
+	d, ok := opTable[act]
+	if act != "none" && (!ok || d.Act == nil) {
+		return fmt.Errorf("unknown activation %q (want none, %s)", act, strings.Join(Activations(), ", "))
 	}
-	if _, ok := a["alpha"]; act == "leaky_relu" && !ok {
-		return fmt.Errorf("leaky_relu needs attribute alpha")
+	for _, k := range a.Keys() {
+		if k == "act" || k == "ta" || k == "tb" || act != "none" && d.Attr(k) != nil {
+			continue
+		}
+		return fmt.Errorf("unknown attribute %s for activation %s", k, act)
+	}
+	if act == "none" {
+		return nil
+	}
+	if err := d.CheckAttrs(actAttrs(d, a)); err != nil {
+		return fmt.Errorf("%s: %v", act, err)
 	}
 	return nil
 }
@@ -79,7 +98,9 @@ func IsBiasShape(b Shape, n Dim) bool {
 
 func init() {
 	// dense(x, w, b){act, alpha, ta, tb} = act(op(x)·op(w) + b), b a row bias.
-	def(&OpDef{Kind: "dense", Arity: 3, Class: Fused, Attrs: []string{"act"},
+	fusedAttrs := append([]AttrDef{{Name: "act", Type: AttrString}}, transposeFlags...)
+	def(&OpDef{Kind: "dense", Arity: 3, Class: Fused, Attrs: fusedAttrs, OpenAttrs: true,
+		IROnly: "made by fusion; the layer is std/nn's dense", Doc: "(x, w, b): act(op(x)·op(w) + b), b a row bias; carries the activation's attributes",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			if err := checkAct(a); err != nil {
 				return nil, err
@@ -95,7 +116,7 @@ func init() {
 		},
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			x, w, bias := op.Args[0], op.Args[1], op.Args[2]
-			dz := actGrad(b, op.Attrs.String("act"), op.Attrs.Float("alpha", 0.01), dy, op)
+			dz := actGrad(b, op.Attrs.String("act"), op.Attrs, dy, op)
 			mm := &Op{Kind: "matmul", Args: []*Op{x, w}, Type: op.Type,
 				Attrs: Attrs{"ta": op.Attrs.Bool("ta"), "tb": op.Attrs.Bool("tb")}}
 			g := opTable["matmul"].Grad(b, mm, dz, need[:2])
@@ -109,7 +130,8 @@ func init() {
 
 	// matmul_act_grad(a, b, y){act, alpha, ta, tb} = act_grad(op(a)·op(b), y): a gradient
 	// helper, not differentiated, like the act_grad ops it fuses.
-	def(&OpDef{Kind: "matmul_act_grad", Arity: 3, Class: Fused, Attrs: []string{"act"}, NoGrad: true,
+	def(&OpDef{Kind: "matmul_act_grad", Arity: 3, Class: Fused, Attrs: fusedAttrs, OpenAttrs: true, NoGrad: true,
+		IROnly: "made by fusion", Doc: "(a, b, y): act_grad(op(a)·op(b), y)",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			if err := checkAct(a); err != nil {
 				return nil, err
