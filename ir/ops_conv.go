@@ -405,29 +405,50 @@ func conv2dWeightGradGrad(b *Builder, op, dg *Op, need []bool) []*Op {
 }
 
 func init() {
-	def(&OpDef{Kind: "conv2d", Arity: 2, Class: Contract, Attrs: []string{"stride", "pad"},
-		Shape: conv2dShape, Grad: conv2dGrad})
-	def(&OpDef{Kind: "conv_transpose2d", Arity: 2, Class: Contract, Attrs: []string{"stride", "pad", "output_pad"},
-		Shape: convTranspose2dShape, Grad: convTranspose2dGrad})
-	def(&OpDef{Kind: "conv2d_weight_grad", Arity: 2, Class: Contract, Attrs: []string{"stride", "pad", "kernel"},
-		Shape: conv2dWeightGradShape, Grad: conv2dWeightGradGrad})
+	intAttr := func(n string) AttrDef { return AttrDef{Name: n, Type: AttrInt} }
+	convDefs := []AttrDef{intAttr("stride"), intAttr("pad"), {Name: "slack", Type: AttrInt, Optional: true}}
+	convParams := []BuiltinParam{tensorParam("x"), tensorParam("w"), attrParam("stride", AttrInt, 1), attrParam("pad", AttrInt, 0)}
+	def(&OpDef{Kind: "conv2d", Arity: 2, Class: Contract, Attrs: convDefs, Shape: conv2dShape, Grad: conv2dGrad,
+		Builtin: builtin("conv2d", "[B, C, H, W], [O, C, kh, kw] → [B, O, (H + 2·pad − kh)/stride + 1, …]",
+			convParams...),
+		Doc: "(x, w): cross-correlation, NCHW; one stride and one zero padding for both axes; windows must tile the padded input exactly; " +
+			"`slack` (gradients only): trailing rows and columns no window reaches"})
+	def(&OpDef{Kind: "conv_transpose2d", Arity: 2, Class: Contract, Attrs: []AttrDef{intAttr("stride"), intAttr("pad"), intAttr("output_pad")},
+		Shape: convTranspose2dShape, Grad: convTranspose2dGrad,
+		Builtin: builtin("conv_transpose2d", "[B, C, H, W], [C, O, kh, kw] → [B, O, (H − 1)·stride − 2·pad + kh + output_pad, …]",
+			append(convParams, attrParam("output_pad", AttrInt, 0))...),
+		Doc: "(x, w): PyTorch's ConvTranspose2d, weight [in, out, kh, kw]; 0 ≤ output_pad < stride"})
+	def(&OpDef{Kind: "conv2d_weight_grad", Arity: 2, Class: Contract, Attrs: append(convDefs, AttrDef{Name: "kernel", Type: AttrInts}),
+		Shape: conv2dWeightGradShape, Grad: conv2dWeightGradGrad,
+		IROnly: "conv2d's weight gradient", Doc: "(x, dy) → [O, C, kh, kw]: Σ over the batch of dy correlated with x's windows"})
 	// Max pooling's gradient routes dy to each window's arg-max (the first on ties); it is
 	// recomputed from x rather than stored, since an op has one result.
-	def(&OpDef{Kind: "max_pool2d", Arity: 1, Class: Reduce, Attrs: []string{"kernel", "stride", "pad"},
-		Shape: maxPool2dShape,
+	poolDefs := []AttrDef{intAttr("kernel"), intAttr("stride"), intAttr("pad")}
+	def(&OpDef{Kind: "max_pool2d", Arity: 1, Class: Reduce, Attrs: poolDefs, Shape: maxPool2dShape,
+		Builtin: &Builtin{Name: "max_pool", Shapes: "[B, C, H, W] → [B, C, (H + 2·pad − kernel)/stride + 1, …]",
+			Params: []BuiltinParam{tensorParam("x"), attrParam("kernel", AttrInt, nil), attrParam("stride", AttrInt, 0), attrParam("pad", AttrInt, 0)},
+			Fill: func(args []Type, a Attrs) { // stride 0, the default, is the kernel
+				if a.Int("stride", 0) == 0 {
+					a["stride"] = a["kernel"]
+				}
+			}},
+		Doc: "k×k windows, NCHW; the builtin's stride 0 (its default) means the kernel; padding never wins; pad ≤ kernel/2; windows must tile exactly",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("max_pool2d_grad", op.Attrs.Clone(), dy, op.Args[0])}
 		}})
-	def(&OpDef{Kind: "max_pool2d_grad", Arity: 2, Class: Reduce, Attrs: []string{"kernel", "stride", "pad"},
-		Shape: maxPool2dGradShape, NoGrad: true})
+	def(&OpDef{Kind: "max_pool2d_grad", Arity: 2, Class: Reduce, Attrs: poolDefs, Shape: maxPool2dGradShape, NoGrad: true,
+		IROnly: "a gradient helper", Doc: "(dy, x): each element of dy to its window's arg-max in x, the first on ties"})
 	// Upsampling and its gradient are adjoint linear maps, so each is the other's gradient.
-	def(&OpDef{Kind: "upsample2d", Arity: 1, Class: Movement, Attrs: []string{"scale", "mode"},
-		Shape: upsample2dShape,
+	upDefs := []AttrDef{intAttr("scale"), {Name: "mode", Type: AttrString}}
+	def(&OpDef{Kind: "upsample2d", Arity: 1, Class: Movement, Attrs: upDefs, Shape: upsample2dShape,
+		Builtin: builtin("upsample", "[B, C, H, W] → [B, C, H·scale, W·scale]",
+			tensorParam("x"), attrParam("scale", AttrInt, 2), attrParam("mode", AttrString, "nearest")),
+		Doc: "by an integer scale, NCHW; mode `nearest` or `bilinear` (align_corners=False, as PyTorch)",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("upsample2d_grad", op.Attrs.Clone(), dy)}
 		}})
-	def(&OpDef{Kind: "upsample2d_grad", Arity: 1, Class: Reduce, Attrs: []string{"scale", "mode"},
-		Shape: upsample2dGradShape,
+	def(&OpDef{Kind: "upsample2d_grad", Arity: 1, Class: Reduce, Attrs: upDefs, Shape: upsample2dGradShape,
+		IROnly: "upsample's gradient", Doc: "(dy): the adjoint of upsample2d, whose gradient it is in turn",
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op {
 			return []*Op{b.Op("upsample2d", op.Attrs.Clone(), dy)}
 		}})

@@ -312,13 +312,9 @@ func conv2dWeightGrad(dw, x, dy []float32, g convGeom) {
 }
 
 func init() {
-	kernels["conv2d"] = conv2dKernel
-	kernels["conv_transpose2d"] = convTranspose2dKernel
-	kernels["conv2d_weight_grad"] = conv2dWeightGradKernel
-	kernels["max_pool2d"] = maxPool2dKernel
-	kernels["max_pool2d_grad"] = maxPool2dGradKernel
-	kernels["upsample2d"] = upsample2dKernel
-	kernels["upsample2d_grad"] = upsample2dGradKernel
+	register("conv2d", conv2dKernel)
+	register("conv_transpose2d", convTranspose2dKernel)
+	register("conv2d_weight_grad", conv2dWeightGradKernel)
 }
 
 // rank4 checks that each tensor is rank 4.

@@ -71,6 +71,11 @@ func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
 	})
 }
 
+func init() {
+	register("max_pool2d", maxPool2dKernel)
+	register("max_pool2d_grad", maxPool2dGradKernel)
+}
+
 // poolGeomOf reads max pooling's attributes and checks x [B, C, H, W] against them.
 func poolGeomOf(op *ir.Op, x *Tensor) (poolGeom, error) {
 	if len(x.Shape) != 4 {

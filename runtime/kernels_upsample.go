@@ -118,6 +118,11 @@ func upsample2dBackward(dx, dy []float32, g upGeom) {
 	})
 }
 
+func init() {
+	register("upsample2d", upsample2dKernel)
+	register("upsample2d_grad", upsample2dGradKernel)
+}
+
 // upGeomOf reads upsampling's attributes; small is the [B, C, H, W] side.
 func upGeomOf(op *ir.Op, small []int) (upGeom, error) {
 	s, ok := op.Attrs["scale"].(int)
