@@ -44,6 +44,19 @@ func ConvOut(n, k, stride, pad int) (int, error) {
 	return span/stride + 1, nil
 }
 
+// checkWindow reports a kernel, stride or pad out of range, before any axis is looked at.
+func checkWindow(k, stride, pad int) error {
+	switch {
+	case k < 1:
+		return fmt.Errorf("kernel %d, want ≥ 1", k)
+	case stride < 1:
+		return fmt.Errorf("stride %d, want ≥ 1", stride)
+	case pad < 0:
+		return fmt.Errorf("pad %d, want ≥ 0", pad)
+	}
+	return nil
+}
+
 // ConvTransposeOut returns the output length of a transposed convolution over an axis of
 // length n: (n − 1)·stride − 2·pad + k + outputPad, PyTorch's ConvTranspose2d.
 func ConvTransposeOut(n, k, stride, pad, outputPad int) (int, error) {
@@ -138,6 +151,9 @@ func filterDims(s Shape) ([]int, error) {
 // OutSize applies ConvOut to the height and width less the slack, prefixing errors with
 // the axis.
 func OutSize(h, w, kh, kw, stride, pad, slack int) (ho, wo int, err error) {
+	if err := checkWindow(min(kh, kw), stride, pad); err != nil {
+		return 0, 0, err
+	}
 	if ho, err = ConvOut(h-slack, kh, stride, pad); err != nil {
 		return 0, 0, fmt.Errorf("height: %v", err)
 	}
@@ -200,6 +216,12 @@ func convTranspose2dShape(args []Type, a Attrs) (Shape, error) {
 	op, err := intAttr(a, "output_pad")
 	if err != nil {
 		return nil, err
+	}
+	if err := checkWindow(min(f[2], f[3]), s, p); err != nil {
+		return nil, err
+	}
+	if op < 0 || op >= s {
+		return nil, fmt.Errorf("output_pad %d, want 0 ≤ output_pad < stride %d", op, s)
 	}
 	hy, err := ConvTransposeOut(h, f[2], s, p, op)
 	if err != nil {
