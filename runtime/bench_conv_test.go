@@ -3,54 +3,76 @@ package runtime
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dlc-lang/dlc/ir"
 )
 
 // Benchmarks: the four convolutions of the DCGAN example on MNIST at batch 64, forward and
-// both gradients. A transposed convolution runs the loops of the convolution whose input
-// gradient it is, so each layer names the loop it calls for each pass.
+// both gradients, each through the kernel its gradient rule emits. GFLOP/s counts
+// 2·B·O·Ho·Wo·C·kh·kw per pass, the same for all three.
 
-type convBench struct {
+type convLayer struct {
 	name      string
-	g         convGeom // the geometry the loops see
-	transpose bool     // the layer is a transposed convolution over g: forward is the adjoint
+	transpose bool // a conv_transpose2d layer
+	x, w      []int
+	stride    int
+	pad       int
 }
 
-var dcganLayers = []convBench{
-	{"D.conv1_1to64_28x28", geom(64, 1, 28, 28, 64, 4, 4, 2, 1), false},
-	{"D.conv2_64to128_14x14", geom(64, 64, 14, 14, 128, 4, 4, 2, 1), false},
-	// conv_transpose2d(x [64, 128, 7, 7], w [128, 64, 4, 4]) is the adjoint of a 64 → 128
-	// convolution of 14×14 images.
-	{"G.deconv1_128to64_7x7", geom(64, 64, 14, 14, 128, 4, 4, 2, 1), true},
-	{"G.deconv2_64to1_14x14", geom(64, 1, 28, 28, 64, 4, 4, 2, 1), true},
+var dcganLayers = []convLayer{
+	{"D.conv1_1to64_28x28", false, []int{64, 1, 28, 28}, []int{64, 1, 4, 4}, 2, 1},
+	{"D.conv2_64to128_14x14", false, []int{64, 64, 14, 14}, []int{128, 64, 4, 4}, 2, 1},
+	{"G.deconv1_128to64_7x7", true, []int{64, 128, 7, 7}, []int{128, 64, 4, 4}, 2, 1},
+	{"G.deconv2_64to1_14x14", true, []int{64, 64, 14, 14}, []int{64, 1, 4, 4}, 2, 1},
 }
 
 func BenchmarkConv(b *testing.B) {
+	c := &Ctx{Env: map[string]int{}}
 	for _, l := range dcganLayers {
-		g := l.g
 		r := rand.New(rand.NewPCG(1, 2))
-		big := randomSlice(r, g.b*g.c*g.h*g.w)     // the convolution's input side
-		small := randomSlice(r, g.b*g.o*g.ho*g.wo) // its output side
-		w := randomSlice(r, g.o*g.ckk())
-		bigOut, smallOut, wOut := make([]float32, len(big)), make([]float32, len(small)), make([]float32, len(w))
-		passes := []struct {
-			name string
-			run  func()
-		}{
-			{"forward", func() { conv2dForward(smallOut, big, w, g) }},
-			{"grad_input", func() { conv2dAdjoint(bigOut, small, w, g) }},
-			{"grad_weight", func() { conv2dWeightGrad(wOut, big, small, g) }},
+		x, w := randomFilled(r, l.x), randomFilled(r, l.w)
+		conv := ir.Attrs{"stride": l.stride, "pad": l.pad}
+		tconv := ir.Attrs{"stride": l.stride, "pad": l.pad, "output_pad": 0}
+		wgrad := ir.Attrs{"stride": l.stride, "pad": l.pad, "kernel": l.w[2:]}
+		type pass struct {
+			name, kind string
+			attrs      ir.Attrs
+			args       func(y *Tensor) []*Tensor
+		}
+		passes := []pass{
+			{"forward", "conv2d", conv, func(*Tensor) []*Tensor { return []*Tensor{x, w} }},
+			{"grad_input", "conv_transpose2d", tconv, func(dy *Tensor) []*Tensor { return []*Tensor{dy, w} }},
+			{"grad_weight", "conv2d_weight_grad", wgrad, func(dy *Tensor) []*Tensor { return []*Tensor{x, dy} }},
 		}
 		if l.transpose {
-			// Forward is the adjoint; the input gradient is the convolution; the weight
-			// gradient correlates the output gradient (the big side) with the input.
-			passes[0].run, passes[1].run = passes[1].run, passes[0].run
+			passes = []pass{
+				{"forward", "conv_transpose2d", tconv, func(*Tensor) []*Tensor { return []*Tensor{x, w} }},
+				{"grad_input", "conv2d", conv, func(dy *Tensor) []*Tensor { return []*Tensor{dy, w} }},
+				{"grad_weight", "conv2d_weight_grad", wgrad, func(dy *Tensor) []*Tensor { return []*Tensor{dy, x} }},
+			}
 		}
+		fwd := &ir.Op{Kind: passes[0].kind, Attrs: passes[0].attrs}
+		y, err := kernels[fwd.Kind](c, fwd, []*Tensor{x, w})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dy := randomFilled(r, y.Shape)
+		// The convolution's own geometry: the large side is its input.
+		in, out := l.x, y.Shape
+		if l.transpose {
+			in, out = y.Shape, l.x
+		}
+		flops := 2 * float64(out[0]*out[1]*out[2]*out[3]) * float64(in[1]*l.w[2]*l.w[3])
 		for _, p := range passes {
+			op := &ir.Op{Kind: p.kind, Attrs: p.attrs}
+			args := p.args(dy)
 			b.Run(l.name+"/"+p.name, func(b *testing.B) {
 				for b.Loop() {
-					p.run()
+					if _, err := kernels[op.Kind](c, op, args); err != nil {
+						b.Fatal(err)
+					}
 				}
-				b.ReportMetric(g.flops()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
 			})
 		}

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/dlc-lang/dlc/ir"
 )
 
 // The convolution loops against direct-loop references written from the definitions: each
@@ -262,6 +265,41 @@ func TestValidOut(t *testing.T) {
 			if in, got := i >= 0 && i < tc.n, o >= lo && o < hi; in != got {
 				t.Errorf("%+v: output %d reads %d; in range %v, validOut [%d, %d)", tc, o, i, in, lo, hi)
 			}
+		}
+	}
+}
+
+// TestImageKernelErrors: operands or attributes that do not fit are errors naming the
+// problem, never panics.
+func TestImageKernelErrors(t *testing.T) {
+	img := func(d ...int) *Tensor { return NewTensor(d...) }
+	conv := ir.Attrs{"stride": 2, "pad": 1}
+	for _, tc := range []struct {
+		kind  string
+		attrs ir.Attrs
+		args  []*Tensor
+		want  string
+	}{
+		{"conv2d", conv, []*Tensor{img(2, 3, 8, 8), img(4, 2, 4, 4)}, "has 3 channels, weight [4, 2, 4, 4] wants 2"},
+		{"conv2d", conv, []*Tensor{img(2, 3, 7, 8), img(4, 3, 4, 4)}, "height: (7 + 2·1 − 4)/2 + 1 = 3.5 is not a whole number"},
+		{"conv2d", conv, []*Tensor{img(2, 3, 8), img(4, 3, 4, 4)}, "got input [2, 3, 8], want rank 4"},
+		{"conv2d", ir.Attrs{"stride": 2.5, "pad": 1}, []*Tensor{img(2, 3, 8, 8), img(4, 3, 4, 4)}, "attribute stride is 2.5, want an int"},
+		{"conv2d", ir.Attrs{"stride": 2, "pad": 1, "slack": 2}, []*Tensor{img(2, 3, 8, 8), img(4, 3, 4, 4)}, "attribute slack is 2, want an int in [0, stride 2)"},
+		{"conv_transpose2d", ir.Attrs{"stride": 2, "pad": 1}, []*Tensor{img(2, 3, 4, 4), img(3, 2, 4, 4)}, "attribute output_pad is <nil>, want an int"},
+		{"conv_transpose2d", ir.Attrs{"stride": 2, "pad": 1, "output_pad": 0}, []*Tensor{img(2, 3, 4, 4), img(2, 3, 4, 4)}, "weight [2, 3, 4, 4] [in, out, kh, kw] wants 2"},
+		{"conv_transpose2d", ir.Attrs{"stride": 1, "pad": 3, "output_pad": 0}, []*Tensor{img(2, 3, 1, 4), img(3, 2, 4, 4)}, "height: (1 − 1)·1 − 2·3 + 4 = -2: the output is empty"},
+		{"conv2d_weight_grad", ir.Attrs{"stride": 2, "pad": 1, "kernel": []int{4, 4}}, []*Tensor{img(2, 3, 8, 8), img(2, 5, 3, 4)}, "gives [2, O, 4, 4], got gradient [2, 5, 3, 4]"},
+		{"conv2d_weight_grad", ir.Attrs{"stride": 2, "pad": 1, "kernel": []int{4}}, []*Tensor{img(2, 3, 8, 8), img(2, 5, 4, 4)}, "attribute kernel is [4], want [kh, kw]"},
+		{"max_pool2d", ir.Attrs{"kernel": 2, "stride": 2, "pad": 0}, []*Tensor{img(2, 3, 7, 8)}, "height: (7 + 2·0 − 2)/2 + 1 = 3.5"},
+		{"max_pool2d", ir.Attrs{"kernel": 2, "stride": 2, "pad": 2}, []*Tensor{img(2, 3, 8, 8)}, "pad 2, want at most half the kernel 2"},
+		{"max_pool2d_grad", ir.Attrs{"kernel": 2, "stride": 2, "pad": 0}, []*Tensor{img(2, 3, 4, 3), img(2, 3, 8, 8)}, "got gradient [2, 3, 4, 3], want [2, 3, 4, 4]"},
+		{"upsample2d", ir.Attrs{"scale": 0, "mode": "nearest"}, []*Tensor{img(2, 3, 4, 4)}, "attribute scale is 0, want an int ≥ 1"},
+		{"upsample2d", ir.Attrs{"scale": 2, "mode": "area"}, []*Tensor{img(2, 3, 4, 4)}, `attribute mode is area, want "nearest" or "bilinear"`},
+		{"upsample2d_grad", ir.Attrs{"scale": 2, "mode": "nearest"}, []*Tensor{img(2, 3, 4, 5)}, "want its height and width multiples of scale 2"},
+	} {
+		_, err := runKernel(tc.kind, tc.attrs, nil, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: got error %v, want one containing %q", tc.kind, tc.attrs, err, tc.want)
 		}
 	}
 }
