@@ -53,7 +53,7 @@ func (g *convGeom) flops() float64 {
 // lands inside an input axis of length n: 0 ≤ o·stride − pad + k < n.
 func validOut(k, n, stride, pad, outLen int) (lo, hi int) {
 	if d := pad - k; d > 0 {
-		lo = (d + stride - 1) / stride
+		lo = min(outLen, (d+stride-1)/stride)
 	}
 	if e := n + pad - k - 1; e >= 0 {
 		hi = min(outLen, e/stride+1)

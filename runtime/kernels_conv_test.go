@@ -168,6 +168,7 @@ var convGeoms = []convGeom{
 	geom(2, 2, 9, 4, 3, 2, 3, 3, 0),  // stride 3, rows left unread
 	geom(7, 3, 11, 6, 3, 3, 3, 2, 1), // more images than weight-gradient parts
 	geom(1, 2, 4, 4, 3, 1, 1, 2, 1),  // 1×1 taps with stride and padding
+	geom(2, 2, 2, 1, 3, 3, 5, 1, 2),  // a kernel that only fits with the padding: taps left of every output
 }
 
 func (g convGeom) String() string {
@@ -258,6 +259,7 @@ func TestConvAdjointIdentity(t *testing.T) {
 func TestValidOut(t *testing.T) {
 	for _, tc := range []struct{ k, n, s, p, out int }{
 		{0, 5, 1, 0, 3}, {2, 5, 1, 0, 3}, {0, 7, 2, 1, 4}, {3, 7, 2, 1, 4}, {0, 4, 3, 2, 3}, {4, 3, 2, 2, 3},
+		{0, 1, 1, 2, 1}, {4, 1, 1, 2, 1},
 	} {
 		lo, hi := validOut(tc.k, tc.n, tc.s, tc.p, tc.out)
 		for o := 0; o < tc.out; o++ {
