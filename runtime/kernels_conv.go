@@ -101,6 +101,9 @@ func im2col(col []float32, ld int, x []float32, g *convGeom) {
 					}
 					clear(dst[:lo])
 					clear(dst[hi:])
+					if lo == hi {
+						continue // every tap of this column offset is in the padding
+					}
 					src := plane[ih*g.w : (ih+1)*g.w]
 					iw := lo*s - p + j
 					if s == 1 {
@@ -130,7 +133,7 @@ func col2im(x, col []float32, ld int, g *convGeom) {
 				lo, hi := validOut(j, g.w, s, p, g.wo)
 				for oh := 0; oh < g.ho; oh++ {
 					ih := oh*s - p + i
-					if ih < 0 || ih >= g.h {
+					if ih < 0 || ih >= g.h || lo == hi {
 						continue
 					}
 					src := row[oh*g.wo : (oh+1)*g.wo]
