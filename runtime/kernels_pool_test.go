@@ -88,3 +88,28 @@ func TestMaxPoolTiesGoFirst(t *testing.T) {
 		t.Errorf("got %v, want %v", dx, want)
 	}
 }
+
+func TestMaxPoolRandomGeometries(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 17))
+	for i := 0; i < 300; i++ {
+		k := 1 + r.IntN(4)
+		g := poolG(1+r.IntN(4), 1+r.IntN(8), 1+r.IntN(8), k, 1+r.IntN(3), r.IntN(k/2+1))
+		if g.h+2*g.pad < k || g.w+2*g.pad < k {
+			continue
+		}
+		x := randomFilled(r, []int{g.planes * g.h * g.w}).Data
+		want, arg := naiveMaxPool(x, g)
+		y := make([]float32, len(want))
+		maxPool2dForward(y, x, g)
+		dy := randomSlice(r, len(want))
+		wantDx := make([]float32, len(x))
+		for j, a := range arg {
+			wantDx[a] += dy[j]
+		}
+		dx := make([]float32, len(x))
+		maxPool2dBackward(dx, dy, x, g)
+		if relDiff(y, want) != 0 || relDiff(dx, wantDx) > 1e-6 {
+			t.Errorf("%+v: differs from the reference", g)
+		}
+	}
+}
