@@ -78,3 +78,34 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPoolUpsample: a convolutional autoencoder's 2× down- and upsampling of
+// [64, 32, 28, 28] activations, forward and gradient.
+func BenchmarkPoolUpsample(b *testing.B) {
+	c := &Ctx{Env: map[string]int{}}
+	r := rand.New(rand.NewPCG(3, 4))
+	big, small := randomFilled(r, []int{64, 32, 28, 28}), randomFilled(r, []int{64, 32, 14, 14})
+	pool := ir.Attrs{"kernel": 2, "stride": 2, "pad": 0}
+	for _, p := range []struct {
+		name, kind string
+		attrs      ir.Attrs
+		args       []*Tensor
+	}{
+		{"max_pool2d", "max_pool2d", pool, []*Tensor{big}},
+		{"max_pool2d_grad", "max_pool2d_grad", pool, []*Tensor{small, big}},
+		{"upsample2d/nearest", "upsample2d", ir.Attrs{"scale": 2, "mode": "nearest"}, []*Tensor{small}},
+		{"upsample2d_grad/nearest", "upsample2d_grad", ir.Attrs{"scale": 2, "mode": "nearest"}, []*Tensor{big}},
+		{"upsample2d/bilinear", "upsample2d", ir.Attrs{"scale": 2, "mode": "bilinear"}, []*Tensor{small}},
+		{"upsample2d_grad/bilinear", "upsample2d_grad", ir.Attrs{"scale": 2, "mode": "bilinear"}, []*Tensor{big}},
+	} {
+		op := &ir.Op{Kind: p.kind, Attrs: p.attrs}
+		b.Run(p.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := kernels[op.Kind](c, op, p.args); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
+		})
+	}
+}

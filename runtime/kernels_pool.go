@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"math"
-
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
@@ -17,22 +15,49 @@ type poolGeom struct {
 	ho, wo         int
 }
 
-// argmaxWindow returns the offset in plane of the largest element of the window at output
-// (oh, ow), the first in row-major order on ties.
-func argmaxWindow(plane []float32, oh, ow int, g *poolGeom) int {
-	h0, w0 := oh*g.stride-g.pad, ow*g.stride-g.pad
-	h1, w1 := min(h0+g.k, g.h), min(w0+g.k, g.w)
-	h0, w0 = max(h0, 0), max(w0, 0)
-	best, at := float32(math.Inf(-1)), h0*g.w+w0
+// poolRow finds the maxima of the windows of output row oh of one plane: best[ow] and, when
+// arg is not nil, arg[ow], the offset in plane of the first maximum in row-major order. It
+// sweeps the window's rows in order and, within a row, the kernel columns in order, each
+// across every output of the row, so that the inner loop runs over contiguous outputs and
+// a strict > keeps the first of equal values. cols[j] is validOut for kernel column j.
+func poolRow(best []float32, arg []int, plane []float32, oh int, cols [][2]int, g *poolGeom) {
+	s, p := g.stride, g.pad
+	h0 := oh*s - p
+	h1 := min(h0+g.k, g.h)
+	h0 = max(h0, 0)
+	// Start from each window's first input element: the padding never wins, and a window
+	// of −∞ or NaN still names an element of its own.
+	for ow := range best {
+		iw := max(ow*s-p, 0)
+		best[ow] = plane[h0*g.w+iw]
+		if arg != nil {
+			arg[ow] = h0*g.w + iw
+		}
+	}
 	for ih := h0; ih < h1; ih++ {
-		row := plane[ih*g.w : ih*g.w+w1]
-		for iw := w0; iw < w1; iw++ {
-			if v := row[iw]; v > best {
-				best, at = v, ih*g.w+iw
+		row := plane[ih*g.w : (ih+1)*g.w]
+		for j, c := range cols {
+			iw := c[0]*s - p + j
+			for ow := c[0]; ow < c[1]; ow++ {
+				if v := row[iw]; v > best[ow] {
+					best[ow] = v
+					if arg != nil {
+						arg[ow] = ih*g.w + iw
+					}
+				}
+				iw += s
 			}
 		}
 	}
-	return at
+}
+
+// poolCols returns validOut for every kernel column.
+func poolCols(g *poolGeom) [][2]int {
+	cols := make([][2]int, g.k)
+	for j := range cols {
+		cols[j][0], cols[j][1] = validOut(j, g.w, g.stride, g.pad, g.wo)
+	}
+	return cols
 }
 
 // poolGrain is the number of planes a parallel chunk should hold so that it does some
@@ -42,13 +67,12 @@ func poolGrain(g *poolGeom) int { return max(1, 4096/max(1, g.ho*g.wo*g.k*g.k)) 
 // maxPool2dForward sets y [planes, ho, wo] to the window maxima of x [planes, h, w].
 func maxPool2dForward(y, x []float32, g poolGeom) {
 	is, os := g.h*g.w, g.ho*g.wo
+	cols := poolCols(&g)
 	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
 			for oh := 0; oh < g.ho; oh++ {
-				for ow := 0; ow < g.wo; ow++ {
-					out[oh*g.wo+ow] = plane[argmaxWindow(plane, oh, ow, &g)]
-				}
+				poolRow(out[oh*g.wo:(oh+1)*g.wo], nil, plane, oh, cols, &g)
 			}
 		}
 	})
@@ -58,13 +82,16 @@ func maxPool2dForward(y, x []float32, g poolGeom) {
 // dy goes to its window's arg-max in x (the first on ties), and overlapping windows add up.
 func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
 	is, os := g.h*g.w, g.ho*g.wo
+	cols := poolCols(&g)
 	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
+		best, arg := make([]float32, g.wo), make([]int, g.wo)
 		for p := lo; p < hi; p++ {
 			plane, d, grad := x[p*is:(p+1)*is], dx[p*is:(p+1)*is], dy[p*os:(p+1)*os]
 			clear(d)
 			for oh := 0; oh < g.ho; oh++ {
-				for ow := 0; ow < g.wo; ow++ {
-					d[argmaxWindow(plane, oh, ow, &g)] += grad[oh*g.wo+ow]
+				poolRow(best, arg, plane, oh, cols, &g)
+				for ow, a := range arg {
+					d[a] += grad[oh*g.wo+ow]
 				}
 			}
 		}
