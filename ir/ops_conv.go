@@ -263,7 +263,7 @@ func conv2dWeightGradShape(args []Type, a Attrs) (Shape, error) {
 	if ho != hy || wo != wy {
 		return nil, fmt.Errorf("input %v gives %d×%d outputs, gradient %v has %d×%d", args[0].Shape, ho, wo, args[1].Shape, hy, wy)
 	}
-	return S(o, c, k[0], k[1]), nil
+	return constShape(o, c, k[0], k[1]), nil
 }
 
 // max_pool2d(x [B, C, H, W]){kernel, stride, pad} → [B, C, Ho, Wo].
@@ -351,8 +351,8 @@ func upsample2dGradShape(args []Type, a Attrs) (Shape, error) {
 	return out, nil
 }
 
-// S returns the constant shape of dims.
-func S(dims ...int) Shape {
+// constShape returns the constant shape of dims.
+func constShape(dims ...int) Shape {
 	s := make(Shape, len(dims))
 	for i, d := range dims {
 		s[i] = Const(d)
@@ -427,15 +427,15 @@ func conv2dWeightGradGrad(b *Builder, op, dg *Op, need []bool) []*Op {
 }
 
 func init() {
-	intAttr := func(n string) AttrDef { return AttrDef{Name: n, Type: AttrInt} }
-	convDefs := []AttrDef{intAttr("stride"), intAttr("pad"), {Name: "slack", Type: AttrInt, Optional: true}}
+	intDef := func(n string) AttrDef { return AttrDef{Name: n, Type: AttrInt} }
+	convDefs := []AttrDef{intDef("stride"), intDef("pad"), {Name: "slack", Type: AttrInt, Optional: true}}
 	convParams := []BuiltinParam{tensorParam("x"), tensorParam("w"), attrParam("stride", AttrInt, 1), attrParam("pad", AttrInt, 0)}
 	def(&OpDef{Kind: "conv2d", Arity: 2, Class: Contract, Attrs: convDefs, Shape: conv2dShape, Grad: conv2dGrad,
 		Builtin: builtin("conv2d", "[B, C, H, W], [O, C, kh, kw] → [B, O, (H + 2·pad − kh)/stride + 1, …]",
 			convParams...),
 		Doc: "(x, w): cross-correlation, NCHW; one stride and one zero padding for both axes; windows must tile the padded input exactly; " +
 			"`slack` (gradients only): trailing rows and columns no window reaches"})
-	def(&OpDef{Kind: "conv_transpose2d", Arity: 2, Class: Contract, Attrs: []AttrDef{intAttr("stride"), intAttr("pad"), intAttr("output_pad")},
+	def(&OpDef{Kind: "conv_transpose2d", Arity: 2, Class: Contract, Attrs: []AttrDef{intDef("stride"), intDef("pad"), intDef("output_pad")},
 		Shape: convTranspose2dShape, Grad: convTranspose2dGrad,
 		Builtin: builtin("conv_transpose2d", "[B, C, H, W], [C, O, kh, kw] → [B, O, (H − 1)·stride − 2·pad + kh + output_pad, …]",
 			append(convParams, attrParam("output_pad", AttrInt, 0))...),
@@ -445,7 +445,7 @@ func init() {
 		IROnly: "conv2d's weight gradient", Doc: "(x, dy) → [O, C, kh, kw]: Σ over the batch of dy correlated with x's windows"})
 	// Max pooling's gradient routes dy to each window's arg-max (the first on ties); it is
 	// recomputed from x rather than stored, since an op has one result.
-	poolDefs := []AttrDef{intAttr("kernel"), intAttr("stride"), intAttr("pad")}
+	poolDefs := []AttrDef{intDef("kernel"), intDef("stride"), intDef("pad")}
 	def(&OpDef{Kind: "max_pool2d", Arity: 1, Class: Reduce, Attrs: poolDefs, Shape: maxPool2dShape,
 		Builtin: &Builtin{Name: "max_pool", Shapes: "[B, C, H, W] → [B, C, (H + 2·pad − kernel)/stride + 1, …]",
 			Params: []BuiltinParam{tensorParam("x"), attrParam("kernel", AttrInt, nil), attrParam("stride", AttrInt, 0), attrParam("pad", AttrInt, 0)},
@@ -461,7 +461,7 @@ func init() {
 	def(&OpDef{Kind: "max_pool2d_grad", Arity: 2, Class: Reduce, Attrs: poolDefs, Shape: maxPool2dGradShape, NoGrad: true,
 		IROnly: "a gradient helper", Doc: "(dy, x): each element of dy to its window's arg-max in x, the first on ties"})
 	// Upsampling and its gradient are adjoint linear maps, so each is the other's gradient.
-	upDefs := []AttrDef{intAttr("scale"), {Name: "mode", Type: AttrString}}
+	upDefs := []AttrDef{intDef("scale"), {Name: "mode", Type: AttrString}}
 	def(&OpDef{Kind: "upsample2d", Arity: 1, Class: Movement, Attrs: upDefs, Shape: upsample2dShape,
 		Builtin: builtin("upsample", "[B, C, H, W] → [B, C, H·scale, W·scale]",
 			tensorParam("x"), attrParam("scale", AttrInt, 2), attrParam("mode", AttrString, "nearest")),

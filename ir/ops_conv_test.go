@@ -18,19 +18,19 @@ func convModule(t testing.TB) *Module {
 	b := NewBuilder(f)
 	b.Pos = Pos{File: "cae.dl", Line: 2, Col: 5}
 	x := b.Input("x", F32(Shape{B, Const(1), Const(12), Const(12)}))
-	w1 := b.Param("Enc.conv0.weight", F32(S(4, 1, 4, 4)), "he_uniform")
+	w1 := b.Param("Enc.conv0.weight", F32(constShape(4, 1, 4, 4)), "he_uniform")
 	b.Pos.Line = 3
 	h := b.Op("conv2d", Attrs{"stride": 2, "pad": 1}, x, w1)             // [B, 4, 6, 6]
 	h = b.Op("max_pool2d", Attrs{"kernel": 3, "stride": 3, "pad": 0}, h) // [B, 4, 2, 2]
 	h = b.Op("upsample2d", Attrs{"scale": 3, "mode": "nearest"}, h)      // [B, 4, 6, 6]
-	w2 := b.Param("Dec.deconv0.weight", F32(S(4, 2, 3, 3)), "he_uniform")
+	w2 := b.Param("Dec.deconv0.weight", F32(constShape(4, 2, 3, 3)), "he_uniform")
 	b.Pos.Line = 4
 	h = b.Op("conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 1}, h, w2) // [B, 2, 12, 12]
 	h = b.Op("upsample2d", Attrs{"scale": 2, "mode": "bilinear"}, h)                   // [B, 2, 24, 24]
-	w3 := b.Param("Dec.conv0.weight", F32(S(1, 2, 2, 2)), "he_uniform")
+	w3 := b.Param("Dec.conv0.weight", F32(constShape(1, 2, 2, 2)), "he_uniform")
 	b.Pos.Line = 5
 	h = b.Op("conv2d", Attrs{"stride": 2, "pad": 0}, h, w3) // [B, 1, 12, 12]
-	w4 := b.Param("Dec.deconv1.weight", F32(S(1, 1, 1, 1)), "ones")
+	w4 := b.Param("Dec.deconv1.weight", F32(constShape(1, 1, 1, 1)), "ones")
 	h = b.Op("conv_transpose2d", Attrs{"stride": 1, "pad": 0, "output_pad": 0}, h, w4)
 	loss := b.Op("mean", nil, b.Op("square", nil, b.Op("sub", nil, h, x)))
 	if b.Err != nil {
@@ -94,22 +94,22 @@ func TestImageShapes(t *testing.T) {
 		want  Shape
 		err   string // a substring of the error
 	}{
-		{"conv2d", Attrs{"stride": 2, "pad": 1}, []Shape{img(1, 28, 28), S(64, 1, 4, 4)}, img(64, 14, 14), ""},
-		{"conv2d", Attrs{"stride": 1, "pad": 0}, []Shape{img(3, 7, 5), S(2, 3, 3, 2)}, img(2, 5, 4), ""},
-		{"conv2d", Attrs{"stride": 2, "pad": 1}, []Shape{img(1, 28, 27), S(64, 1, 4, 4)}, nil, "width: (27 + 2·1 − 4)/2 + 1 = 13.5 is not a whole number"},
-		{"conv2d", Attrs{"stride": 2, "pad": 1}, []Shape{img(3, 28, 28), S(64, 1, 4, 4)}, nil, "input [B, 3, 28, 28] has 3 channels, weight [64, 1, 4, 4] wants 1"},
-		{"conv2d", Attrs{"stride": 2, "pad": 1}, []Shape{{B, Const(784)}, S(64, 1, 4, 4)}, nil, "want [B, C, H, W]"},
-		{"conv2d", Attrs{"stride": 2.0, "pad": 1}, []Shape{img(1, 28, 28), S(64, 1, 4, 4)}, nil, "attribute stride is 2, want an int"},
-		{"conv2d", Attrs{"pad": 1}, []Shape{img(1, 28, 28), S(64, 1, 4, 4)}, nil, "missing attribute stride"},
-		{"conv2d", Attrs{"stride": 1, "pad": 0}, []Shape{{B, Const(1), Sym("H"), Const(4)}, S(1, 1, 1, 1)}, nil, "symbolic dimension H"},
-		{"conv2d", Attrs{"stride": 2, "pad": 1, "slack": 1}, []Shape{img(2, 10, 7), S(3, 2, 3, 2)}, img(3, 5, 4), ""},
-		{"conv2d", Attrs{"stride": 2, "pad": 1, "slack": 2}, []Shape{img(2, 10, 7), S(3, 2, 3, 2)}, nil, "attribute slack is 2, want an int in [0, stride 2)"},
-		{"conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 0}, []Shape{img(128, 7, 7), S(128, 64, 4, 4)}, img(64, 14, 14), ""},
-		{"conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 1}, []Shape{img(2, 5, 4), S(2, 3, 3, 2)}, img(3, 10, 7), ""},
-		{"conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 2}, []Shape{img(2, 5, 4), S(2, 3, 3, 3)}, nil, "output_pad 2, want 0 ≤ output_pad < stride 2"},
-		{"conv_transpose2d", Attrs{"stride": 1, "pad": 2, "output_pad": 0}, []Shape{img(2, 1, 4), S(2, 3, 3, 3)}, nil, "height: (1 − 1)·1 − 2·2 + 3 = -1: the output is empty"},
-		{"conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 0}, []Shape{img(4, 7, 7), S(128, 64, 4, 4)}, nil, "wants 128"},
-		{"conv2d_weight_grad", Attrs{"stride": 2, "pad": 1, "kernel": []int{4, 4}}, []Shape{img(1, 28, 28), img(64, 14, 14)}, S(64, 1, 4, 4), ""},
+		{"conv2d", Attrs{"stride": 2, "pad": 1}, []Shape{img(1, 28, 28), constShape(64, 1, 4, 4)}, img(64, 14, 14), ""},
+		{"conv2d", Attrs{"stride": 1, "pad": 0}, []Shape{img(3, 7, 5), constShape(2, 3, 3, 2)}, img(2, 5, 4), ""},
+		{"conv2d", Attrs{"stride": 2, "pad": 1}, []Shape{img(1, 28, 27), constShape(64, 1, 4, 4)}, nil, "width: (27 + 2·1 − 4)/2 + 1 = 13.5 is not a whole number"},
+		{"conv2d", Attrs{"stride": 2, "pad": 1}, []Shape{img(3, 28, 28), constShape(64, 1, 4, 4)}, nil, "input [B, 3, 28, 28] has 3 channels, weight [64, 1, 4, 4] wants 1"},
+		{"conv2d", Attrs{"stride": 2, "pad": 1}, []Shape{{B, Const(784)}, constShape(64, 1, 4, 4)}, nil, "want [B, C, H, W]"},
+		{"conv2d", Attrs{"stride": 2.0, "pad": 1}, []Shape{img(1, 28, 28), constShape(64, 1, 4, 4)}, nil, "attribute stride is 2, want an int"},
+		{"conv2d", Attrs{"pad": 1}, []Shape{img(1, 28, 28), constShape(64, 1, 4, 4)}, nil, "missing attribute stride"},
+		{"conv2d", Attrs{"stride": 1, "pad": 0}, []Shape{{B, Const(1), Sym("H"), Const(4)}, constShape(1, 1, 1, 1)}, nil, "symbolic dimension H"},
+		{"conv2d", Attrs{"stride": 2, "pad": 1, "slack": 1}, []Shape{img(2, 10, 7), constShape(3, 2, 3, 2)}, img(3, 5, 4), ""},
+		{"conv2d", Attrs{"stride": 2, "pad": 1, "slack": 2}, []Shape{img(2, 10, 7), constShape(3, 2, 3, 2)}, nil, "attribute slack is 2, want an int in [0, stride 2)"},
+		{"conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 0}, []Shape{img(128, 7, 7), constShape(128, 64, 4, 4)}, img(64, 14, 14), ""},
+		{"conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 1}, []Shape{img(2, 5, 4), constShape(2, 3, 3, 2)}, img(3, 10, 7), ""},
+		{"conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 2}, []Shape{img(2, 5, 4), constShape(2, 3, 3, 3)}, nil, "output_pad 2, want 0 ≤ output_pad < stride 2"},
+		{"conv_transpose2d", Attrs{"stride": 1, "pad": 2, "output_pad": 0}, []Shape{img(2, 1, 4), constShape(2, 3, 3, 3)}, nil, "height: (1 − 1)·1 − 2·2 + 3 = -1: the output is empty"},
+		{"conv_transpose2d", Attrs{"stride": 2, "pad": 1, "output_pad": 0}, []Shape{img(4, 7, 7), constShape(128, 64, 4, 4)}, nil, "wants 128"},
+		{"conv2d_weight_grad", Attrs{"stride": 2, "pad": 1, "kernel": []int{4, 4}}, []Shape{img(1, 28, 28), img(64, 14, 14)}, constShape(64, 1, 4, 4), ""},
 		{"conv2d_weight_grad", Attrs{"stride": 2, "pad": 1, "kernel": []int{4, 4}}, []Shape{img(1, 28, 28), img(64, 13, 14)}, nil, "gives 14×14 outputs, gradient [B, 64, 13, 14] has 13×14"},
 		{"conv2d_weight_grad", Attrs{"stride": 2, "pad": 1, "kernel": 4}, []Shape{img(1, 28, 28), img(64, 14, 14)}, nil, "want [kh, kw]"},
 		{"max_pool2d", Attrs{"kernel": 2, "stride": 2, "pad": 0}, []Shape{img(8, 28, 28)}, img(8, 14, 14), ""},
