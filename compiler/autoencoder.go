@@ -13,6 +13,27 @@ type autoencoder struct {
 	lossPos  lang.Pos // where the loss is declared: the loss ops' position
 }
 
+// lowerAutoencoder lowers AE.step (training), AE.loss (evaluation) and AE.reconstruct.
+func (p *Program) lowerAutoencoder(m *ir.Module, f *lang.Family) (*plan, error) {
+	ae, err := p.autoencoderOf(f)
+	if err != nil {
+		return nil, err
+	}
+	pl := &plan{family: "autoencoder", inputs: []string{"x"}, eval: f.Name + ".loss",
+		extra: map[string]string{"reconstruct": f.Name + ".reconstruct"}}
+	for _, fn := range []string{"loss", "step", "reconstruct"} {
+		g, ph, err := p.autoencoderFunc(f, ae, fn)
+		if err != nil {
+			return nil, err
+		}
+		m.Funcs = append(m.Funcs, g)
+		if fn == "step" {
+			pl.phases = []ir.Phase{ph}
+		}
+	}
+	return pl, nil
+}
+
 func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 	if len(f.Params) != 2 {
 		return nil, lang.Errorf(f.Pos, "%s: an autoencoder takes (enc: Encoder, dec: Decoder), got %d parameters", f.Name, len(f.Params))
@@ -59,75 +80,75 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 	return ae, nil
 }
 
-// autoencoderFunc lowers dec(enc(x)) and, for "loss" and "step", its loss against x.
-func (p *Program) autoencoderFunc(f *lang.Family, ae *autoencoder, mode string) (*ir.Func, error) {
-	l := p.newLowerer(f.Name + "." + mode)
-	top := newScope("", f.Pos.Filename)
+// autoencoderFunc lowers dec(enc(x)) and, for "loss" and "step", its loss against x; the
+// step is lowered in training mode, the others in evaluation mode.
+func (p *Program) autoencoderFunc(f *lang.Family, ae *autoencoder, fn string) (*ir.Func, ir.Phase, error) {
+	mode := "eval"
+	if fn == "step" {
+		mode = "train"
+	}
+	l := p.newLowerer(f.Name+"."+fn, mode)
 	sc := newScope(ae.enc.Name, ae.enc.Pos.Filename)
+	fail := func(err error) (*ir.Func, ir.Phase, error) { return nil, ir.Phase{}, err }
 	ins, ok, err := l.bindEntryParams(ae.enc, sc)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if !ok || len(ins) != 1 {
-		return nil, lang.Errorf(ae.enc.Pos, "%s: an autoencoder's encoder takes one tensor and hyperparameters with defaults", ae.enc.Name)
+		return fail(lang.Errorf(ae.enc.Pos, "%s: an autoencoder's encoder takes one tensor and hyperparameters with defaults", ae.enc.Name))
 	}
 	x := ins[0]
 	codes, err := l.body(ae.enc, sc)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if len(codes) != 1 {
-		return nil, lang.Errorf(ae.enc.Pos, "%s: returns %d values, want one code", ae.enc.Name, len(codes))
+		return fail(lang.Errorf(ae.enc.Pos, "%s: returns %d values, want one code", ae.enc.Name, len(codes)))
 	}
-	top.names["z"] = codes[0]
-	top.prefix = ""
-	recon, err := l.instantiateTop(top, ae.dec, codes[0], f.Params[1].Pos)
+	recon, err := l.instantiateTop(ae.dec, []value{codes[0]}, f.Params[1].Pos)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if !recon.Type.Shape.Equal(x.Type.Shape) {
-		return nil, lang.Errorf(f.Params[1].Pos, "%s: decoder %s returns %v, want the encoder's input shape %v", f.Name, ae.dec.Name, recon.Type.Shape, x.Type.Shape)
+		return fail(lang.Errorf(f.Params[1].Pos, "%s: decoder %s returns %v, want the encoder's input shape %v", f.Name, ae.dec.Name, recon.Type.Shape, x.Type.Shape))
 	}
-	if mode == "reconstruct" {
+	if fn == "reconstruct" {
 		l.b.F.Outputs = []ir.Output{{Name: "out", Value: recon}}
-		return l.b.F, nil
+		return l.b.F, ir.Phase{}, nil
 	}
 	lossV, err := builtins[ae.loss].lower(l, &lang.Call{Pos: ae.lossPos, Func: ae.loss}, []value{tensorVal(recon), tensorVal(x)})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	loss := lossV.op
 	params := l.b.F.Params()
 	if ae.l2 > 0 {
 		if loss, err = l.l2Penalty(ae.lossPos, loss, params, ae.l2); err != nil {
-			return nil, err
+			return fail(err)
 		}
 	}
+	if fn == "step" {
+		ph, err := l.finishStep(f.Pos, "train", loss, params)
+		return l.b.F, ph, err
+	}
 	l.b.F.Outputs = []ir.Output{{Name: "loss", Value: loss}}
-	if mode == "loss" && ae.loss != "mse" {
+	if ae.loss != "mse" {
 		// The family's own metric: the reconstruction's mean squared error per element,
 		// comparable across losses (and the usual anomaly score).
 		mse, err := builtins["mse"].lower(l, &lang.Call{Pos: ae.lossPos, Func: "mse"}, []value{tensorVal(recon), tensorVal(x)})
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:mse", Value: mse.op})
 	}
-	if mode == "step" {
-		grads, err := ir.Grad(l.b.F, loss, params)
-		if err != nil {
-			return nil, lang.Errorf(f.Pos, "%s: %v", f.Name, err)
-		}
-		for i, prm := range params {
-			l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "grad:" + prm.Attrs.String("name"), Value: grads[i]})
-		}
-	}
-	return l.b.F, nil
+	return l.b.F, ir.Phase{}, nil
 }
 
-// instantiateTop lowers a block called with one tensor at the top level of a family, so
-// that its parameters are named after the block itself (Dec.dense0.weight).
-func (l *lowerer) instantiateTop(top *scope, b *lang.Block, arg value, at lang.Pos) (*ir.Op, error) {
+// instantiateTop lowers a call of block b at the top level of a family, so that its
+// parameters are named after the block itself (Dec.dense0.weight) and a second call of the
+// same block shares them. args are its tensor arguments in order; its hyperparameters take
+// their defaults.
+func (l *lowerer) instantiateTop(b *lang.Block, args []value, at lang.Pos) (*ir.Op, error) {
 	sc := newScope(b.Name, b.Pos.Filename)
 	tensors := 0
 	for _, prm := range b.Params {
@@ -143,16 +164,24 @@ func (l *lowerer) instantiateTop(top *scope, b *lang.Block, arg value, at lang.P
 				return nil, err
 			}
 			sc.names[prm.Name] = v
+		}
+	}
+	for _, prm := range b.Params {
+		if prm.Type.Shape == nil {
 			continue
 		}
+		if tensors >= len(args) {
+			return nil, lang.Errorf(at, "%s: takes more tensors than the %d it is given here", b.Name, len(args))
+		}
+		arg := args[tensors]
 		tensors++
 		if err := l.unify(sc, prm.Type.Shape, arg.op.Type.Shape, b.Name+": "+prm.Name, at); err != nil {
 			return nil, err
 		}
 		sc.names[prm.Name] = arg
 	}
-	if tensors != 1 {
-		return nil, lang.Errorf(b.Pos, "%s: takes %d tensors, want one", b.Name, tensors)
+	if tensors != len(args) {
+		return nil, lang.Errorf(b.Pos, "%s: takes %d tensors, want %d", b.Name, tensors, len(args))
 	}
 	rets, err := l.body(b, sc)
 	if err != nil {

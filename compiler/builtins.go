@@ -22,7 +22,7 @@ type builtin struct {
 var builtins map[string]*builtin
 
 // sugarOrder lists the builtins that are not ops, in spec.md's order.
-var sugarOrder = []string{"flatten", "mse", "l1", "bce", "bce_logits", "cross_entropy", "param"}
+var sugarOrder = []string{"flatten", "dropout", "batchnorm", "mse", "l1", "bce", "bce_logits", "cross_entropy", "param"}
 
 func tensorArg(name string) bparam { return bparam{name: name, kind: kTensor} }
 
@@ -61,6 +61,9 @@ func opBuiltin(d *ir.OpDef) *builtin {
 				}
 			}
 			l.setPos(c.Pos)
+			if d.Impure {
+				attrs["stream"] = l.p.nextStream()
+			}
 			if bi.Fill != nil {
 				ts := make([]ir.Type, len(ops))
 				for i, o := range ops {

@@ -45,7 +45,15 @@ type Program struct {
 	families map[string]*lang.Family
 	trains   []*lang.Train
 	std      map[*lang.Block]bool
-	called   map[string]bool // blocks called by some block: helpers, not entry points
+	called   map[string]bool  // blocks called by some block: helpers, not entry points
+	streams  int              // draw ops numbered so far, for their stream attributes
+	plans    map[string]*plan // by family (or trained block) name
+}
+
+// nextStream numbers a draw op: unique across the module, and the same for the same source.
+func (p *Program) nextStream() int {
+	p.streams++
+	return p.streams
 }
 
 // Source returns the text of a loaded file, for lang.Render.
@@ -59,6 +67,7 @@ func Load(filename string, src []byte, opts Options) (*Program, error) {
 		families: map[string]*lang.Family{},
 		std:      map[*lang.Block]bool{},
 		called:   map[string]bool{},
+		plans:    map[string]*plan{},
 	}
 	read := opts.ReadFile
 	if read == nil {

@@ -14,7 +14,7 @@ func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
 	if c == nil {
 		return ir.DataSpec{}, lang.Errorf(s.Value.Pos, "train: %s = %s, want a data source such as mnist(split: \"train\")", s.Name, exprString(s.Value))
 	}
-	known := map[string][]string{"mnist": {"split"}, "csv": {"path", "label", "target"}, "npy": {"x", "y"}}
+	known := map[string][]string{"mnist": {"split", "low", "high"}, "csv": {"path", "label", "target"}, "npy": {"x", "y"}}
 	allowed, ok := known[c.Func]
 	if !ok {
 		return ir.DataSpec{}, lang.Errorf(c.Pos, "train: unknown data source %s (want mnist, csv, npy)", c.Func)

@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,13 +20,43 @@ type lowerer struct {
 	// inside std blocks are stamped with it, so that IR positions always point at the user's
 	// file.
 	stdPos *lang.Pos
-	params map[string]lang.Pos // parameters made so far, to refuse a second w = param(...)
+	// params are the parameters made so far in this function, by full name, with the scope
+	// that declared each: a second block instance with the same name prefix (the same block
+	// called again at a family's top level) shares the op, while a second w = param(...) in
+	// one instance is an error.
+	params map[string]declared
+	// mode is "train" or "eval": dropout and input corruption act only in training, and
+	// batch norm uses batch statistics in training and running averages in evaluation.
+	mode string
+	// states holds each training state's latest value in this function (a state updated by
+	// two calls of one block chains), and stateOrder their names in order of first update.
+	states     map[string]*ir.Op
+	stateOrder []string
+	// sc is the scope whose body is being lowered, for builtins that declare parameters.
+	sc *scope
+}
+
+// declared is a parameter and the scope instance that declared it.
+type declared struct {
+	op    *ir.Op
+	scope *scope
+	pos   lang.Pos
 }
 
 const maxDepth = 64
 
-func (p *Program) newLowerer(name string) *lowerer {
-	return &lowerer{p: p, b: ir.NewBuilder(ir.NewFunc(name))}
+func (p *Program) newLowerer(name, mode string) *lowerer {
+	return &lowerer{p: p, b: ir.NewBuilder(ir.NewFunc(name)), mode: mode, params: map[string]declared{}, states: map[string]*ir.Op{}}
+}
+
+// training reports whether the function being lowered is a training step.
+func (l *lowerer) training() bool { return l.mode == "train" }
+
+// stateOutputs appends an output "state:NAME" for every state the function updated.
+func (l *lowerer) stateOutputs() {
+	for _, n := range l.stateOrder {
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "state:" + n, Value: l.states[n]})
+	}
 }
 
 func (l *lowerer) setPos(pos lang.Pos) {
@@ -49,7 +80,7 @@ func (l *lowerer) emit(pos lang.Pos, what, kind string, attrs ir.Attrs, args ...
 // unbound dimension names become symbolic dimensions, and hyperparameters take defaults.
 // ok is false when the block cannot stand alone (a hyperparameter has no default).
 func (p *Program) entry(b *lang.Block) (f *ir.Func, ok bool, err error) {
-	l := p.newLowerer(b.Name)
+	l := p.newLowerer(b.Name, "eval")
 	sc := newScope(b.Name, b.Pos.Filename)
 	_, ok, err = l.bindEntryParams(b, sc)
 	if !ok || err != nil {
@@ -130,6 +161,9 @@ func (l *lowerer) bindEntryParams(b *lang.Block, sc *scope) ([]*ir.Op, bool, err
 // body lowers the statements of a block instance and checks its returns against the
 // declared result types.
 func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
+	outer := l.sc
+	l.sc = sc
+	defer func() { l.sc = outer }()
 	var rets []value
 	for _, s := range b.Body {
 		if s.Unpack != nil {
@@ -226,16 +260,50 @@ func (l *lowerer) param(sc *scope, name string, c *lang.Call) (value, error) {
 			return value{}, lang.Errorf(c.Args[0].Pos, "param: shape %v has symbolic dimension %v, want constants (a parameter's size cannot depend on the batch)", shape, d)
 		}
 	}
+	o, err := l.declareParam(sc, name, shape, args[1].str, c.Pos)
+	return tensorVal(o), err
+}
+
+// declareParam makes the parameter NAME of the instance sc (full name PREFIX.NAME), or
+// returns the one another instance with the same prefix made: calling a block twice at a
+// family's top level, D(x) and D(G(z)), uses one set of weights, and the gradients of both
+// uses add up in autodiff because both read one op.
+func (l *lowerer) declareParam(sc *scope, name string, shape ir.Shape, init string, pos lang.Pos) (*ir.Op, error) {
 	full := sc.prefix + "." + name
-	if first, ok := l.params[full]; ok {
-		return value{}, lang.Errorf(c.Pos, "param: %s declared twice (first at %s); give each parameter its own name", full, shortPos(first))
+	if d, ok := l.params[full]; ok {
+		if d.scope == sc {
+			return nil, lang.Errorf(pos, "param: %s declared twice (first at %s); give each parameter its own name", full, shortPos(d.pos))
+		}
+		if !d.op.Type.Shape.Equal(shape) {
+			return nil, lang.Errorf(pos, "param: %s has shape %v here and %v at %s", full, shape, d.op.Type.Shape, shortPos(d.pos))
+		}
+		return d.op, nil
 	}
-	if l.params == nil {
-		l.params = map[string]lang.Pos{}
+	l.setPos(pos)
+	o := l.b.Param(full, ir.F32(shape), init)
+	l.params[full] = declared{op: o, scope: sc, pos: pos}
+	return o, nil
+}
+
+// declareState makes the training state NAME of instance sc, or returns its latest value
+// when another instance with the same prefix made it.
+func (l *lowerer) declareState(sc *scope, name string, shape ir.Shape, init string, pos lang.Pos) *ir.Op {
+	full := sc.prefix + "." + name
+	if v, ok := l.states[full]; ok {
+		return v
 	}
-	l.params[full] = c.Pos
-	l.setPos(c.Pos)
-	return tensorVal(l.b.Param(full, ir.F32(shape), args[1].str)), nil
+	l.setPos(pos)
+	o := l.b.State(full, ir.F32(shape), init)
+	l.states[full] = o
+	return o
+}
+
+// updateState records v as the new value of state full (see declareState).
+func (l *lowerer) updateState(full string, v *ir.Op) {
+	if !slices.Contains(l.stateOrder, full) {
+		l.stateOrder = append(l.stateOrder, full)
+	}
+	l.states[full] = v
 }
 
 func (l *lowerer) eval(sc *scope, e *lang.Expr) (value, error) { return l.evalMode(sc, e, false) }

@@ -67,22 +67,60 @@ func typeString(t *lang.TypeExpr) string {
 	return t.Named
 }
 
+// plan is what a family (or a plain model) contributes to the train spec: the functions it
+// lowered for each phase, evaluation and its extras, and what feeds their inputs. The train
+// block adds the optimisers and the data.
+type plan struct {
+	family string
+	inputs []string
+	phases []ir.Phase // without optimisers
+	eval   string
+	extra  map[string]string
+}
+
+// lowerFamily lowers the functions of family block f and records its plan.
 func (p *Program) lowerFamily(m *ir.Module, f *lang.Family) error {
-	if f.Kind != "autoencoder" {
+	var pl *plan
+	var err error
+	switch f.Kind {
+	case "autoencoder":
+		pl, err = p.lowerAutoencoder(m, f)
+	case "gan":
+		pl, err = p.lowerGAN(m, f)
+	default:
 		return lang.Errorf(f.Pos, "%s: %s family blocks are not supported yet", f.Name, f.Kind)
 	}
-	ae, err := p.autoencoderOf(f)
 	if err != nil {
 		return err
 	}
-	for _, mode := range []string{"loss", "step", "reconstruct"} {
-		fn, err := p.autoencoderFunc(f, ae, mode)
-		if err != nil {
-			return err
-		}
-		m.Funcs = append(m.Funcs, fn)
-	}
+	p.plans[f.Name] = pl
 	return nil
+}
+
+// finishStep makes l's function a training step: it differentiates loss with respect to
+// params, adds the "loss", "grad:NAME" and "state:NAME" outputs (before any metrics already
+// there) and returns the phase updating params.
+func (l *lowerer) finishStep(pos lang.Pos, name string, loss *ir.Op, params []*ir.Op) (ir.Phase, error) {
+	grads, err := ir.Grad(l.b.F, loss, params)
+	if err != nil {
+		return ir.Phase{}, lang.Errorf(pos, "%v", err)
+	}
+	var metrics []ir.Output
+	for _, o := range l.b.F.Outputs {
+		if o.Name != "loss" {
+			metrics = append(metrics, o)
+		}
+	}
+	l.b.F.Outputs = []ir.Output{{Name: "loss", Value: loss}}
+	ph := ir.Phase{Name: name, Step: l.b.F.Name, Repeat: 1, Params: []string{}}
+	for i, prm := range params {
+		n := prm.Attrs.String("name")
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "grad:" + n, Value: grads[i]})
+		ph.Params = append(ph.Params, n)
+	}
+	l.stateOutputs()
+	l.b.F.Outputs = append(l.b.F.Outputs, metrics...)
+	return ph, nil
 }
 
 func article(word string) string {

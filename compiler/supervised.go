@@ -14,60 +14,62 @@ var supervisedLosses = []string{"cross_entropy", "mse", "l1", "bce", "bce_logits
 // lowerSupervised adds the functions that train model block b on (sample, target) pairs:
 // b.loss, computing the loss and the metrics of the loss's kind, and b.step, adding the
 // gradients. The target input y has the shape of b's result.
-func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Setting) error {
+func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Setting) (*plan, error) {
 	name := bareIdent(loss.Value)
 	known := false
 	for _, l := range supervisedLosses {
 		known = known || l == name
 	}
 	if !known {
-		return lang.Errorf(loss.Value.Pos, "train: loss = %s, want %s", exprString(loss.Value), strings.Join(supervisedLosses, ", "))
+		return nil, lang.Errorf(loss.Value.Pos, "train: loss = %s, want %s", exprString(loss.Value), strings.Join(supervisedLosses, ", "))
 	}
-	for _, mode := range []string{"loss", "step"} {
-		l := p.newLowerer(b.Name + "." + mode)
+	pl := &plan{family: "model", inputs: []string{"x", "y"}, eval: b.Name + ".loss"}
+	for _, fn := range []string{"loss", "step"} {
+		mode := "eval"
+		if fn == "step" {
+			mode = "train"
+		}
+		l := p.newLowerer(b.Name+"."+fn, mode)
 		sc := newScope(b.Name, b.Pos.Filename)
 		ins, ok, err := l.bindEntryParams(b, sc)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok || len(ins) != 1 {
-			return lang.Errorf(b.Pos, "train: %s must take one tensor (hyperparameters need defaults) to be trained on samples", b.Name)
+			return nil, lang.Errorf(b.Pos, "train: %s must take one tensor (hyperparameters need defaults) to be trained on samples", b.Name)
 		}
 		outs, err := l.body(b, sc)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(outs) != 1 {
-			return lang.Errorf(b.Pos, "train: %s returns %d values, want one prediction", b.Name, len(outs))
+			return nil, lang.Errorf(b.Pos, "train: %s returns %d values, want one prediction", b.Name, len(outs))
 		}
 		pred := outs[0].op
 		l.setPos(loss.Pos)
 		y := l.b.Input("y", ir.F32(pred.Type.Shape))
 		lv, err := builtins[name].lower(l, &lang.Call{Pos: loss.Value.Pos, Func: name}, []value{tensorVal(pred), tensorVal(y)})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.b.F.Outputs = []ir.Output{{Name: "loss", Value: lv.op}}
-		if mode == "loss" && name == "cross_entropy" {
+		if fn == "loss" && name == "cross_entropy" {
 			acc, err := l.accuracy(loss, pred, y)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:accuracy", Value: acc})
 		}
-		if mode == "step" {
-			params := l.b.F.Params()
-			grads, err := ir.Grad(l.b.F, lv.op, params)
+		if fn == "step" {
+			ph, err := l.finishStep(loss.Pos, "train", lv.op, l.b.F.Params())
 			if err != nil {
-				return lang.Errorf(loss.Pos, "train: %v", err)
+				return nil, err
 			}
-			for i, prm := range params {
-				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "grad:" + prm.Attrs.String("name"), Value: grads[i]})
-			}
+			pl.phases = []ir.Phase{ph}
 		}
 		m.Funcs = append(m.Funcs, l.b.F)
 	}
-	return nil
+	return pl, nil
 }
 
 // accuracy is the fraction of rows whose largest prediction is at the target's largest

@@ -9,21 +9,14 @@ import (
 
 // lowerTrain fills the module's train spec from the train block.
 func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
-	spec := &ir.TrainSpec{
-		Optimizer: ir.OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3}, Pos: irPos(t.Pos)},
-		Batch:     32, Epochs: 1, Seed: 1, Shuffle: true,
-		Pos: irPos(t.Pos),
-	}
+	spec := &ir.TrainSpec{Batch: 32, Epochs: 1, Seed: 1, Shuffle: true, Pos: irPos(t.Pos)}
+	optimizer := ir.OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3}, Pos: irPos(t.Pos)}
+	phaseOpts := map[string]ir.OptSpec{}
 	fam, isFamily := p.families[t.Target]
 	block, isBlock := p.blocks[t.Target]
 	switch {
 	case isFamily:
-		spec.Family, spec.Step, spec.Eval = fam.Kind, fam.Name+".step", fam.Name+".loss"
-		spec.Inputs = []string{"x"} // the encoder's input is fed the data's samples
-		spec.Extra = map[string]string{"reconstruct": fam.Name + ".reconstruct"}
 	case isBlock && block.Kind != "layer":
-		spec.Family, spec.Step, spec.Eval = "model", block.Name+".step", block.Name+".loss"
-		spec.Inputs = []string{"x", "y"} // samples and their targets
 	default:
 		var cands []string
 		for n := range p.families {
@@ -58,7 +51,10 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 			} else {
 				spec.Test = &d
 			}
-		case "optimizer":
+		case "optimizer", "d_optimizer", "g_optimizer":
+			if s.Name != "optimizer" && (!isFamily || fam.Kind != "gan") {
+				return lang.Errorf(s.Pos, "train: %s applies to a gan's phases; use optimizer", s.Name)
+			}
 			c := bareCall(s.Value)
 			if c == nil {
 				return lang.Errorf(s.Value.Pos, "train: optimizer = %s, want a call such as adam(lr: 1e-3)", exprString(s.Value))
@@ -77,7 +73,11 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 				}
 				o.Args[a.Name] = v.num
 			}
-			spec.Optimizer = o
+			if s.Name == "optimizer" {
+				optimizer = o
+			} else {
+				phaseOpts[strings.TrimSuffix(s.Name, "_optimizer")] = o
+			}
 		case "batch", "epochs", "seed":
 			v, err := (&lowerer{p: p}).eval(newScope("", ""), s.Value)
 			if err != nil {
@@ -113,19 +113,31 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 			}
 			loss = s
 		default:
-			return lang.Errorf(s.Pos, "train: unknown setting %s (want data, test, optimizer, batch, epochs, seed, shuffle, loss)", s.Name)
+			return lang.Errorf(s.Pos, "train: unknown setting %s (want data, test, optimizer, d_optimizer, g_optimizer, batch, epochs, seed, shuffle, loss)", s.Name)
 		}
 	}
 	if !hasData {
 		return lang.Errorf(t.Pos, "train: missing data = …")
 	}
+	var pl *plan
 	if isBlock {
 		if loss == nil {
 			return lang.Errorf(t.Pos, "train: missing loss = … (training model %s needs one: %s)", block.Name, strings.Join(supervisedLosses, ", "))
 		}
-		if err := p.lowerSupervised(m, block, loss); err != nil {
+		var err error
+		if pl, err = p.lowerSupervised(m, block, loss); err != nil {
 			return err
 		}
+	} else {
+		pl = p.plans[fam.Name]
+	}
+	spec.Family, spec.Inputs, spec.Eval, spec.Extra = pl.family, pl.inputs, pl.eval, pl.extra
+	for _, ph := range pl.phases {
+		ph.Optimizer = optimizer
+		if o, ok := phaseOpts[ph.Name]; ok {
+			ph.Optimizer = o
+		}
+		spec.Phases = append(spec.Phases, ph)
 	}
 	m.Train = spec
 	return nil

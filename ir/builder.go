@@ -36,6 +36,12 @@ func (b *Builder) Param(name string, t Type, init string) *Op {
 	return b.add(&Op{Kind: "param", Type: t, Attrs: Attrs{"name": name, "init": init}})
 }
 
+// State appends the training state name (e.g. G.batchnorm0.running_mean), initialised by
+// init (zeros or ones).
+func (b *Builder) State(name string, t Type, init string) *Op {
+	return b.add(&Op{Kind: "state", Type: t, Attrs: Attrs{"name": name, "init": init}})
+}
+
 // Const appends the f32 scalar v.
 func (b *Builder) Const(v float64) *Op {
 	return b.add(&Op{Kind: "const", Type: F32(Shape{}), Attrs: Attrs{"value": v}})

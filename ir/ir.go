@@ -175,6 +175,9 @@ type Op struct {
 	Pos   Pos
 }
 
+// IsVar reports whether o reads a named tensor that outlives a run: a param or a state.
+func (o *Op) IsVar() bool { return o.Kind == "param" || o.Kind == "state" }
+
 // Ref returns the op's SSA name without the % sigil.
 func (o *Op) Ref() string {
 	if o.Name != "" {
@@ -243,13 +246,26 @@ func (m *Module) Params() []*Op {
 	return out
 }
 
-func uniqueParams(seen map[string]bool, ops []*Op) []*Op {
+// States returns the module's training state (batch-norm running statistics), one op per
+// name, in order of first appearance.
+func (m *Module) States() []*Op {
+	seen := map[string]bool{}
+	var out []*Op
+	for _, f := range m.Funcs {
+		out = append(out, uniqueOps(seen, f.Ops, "state")...)
+	}
+	return out
+}
+
+func uniqueParams(seen map[string]bool, ops []*Op) []*Op { return uniqueOps(seen, ops, "param") }
+
+func uniqueOps(seen map[string]bool, ops []*Op, kind string) []*Op {
 	if seen == nil {
 		seen = map[string]bool{}
 	}
 	var out []*Op
 	for _, o := range ops {
-		if o.Kind != "param" {
+		if o.Kind != kind {
 			continue
 		}
 		if n := o.Attrs.String("name"); !seen[n] {
@@ -278,20 +294,48 @@ func (f *Func) NoteID(id int) {
 
 // TrainSpec says how `dlc run` trains a module. It is plain data: the compiler fills it from
 // the train block and the family block, and the runtime reads it.
+//
+// Training is an ordered list of phases run over the batches of the data: each phase has
+// its own step function, the parameters it updates (every other parameter is frozen while
+// it runs), its own optimiser with its own state, and a repeat count. A plain model or an
+// autoencoder has one phase; a GAN has the discriminator's (repeated k times, one batch
+// each) and then the generator's, on the last batch. Every function of the spec (the steps,
+// Eval and the Extra ones) takes the same inputs, fed from the data as Inputs says.
 type TrainSpec struct {
-	Family    string   // "autoencoder", "model", later "gan"
-	Step      string   // func computing "loss" and one "grad:NAME" output per trained param
-	Eval      string   // func computing "loss" (and metrics) on a batch, without gradients
-	Inputs    []string // what each input of Step/Eval is fed from the data: "x" (features), "y" (labels)
-	Data      DataSpec
-	Test      *DataSpec
+	Family  string   // "autoencoder", "model", "gan"
+	Inputs  []string // what each input of the spec's functions is fed: "x" (samples), "y" (targets)
+	Phases  []Phase
+	Eval    string // func computing "loss" and "metric:NAME" outputs on a batch, in eval mode
+	Data    DataSpec
+	Test    *DataSpec
+	Batch   int
+	Epochs  int
+	Seed    int64
+	Shuffle bool
+	Extra   map[string]string // family functions by role: "reconstruct", "sample" → func name
+	Pos     Pos
+}
+
+// Phase is one kind of optimiser step. Its Step function outputs "loss", one "grad:NAME"
+// per name in Params, "state:NAME" for every state it updates (batch-norm running
+// statistics) and "metric:NAME" for what it reports; Params lists exactly the names of its
+// grad outputs.
+type Phase struct {
+	Name      string
+	Step      string
+	Params    []string
 	Optimizer OptSpec
-	Batch     int
-	Epochs    int
-	Seed      int64
-	Shuffle   bool
-	Extra     map[string]string // family outputs: e.g. "reconstruct" → func name
-	Pos       Pos
+	Repeat    int // runs of this phase, one batch each, before the next phase runs
+}
+
+// Phase returns the phase named name, or nil.
+func (t *TrainSpec) Phase(name string) *Phase {
+	for i := range t.Phases {
+		if t.Phases[i].Name == name {
+			return &t.Phases[i]
+		}
+	}
+	return nil
 }
 
 // DataSpec names a data source and its arguments, e.g. mnist(split: "train").

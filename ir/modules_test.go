@@ -30,20 +30,24 @@ func autoencoderModule(t testing.TB) *Module {
 	eval := NewFunc("AE.eval")
 	autoencoderForward(NewBuilder(eval), true)
 
+	var names []string
+	for _, p := range params {
+		names = append(names, p.Attrs.String("name"))
+	}
 	m := &Module{Funcs: []*Func{step, eval}, Train: &TrainSpec{
-		Family:    "autoencoder",
-		Step:      "AE.step",
-		Eval:      "AE.eval",
-		Inputs:    []string{"x"},
-		Data:      DataSpec{Source: "mnist", Args: map[string]string{"split": "train", "path": "data/mnist dir"}, Pos: Pos{"ae.dl", 21, 9}},
-		Test:      &DataSpec{Source: "mnist", Args: map[string]string{"split": "test"}, Pos: Pos{"ae.dl", 22, 9}},
-		Optimizer: OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, Pos: Pos{"ae.dl", 23, 14}},
-		Batch:     128,
-		Epochs:    10,
-		Seed:      -42,
-		Shuffle:   true,
-		Extra:     map[string]string{"reconstruct": "AE.eval"},
-		Pos:       Pos{"ae.dl", 20, 1},
+		Family: "autoencoder",
+		Inputs: []string{"x"},
+		Phases: []Phase{{Name: "train", Step: "AE.step", Params: names, Repeat: 1,
+			Optimizer: OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, Pos: Pos{"ae.dl", 23, 14}}}},
+		Eval:    "AE.eval",
+		Data:    DataSpec{Source: "mnist", Args: map[string]string{"split": "train", "path": "data/mnist dir"}, Pos: Pos{"ae.dl", 21, 9}},
+		Test:    &DataSpec{Source: "mnist", Args: map[string]string{"split": "test"}, Pos: Pos{"ae.dl", 22, 9}},
+		Batch:   128,
+		Epochs:  10,
+		Seed:    -42,
+		Shuffle: true,
+		Extra:   map[string]string{"reconstruct": "AE.eval"},
+		Pos:     Pos{"ae.dl", 20, 1},
 	}}
 	if err := Verify(m); err != nil {
 		t.Fatal(err)
@@ -161,6 +165,10 @@ func kitchenModule(t testing.TB) *Module {
 		b.Const(v)
 	}
 	b.Op("reshape", Attrs{"shape": Shape{c(2), c(3).Mul(B)}}, x)
+	b.Op("random_normal", Attrs{"shape": Shape{B, c(6)}, "mean": 0.0, "std": 1.0, "stream": 1})
+	b.Op("random_uniform", Attrs{"shape": Shape{B, c(6)}, "low": -1.0, "high": 1.0, "stream": 2})
+	b.Op("random_bernoulli", Attrs{"shape": Shape{B, c(6)}, "p": 0.25, "stream": 3})
+	b.Op("add", nil, b.Op("stop_gradient", nil, x), b.State("running", F32(Shape{c(6)}), "zeros"))
 	b.Op("attr_probe", Attrs{"note": "a \"quoted\"\n\tstring", "flag": false, "ratio": 3, "dims": Shape{Sym("_x1").Mul(Sym("y")), c(1)}}, x, x)
 	named := b.Op("add", nil, x, x)
 	named.Name = "sum.of:x"

@@ -30,7 +30,7 @@ const (
 )
 
 func (c Class) String() string {
-	return [...]string{"source", "elementwise", "reduce", "contract", "movement", "fused"}[c]
+	return [...]string{"source", "elementwise", "reduce", "contract", "movement", "fused", "random"}[c]
 }
 
 // AttrType is the Go type an attribute value has.

@@ -190,8 +190,6 @@ func opRef(o *Op) string {
 func (p *printer) train(t *TrainSpec) {
 	p.print("train {", posComment(t.Pos), "\n")
 	p.print("  family ", strconv.Quote(t.Family), "\n")
-	p.print("  step @", quoteName(t.Step), "\n")
-	p.print("  eval @", quoteName(t.Eval), "\n")
 	p.print("  inputs [")
 	for i, s := range t.Inputs {
 		if i > 0 {
@@ -200,18 +198,26 @@ func (p *printer) train(t *TrainSpec) {
 		p.print(strconv.Quote(s))
 	}
 	p.print("]\n")
+	for _, ph := range t.Phases {
+		p.print("  phase ", strconv.Quote(ph.Name), " {\n")
+		p.print("    step @", quoteName(ph.Step), "\n")
+		p.print("    params [")
+		for i, n := range ph.Params {
+			if i > 0 {
+				p.print(", ")
+			}
+			p.print(strconv.Quote(n))
+		}
+		p.print("]\n")
+		p.print("    optimizer ", formatOpt(ph.Optimizer), posComment(ph.Optimizer.Pos), "\n")
+		p.print("    repeat ", strconv.Itoa(ph.Repeat), "\n")
+		p.print("  }\n")
+	}
+	p.print("  eval @", quoteName(t.Eval), "\n")
 	p.print("  data ", formatData(t.Data), posComment(t.Data.Pos), "\n")
 	if t.Test != nil {
 		p.print("  test ", formatData(*t.Test), posComment(t.Test.Pos), "\n")
 	}
-	p.print("  optimizer ", quoteName(t.Optimizer.Name), "(")
-	for i, k := range sortedKeys(t.Optimizer.Args) {
-		if i > 0 {
-			p.print(", ")
-		}
-		p.print(quoteName(k), "=", formatFloat(t.Optimizer.Args[k]))
-	}
-	p.print(")", posComment(t.Optimizer.Pos), "\n")
 	p.print("  batch ", strconv.Itoa(t.Batch), "\n")
 	p.print("  epochs ", strconv.Itoa(t.Epochs), "\n")
 	p.print("  seed ", strconv.FormatInt(t.Seed, 10), "\n")
@@ -224,6 +230,20 @@ func (p *printer) train(t *TrainSpec) {
 		p.print(quoteName(k), "=", strconv.Quote(t.Extra[k]))
 	}
 	p.print("}\n}\n")
+}
+
+// formatOpt writes adam(beta1=0.5, lr=0.0002), arguments in name order.
+func formatOpt(o OptSpec) string {
+	var sb strings.Builder
+	sb.WriteString(quoteName(o.Name) + "(")
+	for i, k := range sortedKeys(o.Args) {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(quoteName(k) + "=" + formatFloat(o.Args[k]))
+	}
+	sb.WriteString(")")
+	return sb.String()
 }
 
 func formatData(d DataSpec) string {

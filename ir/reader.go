@@ -428,7 +428,7 @@ func (r *reader) op(fr *funcReader) {
 	r.expectEOL()
 	o.Pos = r.pos()
 
-	if o.Kind != "input" && o.Kind != "param" {
+	if o.Kind != "input" && !o.IsVar() {
 		t, err := typeOf(def, o.Args, o.Attrs)
 		if err != nil {
 			r.errorf(kt.col, "%s: %v", opLabel(o), err)

@@ -26,16 +26,16 @@ func (r *reader) train() *TrainSpec {
 		if kt.kind != tIdent {
 			r.errorf(kt.col, "got %v, want a train field or }", kt)
 		}
-		if line, dup := seen[kt.text]; dup {
+		if line, dup := seen[kt.text]; dup && kt.text != "phase" {
 			r.errorf(kt.col, "train field %s repeated (first on line %d)", kt.text, line)
 		}
 		seen[kt.text] = r.ln + 1
 		switch kt.text {
 		case "family":
 			t.Family = r.str("family")
-		case "step":
-			r.expect("@")
-			t.Step = r.name("func name")
+		case "phase":
+			t.Phases = append(t.Phases, r.phase(t))
+			continue // phase reads its own closing line
 		case "eval":
 			r.expect("@")
 			t.Eval = r.name("func name")
@@ -54,22 +54,6 @@ func (r *reader) train() *TrainSpec {
 		case "test":
 			d := r.data()
 			t.Test = &d
-		case "optimizer":
-			t.Optimizer.Name = r.name("optimizer name")
-			r.expect("(")
-			for !r.isPunct(")") {
-				if len(t.Optimizer.Args) > 0 {
-					r.expect(",")
-				}
-				k := r.argKey(func(k string) bool { _, ok := t.Optimizer.Args[k]; return ok })
-				if t.Optimizer.Args == nil {
-					t.Optimizer.Args = map[string]float64{}
-				}
-				t.Optimizer.Args[k] = r.floatTok(r.next(), "optimizer argument")
-			}
-			r.next()
-			r.expectEOL()
-			t.Optimizer.Pos = r.pos()
 		case "batch":
 			t.Batch = r.intTok(r.next(), "batch")
 		case "epochs":
@@ -102,7 +86,7 @@ func (r *reader) train() *TrainSpec {
 			r.next()
 		default:
 			r.errorf(kt.col, "unknown train field %s%s", kt.text, suggest(kt.text,
-				[]string{"family", "step", "eval", "inputs", "data", "test", "optimizer", "batch", "epochs", "seed", "shuffle", "extra"}))
+				[]string{"family", "inputs", "phase", "eval", "data", "test", "batch", "epochs", "seed", "shuffle", "extra"}))
 		}
 		r.expectEOL()
 	}
@@ -147,4 +131,72 @@ func (r *reader) data() DataSpec {
 	r.expectEOL()
 	d.Pos = r.pos()
 	return d
+}
+
+// phase reads `"name" {` and the phase's lines up to its closing `}`; the "phase" keyword
+// is already consumed.
+func (r *reader) phase(t *TrainSpec) Phase {
+	ph := Phase{Name: r.str("phase name")}
+	if t.Phase(ph.Name) != nil {
+		r.errorf(1, "phase %q repeated", ph.Name)
+	}
+	r.expect("{")
+	r.expectEOL()
+	start := r.ln + 1
+	seen := map[string]int{}
+	for {
+		if !r.nextLine() {
+			r.ln = len(r.lines) - 1
+			r.errorf(1, "unexpected end of file in phase %q (line %d), want }", ph.Name, start)
+		}
+		kt := r.next()
+		if kt.kind == tPunct && kt.text == "}" {
+			r.expectEOL()
+			return ph
+		}
+		if kt.kind != tIdent {
+			r.errorf(kt.col, "got %v, want a phase field or }", kt)
+		}
+		if line, dup := seen[kt.text]; dup {
+			r.errorf(kt.col, "phase field %s repeated (first on line %d)", kt.text, line)
+		}
+		seen[kt.text] = r.ln + 1
+		switch kt.text {
+		case "step":
+			r.expect("@")
+			ph.Step = r.name("func name")
+		case "params":
+			r.expect("[")
+			ph.Params = []string{}
+			for !r.isPunct("]") {
+				if len(ph.Params) > 0 {
+					r.expect(",")
+				}
+				ph.Params = append(ph.Params, r.str("parameter name"))
+			}
+			r.next()
+		case "optimizer":
+			ph.Optimizer.Name = r.name("optimizer name")
+			r.expect("(")
+			for !r.isPunct(")") {
+				if len(ph.Optimizer.Args) > 0 {
+					r.expect(",")
+				}
+				k := r.argKey(func(k string) bool { _, ok := ph.Optimizer.Args[k]; return ok })
+				if ph.Optimizer.Args == nil {
+					ph.Optimizer.Args = map[string]float64{}
+				}
+				ph.Optimizer.Args[k] = r.floatTok(r.next(), "optimizer argument")
+			}
+			r.next()
+			r.expectEOL()
+			ph.Optimizer.Pos = r.pos()
+			continue
+		case "repeat":
+			ph.Repeat = r.intTok(r.next(), "repeat")
+		default:
+			r.errorf(kt.col, "unknown phase field %s%s", kt.text, suggest(kt.text, []string{"step", "params", "optimizer", "repeat"}))
+		}
+		r.expectEOL()
+	}
 }

@@ -3,6 +3,7 @@ package ir
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The verifier checks the invariants every pass must keep, so that a pass that breaks the
@@ -94,7 +95,7 @@ func verifyModule(m *Module) *verifyError {
 			return e
 		}
 		for _, o := range f.Ops {
-			if o.Kind != "param" {
+			if !o.IsVar() {
 				continue
 			}
 			name := o.Attrs.String("name")
@@ -107,14 +108,50 @@ func verifyModule(m *Module) *verifyError {
 		}
 	}
 	if t := m.Train; t != nil {
-		if m.Func(t.Step) == nil {
-			return &verifyError{train: true, msg: fmt.Sprintf("step func %s is not in the module", quoteName(t.Step))}
+		if len(t.Phases) == 0 {
+			return &verifyError{train: true, msg: "no phase"}
+		}
+		for _, ph := range t.Phases {
+			if e := verifyPhase(m, ph); e != "" {
+				return &verifyError{train: true, msg: fmt.Sprintf("phase %q: %s", ph.Name, e)}
+			}
 		}
 		if t.Eval != "" && m.Func(t.Eval) == nil {
 			return &verifyError{train: true, msg: fmt.Sprintf("eval func %s is not in the module", quoteName(t.Eval))}
 		}
 	}
 	return nil
+}
+
+// verifyPhase checks that a phase's step function exists, that its repeat count is
+// positive and that it computes a loss and exactly one gradient per parameter it updates.
+func verifyPhase(m *Module, ph Phase) string {
+	f := m.Func(ph.Step)
+	if f == nil {
+		return fmt.Sprintf("step func %s is not in the module", quoteName(ph.Step))
+	}
+	if ph.Repeat < 1 {
+		return fmt.Sprintf("repeat %d, want at least 1", ph.Repeat)
+	}
+	if f.Output("loss") == nil {
+		return fmt.Sprintf("step func %s has no loss output", quoteName(ph.Step))
+	}
+	want := map[string]bool{}
+	for _, n := range ph.Params {
+		if want[n] {
+			return fmt.Sprintf("parameter %q listed twice", n)
+		}
+		want[n] = true
+		if f.Output("grad:"+n) == nil {
+			return fmt.Sprintf("step func %s has no output grad:%s", quoteName(ph.Step), n)
+		}
+	}
+	for _, o := range f.Outputs {
+		if n, ok := strings.CutPrefix(o.Name, "grad:"); ok && !want[n] {
+			return fmt.Sprintf("step func %s outputs grad:%s, which the phase does not list", quoteName(ph.Step), n)
+		}
+	}
+	return ""
 }
 
 // verifyFunc checks f; m, when known, lets it say which function a stray operand is from.
@@ -197,7 +234,7 @@ func verifyFunc(f *Func, m *Module) *verifyError {
 			if !isInput[o] {
 				return fail(o, "is not one of the func's inputs")
 			}
-		case "param":
+		case "param", "state":
 		default:
 			t, err := typeOf(def, o.Args, o.Attrs)
 			if err != nil {

@@ -59,8 +59,12 @@ func TestVerifyBroken(t *testing.T) {
 			f := m.Funcs[1]
 			f.Ops = append(f.Ops, &Op{ID: 100, Kind: "param", Type: F32(Shape{Const(3)}), Attrs: Attrs{"name": "Enc.dense0.bias", "init": "zeros"}})
 		}, `func AE.eval: op %100 (param): param "Enc.dense0.bias" has type f32[3], but f32[256] in func AE.step`},
-		{"missing step", func(m *Module) { m.Train.Step = "AE.train" },
-			"train: step func AE.train is not in the module"},
+		{"missing step", func(m *Module) { m.Train.Phases[0].Step = "AE.train" },
+			`train: phase "train": step func AE.train is not in the module`},
+		{"phase repeat", func(m *Module) { m.Train.Phases[0].Repeat = 0 },
+			`train: phase "train": repeat 0, want at least 1`},
+		{"phase params", func(m *Module) { m.Train.Phases[0].Params = m.Train.Phases[0].Params[1:] },
+			`train: phase "train": step func AE.step outputs grad:Enc.dense0.weight, which the phase does not list`},
 		{"missing eval", func(m *Module) { m.Train.Eval = "nope" },
 			"train: eval func nope is not in the module"},
 	} {

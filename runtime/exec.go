@@ -12,6 +12,11 @@ import (
 // A Program reuses its scratch between runs, so it is not safe for concurrent use: compile
 // one per goroutine.
 type Program struct {
+	// Seed is the seed of the program's draw ops (see Ctx); Runs counts the runs so far.
+	// A trainer sets Seed once and, to resume a run, Runs.
+	Seed uint64
+	Runs uint64
+
 	// CheckFinite makes Run fail at the first op whose result holds a NaN or an infinity,
 	// naming the op and its source line. It is off by default: it reads every value again.
 	CheckFinite bool
@@ -91,7 +96,7 @@ func Compile(f *ir.Func) (*Program, error) {
 		}
 		s := step{op: o, slot: i}
 		switch o.Kind {
-		case "param":
+		case "param", "state":
 			s.param = sourceName(o)
 		case "const":
 			s.konst = Scalar(float32(o.Attrs.Float("value", 0)))
@@ -133,6 +138,8 @@ func sourceName(o *ir.Op) string {
 // an output is an input or a param, or share storage with one (reshape).
 func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, error) {
 	defer clear(p.vals)
+	p.Runs++
+	p.ctx.Seed, p.ctx.Run = p.Seed, p.Runs
 	env := p.ctx.Env
 	clear(env)
 	for i, in := range p.inputs {

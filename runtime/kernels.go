@@ -16,6 +16,10 @@ type Kernel func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error)
 // from, so that buffer reuse can be added without touching them.
 type Ctx struct {
 	Env map[string]int // symbol → size, bound from the inputs of the run
+	// Seed and Run key the generators of the draw ops: the run's seed, and the number of
+	// this program's current run (counting from 1), so that every run draws afresh.
+	Seed uint64
+	Run  uint64
 }
 
 // alloc returns a zeroed result tensor of the given shape, which it copies.
@@ -71,7 +75,9 @@ func HasKernel(kind string) bool {
 	return ok
 }
 
-func isSource(kind string) bool { return kind == "input" || kind == "param" || kind == "const" }
+func isSource(kind string) bool {
+	return kind == "input" || kind == "param" || kind == "state" || kind == "const"
+}
 
 // OpError is a failure of one op at run time: a kernel that cannot compute it, a result of
 // the wrong shape, a value that is not finite. It carries the op's kind and the .dl position

@@ -5,28 +5,43 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
-// Trainer runs a module's train spec: it owns the parameters and the optimiser, feeds
-// batches to the Step function and applies its gradients.
+// Trainer runs a module's train spec: it owns the parameters, the training state and one
+// optimiser per phase, feeds batches to the phases' step functions and applies their
+// gradients and state updates.
+//
+// The phases run in a cycle over the batches of an epoch: the first phase takes a fresh
+// batch at each of its runs, the phases after it run on the last batch the first one took
+// (a GAN's generator step reuses the discriminator's last real batch, which only binds the
+// batch size, or feeds a content loss or a condition). Each step's gradients go to its own
+// phase's optimiser and are dropped afterwards, so no phase ever re-applies another's, and
+// the parameters a phase does not list are never written while it runs.
 type Trainer struct {
 	Module *ir.Module
 	Spec   *ir.TrainSpec
-	Params map[string]*Tensor
-	Opt    Optimizer
-	Steps  int // optimiser steps taken
+	// Vars holds every named tensor the functions read: the parameters and the state.
+	Vars map[string]*Tensor
+	Opts []Optimizer // one per phase, in the spec's order
+	// Steps counts the optimiser steps taken, over all phases.
+	Steps int
+	// CheckFinite makes every program check each op's result for NaN and infinity.
+	CheckFinite bool
+	// DrawSeed keys the draw ops of every program (see Ctx).
+	DrawSeed uint64
 
 	progs  map[string]*Program
-	inits  map[string]*ir.Op // one param op per name, for shapes and initialisers
-	order  []string          // parameter names in order of first appearance
+	vars   []*ir.Op // the param and state ops, one per name, in order of first appearance
 	bufX   []float32
 	bufY   []float32
-	grads  map[string]*Tensor
 	inputs map[string]*Tensor
+	cursor int // the phase whose turn it is, and how many runs it has had in this turn
+	turns  int
 }
 
 // NewTrainer prepares m for training; m must have a train spec.
@@ -34,70 +49,106 @@ func NewTrainer(m *ir.Module) (*Trainer, error) {
 	if m.Train == nil {
 		return nil, fmt.Errorf("runtime: the module has no train block")
 	}
-	t := &Trainer{Module: m, Spec: m.Train, progs: map[string]*Program{}, inits: map[string]*ir.Op{},
-		grads: map[string]*Tensor{}, inputs: map[string]*Tensor{}}
-	for _, o := range m.Params() {
-		n := o.Attrs.String("name")
-		t.inits[n] = o
-		t.order = append(t.order, n)
+	t := &Trainer{Module: m, Spec: m.Train, progs: map[string]*Program{}, inputs: map[string]*Tensor{}}
+	t.vars = append(m.Params(), m.States()...)
+	for _, ph := range m.Train.Phases {
+		opt, err := NewOptimizer(ph.Optimizer)
+		if err != nil {
+			return nil, err
+		}
+		t.Opts = append(t.Opts, opt)
 	}
-	opt, err := NewOptimizer(m.Train.Optimizer)
-	if err != nil {
-		return nil, err
-	}
-	t.Opt = opt
 	return t, nil
 }
 
-// InitParams draws every parameter from its initialiser with a generator seeded by seed.
-// Parameters are drawn in order of first appearance, so the same seed gives the same
-// weights whatever the map order.
+// InitParams draws every parameter from its initialiser, and sets every state to its
+// initial value, with a generator seeded by seed. Tensors are drawn in order of first
+// appearance, so the same seed gives the same weights whatever the map order.
 func (t *Trainer) InitParams(seed int64) error {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x646c63))
-	t.Params = map[string]*Tensor{}
-	for _, n := range t.order {
-		o := t.inits[n]
+	t.Vars = map[string]*Tensor{}
+	for _, o := range t.vars {
+		n := o.Attrs.String("name")
 		shape, err := o.Type.Shape.Eval(nil)
 		if err != nil {
-			return fmt.Errorf("runtime: param %s: %v", n, err)
+			return fmt.Errorf("runtime: %s %s: %v", o.Kind, n, err)
 		}
 		p, err := InitTensor(o.Attrs.String("init"), shape, rng)
 		if err != nil {
-			return fmt.Errorf("%s: param %s: %v", o.Pos, n, err)
+			return fmt.Errorf("%s: %s %s: %v", o.Pos, o.Kind, n, err)
 		}
-		t.Params[n] = p
+		t.Vars[n] = p
 	}
 	return nil
 }
 
-// SetParams replaces the parameters with loaded ones; every parameter must be present with
-// its declared shape. Extra tensors are an error too: they mean a checkpoint of another model.
-func (t *Trainer) SetParams(ts map[string]*Tensor) error {
-	for _, n := range t.order {
+// SetVars replaces the parameters and state with loaded ones. Every one must be present
+// with its declared shape and finite values, and there must be no others; the error lists
+// every missing, unexpected or misshapen name, which tells a checkpoint of another model.
+func (t *Trainer) SetVars(ts map[string]*Tensor) error {
+	var missing, wrong, bad []string
+	known := map[string]bool{}
+	for _, o := range t.vars {
+		n := o.Attrs.String("name")
+		known[n] = true
 		p, ok := ts[n]
 		if !ok {
-			return fmt.Errorf("missing parameter %s", n)
+			missing = append(missing, n)
+			continue
 		}
-		want, _ := t.inits[n].Type.Shape.Eval(nil)
+		want, _ := o.Type.Shape.Eval(nil)
 		if !sameShape(p.Shape, want) {
-			return fmt.Errorf("parameter %s: got shape %s, want %s", n, shapeString(p.Shape), shapeString(want))
+			wrong = append(wrong, fmt.Sprintf("%s (got %s, want %s)", n, shapeString(p.Shape), shapeString(want)))
+			continue
+		}
+		if i := firstNonFinite(p.Data); i >= 0 {
+			bad = append(bad, fmt.Sprintf("%s (element %d is %v)", n, i, p.Data[i]))
 		}
 	}
 	var extra []string
 	for n := range ts {
-		if _, ok := t.inits[n]; !ok {
+		if !known[n] {
 			extra = append(extra, n)
 		}
 	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		return fmt.Errorf("unexpected tensor %s (not a parameter of this model)", extra[0])
+	sort.Strings(extra)
+	var msgs []string
+	for _, l := range []struct {
+		what  string
+		names []string
+	}{{"missing", missing}, {"not in this model", extra}, {"of the wrong shape", wrong}, {"not finite", bad}} {
+		if len(l.names) > 0 {
+			msgs = append(msgs, l.what+": "+strings.Join(l.names, ", "))
+		}
 	}
-	t.Params = ts
+	if len(msgs) > 0 {
+		return fmt.Errorf("tensors do not match the model: %s", strings.Join(msgs, "; "))
+	}
+	t.Vars = ts
 	return nil
 }
 
-func (t *Trainer) program(name string) (*Program, error) {
+// IsState reports whether name is a state tensor rather than a trained parameter.
+func (t *Trainer) IsState(name string) bool {
+	for _, o := range t.vars {
+		if o.Attrs.String("name") == name {
+			return o.Kind == "state"
+		}
+	}
+	return false
+}
+
+func firstNonFinite(xs []float32) int {
+	for i, v := range xs {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Program returns the compiled program of function name, compiling it at first use.
+func (t *Trainer) Program(name string) (*Program, error) {
 	if p, ok := t.progs[name]; ok {
 		return p, nil
 	}
@@ -109,6 +160,8 @@ func (t *Trainer) program(name string) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.CheckFinite = t.CheckFinite
+	p.Seed = t.DrawSeed
 	t.progs[name] = p
 	return p, nil
 }
@@ -118,13 +171,14 @@ func (t *Trainer) program(name string) (*Program, error) {
 // batch buffers, which the next call overwrites.
 func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor, error) {
 	f := t.Module.Func(fn)
-	if f == nil || len(f.Inputs) == 0 {
-		return nil, fmt.Errorf("runtime: function %s has no input", fn)
+	if f == nil {
+		return nil, fmt.Errorf("runtime: no function %s in the module", fn)
 	}
 	if len(f.Inputs) > len(t.Spec.Inputs) {
 		return nil, fmt.Errorf("runtime: function %s has %d inputs, the train spec feeds %d", fn, len(f.Inputs), len(t.Spec.Inputs))
 	}
 	t.bufX, t.bufY = set.Batch(t.bufX, t.bufY, idx)
+	clear(t.inputs)
 	for i, in := range f.Inputs {
 		src, buf, shape := "samples", t.bufX, set.XShape
 		if t.Spec.Inputs[i] == "y" {
@@ -160,18 +214,17 @@ func sampleShape(s ir.Shape, batch int) ([]int, error) {
 
 // EpochStats summarises one pass over the training data.
 type EpochStats struct {
-	Loss    float64 // mean training loss over the samples seen
+	Loss    float64            // mean loss of the first phase over the samples it saw
+	Losses  map[string]float64 // mean loss of each phase over its runs, by phase name
+	Metrics map[string]float64 // mean of each step's "metric:NAME" outputs, by NAME
 	Samples int
 	Steps   int
 }
 
 // Epoch trains on one pass over set (or until maxSteps optimiser steps in total, when
-// maxSteps > 0). progress, if not nil, is called after every step.
-func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps int, progress func(done, total int, loss float64)) (EpochStats, error) {
-	step, err := t.program(t.Spec.Step)
-	if err != nil {
-		return EpochStats{}, err
-	}
+// maxSteps > 0). progress, if not nil, is called after every step of the first phase with
+// the samples done and the running mean loss of each phase.
+func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps int, progress func(done, total int, losses map[string]float64)) (EpochStats, error) {
 	n := set.Len()
 	order := make([]int, n)
 	for i := range order {
@@ -180,52 +233,104 @@ func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps in
 	if shuffle {
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
-	var st EpochStats
-	var sum float64
-	for lo := 0; lo < n; lo += t.Spec.Batch {
+	st := EpochStats{Losses: map[string]float64{}, Metrics: map[string]float64{}}
+	sums := map[string]float64{}
+	runs := map[string]int{}
+	metricRuns := map[string]int{}
+	var idx []int
+	for lo := 0; ; {
 		if maxSteps > 0 && t.Steps >= maxSteps {
 			break
 		}
-		idx := order[lo:min(lo+t.Spec.Batch, n)]
-		inputs, err := t.feed(t.Spec.Step, set, idx)
-		if err != nil {
-			return st, err
-		}
-		outs, err := step.Run(inputs, t.Params)
-		if err != nil {
-			return st, err
-		}
-		loss := float64(outs["loss"].Data[0])
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return st, fmt.Errorf("%s: loss is %v at step %d", t.Module.Func(t.Spec.Step).Output("loss").Pos, loss, t.Steps+1)
-		}
-		for _, name := range t.order {
-			if g, ok := outs["grad:"+name]; ok {
-				t.grads[name] = g
+		ph := &t.Spec.Phases[t.cursor]
+		if t.cursor == 0 {
+			if lo >= n {
+				break
 			}
+			idx = order[lo:min(lo+t.Spec.Batch, n)]
+			lo += len(idx)
+			st.Samples += len(idx)
 		}
-		if err := t.Opt.Step(t.Params, t.grads); err != nil {
+		loss, metrics, err := t.step(t.cursor, set, idx)
+		if err != nil {
 			return st, err
 		}
-		t.Steps++
 		st.Steps++
-		st.Samples += len(idx)
-		sum += loss * float64(len(idx))
-		if progress != nil {
-			progress(st.Samples, n, sum/float64(st.Samples))
+		sums[ph.Name] += loss
+		runs[ph.Name]++
+		for k, v := range metrics {
+			st.Metrics[k] += v
+			metricRuns[k]++
+		}
+		if t.turns++; t.turns >= ph.Repeat {
+			t.cursor, t.turns = (t.cursor+1)%len(t.Spec.Phases), 0
+		}
+		if progress != nil && ph == &t.Spec.Phases[0] {
+			means := map[string]float64{}
+			for k, s := range sums {
+				means[k] = s / float64(runs[k])
+			}
+			progress(st.Samples, n, means)
 		}
 	}
-	if st.Samples > 0 {
-		st.Loss = sum / float64(st.Samples)
+	for k, s := range sums {
+		st.Losses[k] = s / float64(runs[k])
 	}
+	for k := range st.Metrics {
+		st.Metrics[k] /= float64(metricRuns[k])
+	}
+	st.Loss = st.Losses[t.Spec.Phases[0].Name]
 	return st, nil
+}
+
+// step runs phase i once on the samples idx: the step function, then the phase's optimiser
+// on the gradients it returned, then the state updates. It returns the loss and metrics.
+func (t *Trainer) step(i int, set *data.Set, idx []int) (float64, map[string]float64, error) {
+	ph := &t.Spec.Phases[i]
+	prog, err := t.Program(ph.Step)
+	if err != nil {
+		return 0, nil, err
+	}
+	inputs, err := t.feed(ph.Step, set, idx)
+	if err != nil {
+		return 0, nil, err
+	}
+	outs, err := prog.Run(inputs, t.Vars)
+	if err != nil {
+		return 0, nil, fmt.Errorf("step %d (phase %s): %w", t.Steps+1, ph.Name, err)
+	}
+	loss := float64(outs["loss"].Data[0])
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, nil, fmt.Errorf("%s: loss of phase %s is %v at step %d (run with --check-finite to find the first op that made it)",
+			t.Module.Func(ph.Step).Output("loss").Pos, ph.Name, loss, t.Steps+1)
+	}
+	grads := make(map[string]*Tensor, len(ph.Params))
+	for _, name := range ph.Params {
+		grads[name] = outs["grad:"+name]
+	}
+	if err := t.Opts[i].Step(t.Vars, grads); err != nil {
+		return 0, nil, err
+	}
+	var metrics map[string]float64
+	for name, v := range outs {
+		if s, ok := strings.CutPrefix(name, "state:"); ok {
+			copy(t.Vars[s].Data, v.Data)
+		} else if m, ok := strings.CutPrefix(name, "metric:"); ok {
+			if metrics == nil {
+				metrics = map[string]float64{}
+			}
+			metrics[m] = float64(v.Data[0])
+		}
+	}
+	t.Steps++
+	return loss, metrics, nil
 }
 
 // Evaluate returns the mean loss of the Eval function over every sample of set, and the
 // mean of each of its "metric:NAME" outputs under NAME. Batch means are weighted by batch
 // size, so the results are means over the whole set.
 func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float64, error) {
-	eval, err := t.program(t.Spec.Eval)
+	eval, err := t.Program(t.Spec.Eval)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -242,7 +347,7 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 		if err != nil {
 			return 0, nil, err
 		}
-		outs, err := eval.Run(inputs, t.Params)
+		outs, err := eval.Run(inputs, t.Vars)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -262,7 +367,7 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 
 // Apply runs function fn on the samples idx of set and returns its output "out".
 func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*Tensor, error) {
-	p, err := t.program(fn)
+	p, err := t.Program(fn)
 	if err != nil {
 		return nil, err
 	}
@@ -270,11 +375,37 @@ func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := p.Run(inputs, t.Params)
+	outs, err := p.Run(inputs, t.Vars)
 	if err != nil {
 		return nil, err
 	}
 	return outs["out"], nil
+}
+
+// rescale maps MNIST's pixels from [0, 1] to [low, high] (the args, 0 and 1 by default):
+// [-1, 1] for a generator that ends in tanh.
+func rescale(s *data.Set, args map[string]string) error {
+	lo, hi := 0.0, 1.0
+	for k, p := range map[string]*float64{"low": &lo, "high": &hi} {
+		if v, ok := args[k]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("mnist: %s = %q, want an int", k, v)
+			}
+			*p = float64(n)
+		}
+	}
+	if lo >= hi {
+		return fmt.Errorf("mnist: low = %v, high = %v, want low < high", lo, hi)
+	}
+	if lo == 0 && hi == 1 {
+		return nil
+	}
+	a, b := float32(hi-lo), float32(lo)
+	for i, v := range s.X {
+		s.X[i] = a*v + b
+	}
+	return nil
 }
 
 // LoadData opens the data source a train spec names.
@@ -283,7 +414,9 @@ func LoadData(d ir.DataSpec) (*data.Set, error) {
 	var err error
 	switch d.Source {
 	case "mnist":
-		s, err = data.MNIST(d.Args["split"])
+		if s, err = data.MNIST(d.Args["split"]); err == nil {
+			err = rescale(s, d.Args)
+		}
 	case "csv":
 		opts := data.CSVOptions{}
 		if l, ok := d.Args["label"]; ok {

@@ -34,8 +34,10 @@ func Validate(m *ir.Module) error {
 		}
 	}
 	if m.Train != nil {
-		if _, err := NewOptimizer(m.Train.Optimizer); err != nil {
-			return err
+		for _, ph := range m.Train.Phases {
+			if _, err := NewOptimizer(ph.Optimizer); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -1,0 +1,369 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dlc-lang/dlc/runtime/checkpoint"
+	"github.com/dlc-lang/dlc/runtime/data"
+	"github.com/dlc-lang/dlc/runtime/report"
+)
+
+// The training run: what `dlc run` does, with the command line reduced to filling
+// RunOptions. Train starts the parameters (drawn or loaded), loads the data, runs the
+// epochs, evaluates on the test set after each, writes a metrics line, a checkpoint and the
+// family's pictures per epoch, and the loss curve at the end.
+
+// RunOptions are the knobs of a training run. Zero values mean "as the train spec says"
+// where the spec has a value.
+type RunOptions struct {
+	Source      string // the .dl file, recorded in checkpoints and naming the pictures
+	Epochs      int    // -1: the spec's
+	Steps       int    // stop after this many optimiser steps in total (0: no limit)
+	Seed        int64  // -1: the spec's
+	NoShuffle   bool
+	Init        string // start from this checkpoint
+	Save        string // write a checkpoint here after every epoch (atomically)
+	Metrics     string // write one JSON line per epoch here
+	OutDir      string // directory for the pictures; "" writes none
+	CheckFinite bool
+	EvalBatch   int // batch size of evaluation; 0 means 500
+	// Out receives the run's report lines; Progress, if set, is called after every step of
+	// the first phase with the epoch, the samples done and the running losses by phase.
+	Out      io.Writer
+	Progress func(epoch, done, total int, losses map[string]float64)
+	// EpochDone, if set, is called when an epoch's progress is complete, before its line.
+	EpochDone func()
+}
+
+// EpochRecord is one line of the metrics file.
+type EpochRecord struct {
+	Epoch     int
+	TrainLoss float64
+	// PhaseLosses are the mean losses of each phase when there are several (d_loss, g_loss).
+	PhaseLosses  map[string]float64
+	TrainMetrics map[string]float64 // means of the steps' metrics (d_real, d_fake)
+	TestLoss     *float64
+	TestMetrics  map[string]float64 // the family's metrics on the test set (test_accuracy)
+	Seconds      float64
+	Samples      int
+	Steps        int
+}
+
+// MarshalJSON writes the record flat: epoch, train_loss, PHASE_loss…, train metrics under
+// their names, test_loss, test_NAME…, seconds, samples, steps.
+func (r EpochRecord) MarshalJSON() ([]byte, error) {
+	m := map[string]any{"epoch": r.Epoch, "train_loss": r.TrainLoss, "seconds": r.Seconds, "samples": r.Samples, "steps": r.Steps}
+	for k, v := range r.PhaseLosses {
+		m[k+"_loss"] = v
+	}
+	for k, v := range r.TrainMetrics {
+		m[k] = v
+	}
+	if r.TestLoss != nil {
+		m["test_loss"] = *r.TestLoss
+	}
+	for k, v := range r.TestMetrics {
+		m["test_"+k] = v
+	}
+	return json.Marshal(m)
+}
+
+// Train runs the module's train spec as o says.
+func Train(tr *Trainer, o RunOptions) error {
+	spec := tr.Spec
+	if o.Epochs >= 0 {
+		spec.Epochs = o.Epochs
+	}
+	if o.Seed >= 0 {
+		spec.Seed = o.Seed
+	}
+	spec.Shuffle = spec.Shuffle && !o.NoShuffle
+	tr.CheckFinite = o.CheckFinite
+	tr.DrawSeed = uint64(spec.Seed)*0x2545f4914f6cdd1d + 0x64726177
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	if err := StartVars(tr, o.Init, spec.Seed); err != nil {
+		return err
+	}
+	trainSet, err := LoadData(spec.Data)
+	if err != nil {
+		return err
+	}
+	var testSet *data.Set
+	if spec.Test != nil {
+		if testSet, err = LoadData(*spec.Test); err != nil {
+			return err
+		}
+	}
+	var metrics *os.File
+	if o.Metrics != "" {
+		if metrics, err = os.Create(o.Metrics); err != nil {
+			return fmt.Errorf("--metrics: %v", err)
+		}
+		defer metrics.Close()
+	}
+	evalBatch := o.EvalBatch
+	if evalBatch <= 0 {
+		evalBatch = 500
+	}
+	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x73687566))
+	fmt.Fprintf(out, "training %s: %d samples, batch %d, %d epochs, %s\n", phasesString(tr), trainSet.Len(), spec.Batch, spec.Epochs, optString(tr))
+	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
+	var trainCurve, testCurve []float64
+	for epoch := 1; epoch <= spec.Epochs; epoch++ {
+		if o.Steps > 0 && tr.Steps >= o.Steps {
+			break
+		}
+		start := time.Now()
+		st, err := tr.Epoch(trainSet, rng, spec.Shuffle, o.Steps, func(done, total int, losses map[string]float64) {
+			if o.Progress != nil {
+				o.Progress(epoch, done, total, losses)
+			}
+		})
+		secs := time.Since(start).Seconds()
+		if o.EpochDone != nil {
+			o.EpochDone()
+		}
+		if err != nil {
+			return err
+		}
+		rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
+		line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
+		if len(spec.Phases) > 1 {
+			rec.PhaseLosses = st.Losses
+			line = fmt.Sprintf("epoch %d/%d", epoch, spec.Epochs)
+			for _, ph := range spec.Phases {
+				line += fmt.Sprintf("  %s_loss %.4f", ph.Name, st.Losses[ph.Name])
+			}
+			line += namedString("", st.Metrics)
+		}
+		testLoss := 0.0
+		if testSet != nil {
+			var m map[string]float64
+			if testLoss, m, err = tr.Evaluate(testSet, evalBatch); err != nil {
+				return err
+			}
+			rec.TestLoss, rec.TestMetrics = &testLoss, m
+			line += fmt.Sprintf("  test_loss %.5f", testLoss) + namedString("test_", m)
+		}
+		line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
+		fmt.Fprintln(out, line)
+		trainCurve = append(trainCurve, st.Loss)
+		testCurve = append(testCurve, testLoss)
+		if metrics != nil {
+			b, err := json.Marshal(rec)
+			if err != nil {
+				return fmt.Errorf("--metrics: %v", err)
+			}
+			if _, err := fmt.Fprintf(metrics, "%s\n", b); err != nil {
+				return fmt.Errorf("--metrics: %v", err)
+			}
+		}
+		if o.Save != "" {
+			if err := SaveVars(tr, o.Save, o.Source); err != nil {
+				return err
+			}
+		}
+		if o.OutDir != "" {
+			if err := epochPictures(tr, o.OutDir, base, epoch, out); err != nil {
+				return err
+			}
+		}
+	}
+	if spec.Epochs == 0 && testSet != nil {
+		testLoss, m, err := tr.Evaluate(testSet, evalBatch)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "evaluation  test_loss %.5f%s\n", testLoss, namedString("test_", m))
+	}
+	if o.Save != "" {
+		if spec.Epochs == 0 {
+			if err := SaveVars(tr, o.Save, o.Source); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(out, "wrote weights to %s\n", o.Save)
+	}
+	if o.OutDir == "" {
+		return nil
+	}
+	return finalPictures(tr, o.OutDir, base, trainCurve, testCurve, testSet, trainSet, out)
+}
+
+// StartVars loads the parameters and state from a checkpoint when path is given, else
+// draws them from their initialisers with seed.
+func StartVars(tr *Trainer, path string, seed int64) error {
+	if path == "" {
+		return tr.InitParams(seed)
+	}
+	ts, _, err := checkpoint.Load(path)
+	if err != nil {
+		return err
+	}
+	vars := map[string]*Tensor{}
+	for n, t := range ts {
+		vars[n] = &Tensor{Shape: t.Shape, Data: t.Data}
+	}
+	if err := tr.SetVars(vars); err != nil {
+		return fmt.Errorf("--init %s: %v", path, err)
+	}
+	return nil
+}
+
+// SaveVars writes the parameters and state as a safetensors file, atomically.
+func SaveVars(tr *Trainer, path, source string) error {
+	ts := map[string]checkpoint.Tensor{}
+	for n, p := range tr.Vars {
+		if i := firstNonFinite(p.Data); i >= 0 {
+			return fmt.Errorf("%s: not saved: %s element %d is %v", path, n, i, p.Data[i])
+		}
+		ts[n] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data}
+	}
+	meta := map[string]string{"dlc.source": source, "dlc.steps": fmt.Sprint(tr.Steps)}
+	return checkpoint.Save(path, ts, meta)
+}
+
+// epochPictures writes what a family shows after each epoch: a GAN's samples from one
+// fixed noise batch.
+func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) error {
+	if _, ok := tr.Spec.Extra["sample"]; !ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	imgs, err := tr.Sample(64, rand.New(rand.NewPCG(0x66697865, 0x64)), nil)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, base+"-samples.png")
+	h, w := imgs.ImageSize()
+	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, -1, 1); err != nil {
+		return err
+	}
+	if epoch == 1 {
+		fmt.Fprintf(out, "writing 64 samples from fixed noise to %s after every epoch\n", path)
+	}
+	return nil
+}
+
+// finalPictures writes the loss curve and, for an autoencoder, test images beside their
+// reconstructions.
+func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float64, testSet, trainSet *data.Set, out io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if len(trainCurve) > 0 {
+		series := map[string][]float64{"train": trainCurve}
+		if testSet != nil {
+			series["test"] = testCurve
+		}
+		lossPath := filepath.Join(dir, base+"-loss.png")
+		if err := report.LossCurve(lossPath, base+": loss per epoch", series); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote loss curve to %s\n", lossPath)
+	}
+	fn, ok := tr.Spec.Extra["reconstruct"]
+	if !ok {
+		return nil
+	}
+	set := testSet
+	if set == nil {
+		set = trainSet
+	}
+	n := min(16, set.Len())
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	res, err := tr.Apply(fn, set, idx)
+	if err != nil {
+		return err
+	}
+	row := set.XRow()
+	h, w := squareSize(row)
+	var orig, recon [][]float32
+	for i := 0; i < n; i++ {
+		orig = append(orig, set.X[i*row:(i+1)*row])
+		recon = append(recon, res.Data[i*row:(i+1)*row])
+	}
+	path := filepath.Join(dir, base+"-recon.png")
+	if err := report.PairGrid(path, orig, recon, h, w, 8); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote test images and reconstructions to %s\n", path)
+	return nil
+}
+
+// squareSize guesses the height and width of a flattened image: square when it can be.
+func squareSize(n int) (int, int) {
+	for s := 1; s*s <= n; s++ {
+		if s*s == n {
+			return s, s
+		}
+	}
+	return 1, n
+}
+
+func phasesString(tr *Trainer) string {
+	var parts []string
+	for _, ph := range tr.Spec.Phases {
+		s := ph.Step
+		if ph.Repeat > 1 {
+			s += fmt.Sprintf(" ×%d", ph.Repeat)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func optString(tr *Trainer) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, ph := range tr.Spec.Phases {
+		o := ph.Optimizer
+		s := o.Name + "("
+		for i, k := range sortedKeys(o.Args) {
+			if i > 0 {
+				s += ", "
+			}
+			s += fmt.Sprintf("%s: %g", k, o.Args[k])
+		}
+		s += ")"
+		if !seen[s] {
+			seen[s] = true
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys(m map[string]float64) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// namedString formats values as "  PREFIXname value" pairs in name order.
+func namedString(prefix string, values map[string]float64) string {
+	s := ""
+	for _, k := range sortedKeys(values) {
+		s += fmt.Sprintf("  %s%s %.4f", prefix, k, values[k])
+	}
+	return s
+}
