@@ -1,7 +1,12 @@
 package runtime
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/diff/fd"
 
 	"github.com/dlc-lang/dlc/ir"
 )
@@ -57,5 +62,76 @@ func distinct() valueGen {
 		v := float32(perm[i%len(perm)]-100) / 100
 		i++
 		return v
+	}
+}
+
+// TestConvNetGradient checks ir.Grad through a chain of every image op, as a convolutional
+// autoencoder uses them: conv2d (stride 2, pad 1), leaky_relu, max_pool2d, bilinear
+// upsample2d, and conv_transpose2d with output_pad 1, whose gradient takes the slack path.
+// The gradients of both weights and of the input are compared with finite differences of
+// the whole chain.
+func TestConvNetGradient(t *testing.T) {
+	f := ir.NewFunc("net")
+	b := ir.NewBuilder(f)
+	x := b.Input("x", ir.F32(S(2, 1, 7, 7)))
+	w1 := b.Input("w1", ir.F32(S(3, 1, 3, 3)))
+	w2 := b.Input("w2", ir.F32(S(3, 2, 3, 3)))
+	h := b.Op("conv2d", ir.Attrs{"stride": 2, "pad": 2}, x, w1) // [2, 3, 5, 5]
+	h = b.Op("leaky_relu", ir.Attrs{"alpha": 0.1}, h)
+	h = b.Op("max_pool2d", ir.Attrs{"kernel": 3, "stride": 2, "pad": 1}, h)                // [2, 3, 3, 3]
+	h = b.Op("upsample2d", ir.Attrs{"scale": 2, "mode": "bilinear"}, h)                    // [2, 3, 6, 6]
+	y := b.Op("conv_transpose2d", ir.Attrs{"stride": 2, "pad": 2, "output_pad": 1}, h, w2) // [2, 2, 10, 10]
+	tw := b.Input("t", y.Type)
+	loss := b.Op("sum", nil, b.Op("mul", nil, y, tw))
+	if b.Err != nil {
+		t.Fatal(b.Err)
+	}
+	wrt := []*ir.Op{x, w1, w2}
+	grads, err := ir.Grad(f, loss, wrt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Outputs = append(f.Outputs, ir.Output{Name: "loss", Value: loss})
+	for i, g := range grads {
+		f.Outputs = append(f.Outputs, ir.Output{Name: fmt.Sprintf("grad:%d", i), Value: g})
+	}
+	p, err := Compile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(21, 3))
+	in := map[string]*Tensor{}
+	for _, o := range f.Inputs {
+		in[o.Name] = randomTensor(t, r, o.Type.Shape, nil, awayFromZero)
+	}
+	res, err := p.Run(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range wrt {
+		v := in[o.Name]
+		got := res[fmt.Sprintf("grad:%d", i)]
+		at := make([]float64, len(v.Data))
+		for k, e := range v.Data {
+			at[k] = float64(e)
+		}
+		want := fd.Gradient(nil, func(u []float64) float64 {
+			for k := range u {
+				v.Data[k] = float32(u[k])
+			}
+			out, err := p.Run(in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return float64(out["loss"].Data[0])
+		}, at, &fd.Settings{Formula: fd.Central, Step: 1e-3})
+		for k := range at {
+			v.Data[k] = float32(at[k])
+		}
+		for k := range want {
+			if g := float64(got.Data[k]); math.Abs(g-want[k]) > 2e-3+1e-2*math.Abs(want[k]) {
+				t.Errorf("d loss / d %s[%d]: got %.6g, finite difference %.6g", o.Name, k, g, want[k])
+			}
+		}
 	}
 }
