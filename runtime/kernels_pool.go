@@ -19,7 +19,8 @@ type poolGeom struct {
 // arg is not nil, arg[ow], the offset in plane of the first maximum in row-major order. It
 // sweeps the window's rows in order and, within a row, the kernel columns in order, each
 // across every output of the row, so that the inner loop runs over contiguous outputs and
-// a strict > keeps the first of equal values. cols[j] is validOut for kernel column j.
+// a strict > keeps the first of equal values. A NaN wins, as in PyTorch, so that pooling
+// never hides one from the runtime's checks. cols[j] is validOut for kernel column j.
 func poolRow(best []float32, arg []int, plane []float32, oh int, cols [][2]int, g *poolGeom) {
 	s, p := g.stride, g.pad
 	h0 := oh*s - p
@@ -39,7 +40,7 @@ func poolRow(best []float32, arg []int, plane []float32, oh int, cols [][2]int, 
 		for j, c := range cols {
 			iw := c[0]*s - p + j
 			for ow := c[0]; ow < c[1]; ow++ {
-				if v := row[iw]; v > best[ow] {
+				if v := row[iw]; v > best[ow] || v != v {
 					best[ow] = v
 					if arg != nil {
 						arg[ow] = ih*g.w + iw

@@ -113,3 +113,20 @@ func TestMaxPoolRandomGeometries(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPoolNaN: a NaN anywhere in a window is its maximum, and takes its gradient.
+func TestMaxPoolNaN(t *testing.T) {
+	g := poolG(1, 2, 4, 2, 2, 0)
+	nan := float32(math.NaN())
+	x := []float32{1, 2, 3, nan, 5, nan, 0, 4}
+	y := make([]float32, 2)
+	maxPool2dForward(y, x, g)
+	if !math.IsNaN(float64(y[0])) || !math.IsNaN(float64(y[1])) {
+		t.Errorf("got %v, want [NaN NaN]", y)
+	}
+	dx := make([]float32, 8)
+	maxPool2dBackward(dx, []float32{1, 2}, x, g)
+	if want := []float32{0, 0, 0, 2, 0, 1, 0, 0}; relDiff(dx, want) != 0 {
+		t.Errorf("gradient %v, want %v", dx, want)
+	}
+}
