@@ -251,7 +251,7 @@ func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps in
 			lo += len(idx)
 			st.Samples += len(idx)
 		}
-		loss, metrics, err := t.step(t.cursor, set, idx)
+		loss, metrics, err := t.StepPhase(t.cursor, set, idx)
 		if err != nil {
 			return st, err
 		}
@@ -283,9 +283,10 @@ func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps in
 	return st, nil
 }
 
-// step runs phase i once on the samples idx: the step function, then the phase's optimiser
-// on the gradients it returned, then the state updates. It returns the loss and metrics.
-func (t *Trainer) step(i int, set *data.Set, idx []int) (float64, map[string]float64, error) {
+// StepPhase runs phase i once on the samples idx: the step function, then the phase's
+// optimiser on the gradients it returned, then the state updates. It returns the loss and
+// the step's metrics.
+func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[string]float64, error) {
 	ph := &t.Spec.Phases[i]
 	prog, err := t.Program(ph.Step)
 	if err != nil {
