@@ -179,3 +179,63 @@ func TestGANRunAndCheckpoint(t *testing.T) {
 }
 
 var regexpSeconds = regexp.MustCompile(`"seconds":[0-9.e+-]+,?`)
+
+// TestSampleAndScore trains the tiny GAN and a classifier of its points' first coordinate,
+// then checks that dlc sample writes a picture and dlc score reports a confidence and
+// class shares that add up to one.
+func TestSampleAndScore(t *testing.T) {
+	dir := t.TempDir()
+	writePoints(t, dir, 64)
+	gan := writeFile(t, dir, "gan.dl", tinyGAN)
+	gw := filepath.Join(dir, "g.safetensors")
+	if code, _, stderr := run(t, "run", gan, "--save", gw, "--out", dir); code != 0 {
+		t.Fatalf("run gan: exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "points.csv"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var sb strings.Builder
+	sb.WriteString(lines[0] + ",k\n")
+	for _, l := range lines[1:] {
+		k := "1"
+		if strings.HasPrefix(l, "-") {
+			k = "0"
+		}
+		sb.WriteString(l + "," + k + "\n")
+	}
+	writeFile(t, dir, "labelled.csv", sb.String())
+	cls := writeFile(t, dir, "cls.dl", `
+model C(x: [B, 6]) -> [B, 2] {
+    return dense(relu(dense(x, 8)), 2)
+}
+train C {
+    data   = csv(path: "labelled.csv", label: "k")
+    loss   = cross_entropy
+    epochs = 5
+}
+`)
+	cw := filepath.Join(dir, "c.safetensors")
+	if code, _, stderr := run(t, "run", cls, "--save", cw, "--out", dir); code != 0 {
+		t.Fatalf("run classifier: exit %d: %s", code, stderr)
+	}
+	png := filepath.Join(dir, "s.png")
+	if code, _, stderr := run(t, "sample", gan, "--init", gw, "-n", "8", "-o", png); code != 0 {
+		t.Fatalf("sample: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(png); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "score", gan, "--init", gw, "--classifier", cls, "--classifier-init", cw, "-n", "200")
+	if code != 0 {
+		t.Fatalf("score: exit %d: %s", code, stderr)
+	}
+	var conf, s0, s1 float64
+	if _, err := fmt.Sscanf(out, "samples 200  mean confidence %f\nclass 0  %f%%\nclass 1  %f%%", &conf, &s0, &s1); err != nil {
+		t.Fatalf("score output %q: %v", out, err)
+	}
+	if conf < 0.5 || conf > 1 || math.Abs(s0+s1-100) > 0.01 {
+		t.Errorf("score: confidence %v, shares %v%% + %v%%", conf, s0, s1)
+	}
+	if code, _, stderr := run(t, "sample", gan, "-n", "8"); code != 2 || !strings.Contains(stderr, "--init") {
+		t.Errorf("sample without --init: exit %d, %s", code, stderr)
+	}
+}

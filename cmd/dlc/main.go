@@ -29,6 +29,8 @@ commands:
   compile FILE   print the IR of FILE (flags: -o OUT, --show before|after|both)
   params FILE    list each trained parameter's name, shape and count
   run FILE       train per FILE's train block (dlc run -h lists the flags)
+  sample FILE    draw from a trained generator: --init W [-n 64] [-o grid.png] [--label K]
+  score FILE     classify a generator's samples: --init W --classifier C.dl --classifier-init CW [-n 10000]
 `
 
 // errUsage marks a usage error: exit code 2.
@@ -53,6 +55,10 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		err = cmdParams(args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "sample":
+		err = cmdSample(args[1:], stdout, stderr)
+	case "score":
+		err = cmdScore(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
