@@ -93,6 +93,17 @@ func BenchmarkKernels(b *testing.B) {
 	}
 }
 
+// BenchmarkOpenBLAS measures OpenBLAS on the AE shapes (with -tags openblas; set
+// OPENBLAS_NUM_THREADS=1 for one thread).
+func BenchmarkOpenBLAS(b *testing.B) {
+	if external == nil {
+		b.Skip("built without -tags openblas")
+	}
+	for _, s := range append(append([]gemmShape(nil), aeShapes...), classifierShapes...) {
+		b.Run(s.name, func(b *testing.B) { benchShape(b, s, DefaultBlocking, false) })
+	}
+}
+
 // BenchmarkBlocking measures block sizes on the AE shapes, one thread.
 func BenchmarkBlocking(b *testing.B) {
 	for _, kc := range []int{128, 192, 256, 384, 784} {

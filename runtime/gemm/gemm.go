@@ -56,8 +56,15 @@ type kernel struct {
 // active is the kernel chosen for this CPU; nil means gonum's blas32 does the work.
 var active = pickKernel()
 
-// Kernel names the implementation in use: "avx512 12x32", "avx2 6x16" or "gonum".
+// external, when set (by the openblas build tag), does every product instead of active.
+var external blas.Float32Level3
+
+// Kernel names the implementation in use: "avx512 12x32", "avx2 6x16", "openblas" or
+// "gonum".
 func Kernel() string {
+	if external != nil {
+		return "openblas"
+	}
 	if active == nil {
 		return "gonum"
 	}
@@ -81,6 +88,10 @@ func Sgemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 func SgemmBlocked(bl Blocking, par bool, ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	check(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
+		return
+	}
+	if external != nil {
+		external.Sgemm(trans(ta), trans(tb), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	if active == nil {

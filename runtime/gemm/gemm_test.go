@@ -11,9 +11,9 @@ import (
 
 // withKernel runs f with kn as the active kernel (nil: the gonum fallback).
 func withKernel(kn *kernel, f func()) {
-	saved := active
-	active = kn
-	defer func() { active = saved }()
+	saved, savedExt := active, external
+	active, external = kn, nil
+	defer func() { active, external = saved, savedExt }()
 	f()
 }
 
