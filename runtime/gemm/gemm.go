@@ -20,7 +20,6 @@ package gemm
 
 import (
 	"fmt"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -112,13 +111,9 @@ func SgemmBlocked(bl Blocking, par bool, ta, tb bool, m, n, k int, a []float32, 
 	}
 	bl = bl.fit(active)
 	g := gemmCall{kern: active, bl: bl, ta: ta, tb: tb, m: m, n: n, k: k,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, par: par && 2*m*n*k >= parallelFlops}
-	g.run(beta == 1)
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: beta == 1}
+	g.run(par)
 }
-
-// parallelFlops is the smallest product split over the workers: below it the hand-off
-// (a few microseconds) costs more than the second core saves.
-const parallelFlops = 1 << 21
 
 // fit rounds the block sizes to the kernel's tile and keeps them positive.
 func (bl Blocking) fit(kn *kernel) Blocking {
@@ -126,136 +121,6 @@ func (bl Blocking) fit(kn *kernel) Blocking {
 	bl.MC = max(bl.MC/kn.mr, 1) * kn.mr
 	bl.NC = max(bl.NC/kn.nr, 1) * kn.nr
 	return bl
-}
-
-// gemmCall is one Sgemm call's arguments and choices, shared by the goroutines doing it.
-type gemmCall struct {
-	kern              *kernel
-	bl                Blocking
-	ta, tb            bool
-	m, n, k           int
-	a                 []float32
-	lda               int
-	b                 []float32
-	ldb               int
-	c                 []float32
-	ldc               int
-	par               bool
-	bpack             []float32 // the packed B of the current (jc, pc) block
-	pc, kcb, jc, ncb  int       // the current block: k offset and depth, column offset and width
-	acc               bool      // add to C in this k block
-	panels, rowBlocks int
-}
-
-// packPool holds packed-B buffers between calls so that steady-state training allocates
-// nothing here.
-var packPool sync.Pool
-
-func (g *gemmCall) run(accumulate bool) {
-	bl := g.bl
-	kn := g.kern
-	size := min(bl.KC, g.k) * (min(bl.NC, g.n) + kn.nr)
-	bufp, _ := packPool.Get().(*[]float32)
-	if bufp == nil || cap(*bufp) < size {
-		buf := make([]float32, size)
-		bufp = &buf
-	}
-	defer packPool.Put(bufp)
-	for jc := 0; jc < g.n; jc += bl.NC {
-		g.jc, g.ncb = jc, min(bl.NC, g.n-jc)
-		g.panels = (g.ncb + kn.nr - 1) / kn.nr
-		g.rowBlocks = (g.m + bl.MC - 1) / bl.MC
-		for pc := 0; pc < g.k; pc += bl.KC {
-			g.pc, g.kcb = pc, min(bl.KC, g.k-pc)
-			g.acc = accumulate || pc > 0
-			g.bpack = (*bufp)[:g.panels*kn.nr*g.kcb]
-			g.forEach(g.panels, g.packPanels)
-			g.forEach(g.rowBlocks*g.panels, g.tiles)
-		}
-	}
-}
-
-// forEach runs body over [0, n) on the pool when the call is split, else on the caller.
-func (g *gemmCall) forEach(n int, body func(lo, hi int)) {
-	if g.par {
-		parallel.For(n, 1, body)
-		return
-	}
-	body(0, n)
-}
-
-// tiles computes the work items [lo, hi): item t is B panel t%panels against row block
-// t/panels, so consecutive items share the A block in L2 while the panel sits in L1.
-func (g *gemmCall) tiles(lo, hi int) {
-	kn := g.kern
-	var edge *[]float32 // zero-padded copy of a ragged last A tile, packed on demand
-	edgeFor := -1
-	defer func() {
-		if edge != nil {
-			edgePool.Put(edge)
-		}
-	}()
-	var tmp [maxTile]float32
-	for t := lo; t < hi; t++ {
-		jp, ib := t%g.panels, t/g.panels
-		j0 := g.jc + jp*kn.nr
-		cols := min(kn.nr, g.jc+g.ncb-j0)
-		bp := &g.bpack[jp*kn.nr*g.kcb]
-		for i0 := ib * g.bl.MC; i0 < min((ib+1)*g.bl.MC, g.m); i0 += kn.mr {
-			rows := min(kn.mr, g.m-i0)
-			var ap *float32
-			lda, colsLayout := g.lda, g.ta
-			switch {
-			case rows < kn.mr:
-				if edge == nil {
-					edge = getEdge(kn.mr * g.bl.KC)
-				}
-				if edgeFor != i0 {
-					g.packEdge((*edge)[:kn.mr*g.kcb], i0, rows)
-					edgeFor = i0
-				}
-				ap, lda, colsLayout = &(*edge)[0], kn.mr, true
-			case g.ta:
-				ap = &g.a[g.pc*g.lda+i0]
-			default:
-				ap = &g.a[i0*g.lda+g.pc]
-			}
-			kf := kn.rows
-			if colsLayout {
-				kf = kn.cols
-			}
-			if rows == kn.mr && cols == kn.nr {
-				kf(g.kcb, ap, lda, bp, &g.c[i0*g.ldc+j0], g.ldc, g.acc)
-				continue
-			}
-			kf(g.kcb, ap, lda, bp, &tmp[0], kn.nr, false)
-			for i := 0; i < rows; i++ {
-				crow := g.c[(i0+i)*g.ldc+j0 : (i0+i)*g.ldc+j0+cols]
-				trow := tmp[i*kn.nr : i*kn.nr+cols]
-				if g.acc {
-					for j, v := range trow {
-						crow[j] += v
-					}
-				} else {
-					copy(crow, trow)
-				}
-			}
-		}
-	}
-}
-
-// maxTile bounds MR·NR over the kernels, for the stack tile of ragged edges.
-const maxTile = 14 * 48
-
-var edgePool sync.Pool
-
-func getEdge(n int) *[]float32 {
-	p, _ := edgePool.Get().(*[]float32)
-	if p == nil || cap(*p) < n {
-		s := make([]float32, n)
-		return &s
-	}
-	return p
 }
 
 func trans(t bool) blas.Transpose {

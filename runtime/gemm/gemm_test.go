@@ -151,7 +151,9 @@ func TestSgemmZeroSizes(t *testing.T) {
 // parallel, so that the split over workers is checked on the sizes that use it.
 func TestSgemmAutoencoderShapes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range aeShapes {
+	// Beyond the model's shapes: a tall thin product is split by rows, not panels.
+	shapes := append([]gemmShape{{"tall", false, false, 600, 20, 150}, {"tall tt", true, true, 601, 9, 151}}, aeShapes...)
+	for _, s := range shapes {
 		for _, beta := range []float32{0, 1} {
 			runCase(t, rng, active, DefaultBlocking, true, s.ta, s.tb, s.m, s.n, s.k, beta)
 		}

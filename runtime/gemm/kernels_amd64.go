@@ -51,3 +51,8 @@ func kernAVX2_4x24Rows(k int, a *float32, lda int, b *float32, c *float32, ldc i
 //
 //go:noescape
 func kernAVX2_4x24Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// transpose8x8 transposes n 8×8 blocks laid along the rows of src into blocks laid down the rows of dst.
+//
+//go:noescape
+func transpose8x8(n int, src *float32, lds int, dst *float32, ldd int)

@@ -2980,3 +2980,70 @@ kernAVX2_4x24Cols_overwrite:
 	VMOVUPS Y11, 64(AX)
 	VZEROUPPER
 	RET
+
+// func transpose8x8(n int, src *float32, lds int, dst *float32, ldd int)
+// Requires: AVX
+TEXT ·transpose8x8(SB), NOSPLIT, $0-40
+	MOVQ n+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ lds+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ dst+24(FP), BX
+	MOVQ ldd+32(FP), SI
+	SHLQ $0x02, SI
+	LEAQ (DX)(DX*2), DI
+	LEAQ (SI)(SI*2), R8
+
+t8_loop:
+	TESTQ      AX, AX
+	JE         t8_done
+	LEAQ       (CX)(DX*4), R9
+	LEAQ       (BX)(SI*4), R10
+	VMOVUPS    (CX), Y0
+	VMOVUPS    (CX)(DX*1), Y1
+	VMOVUPS    (CX)(DX*2), Y2
+	VMOVUPS    (CX)(DI*1), Y3
+	VMOVUPS    (R9), Y4
+	VMOVUPS    (R9)(DX*1), Y5
+	VMOVUPS    (R9)(DX*2), Y6
+	VMOVUPS    (R9)(DI*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (BX)
+	VMOVUPS    Y9, (BX)(SI*1)
+	VMOVUPS    Y10, (BX)(SI*2)
+	VMOVUPS    Y11, (BX)(R8*1)
+	VMOVUPS    Y12, (R10)
+	VMOVUPS    Y13, (R10)(SI*1)
+	VMOVUPS    Y14, (R10)(SI*2)
+	VMOVUPS    Y15, (R10)(R8*1)
+	ADDQ       $0x20, CX
+	LEAQ       (R10)(SI*4), BX
+	DECQ       AX
+	JMP        t8_loop
+
+t8_done:
+	VZEROUPPER
+	RET

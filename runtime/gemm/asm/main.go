@@ -72,6 +72,7 @@ func main() {
 	for _, s := range kernels {
 		generate(s)
 	}
+	transpose8()
 	Generate()
 }
 
@@ -221,4 +222,75 @@ func store(s shape, c, ldc reg.Register, acc func(i, v int) reg.VecPhysical, add
 			ADDQ(ldc, row)
 		}
 	}
+}
+
+// transpose8 generates the packing helper for transposed operands: it transposes n
+// consecutive 8×8 blocks, block q being src rows 0…7, columns 8q…8q+7 (row stride lds
+// floats), into dst rows 8q…8q+7, columns 0…7 (row stride ldd floats). It needs AVX
+// only, the standard unpack/shuffle/permute sequence on 8 ymm registers.
+func transpose8() {
+	TEXT("transpose8x8", NOSPLIT, "func(n int, src *float32, lds int, dst *float32, ldd int)")
+	Pragma("noescape")
+	Doc("transpose8x8 transposes n 8×8 blocks laid along the rows of src into blocks laid down the rows of dst.")
+	n := Load(Param("n"), GP64())
+	src := Load(Param("src"), GP64())
+	lds := Load(Param("lds"), GP64())
+	SHLQ(U8(2), lds)
+	dst := Load(Param("dst"), GP64())
+	ldd := Load(Param("ldd"), GP64())
+	SHLQ(U8(2), ldd)
+	lds3, ldd3 := GP64(), GP64()
+	LEAQ(Mem{Base: lds, Index: lds, Scale: 2}, lds3)
+	LEAQ(Mem{Base: ldd, Index: ldd, Scale: 2}, ldd3)
+	y := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6, reg.Y7,
+		reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15}
+	// row r of a block of 8 at base: base, +ld, +2ld, +3ld, then the same from base+4ld.
+	rowAt := func(base, ld, ld3 reg.Register, hi reg.Register, r int) Mem {
+		b := base
+		if r >= 4 {
+			b = hi
+		}
+		switch r % 4 {
+		case 0:
+			return Mem{Base: b}
+		case 1:
+			return Mem{Base: b, Index: ld, Scale: 1}
+		case 2:
+			return Mem{Base: b, Index: ld, Scale: 2}
+		}
+		return Mem{Base: b, Index: ld3, Scale: 1}
+	}
+	srcHi, dstHi := GP64(), GP64()
+	Label("t8_loop")
+	TESTQ(n, n)
+	JE(LabelRef("t8_done"))
+	LEAQ(Mem{Base: src, Index: lds, Scale: 4}, srcHi)
+	LEAQ(Mem{Base: dst, Index: ldd, Scale: 4}, dstHi)
+	for r := 0; r < 8; r++ {
+		VMOVUPS(rowAt(src, lds, lds3, srcHi, r), y[r])
+	}
+	for r := 0; r < 8; r += 2 {
+		VUNPCKLPS(y[r+1], y[r], y[8+r])
+		VUNPCKHPS(y[r+1], y[r], y[9+r])
+	}
+	for h := 0; h < 8; h += 4 {
+		VSHUFPS(U8(0x44), y[10+h], y[8+h], y[h])
+		VSHUFPS(U8(0xEE), y[10+h], y[8+h], y[h+1])
+		VSHUFPS(U8(0x44), y[11+h], y[9+h], y[h+2])
+		VSHUFPS(U8(0xEE), y[11+h], y[9+h], y[h+3])
+	}
+	for c := 0; c < 4; c++ {
+		VPERM2F128(U8(0x20), y[4+c], y[c], y[8+c])
+		VPERM2F128(U8(0x31), y[4+c], y[c], y[12+c])
+	}
+	for r := 0; r < 8; r++ {
+		VMOVUPS(y[8+r], rowAt(dst, ldd, ldd3, dstHi, r))
+	}
+	ADDQ(U8(32), src)
+	LEAQ(Mem{Base: dstHi, Index: ldd, Scale: 4}, dst)
+	DECQ(n)
+	JMP(LabelRef("t8_loop"))
+	Label("t8_done")
+	VZEROUPPER()
+	RET()
 }
