@@ -32,6 +32,16 @@ func kernAVX512_8x48Rows(k int, a *float32, lda int, b *float32, c *float32, ldc
 //go:noescape
 func kernAVX512_8x48Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
 
+// kernAVX512_8x32Rows computes the 8×32 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the rows layout.
+//
+//go:noescape
+func kernAVX512_8x32Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512_8x32Cols computes the 8×32 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the cols layout.
+//
+//go:noescape
+func kernAVX512_8x32Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
 // kernAVX2_6x16Rows computes the 6×16 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the rows layout.
 //
 //go:noescape

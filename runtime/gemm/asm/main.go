@@ -82,6 +82,7 @@ var kernels = []shape{
 	{"avx512", 12, 2, false}, {"avx512", 12, 2, true},
 	{"avx512", 14, 2, false}, {"avx512", 14, 2, true},
 	{"avx512", 8, 3, false}, {"avx512", 8, 3, true},
+	{"avx512", 8, 2, false}, {"avx512", 8, 2, true},
 	{"avx2", 6, 2, false}, {"avx2", 6, 2, true},
 	{"avx2", 4, 3, false}, {"avx2", 4, 3, true},
 }
