@@ -106,8 +106,8 @@ func BenchmarkOpenBLAS(b *testing.B) {
 
 // BenchmarkBlocking measures block sizes on the AE shapes, one thread.
 func BenchmarkBlocking(b *testing.B) {
-	for _, kc := range []int{128, 192, 256, 384, 784} {
-		for _, mc := range []int{96, 240, 480} {
+	for _, kc := range []int{128, 192, 256, 384} {
+		for _, mc := range []int{128, 256, 512} {
 			bl := Blocking{KC: kc, MC: mc, NC: DefaultBlocking.NC}
 			for _, s := range aeShapes {
 				b.Run(fmt.Sprintf("kc%d/mc%d/%s", kc, mc, s.name), func(b *testing.B) { benchShape(b, s, bl, false) })

@@ -89,12 +89,20 @@ func (g *gemmCall) block(t0, t1, p0, p1 int) {
 			kcb := min(bl.KC, g.k-pc)
 			acc := g.accumulate || pc > 0
 			bpack := w.b[:(q1-q0)*kn.nr*kcb]
-			g.packB(bpack, q0, q1, pc, kcb)
+			// With one row block each panel is used once: pack it just before, so that
+			// it is still in L1. Otherwise pack the group once for all row blocks.
+			oneBlock := t1-t0 <= mcTiles
+			if !oneBlock {
+				g.packB(bpack, q0, q1, pc, kcb)
+			}
 			edgePacked := false
 			for ib := t0; ib < t1; ib += mcTiles {
 				ie := min(ib+mcTiles, t1)
 				for jp := q0; jp < q1; jp++ {
 					bp := bpack[(jp-q0)*kn.nr*kcb:]
+					if oneBlock {
+						g.packB(bp, jp, jp+1, pc, kcb)
+					}
 					for t := ib; t < ie; t++ {
 						i0 := t * kn.mr
 						if rows := g.m - i0; rows < kn.mr {
@@ -148,4 +156,4 @@ func (g *gemmCall) tile(i0, jp, kcb int, ap *float32, lda int, colsLayout bool, 
 }
 
 // maxTile bounds MR·NR over the kernels, for the scratch tile of ragged edges.
-const maxTile = 14 * 48
+const maxTile = 14 * 48 // ≥ 6·64 too

@@ -12,9 +12,10 @@
 // stays in vector registers for a whole k block and is written (β = 0) or added (β = 1)
 // once.
 //
-// The kernel is chosen at start-up from the CPU's features: AVX-512 (a 12×32 tile in 24
-// of the 32 zmm registers), else AVX2 with FMA (6×16 in 12 of the 16 ymm registers),
-// else gonum's pure-Go blas32. Big products are split over the cores by the runtime's
+// The kernel is chosen at start-up from the CPU's features: AVX-512 (an 8×32 tile in 16
+// of the 32 zmm registers: it beat 6×64, 10×32, 12×32, 14×32 and 8×48 on every shape of
+// the autoencoder, see BenchmarkKernels), else AVX2 with FMA (6×16 in 12 of the 16 ymm
+// registers), else gonum's pure-Go blas32. Big products are split over the cores by the runtime's
 // persistent pool (runtime/parallel); no goroutine is started per call.
 package gemm
 
@@ -40,7 +41,7 @@ type Blocking struct {
 
 // DefaultBlocking was chosen by measuring the autoencoder's shapes on an AMD Zen 5 core
 // (48 KiB L1d, 1 MiB L2): see BenchmarkBlocking.
-var DefaultBlocking = Blocking{KC: 256, MC: 240, NC: 2048}
+var DefaultBlocking = Blocking{KC: 256, MC: 256, NC: 2048}
 
 // kernel is one micro-kernel: it computes an MR×NR tile of C over k steps from A at a
 // (rows layout: A(i,p) at a[i*lda+p]; cols layout: A(i,p) at a[p*lda+i]) and a packed
@@ -50,6 +51,9 @@ type kernel struct {
 	name       string
 	mr, nr     int
 	rows, cols func(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+	// copyPanel packs a full panel that needs no transpose: k rows of NR floats from
+	// src (row stride lds) to dst (row stride NR).
+	copyPanel func(k int, src *float32, lds int, dst *float32)
 }
 
 // active is the kernel chosen for this CPU; nil means gonum's blas32 does the work.
@@ -58,7 +62,7 @@ var active = pickKernel()
 // external, when set (by the openblas build tag), does every product instead of active.
 var external blas.Float32Level3
 
-// Kernel names the implementation in use: "avx512 12x32", "avx2 6x16", "openblas" or
+// Kernel names the implementation in use: "avx512 8x32", "avx2 6x16", "openblas" or
 // "gonum".
 func Kernel() string {
 	if external != nil {

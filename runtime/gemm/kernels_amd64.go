@@ -42,6 +42,26 @@ func kernAVX512_8x32Rows(k int, a *float32, lda int, b *float32, c *float32, ldc
 //go:noescape
 func kernAVX512_8x32Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
 
+// kernAVX512_10x32Rows computes the 10×32 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the rows layout.
+//
+//go:noescape
+func kernAVX512_10x32Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512_10x32Cols computes the 10×32 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the cols layout.
+//
+//go:noescape
+func kernAVX512_10x32Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512_6x64Rows computes the 6×64 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the rows layout.
+//
+//go:noescape
+func kernAVX512_6x64Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512_6x64Cols computes the 6×64 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the cols layout.
+//
+//go:noescape
+func kernAVX512_6x64Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
 // kernAVX2_6x16Rows computes the 6×16 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the rows layout.
 //
 //go:noescape
@@ -66,3 +86,28 @@ func kernAVX2_4x24Cols(k int, a *float32, lda int, b *float32, c *float32, ldc i
 //
 //go:noescape
 func transpose8x8(n int, src *float32, lds int, dst *float32, ldd int)
+
+// copyPanel16 copies k rows of 16 floats from src (row stride lds floats) to dst (row stride 16).
+//
+//go:noescape
+func copyPanel16(k int, src *float32, lds int, dst *float32)
+
+// copyPanel24 copies k rows of 24 floats from src (row stride lds floats) to dst (row stride 24).
+//
+//go:noescape
+func copyPanel24(k int, src *float32, lds int, dst *float32)
+
+// copyPanel32 copies k rows of 32 floats from src (row stride lds floats) to dst (row stride 32).
+//
+//go:noescape
+func copyPanel32(k int, src *float32, lds int, dst *float32)
+
+// copyPanel48 copies k rows of 48 floats from src (row stride lds floats) to dst (row stride 48).
+//
+//go:noescape
+func copyPanel48(k int, src *float32, lds int, dst *float32)
+
+// copyPanel64 copies k rows of 64 floats from src (row stride lds floats) to dst (row stride 64).
+//
+//go:noescape
+func copyPanel64(k int, src *float32, lds int, dst *float32)

@@ -9,6 +9,11 @@ func (g *gemmCall) packB(dst []float32, q0, q1, pc, kcb int) {
 		j0 := jp * nr
 		cols := min(nr, g.n-j0)
 		panel := dst[(jp-q0)*nr*kcb : (jp-q0+1)*nr*kcb]
+		if !g.tb && cols == nr {
+			src := g.b[pc*g.ldb+j0 : (pc+kcb-1)*g.ldb+j0+nr] // bounds for the assembly
+			g.kern.copyPanel(kcb, &src[0], g.ldb, &panel[0])
+			continue
+		}
 		if !g.tb {
 			for p := 0; p < kcb; p++ {
 				row := panel[p*nr : (p+1)*nr]

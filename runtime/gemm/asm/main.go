@@ -73,16 +73,21 @@ func main() {
 		generate(s)
 	}
 	transpose8()
+	for _, nr := range []int{16, 24, 32, 48, 64} {
+		copyPanel(nr)
+	}
 	Generate()
 }
 
-// kernels lists the generated tiles. The first of each ISA is the one package gemm uses;
-// the others are kept for measuring (see BenchmarkTiles).
+// kernels lists the generated tiles. Package gemm uses one per ISA (select_amd64.go);
+// the others are kept for measuring (BenchmarkKernels).
 var kernels = []shape{
 	{"avx512", 12, 2, false}, {"avx512", 12, 2, true},
 	{"avx512", 14, 2, false}, {"avx512", 14, 2, true},
 	{"avx512", 8, 3, false}, {"avx512", 8, 3, true},
 	{"avx512", 8, 2, false}, {"avx512", 8, 2, true},
+	{"avx512", 10, 2, false}, {"avx512", 10, 2, true},
+	{"avx512", 6, 4, false}, {"avx512", 6, 4, true},
 	{"avx2", 6, 2, false}, {"avx2", 6, 2, true},
 	{"avx2", 4, 3, false}, {"avx2", 4, 3, true},
 }
@@ -292,6 +297,38 @@ func transpose8() {
 	DECQ(n)
 	JMP(LabelRef("t8_loop"))
 	Label("t8_done")
+	VZEROUPPER()
+	RET()
+}
+
+// copyPanel generates the packing of a full B panel of nr columns that needs no
+// transpose: k rows of nr floats, src rows lds floats apart, to dst rows nr floats apart.
+// Go's copy per row costs a call per 128 bytes, which made packing a fifth of a product.
+func copyPanel(nr int) {
+	name := fmt.Sprintf("copyPanel%d", nr)
+	TEXT(name, NOSPLIT, "func(k int, src *float32, lds int, dst *float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s copies k rows of %d floats from src (row stride lds floats) to dst (row stride %d).", name, nr, nr))
+	k := Load(Param("k"), GP64())
+	src := Load(Param("src"), GP64())
+	lds := Load(Param("lds"), GP64())
+	SHLQ(U8(2), lds)
+	dst := Load(Param("dst"), GP64())
+	regs := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6, reg.Y7}
+	Label(name + "_loop")
+	TESTQ(k, k)
+	JE(LabelRef(name + "_done"))
+	for v := 0; v < nr/8; v++ {
+		VMOVUPS(Mem{Base: src, Disp: 32 * v}, regs[v])
+	}
+	for v := 0; v < nr/8; v++ {
+		VMOVUPS(regs[v], Mem{Base: dst, Disp: 32 * v})
+	}
+	ADDQ(lds, src)
+	ADDQ(U32(4*nr), dst)
+	DECQ(k)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
