@@ -30,24 +30,33 @@ const (
 )
 
 // run computes the product, split over the pool when par is set and the product is big
-// enough. The split is by column panels of B when there are at least two, so that each
-// goroutine packs only the panels it uses and the goroutines meet once, at the end;
-// otherwise (n ≤ NR) it is by row tiles of A, each goroutine packing the one panel.
+// enough. The work items are one B panel each against a range of A's row tiles: every
+// row tile when there are panels enough for about four items per worker (then each
+// goroutine packs only the panels it uses and the goroutines meet once, at the end),
+// else the row tiles are cut into as many ranges as make up the difference, each item
+// packing its panel itself, so that a product with one or two panels (n ≤ 2·NR) still
+// uses every core.
 func (g *gemmCall) run(par bool) {
 	kn := g.kern
 	panels := (g.n + kn.nr - 1) / kn.nr
 	tiles := (g.m + kn.mr - 1) / kn.mr
-	if !par || 2*g.m*g.n*g.k < parallelFlops || parallel.Workers() == 1 {
+	flops := 2 * g.m * g.n * g.k
+	workers := parallel.Workers()
+	if !par || flops < parallelFlops || workers == 1 {
 		g.block(0, tiles, 0, panels)
 		return
 	}
-	if panels >= 2 {
-		grain := max(1, chunkFlops/(2*g.m*g.k*kn.nr))
-		parallel.For(panels, grain, func(lo, hi int) { g.block(0, tiles, lo, hi) })
-		return
+	rowParts := 1
+	if want := 4 * workers; panels < want {
+		rowParts = (want + panels - 1) / panels
 	}
-	grain := max(1, chunkFlops/(2*kn.mr*g.k*kn.nr))
-	parallel.For(tiles, grain, func(lo, hi int) { g.block(lo, hi, 0, panels) })
+	rowParts = max(1, min(rowParts, tiles, flops/chunkFlops/panels))
+	parallel.For(panels*rowParts, 1, func(lo, hi int) {
+		for it := lo; it < hi; it++ {
+			p, r := it%panels, it/panels
+			g.block(r*tiles/rowParts, (r+1)*tiles/rowParts, p, p+1)
+		}
+	})
 }
 
 // workspace is one goroutine's packing memory; the pool keeps it between calls so that
