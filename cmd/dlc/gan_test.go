@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/data"
 )
 
 // tinyGAN is a GAN small enough to train in a test, with batch norm in both networks so
@@ -237,5 +239,43 @@ train C {
 	}
 	if code, _, stderr := run(t, "sample", gan, "-n", "8"); code != 2 || !strings.Contains(stderr, "--init") {
 		t.Errorf("sample without --init: exit %d, %s", code, stderr)
+	}
+}
+
+// TestApply runs the trained discriminator of the tiny GAN on rows from a .npy file.
+func TestApply(t *testing.T) {
+	dir := t.TempDir()
+	writePoints(t, dir, 64)
+	gan := writeFile(t, dir, "gan.dl", tinyGAN)
+	gw := filepath.Join(dir, "g.safetensors")
+	if code, _, stderr := run(t, "run", gan, "--save", gw, "--out", dir); code != 0 {
+		t.Fatalf("run gan: exit %d: %s", code, stderr)
+	}
+	var buf bytes.Buffer
+	vals := make([]float32, 10*6)
+	for i := range vals {
+		vals[i] = float32(i%7) - 3
+	}
+	if err := data.WriteNPY(&buf, []int{10, 6}, vals); err != nil {
+		t.Fatal(err)
+	}
+	in := writeFile(t, dir, "x.npy", buf.String())
+	out := filepath.Join(dir, "y.npy")
+	code, stdout, stderr := run(t, "apply", gan, "--block", "D", "--init", gw, "--in", in, "--out", out, "--batch", "4")
+	if code != 0 {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
+	}
+	y, shape, err := data.NPY(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(shape, []int{10, 1}) || len(y) != 10 {
+		t.Errorf("apply D wrote shape %v (%d values), want [10, 1]: %s", shape, len(y), stdout)
+	}
+	if code, _, stderr := run(t, "apply", gan, "--block", "Nope", "--init", gw, "--in", in, "--out", out); code != 1 || !strings.Contains(stderr, "no block function Nope") {
+		t.Errorf("apply of an unknown block: exit %d, %s", code, stderr)
+	}
+	if code, _, _ := run(t, "apply", gan, "--block", "D", "--init", gw, "--in", in, "--out", in); code != 2 {
+		t.Errorf("apply over its own input: exit %d, want 2", code)
 	}
 }

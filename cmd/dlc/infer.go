@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
 )
 
@@ -137,4 +139,51 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "classified as the requested label %.2f%%\n", 100*res.Agree)
 	}
 	return nil
+}
+
+func cmdApply(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	init := fs.String("init", "", "the checkpoint (from dlc run --save)")
+	block := fs.String("block", "", "the block to run, e.g. an encoder")
+	in := fs.String("in", "", "input rows, a .npy array [N, …]")
+	out := fs.String("out", "", "where to write the outputs, a .npy array")
+	batch := fs.Int("batch", 500, "rows per run")
+	file, err := parseArgs(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if *block == "" || *in == "" || *out == "" || *batch < 1 {
+		fmt.Fprintf(stderr, "dlc apply: want --block NAME --init W --in X.npy --out Y.npy\n")
+		return errUsage
+	}
+	if *out == *in || *out == file || *out == *init {
+		fmt.Fprintf(stderr, "dlc apply: --out %s is one of the inputs; refusing to overwrite it\n", *out)
+		return errUsage
+	}
+	tr, err := loadTrained(file, *init, "apply", stderr)
+	if err != nil {
+		return err
+	}
+	x, shape, err := data.NPY(*in)
+	if err != nil {
+		return err
+	}
+	y, err := tr.ApplyBlock(*block, &runtime.Tensor{Shape: shape, Data: x}, *batch)
+	if err != nil {
+		return fmt.Errorf("apply %s: %v", *block, err)
+	}
+	if err := writeNPYFile(*out, y); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s %v to %s\n", *block, y.Shape, *out)
+	return nil
+}
+
+// writeNPYFile writes t as a .npy file, atomically.
+func writeNPYFile(path string, t *runtime.Tensor) error {
+	var buf bytes.Buffer
+	if err := data.WriteNPY(&buf, t.Shape, t.Data); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, buf.Bytes())
 }

@@ -29,6 +29,7 @@ commands:
   compile FILE   print the IR of FILE (flags: -o OUT, --show before|after|both)
   params FILE    list each trained parameter's name, shape and count
   run FILE       train per FILE's train block (dlc run -h lists the flags)
+  apply FILE     run one block on data: --block NAME --init W --in X.npy --out Y.npy
   sample FILE    draw from a trained generator: --init W [-n 64] [-o grid.png] [--label K]
   score FILE     classify a generator's samples: --init W --classifier C.dl --classifier-init CW [-n 10000]
 `
@@ -55,6 +56,8 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		err = cmdParams(args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "apply":
+		err = cmdApply(args[1:], stdout, stderr)
 	case "sample":
 		err = cmdSample(args[1:], stdout, stderr)
 	case "score":
