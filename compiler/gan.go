@@ -51,6 +51,8 @@ type gan struct {
 	content      string     // "l1" or "mse": G's content loss against x, with weight contentW
 	contentW     float64
 	contentPos   lang.Pos
+	dLossExpr    *lang.Expr // losses written in the file, overriding the standard ones
+	gLossExpr    *lang.Expr
 }
 
 func (p *Program) ganOf(f *lang.Family) (*gan, error) {
@@ -91,6 +93,10 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 			g.noise, g.noiseSize, g.noisePos, hasNoise = c.Func, int(v.num), s.Value.Pos, true
 		case "input":
 			g.input = s.Value
+		case "d_loss":
+			g.dLossExpr = s.Value
+		case "g_loss":
+			g.gLossExpr = s.Value
 		case "content":
 			c := bareCall(s.Value)
 			if c == nil || (c.Func != "l1" && c.Func != "mse") || len(c.Args) != 1 {
@@ -129,7 +135,7 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 			}
 			g.realLabel = v.num
 		default:
-			return nil, lang.Errorf(s.Pos, "%s: unknown gan setting %s (want noise, input, content, loss, d_steps, label_smoothing)", f.Name, s.Name)
+			return nil, lang.Errorf(s.Pos, "%s: unknown gan setting %s (want noise, input, content, loss, d_loss, g_loss, d_steps, label_smoothing)", f.Name, s.Name)
 		}
 	}
 	switch {
@@ -307,6 +313,11 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 		}
 		l.setPos(g.lossPos)
 		dLoss = b.Op("add", nil, bce(realLogit, g.realLabel), bce(fakeLogit, 0))
+		if g.dLossExpr != nil {
+			if dLoss, err = l.lossExpr(f, g.dLossExpr, map[string]*ir.Op{"d_real": realLogit, "d_fake": fakeLogit, "x": x, "fake": held}); err != nil {
+				return fail(err)
+			}
+		}
 		dReal, dFake = meanProb(realLogit), meanProb(fakeLogit)
 	}
 	if fn == "g_step" || fn == "loss" {
@@ -322,6 +333,11 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 		}
 		if content != nil && g.contentW > 0 {
 			gLoss = b.Op("add", nil, gLoss, b.Op("mul", nil, content, b.Const(g.contentW)))
+		}
+		if g.gLossExpr != nil {
+			if gLoss, err = l.lossExpr(f, g.gLossExpr, map[string]*ir.Op{"d_fake": fakeLogit, "x": x, "fake": fake}); err != nil {
+				return fail(err)
+			}
 		}
 		if dFake == nil {
 			dFake = meanProb(fakeLogit)

@@ -279,3 +279,72 @@ func TestApply(t *testing.T) {
 		t.Errorf("apply over its own input: exit %d, want 2", code)
 	}
 }
+
+// TestLossesWrittenInTheFile checks that a generator loss written as an expression
+// (−mean log σ(D(G(z))), the non-saturating loss by hand) trains exactly like the built-in
+// one, and that an autoencoder loss expression of x, z and recon compiles and must be a
+// scalar.
+func TestLossesWrittenInTheFile(t *testing.T) {
+	dir := t.TempDir()
+	writePoints(t, dir, 64)
+	losses := map[string]float64{}
+	for name, src := range map[string]string{
+		"builtin": tinyGAN,
+		"written": strings.Replace(tinyGAN, "d_steps = 2", "d_steps = 2\n    g_loss  = -mean(log(sigmoid(d_fake)))", 1),
+	} {
+		d := filepath.Join(dir, name)
+		os.MkdirAll(d, 0o755)
+		writePoints(t, d, 64)
+		path := writeFile(t, d, "gan.dl", src)
+		b, _ := os.ReadFile(path)
+		m, _, err := compiler.Compile(path, b, compiler.Options{Optimize: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		tr, _ := runtime.NewTrainer(m)
+		if err := tr.InitParams(5); err != nil {
+			t.Fatal(err)
+		}
+		set, err := runtime.LoadData(tr.Spec.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for i := 0; i < 3; i++ {
+			l, _, err := tr.StepPhase(1, set, []int{0, 1, 2, 3, 4, 5, 6, 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += l
+		}
+		losses[name] = sum
+	}
+	if math.Abs(losses["builtin"]-losses["written"]) > 1e-4 {
+		t.Errorf("g loss written in the file: %v, built in: %v", losses["written"], losses["builtin"])
+	}
+	ae := writeFile(t, dir, "ae.dl", `
+encoder E(x: [B, 6]) -> [B, 3] {
+    return relu(dense(x, 3))
+}
+decoder D(z: [B, 3]) -> [B, 6] {
+    return dense(z, 6)
+}
+autoencoder AE(enc: E, dec: D) {
+    loss = mse(recon, x) + 0.01 * mean(abs(z))
+}
+`)
+	if code, _, stderr := run(t, "check", ae); code != 0 {
+		t.Errorf("AE with a loss expression: exit %d: %s", code, stderr)
+	}
+	bad := writeFile(t, dir, "bad.dl", strings.Replace(string(must(os.ReadFile(ae))), "mse(recon, x) + 0.01 * mean(abs(z))", "abs(z)", 1))
+	if code, _, stderr := run(t, "check", bad); code != 1 || !strings.Contains(stderr, "want a scalar tensor") {
+		t.Errorf("AE with a non-scalar loss: exit %d: %s", code, stderr)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
