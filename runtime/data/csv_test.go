@@ -97,7 +97,8 @@ func TestCSVErrors(t *testing.T) {
 		{"label index out of range", "1,2\n", CSVOptions{LabelColumn: "2"}, "label column 2 out of range, the file has 2 columns"},
 		{"fractional label", "a,y\n1,0.5\n", CSVOptions{LabelColumn: "y"}, `:2: label field 2 ("y"): got "0.5", want a class index (an integer >= 0); set Regression for real-valued targets`},
 		{"negative label", "1,-1\n", CSVOptions{LabelColumn: "1"}, `:1: label field 2: got "-1", want a class index (an integer >= 0); set Regression for real-valued targets`},
-		{"label over class count", "1,3\n", CSVOptions{LabelColumn: "1", Classes: 3}, "sample 0 has label 3, want < 3 classes"},
+		{"label over class count", "1,3\n", CSVOptions{LabelColumn: "1", Classes: 3}, `:1: label field 2: got "3", want a class index below 3`},
+		{"label over the class cap", "1,70000\n", CSVOptions{LabelColumn: "1"}, `:1: label field 2: got "70000", want a class index below 65536`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeTemp(t, "bad.csv", []byte(tc.in))

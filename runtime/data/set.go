@@ -86,15 +86,6 @@ func gather(dst, src []float32, row int, idx []int) []float32 {
 	return dst
 }
 
-// oneHot encodes labels as rows of k values, 1 at the label and 0 elsewhere.
-func oneHot(labels []int, k int) []float32 {
-	y := make([]float32, len(labels)*k)
-	for i, l := range labels {
-		y[i*k+l] = 1
-	}
-	return y
-}
-
 // errorf prefixes a message with the package and the file it concerns, the
 // form every error from this package takes.
 func errorf(name, format string, args ...any) error {
