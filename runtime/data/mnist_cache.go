@@ -198,11 +198,13 @@ func writeMNISTCache(path, key string, s *Set) error {
 	if err != nil {
 		return err
 	}
-	split := strings.SplitN(filepath.Base(path), "-", 2)[0]
-	old, _ := filepath.Glob(filepath.Join(dir, split+"-*.f32"))
-	for _, o := range old {
-		if o != path {
-			os.Remove(o)
+	// Caches of this split made from other source files are dead weight.
+	split, _, _ := strings.Cut(filepath.Base(path), "-")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, split+"-") && strings.HasSuffix(name, ".f32") && name != filepath.Base(path) {
+			os.Remove(filepath.Join(dir, name))
 		}
 	}
 	return nil

@@ -253,3 +253,22 @@ func FuzzNPY(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNPYMNISTSized reads a 60000×784 float32 .npy file, MNIST's
+// training images as numpy would save them (188 MB).
+func BenchmarkNPYMNISTSized(b *testing.B) {
+	vals := make([]float32, 60000*784)
+	for i := range vals {
+		vals[i] = float32(i%255) / 255
+	}
+	path := filepath.Join(b.TempDir(), "x.npy")
+	if err := os.WriteFile(path, npyFile(1, npyHeader("<f4", "(60000, 784)"), vals), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(4 * len(vals)))
+	for b.Loop() {
+		if _, _, err := NPY(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
