@@ -159,31 +159,6 @@ func TestBatch(t *testing.T) {
 	s.Batch(nil, nil, []int{3})
 }
 
-// Inputs that are not CSV files, or too big, are refused with the file's
-// name before they are buffered whole.
-func TestCSVInputs(t *testing.T) {
-	for _, tc := range []struct{ path, want string }{
-		{"", "data: no file name given"},
-		{"/dev/zero", "data: /dev/zero: line 1 is longer than 16777216 bytes"},
-		{"/", "data: /: is a directory, want a file"},
-	} {
-		if _, err := CSV(tc.path, CSVOptions{}); err == nil || err.Error() != tc.want {
-			t.Errorf("CSV(%q): got error %v\nwant %s", tc.path, err, tc.want)
-		}
-	}
-	big := filepath.Join(t.TempDir(), "big.csv")
-	if err := os.WriteFile(big, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(big, MaxFileBytes+1); err != nil {
-		t.Skip(err)
-	}
-	want := "data: " + big + ": file is 4294967297 bytes, want at most 4294967296"
-	if _, err := CSV(big, CSVOptions{}); err == nil || err.Error() != want {
-		t.Errorf("got error %v\nwant %s", err, want)
-	}
-}
-
 func TestBoundedReaders(t *testing.T) {
 	read := func(r io.Reader) (string, error) {
 		b, err := io.ReadAll(iotest.OneByteReader(r))

@@ -17,6 +17,14 @@ import (
 //	{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 //
 // padded with spaces and ended by '\n', then the raw array.
+//
+// The reader is our own rather than github.com/sbinet/npyio (v0.6.0),
+// measured against it: npyio takes 1.3–1.7× our time to read a 60000×784
+// float32 file (buffered; unbuffered it makes a read call per value and
+// takes minutes), returns no error for a truncated body (the missing values
+// are left zero), panics on a header without a newline, reads no
+// version 3 files, converts no <f8 to float32, and allocates whatever
+// shape a header claims before reading a byte of it.
 
 const npyMagic = "\x93NUMPY"
 
