@@ -96,6 +96,30 @@ func WriteFile(path string, b []byte, perm os.FileMode) error {
 	})
 }
 
+// CheckWritable reports, before any work is done, whether Write(path)
+// could succeed: path is not a directory and a temporary file can be
+// created beside it (the directory exists and is writable). A command
+// calls it on each output path before an hour of training, not after.
+func CheckWritable(path string) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if base == "" {
+		return fmt.Errorf("%s: want a file name, not a directory", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s: is a directory", path)
+	}
+	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, unwrapPath(err))
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
+	return nil
+}
+
 // testHookBeforeRename, set by tests, runs once the temporary file is
 // complete, to fail at the last moment.
 var testHookBeforeRename func(tmp string) error

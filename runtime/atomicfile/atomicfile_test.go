@@ -158,3 +158,27 @@ func assertOnly(t *testing.T, dir string, want ...string) {
 		t.Errorf("directory holds %s, want %s", strings.Join(got, " "), strings.Join(want, " "))
 	}
 }
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o555)
+	for _, tc := range []struct{ path, want string }{
+		{filepath.Join(dir, "new.bin"), ""},
+		{sub, sub + ": is a directory"},
+		{dir + "/", dir + "/: want a file name, not a directory"},
+		{filepath.Join(dir, "no", "x.bin"), filepath.Join(dir, "no", "x.bin") + ": no such file or directory"},
+		{filepath.Join(ro, "x.bin"), filepath.Join(ro, "x.bin") + ": permission denied"},
+	} {
+		if tc.path == filepath.Join(ro, "x.bin") && os.Geteuid() == 0 {
+			continue // root writes anywhere
+		}
+		err := CheckWritable(tc.path)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || err.Error() != tc.want) {
+			t.Errorf("CheckWritable(%s): got %v, want %q", tc.path, err, tc.want)
+		}
+	}
+	assertOnly(t, dir, "ro", "sub")
+}
