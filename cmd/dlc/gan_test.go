@@ -87,7 +87,7 @@ func TestFrozenAdversary(t *testing.T) {
 	dir := t.TempDir()
 	writePoints(t, dir, 64)
 	tr := compileTiny(t, dir)
-	set, err := runtime.LoadData(tr.Spec.Data)
+	set, err := data.Load(tr.Spec.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestLossesWrittenInTheFile(t *testing.T) {
 		if err := tr.InitParams(5); err != nil {
 			t.Fatal(err)
 		}
-		set, err := runtime.LoadData(tr.Spec.Data)
+		set, err := data.Load(tr.Spec.Data)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -156,7 +156,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "dlc apply: want --block NAME --init W --in X.npy --out Y.npy\n")
 		return errUsage
 	}
-	if *out == *in || *out == file || *out == *init {
+	if runtime.SameFile(*out, *in) || runtime.SameFile(*out, file) || runtime.SameFile(*out, *init) {
 		fmt.Fprintf(stderr, "dlc apply: --out %s is one of the inputs; refusing to overwrite it\n", *out)
 		return errUsage
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/atomicfile"
 )
 
 const usage = `usage: dlc <command> FILE [flags]
@@ -204,6 +205,9 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 		_, err := io.WriteString(stdout, sb.String())
 		return err
 	}
+	if runtime.SameFile(*out, file) {
+		return fmt.Errorf("-o %s is the source file; refusing to overwrite it", *out)
+	}
 	return writeFileAtomic(*out, []byte(sb.String()))
 }
 
@@ -233,32 +237,8 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// writeFileAtomic writes to a temporary file beside path and renames it over path, so that
-// a reader never sees a half-written file.
+// writeFileAtomic replaces path with b all at once (runtime/atomicfile), so that a reader
+// never sees a half-written file and a failed write keeps the old one.
 func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".dlc-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
+	return atomicfile.WriteFile(path, b, 0o644)
 }
