@@ -119,6 +119,7 @@ func gradCases() []gradCase {
 	// The fused ops' cases (every activation and transpose combination) live beside their
 	// kernels in fused_test.go.
 	cs = append(cs, fusedGradCases()...)
+	cs = append(cs, convGradCases()...)
 	B := ir.Sym("B")
 	cs = append(cs,
 		gradCase{name: "reshape", kind: "reshape", attrs: ir.Attrs{"shape": S(3, 2)}, in: []ir.Shape{S(2, 3)}},

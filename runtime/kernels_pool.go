@@ -1,0 +1,153 @@
+package runtime
+
+import (
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/parallel"
+)
+
+// poolGeom is the geometry of a 2-D max pooling in NCHW: planes (batch × channels) of h×w,
+// a k×k window moved by stride over the input padded by pad on every side, giving ho×wo.
+// The padding never wins the maximum: it is −∞, and the shape rule keeps pad ≤ k/2 so that
+// every window holds at least one input element.
+type poolGeom struct {
+	planes, h, w   int
+	k, stride, pad int
+	ho, wo         int
+}
+
+// poolRow finds the maxima of the windows of output row oh of one plane: best[ow] and, when
+// arg is not nil, arg[ow], the offset in plane of the first maximum in row-major order. It
+// sweeps the window's rows in order and, within a row, the kernel columns in order, each
+// across every output of the row, so that the inner loop runs over contiguous outputs and
+// a strict > keeps the first of equal values. cols[j] is validOut for kernel column j.
+func poolRow(best []float32, arg []int, plane []float32, oh int, cols [][2]int, g *poolGeom) {
+	s, p := g.stride, g.pad
+	h0 := oh*s - p
+	h1 := min(h0+g.k, g.h)
+	h0 = max(h0, 0)
+	// Start from each window's first input element: the padding never wins, and a window
+	// of −∞ or NaN still names an element of its own.
+	for ow := range best {
+		iw := max(ow*s-p, 0)
+		best[ow] = plane[h0*g.w+iw]
+		if arg != nil {
+			arg[ow] = h0*g.w + iw
+		}
+	}
+	for ih := h0; ih < h1; ih++ {
+		row := plane[ih*g.w : (ih+1)*g.w]
+		for j, c := range cols {
+			iw := c[0]*s - p + j
+			for ow := c[0]; ow < c[1]; ow++ {
+				if v := row[iw]; v > best[ow] {
+					best[ow] = v
+					if arg != nil {
+						arg[ow] = ih*g.w + iw
+					}
+				}
+				iw += s
+			}
+		}
+	}
+}
+
+// poolCols returns validOut for every kernel column.
+func poolCols(g *poolGeom) [][2]int {
+	cols := make([][2]int, g.k)
+	for j := range cols {
+		cols[j][0], cols[j][1] = validOut(j, g.w, g.stride, g.pad, g.wo)
+	}
+	return cols
+}
+
+// poolGrain is the number of planes a parallel chunk should hold so that it does some
+// thousands of comparisons.
+func poolGrain(g *poolGeom) int { return max(1, 4096/max(1, g.ho*g.wo*g.k*g.k)) }
+
+// maxPool2dForward sets y [planes, ho, wo] to the window maxima of x [planes, h, w].
+func maxPool2dForward(y, x []float32, g poolGeom) {
+	is, os := g.h*g.w, g.ho*g.wo
+	cols := poolCols(&g)
+	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
+			for oh := 0; oh < g.ho; oh++ {
+				poolRow(out[oh*g.wo:(oh+1)*g.wo], nil, plane, oh, cols, &g)
+			}
+		}
+	})
+}
+
+// maxPool2dBackward sets dx [planes, h, w] to the gradient of max pooling: each element of
+// dy goes to its window's arg-max in x (the first on ties), and overlapping windows add up.
+func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
+	is, os := g.h*g.w, g.ho*g.wo
+	cols := poolCols(&g)
+	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
+		best, arg := make([]float32, g.wo), make([]int, g.wo)
+		for p := lo; p < hi; p++ {
+			plane, d, grad := x[p*is:(p+1)*is], dx[p*is:(p+1)*is], dy[p*os:(p+1)*os]
+			clear(d)
+			for oh := 0; oh < g.ho; oh++ {
+				poolRow(best, arg, plane, oh, cols, &g)
+				for ow, a := range arg {
+					d[a] += grad[oh*g.wo+ow]
+				}
+			}
+		}
+	})
+}
+
+func init() {
+	register("max_pool2d", maxPool2dKernel)
+	register("max_pool2d_grad", maxPool2dGradKernel)
+}
+
+// poolGeomOf reads max pooling's attributes and checks x [B, C, H, W] against them.
+func poolGeomOf(op *ir.Op, x *Tensor) (poolGeom, error) {
+	if len(x.Shape) != 4 {
+		return poolGeom{}, opErrorf(op, "got input %s, want rank 4", shapeString(x.Shape))
+	}
+	k, ok := op.Attrs["kernel"].(int)
+	if !ok {
+		return poolGeom{}, opErrorf(op, "attribute kernel is %v, want an int", op.Attrs["kernel"])
+	}
+	stride, pad, err := convAttrs(op)
+	if err != nil {
+		return poolGeom{}, err
+	}
+	if 2*pad > k {
+		return poolGeom{}, opErrorf(op, "pad %d, want at most half the kernel %d", pad, k)
+	}
+	g := poolGeom{planes: x.Shape[0] * x.Shape[1], h: x.Shape[2], w: x.Shape[3], k: k, stride: stride, pad: pad}
+	if g.ho, g.wo, err = ir.OutSize(g.h, g.w, k, k, stride, pad, 0); err != nil {
+		return poolGeom{}, opErrorf(op, "%v", err)
+	}
+	return g, nil
+}
+
+func maxPool2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x := args[0]
+	g, err := poolGeomOf(op, x)
+	if err != nil {
+		return nil, err
+	}
+	y := c.alloc([]int{x.Shape[0], x.Shape[1], g.ho, g.wo})
+	maxPool2dForward(y.Data, x.Data, g)
+	return y, nil
+}
+
+// maxPool2dGradKernel: (dy, x) → dx shaped like x.
+func maxPool2dGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	dy, x := args[0], args[1]
+	g, err := poolGeomOf(op, x)
+	if err != nil {
+		return nil, err
+	}
+	if want := []int{x.Shape[0], x.Shape[1], g.ho, g.wo}; !sameShape(dy.Shape, want) {
+		return nil, opErrorf(op, "got gradient %s, want %s for input %s", shapeString(dy.Shape), shapeString(want), shapeString(x.Shape))
+	}
+	dx := c.alloc(x.Shape)
+	maxPool2dBackward(dx.Data, dy.Data, x.Data, g)
+	return dx, nil
+}

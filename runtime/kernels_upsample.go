@@ -1,0 +1,170 @@
+package runtime
+
+import (
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/parallel"
+)
+
+// upGeom is the geometry of a 2-D upsampling in NCHW by an integer factor: planes (batch ×
+// channels) of h×w become planes of (h·scale)×(w·scale).
+type upGeom struct {
+	planes, h, w, scale int
+	bilinear            bool
+}
+
+// lerpTaps are, for each output index along one axis, the two input indices it reads and
+// their weights.
+type lerpTaps struct {
+	i0, i1 []int
+	l0, l1 []float32
+}
+
+// bilinearTaps computes the taps of an axis of length n upsampled by scale with PyTorch's
+// align_corners=False convention: output index o samples the input at (o + ½)/scale − ½,
+// clamped below at 0; the upper neighbour is clamped to the last index.
+func bilinearTaps(n, scale int) lerpTaps {
+	m := n * scale
+	t := lerpTaps{i0: make([]int, m), i1: make([]int, m), l0: make([]float32, m), l1: make([]float32, m)}
+	for o := 0; o < m; o++ {
+		src := float32((float64(o)+0.5)/float64(scale) - 0.5)
+		if src < 0 {
+			src = 0
+		}
+		i0 := int(src)
+		i1 := i0
+		if i0 < n-1 {
+			i1++
+		}
+		t.i0[o], t.i1[o] = i0, i1
+		t.l1[o] = src - float32(i0)
+		t.l0[o] = 1 - t.l1[o]
+	}
+	return t
+}
+
+func upGrain(g *upGeom) int { return max(1, 4096/max(1, g.h*g.w*g.scale*g.scale)) }
+
+// upsample2dForward sets y [planes, h·scale, w·scale] to x [planes, h, w] upsampled.
+func upsample2dForward(y, x []float32, g upGeom) {
+	s := g.scale
+	ho, wo := g.h*s, g.w*s
+	is, os := g.h*g.w, ho*wo
+	if !g.bilinear {
+		parallel.For(g.planes, upGrain(&g), func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
+				for oh := 0; oh < ho; oh++ {
+					src, dst := plane[(oh/s)*g.w:][:g.w], out[oh*wo:][:wo]
+					for ow := range dst {
+						dst[ow] = src[ow/s]
+					}
+				}
+			}
+		})
+		return
+	}
+	th, tw := bilinearTaps(g.h, s), bilinearTaps(g.w, s)
+	parallel.For(g.planes, upGrain(&g), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
+			for oh := 0; oh < ho; oh++ {
+				r0, r1 := plane[th.i0[oh]*g.w:][:g.w], plane[th.i1[oh]*g.w:][:g.w]
+				a0, a1 := th.l0[oh], th.l1[oh]
+				dst := out[oh*wo:][:wo]
+				for ow := range dst {
+					j0, j1, b0, b1 := tw.i0[ow], tw.i1[ow], tw.l0[ow], tw.l1[ow]
+					dst[ow] = a0*(b0*r0[j0]+b1*r0[j1]) + a1*(b0*r1[j0]+b1*r1[j1])
+				}
+			}
+		}
+	})
+}
+
+// upsample2dBackward sets dx [planes, h, w] to the gradient of upsampling given
+// dy [planes, h·scale, w·scale]: each element of dy goes back to the inputs it was
+// interpolated from, in proportion to their weights.
+func upsample2dBackward(dx, dy []float32, g upGeom) {
+	s := g.scale
+	ho, wo := g.h*s, g.w*s
+	is, os := g.h*g.w, ho*wo
+	var th, tw lerpTaps
+	if g.bilinear {
+		th, tw = bilinearTaps(g.h, s), bilinearTaps(g.w, s)
+	}
+	parallel.For(g.planes, upGrain(&g), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			d, grad := dx[p*is:(p+1)*is], dy[p*os:(p+1)*os]
+			clear(d)
+			for oh := 0; oh < ho; oh++ {
+				src := grad[oh*wo:][:wo]
+				if !g.bilinear {
+					row := d[(oh/s)*g.w:][:g.w]
+					for ow, v := range src {
+						row[ow/s] += v
+					}
+					continue
+				}
+				r0, r1 := d[th.i0[oh]*g.w:][:g.w], d[th.i1[oh]*g.w:][:g.w]
+				a0, a1 := th.l0[oh], th.l1[oh]
+				for ow, v := range src {
+					j0, j1, b0, b1 := tw.i0[ow], tw.i1[ow], tw.l0[ow], tw.l1[ow]
+					r0[j0] += a0 * b0 * v
+					r0[j1] += a0 * b1 * v
+					r1[j0] += a1 * b0 * v
+					r1[j1] += a1 * b1 * v
+				}
+			}
+		}
+	})
+}
+
+func init() {
+	register("upsample2d", upsample2dKernel)
+	register("upsample2d_grad", upsample2dGradKernel)
+}
+
+// upGeomOf reads upsampling's attributes; small is the [B, C, H, W] side.
+func upGeomOf(op *ir.Op, small []int) (upGeom, error) {
+	s, ok := op.Attrs["scale"].(int)
+	if !ok || s < 1 {
+		return upGeom{}, opErrorf(op, "attribute scale is %v, want an int ≥ 1", op.Attrs["scale"])
+	}
+	mode := op.Attrs.String("mode")
+	if mode != "nearest" && mode != "bilinear" {
+		return upGeom{}, opErrorf(op, "attribute mode is %v, want \"nearest\" or \"bilinear\"", op.Attrs["mode"])
+	}
+	return upGeom{planes: small[0] * small[1], h: small[2], w: small[3], scale: s, bilinear: mode == "bilinear"}, nil
+}
+
+func upsample2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	x := args[0]
+	if len(x.Shape) != 4 {
+		return nil, opErrorf(op, "got input %s, want rank 4", shapeString(x.Shape))
+	}
+	g, err := upGeomOf(op, x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	y := c.alloc([]int{x.Shape[0], x.Shape[1], g.h * g.scale, g.w * g.scale})
+	upsample2dForward(y.Data, x.Data, g)
+	return y, nil
+}
+
+func upsample2dGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	dy := args[0]
+	if len(dy.Shape) != 4 {
+		return nil, opErrorf(op, "got gradient %s, want rank 4", shapeString(dy.Shape))
+	}
+	s, _ := op.Attrs["scale"].(int)
+	if s < 1 || dy.Shape[2]%s != 0 || dy.Shape[3]%s != 0 {
+		return nil, opErrorf(op, "got gradient %s, want its height and width multiples of scale %v", shapeString(dy.Shape), op.Attrs["scale"])
+	}
+	small := []int{dy.Shape[0], dy.Shape[1], dy.Shape[2] / s, dy.Shape[3] / s}
+	g, err := upGeomOf(op, small)
+	if err != nil {
+		return nil, err
+	}
+	dx := c.alloc(small)
+	upsample2dBackward(dx.Data, dy.Data, g)
+	return dx, nil
+}
