@@ -10,7 +10,8 @@ type autoencoder struct {
 	enc, dec *lang.Block
 	loss     string
 	l2       float64
-	lossPos  lang.Pos // where the loss is declared: the loss ops' position
+	lossPos  lang.Pos   // where the loss is declared: the loss ops' position
+	lossExpr *lang.Expr // a loss written as an expression of x, z and recon
 }
 
 // lowerAutoencoder lowers AE.step (training), AE.loss (evaluation) and AE.reconstruct.
@@ -56,10 +57,14 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 		switch s.Name {
 		case "loss":
 			name := bareIdent(s.Value)
-			if name != "bce" && name != "mse" && name != "l1" {
-				return nil, lang.Errorf(s.Value.Pos, "%s: loss = %s, want bce, mse or l1", f.Name, exprString(s.Value))
+			switch {
+			case name == "bce" || name == "mse" || name == "l1":
+				ae.loss, ae.lossPos = name, s.Value.Pos
+			case name != "":
+				return nil, lang.Errorf(s.Value.Pos, "%s: loss = %s, want bce, mse or l1, or an expression of x, z and recon", f.Name, exprString(s.Value))
+			default:
+				ae.lossExpr, ae.lossPos = s.Value, s.Value.Pos
 			}
-			ae.loss, ae.lossPos = name, s.Value.Pos
 		case "penalty":
 			c := bareCall(s.Value)
 			if c == nil || c.Func != "l2" || len(c.Args) != 1 {
@@ -116,11 +121,17 @@ func (p *Program) autoencoderFunc(f *lang.Family, ae *autoencoder, fn string) (*
 		l.b.F.Outputs = []ir.Output{{Name: "out", Value: recon}}
 		return l.b.F, ir.Phase{}, nil
 	}
-	lossV, err := builtins[ae.loss].lower(l, &lang.Call{Pos: ae.lossPos, Func: ae.loss}, []value{tensorVal(recon), tensorVal(x)})
+	var loss *ir.Op
+	if ae.lossExpr != nil {
+		loss, err = l.lossExpr(f, ae.lossExpr, map[string]*ir.Op{"x": x, "z": codes[0].op, "recon": recon})
+	} else {
+		var lv value
+		lv, err = builtins[ae.loss].lower(l, &lang.Call{Pos: ae.lossPos, Func: ae.loss}, []value{tensorVal(recon), tensorVal(x)})
+		loss = lv.op
+	}
 	if err != nil {
 		return fail(err)
 	}
-	loss := lossV.op
 	params := l.b.F.Params()
 	if ae.l2 > 0 {
 		if loss, err = l.l2Penalty(ae.lossPos, loss, params, ae.l2); err != nil {

@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"math"
+
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
@@ -26,6 +28,13 @@ import (
 //
 // When G takes a second tensor, the model is conditional: G(z, y) and D(x, y), with y the
 // data's one-hot labels, fed to both networks.
+//
+// Instead of noise, G may take an image made from the real batch: `input = avg_pool2(x)`
+// (any expression of x) makes G an image-to-image network, e.g. super-resolution from a
+// 14×14 version of each 28×28 digit. A content loss `content = l1(λ)` (or `mse(λ)`) adds
+// λ·l1(G(input), x) to G's loss, and the evaluation reports the PSNR of G's outputs and of
+// nearest and bilinear upsampling of the input, over the peak-to-peak range 2 of a tanh
+// output: psnr = mean over images of 10·log10(4 / mse).
 
 type gan struct {
 	gen, disc    *lang.Block
@@ -38,6 +47,12 @@ type gan struct {
 	realLabel    float64
 	conditional  bool
 	genPos, dPos lang.Pos
+	input        *lang.Expr // G's input as an expression of x, instead of noise
+	content      string     // "l1" or "mse": G's content loss against x, with weight contentW
+	contentW     float64
+	contentPos   lang.Pos
+	dLossExpr    *lang.Expr // losses written in the file, overriding the standard ones
+	gLossExpr    *lang.Expr
 }
 
 func (p *Program) ganOf(f *lang.Family) (*gan, error) {
@@ -76,6 +91,25 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 				return nil, lang.Errorf(c.Args[0].Pos, "%s: noise size %s, want a positive int", f.Name, v)
 			}
 			g.noise, g.noiseSize, g.noisePos, hasNoise = c.Func, int(v.num), s.Value.Pos, true
+		case "input":
+			g.input = s.Value
+		case "d_loss":
+			g.dLossExpr = s.Value
+		case "g_loss":
+			g.gLossExpr = s.Value
+		case "content":
+			c := bareCall(s.Value)
+			if c == nil || (c.Func != "l1" && c.Func != "mse") || len(c.Args) != 1 {
+				return nil, lang.Errorf(s.Value.Pos, "%s: content = %s, want l1(weight) or mse(weight)", f.Name, exprString(s.Value))
+			}
+			v, err := (&lowerer{p: p}).eval(newScope("", ""), c.Args[0].Value)
+			if err != nil {
+				return nil, err
+			}
+			if (v.kind != kInt && v.kind != kFloat) || v.num < 0 || math.IsInf(v.num, 0) {
+				return nil, lang.Errorf(c.Args[0].Pos, "%s: content weight %s, want a number ≥ 0", f.Name, v)
+			}
+			g.content, g.contentW, g.contentPos = c.Func, v.num, s.Value.Pos
 		case "loss":
 			name := bareIdent(s.Value)
 			if name != "non_saturating" && name != "minimax" {
@@ -101,11 +135,16 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 			}
 			g.realLabel = v.num
 		default:
-			return nil, lang.Errorf(s.Pos, "%s: unknown gan setting %s (want noise, loss, d_steps, label_smoothing)", f.Name, s.Name)
+			return nil, lang.Errorf(s.Pos, "%s: unknown gan setting %s (want noise, input, content, loss, d_loss, g_loss, d_steps, label_smoothing)", f.Name, s.Name)
 		}
 	}
-	if !hasNoise {
-		return nil, lang.Errorf(f.Pos, "%s: missing noise = normal(size) (or uniform(size))", f.Name)
+	switch {
+	case hasNoise && g.input != nil:
+		return nil, lang.Errorf(g.noisePos, "%s: noise and input both set: the generator takes one or the other", f.Name)
+	case !hasNoise && g.input == nil:
+		return nil, lang.Errorf(f.Pos, "%s: missing noise = normal(size) (or uniform(size), or input = an expression of x)", f.Name)
+	case g.content != "" && g.input == nil:
+		return nil, lang.Errorf(g.contentPos, "%s: a content loss compares G's output with x, so it needs input = …, not noise", f.Name)
 	}
 	return g, nil
 }
@@ -118,6 +157,10 @@ func (p *Program) lowerGAN(m *ir.Module, f *lang.Family) (*plan, error) {
 	}
 	pl := &plan{family: "gan", inputs: []string{"x"}, eval: f.Name + ".loss",
 		extra: map[string]string{"sample": f.Name + ".sample", "noise": g.noise}}
+	if g.input != nil {
+		// G maps data to data: its pictures are inputs beside outputs, like a reconstruction.
+		pl.extra = map[string]string{"reconstruct": f.Name + ".sample"}
+	}
 	for _, fn := range []string{"d_step", "g_step", "loss", "sample"} {
 		l := p.newLowerer(f.Name+"."+fn, map[bool]string{true: "train", false: "eval"}[fn == "d_step" || fn == "g_step"])
 		ph, err := l.ganFunc(f, g, fn)
@@ -153,17 +196,19 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 		return fail(lang.Errorf(g.gen.Pos, "%s: a generator takes the noise [B, n] (and, conditional, one-hot labels [B, K]), and hyperparameters with defaults", g.gen.Name))
 	}
 	zs := gins[0].Type.Shape
-	if len(zs) != 2 || !zs[1].IsConst() {
-		return fail(lang.Errorf(g.gen.Pos, "%s: noise input %v, want [B, n] with a constant n", g.gen.Name, zs))
-	}
-	if zs[1].Coef != g.noiseSize {
-		return fail(lang.Errorf(g.noisePos, "%s: noise size %d differs from the generator's input %s %v", f.Name, g.noiseSize, gins[0].Name, zs))
+	if g.input == nil {
+		if len(zs) != 2 || !zs[1].IsConst() {
+			return fail(lang.Errorf(g.gen.Pos, "%s: noise input %v, want [B, n] with a constant n", g.gen.Name, zs))
+		}
+		if zs[1].Coef != g.noiseSize {
+			return fail(lang.Errorf(g.noisePos, "%s: noise size %d differs from the generator's input %s %v", f.Name, g.noiseSize, gins[0].Name, zs))
+		}
 	}
 	g.conditional = len(gins) == 2
 
 	var x, y, z *ir.Op
 	var batch ir.Dim
-	if fn == "sample" {
+	if fn == "sample" && g.input == nil {
 		l.setPos(g.genPos)
 		z = l.b.Input("z", ir.F32(zs))
 		if g.conditional {
@@ -187,7 +232,18 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 		batch = x.Type.Shape[0]
 		l.setPos(g.noisePos)
 		attrs := ir.Attrs{"shape": ir.Shape{batch, zs[1]}, "stream": l.p.nextStream()}
-		if g.noise == "uniform" {
+		if g.input != nil {
+			sc := newScope("", f.Pos.Filename)
+			sc.names["x"] = tensorVal(x)
+			v, err := l.eval(sc, g.input)
+			if err != nil {
+				return fail(err)
+			}
+			if v.kind != kTensor {
+				return fail(lang.Errorf(g.input.Pos, "%s: input = %s is %s, want a tensor made from x", f.Name, exprString(g.input), v))
+			}
+			z = v.op
+		} else if g.noise == "uniform" {
 			attrs["low"], attrs["high"] = -1.0, 1.0
 			z = l.b.Op("random_uniform", attrs)
 		} else {
@@ -208,6 +264,14 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 	if fn == "sample" {
 		l.b.F.Outputs = []ir.Output{{Name: "out", Value: fake}}
 		return ir.Phase{}, nil
+	}
+	var content *ir.Op
+	if g.content != "" && (fn == "g_step" || fn == "loss") {
+		cv, err := builtins[g.content].lower(l, &lang.Call{Pos: g.contentPos, Func: g.content}, []value{tensorVal(fake), tensorVal(x)})
+		if err != nil {
+			return fail(err)
+		}
+		content = cv.op
 	}
 	genParams := l.b.F.Params()
 	disc := func(v *ir.Op, what string) (*ir.Op, error) {
@@ -249,6 +313,11 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 		}
 		l.setPos(g.lossPos)
 		dLoss = b.Op("add", nil, bce(realLogit, g.realLabel), bce(fakeLogit, 0))
+		if g.dLossExpr != nil {
+			if dLoss, err = l.lossExpr(f, g.dLossExpr, map[string]*ir.Op{"d_real": realLogit, "d_fake": fakeLogit, "x": x, "fake": held}); err != nil {
+				return fail(err)
+			}
+		}
 		dReal, dFake = meanProb(realLogit), meanProb(fakeLogit)
 	}
 	if fn == "g_step" || fn == "loss" {
@@ -261,6 +330,14 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 			gLoss = b.Op("neg", nil, bce(fakeLogit, 0))
 		} else {
 			gLoss = bce(fakeLogit, 1)
+		}
+		if content != nil && g.contentW > 0 {
+			gLoss = b.Op("add", nil, gLoss, b.Op("mul", nil, content, b.Const(g.contentW)))
+		}
+		if g.gLossExpr != nil {
+			if gLoss, err = l.lossExpr(f, g.gLossExpr, map[string]*ir.Op{"d_fake": fakeLogit, "x": x, "fake": fake}); err != nil {
+				return fail(err)
+			}
 		}
 		if dFake == nil {
 			dFake = meanProb(fakeLogit)
@@ -289,5 +366,44 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 	}
 	b.F.Outputs = []ir.Output{{Name: "loss", Value: dLoss}, {Name: "metric:g_loss", Value: gLoss},
 		{Name: "metric:d_real", Value: dReal}, {Name: "metric:d_fake", Value: dFake}}
+	if g.input != nil {
+		if err := l.psnrMetrics(g, z, fake, x); err != nil {
+			return fail(err)
+		}
+	}
 	return ir.Phase{}, nil
+}
+
+// psnrMetrics adds the PSNR of G's outputs and of nearest and bilinear upsampling of its
+// input to the evaluation, when the input is an image the output is an integer upscale of.
+func (l *lowerer) psnrMetrics(g *gan, in, out, x *ir.Op) error {
+	b := l.b
+	l.setPos(g.contentPos)
+	psnr := func(pred *ir.Op) *ir.Op {
+		axes := make([]int, 0, len(x.Type.Shape)-1)
+		for i := 1; i < len(x.Type.Shape); i++ {
+			axes = append(axes, i)
+		}
+		mse := b.Op("mean", ir.Attrs{"axes": axes, "keepdims": false}, b.Op("square", nil, b.Op("sub", nil, pred, x)))
+		db := b.Op("mul", nil, b.Op("log", nil, b.Op("div", nil, b.Const(4), mse)), b.Const(10/math.Ln10))
+		return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, db)
+	}
+	b.F.Outputs = append(b.F.Outputs, ir.Output{Name: "metric:psnr", Value: psnr(out)})
+	is, xs := in.Type.Shape, x.Type.Shape
+	if len(is) == 4 && len(xs) == 4 && is[2].IsConst() && xs[2].IsConst() && xs[2].Coef%is[2].Coef == 0 {
+		scale := xs[2].Coef / is[2].Coef
+		for _, mode := range []string{"nearest", "bilinear"} {
+			up := b.Op("upsample2d", ir.Attrs{"scale": scale, "mode": mode}, in)
+			if b.Err != nil {
+				break
+			}
+			if up.Type.Shape.Equal(xs) {
+				b.F.Outputs = append(b.F.Outputs, ir.Output{Name: "metric:psnr_" + mode, Value: psnr(up)})
+			}
+		}
+	}
+	if b.Err != nil {
+		return lang.Errorf(g.contentPos, "psnr: %v", b.Err)
+	}
+	return nil
 }

@@ -97,6 +97,25 @@ func (p *Program) lowerFamily(m *ir.Module, f *lang.Family) error {
 	return nil
 }
 
+// lossExpr evaluates a loss written in a family block as an expression of the values the
+// family names (x, z, recon; d_real, d_fake, fake), which must be a scalar tensor.
+func (l *lowerer) lossExpr(f *lang.Family, e *lang.Expr, names map[string]*ir.Op) (*ir.Op, error) {
+	sc := newScope("", f.Pos.Filename)
+	for n, o := range names {
+		if o != nil {
+			sc.names[n] = tensorVal(o)
+		}
+	}
+	v, err := l.eval(sc, e)
+	if err != nil {
+		return nil, err
+	}
+	if v.kind != kTensor || len(v.op.Type.Shape) != 0 {
+		return nil, lang.Errorf(e.Pos, "%s: loss %s is %s, want a scalar tensor (e.g. mean(…))", f.Name, exprString(e), describe(v))
+	}
+	return v.op, nil
+}
+
 // finishStep makes l's function a training step: it differentiates loss with respect to
 // params, adds the "loss", "grad:NAME" and "state:NAME" outputs (before any metrics already
 // there) and returns the phase updating params.

@@ -23,7 +23,7 @@ func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Settin
 	if !known {
 		return nil, lang.Errorf(loss.Value.Pos, "train: loss = %s, want %s", exprString(loss.Value), strings.Join(supervisedLosses, ", "))
 	}
-	pl := &plan{family: "model", inputs: []string{"x", "y"}, eval: b.Name + ".loss"}
+	pl := &plan{family: "model", inputs: []string{"x", "y"}, eval: b.Name + ".loss", extra: map[string]string{"predict": b.Name}}
 	for _, fn := range []string{"loss", "step"} {
 		mode := "eval"
 		if fn == "step" {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/atomicfile"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
@@ -92,16 +94,41 @@ func Train(tr *Trainer, o RunOptions) error {
 	if out == nil {
 		out = io.Discard
 	}
+	// Every output is checked before any work, and none may be one of the run's inputs:
+	// an hour of training must not end in "cannot write", nor overwrite what it read.
+	inputs := map[string]string{o.Source: "the .dl source", o.Init: "the --init checkpoint"}
+	for _, d := range []*ir.DataSpec{&spec.Data, spec.Test} {
+		if d != nil {
+			for _, k := range []string{"path", "x", "y"} {
+				if p := d.Args[k]; p != "" {
+					inputs[p] = "a data file"
+				}
+			}
+		}
+	}
+	for flag, p := range map[string]string{"--save": o.Save, "--metrics": o.Metrics} {
+		if p == "" {
+			continue
+		}
+		for in, what := range inputs {
+			if in != "" && SameFile(in, p) {
+				return fmt.Errorf("%s %s is %s; refusing to overwrite it", flag, p, what)
+			}
+		}
+		if err := atomicfile.CheckWritable(p); err != nil {
+			return fmt.Errorf("%s %s: %v", flag, p, err)
+		}
+	}
 	if err := StartVars(tr, o.Init, spec.Seed); err != nil {
 		return err
 	}
-	trainSet, err := LoadData(spec.Data)
+	trainSet, err := data.Load(spec.Data)
 	if err != nil {
 		return err
 	}
 	var testSet *data.Set
 	if spec.Test != nil {
-		if testSet, err = LoadData(*spec.Test); err != nil {
+		if testSet, err = data.Load(*spec.Test); err != nil {
 			return err
 		}
 	}
@@ -199,6 +226,19 @@ func Train(tr *Trainer, o RunOptions) error {
 		return nil
 	}
 	return finalPictures(tr, o.OutDir, base, trainCurve, testCurve, testSet, trainSet, out)
+}
+
+// SameFile reports whether two paths name one file: the same cleaned absolute path, or
+// the same file on disk.
+func SameFile(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // StartVars loads the parameters and state from a checkpoint when path is given, else

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -251,7 +250,7 @@ func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps in
 			lo += len(idx)
 			st.Samples += len(idx)
 		}
-		loss, metrics, err := t.step(t.cursor, set, idx)
+		loss, metrics, err := t.StepPhase(t.cursor, set, idx)
 		if err != nil {
 			return st, err
 		}
@@ -283,9 +282,10 @@ func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps in
 	return st, nil
 }
 
-// step runs phase i once on the samples idx: the step function, then the phase's optimiser
-// on the gradients it returned, then the state updates. It returns the loss and metrics.
-func (t *Trainer) step(i int, set *data.Set, idx []int) (float64, map[string]float64, error) {
+// StepPhase runs phase i once on the samples idx: the step function, then the phase's
+// optimiser on the gradients it returned, then the state updates. It returns the loss and
+// the step's metrics.
+func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[string]float64, error) {
 	ph := &t.Spec.Phases[i]
 	prog, err := t.Program(ph.Step)
 	if err != nil {
@@ -380,60 +380,4 @@ func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*Tensor, error) {
 		return nil, err
 	}
 	return outs["out"], nil
-}
-
-// rescale maps MNIST's pixels from [0, 1] to [low, high] (the args, 0 and 1 by default):
-// [-1, 1] for a generator that ends in tanh.
-func rescale(s *data.Set, args map[string]string) error {
-	lo, hi := 0.0, 1.0
-	for k, p := range map[string]*float64{"low": &lo, "high": &hi} {
-		if v, ok := args[k]; ok {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return fmt.Errorf("mnist: %s = %q, want an int", k, v)
-			}
-			*p = float64(n)
-		}
-	}
-	if lo >= hi {
-		return fmt.Errorf("mnist: low = %v, high = %v, want low < high", lo, hi)
-	}
-	if lo == 0 && hi == 1 {
-		return nil
-	}
-	a, b := float32(hi-lo), float32(lo)
-	for i, v := range s.X {
-		s.X[i] = a*v + b
-	}
-	return nil
-}
-
-// LoadData opens the data source a train spec names.
-func LoadData(d ir.DataSpec) (*data.Set, error) {
-	var s *data.Set
-	var err error
-	switch d.Source {
-	case "mnist":
-		if s, err = data.MNIST(d.Args["split"]); err == nil {
-			err = rescale(s, d.Args)
-		}
-	case "csv":
-		opts := data.CSVOptions{}
-		if l, ok := d.Args["label"]; ok {
-			opts.LabelColumn = l
-		}
-		opts.Regression = d.Args["target"] == "value"
-		s, err = data.CSV(d.Args["path"], opts)
-	case "npy":
-		s, err = data.NPYSet(d.Args["x"], d.Args["y"])
-	default:
-		err = fmt.Errorf("unknown data source %s", d.Source)
-	}
-	if err != nil {
-		if d.Pos.IsValid() {
-			return nil, fmt.Errorf("%s: %w", d.Pos, err)
-		}
-		return nil, err
-	}
-	return s, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/atomicfile"
 )
 
 const usage = `usage: dlc <command> FILE [flags]
@@ -29,6 +30,9 @@ commands:
   compile FILE   print the IR of FILE (flags: -o OUT, --show before|after|both)
   params FILE    list each trained parameter's name, shape and count
   run FILE       train per FILE's train block (dlc run -h lists the flags)
+  apply FILE     run one block on data: --block NAME --init W --in X.npy --out Y.npy
+  sample FILE    draw from a trained generator: --init W [-n 64] [-o grid.png] [--label K]
+  score FILE     classify a generator's samples: --init W --classifier C.dl --classifier-init CW [-n 10000]
 `
 
 // errUsage marks a usage error: exit code 2.
@@ -53,6 +57,12 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		err = cmdParams(args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "apply":
+		err = cmdApply(args[1:], stdout, stderr)
+	case "sample":
+		err = cmdSample(args[1:], stdout, stderr)
+	case "score":
+		err = cmdScore(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -195,6 +205,9 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 		_, err := io.WriteString(stdout, sb.String())
 		return err
 	}
+	if runtime.SameFile(*out, file) {
+		return fmt.Errorf("-o %s is the source file; refusing to overwrite it", *out)
+	}
 	return writeFileAtomic(*out, []byte(sb.String()))
 }
 
@@ -224,32 +237,8 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// writeFileAtomic writes to a temporary file beside path and renames it over path, so that
-// a reader never sees a half-written file.
+// writeFileAtomic replaces path with b all at once (runtime/atomicfile), so that a reader
+// never sees a half-written file and a failed write keeps the old one.
 func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".dlc-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
+	return atomicfile.WriteFile(path, b, 0o644)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -25,6 +26,7 @@ type runFlags struct {
 	noOpt       bool
 	progress    string
 	checkFinite bool
+	dataDir     string
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
@@ -39,6 +41,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.metrics, "metrics", "", "write one JSON line per epoch to this file")
 	fs.StringVar(&f.out, "out", ".", "directory for the pictures (loss curve, reconstructions)")
 	fs.BoolVar(&f.noOpt, "O0", false, "do not optimise the IR (no fusion); for comparisons")
+	fs.StringVar(&f.dataDir, "data-dir", "", "directory holding MNIST's four IDX files (default: $DLC_MNIST_DIR, else the GoMNIST module)")
 	fs.BoolVar(&f.checkFinite, "check-finite", false, "check every op's result for NaN and infinity, naming the first op (and its .dl line) that makes one")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar: auto (when stderr is a terminal), always or never")
 	file, err := parseArgs(fs, args, stderr)
@@ -63,6 +66,9 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 	tr, err := runtime.NewTrainer(m)
 	if err != nil {
 		return err
+	}
+	if f.dataDir != "" {
+		data.MNISTDir = f.dataDir
 	}
 	showBar := f.progress == "always" || (f.progress == "auto" && isTerminal(stderr))
 	var bar *progressbar.ProgressBar

@@ -16,6 +16,7 @@ package checkpoint
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -30,6 +31,12 @@ const metadataKey = "__metadata__"
 // maxHeader is the largest JSON header Load accepts; the reference
 // implementation uses the same bound to refuse hostile files.
 const maxHeader = 100 << 20
+
+// MaxFileBytes is the largest checkpoint Load reads, 4 GiB: a billion
+// float32 parameters, far beyond what this CPU runtime trains, and small
+// enough that a wrong path (a disk image, /dev/zero) is refused with a
+// message instead of exhausting memory.
+const MaxFileBytes = 4 << 30
 
 // entry is one tensor's record in the JSON header.
 type entry struct {
@@ -64,4 +71,15 @@ func shapeString(shape []int) string {
 		s[i] = fmt.Sprint(d)
 	}
 	return "[" + strings.Join(s, ", ") + "]"
+}
+
+// checkFinite returns an error naming the first value that is NaN or an
+// infinity, by its flat index.
+func checkFinite(data []float32) error {
+	for i, v := range data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("value %d is %v", i, v)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ var bitsEqual = cmp.Comparer(func(a, b float32) bool { return math.Float32bits(a
 
 func TestRoundTrip(t *testing.T) {
 	tensors := map[string]Tensor{
-		"Enc.dense0.weight": {Shape: []int{3, 2}, Data: []float32{1, -2, 3.5, 0, float32(math.Inf(1)), float32(math.NaN())}},
+		"Enc.dense0.weight": {Shape: []int{3, 2}, Data: []float32{1, -2, 3.5, 0, math.MaxFloat32, -math.SmallestNonzeroFloat32}},
 		"Enc.dense0.bias":   {Shape: []int{2}, Data: []float32{0.25, -0.125}},
 		"step":              {Shape: nil, Data: []float32{7}},
 		"empty":             {Shape: []int{0, 4}, Data: nil},
@@ -93,8 +94,8 @@ func TestLoadHandWritten(t *testing.T) {
 	b = append(b, header...)
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(0.1))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(-3))
-	// binary16: 1.0, -2.0, the smallest subnormal 2^-24, +Inf.
-	for _, h := range []uint16{0x3c00, 0xc000, 0x0001, 0x7c00} {
+	// binary16: 1.0, -2.0, the smallest subnormal 2^-24, the largest 65504.
+	for _, h := range []uint16{0x3c00, 0xc000, 0x0001, 0x7bff} {
 		b = binary.LittleEndian.AppendUint16(b, h)
 	}
 	// bfloat16: 1.0, -0.5.
@@ -112,7 +113,7 @@ func TestLoadHandWritten(t *testing.T) {
 	}
 	want := map[string]Tensor{
 		"d":  {Shape: []int{1, 2}, Data: []float32{0.1, -3}},
-		"h":  {Shape: []int{4}, Data: []float32{1, -2, 1.0 / (1 << 24), float32(math.Inf(1))}},
+		"h":  {Shape: []int{4}, Data: []float32{1, -2, 1.0 / (1 << 24), 65504}},
 		"bf": {Shape: []int{2}, Data: []float32{1, -0.5}},
 		"f":  {Shape: []int{}, Data: []float32{42}},
 	}
@@ -154,6 +155,10 @@ func file(header string, data int) []byte {
 func TestLoadErrors(t *testing.T) {
 	const one = `"dtype":"F32","shape":[2],"data_offsets":[0,8]`
 	good := file(`{"a":{`+one+`}}`, 8)
+	nan := file(`{"a":{`+one+`}}`, 8)
+	binary.LittleEndian.PutUint32(nan[len(nan)-4:], math.Float32bits(float32(math.NaN())))
+	big := file(`{"d":{"dtype":"F64","shape":[],"data_offsets":[0,8]}}`, 8)
+	binary.LittleEndian.PutUint64(big[len(big)-8:], math.Float64bits(1e300))
 	for _, tc := range []struct {
 		name string
 		in   []byte
@@ -184,6 +189,8 @@ func TestLoadErrors(t *testing.T) {
 			`tensor "a": data_offsets [0, 7] hold 7 bytes, not a whole number of F32 values, shape [2] needs 2`},
 		{"overlap", file(`{"a":{`+one+`},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8),
 			`tensor "b": data_offsets [4, 8] overlap tensor "a", which ends at 8`},
+		{"nan", nan, `tensor "a": value 1 is NaN, want finite values`},
+		{"f64 overflows float32", big, `tensor "d": value 0 is +Inf, want finite values`},
 		{"gap", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8),
 			`tensor "a": data_offsets [4, 8] leave bytes [0, 4) of the data section unused`},
 	} {
@@ -241,11 +248,18 @@ func TestSaveFailureKeepsOldFile(t *testing.T) {
 	oldBytes, _ := os.ReadFile(path)
 	next := map[string]Tensor{"w": {Shape: []int{1}, Data: []float32{2}}}
 
-	t.Run("failure before rename", func(t *testing.T) {
-		testHookBeforeRename = func(string) error { return errors.New("disk on fire") }
-		defer func() { testHookBeforeRename = nil }()
+	t.Run("failure part-way", func(t *testing.T) {
+		testHookWrite = func(w io.Writer) io.Writer { return &failingWriter{w: w, left: 12} }
+		defer func() { testHookWrite = nil }()
 		err := Save(path, next, nil)
 		if want := "checkpoint: " + path + ": disk on fire"; err == nil || err.Error() != want {
+			t.Errorf("got error %v, want %q", err, want)
+		}
+	})
+	t.Run("non-finite weights", func(t *testing.T) {
+		bad := map[string]Tensor{"w": {Shape: []int{2}, Data: []float32{1, float32(math.NaN())}}}
+		err := Save(path, bad, nil)
+		if want := "checkpoint: " + path + `: tensor "w": value 1 is NaN, refusing to save it`; err == nil || err.Error() != want {
 			t.Errorf("got error %v, want %q", err, want)
 		}
 	})
@@ -290,6 +304,22 @@ func TestSaveFailureKeepsOldFile(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
 		t.Errorf("checkpoint mode %v, want 0644", fi.Mode().Perm())
 	}
+}
+
+// failingWriter passes left bytes through and then fails.
+type failingWriter struct {
+	w    io.Writer
+	left int
+}
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.left {
+		n, _ := f.w.Write(p[:f.left])
+		f.left = 0
+		return n, errors.New("disk on fire")
+	}
+	f.left -= len(p)
+	return f.w.Write(p)
 }
 
 func FuzzLoad(f *testing.F) {

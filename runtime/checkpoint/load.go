@@ -17,12 +17,81 @@ var dtypeSizes = map[string]int64{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}
 
 // Load reads a safetensors file and returns its tensors, converted to
 // float32 from F32, F64, F16 or BF16, and its metadata (nil if none).
+//
+// A file over MaxFileBytes is refused before anything is allocated for
+// it. The length and JSON header are read first, and they say how large
+// the data section must be, so a file whose size cannot be known in
+// advance (a pipe, /dev/zero) is read no further than its header claims.
+// A tensor holding NaN or an infinity (after conversion to float32) is
+// refused with its name: training from it could only produce NaN.
 func Load(path string) (map[string]Tensor, map[string]string, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint: %w", err)
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if fi.IsDir() {
+		return nil, nil, errorf(path, "is a directory, want a safetensors file")
+	}
+	regular := fi.Mode().IsRegular()
+	if regular && fi.Size() > MaxFileBytes {
+		return nil, nil, errorf(path, "file is %d bytes, want at most %d", fi.Size(), int64(MaxFileBytes))
+	}
+	var buf bytes.Buffer
+	if regular {
+		buf.Grow(int(fi.Size()))
+	}
+	b, err := readPrefix(&buf, f, path, regular)
+	if err != nil {
+		return nil, nil, err
+	}
 	return decode(path, b)
+}
+
+// readPrefix reads the length, the header and as much data as the header
+// claims (plus one byte, so trailing data is seen) into buf, and returns
+// what it got; decode then checks it all and reports any inconsistency.
+// A regular file, whose size is already known to be within bounds, is
+// read whole.
+func readPrefix(buf *bytes.Buffer, r io.Reader, path string, regular bool) ([]byte, error) {
+	read := func(n int64) (bool, error) {
+		got, err := io.CopyN(buf, r, n)
+		if err != nil && err != io.EOF {
+			return false, errorf(path, "reading: %v", err)
+		}
+		return got == n, nil
+	}
+	if regular {
+		_, err := read(MaxFileBytes + 1)
+		return buf.Bytes(), err
+	}
+	if ok, err := read(8); !ok || err != nil {
+		return buf.Bytes(), err
+	}
+	n := binary.LittleEndian.Uint64(buf.Bytes())
+	if n > maxHeader {
+		return buf.Bytes(), nil
+	}
+	if ok, err := read(int64(n)); !ok || err != nil {
+		return buf.Bytes(), err
+	}
+	entries, _, _, err := parseHeader(path, buf.Bytes()[8:])
+	if err != nil {
+		return buf.Bytes(), nil
+	}
+	var end int64
+	for _, e := range entries {
+		end = max(end, e.DataOffsets[1])
+	}
+	if end > MaxFileBytes-8-int64(n) {
+		return nil, errorf(path, "header describes %d bytes of data, want at most %d in all", end, int64(MaxFileBytes))
+	}
+	_, err = read(end + 1)
+	return buf.Bytes(), err
 }
 
 func decode(path string, b []byte) (map[string]Tensor, map[string]string, error) {
@@ -47,10 +116,14 @@ func decode(path string, b []byte) (map[string]Tensor, map[string]string, error)
 	tensors := make(map[string]Tensor, len(entries))
 	for _, name := range names {
 		e := entries[name]
-		tensors[name] = Tensor{
+		t := Tensor{
 			Shape: e.Shape,
 			Data:  toFloat32(data[e.DataOffsets[0]:e.DataOffsets[1]], e.Dtype),
 		}
+		if err := checkFinite(t.Data); err != nil {
+			return nil, nil, errorf(path, "tensor %q: %v, want finite values", name, err)
+		}
+		tensors[name] = t
 	}
 	return tensors, meta, nil
 }

@@ -1,76 +1,41 @@
 package checkpoint
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
+
+	"github.com/dlc-lang/dlc/runtime/atomicfile"
 )
 
-// testHookBeforeRename, when set by a test, runs after the temporary file
-// is complete and before it replaces the target, to simulate a failure at
-// the last moment.
-var testHookBeforeRename func(tmp string) error
+// testHookWrite, set by tests, wraps the writer Save writes through, to
+// fail or slow down a save part-way.
+var testHookWrite func(io.Writer) io.Writer
 
 // Save writes tensors and meta to path as a safetensors file of F32
-// tensors. meta may be nil. The file is first written beside path and then
-// renamed over it, so on any error the old file at path is left as it was.
+// tensors. meta may be nil. The file is replaced atomically
+// (runtime/atomicfile): on any error, or if the process is killed
+// mid-save, the old file at path is left as it was. A tensor holding NaN
+// or an infinity is refused, so a run gone bad cannot overwrite a good
+// checkpoint with a useless one.
 func Save(path string, tensors map[string]Tensor, meta map[string]string) error {
 	header, names, err := encodeHeader(path, tensors, meta)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		if testHookWrite != nil {
+			w = testHookWrite(w)
+		}
+		return writeBody(w, header, names, tensors)
+	})
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := writeBody(tmp, header, names, tensors); err != nil {
-		return errorf(path, "writing %s: %v", tmp.Name(), err)
-	}
-	// Sync before rename: otherwise a crash can leave the new name
-	// pointing at a file whose data never reached the disk.
-	if err := tmp.Sync(); err != nil {
-		return errorf(path, "syncing %s: %v", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return errorf(path, "closing %s: %v", tmp.Name(), err)
-	}
-	// CreateTemp makes the file private; a checkpoint is ordinary data.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if testHookBeforeRename != nil {
-		if err := testHookBeforeRename(tmp.Name()); err != nil {
-			return errorf(path, "%v", err)
-		}
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	ok = true
-	syncDir(filepath.Dir(path))
 	return nil
-}
-
-// syncDir makes the rename itself durable. It is best effort: some
-// systems cannot sync a directory, and the data is already safe.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // encodeHeader checks the tensors and returns the padded JSON header and
@@ -95,6 +60,9 @@ func encodeHeader(path string, tensors map[string]Tensor, meta map[string]string
 		if n != int64(len(t.Data)) {
 			return nil, nil, errorf(path, "tensor %q: shape %s needs %d values, got %d", name, shapeString(t.Shape), n, len(t.Data))
 		}
+		if err := checkFinite(t.Data); err != nil {
+			return nil, nil, errorf(path, "tensor %q: %v, refusing to save it", name, err)
+		}
 		shape := t.Shape
 		if shape == nil {
 			shape = []int{} // a scalar is "shape": [], never null
@@ -117,18 +85,32 @@ func encodeHeader(path string, tensors map[string]Tensor, meta map[string]string
 	return b, names, nil
 }
 
-func writeBody(f io.Writer, header []byte, names []string, tensors map[string]Tensor) error {
-	w := bufio.NewWriterSize(f, 1<<20)
+// writeBody writes the header length, the header and the tensors' values
+// through a small reused buffer, one chunk of values per Write.
+func writeBody(w io.Writer, header []byte, names []string, tensors map[string]Tensor) error {
 	var n [8]byte
 	binary.LittleEndian.PutUint64(n[:], uint64(len(header)))
-	w.Write(n[:])
-	w.Write(header)
-	var buf [4]byte
+	if _, err := w.Write(n[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(header); err != nil {
+		return err
+	}
+	const chunk = 16 << 10 // values per Write
+	buf := make([]byte, 0, 4*chunk)
 	for _, name := range names {
-		for _, v := range tensors[name].Data {
-			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-			w.Write(buf[:])
+		data := tensors[name].Data
+		for len(data) > 0 {
+			m := min(len(data), chunk)
+			buf = buf[:0]
+			for _, v := range data[:m] {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			data = data[m:]
 		}
 	}
-	return w.Flush()
+	return nil
 }

@@ -1,12 +1,13 @@
 package data
 
 import (
+	"bufio"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -42,18 +43,21 @@ type CSVOptions struct {
 
 // CSV reads a numeric CSV file into a Set. Every row must have the same
 // number of fields and every field must be a finite number (header aside).
-// X holds the non-label columns, [N, columns].
+// X holds the non-label columns, [N, columns]. The file may be at most
+// MaxFileBytes, a line at most MaxCSVLine, and X at most MaxValues.
 func CSV(path string, opts CSVOptions) (*Set, error) {
-	f, err := os.Open(path)
+	f, _, err := openInput(path)
 	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	return readCSV(f, path, opts)
 }
 
 func readCSV(r io.Reader, name string, opts CSVOptions) (*Set, error) {
-	cr := csv.NewReader(r)
+	r = &boundedReader{r: r, left: MaxFileBytes}
+	r = &lineBoundedReader{r: r, max: MaxCSVLine, num: 1}
+	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
 	cr.Comma = ','
 	if opts.Comma != 0 {
 		cr.Comma = opts.Comma
@@ -108,13 +112,20 @@ func readCSV(r io.Reader, name string, opts CSVOptions) (*Set, error) {
 				y = append(y, float32(v))
 				continue
 			}
-			if v != math.Trunc(v) || v < 0 || v > math.MaxInt32 {
+			if v != math.Trunc(v) || v < 0 {
 				return nil, lineErrorf(name, line, "label %s: got %q, want a class index (an integer >= 0); set Regression for real-valued targets",
 					columnName(header, i), field)
+			}
+			if v >= MaxClasses || opts.Classes > 0 && v >= float64(opts.Classes) {
+				return nil, lineErrorf(name, line, "label %s: got %q, want a class index below %d",
+					columnName(header, i), field, cmp.Or(opts.Classes, MaxClasses))
 			}
 			labels = append(labels, int(v))
 		}
 		n++
+		if len(x) > MaxValues || len(y) > MaxValues {
+			return nil, lineErrorf(name, line, "more than %d values", MaxValues)
+		}
 	}
 	if n == 0 {
 		return nil, errorf(name, "no data rows")
@@ -129,18 +140,11 @@ func readCSV(r io.Reader, name string, opts CSVOptions) (*Set, error) {
 	case opts.Regression:
 		s.Y, s.YShape = y, []int{n, 1}
 	default:
-		k := opts.Classes
-		if k == 0 {
-			for _, l := range labels {
-				k = max(k, l+1)
-			}
+		y, k, err := oneHot(name, labels, opts.Classes)
+		if err != nil {
+			return nil, err
 		}
-		for i, l := range labels {
-			if l >= k {
-				return nil, errorf(name, "sample %d has label %d, want < %d classes", i, l, k)
-			}
-		}
-		s.Labels, s.Y, s.YShape = labels, oneHot(labels, k), []int{n, k}
+		s.Labels, s.Y, s.YShape = labels, y, []int{n, k}
 	}
 	return s, nil
 }

@@ -1,11 +1,15 @@
 package data
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -97,7 +101,8 @@ func TestCSVErrors(t *testing.T) {
 		{"label index out of range", "1,2\n", CSVOptions{LabelColumn: "2"}, "label column 2 out of range, the file has 2 columns"},
 		{"fractional label", "a,y\n1,0.5\n", CSVOptions{LabelColumn: "y"}, `:2: label field 2 ("y"): got "0.5", want a class index (an integer >= 0); set Regression for real-valued targets`},
 		{"negative label", "1,-1\n", CSVOptions{LabelColumn: "1"}, `:1: label field 2: got "-1", want a class index (an integer >= 0); set Regression for real-valued targets`},
-		{"label over class count", "1,3\n", CSVOptions{LabelColumn: "1", Classes: 3}, "sample 0 has label 3, want < 3 classes"},
+		{"label over class count", "1,3\n", CSVOptions{LabelColumn: "1", Classes: 3}, `:1: label field 2: got "3", want a class index below 3`},
+		{"label over the class cap", "1,70000\n", CSVOptions{LabelColumn: "1"}, `:1: label field 2: got "70000", want a class index below 65536`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeTemp(t, "bad.csv", []byte(tc.in))
@@ -152,4 +157,84 @@ func TestBatch(t *testing.T) {
 		}
 	}()
 	s.Batch(nil, nil, []int{3})
+}
+
+func TestBoundedReaders(t *testing.T) {
+	read := func(r io.Reader) (string, error) {
+		b, err := io.ReadAll(iotest.OneByteReader(r))
+		return string(b), err
+	}
+	if got, err := read(&boundedReader{r: strings.NewReader("abcd"), left: 4}); got != "abcd" || err != nil {
+		t.Errorf("at the limit: got %q, %v", got, err)
+	}
+	if _, err := read(&boundedReader{r: strings.NewReader("abcde"), left: 4}); err != errTooLarge {
+		t.Errorf("past the limit: got %v, want errTooLarge", err)
+	}
+	if got, err := read(&lineBoundedReader{r: strings.NewReader("abc\nabc\n\nab"), max: 3, num: 1}); got != "abc\nabc\n\nab" || err != nil {
+		t.Errorf("lines at the limit: got %q, %v", got, err)
+	}
+	_, err := read(&lineBoundedReader{r: strings.NewReader("abc\nabcd\n"), max: 3, num: 1})
+	if err == nil || err.Error() != "line 2 is longer than 3 bytes" {
+		t.Errorf("long line: got %v", err)
+	}
+	// The same over reads that span lines, as bufio makes them.
+	_, err = io.ReadAll(&lineBoundedReader{r: strings.NewReader("ab\nabc\nabcd"), max: 3, num: 1})
+	if err == nil || err.Error() != "line 3 is longer than 3 bytes" {
+		t.Errorf("long last line: got %v", err)
+	}
+}
+
+func TestOneHotLimits(t *testing.T) {
+	for _, tc := range []struct {
+		labels []int
+		k      int
+		want   string
+	}{
+		{[]int{0, 70000}, 0, "data: f: sample 1 has label 70000, want a class index in [0, 65536)"},
+		{[]int{0, 5}, 3, "data: f: sample 1 has label 5, want < 3 classes"},
+		{[]int{0}, 1 << 17, "data: f: 131072 classes, want 1 to 65536"},
+		{make([]int, 1<<15), 1 << 16, "data: f: one-hot targets for 32768 samples of 65536 classes exceed 1073741824 values"},
+	} {
+		if _, _, err := oneHot("f", tc.labels, tc.k); err == nil || err.Error() != tc.want {
+			t.Errorf("oneHot(%d labels, %d): got error %v\nwant %s", len(tc.labels), tc.k, err, tc.want)
+		}
+	}
+}
+
+func FuzzCSV(f *testing.F) {
+	f.Add([]byte("a,b,class\n0.5,-1,1\n2e3,0,0\n"), "class", false, uint8(0), 0)
+	f.Add([]byte("1,2\n3,4.5\n"), "", false, uint8(2), 0)
+	f.Add([]byte("x;y\n1;0.25\n"), "y", true, uint8(0), 0)
+	f.Add([]byte("1,5\n0,6\n"), "0", false, uint8(2), 4)
+	f.Add([]byte("1,\"2\"\n3,\"4\n"), "1", false, uint8(0), 0)
+	f.Add([]byte("a,b\n1,NaN\n"), "-1", false, uint8(1), 0)
+	f.Add([]byte("\xef\xbb\xbfa,b\n1,2\n"), "b", false, uint8(0), 2)
+	f.Fuzz(func(t *testing.T, in []byte, label string, regression bool, header uint8, classes int) {
+		opts := CSVOptions{LabelColumn: label, Regression: regression, Header: HeaderMode(header % 3), Classes: classes}
+		if bytes.Contains(in, []byte(";")) {
+			opts.Comma = ';'
+		}
+		s, err := readCSV(bytes.NewReader(in), "fuzz", opts)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "data: fuzz") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		n := s.Len()
+		if n == 0 || len(s.X) != n*s.XRow() {
+			t.Fatalf("X of shape %v holds %d values", s.XShape, len(s.X))
+		}
+		if firstNonFinite(s.X) >= 0 || firstNonFinite(s.Y) >= 0 {
+			t.Fatalf("non-finite values accepted")
+		}
+		if s.Y != nil && len(s.Y) != n*s.YRow() {
+			t.Fatalf("Y of shape %v holds %d values", s.YShape, len(s.Y))
+		}
+		for i, l := range s.Labels {
+			if l < 0 || l >= s.YShape[1] || s.Y[i*s.YShape[1]+l] != 1 {
+				t.Fatalf("label %d of sample %d does not fit one-hot Y %v", l, i, s.YShape)
+			}
+		}
+	})
 }

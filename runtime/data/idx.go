@@ -17,8 +17,9 @@ const (
 )
 
 // maxIDXBytes bounds the body an IDX header may claim, so a corrupt header
-// is reported instead of driving a huge read. MNIST train is 47 MB.
-const maxIDXBytes = 1 << 31
+// is reported instead of driving a huge read: every byte becomes a float32,
+// so the bound is MaxValues. MNIST train is 47 MB.
+const maxIDXBytes = MaxValues
 
 // ReadIDXImages reads an IDX3 unsigned-byte image file (gzipped or not;
 // gzip is detected by its magic bytes) and returns the pixels scaled to
@@ -77,12 +78,9 @@ func readIDX(r io.Reader, name string, want uint32) (dims []int, body []byte, er
 	for i := range dims {
 		dims[i] = int(binary.BigEndian.Uint32(raw[4*i:]))
 	}
-	total := 1
-	for _, d := range dims {
-		if d != 0 && total > maxIDXBytes/d {
-			return nil, nil, errorf(name, "dimensions %v hold more than %d bytes", dims, maxIDXBytes)
-		}
-		total *= d
+	total, ok := checkedCount(dims, maxIDXBytes)
+	if !ok {
+		return nil, nil, errorf(name, "dimensions %v hold more than %d bytes", dims, maxIDXBytes)
 	}
 	body, err = readExactly(r, total)
 	if err != nil {

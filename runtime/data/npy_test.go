@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -107,7 +109,7 @@ func TestNPYErrors(t *testing.T) {
 		{"truncated header length", good[:9], "truncated npy header length: got 1 bytes, want 2"},
 		{"truncated header", good[:40], "truncated npy header: got 30 bytes, want 118"},
 		{"huge header", []byte("\x93NUMPY\x02\x00\xff\xff\xff\xff"), "npy header length 4294967295, want at most 1048576"},
-		{"truncated data", good[:len(good)-1], "truncated data: got 23 bytes, want 24 for shape [2 3] of <f4"},
+		{"truncated data", good[:len(good)-1], "truncated data: got 23 bytes, want the 24 that shape [2 3] of <f4 describes"},
 		{"trailing data", append(good, 0), "trailing bytes after the 24 that shape [2 3] of <f4 describes"},
 		{"big endian", npyFile(1, npyHeader(">f4", "(1,)"), []float32{1}), `dtype ">f4" not supported, want one of <f4, <f8, <i4, <i8, |u1`},
 		{"complex", npyFile(1, npyHeader("<c8", "(1,)"), []float32{1, 2}), `dtype "<c8" not supported, want one of <f4, <f8, <i4, <i8, |u1`},
@@ -126,14 +128,27 @@ func TestNPYErrors(t *testing.T) {
 		{"trailing junk", npyFile(1, npyHeader("<f4", "()")+" x", []float32{1}),
 			`npy header "{'descr': '<f4', 'fortran_order': False, 'shape': (), } x": unexpected "x" after the dict`},
 		{"too many values", npyFile(1, npyHeader("<f4", "(100000, 100000)"), nil),
-			"shape [100000 100000] holds more than 2147483647 values"},
+			"shape [100000 100000] holds more than 1073741824 values or 4294967296 bytes"},
+		{"too many bytes", npyFile(1, npyHeader("<f8", "(1073741824,)"), nil),
+			"shape [1073741824] holds more than 1073741824 values or 4294967296 bytes"},
+		{"nan", npyFile(1, npyHeader("<f4", "(2, 3)"), []float32{0, 1, 2, 3, float32(math.NaN()), 5}),
+			"sample 1, value 1 is NaN, want finite numbers"},
+		{"float64 overflows float32", npyFile(1, npyHeader("<f8", "(2,)"), []float64{1, 1e300}),
+			"value 1 is +Inf, want finite numbers"},
 		{"non-ascii v1", npyFile(1, "{'descr': '<f4é'}", nil), "npy header is not ASCII (only version 3 allows UTF-8)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, _, err := ReadNPY(bytes.NewReader(tc.in), "a.npy")
 			want := "data: a.npy: " + tc.want
 			if err == nil || err.Error() != want {
-				t.Errorf("got error  %v\nwant error %s", err, want)
+				t.Errorf("stream: got error  %v\nwant error %s", err, want)
+			}
+			// A file, whose size is known, must say the same.
+			path := writeTemp(t, "a.npy", tc.in)
+			_, _, err = NPY(path)
+			want = "data: " + path + ": " + tc.want
+			if err == nil || err.Error() != want {
+				t.Errorf("file: got error  %v\nwant error %s", err, want)
 			}
 		})
 	}
@@ -185,7 +200,7 @@ func TestNPYSetErrors(t *testing.T) {
 		{scalar, "", "data: " + scalar + ": 0-d array, want samples [N, ...]"},
 		{x, scalar, "data: " + scalar + ": 0-d array, want targets [N, ...]"},
 		{x, short, "data: " + x + " has 3 samples, " + short + " has 2 targets, want equal"},
-		{x, neg, "data: " + neg + ": label -1 of sample 1, want a class index in [0, 2^24)"},
+		{x, neg, "data: " + neg + ": label -1 of sample 1, want a class index in [0, 65536)"},
 	} {
 		_, err := NPYSet(tc.x, tc.y)
 		if err == nil || err.Error() != tc.want {
@@ -214,4 +229,23 @@ func FuzzNPY(f *testing.F) {
 			t.Fatalf("shape %v of %s does not match %d values", shape, descr, len(data))
 		}
 	})
+}
+
+// BenchmarkNPYMNISTSized reads a 60000×784 float32 .npy file, MNIST's
+// training images as numpy would save them (188 MB).
+func BenchmarkNPYMNISTSized(b *testing.B) {
+	vals := make([]float32, 60000*784)
+	for i := range vals {
+		vals[i] = float32(i%255) / 255
+	}
+	path := filepath.Join(b.TempDir(), "x.npy")
+	if err := os.WriteFile(path, npyFile(1, npyHeader("<f4", "(60000, 784)"), vals), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(4 * len(vals)))
+	for b.Loop() {
+		if _, _, err := NPY(path); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -7,9 +7,14 @@
 // consume, so a Set can be handed over without copying; Batch gathers rows
 // into caller-owned buffers so a training loop allocates nothing per step.
 //
+// The sources a train block can name, with their arguments, are one
+// table (sources.go): the compiler checks a data setting against it with
+// Validate, and Load runs the source's loader.
+//
 // Readers treat their input as untrusted: they check magic numbers, header
 // sizes against the bytes actually present, and every field, and return
-// an error naming the file (and line or field) instead of panicking.
+// an error naming the file (and line or field) instead of panicking; the
+// limits in limits.go bound what any file may make them allocate.
 package data
 
 import "fmt"
@@ -84,15 +89,6 @@ func gather(dst, src []float32, row int, idx []int) []float32 {
 		copy(dst[k*row:(k+1)*row], src[i*row:(i+1)*row])
 	}
 	return dst
-}
-
-// oneHot encodes labels as rows of k values, 1 at the label and 0 elsewhere.
-func oneHot(labels []int, k int) []float32 {
-	y := make([]float32, len(labels)*k)
-	for i, l := range labels {
-		y[i*k+l] = 1
-	}
-	return y
 }
 
 // errorf prefixes a message with the package and the file it concerns, the

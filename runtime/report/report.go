@@ -10,8 +10,8 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/dlc-lang/dlc/runtime/atomicfile"
 )
 
 func errorf(path, format string, args ...any) error {
@@ -19,32 +19,10 @@ func errorf(path, format string, args ...any) error {
 }
 
 // writeAtomic writes path through write, replacing any old file only once
-// the new one is complete.
+// the new one is complete (runtime/atomicfile).
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return errorf(path, "%v", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	// CreateTemp makes the file private; a picture is for sharing.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	ok = true
 	return nil
 }

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Run dlc and PyTorch interleaved on the same models and compare them.
+
+For each model, runs dlc then torch, PAIRS times (dlc, torch, dlc, torch, ...), each run
+a fresh process under /usr/bin/time -v for its peak RSS. dlc's seconds per epoch come
+from its --metrics file (training loop only), torch's from torch_ref.py's JSON line
+(training loop only). Prints per model the median seconds per epoch of each side, the
+dlc/torch ratio of each pair (median, min, max), the peak RSS of each side (the largest
+over its runs) and the last test loss of each.
+
+PyTorch runs at its fastest setting on the 2-core benchmark machine: 1 torch thread,
+OpenBLAS's own threads (OPENBLAS_NUM_THREADS left as the caller has it) and OpenBLAS's
+own choice of kernels (OPENBLAS_CORETYPE removed from torch's environment only). The
+BLAS that torch loaded is printed; a run on the netlib reference BLAS is flagged loudly.
+
+Usage: compare.py --dlc BIN [--python PY] [--epochs N] [--pairs N] [--models ae,mlp]
+(bench/run.sh builds dlc and calls this).
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+
+# model name -> (dlc source, torch_ref.py --model)
+MODELS = {
+    "ae": ("examples/autoencoder/ae.dl", "ae"),
+    "mlp": ("examples/classifier/mlp.dl", "mlp"),
+}
+
+
+def timed(cmd, env=None):
+    """Run cmd under /usr/bin/time -v; return (stdout, stderr, peak RSS in MiB)."""
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, cwd=REPO, env=env,
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        raise RuntimeError("%s exited with %d" % (" ".join(cmd), p.returncode))
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    if not m:
+        raise RuntimeError("no peak RSS in /usr/bin/time output of %s" % cmd[0])
+    return p.stdout, p.stderr, int(m.group(1)) / 1024
+
+
+def run_dlc(dlc, model, epochs, tmp):
+    metrics = os.path.join(tmp, "dlc.jsonl")
+    if os.path.exists(metrics):
+        os.remove(metrics)
+    _, _, rss = timed([dlc, "run", MODELS[model][0], "--epochs", str(epochs),
+                       "--metrics", metrics, "--out", tmp, "--progress", "never"])
+    with open(metrics) as f:
+        lines = [json.loads(l) for l in f if l.strip()]
+    if len(lines) != epochs:
+        raise RuntimeError("dlc wrote %d metric lines, want %d" % (len(lines), epochs))
+    secs = statistics.mean(l["seconds"] for l in lines)
+    return secs, lines[-1]["test_loss"], rss
+
+
+def run_torch(python, model, epochs):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)  # let OpenBLAS pick its AVX-512 kernels
+    out, err, rss = timed([python, os.path.join(BENCH, "torch_ref.py"), "--model",
+                           MODELS[model][1], "--epochs", str(epochs), "--threads", "1"], env)
+    sys.stderr.write(err.split("\tCommand being timed")[0])  # torch's own warnings
+    res = json.loads(out.strip().splitlines()[-1])
+    return statistics.mean(res["epoch_seconds"]), res["test_loss"][-1], rss, res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dlc", required=True, help="the dlc binary")
+    ap.add_argument("--python", default="/usr/bin/python3", help="interpreter with torch")
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--models", default="ae,mlp")
+    args = ap.parse_args()
+    models = [m for m in args.models.split(",") if m]
+    for m in models:
+        if m not in MODELS:
+            sys.exit("compare.py: unknown model %r, want one of %s" % (m, ", ".join(MODELS)))
+    if args.pairs < 1 or args.epochs < 1:
+        sys.exit("compare.py: --pairs and --epochs must be at least 1")
+    has_torch = subprocess.run([args.python, "-c", "import torch"],
+                               capture_output=True).returncode == 0
+    if not has_torch:
+        print("== torch: not importable by %s; dlc only (see bench/README.md)" % args.python)
+
+    results = {}
+    blas = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in models:
+            r = results[model] = {"dlc": [], "torch": []}
+            for i in range(args.pairs):
+                secs, loss, rss = run_dlc(args.dlc, model, args.epochs, tmp)
+                r["dlc"].append((secs, loss, rss))
+                line = "%-4s pair %d: dlc %7.3f s/epoch" % (model, i + 1, secs)
+                if has_torch:
+                    secs, loss, rss, res = run_torch(args.python, model, args.epochs)
+                    r["torch"].append((secs, loss, rss))
+                    blas = res
+                    line += "  torch %7.3f s/epoch  ratio %.3f" % (secs, r["dlc"][-1][0] / secs)
+                print(line, flush=True)
+
+    print()
+    if blas is not None:
+        print("torch: 1 thread; OPENBLAS_NUM_THREADS=%s; OPENBLAS_CORETYPE unset"
+              % os.environ.get("OPENBLAS_NUM_THREADS", "(unset: all cores)"))
+        print("torch loaded BLAS: %s" % blas["blas"])
+        if blas["reference_blas"]:
+            print("!" * 78)
+            print("!! torch ran on the netlib REFERENCE BLAS: the ratios below are meaningless.")
+            print("!! apt-get install -y libopenblas0-pthread, then run again.")
+            print("!" * 78)
+    print("epochs per run: %d, pairs: %d (interleaved dlc, torch, ...)" % (args.epochs, args.pairs))
+    print()
+    head = "%-5s %12s %12s %23s %10s %10s %10s %10s" % (
+        "model", "dlc s/ep", "torch s/ep", "ratio med [min, max]", "dlc MiB", "torch MiB",
+        "dlc loss", "torch loss")
+    print(head)
+    print("-" * len(head))
+    for model in models:
+        d, t = results[model]["dlc"], results[model]["torch"]
+        dmed = statistics.median(x[0] for x in d)
+        row = "%-5s %12.3f" % (model, dmed)
+        if t:
+            ratios = [a[0] / b[0] for a, b in zip(d, t)]
+            row += " %12.3f %9.3f [%.3f, %.3f] %10.0f %10.0f %10.5f %10.5f" % (
+                statistics.median(x[0] for x in t), statistics.median(ratios), min(ratios),
+                max(ratios), max(x[2] for x in d), max(x[2] for x in t), d[-1][1], t[-1][1])
+        else:
+            row += " %12s %23s %10.0f %10s %10.5f" % ("-", "-", max(x[2] for x in d), "-", d[-1][1])
+        print(row)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/data"
+	"github.com/dlc-lang/dlc/runtime/report"
+)
+
+// Inference commands: sample from a trained generator, and score a generator with a
+// trained classifier. Both load a checkpoint written by dlc run --save.
+
+// loadTrained compiles file and loads the checkpoint at init into a trainer.
+func loadTrained(file, init, what string, stderr io.Writer) (*runtime.Trainer, error) {
+	m, err := compileFile(file, true, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if m.Train == nil {
+		return nil, fmt.Errorf("%s: no train block: %s needs the family it trains", file, what)
+	}
+	tr, err := runtime.NewTrainer(m)
+	if err != nil {
+		return nil, err
+	}
+	if init == "" {
+		fmt.Fprintf(stderr, "dlc %s: --init CHECKPOINT is required (the weights dlc run --save wrote)\n", what)
+		return nil, errUsage
+	}
+	if err := runtime.StartVars(tr, init, 0); err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+// parseLabels reads --label 3 or --label 0,1,2 (nil for "").
+func parseLabels(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimSpace(f), "%d", &n); err != nil || n < 0 {
+			return nil, fmt.Errorf("--label %q: want class numbers ≥ 0 separated by commas", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func cmdSample(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	init := fs.String("init", "", "the generator's checkpoint (from dlc run --save)")
+	n := fs.Int("n", 64, "how many samples")
+	out := fs.String("o", "samples.png", "where to write them: a PNG grid")
+	seed := fs.Uint64("seed", 1, "seed of the noise")
+	label := fs.String("label", "", "for a conditional generator: the class of every sample, or a list (0,1,2) to cycle through")
+	file, err := parseArgs(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if *n < 1 {
+		fmt.Fprintf(stderr, "dlc sample: -n %d, want at least 1\n", *n)
+		return errUsage
+	}
+	labels, err := parseLabels(*label)
+	if err != nil {
+		fmt.Fprintf(stderr, "dlc sample: %v\n", err)
+		return errUsage
+	}
+	tr, err := loadTrained(file, *init, "sample", stderr)
+	if err != nil {
+		return err
+	}
+	imgs, err := tr.Sample(*n, rand.New(rand.NewPCG(*seed, 0x73616d70)), labels)
+	if err != nil {
+		return err
+	}
+	lo, hi := tr.DataRange()
+	h, w := imgs.ImageSize()
+	if err := report.ImageGrid(*out, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d samples to %s\n", *n, *out)
+	return nil
+}
+
+func cmdScore(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("score", flag.ContinueOnError)
+	init := fs.String("init", "", "the generator's checkpoint")
+	clsFile := fs.String("classifier", "", "the classifier's .dl file (a model trained with cross_entropy)")
+	clsInit := fs.String("classifier-init", "", "the classifier's checkpoint")
+	n := fs.Int("n", 10000, "how many samples to classify")
+	seed := fs.Uint64("seed", 1, "seed of the noise")
+	label := fs.String("label", "", "for a conditional generator: the classes to request, cycled (default: every class in turn)")
+	file, err := parseArgs(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if *clsFile == "" || *n < 1 {
+		fmt.Fprintf(stderr, "dlc score: want --classifier FILE --classifier-init CHECKPOINT and -n ≥ 1\n")
+		return errUsage
+	}
+	labels, err := parseLabels(*label)
+	if err != nil {
+		fmt.Fprintf(stderr, "dlc score: %v\n", err)
+		return errUsage
+	}
+	gen, err := loadTrained(file, *init, "score", stderr)
+	if err != nil {
+		return err
+	}
+	cls, err := loadTrained(*clsFile, *clsInit, "score", stderr)
+	if err != nil {
+		return err
+	}
+	if labels == nil && gen.Module.Func(gen.Spec.Extra["sample"]) != nil && len(gen.Module.Func(gen.Spec.Extra["sample"]).Inputs) == 2 {
+		labels = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	}
+	res, err := runtime.Score(gen, cls, *n, rand.New(rand.NewPCG(*seed, 0x73636f72)), labels)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "samples %d  mean confidence %.4f\n", res.N, res.Confidence)
+	lo, hi := 1.0, 0.0
+	for c, s := range res.Shares {
+		fmt.Fprintf(stdout, "class %d  %.2f%%\n", c, 100*s)
+		lo, hi = min(lo, s), max(hi, s)
+	}
+	fmt.Fprintf(stdout, "share min %.2f%%  max %.2f%%\n", 100*lo, 100*hi)
+	if labels != nil {
+		fmt.Fprintf(stdout, "classified as the requested label %.2f%%\n", 100*res.Agree)
+	}
+	return nil
+}
+
+func cmdApply(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	init := fs.String("init", "", "the checkpoint (from dlc run --save)")
+	block := fs.String("block", "", "the block to run, e.g. an encoder")
+	in := fs.String("in", "", "input rows, a .npy array [N, …]")
+	out := fs.String("out", "", "where to write the outputs, a .npy array")
+	batch := fs.Int("batch", 500, "rows per run")
+	file, err := parseArgs(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if *block == "" || *in == "" || *out == "" || *batch < 1 {
+		fmt.Fprintf(stderr, "dlc apply: want --block NAME --init W --in X.npy --out Y.npy\n")
+		return errUsage
+	}
+	if runtime.SameFile(*out, *in) || runtime.SameFile(*out, file) || runtime.SameFile(*out, *init) {
+		fmt.Fprintf(stderr, "dlc apply: --out %s is one of the inputs; refusing to overwrite it\n", *out)
+		return errUsage
+	}
+	tr, err := loadTrained(file, *init, "apply", stderr)
+	if err != nil {
+		return err
+	}
+	x, shape, err := data.NPY(*in)
+	if err != nil {
+		return err
+	}
+	y, err := tr.ApplyBlock(*block, &runtime.Tensor{Shape: shape, Data: x}, *batch)
+	if err != nil {
+		return fmt.Errorf("apply %s: %v", *block, err)
+	}
+	if err := writeNPYFile(*out, y); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s %v to %s\n", *block, y.Shape, *out)
+	return nil
+}
+
+// writeNPYFile writes t as a .npy file, atomically.
+func writeNPYFile(path string, t *runtime.Tensor) error {
+	var buf bytes.Buffer
+	if err := data.WriteNPY(&buf, t.Shape, t.Data); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}

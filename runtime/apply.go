@@ -1,0 +1,57 @@
+package runtime
+
+import "fmt"
+
+// ApplyBlock runs function fn, a block's standalone function with one tensor input, on the
+// rows of x (shape [N, …]) in batches, and returns its output "out" for all rows, [N, …].
+// It is how an encoder maps data to codes, a decoder codes to images, a discriminator
+// images to logits.
+func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
+	f := t.Module.Func(fn)
+	if f == nil {
+		var names []string
+		for _, g := range t.Module.Funcs {
+			names = append(names, g.Name)
+		}
+		return nil, fmt.Errorf("no block function %s (have %v)", fn, names)
+	}
+	if len(f.Inputs) != 1 {
+		return nil, fmt.Errorf("%s takes %d tensors; apply feeds one", fn, len(f.Inputs))
+	}
+	if len(x.Shape) == 0 || x.Shape[0] == 0 {
+		return nil, fmt.Errorf("the input holds no rows (shape %s)", shapeString(x.Shape))
+	}
+	p, err := t.Program(fn)
+	if err != nil {
+		return nil, err
+	}
+	n := x.Shape[0]
+	row := len(x.Data) / n
+	in := f.Inputs[0]
+	var out *Tensor
+	for lo := 0; lo < n; lo += batch {
+		m := min(batch, n-lo)
+		shape, err := sampleShape(in.Type.Shape, m)
+		if err != nil {
+			return nil, fmt.Errorf("input %s of %s: %v", in.Name, fn, err)
+		}
+		if numElements(shape) != m*row {
+			return nil, fmt.Errorf("rows of %d values, but input %s of %s wants %v (%d values a row)",
+				row, in.Name, fn, in.Type.Shape, numElements(shape)/m)
+		}
+		res, err := p.Run(map[string]*Tensor{in.Name: {Shape: shape, Data: x.Data[lo*row : (lo+m)*row]}}, t.Vars)
+		if err != nil {
+			return nil, err
+		}
+		y := res["out"]
+		if y == nil {
+			return nil, fmt.Errorf("%s has no output out", fn)
+		}
+		if out == nil {
+			s := append([]int{n}, y.Shape[1:]...)
+			out = NewTensor(s...)
+		}
+		copy(out.Data[lo*(len(out.Data)/n):], y.Data)
+	}
+	return out, nil
+}

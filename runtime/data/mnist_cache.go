@@ -1,0 +1,211 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"unsafe"
+
+	"github.com/dlc-lang/dlc/runtime/atomicfile"
+)
+
+// The MNIST cache holds a split exactly as MNIST returns it, so a run
+// reads 188 MB of float32 instead of inflating and converting 10 MB of
+// gzip. It lives in $DLC_CACHE_DIR, or else dlc/ under the user's cache
+// directory (os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), as
+// mnist/SPLIT-KEY.f32, where KEY starts the SHA-256 of the two source
+// files. A cache file is trusted only if every check passes:
+//
+//	magic   8 bytes  "DLCMNST\x01"
+//	key    32 bytes  SHA-256 of the images file then the labels file
+//	n       4 bytes  samples (little-endian uint32)
+//	row     4 bytes  values per sample
+//	pixels  4·n·row  float32, little-endian
+//	labels  n bytes  one digit per sample
+//	crc     4 bytes  CRC-32C of pixels and labels
+//
+// and its size must be exactly what n and row say. Anything else (a
+// truncated write, another version, a flipped bit) falls back to the
+// source files, whose decoded copy then replaces the cache atomically.
+
+const mnistCacheMagic = "DLCMNST\x01"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// mnistCachePath returns where the split's cache lives, or "" when there
+// is no cache directory (no home directory, say).
+func mnistCachePath(split, key string) string {
+	dir := os.Getenv("DLC_CACHE_DIR")
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(base, "dlc")
+	}
+	return filepath.Join(dir, "mnist", split+"-"+key[:16]+".f32")
+}
+
+// sourceKey hashes the source files, so a cache is used only with the
+// very files it was made from.
+func sourceKey(paths ...string) (string, error) {
+	h := sha256.New()
+	for _, p := range paths {
+		f, _, err := openInput(p)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.Copy(h, &boundedReader{r: f, left: MaxFileBytes})
+		f.Close()
+		if err != nil {
+			return "", errorf(p, "reading: %v", err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+const mnistCacheHeader = len(mnistCacheMagic) + sha256.Size + 8
+
+func readMNISTCache(path, key string) (*Set, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	r := bufio.NewReader(f)
+	var hdr [mnistCacheHeader]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	wantKey, _ := hex.DecodeString(key)
+	if string(hdr[:8]) != mnistCacheMagic || !bytes.Equal(hdr[8:40], wantKey) {
+		return nil, errors.New("cache is of another format or other source files")
+	}
+	n := int(binary.LittleEndian.Uint32(hdr[40:]))
+	row := int(binary.LittleEndian.Uint32(hdr[44:]))
+	count, ok := checkedCount([]int{n, row}, MaxValues)
+	size := mnistCacheHeader + 4*count + n + 4
+	if !ok || n == 0 || row == 0 || fi.Size() != int64(size) {
+		return nil, errors.New("cache has the wrong size")
+	}
+	body, release, err := cacheBody(f, r, size)
+	if err != nil {
+		return nil, err
+	}
+	pixels, lb, sum := body[:4*count], body[4*count:4*count+n], body[4*count+n:]
+	crc := crc32.Update(crc32.Update(0, castagnoli, pixels), castagnoli, lb)
+	if crc != binary.LittleEndian.Uint32(sum) {
+		release()
+		return nil, errors.New("cache checksum mismatch")
+	}
+	labels := make([]int, n)
+	for i, b := range lb {
+		labels[i] = int(b)
+	}
+	s, err := mnistSet(float32s(pixels), []int{n, row}, labels, path)
+	if err != nil {
+		release()
+	}
+	return s, err
+}
+
+// cacheBody returns the cache file's bytes after the header: mapped where
+// the machine allows it and its byte order is the file's, read otherwise.
+// release undoes a mapping whose contents turned out to be unusable.
+func cacheBody(f *os.File, r io.Reader, size int) (body []byte, release func(), err error) {
+	if nativeLittleEndian {
+		if m, err := mapFile(f, size); err == nil {
+			return m[mnistCacheHeader:], func() { unmapFile(m) }, nil
+		}
+	}
+	body = make([]byte, size-mnistCacheHeader)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, nil, err
+	}
+	return body, func() {}, nil
+}
+
+// float32s views little-endian float32 bytes as floats: without a copy
+// where the machine is little-endian (the bytes are then 4-byte aligned,
+// at a multiple of 4 past a page boundary or in a fresh allocation).
+func float32s(b []byte) []float32 {
+	if nativeLittleEndian {
+		return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
+	}
+	x := make([]float32, len(b)/4)
+	for i := range x {
+		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return x
+}
+
+var nativeLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// writeMNISTCache stores s at path, atomically, and removes the split's
+// caches made from other source files. Errors are returned for tests;
+// MNIST ignores them.
+func writeMNISTCache(path, key string, s *Set) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	n, row := s.Len(), s.XRow()
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		var hdr [mnistCacheHeader]byte
+		copy(hdr[:], mnistCacheMagic)
+		raw, _ := hex.DecodeString(key)
+		copy(hdr[8:40], raw)
+		binary.LittleEndian.PutUint32(hdr[40:], uint32(n))
+		binary.LittleEndian.PutUint32(hdr[44:], uint32(row))
+		if _, err := w.Write(hdr[:]); err != nil {
+			return err
+		}
+		crc := uint32(0)
+		buf := make([]byte, 0, 256<<10)
+		for x := s.X; len(x) > 0; {
+			m := min(len(x), cap(buf)/4)
+			buf = buf[:0]
+			for _, v := range x[:m] {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
+			crc = crc32.Update(crc, castagnoli, buf)
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			x = x[m:]
+		}
+		lb := make([]byte, n, n+4)
+		for i, l := range s.Labels {
+			lb[i] = byte(l)
+		}
+		crc = crc32.Update(crc, castagnoli, lb)
+		_, err := w.Write(binary.LittleEndian.AppendUint32(lb, crc))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// Caches of this split made from other source files are dead weight.
+	split, _, _ := strings.Cut(filepath.Base(path), "-")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, split+"-") && strings.HasSuffix(name, ".f32") && name != filepath.Base(path) {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+	return nil
+}

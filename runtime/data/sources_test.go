@@ -1,0 +1,148 @@
+package data
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/dlc-lang/dlc/ir"
+)
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		source string
+		args   map[string]string
+		arg    string // the argument the error names
+		want   string // "" for valid
+	}{
+		{"mnist", map[string]string{"split": "train"}, "", ""},
+		{"csv", map[string]string{"path": "a.csv", "label": "y", "target": "value"}, "", ""},
+		{"csv", map[string]string{"path": "a.csv", "label": "-1", "classes": "10"}, "", ""},
+		{"npy", map[string]string{"x": "x.npy", "y": "y.npy", "classes": "3"}, "", ""},
+		{"parquet", nil, "", "unknown data source parquet (want mnist, csv, npy)"},
+		{"csv", map[string]string{"pth": "a.csv"}, "pth", `csv: unknown argument "pth" (want path, label, target, classes)`},
+		{"csv", map[string]string{}, "", "csv: missing argument path, want a file path"},
+		{"csv", map[string]string{"path": " "}, "path", `csv: path = " ", want a file path`},
+		{"csv", map[string]string{"path": "a", "target": "regression"}, "target", `csv: target = "regression", want "class" or "value"`},
+		{"csv", map[string]string{"path": "a", "classes": "x"}, "classes", `csv: classes = x, want an int >= 0`},
+		{"csv", map[string]string{"path": "a", "classes": "-2"}, "classes", `csv: classes = -2, want an int >= 0`},
+		{"mnist", nil, "", `mnist: missing argument split, want "train" or "test"`},
+		{"mnist", map[string]string{"split": "validation"}, "split", `mnist: split = "validation", want "train" or "test"`},
+		{"npy", map[string]string{"x": ""}, "x", `npy: x = "", want a file path`},
+		{"npy", map[string]string{"x": "a", "y": ""}, "y", `npy: y = "", want a file path`},
+	} {
+		err := Validate(tc.source, tc.args)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("Validate(%s, %v): %v", tc.source, tc.args, err)
+		case tc.want == "":
+		case err == nil || err.Error() != tc.want:
+			t.Errorf("Validate(%s, %v): got error %v\nwant %s", tc.source, tc.args, err, tc.want)
+		default:
+			var ae *ArgError
+			if !errors.As(err, &ae) || ae.Arg != tc.arg {
+				t.Errorf("Validate(%s, %v): error names argument %q, want %q", tc.source, tc.args, ae.Arg, tc.arg)
+			}
+		}
+	}
+}
+
+// The table is well formed: every source loads, argument names are
+// unique, a default fits its argument, and a required argument has none.
+func TestSourceTable(t *testing.T) {
+	for _, s := range Sources() {
+		if s.load == nil || s.Doc == "" {
+			t.Errorf("%s: no loader or no doc", s.Name)
+		}
+		seen := map[string]bool{}
+		for _, a := range s.Args {
+			if seen[a.Name] {
+				t.Errorf("%s: argument %s twice", s.Name, a.Name)
+			}
+			seen[a.Name] = true
+			if a.Doc == "" {
+				t.Errorf("%s: %s has no doc", s.Name, a.Name)
+			}
+			if a.Required && a.Default != "" {
+				t.Errorf("%s: %s is required and has a default", s.Name, a.Name)
+			}
+			if a.Default != "" && !a.fits(a.Default) {
+				t.Errorf("%s: default %s = %q does not fit", s.Name, a.Name, a.Default)
+			}
+		}
+	}
+}
+
+// spec.md's table of data sources lists every source and argument.
+func TestSpecListsSources(t *testing.T) {
+	spec, err := os.ReadFile("../../spec.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(spec), "\n") {
+		for _, s := range Sources() {
+			if strings.HasPrefix(line, "| `"+s.Name+"(") {
+				rows[s.Name] = line
+			}
+		}
+	}
+	for _, s := range Sources() {
+		row, ok := rows[s.Name]
+		if !ok {
+			t.Errorf("spec.md has no row starting | `%s( in its table of data sources", s.Name)
+			continue
+		}
+		for _, a := range s.Args {
+			if !strings.Contains(row, "`"+a.Name+"`") {
+				t.Errorf("spec.md's row for %s does not mention `%s`", s.Name, a.Name)
+			}
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	csvPath := writeTemp(t, "d.csv", []byte("a,b,y\n1,2,0\n3,4,2\n"))
+	s, err := Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 2 || s.XRow() != 2 || s.YRow() != 3 {
+		t.Errorf("got %d samples of %d values with %d targets, want 2 of 2 with 3", s.Len(), s.XRow(), s.YRow())
+	}
+	s, err = Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y", "classes": "5"}})
+	if err != nil || s.YRow() != 5 {
+		t.Errorf("declared 5 classes: got %v, %v", s, err)
+	}
+	s, err = Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y", "target": "value"}})
+	if err != nil || s.YRow() != 1 || s.Y[1] != 2 {
+		t.Errorf("regression: got %v, %v", s, err)
+	}
+
+	empty := writeTemp(t, "x.npy", npyFile(1, npyHeader("<f4", "(0, 3)"), nil))
+	noValues := writeTemp(t, "x.npy", npyFile(1, npyHeader("<f4", "(4, 0)"), nil))
+	headerOnly := writeTemp(t, "h.csv", []byte("a,b\n"))
+	pos := ir.Pos{File: "m.dl", Line: 7, Col: 12}
+	for _, tc := range []struct {
+		spec ir.DataSpec
+		want string
+	}{
+		{ir.DataSpec{Source: "npy", Args: map[string]string{"x": empty}, Pos: pos},
+			`m.dl:7:12: data: npy(x: "` + empty + `"): no samples, want at least one`},
+		{ir.DataSpec{Source: "npy", Args: map[string]string{"x": noValues}},
+			`data: npy(x: "` + noValues + `"): samples of shape [0] hold no values`},
+		{ir.DataSpec{Source: "csv", Args: map[string]string{}, Pos: pos},
+			"m.dl:7:12: data: csv: missing argument path, want a file path"},
+		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": ""}},
+			`data: csv: path = "", want a file path`},
+		{ir.DataSpec{Source: "tfrecord"}, "data: unknown data source tfrecord (want mnist, csv, npy)"},
+		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": headerOnly}},
+			"data: " + headerOnly + ": no data rows"},
+	} {
+		_, err := Load(tc.spec)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Load(%+v): got error %v\nwant %s", tc.spec, err, tc.want)
+		}
+	}
+}
