@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"sync"
+
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
@@ -176,15 +178,33 @@ func deinterleave(dst, src []float32, nb, rows, n int) {
 	}
 }
 
-// forGroups runs over the groups of nb images of a batch of b on the parallel pool. Each
-// chunk of groups calls chunk once, to allocate its scratch buffers, and then the body it
-// returns with the first image and the number of images of each group.
-func forGroups(b, nb int, chunk func() func(first, count int)) {
+// scratch recycles the loops' im2col and staging buffers across calls: a DCGAN layer needs
+// megabytes of them, which would otherwise be allocated and zeroed at every call. The loops
+// write every element of a buffer before they read it, so a recycled one needs no clearing.
+var scratch sync.Pool // of *[]float32
+
+// getScratch returns a buffer of n floats, of undefined contents, for putScratch.
+func getScratch(n int) *[]float32 {
+	if p, _ := scratch.Get().(*[]float32); p != nil && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+func putScratch(p *[]float32) { scratch.Put(p) }
+
+// forGroups runs body over the groups of nb images of a batch of b on the parallel pool,
+// with the first image and the number of images of each group. Each chunk of groups gets
+// one scratch buffer of the given length for its bodies.
+func forGroups(b, nb, scratchLen int, body func(first, count int, buf []float32)) {
 	groups := (b + nb - 1) / nb
 	parallel.For(groups, 1, func(lo, hi int) {
-		body := chunk()
+		p := getScratch(scratchLen)
+		defer putScratch(p)
 		for gi := lo; gi < hi; gi++ {
-			body(gi*nb, min(nb, b-gi*nb))
+			body(gi*nb, min(nb, b-gi*nb), *p)
 		}
 	})
 }
@@ -196,27 +216,23 @@ func conv2dForward(y, x, w []float32, g convGeom) {
 	xs, ys := g.c*g.h*g.w, g.o*n
 	nb := g.group()
 	if nb == 1 && g.pointwise() {
-		forGroups(g.b, 1, func() func(int, int) {
-			return func(bi, _ int) {
-				sgemm(false, false, g.o, n, k, w, k, x[bi*xs:], n, 0, y[bi*ys:], n)
-			}
+		forGroups(g.b, 1, 0, func(bi, _ int, _ []float32) {
+			sgemm(false, false, g.o, n, k, w, k, x[bi*xs:], n, 0, y[bi*ys:], n)
 		})
 		return
 	}
-	forGroups(g.b, nb, func() func(int, int) {
-		col, out := make([]float32, k*nb*n), make([]float32, g.o*nb*n)
-		return func(first, cnt int) {
-			ld := cnt * n
-			for s := 0; s < cnt; s++ {
-				im2col(col[s*n:], ld, x[(first+s)*xs:], &g)
-			}
-			if cnt == 1 {
-				sgemm(false, false, g.o, n, k, w, k, col, n, 0, y[first*ys:], n)
-				return
-			}
-			sgemm(false, false, g.o, ld, k, w, k, col, ld, 0, out, ld)
-			deinterleave(y[first*ys:], out, cnt, g.o, n)
+	forGroups(g.b, nb, (k+g.o)*nb*n, func(first, cnt int, buf []float32) {
+		col, out := buf[:k*nb*n], buf[k*nb*n:]
+		ld := cnt * n
+		for s := 0; s < cnt; s++ {
+			im2col(col[s*n:], ld, x[(first+s)*xs:], &g)
 		}
+		if cnt == 1 {
+			sgemm(false, false, g.o, n, k, w, k, col, n, 0, y[first*ys:], n)
+			return
+		}
+		sgemm(false, false, g.o, ld, k, w, k, col, ld, 0, out, ld)
+		deinterleave(y[first*ys:], out, cnt, g.o, n)
 	})
 }
 
@@ -228,28 +244,24 @@ func conv2dAdjoint(dx, dy, w []float32, g convGeom) {
 	xs, ys := g.c*g.h*g.w, g.o*n
 	nb := g.group()
 	if nb == 1 && g.pointwise() {
-		forGroups(g.b, 1, func() func(int, int) {
-			return func(bi, _ int) {
-				sgemm(true, false, k, n, g.o, w, k, dy[bi*ys:], n, 0, dx[bi*xs:], n)
-			}
+		forGroups(g.b, 1, 0, func(bi, _ int, _ []float32) {
+			sgemm(true, false, k, n, g.o, w, k, dy[bi*ys:], n, 0, dx[bi*xs:], n)
 		})
 		return
 	}
-	forGroups(g.b, nb, func() func(int, int) {
-		col, buf := make([]float32, k*nb*n), make([]float32, g.o*nb*n)
-		return func(first, cnt int) {
-			ld := cnt * n
-			in := dy[first*ys:]
-			if cnt > 1 {
-				in = buf
-				interleave(in, dy[first*ys:], cnt, g.o, n)
-			}
-			sgemm(true, false, k, ld, g.o, w, k, in, ld, 0, col, ld)
-			for s := 0; s < cnt; s++ {
-				xb := dx[(first+s)*xs : (first+s+1)*xs]
-				clear(xb)
-				col2im(xb, col[s*n:], ld, &g)
-			}
+	forGroups(g.b, nb, (k+g.o)*nb*n, func(first, cnt int, buf []float32) {
+		col, stage := buf[:k*nb*n], buf[k*nb*n:]
+		ld := cnt * n
+		in := dy[first*ys:]
+		if cnt > 1 {
+			in = stage
+			interleave(in, dy[first*ys:], cnt, g.o, n)
+		}
+		sgemm(true, false, k, ld, g.o, w, k, in, ld, 0, col, ld)
+		for s := 0; s < cnt; s++ {
+			xb := dx[(first+s)*xs : (first+s+1)*xs]
+			clear(xb)
+			col2im(xb, col[s*n:], ld, &g)
 		}
 	})
 }
@@ -272,20 +284,28 @@ func conv2dWeightGrad(dw, x, dy []float32, g convGeom) {
 	nb := g.group()
 	partial := make([][]float32, parts)
 	partial[0] = dw
+	// Part p > 0 sums into its own buffer; every part has an image, so the first GEMM of
+	// each (beta 0) writes all of it.
+	accs := make([]*[]float32, parts)
+	for p := 1; p < parts; p++ {
+		accs[p] = getScratch(len(dw))
+		partial[p] = *accs[p]
+		defer putScratch(accs[p])
+	}
 	parallel.For(parts, 1, func(lo, hi int) {
 		var col, buf []float32
 		if !g.pointwise() {
-			col = make([]float32, k*nb*n)
+			pc := getScratch(k * nb * n)
+			defer putScratch(pc)
+			col = *pc
 		}
 		if nb > 1 {
-			buf = make([]float32, g.o*nb*n)
+			pb := getScratch(g.o * nb * n)
+			defer putScratch(pb)
+			buf = *pb
 		}
 		for p := lo; p < hi; p++ {
 			acc := partial[p]
-			if acc == nil {
-				acc = make([]float32, len(dw))
-				partial[p] = acc
-			}
 			var beta float32
 			first, end := p*g.b/parts, (p+1)*g.b/parts
 			for ; first < end; first += nb {
