@@ -7,7 +7,7 @@ import (
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
 
-// Convolution in NCHW by im2col and one GEMM per image.
+// Convolution in NCHW by im2col and one GEMM per group of images.
 //
 // Three loops do all the work of conv2d, conv_transpose2d and their gradients:
 //
@@ -22,8 +22,9 @@ import (
 // A DCGAN layer's images are small (7×7 outputs give a GEMM 49 columns wide), so the loops
 // put several images side by side in one im2col buffer, [CKK, nb·HoWo], and multiply once
 // per group: a GEMM with a few hundred columns runs near the speed of a large one. Groups
-// run on the parallel pool, each chunk with its own buffers; the GEMMs go through sgemm,
-// the runtime's single GEMM entry point.
+// run on the parallel pool, each chunk with its own recycled buffers; the GEMMs go through
+// sgemm, the runtime's single GEMM entry point, which runs serially inside a chunk (the
+// pool is busy) and may split a lone group's product over the cores itself.
 
 // convGeom is the geometry of one 2-D cross-correlation: a batch of b images of c channels,
 // h×w, correlated with o filters of c×kh×kw at the given stride and zero padding (the same
@@ -350,15 +351,12 @@ func rank4(op *ir.Op, what []string, ts ...*Tensor) error {
 	return nil
 }
 
-// outSize applies the shape rule's ir.OutSize, with op's slack attribute when slack is
-// true, to g and sets g.ho and g.wo.
-func outSize(op *ir.Op, g *convGeom, slack bool) error {
-	var s int
-	var err error
-	if slack {
-		if s, err = ir.Slack(op.Attrs, g.stride); err != nil {
-			return opErrorf(op, "%v", err)
-		}
+// outSize applies the shape rule's ir.OutSize, with op's slack attribute, to g and sets
+// g.ho and g.wo.
+func outSize(op *ir.Op, g *convGeom) error {
+	s, err := ir.Slack(op.Attrs, g.stride)
+	if err != nil {
+		return opErrorf(op, "%v", err)
 	}
 	if g.ho, g.wo, err = ir.OutSize(g.h, g.w, g.kh, g.kw, g.stride, g.pad, s); err != nil {
 		return opErrorf(op, "%v", err)
@@ -388,7 +386,7 @@ func conv2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		return nil, opErrorf(op, "input %s has %d channels, weight %s wants %d", shapeString(x.Shape), x.Shape[1], shapeString(w.Shape), w.Shape[1])
 	}
 	g := convGeom{b: x.Shape[0], c: x.Shape[1], h: x.Shape[2], w: x.Shape[3], o: w.Shape[0], kh: w.Shape[2], kw: w.Shape[3], stride: stride, pad: pad}
-	if err := outSize(op, &g, true); err != nil {
+	if err := outSize(op, &g); err != nil {
 		return nil, err
 	}
 	y := c.alloc([]int{g.b, g.o, g.ho, g.wo})
@@ -441,7 +439,7 @@ func conv2dWeightGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) 
 		return nil, opErrorf(op, "attribute kernel is %v, want [kh, kw]", op.Attrs["kernel"])
 	}
 	g := convGeom{b: x.Shape[0], c: x.Shape[1], h: x.Shape[2], w: x.Shape[3], o: dy.Shape[1], kh: k[0], kw: k[1], stride: stride, pad: pad}
-	if err := outSize(op, &g, true); err != nil {
+	if err := outSize(op, &g); err != nil {
 		return nil, err
 	}
 	if dy.Shape[0] != g.b || dy.Shape[2] != g.ho || dy.Shape[3] != g.wo {
