@@ -226,15 +226,12 @@ func conv2dForward(y, x, w []float32, g convGeom) {
 func conv2dAdjoint(dx, dy, w []float32, g convGeom) {
 	n, k := g.ho*g.wo, g.ckk()
 	xs, ys := g.c*g.h*g.w, g.o*n
-	// Wᵀ once per call, so that the GEMMs multiply plain row-major operands: a transposed
-	// A costs some GEMMs (gonum's among them) several times the time of a plain one.
-	wt := make([]float32, k*g.o)
-	transpose2D(wt, w[:g.o*k], g.o, k)
+	// Wᵀ is read in place: the GEMM's packing handles a transposed A.
 	nb := g.group()
 	if nb == 1 && g.pointwise() {
 		forGroups(g.b, 1, func() func(int, int) {
 			return func(bi, _ int) {
-				sgemm(false, false, k, n, g.o, wt, g.o, dy[bi*ys:], n, 0, dx[bi*xs:], n)
+				sgemm(true, false, k, n, g.o, w, k, dy[bi*ys:], n, 0, dx[bi*xs:], n)
 			}
 		})
 		return
@@ -248,7 +245,7 @@ func conv2dAdjoint(dx, dy, w []float32, g convGeom) {
 				in = buf
 				interleave(in, dy[first*ys:], cnt, g.o, n)
 			}
-			sgemm(false, false, k, ld, g.o, wt, g.o, in, ld, 0, col, ld)
+			sgemm(true, false, k, ld, g.o, w, k, in, ld, 0, col, ld)
 			for s := 0; s < cnt; s++ {
 				xb := dx[(first+s)*xs : (first+s+1)*xs]
 				clear(xb)
