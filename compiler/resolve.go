@@ -17,6 +17,17 @@ func (p *Program) Resolve() error {
 					return err
 				}
 			}
+			if d.Family != nil {
+				// A block a family setting calls (input = shrink(x)) is a helper, checked
+				// through that call, like a block another block calls.
+				for _, s := range d.Family.Settings {
+					walkCalls(s.Value, func(name string) {
+						if _, ok := p.blocks[name]; ok {
+							p.called[name] = true
+						}
+					})
+				}
+			}
 		}
 	}
 	return nil
@@ -103,6 +114,33 @@ func walkIdents(e *lang.Expr, fn func(string, lang.Pos)) {
 			fn(pr.Ident, pr.Pos)
 		case pr.Paren != nil:
 			walkIdents(pr.Paren, fn)
+		}
+	}
+	for _, t := range append([]*lang.Term{e.Left}, terms(e)...) {
+		unary(t.Left)
+		for _, r := range t.Rest {
+			unary(r.Unary)
+		}
+	}
+}
+
+// walkCalls calls fn with the name of every call in e, nested ones included.
+func walkCalls(e *lang.Expr, fn func(string)) {
+	var unary func(u *lang.Unary)
+	unary = func(u *lang.Unary) {
+		pr := u.Postfix.Primary
+		switch {
+		case pr.Call != nil:
+			fn(pr.Call.Func)
+			for _, a := range pr.Call.Args {
+				walkCalls(a.Value, fn)
+			}
+		case pr.Paren != nil:
+			walkCalls(pr.Paren, fn)
+		case pr.List != nil:
+			for _, x := range pr.List.Elems {
+				walkCalls(x, fn)
+			}
 		}
 	}
 	for _, t := range append([]*lang.Term{e.Left}, terms(e)...) {

@@ -243,6 +243,7 @@ func conv2dForward(y, x, w []float32, g convGeom) {
 func conv2dAdjoint(dx, dy, w []float32, g convGeom) {
 	n, k := g.ho*g.wo, g.ckk()
 	xs, ys := g.c*g.h*g.w, g.o*n
+	// Wᵀ is read in place: the GEMM's packing handles a transposed A.
 	nb := g.group()
 	if nb == 1 && g.pointwise() {
 		forGroups(g.b, 1, 0, func(bi, _ int, _ []float32) {

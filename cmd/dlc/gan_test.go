@@ -226,6 +226,13 @@ train C {
 	if _, err := os.Stat(png); err != nil {
 		t.Fatal(err)
 	}
+	npy := filepath.Join(dir, "s.npy")
+	if code, _, stderr := run(t, "sample", gan, "--init", gw, "-n", "5", "-o", npy); code != 0 {
+		t.Fatalf("sample -o .npy: exit %d: %s", code, stderr)
+	}
+	if _, shape, err := data.NPY(npy); err != nil || !slices.Equal(shape, []int{5, 6}) {
+		t.Errorf("sample -o .npy wrote shape %v, %v; want [5, 6]", shape, err)
+	}
 	code, out, stderr := run(t, "score", gan, "--init", gw, "--classifier", cls, "--classifier-init", cw, "-n", "200")
 	if code != 0 {
 		t.Fatalf("score: exit %d: %s", code, stderr)

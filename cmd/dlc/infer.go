@@ -59,7 +59,7 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
 	init := fs.String("init", "", "the generator's checkpoint (from dlc run --save)")
 	n := fs.Int("n", 64, "how many samples")
-	out := fs.String("o", "samples.png", "where to write them: a PNG grid")
+	out := fs.String("o", "samples.png", "where to write them: a PNG grid, or a .npy array [n, …] when the name ends in .npy")
 	seed := fs.Uint64("seed", 1, "seed of the noise")
 	label := fs.String("label", "", "for a conditional generator: the class of every sample, or a list (0,1,2) to cycle through")
 	file, err := parseArgs(fs, args, stderr)
@@ -82,6 +82,13 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	imgs, err := tr.Sample(*n, rand.New(rand.NewPCG(*seed, 0x73616d70)), labels)
 	if err != nil {
 		return err
+	}
+	if strings.HasSuffix(*out, ".npy") {
+		if err := writeNPYFile(*out, imgs.T); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %d samples %v to %s\n", *n, imgs.T.Shape, *out)
+		return nil
 	}
 	lo, hi := tr.DataRange()
 	h, w := imgs.ImageSize()
