@@ -82,7 +82,11 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &oe) && oe.Pos.IsValid() && loaded != nil {
 		// A fault at run time is shown like a compile error: the op's line with a caret.
 		le := &lang.Error{Pos: lang.Pos{Filename: oe.Pos.File, Line: oe.Pos.Line, Column: oe.Pos.Col}, Msg: oe.Kind + ": " + oe.Msg}
-		fmt.Fprintf(stderr, "dlc: runtime error\n%s", lang.Render(le, loaded.Source(oe.Pos.File)))
+		context := strings.TrimSuffix(strings.TrimSuffix(err.Error(), oe.Error()), ": ")
+		if context != "" {
+			context += ": "
+		}
+		fmt.Fprintf(stderr, "dlc: %sruntime error\n%s", context, lang.Render(le, loaded.Source(oe.Pos.File)))
 		return 1
 	}
 	fmt.Fprintf(stderr, "dlc: %v\n", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/dlc-lang/dlc/compiler"
@@ -143,4 +144,30 @@ func keys(m map[string]*runtime.Tensor) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+// TestCheckFiniteNamesTheLine injects a NaN (log of a negative number) and checks that
+// --check-finite reports the op and its .dl line with the source line and a caret, and
+// that without it the bad loss still stops the run with exit 1, naming the loss's line.
+func TestCheckFiniteNamesTheLine(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "y.csv", "a,b,y\n1,2,0\n3,5,1\n")
+	path := writeFile(t, dir, "nan.dl", `model M(x: [B, 2]) -> [B, 1] {
+    h = log(dense(x, 4) - 100)
+    return dense(h, 1)
+}
+train M {
+    data = csv(path: "y.csv", label: "y", target: "value")
+    loss = mse
+}
+`)
+	code, _, stderr := run(t, "run", path, "--check-finite", "--out", dir)
+	want := "nan.dl:2:9: log: result [2, 4] holds NaN\n        h = log(dense(x, 4) - 100)\n            ^"
+	if code != 1 || !strings.Contains(stderr, "log") || !strings.Contains(stderr, "nan.dl:2:9") || !strings.Contains(stderr, "^") {
+		t.Errorf("--check-finite: exit %d, stderr:\n%s\nwant something like:\n%s", code, stderr, want)
+	}
+	code, _, stderr = run(t, "run", path, "--out", dir)
+	if code != 1 || !strings.Contains(stderr, "is NaN at step 1") {
+		t.Errorf("without --check-finite: exit %d, stderr:\n%s", code, stderr)
+	}
 }
