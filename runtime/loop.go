@@ -13,7 +13,6 @@ import (
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
-	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
 )
@@ -31,7 +30,8 @@ type RunOptions struct {
 	Steps       int    // stop after this many optimiser steps in total (0: no limit)
 	Seed        int64  // -1: the spec's
 	NoShuffle   bool
-	Init        string // start from this checkpoint
+	Init        string // start from this checkpoint's weights, with fresh optimisers
+	Resume      string // continue the run this checkpoint saved (weights, optimisers, data order)
 	Save        string // write a checkpoint here after every epoch (atomically)
 	Metrics     string // write one JSON line per epoch here
 	OutDir      string // directory for the pictures; "" writes none
@@ -43,6 +43,9 @@ type RunOptions struct {
 	Progress func(epoch, done, total int, losses map[string]float64)
 	// EpochDone, if set, is called when an epoch's progress is complete, before its line.
 	EpochDone func()
+	// Stop, if set, is asked before every step; once it says true (it must keep saying so),
+	// the run stops, writes the checkpoint if Save is set and returns ErrInterrupted.
+	Stop func() bool
 }
 
 // EpochRecord is one line of the metrics file.
@@ -89,7 +92,6 @@ func Train(tr *Trainer, o RunOptions) error {
 	}
 	spec.Shuffle = spec.Shuffle && !o.NoShuffle
 	tr.CheckFinite = o.CheckFinite
-	tr.DrawSeed = uint64(spec.Seed)*0x2545f4914f6cdd1d + 0x64726177
 	out := o.Out
 	if out == nil {
 		out = io.Discard
@@ -97,6 +99,11 @@ func Train(tr *Trainer, o RunOptions) error {
 	// Every output is checked before any work, and none may be one of the run's inputs:
 	// an hour of training must not end in "cannot write", nor overwrite what it read.
 	inputs := map[string]string{o.Source: "the .dl source", o.Init: "the --init checkpoint"}
+	if o.Resume != "" {
+		if o.Init != "" {
+			return fmt.Errorf("--resume and --init: give one (--resume continues a run, --init starts one from trained weights)")
+		}
+	}
 	for _, d := range []*ir.DataSpec{&spec.Data, spec.Test} {
 		if d != nil {
 			for _, k := range []string{"path", "x", "y"} {
@@ -110,6 +117,14 @@ func Train(tr *Trainer, o RunOptions) error {
 		if p == "" {
 			continue
 		}
+		if o.Resume != "" && SameFile(o.Resume, p) {
+			// Saving over the checkpoint being resumed is how a run goes on: it is read
+			// whole before training, and replaced atomically.
+			if flag == "--save" {
+				continue
+			}
+			return fmt.Errorf("%s %s is the --resume checkpoint; refusing to overwrite it", flag, p)
+		}
 		for in, what := range inputs {
 			if in != "" && SameFile(in, p) {
 				return fmt.Errorf("%s %s is %s; refusing to overwrite it", flag, p, what)
@@ -119,8 +134,26 @@ func Train(tr *Trainer, o RunOptions) error {
 			return fmt.Errorf("%s %s: %v", flag, p, err)
 		}
 	}
-	if err := StartVars(tr, o.Init, spec.Seed); err != nil {
+	var rs *runState
+	if o.Resume != "" {
+		var err error
+		if rs, err = loadCheckpoint(tr, o.Resume, true); err != nil {
+			return err
+		}
+		// The seed keys the draws and the order: a resumed run keeps its own.
+		if o.Seed >= 0 && o.Seed != rs.Seed {
+			return fmt.Errorf("--seed %d: the run in %s has seed %d; a resumed run keeps its seed", o.Seed, o.Resume, rs.Seed)
+		}
+		if o.NoShuffle && rs.Shuffle {
+			return fmt.Errorf("--shuffle=false: the run in %s shuffles its data; a resumed run keeps its order", o.Resume)
+		}
+		spec.Seed, spec.Shuffle = rs.Seed, rs.Shuffle
+	} else if err := StartVars(tr, o.Init, spec.Seed); err != nil {
 		return err
+	}
+	tr.DrawSeed = uint64(spec.Seed)*0x2545f4914f6cdd1d + 0x64726177
+	for _, p := range tr.progs {
+		p.Seed = tr.DrawSeed
 	}
 	trainSet, err := data.Load(spec.Data)
 	if err != nil {
@@ -134,7 +167,12 @@ func Train(tr *Trainer, o RunOptions) error {
 	}
 	var metrics *os.File
 	if o.Metrics != "" {
-		if metrics, err = os.Create(o.Metrics); err != nil {
+		// A resumed run continues its metrics file when given the same one.
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if rs != nil {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		if metrics, err = os.OpenFile(o.Metrics, flags, 0o644); err != nil {
 			return fmt.Errorf("--metrics: %v", err)
 		}
 		defer metrics.Close()
@@ -143,16 +181,30 @@ func Train(tr *Trainer, o RunOptions) error {
 	if evalBatch <= 0 {
 		evalBatch = 500
 	}
-	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x73687566))
+	pcg := rand.NewPCG(uint64(spec.Seed), 0x73687566)
+	rng := rand.New(pcg)
+	first, progress := 1, &EpochProgress{}
 	fmt.Fprintf(out, "training %s: %d samples, batch %d, %d epochs, %s\n", phasesString(tr), trainSet.Len(), spec.Batch, spec.Epochs, optString(tr))
+	if rs != nil {
+		if err := pcg.UnmarshalBinary(rs.RNG); err != nil {
+			return fmt.Errorf("--resume %s: dlc.run: shuffle generator: %v", o.Resume, err)
+		}
+		first = rs.Epoch + 1
+		if rs.Progress != nil {
+			progress = rs.Progress
+		}
+		fmt.Fprintf(out, "resuming %s at step %d, epoch %d (%d samples done)\n", o.Resume, tr.Steps, first, progress.Samples)
+	}
 	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
 	var trainCurve, testCurve []float64
-	for epoch := 1; epoch <= spec.Epochs; epoch++ {
+	for epoch := first; epoch <= spec.Epochs; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
 			break
 		}
+		// The generator's state before the shuffle rebuilds this epoch's order on resume.
+		rngStart, _ := pcg.MarshalBinary()
 		start := time.Now()
-		st, err := tr.Epoch(trainSet, rng, spec.Shuffle, o.Steps, func(done, total int, losses map[string]float64) {
+		st, err := tr.EpochFrom(trainSet, rng, spec.Shuffle, progress, o.Steps, o.Stop, func(done, total int, losses map[string]float64) {
 			if o.Progress != nil {
 				o.Progress(epoch, done, total, losses)
 			}
@@ -163,6 +215,24 @@ func Train(tr *Trainer, o RunOptions) error {
 		}
 		if err != nil {
 			return err
+		}
+		// Where a checkpoint written now continues: after this epoch, or inside it.
+		here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
+		if st.Complete {
+			here.RNG, _ = pcg.MarshalBinary()
+		} else {
+			here.Epoch, here.RNG, here.Progress = epoch-1, rngStart, progress
+		}
+		progress = &EpochProgress{}
+		if o.Stop != nil && o.Stop() && !st.Complete {
+			fmt.Fprintf(out, "interrupted at step %d (epoch %d, %d of %d samples)\n", tr.Steps, epoch, st.Samples, trainSet.Len())
+			if o.Save != "" {
+				if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "wrote weights and training state to %s; continue with --resume %s\n", o.Save, o.Save)
+			}
+			return ErrInterrupted
 		}
 		rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
 		line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
@@ -196,13 +266,17 @@ func Train(tr *Trainer, o RunOptions) error {
 				return fmt.Errorf("--metrics: %v", err)
 			}
 		}
-		if o.Save != "" {
-			if err := SaveVars(tr, o.Save, o.Source); err != nil {
+		if o.OutDir != "" {
+			if err := epochPictures(tr, o.OutDir, base, epoch, out); err != nil {
 				return err
 			}
 		}
-		if o.OutDir != "" {
-			if err := epochPictures(tr, o.OutDir, base, epoch, out); err != nil {
+		if o.Save != "" {
+			if st.Complete {
+				// A resumed run redoes an incomplete epoch's pictures, not a complete one's.
+				here.withRuns(tr)
+			}
+			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
 				return err
 			}
 		}
@@ -216,7 +290,9 @@ func Train(tr *Trainer, o RunOptions) error {
 	}
 	if o.Save != "" {
 		if spec.Epochs == 0 {
-			if err := SaveVars(tr, o.Save, o.Source); err != nil {
+			pcgState, _ := pcg.MarshalBinary()
+			here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, RNG: pcgState, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
+			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
 				return err
 			}
 		}
@@ -247,31 +323,14 @@ func StartVars(tr *Trainer, path string, seed int64) error {
 	if path == "" {
 		return tr.InitParams(seed)
 	}
-	ts, _, err := checkpoint.Load(path)
-	if err != nil {
-		return err
-	}
-	vars := map[string]*Tensor{}
-	for n, t := range ts {
-		vars[n] = &Tensor{Shape: t.Shape, Data: t.Data}
-	}
-	if err := tr.SetVars(vars); err != nil {
-		return fmt.Errorf("--init %s: %v", path, err)
-	}
-	return nil
+	_, err := loadCheckpoint(tr, path, false)
+	return err
 }
 
-// SaveVars writes the parameters and state as a safetensors file, atomically.
+// SaveVars writes the parameters, the state and the optimisers' state as a safetensors
+// file, atomically, without the run state that --resume needs (Train writes that).
 func SaveVars(tr *Trainer, path, source string) error {
-	ts := map[string]checkpoint.Tensor{}
-	for n, p := range tr.Vars {
-		if i := firstNonFinite(p.Data); i >= 0 {
-			return fmt.Errorf("%s: not saved: %s element %d is %v", path, n, i, p.Data[i])
-		}
-		ts[n] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data}
-	}
-	meta := map[string]string{"dlc.source": source, "dlc.steps": fmt.Sprint(tr.Steps)}
-	return checkpoint.Save(path, ts, meta)
+	return saveCheckpoint(tr, path, source, nil)
 }
 
 // epochPictures writes what a family shows after each epoch: a GAN's samples from one

@@ -41,6 +41,8 @@ type Trainer struct {
 	inputs map[string]*Tensor
 	cursor int // the phase whose turn it is, and how many runs it has had in this turn
 	turns  int
+	// runs holds the draw counters of programs not compiled yet, restored from a checkpoint.
+	runs map[string]uint64
 }
 
 // NewTrainer prepares m for training; m must have a train spec.
@@ -161,6 +163,7 @@ func (t *Trainer) Program(name string) (*Program, error) {
 	}
 	p.CheckFinite = t.CheckFinite
 	p.Seed = t.DrawSeed
+	p.Runs = t.runs[name]
 	t.progs[name] = p
 	return p, nil
 }
@@ -218,12 +221,35 @@ type EpochStats struct {
 	Metrics map[string]float64 // mean of each step's "metric:NAME" outputs, by NAME
 	Samples int
 	Steps   int
+	// Complete is false when the epoch stopped early (maxSteps or stop): its progress then
+	// says where to continue it.
+	Complete bool
+}
+
+// EpochProgress is how far an epoch has got: the samples its first phase has taken, the
+// steps run and the sums behind its means. It is all an interrupted epoch needs, with the
+// shuffle generator's state at the epoch's start (which rebuilds its order), to continue
+// with exactly the numbers an uninterrupted epoch would have had.
+type EpochProgress struct {
+	Samples    int                `json:"samples"`
+	Steps      int                `json:"steps"`
+	LossSums   map[string]float64 `json:"loss_sums"`
+	LossRuns   map[string]int     `json:"loss_runs"`
+	MetricSums map[string]float64 `json:"metric_sums"`
+	MetricRuns map[string]int     `json:"metric_runs"`
 }
 
 // Epoch trains on one pass over set (or until maxSteps optimiser steps in total, when
 // maxSteps > 0). progress, if not nil, is called after every step of the first phase with
 // the samples done and the running mean loss of each phase.
 func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps int, progress func(done, total int, losses map[string]float64)) (EpochStats, error) {
+	return t.EpochFrom(set, rng, shuffle, &EpochProgress{}, maxSteps, nil, progress)
+}
+
+// EpochFrom is Epoch continuing from p, which it updates as it goes; stop, if not nil, is
+// asked before every step and ends the epoch early when it says true. rng must be in the
+// state it had when the epoch began, so the shuffle gives the same order again.
+func (t *Trainer) EpochFrom(set *data.Set, rng *rand.Rand, shuffle bool, p *EpochProgress, maxSteps int, stop func() bool, progress func(done, total int, losses map[string]float64)) (EpochStats, error) {
 	n := set.Len()
 	order := make([]int, n)
 	for i := range order {
@@ -232,51 +258,66 @@ func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps in
 	if shuffle {
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
-	st := EpochStats{Losses: map[string]float64{}, Metrics: map[string]float64{}}
-	sums := map[string]float64{}
-	runs := map[string]int{}
-	metricRuns := map[string]int{}
+	for _, m := range []*map[string]float64{&p.LossSums, &p.MetricSums} {
+		if *m == nil {
+			*m = map[string]float64{}
+		}
+	}
+	for _, m := range []*map[string]int{&p.LossRuns, &p.MetricRuns} {
+		if *m == nil {
+			*m = map[string]int{}
+		}
+	}
+	if p.Samples < 0 || p.Samples > n {
+		return EpochStats{}, fmt.Errorf("runtime: epoch progress of %d samples, the data has %d", p.Samples, n)
+	}
 	var idx []int
-	for lo := 0; ; {
-		if maxSteps > 0 && t.Steps >= maxSteps {
+	if p.Samples > 0 {
+		// The phases after the first run on the batch the first one took last.
+		idx = order[(p.Samples-1)/t.Spec.Batch*t.Spec.Batch : p.Samples]
+	}
+	complete := false
+	for {
+		if (maxSteps > 0 && t.Steps >= maxSteps) || (stop != nil && stop()) {
 			break
 		}
 		ph := &t.Spec.Phases[t.cursor]
 		if t.cursor == 0 {
-			if lo >= n {
+			if p.Samples >= n {
+				complete = true
 				break
 			}
-			idx = order[lo:min(lo+t.Spec.Batch, n)]
-			lo += len(idx)
-			st.Samples += len(idx)
+			idx = order[p.Samples:min(p.Samples+t.Spec.Batch, n)]
+			p.Samples += len(idx)
 		}
 		loss, metrics, err := t.StepPhase(t.cursor, set, idx)
 		if err != nil {
-			return st, err
+			return EpochStats{}, err
 		}
-		st.Steps++
-		sums[ph.Name] += loss
-		runs[ph.Name]++
+		p.Steps++
+		p.LossSums[ph.Name] += loss
+		p.LossRuns[ph.Name]++
 		for k, v := range metrics {
-			st.Metrics[k] += v
-			metricRuns[k]++
+			p.MetricSums[k] += v
+			p.MetricRuns[k]++
 		}
 		if t.turns++; t.turns >= ph.Repeat {
 			t.cursor, t.turns = (t.cursor+1)%len(t.Spec.Phases), 0
 		}
 		if progress != nil && ph == &t.Spec.Phases[0] {
 			means := map[string]float64{}
-			for k, s := range sums {
-				means[k] = s / float64(runs[k])
+			for k, s := range p.LossSums {
+				means[k] = s / float64(p.LossRuns[k])
 			}
-			progress(st.Samples, n, means)
+			progress(p.Samples, n, means)
 		}
 	}
-	for k, s := range sums {
-		st.Losses[k] = s / float64(runs[k])
+	st := EpochStats{Losses: map[string]float64{}, Metrics: map[string]float64{}, Samples: p.Samples, Steps: p.Steps, Complete: complete}
+	for k, s := range p.LossSums {
+		st.Losses[k] = s / float64(p.LossRuns[k])
 	}
-	for k := range st.Metrics {
-		st.Metrics[k] /= float64(metricRuns[k])
+	for k, s := range p.MetricSums {
+		st.Metrics[k] = s / float64(p.MetricRuns[k])
 	}
 	st.Loss = st.Losses[t.Spec.Phases[0].Name]
 	return st, nil

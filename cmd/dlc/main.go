@@ -5,7 +5,8 @@
 //	dlc params FILE                list each parameter's name, shape and count
 //	dlc run FILE [flags]           train per the file's train block
 //
-// Exit codes: 0 on success, 1 on diagnostics or a failed run, 2 on a usage error.
+// Exit codes: 0 on success, 1 on diagnostics or a failed run, 2 on a usage error, 130 when
+// an interrupt (Ctrl-C) stopped a run.
 package main
 
 import (
@@ -34,6 +35,9 @@ commands:
   sample FILE    draw from a trained generator: --init W [-n 64] [-o grid.png] [--label K]
   score FILE     classify a generator's samples: --init W --classifier C.dl --classifier-init CW [-n 10000]
 `
+
+// exitInterrupted is the exit code of a run stopped by SIGINT, as a shell reports 128+2.
+const exitInterrupted = 130
 
 // errUsage marks a usage error: exit code 2.
 var errUsage = errors.New("usage")
@@ -77,6 +81,8 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case errors.Is(err, errReported):
 		return 1
+	case errors.Is(err, runtime.ErrInterrupted):
+		return exitInterrupted
 	}
 	var oe *runtime.OpError
 	if errors.As(err, &oe) && oe.Pos.IsValid() && loaded != nil {
@@ -114,7 +120,45 @@ func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (string, error
 		fmt.Fprintf(stderr, "dlc %s: want one FILE, got %d arguments\n", fs.Name(), len(pos))
 		return "", errUsage
 	}
+	if err := checkCounts(fs, stderr); err != nil {
+		return "", err
+	}
 	return pos[0], nil
+}
+
+// minCount is the least value of an integer flag given on the command line: a count of
+// samples or rows is at least 1; every other (epochs, steps, seed) at least 0. A default
+// below it (-1: "as the train block says") can only be had by leaving the flag out.
+var minCount = map[string]int64{"n": 1, "batch": 1}
+
+// checkCounts refuses an integer flag set below its least value, which would otherwise
+// be read as "no limit" or "the default" and silently do something else.
+func checkCounts(fs *flag.FlagSet, stderr io.Writer) error {
+	var err error
+	fs.Visit(func(fl *flag.Flag) {
+		g, ok := fl.Value.(flag.Getter)
+		if !ok || err != nil {
+			return
+		}
+		var v int64
+		switch x := g.Get().(type) {
+		case int:
+			v = int64(x)
+		case int64:
+			v = x
+		default:
+			return
+		}
+		if least := minCount[fl.Name]; v < least {
+			dash := "--"
+			if len(fl.Name) == 1 {
+				dash = "-"
+			}
+			fmt.Fprintf(stderr, "dlc %s: %s%s %d, want an integer >= %d\n", fs.Name(), dash, fl.Name, v, least)
+			err = errUsage
+		}
+	})
+	return err
 }
 
 // errReported marks an error already printed as a diagnostic.

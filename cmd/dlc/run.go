@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"sync/atomic"
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -20,6 +22,7 @@ type runFlags struct {
 	seed        int64
 	shuffle     bool
 	init        string
+	resume      string
 	save        string
 	metrics     string
 	out         string
@@ -37,6 +40,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&f.seed, "seed", -1, "random seed for initialisation and shuffling (default: the train block's)")
 	fs.BoolVar(&f.shuffle, "shuffle", true, "shuffle the training data each epoch (and the train block says so)")
 	fs.StringVar(&f.init, "init", "", "start from the weights in this .safetensors file")
+	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this .safetensors file (by --save or an interrupt): weights, optimiser state, data order and draws")
 	fs.StringVar(&f.save, "save", "", "write the weights (and training state) to this .safetensors file after every epoch, atomically")
 	fs.StringVar(&f.metrics, "metrics", "", "write one JSON line per epoch to this file")
 	fs.StringVar(&f.out, "out", ".", "directory for the pictures (loss curve, reconstructions)")
@@ -74,7 +78,7 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 	var bar *progressbar.ProgressBar
 	o := runtime.RunOptions{
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
-		Init: f.init, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
+		Init: f.init, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
 		Out: stdout,
 	}
 	if showBar {
@@ -104,6 +108,35 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 			}
 		}
 	}
+	// Ctrl-C asks the run to stop after the current step and save; a second one quits at
+	// once (a save in progress is atomic, so that loses nothing already written).
+	var stop atomic.Bool
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	done := make(chan struct{})
+	defer func() {
+		signal.Stop(sigs)
+		close(done)
+	}()
+	go func() {
+		for {
+			select {
+			case <-sigs:
+				if stop.Swap(true) {
+					fmt.Fprintln(stderr, "dlc run: interrupted again; quitting without saving")
+					os.Exit(exitInterrupted)
+				}
+				if f.save != "" {
+					fmt.Fprintf(stderr, "dlc run: interrupt: finishing the current step, then saving to %s (Ctrl-C again to quit now)\n", f.save)
+				} else {
+					fmt.Fprintln(stderr, "dlc run: interrupt: finishing the current step (Ctrl-C again to quit now)")
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	o.Stop = stop.Load
 	return runtime.Train(tr, o)
 }
 

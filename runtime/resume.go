@@ -1,0 +1,169 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/checkpoint"
+)
+
+// A checkpoint that can continue a run holds, besides the parameters and state under their
+// own names:
+//
+//   - each phase's optimiser state as tensors named "opt/PHASE/" + the optimiser's own
+//     name for it (Optimizer.State): "opt/d/adam.m/D.dense1.w", "opt/d/adam.step/D.dense1.w";
+//   - the metadata entry "dlc.run", a JSON object (runState) with the seed, whether the data
+//     is shuffled, the epochs completed, the shuffle generator's state at the start of the
+//     next epoch, how far that epoch got if it was interrupted part-way, the phase cursor and
+//     each program's draw counter.
+//
+// Together they make a resumed run compute what the uninterrupted run would have, bit for
+// bit: the same batches in the same order, the same noise and dropout masks (draws are keyed
+// by seed, stream and run count), and the same optimiser moments.
+
+// optPrefix starts the names of optimiser state tensors; a parameter name never holds "/".
+const optPrefix = "opt/"
+
+// ErrInterrupted is returned by Train when RunOptions.Stop ended the run.
+var ErrInterrupted = errors.New("interrupted")
+
+// runState is the "dlc.run" metadata entry of a checkpoint.
+type runState struct {
+	Seed    int64 `json:"seed"`
+	Shuffle bool  `json:"shuffle"`
+	Steps   int   `json:"steps"`
+	// Epoch counts the epochs completed; RNG is the shuffle generator (a PCG, as
+	// MarshalBinary writes it) at the start of epoch Epoch+1, and Progress how far that
+	// epoch got when it was stopped part-way (nil when it has not begun).
+	Epoch    int               `json:"epoch"`
+	RNG      []byte            `json:"rng"`
+	Progress *EpochProgress    `json:"progress,omitempty"`
+	Cursor   int               `json:"phase_cursor"`
+	Turns    int               `json:"phase_turns"`
+	Runs     map[string]uint64 `json:"program_runs"`
+}
+
+// programRuns returns the draw counter of every program compiled or restored.
+func (t *Trainer) programRuns() map[string]uint64 {
+	runs := maps.Clone(t.runs)
+	if runs == nil {
+		runs = map[string]uint64{}
+	}
+	for n, p := range t.progs {
+		runs[n] = p.Runs
+	}
+	return runs
+}
+
+// withRuns updates the draw counters of rs to the trainer's, for a save after more runs.
+func (rs *runState) withRuns(t *Trainer) *runState {
+	rs.Runs = t.programRuns()
+	return rs
+}
+
+// saveCheckpoint writes the parameters, the state and the optimisers' state as a
+// safetensors file, atomically, with rs as "dlc.run" when it is not nil. Nothing non-finite
+// is ever saved, so a run gone bad cannot replace a good checkpoint.
+func saveCheckpoint(tr *Trainer, path, source string, rs *runState) error {
+	ts := map[string]checkpoint.Tensor{}
+	add := func(n string, p *Tensor) error {
+		if i := firstNonFinite(p.Data); i >= 0 {
+			return fmt.Errorf("%s: not saved: %s element %d is %v", path, n, i, p.Data[i])
+		}
+		ts[n] = checkpoint.Tensor{Shape: p.Shape, Data: p.Data}
+		return nil
+	}
+	for n, p := range tr.Vars {
+		if err := add(n, p); err != nil {
+			return err
+		}
+	}
+	for i, opt := range tr.Opts {
+		for k, p := range opt.State() {
+			if err := add(optPrefix+tr.Spec.Phases[i].Name+"/"+k, p); err != nil {
+				return err
+			}
+		}
+	}
+	meta := map[string]string{"dlc.source": source, "dlc.steps": fmt.Sprint(tr.Steps)}
+	if rs != nil {
+		b, err := json.Marshal(rs)
+		if err != nil {
+			return fmt.Errorf("%s: not saved: %v", path, err)
+		}
+		meta["dlc.run"] = string(b)
+	}
+	return checkpoint.Save(path, ts, meta)
+}
+
+// loadCheckpoint reads a checkpoint into tr: its parameters and state always, the
+// optimisers' state and the run state only when resume is set (--init starts a new run from
+// trained weights, with fresh optimisers). It returns the run state, nil without resume.
+func loadCheckpoint(tr *Trainer, path string, resume bool) (*runState, error) {
+	ts, meta, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	flag := "--init"
+	if resume {
+		flag = "--resume"
+	}
+	vars := map[string]*Tensor{}
+	opts := map[string]map[string]*Tensor{}
+	for n, t := range ts {
+		rest, ok := strings.CutPrefix(n, optPrefix)
+		if !ok {
+			vars[n] = &Tensor{Shape: t.Shape, Data: t.Data}
+			continue
+		}
+		phase, key, ok := strings.Cut(rest, "/")
+		if !ok {
+			return nil, fmt.Errorf("%s %s: optimiser state %q: want opt/PHASE/NAME", flag, path, n)
+		}
+		if opts[phase] == nil {
+			opts[phase] = map[string]*Tensor{}
+		}
+		opts[phase][key] = &Tensor{Shape: t.Shape, Data: t.Data}
+	}
+	if err := tr.SetVars(vars); err != nil {
+		return nil, fmt.Errorf("%s %s: %v", flag, path, err)
+	}
+	if !resume {
+		return nil, nil
+	}
+	raw, ok := meta["dlc.run"]
+	if !ok {
+		return nil, fmt.Errorf("--resume %s: the checkpoint holds no run state (dlc.run); it can start a new run with --init", path)
+	}
+	var rs runState
+	if err := json.Unmarshal([]byte(raw), &rs); err != nil {
+		return nil, fmt.Errorf("--resume %s: dlc.run: %v", path, err)
+	}
+	phases := len(tr.Spec.Phases)
+	switch {
+	case rs.Epoch < 0 || rs.Steps < 0:
+		return nil, fmt.Errorf("--resume %s: dlc.run: epoch %d, steps %d, want both >= 0", path, rs.Epoch, rs.Steps)
+	case rs.Cursor < 0 || rs.Cursor >= phases || rs.Turns < 0 || rs.Turns >= tr.Spec.Phases[rs.Cursor].Repeat:
+		return nil, fmt.Errorf("--resume %s: dlc.run: phase cursor %d (turn %d) does not fit the model's %d phases", path, rs.Cursor, rs.Turns, phases)
+	}
+	for _, phase := range slices.Sorted(maps.Keys(opts)) {
+		i := slices.IndexFunc(tr.Spec.Phases, func(p ir.Phase) bool { return p.Name == phase })
+		if i < 0 {
+			return nil, fmt.Errorf("--resume %s: optimiser state of phase %q, which the model does not have", path, phase)
+		}
+		if err := tr.Opts[i].SetState(opts[phase]); err != nil {
+			return nil, fmt.Errorf("--resume %s: phase %s: %v", path, phase, err)
+		}
+	}
+	tr.Steps, tr.cursor, tr.turns = rs.Steps, rs.Cursor, rs.Turns
+	tr.runs = rs.Runs
+	for n, p := range tr.progs {
+		p.Runs = rs.Runs[n]
+	}
+	return &rs, nil
+}
