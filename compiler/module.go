@@ -24,6 +24,12 @@ func (p *Program) Lower() (*ir.Module, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !ok && !p.boundInFamily(d.Block.Name) {
+			// A block nobody calls, whose hyperparameters cannot all take defaults, could
+			// only be dropped unchecked: say so rather than print "ok" for it.
+			return nil, lang.Errorf(d.Block.Pos, "%s: nothing calls %s, and it cannot run alone: hyperparameter %s has no default (give it one, or call %s from another block)",
+				d.Block.Name, d.Block.Name, firstWithoutDefault(d.Block), d.Block.Name)
+		}
 		if ok {
 			m.Funcs = append(m.Funcs, f)
 		}
@@ -46,6 +52,34 @@ func (p *Program) Lower() (*ir.Module, error) {
 		}
 	}
 	return m, nil
+}
+
+// boundInFamily reports whether a family block's parameter names block name (gen: G): such a
+// block is used, and checked, through its family.
+func (p *Program) boundInFamily(name string) bool {
+	for _, file := range p.Files {
+		for _, d := range file.Decls {
+			if d.Family == nil {
+				continue
+			}
+			for _, prm := range d.Family.Params {
+				if prm.Type != nil && prm.Type.Named == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// firstWithoutDefault names the first hyperparameter of b that has no default.
+func firstWithoutDefault(b *lang.Block) string {
+	for _, prm := range b.Params {
+		if prm.Type.Shape == nil && prm.Default == nil {
+			return prm.Name
+		}
+	}
+	return "?"
 }
 
 // familyBlock returns the block bound to a family parameter, checking its kind.
