@@ -99,32 +99,66 @@ func Render(err error, src []byte) string {
 	}
 	var b strings.Builder
 	for _, e := range list {
-		b.WriteString(e.Error())
+		b.WriteString(posString(e.Pos))
+		b.WriteString(": ")
+		b.WriteString(cutMiddle(e.Msg, maxMessageRunes))
 		b.WriteByte('\n')
 		line, ok := sourceLine(src, e.Pos.Line)
 		if !ok {
 			continue
 		}
-		b.WriteString(line)
+		shown, caret := window([]rune(line), e.Pos.Column-1, maxLineRunes)
+		b.WriteString(string(shown))
 		b.WriteByte('\n')
-		col := 1
-		for _, r := range line {
-			if col >= e.Pos.Column {
-				break
-			}
-			if r == '\t' {
+		for i := 0; i < caret; i++ {
+			if i < len(shown) && shown[i] == '\t' {
 				b.WriteByte('\t')
 			} else {
-				b.WriteByte(' ')
+				b.WriteByte(' ') // past the end of the line too, e.g. a missing final token
 			}
-			col++
-		}
-		for ; col < e.Pos.Column; col++ {
-			b.WriteByte(' ') // past the end of the line, e.g. a missing final token
 		}
 		b.WriteString("^\n")
 	}
 	return b.String()
+}
+
+// A rendered diagnostic shows at most maxLineRunes of its source line and maxMessageRunes
+// of its message: a generated or corrupted file may hold a megabyte on one line, and a
+// parser message may quote a whole token of it.
+const (
+	maxLineRunes    = 160
+	maxMessageRunes = 400
+)
+
+// window returns at most width runes of line around index col, with "…" where it was cut,
+// and the index of col in the result.
+func window(line []rune, col, width int) ([]rune, int) {
+	col = max(min(col, len(line)+1), 0) // a caret far past the end goes just after it
+	if len(line) <= width {
+		return line, col
+	}
+	start := max(0, min(col-width/2, len(line)-width))
+	end := min(len(line), start+width)
+	var out []rune
+	caret := col - start
+	if start > 0 {
+		out = append(out, '…')
+		caret++
+	}
+	out = append(out, line[start:end]...)
+	if end < len(line) {
+		out = append(out, '…')
+	}
+	return out, caret
+}
+
+// cutMiddle shortens s to about limit runes by replacing its middle with "…".
+func cutMiddle(s string, limit int) string {
+	r := []rune(s)
+	if len(r) <= limit {
+		return s
+	}
+	return string(r[:limit/2]) + "…" + string(r[len(r)-limit/2:])
 }
 
 // sourceLine returns line n (1-based) of src without its line ending.

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -36,6 +37,42 @@ func TestRender(t *testing.T) {
 	for _, tt := range tests {
 		if got := Render(tt.err, src); got != tt.want {
 			t.Errorf("Render(%v):\ngot:\n%s\nwant:\n%s", tt.err, got, tt.want)
+		}
+	}
+}
+
+// A diagnostic on a megabyte-long line shows a window of maxLineRunes around the caret,
+// marked "…" where cut, and a message quoting a huge token is cut in the middle.
+func TestRenderLongLine(t *testing.T) {
+	long := strings.Repeat("a", 1<<20)
+	src := []byte("x = " + long + "\n")
+	for _, tt := range []struct {
+		col        int
+		head, tail bool // cut before, after
+	}{{1, false, true}, {5 + 1<<19, true, true}, {5 + 1<<20, true, false}, {3 << 20, true, false}} {
+		out := Render(Errorf(pos(1, tt.col), "unexpected %q", long), src)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(out) > 2000 || len(lines) != 3 {
+			t.Errorf("column %d: %d bytes in %d lines", tt.col, len(out), len(lines))
+			continue
+		}
+		shown := []rune(lines[1])
+		if len(shown) > maxLineRunes+2 || strings.HasPrefix(lines[1], "…") != tt.head || strings.HasSuffix(lines[1], "…") != tt.tail {
+			t.Errorf("column %d: shown %q", tt.col, lines[1])
+		}
+		// The caret is under the same character it points at in the full line.
+		caret := strings.Index(lines[2], "^")
+		full := []rune(string(src[:len(src)-1]))
+		want := rune(' ')
+		if tt.col-1 < len(full) {
+			want = full[tt.col-1]
+		}
+		got := rune(' ')
+		if caret < len(shown) {
+			got = shown[caret]
+		}
+		if got != want && !(tt.col-1 >= len(full) && caret >= len(shown)) {
+			t.Errorf("column %d: caret at %d under %q, want under %q", tt.col, caret, got, want)
 		}
 	}
 }
