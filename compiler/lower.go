@@ -150,6 +150,9 @@ func (l *lowerer) bindEntryParams(b *lang.Block, sc *scope) ([]*ir.Op, bool, err
 			}
 			shape[i] = dd
 		}
+		if _, err := shape.Elements(); err != nil {
+			return nil, true, lang.Errorf(prm.Type.Pos, "%s: input %s: %v", b.Name, prm.Name, err)
+		}
 		l.setPos(prm.Pos)
 		in := l.b.Input(prm.Name, ir.F32(shape))
 		sc.names[prm.Name] = tensorVal(in)
@@ -259,6 +262,9 @@ func (l *lowerer) param(sc *scope, name string, c *lang.Call) (value, error) {
 		if !d.IsConst() {
 			return value{}, lang.Errorf(c.Args[0].Pos, "param: shape %v has symbolic dimension %v, want constants (a parameter's size cannot depend on the batch)", shape, d)
 		}
+	}
+	if _, err := shape.Elements(); err != nil {
+		return value{}, lang.Errorf(c.Args[0].Pos, "param: %v", err)
 	}
 	o, err := l.declareParam(sc, name, shape, args[1].str, c.Pos)
 	return tensorVal(o), err
@@ -420,9 +426,11 @@ func (l *lowerer) primary(sc *scope, pr *lang.Primary, dims bool) (value, error)
 
 func parseNumber(s string, pos lang.Pos) (value, error) {
 	if !strings.ContainsAny(s, ".eE") {
+		// Numbers are float64 at compile time, exact for integers up to 2^53: a larger one
+		// would be rounded, and then wrap when converted back to an int.
 		n, err := strconv.Atoi(s)
-		if err != nil {
-			return value{}, lang.Errorf(pos, "integer %s out of range", s)
+		if err != nil || n > 1<<53 {
+			return value{}, lang.Errorf(pos, "integer %s out of range: want at most 2^53 = %d", s, 1<<53)
 		}
 		return intVal(n), nil
 	}
@@ -480,6 +488,9 @@ func (l *lowerer) arith(op string, a, b value, pos lang.Pos) (value, error) {
 	if okA && okB {
 		switch op {
 		case "*":
+			if da.Coef > ir.MaxElements/max(db.Coef, 1) {
+				return value{}, lang.Errorf(pos, "dimension overflow: %v * %v is more than 2^53", da, db)
+			}
 			return dimVal(da.Mul(db)), nil
 		case "/":
 			if q, ok := da.Div(db); ok {

@@ -116,13 +116,35 @@ func (s Shape) Equal(t Shape) bool {
 	return true
 }
 
-// NumElements returns the product of all dimensions.
+// MaxElements bounds the constant factor of a tensor's element count: 2^53, past which
+// counts could wrap in int arithmetic or round in float64. No tensor near it could be
+// allocated; the bound is there so that a count is never silently wrong.
+const MaxElements = 1 << 53
+
+// NumElements returns the product of all dimensions. Its constant factor is only right when
+// Elements returns no error, which every shape of a verified IR satisfies.
 func (s Shape) NumElements() Dim {
 	n := Const(1)
 	for _, d := range s {
 		n = n.Mul(d)
 	}
 	return n
+}
+
+// Elements returns the product of all dimensions, or an error when its constant factor
+// exceeds MaxElements: [2^32, 2^32] is too large, not 0 elements.
+func (s Shape) Elements() (Dim, error) {
+	n := Const(1)
+	for _, d := range s {
+		if d.Coef <= 0 {
+			return Dim{}, fmt.Errorf("shape %v: dimension %v is not positive", s, d)
+		}
+		if n.Coef > MaxElements/d.Coef {
+			return Dim{}, fmt.Errorf("shape %v has more than 2^53 elements", s)
+		}
+		n = n.Mul(d)
+	}
+	return n, nil
 }
 
 // Eval returns the concrete shape with the symbols bound by env.

@@ -229,6 +229,9 @@ func (d *OpDef) TypeOf(args []*Op, a Attrs) (Type, error) {
 	if err != nil {
 		return Type{}, err
 	}
+	if _, err := s.Elements(); err != nil {
+		return Type{}, err
+	}
 	return F32(s), nil
 }
 

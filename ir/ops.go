@@ -317,6 +317,9 @@ func init() {
 		Doc:     "equal element counts (as monomials)",
 		Shape: func(args []Type, a Attrs) (Shape, error) {
 			to := a.Shape("shape")
+			if _, err := to.Elements(); err != nil {
+				return nil, err
+			}
 			if !to.NumElements().Equal(args[0].Shape.NumElements()) {
 				return nil, fmt.Errorf("cannot reshape %v (%v elements) to %v (%v elements)",
 					args[0].Shape, args[0].Shape.NumElements(), to, to.NumElements())

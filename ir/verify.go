@@ -315,7 +315,13 @@ func checkType(t Type) string {
 	if t.DType != "f32" {
 		return fmt.Sprintf("dtype %s, want f32", quoteName(t.DType))
 	}
-	return checkShape(t.Shape)
+	if e := checkShape(t.Shape); e != "" {
+		return e
+	}
+	if _, err := t.Shape.Elements(); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // checkShape checks that every dimension is a monomial in normal form: a positive

@@ -160,6 +160,13 @@ func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, er
 		p.vals[in.slot] = inputs[in.name]
 	}
 	clear(p.got)
+	// The IR bounds every shape's constant factor; the batch size multiplies it here, and a
+	// count that overflows must be an error, not a wrapped length (or a makeslice panic).
+	for si := range p.steps {
+		if err := checkElements(p.steps[si].op, env); err != nil {
+			return nil, err
+		}
+	}
 
 	for si := range p.steps {
 		s := &p.steps[si]

@@ -2,7 +2,10 @@ package runtime
 
 import (
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
 )
 
 // Tensor is a dense float32 array in row-major order. len(Data) equals the product of
@@ -58,6 +61,46 @@ func (t *Tensor) valid() bool {
 	return numElements(t.Shape) == len(t.Data)
 }
 
+// checkElements refuses an op whose result, with the symbols bound by env, would have more
+// than ir.MaxElements elements.
+func checkElements(o *ir.Op, env map[string]int) error {
+	n := 1
+	for _, d := range o.Type.Shape {
+		v := d.Coef
+		for _, s := range d.Syms {
+			b := env[s]
+			if b < 0 || (b > 0 && v > ir.MaxElements/b) {
+				return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, envString(env))
+			}
+			v *= b
+		}
+		if v > 0 && n > ir.MaxElements/v {
+			return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, envString(env))
+		}
+		n *= v
+	}
+	return nil
+}
+
+func envString(env map[string]int) string {
+	var parts []string
+	for _, k := range sortedIntKeys(env) {
+		parts = append(parts, fmt.Sprintf("%s = %d", k, env[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedIntKeys(m map[string]int) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// numElements is the product of a concrete shape: shapes a program makes have passed
+// checkElements, and loaded ones the readers' own bounds.
 func numElements(shape []int) int {
 	n := 1
 	for _, d := range shape {
