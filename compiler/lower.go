@@ -475,6 +475,9 @@ func (l *lowerer) arith(op string, a, b value, pos lang.Pos) (value, error) {
 			r = a.num / b.num
 			isInt = isInt && int(a.num)%int(b.num) == 0
 		}
+		if math.IsInf(r, 0) || math.IsNaN(r) {
+			return value{}, lang.Errorf(pos, "constant overflow: %v %s %v is %v", a, op, b, r)
+		}
 		if isInt {
 			if math.Abs(r) > 1<<53 {
 				return value{}, lang.Errorf(pos, "integer overflow: %v %s %v", a, op, b)

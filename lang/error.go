@@ -107,7 +107,7 @@ func Render(err error, src []byte) string {
 		if !ok {
 			continue
 		}
-		shown, caret := window([]rune(line), e.Pos.Column-1, maxLineRunes)
+		shown, caret := window(printable(line), e.Pos.Column-1, maxLineRunes)
 		b.WriteString(string(shown))
 		b.WriteByte('\n')
 		for i := 0; i < caret; i++ {
@@ -150,6 +150,19 @@ func window(line []rune, col, width int) ([]rune, int) {
 		out = append(out, '…')
 	}
 	return out, caret
+}
+
+// printable returns the runes of line with control characters other than tab (a binary
+// file's bytes, an escape sequence) shown as U+FFFD, so an echoed line cannot drive the
+// terminal; one rune for one keeps the caret's column.
+func printable(line string) []rune {
+	r := []rune(line)
+	for i, c := range r {
+		if c != '\t' && (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+			r[i] = '\uFFFD'
+		}
+	}
+	return r
 }
 
 // cutMiddle shortens s to about limit runes by replacing its middle with "…".

@@ -2,8 +2,10 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -131,7 +133,11 @@ func Train(tr *Trainer, o RunOptions) error {
 			}
 		}
 		if err := atomicfile.CheckWritable(p); err != nil {
-			return fmt.Errorf("%s %s: %v", flag, p, err)
+			// CheckWritable names the path already.
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s %s: directory %s does not exist", flag, p, filepath.Dir(p))
+			}
+			return fmt.Errorf("%s %v", flag, err)
 		}
 	}
 	var rs *runState

@@ -120,6 +120,10 @@ func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (string, error
 		fmt.Fprintf(stderr, "dlc %s: want one FILE, got %d arguments\n", fs.Name(), len(pos))
 		return "", errUsage
 	}
+	if pos[0] == "" {
+		fmt.Fprintf(stderr, "dlc %s: FILE is an empty string, want the path of a .dl file\n", fs.Name())
+		return "", errUsage
+	}
 	if err := checkCounts(fs, stderr); err != nil {
 		return "", err
 	}
