@@ -286,7 +286,26 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 		total += n
 	}
 	fmt.Fprintf(stdout, "%-*s  %-14s  %10d\n", width, "total", "", total)
+	if m.Train == nil {
+		return nil
+	}
+	// The estimate follows what dlc run executes: the optimised IR.
+	if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
+		return err
+	}
+	e, err := runtime.EstimateMemory(m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, memoryLine(e))
 	return nil
+}
+
+// memoryLine describes a training run's memory estimate in one line.
+func memoryLine(e runtime.MemoryEstimate) string {
+	return fmt.Sprintf("memory at batch %d: %s (parameters %s, state %s, optimiser %s, activations %s at the peak of %s), before the data",
+		e.Batch, runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State),
+		runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), e.ActivFunc)
 }
 
 // writeFileAtomic replaces path with b all at once (runtime/atomicfile), so that a reader

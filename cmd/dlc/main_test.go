@@ -218,3 +218,19 @@ func TestRunClassifier(t *testing.T) {
 		t.Errorf("test accuracy after 100 steps = %.4f, want > 0.85", acc)
 	}
 }
+
+func TestParseMemory(t *testing.T) {
+	for in, want := range map[string]int64{"none": 0, "0": 0, "512": 512, "4K": 4 << 10, "1.5G": 3 << 29, "2GiB": 2 << 30, "8MB": 8 << 20, "1t": 1 << 40} {
+		if got, err := parseMemory(in); err != nil || got != want {
+			t.Errorf("parseMemory(%q) = %d, %v, want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "lots", "4X", "1e30G", "NaN"} {
+		if got, err := parseMemory(in); err == nil {
+			t.Errorf("parseMemory(%q) = %d, want an error", in, got)
+		}
+	}
+	if _, err := parseMemory("auto"); err != nil {
+		t.Error(err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,7 @@ type runFlags struct {
 	progress    string
 	checkFinite bool
 	dataDir     string
+	maxMemory   string
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
@@ -47,6 +50,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.noOpt, "O0", false, "do not optimise the IR (no fusion); for comparisons")
 	fs.StringVar(&f.dataDir, "data-dir", "", "directory holding MNIST's four IDX files (default: $DLC_MNIST_DIR, else the GoMNIST module)")
 	fs.BoolVar(&f.checkFinite, "check-finite", false, "check every op's result for NaN and infinity, naming the first op (and its .dl line) that makes one")
+	fs.StringVar(&f.maxMemory, "max-memory", "auto", "refuse a run whose estimated memory (dlc params shows it) exceeds this: bytes with an optional K, M, G or T (binary units), auto (the memory the system has available) or none")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar: auto (when stderr is a terminal), always or never")
 	file, err := parseArgs(fs, args, stderr)
 	if err != nil {
@@ -56,12 +60,29 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "dlc run: --progress %q, want auto, always or never\n", f.progress)
 		return errUsage
 	}
+	limit, err := parseMemory(f.maxMemory)
+	if err != nil {
+		fmt.Fprintf(stderr, "dlc run: --max-memory %q: %v\n", f.maxMemory, err)
+		return errUsage
+	}
 	m, err := compileFile(file, !f.noOpt, stderr)
 	if err != nil {
 		return err
 	}
 	if m.Train == nil {
 		return fmt.Errorf("%s: no train block: nothing to run", file)
+	}
+	if limit > 0 {
+		// Refused before anything is allocated, rather than killed by the kernel later.
+		e, err := runtime.EstimateMemory(m)
+		if err != nil {
+			return err
+		}
+		if e.Total() > limit {
+			return fmt.Errorf("%s: the run needs an estimated %s at batch %d (parameters %s, state %s, optimiser %s, activations %s at the peak of %s), more than --max-memory %s; lower the batch size or the model's widths, or raise the limit",
+				file, runtime.FormatBytes(e.Total()), e.Batch, runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State),
+				runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), e.ActivFunc, runtime.FormatBytes(limit))
+		}
 	}
 	return train(file, m, f, stdout, stderr)
 }
@@ -138,6 +159,46 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 	}()
 	o.Stop = stop.Load
 	return runtime.Train(tr, o)
+}
+
+// parseMemory reads a --max-memory value: a byte count with an optional binary suffix
+// (K, M, G, T, optionally followed by iB or B), "none" (0: no limit) or "auto" (what
+// /proc/meminfo calls MemAvailable; no limit where it cannot be read).
+func parseMemory(s string) (int64, error) {
+	switch s {
+	case "none", "0":
+		return 0, nil
+	case "auto":
+		return availableMemory(), nil
+	}
+	num := strings.TrimRight(s, "KMGTiBkmgt")
+	suffix := strings.ToUpper(strings.TrimSuffix(strings.TrimSuffix(s[len(num):], "B"), "i"))
+	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}
+	sh, ok := shift[suffix]
+	v, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || !(v > 0) || v*float64(int64(1)<<sh) > 1<<62 {
+		return 0, fmt.Errorf("want a positive size such as 8G or 512M, auto or none")
+	}
+	return int64(v * float64(int64(1)<<sh)), nil
+}
+
+// availableMemory is MemAvailable from /proc/meminfo in bytes, or 0 when unknown.
+func availableMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil && kb > 0 {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return 0
 }
 
 func isTerminal(w io.Writer) bool {
