@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -435,6 +436,9 @@ func parseNumber(s string, pos lang.Pos) (value, error) {
 		return intVal(n), nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
+	if errors.Is(err, strconv.ErrRange) && math.Abs(f) > 1 {
+		return value{}, lang.Errorf(pos, "number %s out of range: more than float64's %g", s, math.MaxFloat64)
+	}
 	if err != nil {
 		return value{}, lang.Errorf(pos, "bad number %s", s)
 	}
