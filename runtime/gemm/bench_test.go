@@ -55,7 +55,7 @@ func benchShape(b *testing.B, s gemmShape, bl Blocking, par bool) {
 	a := randMatrix(rng, ar, ac, ac)
 	bm := randMatrix(rng, br, bc, bc)
 	c := make([]float32, s.m*s.n)
-	b.SetBytes(0)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		SgemmBlocked(bl, par, s.ta, s.tb, s.m, s.n, s.k, a, ac, bm, bc, 0, c, s.n)

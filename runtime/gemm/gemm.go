@@ -114,9 +114,12 @@ func SgemmBlocked(bl Blocking, par bool, ta, tb bool, m, n, k int, a []float32, 
 		return
 	}
 	bl = bl.fit(active)
-	g := gemmCall{kern: active, bl: bl, ta: ta, tb: tb, m: m, n: n, k: k,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: beta == 1}
+	g := getCall()
+	*g = gemmCall{kern: active, bl: bl, ta: ta, tb: tb, m: m, n: n, k: k,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: beta == 1, items: g.items}
 	g.run(par)
+	*g = gemmCall{items: g.items} // drop the references to the caller's matrices
+	callPool.Put(g)
 }
 
 // fit rounds the block sizes to the kernel's tile and keeps them positive.
