@@ -56,6 +56,9 @@ type kernel struct {
 	// copyPanel packs a full panel that needs no transpose: k rows of NR floats from
 	// src (row stride lds) to dst (row stride NR).
 	copyPanel func(k int, src *float32, lds int, dst *float32)
+	// narrow, when set, does the products of at most narrow.nr columns (a classifier's
+	// logits), where this kernel's panel would be mostly padding.
+	narrow *kernel
 }
 
 // active is the kernel chosen for this CPU; nil means gonum's blas32 does the work.
@@ -115,9 +118,13 @@ func SgemmBlocked(bl Blocking, par bool, ta, tb bool, m, n, k int, a []float32, 
 		}
 		return
 	}
-	bl = bl.fit(active)
+	kn := active
+	if kn.narrow != nil && n <= kn.narrow.nr {
+		kn = kn.narrow
+	}
+	bl = bl.fit(kn)
 	g := getCall()
-	*g = gemmCall{kern: active, bl: bl, ta: ta, tb: tb, m: m, n: n, k: k,
+	*g = gemmCall{kern: kn, bl: bl, ta: ta, tb: tb, m: m, n: n, k: k,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: beta == 1, items: g.items}
 	g.run(par)
 	*g = gemmCall{items: g.items} // drop the references to the caller's matrices

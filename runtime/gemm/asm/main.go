@@ -86,6 +86,7 @@ var kernels = []shape{
 	{"avx512", 14, 2, false}, {"avx512", 14, 2, true},
 	{"avx512", 8, 3, false}, {"avx512", 8, 3, true},
 	{"avx512", 8, 2, false}, {"avx512", 8, 2, true},
+	{"avx512", 8, 1, false}, {"avx512", 8, 1, true},
 	{"avx512", 10, 2, false}, {"avx512", 10, 2, true},
 	{"avx512", 6, 4, false}, {"avx512", 6, 4, true},
 	{"avx2", 6, 2, false}, {"avx2", 6, 2, true},
