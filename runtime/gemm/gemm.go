@@ -15,8 +15,9 @@
 // The kernel is chosen at start-up from the CPU's features: AVX-512 (an 8×32 tile in 16
 // of the 32 zmm registers: it beat 6×64, 10×32, 12×32, 14×32 and 8×48 on nearly every
 // shape of the autoencoder, see BenchmarkKernels; 8×16 when C has at most 16 columns),
-// else AVX2 with FMA (6×16 in 12 of the 16 ymm registers), else gonum's pure-Go blas32. Big products are split over the cores
-// by the runtime's persistent pool (runtime/parallel); no goroutine is started per call.
+// else AVX2 with FMA (6×16 in 12 of the 16 ymm registers), else gonum's pure-Go blas32.
+// Big products are split over the cores by the runtime's persistent pool
+// (runtime/parallel); no goroutine is started per call.
 package gemm
 
 import (
