@@ -92,6 +92,7 @@ def main():
     if not has_torch:
         print("== torch: not importable by %s; dlc only (see bench/README.md)" % args.python)
 
+    load0 = os.getloadavg()[0]
     results = {}
     blas = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,6 +120,11 @@ def main():
             print("!! apt-get install -y libopenblas0-pthread, then run again.")
             print("!" * 78)
     print("epochs per run: %d, pairs: %d (interleaved dlc, torch, ...)" % (args.epochs, args.pairs))
+    load1, cores = os.getloadavg()[0], os.cpu_count() or 1
+    print("load average: %.1f at the start, %.1f at the end, on %d cores" % (load0, load1, cores))
+    if max(load0, load1) > cores:
+        print("WARNING: other processes were busy on this machine; the timings are noisy "
+              "(compare the min and max of the ratios).")
     print()
     head = "%-5s %12s %12s %23s %10s %10s %10s %10s" % (
         "model", "dlc s/ep", "torch s/ep", "ratio med [min, max]", "dlc MiB", "torch MiB",
