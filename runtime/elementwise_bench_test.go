@@ -26,7 +26,9 @@ func benchOperand(r *rand.Rand, kind string, i, n int) []float32 {
 			x[j] = float32(math.Abs(g) + 1e-3)
 		case i == 1 && (kind == "bce" || kind == "bce_logits" || kind == "bce_grad"):
 			x[j] = r.Float32() // targets: pixel intensities
-		case kind == "bce" || kind == "bce_grad" || (i == 1 && (kind == "sigmoid_grad" || kind == "relu_grad" || kind == "leaky_relu_grad")):
+		case i == 1 && (kind == "relu_grad" || kind == "leaky_relu_grad"):
+			x[j] = float32(max(g, 0)) // the activation's output: half zeros, in no pattern
+		case kind == "bce" || kind == "bce_grad" || (i == 1 && kind == "sigmoid_grad"):
 			x[j] = float32(0.01 + 0.98*r.Float64()) // probabilities, or activations
 		case i == 1 && kind == "tanh_grad":
 			x[j] = float32(math.Tanh(g))

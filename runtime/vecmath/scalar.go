@@ -57,14 +57,21 @@ const (
 	tanhT4 = -0.00627783407
 )
 
+// exp1 carries the reduced argument as r + rl (rl the rounding error of r) and forms
+// 1 + r exactly as h + e (Fast2Sum, |r| < 1), so that the only rounding of size is the last
+// addition: this keeps exp within 1 ulp where 1 + (r + r²P) alone reaches 1.01.
 func exp1(x float32) float32 {
 	x = min(max(x, expLo), expHi)
 	n := float32(math.RoundToEven(float64(x * log2e)))
-	r := x - n*ln2Hi
-	r -= n * ln2Lo
+	x1 := x - n*ln2Hi // exact
+	nLo := n * ln2Lo
+	r := x1 - nLo
+	rl := (x1 - r) - nLo
 	p := expP0 + r*(expP1+r*(expP2+r*(expP3+r*expP4)))
-	p = 1 + (r + r*r*p)
-	return scale2(p, int32(n))
+	s := r*r*p + rl
+	h := 1 + r
+	e := (1 - h) + r // exact
+	return scale2(h+(e+s), int32(n))
 }
 
 // scale2 returns p·2^n for n ∈ [-150, 128] in two steps, each factor a normal float32, so

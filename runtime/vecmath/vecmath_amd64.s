@@ -52,7 +52,9 @@ CONST8(absMask, $0x7fffffff)
 CONST8(signMask, $0x80000000)
 CONST8(zero, $0x00000000)
 
-// EXP8 sets X = e^X, using N, R, P, T.
+// EXP8 sets X = e^X, using N, R, P, T. As exp1: x1 = x − n·ln2Hi (exact), r = x1 − n·ln2Lo
+// rounded, rl = (x1 − r) − n·ln2Lo its error, s = r²·P(r) + rl, h + e = 1 + r exactly, and
+// p = h + (e + s).
 #define EXP8(X, N, R, P, T) \
 	VMOVUPS expLo<>(SB), T; \
 	VMAXPS X, T, X; \
@@ -60,17 +62,24 @@ CONST8(zero, $0x00000000)
 	VMINPS X, T, X; \
 	VMULPS log2e<>(SB), X, N; \
 	VROUNDPS $0, N, N; \
+	VFNMADD231PS ln2hi<>(SB), N, X; \
 	VMOVAPS X, R; \
-	VFNMADD231PS ln2hi<>(SB), N, R; \
 	VFNMADD231PS ln2lo<>(SB), N, R; \
+	VSUBPS R, X, X; \
+	VFNMADD231PS ln2lo<>(SB), N, X; \
 	VMOVUPS expP4<>(SB), P; \
 	VFMADD213PS expP3<>(SB), R, P; \
 	VFMADD213PS expP2<>(SB), R, P; \
 	VFMADD213PS expP1<>(SB), R, P; \
 	VFMADD213PS expP0<>(SB), R, P; \
 	VMULPS R, R, T; \
-	VFMADD213PS R, T, P; \
-	VADDPS one<>(SB), P, P; \
+	VFMADD213PS X, T, P; \
+	VADDPS one<>(SB), R, T; \
+	VMOVUPS one<>(SB), X; \
+	VSUBPS T, X, X; \
+	VADDPS R, X, X; \
+	VADDPS X, P, P; \
+	VADDPS T, P, P; \
 	VCVTPS2DQ N, N; \
 	VPSRAD $1, N, T; \
 	VPSUBD T, N, N; \
