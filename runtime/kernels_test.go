@@ -202,6 +202,41 @@ func TestElementwise(t *testing.T) {
 	}
 }
 
+// TestGradientLoopULPs checks the rational elementwise gradients against float64 arithmetic
+// on random operands in their working ranges: within 2 ulps of the exact result (spec.md).
+func TestGradientLoopULPs(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const n = 1 << 16
+	cases := []struct {
+		kind string
+		a, b func() float32
+		ref  func(a, b float64) float64
+	}{
+		{"sigmoid_grad", func() float32 { return float32(r.NormFloat64()) }, r.Float32,
+			func(dy, y float64) float64 { return dy * y * (1 - y) }},
+		{"tanh_grad", func() float32 { return float32(r.NormFloat64()) }, func() float32 { return 2*r.Float32() - 1 },
+			func(dy, y float64) float64 { return dy * (1 - y*y) }},
+		{"bce_grad", r.Float32, r.Float32,
+			func(p, t float64) float64 { return (p - t) / math.Max(p*(1-p), float64(float32(1e-12))) }},
+	}
+	for _, c := range cases {
+		a, b, dst := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = c.a(), c.b()
+		}
+		pairLoops[c.kind](dst, a, b, &ir.Op{})
+		worst := 0.0
+		for i, g := range dst {
+			want := c.ref(float64(a[i]), float64(b[i]))
+			_, e := math.Frexp(want) // ulp: 2^(e-24) in want's binade, 2^-149 among subnormals
+			worst = math.Max(worst, math.Abs(float64(g)-want)/math.Ldexp(1, max(e-24, -149)))
+		}
+		if worst > 2 {
+			t.Errorf("%s: max error %.3f ulp, want ≤ 2", c.kind, worst)
+		}
+	}
+}
+
 func TestReductions(t *testing.T) {
 	x := tensor([]int{2, 3}, 1, 2, 3, 4, 5, 6)
 	x3 := NewTensor(2, 3, 4)
