@@ -59,12 +59,52 @@ func AdamUpdate(p, g, m, v []float32, s *AdamScalars) {
 	}
 }
 
-// SGD sets p = p − lr·(g + wd·p): plain gradient descent with L2 weight decay.
+// SGDScalars are the constants of one SGD step. The assembly reads them in this order.
+type SGDScalars struct {
+	LR, Momentum float32
+	Damp         float32 // 1 − dampening
+	WeightDecay  float32
+}
+
+// SGD sets p = p − lr·(g + wd·p): plain gradient descent with L2 weight decay. g must be at
+// least as long as p; SGD panics otherwise.
 func SGD(p, g []float32, lr, wd float32) {
 	checkLen(p, g)
+	if useAVX2 {
+		s := SGDScalars{LR: lr, WeightDecay: wd}
+		sgdTails(p, g, nil, func(p, g, _ []float32) { sgdVector(p, g, nil, &s, false) })
+		return
+	}
 	g = g[:len(p)]
 	for j, gj := range g {
 		p[j] -= lr * (gj + wd*p[j])
+	}
+}
+
+// sgdTails runs f over the whole vectors of p, g (and b if not nil), then over the tail
+// padded to eight lanes.
+func sgdTails(p, g, b []float32, f func(p, g, b []float32)) {
+	n := len(p) &^ 7
+	if n > 0 {
+		var bn []float32
+		if b != nil {
+			bn = b[:n]
+		}
+		f(p[:n], g[:n], bn)
+	}
+	if n == len(p) {
+		return
+	}
+	var pb, gb, bb [8]float32
+	copy(pb[:], p[n:])
+	copy(gb[:], g[n:len(p)])
+	if b != nil {
+		copy(bb[:], b[n:len(p)])
+	}
+	f(pb[:], gb[:], bb[:])
+	copy(p[n:], pb[:])
+	if b != nil {
+		copy(b[n:len(p)], bb[:])
 	}
 }
 
@@ -77,6 +117,16 @@ func SGD(p, g []float32, lr, wd float32) {
 // g and b must be at least as long as p; SGDMomentum panics otherwise.
 func SGDMomentum(p, g, b []float32, lr, mom, damp, wd float32, nesterov, first bool) {
 	checkLen(p, g, b)
+	if useAVX2 {
+		s := SGDScalars{LR: lr, Momentum: mom, Damp: damp, WeightDecay: wd}
+		if first {
+			// b = mom·0 + 1·d is the undamped first buffer.
+			clear(b[:len(p)])
+			s.Damp = 1
+		}
+		sgdTails(p, g, b, func(p, g, b []float32) { sgdVector(p, g, b, &s, nesterov) })
+		return
+	}
 	g, b = g[:len(p)], b[:len(p)]
 	switch {
 	case first && nesterov:

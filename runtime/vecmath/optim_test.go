@@ -92,3 +92,45 @@ func TestSGD(t *testing.T) {
 		}
 	}
 }
+
+// TestSGDPaths runs three steps of each SGD form on 37 elements (vector body and tail) on
+// both paths and checks them against each other: the vector path fuses multiply-adds the
+// scalar path rounds twice, so they may differ by a few roundings of the step.
+func TestSGDPaths(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no vector path on this machine")
+	}
+	defer func() { useAVX2 = true }()
+	const n = 37
+	for _, c := range []struct {
+		mom, damp, wd float32
+		nesterov      bool
+	}{{0, 1, 0.01, false}, {0.9, 1, 0, false}, {0.9, 0.7, 0.01, false}, {0.9, 1, 0.01, true}} {
+		var ps [2][]float32
+		for path := range ps {
+			useAVX2 = path == 0
+			r := rand.New(rand.NewPCG(1, 2))
+			p, b := make([]float32, n), make([]float32, n)
+			for j := range p {
+				p[j], b[j] = float32(r.NormFloat64()), 99 // b is ignored on the first step
+			}
+			for step := 0; step < 3; step++ {
+				g := make([]float32, n)
+				for j := range g {
+					g[j] = float32(r.NormFloat64())
+				}
+				if c.mom == 0 {
+					SGD(p, g, 0.1, c.wd)
+				} else {
+					SGDMomentum(p, g, b, 0.1, c.mom, c.damp, c.wd, c.nesterov, step == 0)
+				}
+			}
+			ps[path] = p
+		}
+		for j := range ps[0] {
+			if d := math.Abs(float64(ps[0][j] - ps[1][j])); d > 1e-6*math.Max(1, math.Abs(float64(ps[1][j]))) {
+				t.Errorf("%+v: p[%d]: vector %g, scalar %g", c, j, ps[0][j], ps[1][j])
+			}
+		}
+	}
+}

@@ -58,3 +58,18 @@ func adamAVX2(param, grad, m, v *float32, n int, s *AdamScalars)
 func adamVector(p, g, m, v []float32, s *AdamScalars) {
 	adamAVX2(&p[0], &g[0], &m[0], &v[0], len(p), s)
 }
+
+//go:noescape
+func sgdAVX2(param, grad *float32, n int, s *SGDScalars)
+
+//go:noescape
+func sgdMomentumAVX2(param, grad, buf *float32, n int, s *SGDScalars, nesterov bool)
+
+// sgdVector is plain SGD when b is nil, else SGD with momentum buffer b.
+func sgdVector(p, g, b []float32, s *SGDScalars, nesterov bool) {
+	if b == nil {
+		sgdAVX2(&p[0], &g[0], len(p), s)
+		return
+	}
+	sgdMomentumAVX2(&p[0], &g[0], &b[0], len(p), s, nesterov)
+}

@@ -335,3 +335,79 @@ adamLoop:
 	JNZ adamLoop
 	VZEROUPPER
 	RET
+
+// func sgdAVX2(param, grad *float32, n int, s *SGDScalars)
+//
+// p = p − lr·(g + wd·p).
+TEXT ·sgdAVX2(SB), NOSPLIT, $0-32
+	MOVQ param+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ s+24(FP), AX
+	VBROADCASTSS 0(AX), Y8  // lr
+	VBROADCASTSS 12(AX), Y9 // weight decay
+
+sgdLoop:
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VFMADD231PS Y9, Y0, Y1
+	VFNMADD231PS Y8, Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ sgdLoop
+	VZEROUPPER
+	RET
+
+// func sgdMomentumAVX2(param, grad, buf *float32, n int, s *SGDScalars, nesterov bool)
+//
+// d = g + wd·p; b = mom·b + damp·d; p = p − lr·(d + mom·b) with Nesterov, else p − lr·b.
+TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-41
+	MOVQ param+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ buf+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ s+32(FP), AX
+	MOVBLZX nesterov+40(FP), BX
+	VBROADCASTSS 0(AX), Y8   // lr
+	VBROADCASTSS 4(AX), Y9   // momentum
+	VBROADCASTSS 8(AX), Y10  // 1 − dampening
+	VBROADCASTSS 12(AX), Y11 // weight decay
+	TESTQ BX, BX
+	JNZ nesterovLoop
+
+momentumLoop:
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VFMADD231PS Y11, Y0, Y1
+	VMULPS Y10, Y1, Y2
+	VFMADD231PS (DX), Y9, Y2
+	VMOVUPS Y2, (DX)
+	VFNMADD231PS Y8, Y2, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNZ momentumLoop
+	VZEROUPPER
+	RET
+
+nesterovLoop:
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VFMADD231PS Y11, Y0, Y1
+	VMULPS Y10, Y1, Y2
+	VFMADD231PS (DX), Y9, Y2
+	VMOVUPS Y2, (DX)
+	VFMADD231PS Y9, Y2, Y1
+	VFNMADD231PS Y8, Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNZ nesterovLoop
+	VZEROUPPER
+	RET

@@ -13,3 +13,7 @@ func vectorBinary(k int, dst, a, b []float32) {
 func adamVector(p, g, m, v []float32, s *AdamScalars) {
 	panic("vecmath: no vector kernels on this architecture")
 }
+
+func sgdVector(p, g, b []float32, s *SGDScalars, nesterov bool) {
+	panic("vecmath: no vector kernels on this architecture")
+}
