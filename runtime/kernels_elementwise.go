@@ -88,51 +88,17 @@ func absLoop(dst, x []float32, _ *ir.Op) {
 	}
 }
 
-// The sign-dependent loops below select with bit masks rather than branches: their inputs
-// are about half positive in no pattern, so a branch would be mispredicted half the time
-// (15–25 ns per element measured, against under 1 ns without).
-
-// positiveMask is all ones when v > 0 and zero otherwise (NaN included); the compiler turns
-// the conditional assignment into a conditional move.
-func positiveMask(v float32) uint32 {
-	var m uint32
-	if v > 0 {
-		m = ^uint32(0)
-	}
-	return m
-}
-
-// selectBits is a where mask is all ones and b where it is zero.
-func selectBits(mask uint32, a, b float32) float32 {
-	return math.Float32frombits(math.Float32bits(a)&mask | math.Float32bits(b)&^mask)
-}
-
 // signLoop maps positives to 1, negatives to -1, and keeps zeros and NaNs.
-func signLoop(dst, x []float32, _ *ir.Op) {
-	x = x[:len(dst)]
-	for i, v := range x {
-		nonzero := positiveMask(v) | positiveMask(-v) // neither zero nor NaN
-		one := math.Float32frombits(math.Float32bits(v)&(1<<31) | math.Float32bits(1))
-		dst[i] = selectBits(nonzero, one, v)
-	}
-}
+func signLoop(dst, x []float32, _ *ir.Op) { vecmath.Sign(dst, x) }
 
-func reluLoop(dst, x []float32, _ *ir.Op) {
-	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] = math.Float32frombits(math.Float32bits(v) & positiveMask(v))
-	}
-}
+// reluLoop and the other piecewise-linear loops select with masks, not branches (vecmath):
+// their inputs are about half positive in no pattern, so a branch was mispredicted half the
+// time (15–25 ns per element measured, against under 1 ns without).
+func reluLoop(dst, x []float32, _ *ir.Op) { vecmath.Relu(dst, x) }
 
 func alphaAttr(op *ir.Op) float32 { return float32(op.Attrs.Float("alpha", 0.01)) }
 
-func leakyReluLoop(dst, x []float32, op *ir.Op) {
-	alpha := alphaAttr(op)
-	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] = selectBits(positiveMask(v), v, alpha*v)
-	}
-}
+func leakyReluLoop(dst, x []float32, op *ir.Op) { vecmath.LeakyRelu(dst, x, alphaAttr(op)) }
 
 // sigmoidLoop evaluates 1/(1+e^-x) without overflowing e^-x for large negative x.
 func sigmoidLoop(dst, x []float32, _ *ir.Op) { vecmath.Sigmoid(dst, x) }
@@ -143,20 +109,11 @@ func tanhLoop(dst, x []float32, _ *ir.Op) {
 
 // The activation gradients take (dy, y): they are written in terms of the output.
 
-func reluGradLoop(dst, dy, y []float32, _ *ir.Op) {
-	dy, y = dy[:len(dst)], y[:len(dst)]
-	for i, v := range y {
-		dst[i] = math.Float32frombits(math.Float32bits(dy[i]) & positiveMask(v))
-	}
-}
+func reluGradLoop(dst, dy, y []float32, _ *ir.Op) { vecmath.ReluGrad(dst, dy, y) }
 
 // leakyReluGradLoop relies on alpha > 0, so that y > 0 exactly when x > 0.
 func leakyReluGradLoop(dst, dy, y []float32, op *ir.Op) {
-	alpha := alphaAttr(op)
-	dy, y = dy[:len(dst)], y[:len(dst)]
-	for i, v := range y {
-		dst[i] = selectBits(positiveMask(v), dy[i], alpha*dy[i])
-	}
+	vecmath.LeakyReluGrad(dst, dy, y, alphaAttr(op))
 }
 
 // sigmoidGradLoop is dy·y·(1-y); 1-y is exact for y ≥ 1/2 and cannot cancel below, so the

@@ -41,6 +41,8 @@ const (
 	kTanh
 	kBCELogits
 	kBCE
+	kRelu
+	kReluGrad
 )
 
 func checkLen(dst []float32, srcs ...[]float32) {

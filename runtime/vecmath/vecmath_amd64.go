@@ -40,6 +40,8 @@ func vectorUnary(k int, dst, x []float32) {
 		sigmoidAVX2(&dst[0], &x[0], len(dst))
 	case kTanh:
 		tanhAVX2(&dst[0], &x[0], len(dst))
+	case kRelu:
+		reluAVX2(&dst[0], &x[0], len(dst))
 	}
 }
 
@@ -49,6 +51,8 @@ func vectorBinary(k int, dst, a, b []float32) {
 		bceLogitsAVX2(&dst[0], &a[0], &b[0], len(dst))
 	case kBCE:
 		bceAVX2(&dst[0], &a[0], &b[0], len(dst))
+	case kReluGrad:
+		reluGradAVX2(&dst[0], &a[0], &b[0], len(dst))
 	}
 }
 
@@ -72,4 +76,21 @@ func sgdVector(p, g, b []float32, s *SGDScalars, nesterov bool) {
 		return
 	}
 	sgdMomentumAVX2(&p[0], &g[0], &b[0], len(p), s, nesterov)
+}
+
+//go:noescape
+func reluAVX2(dst, x *float32, n int)
+
+//go:noescape
+func reluGradAVX2(dst, dy, y *float32, n int)
+
+//go:noescape
+func leakyAVX2(dst, x, y *float32, n int, alpha float32)
+
+// leakyVector is LeakyRelu when y is nil, else LeakyReluGrad with x as dy.
+func leakyVector(dst, x, y []float32, alpha float32) {
+	if y == nil {
+		y = x
+	}
+	leakyAVX2(&dst[0], &x[0], &y[0], len(dst), alpha)
 }

@@ -411,3 +411,59 @@ nesterovLoop:
 	JNZ nesterovLoop
 	VZEROUPPER
 	RET
+
+// The piecewise-linear activations: mask = y > 0 (false for NaN), then select.
+
+#define RELU_BODY VCMPPS $0x1e, zero<>(SB), Y0, Y1; \
+	VANDPS Y0, Y1, Y1
+
+// func reluAVX2(dst, x *float32, n int)
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	UNARY_LOOP(RELU_BODY, Y1)
+
+// func reluGradAVX2(dst, dy, y *float32, n int)
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+
+reluGradLoop:
+	VMOVUPS (DX), Y2
+	VCMPPS $0x1e, Y15, Y2, Y1
+	VANDPS (SI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ reluGradLoop
+	VZEROUPPER
+	RET
+
+// func leakyAVX2(dst, x, y *float32, n int, alpha float32)
+//
+// dst = y > 0 ? x : alpha·x; leaky_relu passes y = x, its gradient x = dy.
+TEXT ·leakyAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS alpha+32(FP), Y14
+	VXORPS Y15, Y15, Y15
+
+leakyLoop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y2
+	VCMPPS $0x1e, Y15, Y2, Y1
+	VMULPS Y14, Y0, Y3
+	VBLENDVPS Y1, Y0, Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ leakyLoop
+	VZEROUPPER
+	RET

@@ -17,3 +17,7 @@ func adamVector(p, g, m, v []float32, s *AdamScalars) {
 func sgdVector(p, g, b []float32, s *SGDScalars, nesterov bool) {
 	panic("vecmath: no vector kernels on this architecture")
 }
+
+func leakyVector(dst, x, y []float32, alpha float32) {
+	panic("vecmath: no vector kernels on this architecture")
+}
