@@ -6,7 +6,8 @@
 //
 //	go run fit_coeffs.go
 //
-// and copy the printed coefficients into poly.go when a degree or an interval changes.
+// and copy the printed coefficients into scalar.go and vecmath_amd64.s (as float32 bits) when
+// a degree or an interval changes.
 package main
 
 import (
