@@ -169,15 +169,20 @@ func measurePair(f func(dst, a, b []float32), ref func(a, b float64) float64, lo
 }
 
 // withPaths runs body once on the vector path (where the machine has one) and once on the
-// scalar path, with a fifth of the samples there to keep the test fast.
+// scalar path, with a fifth of the samples there to keep the test fast (and a tenth of
+// both with -short).
 func withPaths(t *testing.T, body func(t *testing.T, samples int64)) {
 	vector := useAVX2
 	defer func() { useAVX2 = vector }()
+	n := *samples
+	if testing.Short() {
+		n /= 10
+	}
 	if vector {
-		t.Run("avx2", func(t *testing.T) { body(t, *samples) })
+		t.Run("avx2", func(t *testing.T) { body(t, n) })
 	}
 	useAVX2 = false
-	t.Run("scalar", func(t *testing.T) { body(t, max(*samples/5, 1)) })
+	t.Run("scalar", func(t *testing.T) { body(t, max(n/5, 1)) })
 }
 
 func TestULPBounds(t *testing.T) {
