@@ -27,13 +27,14 @@ type Program struct {
 	outputs []ir.Output
 	outIdx  []int
 
-	ctx  Ctx
-	vals []*Tensor // one slot per op of f, nil outside a run
-	bufs []*Tensor // the planned result buffers, kept from run to run
-	res  map[string]*Tensor
-	args []*Tensor
-	want []ir.Shape // declared input shapes, for binding
-	got  [][]int
+	ctx     Ctx
+	vals    []*Tensor   // one slot per op of f, nil outside a run
+	bufs    []*Tensor   // the planned result buffers, kept from run to run
+	classes []sizeClass // by buffer: the size of its largest result
+	res     map[string]*Tensor
+	args    []*Tensor
+	want    []ir.Shape // declared input shapes, for binding
+	got     [][]int
 }
 
 type step struct {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -135,6 +136,7 @@ func (p *Program) planBuffers(lastUse []int, isOutput []bool) {
 		}
 		free = append(free, release[si]...)
 	}
+	p.classes = classes
 	p.bufs = make([]*Tensor, len(classes))
 	for i := range p.bufs {
 		p.bufs[i] = &Tensor{}
@@ -181,8 +183,29 @@ func sameStorage(a, b []float32) bool {
 	return &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }
 
-// PlannedBytes returns the bytes of the buffers the program's runs hold between runs, at
-// the sizes its last run needed.
+// PlanBytes returns the bytes of result buffers the program holds when run with the symbols
+// bound as in env (B = 128): what a run at that batch size keeps between runs. Tensors the
+// caller supplies (inputs, params) are not counted, nor kernels' own scratch.
+func (p *Program) PlanBytes(env map[string]int) (int, error) {
+	total := 0
+	for _, c := range p.classes {
+		n := c.coef
+		if c.syms != "" {
+			for _, s := range strings.Split(c.syms, "*") {
+				v, ok := env[s]
+				if !ok {
+					return 0, fmt.Errorf("runtime: func %s: symbol %s is not bound", p.f.Name, s)
+				}
+				n *= v
+			}
+		}
+		total += 4 * n
+	}
+	return total, nil
+}
+
+// PlannedBytes returns the bytes of the buffers the program holds between runs, at the
+// largest sizes its runs so far needed.
 func (p *Program) PlannedBytes() int {
 	n := 0
 	for _, t := range p.bufs {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -207,7 +208,7 @@ func TestPlanBatchSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var peak int
+	var peak, peakBatch int
 	for i, batch := range []int{8, 3, 16, 5, 16, 1} {
 		in, params := stepData(t, f, batch, uint64(i))
 		want, err := ref.Run(in, params)
@@ -221,6 +222,10 @@ func TestPlanBatchSizes(t *testing.T) {
 		if err := sameBits(got, want); err != nil {
 			t.Fatalf("batch %d: %v", batch, err)
 		}
+		if plan, err := p.PlanBytes(map[string]int{"B": max(batch, peakBatch)}); err != nil || plan != p.PlannedBytes() {
+			t.Errorf("batch %d: PlanBytes %d (%v), want the %d bytes held", batch, plan, err, p.PlannedBytes())
+		}
+		peakBatch = max(batch, peakBatch)
 		if batch == 16 {
 			if peak != 0 && p.PlannedBytes() != peak {
 				t.Errorf("batch 16 again: buffers grew from %d to %d bytes", peak, p.PlannedBytes())
@@ -286,5 +291,16 @@ func TestStorageCheck(t *testing.T) {
 	}
 	if err := checkStorage(s, &Tensor{Shape: []int{6}, Data: x.Data}, []*Tensor{x}); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestPlanBytesUnbound(t *testing.T) {
+	f := buildStep(t, []int{6, 4, 6}, []string{"relu", "none"}, "mse")
+	p, err := Compile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PlanBytes(nil); err == nil || !strings.Contains(err.Error(), "symbol B is not bound") {
+		t.Errorf("got %v, want an unbound symbol named", err)
 	}
 }
