@@ -48,6 +48,9 @@ type step struct {
 	buf    int   // the buffer slot of the result, -1 when the kernel allocates none
 	zero   bool  // the kernel needs its buffer zeroed
 	view   bool  // the kernel returns a view of args[0]
+	// inPlace: buf is args[0]'s buffer, whose value dies here, so the result may share
+	// its storage (see inPlaceKinds).
+	inPlace bool
 }
 
 type inputSlot struct {
@@ -263,6 +266,9 @@ func checkStorage(s *step, out *Tensor, args []*Tensor) error {
 		return nil
 	}
 	for j, a := range args {
+		if s.inPlace && s.args[j] == s.args[0] {
+			continue
+		}
 		if sameStorage(out.Data, a.Data) {
 			return opErrorf(s.op, "kernel returned the storage of operand %d but is not declared a view", j)
 		}

@@ -79,7 +79,7 @@ func register(kind string, k Kernel) {
 func registerUnary(kind string, loop func(dst, x []float32, op *ir.Op)) {
 	register(kind, unaryKernel(loop))
 	unaryLoops[kind] = loop
-	overwriteKinds[kind] = true
+	overwriteKinds[kind], inPlaceKinds[kind] = true, true
 }
 
 // registerPair installs the elementwise kernel dst[i] = f(a[i], b[i]) of kind, over operands
@@ -87,7 +87,7 @@ func registerUnary(kind string, loop func(dst, x []float32, op *ir.Op)) {
 func registerPair(kind string, loop func(dst, a, b []float32, op *ir.Op)) {
 	register(kind, pairKernel(loop))
 	pairLoops[kind] = loop
-	overwriteKinds[kind] = true
+	overwriteKinds[kind], inPlaceKinds[kind] = true, true
 }
 
 // HasKernel reports whether the runtime can execute ops of the given kind: a kernel, or a

@@ -32,6 +32,10 @@ import (
 // slot's buffer grows when a result needs more than it holds, and a smaller result (the
 // last, partial batch) uses a prefix of it.
 //
+// An elementwise op (inPlaceKinds) whose first operand's storage dies at it, and has its
+// shape, writes its result over the operand: the buffer passes from one value to the next
+// without a copy, and a chain of activations and their gradients needs one buffer.
+//
 // A reused buffer holds the previous value's numbers. Kernels that write every element of
 // their result (overwriteKinds, and every unary or pair elementwise loop) get it as it is;
 // the others (sum, mean and sum_to, which accumulate, and unslice, which leaves zeros
@@ -114,10 +118,24 @@ func (p *Program) planBuffers(lastUse []int, isOutput []bool) {
 	var classes []sizeClass // by slot: the largest result planned into it
 	var free []int
 	release := make([][]int, len(p.steps))
+	bufOf := make([]int, n) // by owner: its slot
 	for si := range p.steps {
 		s := &p.steps[si]
 		s.buf = -1
-		if s.kernel != nil && root[s.slot] == s.slot {
+		if s.kernel != nil && root[s.slot] == s.slot && p.inPlace(s, si, root, end) {
+			b := bufOf[root[s.args[0]]]
+			rel := release[si]
+			for j, c := range rel {
+				if c == b {
+					release[si] = append(rel[:j], rel[j+1:]...)
+					break
+				}
+			}
+			s.buf, s.inPlace, bufOf[s.slot] = b, true, b
+			if e := end[s.slot]; e != never {
+				release[e] = append(release[e], b)
+			}
+		} else if s.kernel != nil && root[s.slot] == s.slot {
 			want := sizeClassOf(s.op.Type.Shape)
 			b, at := pickSlot(classes, free, want)
 			if b < 0 {
@@ -129,7 +147,7 @@ func (p *Program) planBuffers(lastUse []int, isOutput []bool) {
 					classes[b] = want
 				}
 			}
-			s.buf, s.zero = b, !overwriteKinds[s.op.Kind]
+			s.buf, s.zero, bufOf[s.slot] = b, !overwriteKinds[s.op.Kind], b
 			if e := end[s.slot]; e != never {
 				release[e] = append(release[e], b)
 			}
@@ -141,6 +159,32 @@ func (p *Program) planBuffers(lastUse []int, isOutput []bool) {
 	for i := range p.bufs {
 		p.bufs[i] = &Tensor{}
 	}
+}
+
+// inPlaceKinds are the elementwise kinds whose kernels may write their result over their
+// first operand: each result element depends on the operands' elements at its own index
+// only, and the loops read that element before they write it (vecmath allows dst to be an
+// input). registerUnary and registerPair add their kinds.
+var inPlaceKinds = map[string]bool{"add": true, "sub": true, "mul": true, "div": true, "maximum": true, "minimum": true}
+
+// inPlace reports whether step si may write its result into its first operand's buffer:
+// an elementwise kind, the operand's storage ours and dead after this step, of the
+// result's shape, and no other operand reading the same storage in another shape.
+func (p *Program) inPlace(s *step, si int, root, end []int) bool {
+	if !inPlaceKinds[s.op.Kind] || len(s.args) == 0 {
+		return false
+	}
+	a := s.args[0]
+	r := root[a]
+	if r < 0 || end[r] != si || !p.f.Ops[a].Type.Shape.Equal(s.op.Type.Shape) {
+		return false
+	}
+	for _, b := range s.args[1:] {
+		if b != a && root[b] == r {
+			return false
+		}
+	}
+	return true
 }
 
 // pickSlot chooses among the free slots one of want's symbols: the same size, else the

@@ -258,6 +258,15 @@ func TestPlanReusesBuffers(t *testing.T) {
 	if len(p.bufs) >= planned {
 		t.Errorf("%d buffers for %d results, want fewer", len(p.bufs), planned)
 	}
+	inPlace := 0
+	for _, s := range p.steps {
+		if s.inPlace {
+			inPlace++
+		}
+	}
+	if inPlace == 0 {
+		t.Error("no elementwise op writes over its operand")
+	}
 	in, params := stepData(t, f, 16, 1)
 	if _, err := p.Run(in, params); err != nil {
 		t.Fatal(err)
@@ -302,5 +311,41 @@ func TestPlanBytesUnbound(t *testing.T) {
 	}
 	if _, err := p.PlanBytes(nil); err == nil || !strings.Contains(err.Error(), "symbol B is not bound") {
 		t.Errorf("got %v, want an unbound symbol named", err)
+	}
+}
+
+// TestInPlaceKernels runs every kernel of inPlaceKinds with its result buffer its first
+// operand, at lengths that leave every vector tail, and compares the result bit for bit with
+// a run into fresh storage.
+func TestInPlaceKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for kind := range inPlaceKinds {
+		d, _ := ir.Lookup(kind)
+		op := &ir.Op{Kind: kind, Attrs: ir.Attrs{}}
+		for n := 1; n <= 70; n++ {
+			var args []*Tensor
+			for range d.Arity {
+				x := NewTensor(n)
+				for i := range x.Data {
+					x.Data[i] = probability(r)
+				}
+				args = append(args, x)
+			}
+			want, err := kernels[kind](&Ctx{Env: map[string]int{}}, op, args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			over := append([]*Tensor{args[0].Clone()}, args[1:]...)
+			got, err := kernels[kind](&Ctx{Env: map[string]int{}, next: over[0]}, op, over)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != over[0] {
+				t.Fatalf("%s: the kernel did not write into the planned buffer", kind)
+			}
+			if err := sameBits(map[string]*Tensor{"out": got}, map[string]*Tensor{"out": want}); err != nil {
+				t.Errorf("%s over %d elements in place: %v", kind, n, err)
+			}
+		}
 	}
 }
