@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,7 +28,7 @@ import (
 //
 // Sizes are symbolic ([B, 512]) and only known at run time, so the plan matches sizes as
 // monomials: each result's element count is a constant times a product of symbols, and a
-// dead slot is reused only by a result with the same symbols (prefering the same constant,
+// dead slot is reused only by a result with the same symbols (preferring the same constant,
 // then the nearest larger one, then the largest smaller one, which grows). At run time a
 // slot's buffer grows when a result needs more than it holds, and a smaller result (the
 // last, partial batch) uses a prefix of it.
@@ -39,8 +40,8 @@ import (
 // A reused buffer holds the previous value's numbers. Kernels that write every element of
 // their result (overwriteKinds, and every unary or pair elementwise loop) get it as it is;
 // the others (sum, mean and sum_to, which accumulate, and unslice, which leaves zeros
-// outside its slice) get it zeroed, exactly as a fresh allocation. TestPlanDirtyBuffers runs every kernel on
-// buffers filled with NaN to prove the table right.
+// outside its slice) get it zeroed, exactly as a fresh allocation. TestPlanDirtyBuffers
+// runs every kernel on buffers filled with NaN to prove the table right.
 
 // viewKinds are the op kinds whose kernels return a view of their first operand: the result
 // shares the operand's storage. Eval checks every result against this table.
@@ -86,12 +87,58 @@ func sizeClassOf(s ir.Shape) sizeClass {
 // is the step index of each value's last use (by op index) and isOutput marks the
 // program's outputs.
 func (p *Program) planBuffers(lastUse []int, isOutput []bool) {
-	n := len(p.f.Ops)
-	root := make([]int, n) // the op whose result owns a value's storage, -1 for none of ours
+	root, end := p.storageEnds(lastUse, isOutput)
+	var classes []sizeClass // by slot: the largest result planned into it
+	var free []int
+	release := make([][]int, len(p.steps)) // by step: the slots free after it
+	bufOf := make([]int, len(p.f.Ops))     // by owner: its slot
+	for si := range p.steps {
+		s := &p.steps[si]
+		s.buf = -1
+		if s.kernel == nil || root[s.slot] != s.slot {
+			free = append(free, release[si]...)
+			continue
+		}
+		if p.inPlace(s, si, root, end) {
+			b := bufOf[root[s.args[0]]]
+			release[si] = slices.DeleteFunc(release[si], func(c int) bool { return c == b })
+			s.buf, s.inPlace = b, true
+		} else {
+			want := sizeClassOf(s.op.Type.Shape)
+			b, at := pickSlot(classes, free, want)
+			if b < 0 {
+				b = len(classes)
+				classes = append(classes, want)
+			} else {
+				free = slices.Delete(free, at, at+1)
+				if want.coef > classes[b].coef {
+					classes[b] = want
+				}
+			}
+			s.buf, s.zero = b, !overwriteKinds[s.op.Kind]
+		}
+		bufOf[s.slot] = s.buf
+		if e := end[s.slot]; e != never {
+			release[e] = append(release[e], s.buf)
+		}
+		free = append(free, release[si]...)
+	}
+	p.classes = classes
+	p.bufs = make([]*Tensor, len(classes))
+	for i := range p.bufs {
+		p.bufs[i] = &Tensor{}
+	}
+}
+
+// storageEnds returns, by op index, the op whose result owns each value's storage (-1 for
+// sources and views of them) and, by owner, the last step that reads the storage through
+// any value (never when one of them is an output). It marks the view steps.
+func (p *Program) storageEnds(lastUse []int, isOutput []bool) (root, end []int) {
+	root = make([]int, len(p.f.Ops))
 	for i := range root {
 		root[i] = -1
 	}
-	end := make([]int, n) // by owner: the last step that reads the storage
+	end = make([]int, len(p.f.Ops))
 	for si := range p.steps {
 		s := &p.steps[si]
 		i := s.slot
@@ -114,51 +161,7 @@ func (p *Program) planBuffers(lastUse []int, isOutput []bool) {
 		}
 		end[r] = max(end[r], e)
 	}
-
-	var classes []sizeClass // by slot: the largest result planned into it
-	var free []int
-	release := make([][]int, len(p.steps))
-	bufOf := make([]int, n) // by owner: its slot
-	for si := range p.steps {
-		s := &p.steps[si]
-		s.buf = -1
-		if s.kernel != nil && root[s.slot] == s.slot && p.inPlace(s, si, root, end) {
-			b := bufOf[root[s.args[0]]]
-			rel := release[si]
-			for j, c := range rel {
-				if c == b {
-					release[si] = append(rel[:j], rel[j+1:]...)
-					break
-				}
-			}
-			s.buf, s.inPlace, bufOf[s.slot] = b, true, b
-			if e := end[s.slot]; e != never {
-				release[e] = append(release[e], b)
-			}
-		} else if s.kernel != nil && root[s.slot] == s.slot {
-			want := sizeClassOf(s.op.Type.Shape)
-			b, at := pickSlot(classes, free, want)
-			if b < 0 {
-				b = len(classes)
-				classes = append(classes, want)
-			} else {
-				free = append(free[:at], free[at+1:]...)
-				if want.coef > classes[b].coef {
-					classes[b] = want
-				}
-			}
-			s.buf, s.zero, bufOf[s.slot] = b, !overwriteKinds[s.op.Kind], b
-			if e := end[s.slot]; e != never {
-				release[e] = append(release[e], b)
-			}
-		}
-		free = append(free, release[si]...)
-	}
-	p.classes = classes
-	p.bufs = make([]*Tensor, len(classes))
-	for i := range p.bufs {
-		p.bufs[i] = &Tensor{}
-	}
+	return root, end
 }
 
 // inPlaceKinds are the elementwise kinds whose kernels may write their result over their
