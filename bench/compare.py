@@ -28,11 +28,18 @@ import tempfile
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
 
-# model name -> (dlc source, torch_ref.py --model)
+# model name -> (dlc source, torch script, its --model)
 MODELS = {
-    "ae": ("examples/autoencoder/ae.dl", "ae"),
-    "mlp": ("examples/classifier/mlp.dl", "mlp"),
+    "ae": ("examples/autoencoder/ae.dl", "torch_ref.py", "ae"),
+    "mlp": ("examples/classifier/mlp.dl", "torch_ref.py", "mlp"),
+    "gan": ("examples/gan/mlp.dl", "torch_gan.py", "gan"),
+    "dcgan": ("examples/gan/dcgan.dl", "torch_gan.py", "dcgan"),
 }
+# The GANs are timed on their first BATCHES batches of 64 (one discriminator and one
+# generator step each) and scaled to the epoch's 938 batches: a whole DCGAN epoch per run,
+# times the pairs, would take an hour.
+GANS = {"gan", "dcgan"}
+GAN_EPOCH_BATCHES = 938
 
 
 def timed(cmd, env=None):
@@ -48,12 +55,20 @@ def timed(cmd, env=None):
     return p.stdout, p.stderr, int(m.group(1)) / 1024
 
 
-def run_dlc(dlc, model, epochs, tmp):
+def run_dlc(dlc, model, epochs, tmp, batches):
     metrics = os.path.join(tmp, "dlc.jsonl")
     if os.path.exists(metrics):
         os.remove(metrics)
-    _, _, rss = timed([dlc, "run", MODELS[model][0], "--epochs", str(epochs),
-                       "--metrics", metrics, "--out", tmp, "--progress", "never"])
+    cmd = [dlc, "run", MODELS[model][0], "--epochs", str(epochs),
+           "--metrics", metrics, "--out", tmp, "--progress", "never"]
+    if model in GANS:
+        cmd = [dlc, "run", MODELS[model][0], "--epochs", "1", "--steps", str(2 * batches),
+               "--metrics", metrics, "--out", tmp, "--progress", "never"]
+    _, _, rss = timed(cmd)
+    if model in GANS:
+        with open(metrics) as f:
+            line = json.loads(f.readline())
+        return line["seconds"] * GAN_EPOCH_BATCHES / batches, line["g_loss"], rss
     with open(metrics) as f:
         lines = [json.loads(l) for l in f if l.strip()]
     if len(lines) != epochs:
@@ -62,13 +77,18 @@ def run_dlc(dlc, model, epochs, tmp):
     return secs, lines[-1]["test_loss"], rss
 
 
-def run_torch(python, model, epochs):
+def run_torch(python, model, epochs, batches):
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)  # let OpenBLAS pick its AVX-512 kernels
-    out, err, rss = timed([python, os.path.join(BENCH, "torch_ref.py"), "--model",
-                           MODELS[model][1], "--epochs", str(epochs), "--threads", "1"], env)
+    cmd = [python, os.path.join(BENCH, MODELS[model][1]), "--model", MODELS[model][2],
+           "--epochs", str(epochs), "--threads", "1"]
+    if model in GANS:
+        cmd += ["--steps", str(batches)]
+    out, err, rss = timed(cmd, env)
     sys.stderr.write(err.split("\tCommand being timed")[0])  # torch's own warnings
     res = json.loads(out.strip().splitlines()[-1])
+    if model in GANS:
+        return res["epoch_seconds"][0] * GAN_EPOCH_BATCHES / batches, res["g_loss"][-1], rss, res
     return statistics.mean(res["epoch_seconds"]), res["test_loss"][-1], rss, res
 
 
@@ -79,7 +99,9 @@ def main():
     ap.add_argument("--python", default="/usr/bin/python3", help="interpreter with torch")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--pairs", type=int, default=3)
-    ap.add_argument("--models", default="ae,mlp")
+    ap.add_argument("--models", default="ae,mlp,gan,dcgan")
+    ap.add_argument("--gan-batches", type=int, default=150,
+                    help="batches a GAN run is timed on, scaled to a 938-batch epoch")
     args = ap.parse_args()
     models = [m for m in args.models.split(",") if m]
     for m in models:
@@ -92,17 +114,18 @@ def main():
     if not has_torch:
         print("== torch: not importable by %s; dlc only (see bench/README.md)" % args.python)
 
+    load0 = os.getloadavg()[0]
     results = {}
     blas = None
     with tempfile.TemporaryDirectory() as tmp:
         for model in models:
             r = results[model] = {"dlc": [], "torch": []}
             for i in range(args.pairs):
-                secs, loss, rss = run_dlc(args.dlc, model, args.epochs, tmp)
+                secs, loss, rss = run_dlc(args.dlc, model, args.epochs, tmp, args.gan_batches)
                 r["dlc"].append((secs, loss, rss))
                 line = "%-4s pair %d: dlc %7.3f s/epoch" % (model, i + 1, secs)
                 if has_torch:
-                    secs, loss, rss, res = run_torch(args.python, model, args.epochs)
+                    secs, loss, rss, res = run_torch(args.python, model, args.epochs, args.gan_batches)
                     r["torch"].append((secs, loss, rss))
                     blas = res
                     line += "  torch %7.3f s/epoch  ratio %.3f" % (secs, r["dlc"][-1][0] / secs)
@@ -119,6 +142,11 @@ def main():
             print("!! apt-get install -y libopenblas0-pthread, then run again.")
             print("!" * 78)
     print("epochs per run: %d, pairs: %d (interleaved dlc, torch, ...)" % (args.epochs, args.pairs))
+    load1, cores = os.getloadavg()[0], os.cpu_count() or 1
+    print("load average: %.1f at the start, %.1f at the end, on %d cores" % (load0, load1, cores))
+    if max(load0, load1) > cores:
+        print("WARNING: other processes were busy on this machine; the timings are noisy "
+              "(compare the min and max of the ratios).")
     print()
     head = "%-5s %12s %12s %23s %10s %10s %10s %10s" % (
         "model", "dlc s/ep", "torch s/ep", "ratio med [min, max]", "dlc MiB", "torch MiB",

@@ -83,7 +83,8 @@ def main():
     og = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     od = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     n, batch = x.shape[0], 64
-    print("blas:", loaded_blas(), file=sys.stderr)
+    blas, reference = loaded_blas()
+    print("BLAS loaded by torch: %s" % blas, file=sys.stderr)
     secs, dl, gl = [], [], []
     steps = 0
     for epoch in range(args.epochs):
@@ -118,8 +119,8 @@ def main():
         print("epoch %d  d_loss %.4f  g_loss %.4f  %.1fs" % (epoch + 1, dl[-1], gl[-1], secs[-1]), file=sys.stderr)
         if args.steps and steps >= args.steps:
             break
-    print(json.dumps({"impl": "torch", "model": args.model, "epoch_seconds": secs, "d_loss": dl, "g_loss": gl,
-                      "steps": steps}))
+    print(json.dumps({"impl": "torch", "model": args.model, "blas": blas, "reference_blas": reference,
+                      "epoch_seconds": secs, "d_loss": dl, "g_loss": gl, "steps": steps}))
 
 
 if __name__ == "__main__":

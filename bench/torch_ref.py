@@ -62,7 +62,7 @@ def find_data_dir():
         hits = sorted(glob.glob(os.path.join(root, "github.com/petar/!go!m!n!i!s!t@*/data")))
         if hits:
             return hits[-1]
-    sys.exit("torch_ae.py: cannot find MNIST data; pass --data DIR or set MNIST_DIR")
+    sys.exit("torch_ref.py: cannot find MNIST data; pass --data DIR or set MNIST_DIR")
 
 
 def read_idx_labels(path):

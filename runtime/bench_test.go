@@ -119,6 +119,11 @@ func benchStep(b *testing.B, widths []int, batch int, optimize bool) {
 		}
 		flops += products * 2 * batch * widths[i-1] * widths[i]
 	}
+	// One run first sizes the program's buffers, so that the figures are a steady state's.
+	if _, err := p.Run(inputs, params); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := p.Run(inputs, params); err != nil {
@@ -126,6 +131,8 @@ func benchStep(b *testing.B, widths []int, batch int, optimize bool) {
 		}
 	}
 	b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(float64(p.PlannedBytes()), "planned-B")
+	b.ReportMetric(float64(len(p.bufs)), "buffers")
 }
 
 func BenchmarkStep(b *testing.B) {

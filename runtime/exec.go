@@ -8,9 +8,9 @@ import (
 )
 
 // Program is a Func prepared for repeated execution: its live ops in order, each with its
-// kernel and the value slots of its operands, and the slots each step is the last user of.
-// A Program reuses its scratch between runs, so it is not safe for concurrent use: compile
-// one per goroutine.
+// kernel and the value slots of its operands, the slots each step is the last user of, and
+// the buffer slot its result is written to (see plan.go). A Program reuses its buffers
+// between runs, so it is not safe for concurrent use: compile one per goroutine.
 type Program struct {
 	// Seed is the seed of the program's draw ops (see Ctx); Runs counts the runs so far.
 	// A trainer sets Seed once and, to resume a run, Runs.
@@ -27,11 +27,14 @@ type Program struct {
 	outputs []ir.Output
 	outIdx  []int
 
-	ctx  Ctx
-	vals []*Tensor // one slot per op of f, nil outside a run
-	args []*Tensor
-	want []ir.Shape // declared input shapes, for binding
-	got  [][]int
+	ctx     Ctx
+	vals    []*Tensor   // one slot per op of f, nil outside a run
+	bufs    []*Tensor   // the planned result buffers, kept from run to run
+	classes []sizeClass // by buffer: the size of its largest result
+	res     map[string]*Tensor
+	args    []*Tensor
+	want    []ir.Shape // declared input shapes, for binding
+	got     [][]int
 }
 
 type step struct {
@@ -42,6 +45,12 @@ type step struct {
 	param  string  // the name of a param op
 	args   []int
 	free   []int // slots whose last use is this step
+	buf    int   // the buffer slot of the result, -1 when the kernel allocates none
+	zero   bool  // the kernel needs its buffer zeroed
+	view   bool  // the kernel returns a view of args[0]
+	// inPlace: buf is args[0]'s buffer, whose value dies here, so the result may share
+	// its storage (see inPlaceKinds).
+	inPlace bool
 }
 
 type inputSlot struct {
@@ -121,6 +130,7 @@ func Compile(f *ir.Func) (*Program, error) {
 			p.steps[lastUse[i]].free = append(p.steps[lastUse[i]].free, i)
 		}
 	}
+	p.planBuffers(lastUse, isOutput)
 	return p, nil
 }
 
@@ -136,6 +146,10 @@ func sourceName(o *ir.Op) string {
 // dimensions; params are keyed by the param ops' "name" attribute. Neither is written. The
 // result maps each output's name to its value, which may be one of the given tensors when
 // an output is an input or a param, or share storage with one (reshape).
+//
+// The result map and the tensors in it are valid until the program runs again: the next
+// Run writes its results into the same buffers and the same map. A caller that keeps an
+// output longer, or feeds it back as an input or param of the next Run, clones it first.
 func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, error) {
 	defer clear(p.vals)
 	p.Runs++
@@ -179,7 +193,11 @@ func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, er
 			p.vals[j] = nil
 		}
 	}
-	res := make(map[string]*Tensor, len(p.outputs))
+	if p.res == nil {
+		p.res = make(map[string]*Tensor, len(p.outputs))
+	}
+	res := p.res
+	clear(res)
 	for i, out := range p.outputs {
 		v := p.vals[p.outIdx[i]]
 		if out.Value.Kind == "const" { // the program's own constant: the caller may write it
@@ -213,7 +231,14 @@ func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
 	for _, a := range s.args {
 		args = append(args, p.vals[a])
 	}
+	if s.buf >= 0 {
+		p.ctx.next, p.ctx.zero = p.bufs[s.buf], s.zero
+	}
 	out, err := s.kernel(&p.ctx, op, args)
+	p.ctx.next = nil
+	if err == nil {
+		err = checkStorage(s, out, args)
+	}
 	clear(args)
 	if err != nil {
 		return nil, err
@@ -236,4 +261,24 @@ func invalidTensor(t *Tensor) string {
 		return "nil tensor"
 	}
 	return fmt.Sprintf("shape %s does not hold %d elements", shapeString(t.Shape), len(t.Data))
+}
+
+// checkStorage fails when a kernel's result shares storage with an operand and the kernel
+// is not declared a view, or is declared one and does not: the buffer plan relies on both.
+func checkStorage(s *step, out *Tensor, args []*Tensor) error {
+	if s.view {
+		if len(out.Data) > 0 && !sameStorage(out.Data, args[0].Data) {
+			return opErrorf(s.op, "kernel is declared a view but returned new storage")
+		}
+		return nil
+	}
+	for j, a := range args {
+		if s.inPlace && s.args[j] == s.args[0] {
+			continue
+		}
+		if sameStorage(out.Data, a.Data) {
+			return opErrorf(s.op, "kernel returned the storage of operand %d but is not declared a view", j)
+		}
+	}
+	return nil
 }

@@ -20,11 +20,34 @@ type Ctx struct {
 	// this program's current run (counting from 1), so that every run draws afresh.
 	Seed uint64
 	Run  uint64
+
+	// next is the buffer the executor planned for the current op's result (nil when there
+	// is none), and zero says whether the kernel needs it zeroed (see plan.go).
+	next *Tensor
+	zero bool
 }
 
-// alloc returns a zeroed result tensor of the given shape, which it copies.
+// alloc returns a result tensor of the given shape, which it copies: the op's planned
+// buffer when there is one, else a new one. Its elements are zero unless the op's kind is
+// in overwriteKinds, whose kernels write every element. Only a kernel's first alloc gets the
+// planned buffer; a second one gets new storage, so that two results never share it.
 func (c *Ctx) alloc(shape []int) *Tensor {
-	return &Tensor{Shape: append([]int{}, shape...), Data: make([]float32, numElements(shape))}
+	n := numElements(shape)
+	t := c.next
+	if t == nil {
+		return &Tensor{Shape: append([]int{}, shape...), Data: make([]float32, n)}
+	}
+	c.next = nil
+	if cap(t.Data) < n {
+		t.Data = make([]float32, n)
+	} else {
+		t.Data = t.Data[:n]
+		if c.zero {
+			clear(t.Data)
+		}
+	}
+	t.Shape = append(t.Shape[:0], shape...)
+	return t
 }
 
 // kernels maps every non-source op kind of the ir op table to its kernel. Source ops
@@ -56,6 +79,7 @@ func register(kind string, k Kernel) {
 func registerUnary(kind string, loop func(dst, x []float32, op *ir.Op)) {
 	register(kind, unaryKernel(loop))
 	unaryLoops[kind] = loop
+	overwriteKinds[kind], inPlaceKinds[kind] = true, true
 }
 
 // registerPair installs the elementwise kernel dst[i] = f(a[i], b[i]) of kind, over operands
@@ -63,6 +87,7 @@ func registerUnary(kind string, loop func(dst, x []float32, op *ir.Op)) {
 func registerPair(kind string, loop func(dst, a, b []float32, op *ir.Op)) {
 	register(kind, pairKernel(loop))
 	pairLoops[kind] = loop
+	overwriteKinds[kind], inPlaceKinds[kind] = true, true
 }
 
 // HasKernel reports whether the runtime can execute ops of the given kind: a kernel, or a

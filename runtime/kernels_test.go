@@ -122,6 +122,39 @@ func randomFilled(r *rand.Rand, shape []int) *Tensor {
 	return x
 }
 
+// elementwiseULPs bounds the distance of an elementwise kernel's result from the float64
+// result rounded to float32: spec.md's bound for the kernel (at most 3 ulps, for the losses)
+// plus the half ulp of that rounding, rounded down to whole float32 steps.
+const elementwiseULPs = 3
+
+// withinULPs reports whether got and want have the same length and each got[i] is at most
+// n float32 steps from want[i], with NaN matching only NaN.
+func withinULPs(got, want []float32, n int64) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	ord := func(x float32) int64 {
+		b := math.Float32bits(x)
+		if b>>31 == 1 {
+			return -int64(b &^ (1 << 31))
+		}
+		return int64(b)
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g != g || w != w {
+			if g == g || w == w {
+				return false
+			}
+			continue
+		}
+		if d := ord(g) - ord(w); d > n || d < -n {
+			return false
+		}
+	}
+	return true
+}
+
 func TestElementwise(t *testing.T) {
 	x := tensor([]int{5}, -2, -0.5, 0, 0.5, 2)
 	e := func(v float64) float32 { return float32(v) }
@@ -148,10 +181,10 @@ func TestElementwise(t *testing.T) {
 		{"tanh_grad", nil, []*Tensor{tensor([]int{2}, 2, 4), tensor([]int{2}, 0.5, 0)}, []float32{1.5, 4}},
 		// PyTorch clamps each log at -100, so p = 0 or 1 costs 100, not Inf.
 		{"bce", nil, []*Tensor{tensor([]int{4}, 0.5, 0, 1, 0.9), tensor([]int{4}, 1, 1, 0, 1)},
-			[]float32{e(math.Ln2), 100, 100, e(-math.Log(0.9))}},
+			[]float32{e(math.Ln2), 100, 100, e(-math.Log(float64(float32(0.9))))}},
 		{"bce_grad", nil, []*Tensor{tensor([]int{2}, 0.5, 0.2), tensor([]int{2}, 1, 0)}, []float32{-2, 1.25}},
 		{"bce_logits", nil, []*Tensor{tensor([]int{4}, 0, 100, -100, 2), tensor([]int{4}, 1, 1, 1, 0)},
-			[]float32{e(math.Ln2), 0, 100, e(2 + math.Log1p(math.Exp(-2)))}},
+			[]float32{e(math.Ln2), e(math.Log1p(math.Exp(-100))), 100, e(2 + math.Log1p(math.Exp(-2)))}},
 	}
 	for _, c := range cases {
 		got, err := runKernel(c.kind, c.attrs, nil, c.args...)
@@ -159,13 +192,48 @@ func TestElementwise(t *testing.T) {
 			t.Errorf("%s: %v", c.kind, err)
 			continue
 		}
-		if !close32(got.Data, c.want, 1e-6) {
-			t.Errorf("%s: got %v, want %v", c.kind, got.Data, c.want)
+		if !withinULPs(got.Data, c.want, elementwiseULPs) {
+			t.Errorf("%s: got %v, want %v within %d ulps", c.kind, got.Data, c.want, elementwiseULPs)
 		}
 	}
 	_, err := runKernel("relu_grad", nil, nil, NewTensor(2), NewTensor(3))
 	if want := "runtime: relu_grad at k.dl:1:2: got [2] and [3], want equal shapes"; err == nil || err.Error() != want {
 		t.Errorf("got error %v, want %q", err, want)
+	}
+}
+
+// TestGradientLoopULPs checks the rational elementwise gradients against float64 arithmetic
+// on random operands in their working ranges: within 2 ulps of the exact result (spec.md).
+func TestGradientLoopULPs(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const n = 1 << 16
+	cases := []struct {
+		kind string
+		a, b func() float32
+		ref  func(a, b float64) float64
+	}{
+		{"sigmoid_grad", func() float32 { return float32(r.NormFloat64()) }, r.Float32,
+			func(dy, y float64) float64 { return dy * y * (1 - y) }},
+		{"tanh_grad", func() float32 { return float32(r.NormFloat64()) }, func() float32 { return 2*r.Float32() - 1 },
+			func(dy, y float64) float64 { return dy * (1 - y*y) }},
+		{"bce_grad", r.Float32, r.Float32,
+			func(p, t float64) float64 { return (p - t) / math.Max(p*(1-p), float64(float32(1e-12))) }},
+	}
+	for _, c := range cases {
+		a, b, dst := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = c.a(), c.b()
+		}
+		pairLoops[c.kind](dst, a, b, &ir.Op{})
+		worst := 0.0
+		for i, g := range dst {
+			want := c.ref(float64(a[i]), float64(b[i]))
+			_, e := math.Frexp(want) // ulp: 2^(e-24) in want's binade, 2^-149 among subnormals
+			worst = math.Max(worst, math.Abs(float64(g)-want)/math.Ldexp(1, max(e-24, -149)))
+		}
+		if worst > 2 {
+			t.Errorf("%s: max error %.3f ulp, want ≤ 2", c.kind, worst)
+		}
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/vecmath"
 )
 
 // Optimizer updates parameters in place from their gradients.
@@ -265,33 +266,12 @@ func (o *SGD) Step(params, grads map[string]*Tensor) error {
 	lr, mom, damp, wd := float32(o.LR), float32(o.Momentum), float32(1-o.Dampening), float32(o.WeightDecay)
 	for i, n := range names {
 		p, g := params[n].Data, grads[n].Data
-		g = g[:len(p)]
 		if o.Momentum == 0 {
-			for j, gj := range g {
-				p[j] -= lr * (gj + wd*p[j])
-			}
+			vecmath.SGD(p, g, lr, wd)
 			continue
 		}
-		b := bufs[i].Data[:len(p)]
-		if fresh[i] {
-			// torch starts the buffer at the first (decayed) gradient, undamped.
-			for j, gj := range g {
-				b[j] = gj + wd*p[j]
-			}
-		} else {
-			for j, gj := range g {
-				b[j] = mom*b[j] + damp*(gj+wd*p[j])
-			}
-		}
-		if o.Nesterov {
-			for j, gj := range g {
-				p[j] -= lr * (gj + wd*p[j] + mom*b[j])
-			}
-		} else {
-			for j := range p {
-				p[j] -= lr * b[j]
-			}
-		}
+		// torch starts the buffer at the first (decayed) gradient, undamped.
+		vecmath.SGDMomentum(p, g, bufs[i].Data, lr, mom, damp, wd, o.Nesterov, fresh[i])
 	}
 	return nil
 }
@@ -370,35 +350,19 @@ func (o *Adam) Step(params, grads map[string]*Tensor) error {
 	for i, n := range names {
 		o.m[n], o.v[n], o.step[n] = ss[i].m, ss[i].v, ss[i].t
 	}
-	b1, b2 := float32(1-o.Beta1), float32(o.Beta2)
-	c2, eps := float32(1-o.Beta2), float32(o.Eps)
+	sc := vecmath.AdamScalars{Decay: 1, WeightDecay: float32(o.WeightDecay),
+		OneMinusB1: float32(1 - o.Beta1), B2: float32(o.Beta2), OneMinusB2: float32(1 - o.Beta2), Eps: float32(o.Eps)}
+	if o.Decoupled {
+		sc.Decay, sc.WeightDecay = float32(1-o.LR*o.WeightDecay), 0
+	}
 	for i, n := range names {
 		s := ss[i]
 		s.t.Data[0]++
 		step := float64(s.t.Data[0])
 		// The bias corrections and step size are per-step scalars: no Pow in the loop.
-		stepSize := float32(o.LR / (1 - math.Pow(o.Beta1, step)))
-		bc2Sqrt := float32(math.Sqrt(1 - math.Pow(o.Beta2, step)))
-		p, g := params[n].Data, grads[n].Data
-		g = g[:len(p)]
-		m, v := s.m.Data[:len(p)], s.v.Data[:len(p)]
-		wd := float32(o.WeightDecay)
-		if o.Decoupled {
-			if decay := float32(1 - o.LR*o.WeightDecay); decay != 1 {
-				for j := range p {
-					p[j] *= decay
-				}
-			}
-			wd = 0
-		}
-		for j, gj := range g {
-			gj += wd * p[j]
-			mj := m[j] + b1*(gj-m[j])
-			vj := b2*v[j] + c2*gj*gj
-			m[j], v[j] = mj, vj
-			denom := float32(math.Sqrt(float64(vj)))/bc2Sqrt + eps
-			p[j] -= stepSize * (mj / denom)
-		}
+		sc.StepSize = float32(o.LR / (1 - math.Pow(o.Beta1, step)))
+		sc.BC2Sqrt = float32(math.Sqrt(1 - math.Pow(o.Beta2, step)))
+		vecmath.AdamUpdate(params[n].Data, grads[n].Data, s.m.Data, s.v.Data, &sc)
 	}
 	return nil
 }

@@ -55,8 +55,17 @@ func writePoints(t *testing.T, dir string, n int) {
 
 func compileTiny(t *testing.T, dir string) *runtime.Trainer {
 	t.Helper()
-	path := writeFile(t, dir, "gan.dl", tinyGAN)
-	src, _ := os.ReadFile(path)
+	return trainerFor(t, writeFile(t, dir, "gan.dl", tinyGAN), 5)
+}
+
+// trainerFor compiles the .dl file at path with optimisation and returns its trainer with
+// parameters drawn with seed.
+func trainerFor(t *testing.T, path string, seed int64) *runtime.Trainer {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, _, err := compiler.Compile(path, src, compiler.Options{Optimize: true})
 	if err != nil {
 		t.Fatal(err)
@@ -65,10 +74,22 @@ func compileTiny(t *testing.T, dir string) *runtime.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.InitParams(5); err != nil {
+	if err := tr.InitParams(seed); err != nil {
 		t.Fatal(err)
 	}
 	return tr
+}
+
+// trainTiny trains the tiny GAN of dir for its 2 epochs and returns its checkpoint.
+func trainTiny(t *testing.T, dir string) (gan, ckpt string) {
+	t.Helper()
+	writePoints(t, dir, 64)
+	gan = writeFile(t, dir, "gan.dl", tinyGAN)
+	ckpt = filepath.Join(dir, "g.safetensors")
+	if code, _, stderr := run(t, "run", gan, "--save", ckpt, "--out", dir); code != 0 {
+		t.Fatalf("run gan: exit %d: %s", code, stderr)
+	}
+	return gan, ckpt
 }
 
 func snapshot(tr *runtime.Trainer) map[string][]float32 {
@@ -187,12 +208,7 @@ var regexpSeconds = regexp.MustCompile(`"seconds":[0-9.e+-]+,?`)
 // class shares that add up to one.
 func TestSampleAndScore(t *testing.T) {
 	dir := t.TempDir()
-	writePoints(t, dir, 64)
-	gan := writeFile(t, dir, "gan.dl", tinyGAN)
-	gw := filepath.Join(dir, "g.safetensors")
-	if code, _, stderr := run(t, "run", gan, "--save", gw, "--out", dir); code != 0 {
-		t.Fatalf("run gan: exit %d: %s", code, stderr)
-	}
+	gan, gw := trainTiny(t, dir)
 	b, _ := os.ReadFile(filepath.Join(dir, "points.csv"))
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	var sb strings.Builder
@@ -252,12 +268,7 @@ train C {
 // TestApply runs the trained discriminator of the tiny GAN on rows from a .npy file.
 func TestApply(t *testing.T) {
 	dir := t.TempDir()
-	writePoints(t, dir, 64)
-	gan := writeFile(t, dir, "gan.dl", tinyGAN)
-	gw := filepath.Join(dir, "g.safetensors")
-	if code, _, stderr := run(t, "run", gan, "--save", gw, "--out", dir); code != 0 {
-		t.Fatalf("run gan: exit %d: %s", code, stderr)
-	}
+	gan, gw := trainTiny(t, dir)
 	var buf bytes.Buffer
 	vals := make([]float32, 10*6)
 	for i := range vals {

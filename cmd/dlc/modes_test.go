@@ -2,11 +2,9 @@ package main
 
 import (
 	"math"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime"
 )
 
@@ -30,18 +28,7 @@ train M {
     loss = mse
 }
 `)
-	src, _ := os.ReadFile(path)
-	m, _, err := compiler.Compile(path, src, compiler.Options{Optimize: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := runtime.NewTrainer(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.InitParams(1); err != nil {
-		t.Fatal(err)
-	}
+	tr := trainerFor(t, path, 1)
 	// A batch of 4 rows with 2 features: column means 2.5 and 10, biased variances 1.25 and 62.5.
 	x := &runtime.Tensor{Shape: []int{4, 2}, Data: []float32{1, 0, 2, 5, 3, 15, 4, 20}}
 	y := runtime.NewTensor(4, 2)
@@ -110,14 +97,7 @@ train Drop {
     loss = mse
 }
 `)
-	src, _ = os.ReadFile(path)
-	m, _, err = compiler.Compile(path, src, compiler.Options{Optimize: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tr, err = runtime.NewTrainer(m); err != nil {
-		t.Fatal(err)
-	}
+	tr = trainerFor(t, path, 1)
 	if step, err = tr.Program("Drop.step"); err != nil {
 		t.Fatal(err)
 	}

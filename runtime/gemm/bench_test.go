@@ -55,7 +55,7 @@ func benchShape(b *testing.B, s gemmShape, bl Blocking, par bool) {
 	a := randMatrix(rng, ar, ac, ac)
 	bm := randMatrix(rng, br, bc, bc)
 	c := make([]float32, s.m*s.n)
-	b.SetBytes(0)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		SgemmBlocked(bl, par, s.ta, s.tb, s.m, s.n, s.k, a, ac, bm, bc, 0, c, s.n)
@@ -69,7 +69,10 @@ func benchShape(b *testing.B, s gemmShape, bl Blocking, par bool) {
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range append(append([]gemmShape(nil), aeShapes...), classifierShapes...) {
 		for _, par := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/%s", s.name, threads(par)), func(b *testing.B) { benchShape(b, s, DefaultBlocking, par) })
+			b.Run(fmt.Sprintf("%s/%s", s.name, threads(par)), func(b *testing.B) {
+				// The assembly kernel even with -tags openblas (BenchmarkOpenBLAS has that).
+				withKernel(active, func() { benchShape(b, s, DefaultBlocking, par) })
+			})
 		}
 	}
 }
@@ -106,6 +109,9 @@ func BenchmarkOpenBLAS(b *testing.B) {
 
 // BenchmarkBlocking measures block sizes on the AE shapes, one thread.
 func BenchmarkBlocking(b *testing.B) {
+	saved := external
+	external = nil
+	defer func() { external = saved }()
 	for _, kc := range []int{128, 192, 256, 384} {
 		for _, mc := range []int{128, 256, 512} {
 			bl := Blocking{KC: kc, MC: mc, NC: DefaultBlocking.NC}

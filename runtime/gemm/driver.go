@@ -19,6 +19,29 @@ type gemmCall struct {
 	c          []float32
 	ldc        int
 	accumulate bool // β = 1: add to C rather than overwrite it
+
+	// The split: items run by the pool, panel it%panels against the rowParts-th part of
+	// the row tiles. items is bound to this gemmCall once, when the pool makes it, so
+	// that a split call allocates no closure.
+	panels, tiles, rowParts int
+	items                   func(lo, hi int)
+}
+
+// callPool recycles gemmCalls with their items closure.
+var callPool sync.Pool
+
+func getCall() *gemmCall {
+	if g, ok := callPool.Get().(*gemmCall); ok {
+		return g
+	}
+	g := new(gemmCall)
+	g.items = func(lo, hi int) {
+		for it := lo; it < hi; it++ {
+			p, r := it%g.panels, it/g.panels
+			g.block(r*g.tiles/g.rowParts, (r+1)*g.tiles/g.rowParts, p, p+1)
+		}
+	}
+	return g
 }
 
 const (
@@ -50,13 +73,9 @@ func (g *gemmCall) run(par bool) {
 	if want := 4 * workers; panels < want {
 		rowParts = (want + panels - 1) / panels
 	}
-	rowParts = max(1, min(rowParts, tiles, flops/chunkFlops/panels))
-	parallel.For(panels*rowParts, 1, func(lo, hi int) {
-		for it := lo; it < hi; it++ {
-			p, r := it%panels, it/panels
-			g.block(r*tiles/rowParts, (r+1)*tiles/rowParts, p, p+1)
-		}
-	})
+	g.panels, g.tiles = panels, tiles
+	g.rowParts = max(1, min(rowParts, tiles, flops/chunkFlops/panels))
+	parallel.For(panels*g.rowParts, 1, g.items)
 }
 
 // workspace is one goroutine's packing memory; the pool keeps it between calls so that
@@ -64,6 +83,10 @@ func (g *gemmCall) run(par bool) {
 type workspace struct {
 	b    []float32 // packed B panels of one k block
 	edge []float32 // the ragged last A tile, zero-padded
+	// tile receives a C tile that sticks out of C. It lives here, not on the stack,
+	// because the kernel is called through a func value, so the compiler cannot see
+	// that the pointer does not escape and would allocate it per call.
+	tile [maxTile]float32
 }
 
 var workspaces sync.Pool
@@ -119,13 +142,13 @@ func (g *gemmCall) block(t0, t1, p0, p1 int) {
 								g.packEdge(w.edge[:kn.mr*kcb], i0, rows, pc, kcb)
 								edgePacked = true
 							}
-							g.tile(i0, jp, kcb, &w.edge[0], kn.mr, true, bp, acc)
+							g.tile(w, i0, jp, kcb, &w.edge[0], kn.mr, true, bp, acc)
 							continue
 						}
 						if g.ta {
-							g.tile(i0, jp, kcb, &g.a[pc*g.lda+i0], g.lda, true, bp, acc)
+							g.tile(w, i0, jp, kcb, &g.a[pc*g.lda+i0], g.lda, true, bp, acc)
 						} else {
-							g.tile(i0, jp, kcb, &g.a[i0*g.lda+pc], g.lda, false, bp, acc)
+							g.tile(w, i0, jp, kcb, &g.a[i0*g.lda+pc], g.lda, false, bp, acc)
 						}
 					}
 				}
@@ -136,8 +159,8 @@ func (g *gemmCall) block(t0, t1, p0, p1 int) {
 
 // tile runs the micro-kernel for the C tile at row i0 and panel jp, over kcb steps, with
 // A at ap (cols layout when colsLayout is set) and the packed panel bp. A tile that
-// sticks out of C is computed into a scratch tile and the part inside copied or added.
-func (g *gemmCall) tile(i0, jp, kcb int, ap *float32, lda int, colsLayout bool, bp []float32, acc bool) {
+// sticks out of C is computed into w's scratch tile and the part inside copied or added.
+func (g *gemmCall) tile(w *workspace, i0, jp, kcb int, ap *float32, lda int, colsLayout bool, bp []float32, acc bool) {
 	kn := g.kern
 	kf := kn.rows
 	if colsLayout {
@@ -149,7 +172,7 @@ func (g *gemmCall) tile(i0, jp, kcb int, ap *float32, lda int, colsLayout bool, 
 		kf(kcb, ap, lda, &bp[0], &g.c[i0*g.ldc+j0], g.ldc, acc)
 		return
 	}
-	var tmp [maxTile]float32
+	tmp := &w.tile
 	kf(kcb, ap, lda, &bp[0], &tmp[0], kn.nr, false)
 	for i := 0; i < rows; i++ {
 		crow := g.c[(i0+i)*g.ldc+j0 : (i0+i)*g.ldc+j0+cols]

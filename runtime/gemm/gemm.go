@@ -13,10 +13,11 @@
 // once.
 //
 // The kernel is chosen at start-up from the CPU's features: AVX-512 (an 8×32 tile in 16
-// of the 32 zmm registers: it beat 6×64, 10×32, 12×32, 14×32 and 8×48 on every shape of
-// the autoencoder, see BenchmarkKernels), else AVX2 with FMA (6×16 in 12 of the 16 ymm
-// registers), else gonum's pure-Go blas32. Big products are split over the cores by the runtime's
-// persistent pool (runtime/parallel); no goroutine is started per call.
+// of the 32 zmm registers: it beat 6×64, 10×32, 12×32, 14×32 and 8×48 on nearly every
+// shape of the autoencoder, see BenchmarkKernels; 8×16 when C has at most 16 columns),
+// else AVX2 with FMA (6×16 in 12 of the 16 ymm registers), else gonum's pure-Go blas32.
+// Big products are split over the cores by the runtime's persistent pool
+// (runtime/parallel); no goroutine is started per call.
 package gemm
 
 import (
@@ -39,8 +40,10 @@ type Blocking struct {
 	NC int
 }
 
-// DefaultBlocking was chosen by measuring the autoencoder's shapes on an AMD Zen 5 core
-// (48 KiB L1d, 1 MiB L2): see BenchmarkBlocking.
+// DefaultBlocking is sized for an AMD Zen 5 core (48 KiB L1d, 1 MiB L2): a 256-deep
+// panel of 32 columns is 32 KiB, and 256 rows cover the autoencoder's batch and widths in
+// one block. BenchmarkBlocking compares others; on the shared machine it was measured on,
+// the differences between KC 128–384 and MC 128–512 were inside the noise.
 var DefaultBlocking = Blocking{KC: 256, MC: 256, NC: 2048}
 
 // kernel is one micro-kernel: it computes an MR×NR tile of C over k steps from A at a
@@ -54,6 +57,9 @@ type kernel struct {
 	// copyPanel packs a full panel that needs no transpose: k rows of NR floats from
 	// src (row stride lds) to dst (row stride NR).
 	copyPanel func(k int, src *float32, lds int, dst *float32)
+	// narrow, when set, does the products of at most narrow.nr columns (a classifier's
+	// logits), where this kernel's panel would be mostly padding.
+	narrow *kernel
 }
 
 // active is the kernel chosen for this CPU; nil means gonum's blas32 does the work.
@@ -113,10 +119,17 @@ func SgemmBlocked(bl Blocking, par bool, ta, tb bool, m, n, k int, a []float32, 
 		}
 		return
 	}
-	bl = bl.fit(active)
-	g := gemmCall{kern: active, bl: bl, ta: ta, tb: tb, m: m, n: n, k: k,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: beta == 1}
+	kn := active
+	if kn.narrow != nil && n <= kn.narrow.nr {
+		kn = kn.narrow
+	}
+	bl = bl.fit(kn)
+	g := getCall()
+	*g = gemmCall{kern: kn, bl: bl, ta: ta, tb: tb, m: m, n: n, k: k,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: beta == 1, items: g.items}
 	g.run(par)
+	*g = gemmCall{items: g.items} // drop the references to the caller's matrices
+	callPool.Put(g)
 }
 
 // fit rounds the block sizes to the kernel's tile and keeps them positive.

@@ -42,6 +42,16 @@ func kernAVX512_8x32Rows(k int, a *float32, lda int, b *float32, c *float32, ldc
 //go:noescape
 func kernAVX512_8x32Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
 
+// kernAVX512_8x16Rows computes the 8×16 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the rows layout.
+//
+//go:noescape
+func kernAVX512_8x16Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512_8x16Cols computes the 8×16 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the cols layout.
+//
+//go:noescape
+func kernAVX512_8x16Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
 // kernAVX512_10x32Rows computes the 10×32 tile C = A·B (acc false) or C += A·B (acc true) over k steps; A in the rows layout.
 //
 //go:noescape

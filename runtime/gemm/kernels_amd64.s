@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // func kernAVX512_12x32Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_12x32Rows(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
@@ -14,6 +14,46 @@ TEXT ·kernAVX512_12x32Rows(SB), NOSPLIT, $0-49
 	LEAQ (CX)(SI*1), DI
 	LEAQ (DI)(SI*1), R8
 	LEAQ (R8)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), R9
+	MOVQ       ldc+40(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -362,13 +402,53 @@ kernAVX512_12x32Rows_overwrite:
 	RET
 
 // func kernAVX512_12x32Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_12x32Cols(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -714,7 +794,7 @@ kernAVX512_12x32Cols_overwrite:
 	RET
 
 // func kernAVX512_14x32Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_14x32Rows(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
@@ -726,6 +806,52 @@ TEXT ·kernAVX512_14x32Rows(SB), NOSPLIT, $0-49
 	LEAQ (DI)(SI*1), R8
 	LEAQ (R8)(SI*1), R9
 	LEAQ (R9)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), R10
+	MOVQ       ldc+40(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -1126,13 +1252,59 @@ kernAVX512_14x32Rows_overwrite:
 	RET
 
 // func kernAVX512_14x32Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_14x32Cols(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -1528,7 +1700,7 @@ kernAVX512_14x32Cols_overwrite:
 	RET
 
 // func kernAVX512_8x48Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_8x48Rows(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
@@ -1538,6 +1710,42 @@ TEXT ·kernAVX512_8x48Rows(SB), NOSPLIT, $0-49
 	LEAQ (DX)(DX*2), SI
 	LEAQ (CX)(SI*1), DI
 	LEAQ (DI)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), R8
+	MOVQ       ldc+40(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -1861,13 +2069,49 @@ kernAVX512_8x48Rows_overwrite:
 	RET
 
 // func kernAVX512_8x48Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_8x48Cols(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -2190,7 +2434,7 @@ kernAVX512_8x48Cols_overwrite:
 	RET
 
 // func kernAVX512_8x32Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_8x32Rows(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
@@ -2200,6 +2444,34 @@ TEXT ·kernAVX512_8x32Rows(SB), NOSPLIT, $0-49
 	LEAQ (DX)(DX*2), SI
 	LEAQ (CX)(SI*1), DI
 	LEAQ (DI)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), R8
+	MOVQ       ldc+40(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -2446,13 +2718,41 @@ kernAVX512_8x32Rows_overwrite:
 	RET
 
 // func kernAVX512_8x32Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_8x32Cols(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -2697,8 +2997,402 @@ kernAVX512_8x32Cols_overwrite:
 	VZEROUPPER
 	RET
 
+// func kernAVX512_8x16Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·kernAVX512_8x16Rows(SB), NOSPLIT, $0-49
+	MOVQ k+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ b+24(FP), BX
+	LEAQ (DX)(DX*2), SI
+	LEAQ (CX)(SI*1), DI
+	LEAQ (DI)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), R8
+	MOVQ       ldc+40(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+kernAVX512_8x16Rows_loop4:
+	CMPQ         AX, $0x04
+	JL           kernAVX512_8x16Rows_tail
+	VMOVUPS      (BX), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS (CX)(DX*2), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS (DI)(DX*1), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS (DI)(DX*2), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS (SI), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS (SI)(DX*1), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	VMOVUPS      64(BX), Z8
+	VBROADCASTSS 4(CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS 4(DI), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS 4(DI)(DX*1), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS 4(DI)(DX*2), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS 4(SI), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS 4(SI)(DX*1), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	VMOVUPS      128(BX), Z8
+	VBROADCASTSS 8(CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS 8(DI), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS 8(DI)(DX*1), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS 8(DI)(DX*2), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS 8(SI), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS 8(SI)(DX*1), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	VMOVUPS      192(BX), Z8
+	VBROADCASTSS 12(CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS 12(DI), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS 12(DI)(DX*1), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS 12(DI)(DX*2), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS 12(SI), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS 12(SI)(DX*1), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	ADDQ         $0x00000100, BX
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, DI
+	ADDQ         $0x10, SI
+	SUBQ         $0x04, AX
+	JMP          kernAVX512_8x16Rows_loop4
+
+kernAVX512_8x16Rows_tail:
+	TESTQ        AX, AX
+	JE           kernAVX512_8x16Rows_store
+	VMOVUPS      (BX), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS (CX)(DX*2), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS (DI)(DX*1), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS (DI)(DX*2), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS (SI), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS (SI)(DX*1), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, SI
+	DECQ         AX
+	JMP          kernAVX512_8x16Rows_tail
+
+kernAVX512_8x16Rows_store:
+	MOVQ    c+32(FP), AX
+	MOVQ    ldc+40(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+48(FP), DL
+	TESTB   DL, DL
+	JE      kernAVX512_8x16Rows_overwrite
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z6, Z6
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z7, Z7
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+kernAVX512_8x16Rows_overwrite:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+// func kernAVX512_8x16Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·kernAVX512_8x16Cols(SB), NOSPLIT, $0-49
+	MOVQ k+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+kernAVX512_8x16Cols_loop4:
+	CMPQ         AX, $0x04
+	JL           kernAVX512_8x16Cols_tail
+	VMOVUPS      (BX), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS 8(CX), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS 16(CX), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS 24(CX), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS 28(CX), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	ADDQ         DX, CX
+	VMOVUPS      64(BX), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS 8(CX), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS 16(CX), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS 24(CX), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS 28(CX), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	ADDQ         DX, CX
+	VMOVUPS      128(BX), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS 8(CX), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS 16(CX), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS 24(CX), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS 28(CX), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	ADDQ         DX, CX
+	VMOVUPS      192(BX), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS 8(CX), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS 16(CX), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS 24(CX), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS 28(CX), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	ADDQ         DX, CX
+	ADDQ         $0x00000100, BX
+	SUBQ         $0x04, AX
+	JMP          kernAVX512_8x16Cols_loop4
+
+kernAVX512_8x16Cols_tail:
+	TESTQ        AX, AX
+	JE           kernAVX512_8x16Cols_store
+	VMOVUPS      (BX), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z8, Z10, Z1
+	VBROADCASTSS 8(CX), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z8, Z12, Z3
+	VBROADCASTSS 16(CX), Z13
+	VFMADD231PS  Z8, Z13, Z4
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z8, Z14, Z5
+	VBROADCASTSS 24(CX), Z15
+	VFMADD231PS  Z8, Z15, Z6
+	VBROADCASTSS 28(CX), Z16
+	VFMADD231PS  Z8, Z16, Z7
+	ADDQ         DX, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JMP          kernAVX512_8x16Cols_tail
+
+kernAVX512_8x16Cols_store:
+	MOVQ    c+32(FP), AX
+	MOVQ    ldc+40(FP), CX
+	SHLQ    $0x02, CX
+	MOVB    acc+48(FP), DL
+	TESTB   DL, DL
+	JE      kernAVX512_8x16Cols_overwrite
+	VADDPS  (AX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z6, Z6
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VADDPS  (AX), Z7, Z7
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+kernAVX512_8x16Cols_overwrite:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
 // func kernAVX512_10x32Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_10x32Rows(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
@@ -2709,6 +3403,40 @@ TEXT ·kernAVX512_10x32Rows(SB), NOSPLIT, $0-49
 	LEAQ (CX)(SI*1), DI
 	LEAQ (DI)(SI*1), R8
 	LEAQ (R8)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), R9
+	MOVQ       ldc+40(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	ADDQ       R10, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -3007,13 +3735,47 @@ kernAVX512_10x32Rows_overwrite:
 	RET
 
 // func kernAVX512_10x32Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_10x32Cols(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -3309,7 +4071,7 @@ kernAVX512_10x32Cols_overwrite:
 	RET
 
 // func kernAVX512_6x64Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_6x64Rows(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
@@ -3318,6 +4080,40 @@ TEXT ·kernAVX512_6x64Rows(SB), NOSPLIT, $0-49
 	MOVQ b+24(FP), BX
 	LEAQ (DX)(DX*2), SI
 	LEAQ (CX)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), DI
+	MOVQ       ldc+40(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -3630,13 +4426,47 @@ kernAVX512_6x64Rows_overwrite:
 	RET
 
 // func kernAVX512_6x64Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·kernAVX512_6x64Cols(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	PREFETCHT0 192(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	PREFETCHT0 192(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	PREFETCHT0 192(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	PREFETCHT0 192(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	PREFETCHT0 192(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	PREFETCHT0 128(SI)
+	PREFETCHT0 192(SI)
 
 	// Zero the accumulators.
 	VPXORD Z0, Z0, Z0
@@ -3950,7 +4780,7 @@ kernAVX512_6x64Cols_overwrite:
 	RET
 
 // func kernAVX2_6x16Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·kernAVX2_6x16Rows(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
@@ -3959,6 +4789,22 @@ TEXT ·kernAVX2_6x16Rows(SB), NOSPLIT, $0-49
 	MOVQ b+24(FP), BX
 	LEAQ (DX)(DX*2), SI
 	LEAQ (CX)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), DI
+	MOVQ       ldc+40(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
 
 	// Zero the accumulators.
 	VXORPS Y0, Y0, Y0
@@ -4153,13 +4999,29 @@ kernAVX2_6x16Rows_overwrite:
 	RET
 
 // func kernAVX2_6x16Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·kernAVX2_6x16Cols(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
 
 	// Zero the accumulators.
 	VXORPS Y0, Y0, Y0
@@ -4355,7 +5217,7 @@ kernAVX2_6x16Cols_overwrite:
 	RET
 
 // func kernAVX2_4x24Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·kernAVX2_4x24Rows(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
@@ -4364,6 +5226,22 @@ TEXT ·kernAVX2_4x24Rows(SB), NOSPLIT, $0-49
 	MOVQ b+24(FP), BX
 	LEAQ (DX)(DX*2), SI
 	LEAQ (CX)(SI*1), SI
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), DI
+	MOVQ       ldc+40(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
 
 	// Zero the accumulators.
 	VXORPS Y0, Y0, Y0
@@ -4549,13 +5427,29 @@ kernAVX2_4x24Rows_overwrite:
 	RET
 
 // func kernAVX2_4x24Cols(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·kernAVX2_4x24Cols(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), CX
 	MOVQ lda+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ b+24(FP), BX
+
+	// Prefetch the C tile, which is written (or read and written) at the end.
+	MOVQ       c+32(FP), SI
+	MOVQ       ldc+40(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
+	ADDQ       DI, SI
+	PREFETCHT0 (SI)
+	PREFETCHT0 64(SI)
 
 	// Zero the accumulators.
 	VXORPS Y0, Y0, Y0
@@ -4809,151 +5703,173 @@ t8_done:
 	RET
 
 // func copyPanel16(k int, src *float32, lds int, dst *float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·copyPanel16(SB), NOSPLIT, $0-32
 	MOVQ k+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ lds+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ dst+24(FP), BX
+	MOVQ DX, SI
+	SHLQ $0x03, SI
 
 copyPanel16_loop:
-	TESTQ   AX, AX
-	JE      copyPanel16_done
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000040, BX
-	DECQ    AX
-	JMP     copyPanel16_loop
+	TESTQ      AX, AX
+	JE         copyPanel16_done
+	PREFETCHT0 (CX)(SI*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    Y0, (BX)
+	VMOVUPS    Y1, 32(BX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000040, BX
+	DECQ       AX
+	JMP        copyPanel16_loop
 
 copyPanel16_done:
 	VZEROUPPER
 	RET
 
 // func copyPanel24(k int, src *float32, lds int, dst *float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·copyPanel24(SB), NOSPLIT, $0-32
 	MOVQ k+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ lds+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ dst+24(FP), BX
+	MOVQ DX, SI
+	SHLQ $0x03, SI
 
 copyPanel24_loop:
-	TESTQ   AX, AX
-	JE      copyPanel24_done
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS 64(CX), Y2
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	VMOVUPS Y2, 64(BX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000060, BX
-	DECQ    AX
-	JMP     copyPanel24_loop
+	TESTQ      AX, AX
+	JE         copyPanel24_done
+	PREFETCHT0 (CX)(SI*1)
+	PREFETCHT0 64(CX)(SI*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    64(CX), Y2
+	VMOVUPS    Y0, (BX)
+	VMOVUPS    Y1, 32(BX)
+	VMOVUPS    Y2, 64(BX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000060, BX
+	DECQ       AX
+	JMP        copyPanel24_loop
 
 copyPanel24_done:
 	VZEROUPPER
 	RET
 
 // func copyPanel32(k int, src *float32, lds int, dst *float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·copyPanel32(SB), NOSPLIT, $0-32
 	MOVQ k+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ lds+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ dst+24(FP), BX
+	MOVQ DX, SI
+	SHLQ $0x03, SI
 
 copyPanel32_loop:
-	TESTQ   AX, AX
-	JE      copyPanel32_done
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS 64(CX), Y2
-	VMOVUPS 96(CX), Y3
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	VMOVUPS Y2, 64(BX)
-	VMOVUPS Y3, 96(BX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000080, BX
-	DECQ    AX
-	JMP     copyPanel32_loop
+	TESTQ      AX, AX
+	JE         copyPanel32_done
+	PREFETCHT0 (CX)(SI*1)
+	PREFETCHT0 64(CX)(SI*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    64(CX), Y2
+	VMOVUPS    96(CX), Y3
+	VMOVUPS    Y0, (BX)
+	VMOVUPS    Y1, 32(BX)
+	VMOVUPS    Y2, 64(BX)
+	VMOVUPS    Y3, 96(BX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000080, BX
+	DECQ       AX
+	JMP        copyPanel32_loop
 
 copyPanel32_done:
 	VZEROUPPER
 	RET
 
 // func copyPanel48(k int, src *float32, lds int, dst *float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·copyPanel48(SB), NOSPLIT, $0-32
 	MOVQ k+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ lds+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ dst+24(FP), BX
+	MOVQ DX, SI
+	SHLQ $0x03, SI
 
 copyPanel48_loop:
-	TESTQ   AX, AX
-	JE      copyPanel48_done
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS 64(CX), Y2
-	VMOVUPS 96(CX), Y3
-	VMOVUPS 128(CX), Y4
-	VMOVUPS 160(CX), Y5
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	VMOVUPS Y2, 64(BX)
-	VMOVUPS Y3, 96(BX)
-	VMOVUPS Y4, 128(BX)
-	VMOVUPS Y5, 160(BX)
-	ADDQ    DX, CX
-	ADDQ    $0x000000c0, BX
-	DECQ    AX
-	JMP     copyPanel48_loop
+	TESTQ      AX, AX
+	JE         copyPanel48_done
+	PREFETCHT0 (CX)(SI*1)
+	PREFETCHT0 64(CX)(SI*1)
+	PREFETCHT0 128(CX)(SI*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    64(CX), Y2
+	VMOVUPS    96(CX), Y3
+	VMOVUPS    128(CX), Y4
+	VMOVUPS    160(CX), Y5
+	VMOVUPS    Y0, (BX)
+	VMOVUPS    Y1, 32(BX)
+	VMOVUPS    Y2, 64(BX)
+	VMOVUPS    Y3, 96(BX)
+	VMOVUPS    Y4, 128(BX)
+	VMOVUPS    Y5, 160(BX)
+	ADDQ       DX, CX
+	ADDQ       $0x000000c0, BX
+	DECQ       AX
+	JMP        copyPanel48_loop
 
 copyPanel48_done:
 	VZEROUPPER
 	RET
 
 // func copyPanel64(k int, src *float32, lds int, dst *float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·copyPanel64(SB), NOSPLIT, $0-32
 	MOVQ k+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ lds+16(FP), DX
 	SHLQ $0x02, DX
 	MOVQ dst+24(FP), BX
+	MOVQ DX, SI
+	SHLQ $0x03, SI
 
 copyPanel64_loop:
-	TESTQ   AX, AX
-	JE      copyPanel64_done
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
-	VMOVUPS 64(CX), Y2
-	VMOVUPS 96(CX), Y3
-	VMOVUPS 128(CX), Y4
-	VMOVUPS 160(CX), Y5
-	VMOVUPS 192(CX), Y6
-	VMOVUPS 224(CX), Y7
-	VMOVUPS Y0, (BX)
-	VMOVUPS Y1, 32(BX)
-	VMOVUPS Y2, 64(BX)
-	VMOVUPS Y3, 96(BX)
-	VMOVUPS Y4, 128(BX)
-	VMOVUPS Y5, 160(BX)
-	VMOVUPS Y6, 192(BX)
-	VMOVUPS Y7, 224(BX)
-	ADDQ    DX, CX
-	ADDQ    $0x00000100, BX
-	DECQ    AX
-	JMP     copyPanel64_loop
+	TESTQ      AX, AX
+	JE         copyPanel64_done
+	PREFETCHT0 (CX)(SI*1)
+	PREFETCHT0 64(CX)(SI*1)
+	PREFETCHT0 128(CX)(SI*1)
+	PREFETCHT0 192(CX)(SI*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    64(CX), Y2
+	VMOVUPS    96(CX), Y3
+	VMOVUPS    128(CX), Y4
+	VMOVUPS    160(CX), Y5
+	VMOVUPS    192(CX), Y6
+	VMOVUPS    224(CX), Y7
+	VMOVUPS    Y0, (BX)
+	VMOVUPS    Y1, 32(BX)
+	VMOVUPS    Y2, 64(BX)
+	VMOVUPS    Y3, 96(BX)
+	VMOVUPS    Y4, 128(BX)
+	VMOVUPS    Y5, 160(BX)
+	VMOVUPS    Y6, 192(BX)
+	VMOVUPS    Y7, 224(BX)
+	ADDQ       DX, CX
+	ADDQ       $0x00000100, BX
+	DECQ       AX
+	JMP        copyPanel64_loop
 
 copyPanel64_done:
 	VZEROUPPER

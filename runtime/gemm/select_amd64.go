@@ -7,8 +7,9 @@ import "golang.org/x/sys/cpu"
 // The kernels in use, one per ISA; the other generated tiles are measured by
 // BenchmarkKernels.
 var (
-	avx512Kernel = &kernel{name: "avx512 8x32", mr: 8, nr: 32, rows: kernAVX512_8x32Rows, cols: kernAVX512_8x32Cols, copyPanel: copyPanel32}
-	avx2Kernel   = &kernel{name: "avx2 6x16", mr: 6, nr: 16, rows: kernAVX2_6x16Rows, cols: kernAVX2_6x16Cols, copyPanel: copyPanel16}
+	avx512Kernel = &kernel{name: "avx512 8x32", mr: 8, nr: 32, rows: kernAVX512_8x32Rows, cols: kernAVX512_8x32Cols, copyPanel: copyPanel32,
+		narrow: &kernel{name: "avx512 8x16", mr: 8, nr: 16, rows: kernAVX512_8x16Rows, cols: kernAVX512_8x16Cols, copyPanel: copyPanel16}}
+	avx2Kernel = &kernel{name: "avx2 6x16", mr: 6, nr: 16, rows: kernAVX2_6x16Rows, cols: kernAVX2_6x16Cols, copyPanel: copyPanel16}
 )
 
 // pickKernel chooses the widest kernel the CPU (and the OS, which must save the wider

@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 func allKernels() []*kernel {
 	var ks []*kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, avx512Kernel,
+		ks = append(ks, avx512Kernel, avx512Kernel.narrow,
 			&kernel{name: "avx512 14x32", mr: 14, nr: 32, rows: kernAVX512_14x32Rows, cols: kernAVX512_14x32Cols, copyPanel: copyPanel32},
 			&kernel{name: "avx512 8x48", mr: 8, nr: 48, rows: kernAVX512_8x48Rows, cols: kernAVX512_8x48Cols, copyPanel: copyPanel48},
 			&kernel{name: "avx512 12x32", mr: 12, nr: 32, rows: kernAVX512_12x32Rows, cols: kernAVX512_12x32Cols, copyPanel: copyPanel32},

@@ -86,6 +86,7 @@ var kernels = []shape{
 	{"avx512", 14, 2, false}, {"avx512", 14, 2, true},
 	{"avx512", 8, 3, false}, {"avx512", 8, 3, true},
 	{"avx512", 8, 2, false}, {"avx512", 8, 2, true},
+	{"avx512", 8, 1, false}, {"avx512", 8, 1, true},
 	{"avx512", 10, 2, false}, {"avx512", 10, 2, true},
 	{"avx512", 6, 4, false}, {"avx512", 6, 4, true},
 	{"avx2", 6, 2, false}, {"avx2", 6, 2, true},
@@ -139,6 +140,21 @@ func generate(s shape) {
 			m.Index, m.Scale = lda, uint8(i%3)
 		}
 		return m
+	}
+
+	Comment("Prefetch the C tile, which is written (or read and written) at the end.")
+	{
+		c := Load(Param("c"), GP64())
+		ldc := Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc)
+		for i := 0; i < s.mr; i++ {
+			for off := 0; off < 4*s.nv*s.lanes(); off += 64 {
+				PREFETCHT0(Mem{Base: c, Disp: off})
+			}
+			if i < s.mr-1 {
+				ADDQ(ldc, c)
+			}
+		}
 	}
 
 	Comment("Zero the accumulators.")
@@ -314,10 +330,17 @@ func copyPanel(nr int) {
 	lds := Load(Param("lds"), GP64())
 	SHLQ(U8(2), lds)
 	dst := Load(Param("dst"), GP64())
+	lds8 := GP64()
+	MOVQ(lds, lds8)
+	SHLQ(U8(3), lds8)
 	regs := []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6, reg.Y7}
 	Label(name + "_loop")
 	TESTQ(k, k)
 	JE(LabelRef(name + "_done"))
+	// Rows lie lds apart, often in L3: fetch eight rows ahead.
+	for off := 0; off < 4*nr; off += 64 {
+		PREFETCHT0(Mem{Base: src, Index: lds8, Scale: 1, Disp: off})
+	}
 	for v := 0; v < nr/8; v++ {
 		VMOVUPS(Mem{Base: src, Disp: 32 * v}, regs[v])
 	}
