@@ -38,7 +38,7 @@ type RunOptions struct {
 	Metrics     string // write one JSON line per epoch here
 	OutDir      string // directory for the pictures; "" writes none
 	CheckFinite bool
-	EvalBatch   int // batch size of evaluation; 0 means 500
+	EvalBatch   int // batch size of evaluation; 0 means DefaultEvalBatch
 	// Out receives the run's report lines; Progress, if set, is called after every step of
 	// the first phase with the epoch, the samples done and the running losses by phase.
 	Out      io.Writer
@@ -49,6 +49,9 @@ type RunOptions struct {
 	// the run stops, writes the checkpoint if Save is set and returns ErrInterrupted.
 	Stop func() bool
 }
+
+// DefaultEvalBatch is the batch size of evaluation on the test set.
+const DefaultEvalBatch = 500
 
 // EpochRecord is one line of the metrics file.
 type EpochRecord struct {
@@ -185,7 +188,7 @@ func Train(tr *Trainer, o RunOptions) error {
 	}
 	evalBatch := o.EvalBatch
 	if evalBatch <= 0 {
-		evalBatch = 500
+		evalBatch = DefaultEvalBatch
 	}
 	pcg := rand.NewPCG(uint64(spec.Seed), 0x73687566)
 	rng := rand.New(pcg)

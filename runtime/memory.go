@@ -9,31 +9,37 @@ import (
 
 // MemoryEstimate is what a training run holds in memory, in bytes, before its data: the
 // parameters, the training state (batch norm statistics), the optimisers' state and the
-// peak of live intermediate values over the train spec's functions at its batch size.
+// result buffers of the programs a run keeps (Program.PlanBytes) at its batch size.
 type MemoryEstimate struct {
 	Batch                       int
 	Params, State, Optim, Activ int64
-	ActivFunc                   string // the function whose peak Activ is
 }
 
 // Total is the sum of the parts.
 func (e MemoryEstimate) Total() int64 { return e.Params + e.State + e.Optim + e.Activ }
 
-// EstimateMemory estimates the memory of training m (which must have a train spec). The
-// activation peak follows the runtime's own schedule: ops run in order, and a value is
-// freed after its last use unless it is an output (Compile's liveness), so it is close to
-// what Program.Run holds; views (reshape) are counted as copies, so it errs high.
-func EstimateMemory(m *ir.Module) (MemoryEstimate, error) {
+// EstimateMemory estimates the memory of training m (which must have a train spec). Each
+// program a run uses (the phases' steps, the eval function and the family's extras) keeps
+// its planned result buffers between runs, so the activations are the sum of their plans
+// at the train block's batch size (the eval function's at evalBatch, 0 meaning
+// DefaultEvalBatch, when there is a test set); kernels' scratch and the data set are not
+// counted.
+func EstimateMemory(m *ir.Module, evalBatch int) (MemoryEstimate, error) {
+	if evalBatch <= 0 {
+		evalBatch = DefaultEvalBatch
+	}
 	if m.Train == nil {
 		return MemoryEstimate{}, fmt.Errorf("runtime: the module has no train block")
 	}
 	e := MemoryEstimate{Batch: m.Train.Batch}
+	sizes := map[string]int64{}
 	for _, o := range m.Params() {
 		n, err := opBytes(o, nil)
 		if err != nil {
 			return e, err
 		}
 		e.Params += n
+		sizes[o.Attrs.String("name")] = n
 	}
 	for _, o := range m.States() {
 		n, err := opBytes(o, nil)
@@ -43,10 +49,6 @@ func EstimateMemory(m *ir.Module) (MemoryEstimate, error) {
 		e.State += n
 	}
 	// Each phase's optimiser keeps its slots for the parameters that phase trains.
-	sizes := map[string]int64{}
-	for _, o := range m.Params() {
-		sizes[o.Attrs.String("name")], _ = opBytes(o, nil)
-	}
 	for _, ph := range m.Train.Phases {
 		slots := int64(0)
 		switch ph.Optimizer.Name {
@@ -61,75 +63,52 @@ func EstimateMemory(m *ir.Module) (MemoryEstimate, error) {
 			e.Optim += slots * sizes[p]
 		}
 	}
-	fns := []string{m.Train.Eval}
+	// Each program keeps the buffers of its largest run: the steps and extras run at the
+	// train batch, the eval function on the test set at the evaluation batch.
+	batchOf := map[string]int{}
 	for _, ph := range m.Train.Phases {
-		fns = append(fns, ph.Step)
+		batchOf[ph.Step] = m.Train.Batch
 	}
-	for _, name := range fns {
+	for _, fn := range m.Train.Extra {
+		batchOf[fn] = max(batchOf[fn], m.Train.Batch)
+	}
+	if m.Train.Test != nil {
+		batchOf[m.Train.Eval] = max(batchOf[m.Train.Eval], evalBatch)
+	}
+	for _, name := range sortedIntKeys(batchOf) {
 		f := m.Func(name)
 		if f == nil {
 			continue
 		}
-		peak, err := peakBytes(f, m.Train.Batch)
+		n, err := planBytes(f, batchOf[name])
 		if err != nil {
 			return e, err
 		}
-		if peak > e.Activ {
-			e.Activ, e.ActivFunc = peak, name
-		}
+		e.Activ += n
 	}
 	return e, nil
 }
 
-// peakBytes is the largest total of values live at once while f runs on a batch.
-func peakBytes(f *ir.Func, batch int) (int64, error) {
+// planBytes is f's planned result buffers with its batch dimension bound to batch, after
+// checking that no result's count overflows (which the plan's sum does not).
+func planBytes(f *ir.Func, batch int) (int64, error) {
 	env := map[string]int{}
 	for _, in := range f.Inputs {
 		if s := in.Type.Shape; len(s) > 0 && len(s[0].Syms) == 1 && s[0].Coef == 1 {
 			env[s[0].Syms[0]] = batch
 		}
 	}
-	index := make(map[*ir.Op]int, len(f.Ops))
-	for i, o := range f.Ops {
-		index[o] = i
-	}
-	last := make([]int, len(f.Ops))
-	for i, o := range f.Ops {
-		last[i] = i
-		for _, a := range o.Args {
-			if j, ok := index[a]; ok {
-				last[j] = i
-			}
+	for _, o := range f.Ops {
+		if _, err := opBytes(o, env); err != nil {
+			return 0, err
 		}
 	}
-	for _, out := range f.Outputs {
-		if j, ok := index[out.Value]; ok {
-			last[j] = len(f.Ops)
-		}
+	p, err := Compile(f)
+	if err != nil {
+		return 0, err
 	}
-	freeAt := make([][]int, len(f.Ops))
-	for j, l := range last {
-		if l < len(f.Ops) {
-			freeAt[l] = append(freeAt[l], j)
-		}
-	}
-	size := make([]int64, len(f.Ops))
-	var live, peak int64
-	for i, o := range f.Ops {
-		if o.Kind != "param" && o.Kind != "state" { // counted once, as parameters
-			n, err := opBytes(o, env)
-			if err != nil {
-				return 0, err
-			}
-			size[i] = n
-			live += n
-			peak = max(peak, live)
-		}
-		for _, j := range freeAt[i] {
-			live -= size[j]
-		}
-	}
-	return peak, nil
+	n, err := p.PlanBytes(env)
+	return int64(n), err
 }
 
 // opBytes is the size of o's float32 result with the symbols bound by env, refusing one

@@ -293,7 +293,7 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 	if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
 		return err
 	}
-	e, err := runtime.EstimateMemory(m)
+	e, err := runtime.EstimateMemory(m, 0)
 	if err != nil {
 		return err
 	}
@@ -303,9 +303,9 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 
 // memoryLine describes a training run's memory estimate in one line.
 func memoryLine(e runtime.MemoryEstimate) string {
-	return fmt.Sprintf("memory at batch %d: %s (parameters %s, state %s, optimiser %s, activations %s at the peak of %s), before the data",
+	return fmt.Sprintf("memory at batch %d: %s (parameters %s, state %s, optimiser %s, activations %s), before the data",
 		e.Batch, runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State),
-		runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), e.ActivFunc)
+		runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ))
 }
 
 // writeFileAtomic replaces path with b all at once (runtime/atomicfile), so that a reader

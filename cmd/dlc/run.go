@@ -74,14 +74,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if limit > 0 {
 		// Refused before anything is allocated, rather than killed by the kernel later.
-		e, err := runtime.EstimateMemory(m)
+		e, err := runtime.EstimateMemory(m, 0)
 		if err != nil {
 			return err
 		}
 		if e.Total() > limit {
-			return fmt.Errorf("%s: the run needs an estimated %s at batch %d (parameters %s, state %s, optimiser %s, activations %s at the peak of %s), more than --max-memory %s; lower the batch size or the model's widths, or raise the limit",
+			return fmt.Errorf("%s: the run needs an estimated %s at batch %d (parameters %s, state %s, optimiser %s, activations %s), more than --max-memory %s; lower the batch size or the model's widths, or raise the limit",
 				file, runtime.FormatBytes(e.Total()), e.Batch, runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State),
-				runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), e.ActivFunc, runtime.FormatBytes(limit))
+				runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(limit))
 		}
 	}
 	return train(file, m, f, stdout, stderr)
