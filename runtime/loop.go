@@ -101,68 +101,12 @@ func Train(tr *Trainer, o RunOptions) error {
 	if out == nil {
 		out = io.Discard
 	}
-	// Every output is checked before any work, and none may be one of the run's inputs:
-	// an hour of training must not end in "cannot write", nor overwrite what it read.
-	inputs := map[string]string{o.Source: "the .dl source", o.Init: "the --init checkpoint"}
-	if o.Resume != "" {
-		if o.Init != "" {
-			return fmt.Errorf("--resume and --init: give one (--resume continues a run, --init starts one from trained weights)")
-		}
-	}
-	for _, d := range []*ir.DataSpec{&spec.Data, spec.Test} {
-		if d != nil {
-			for _, k := range []string{"path", "x", "y"} {
-				if p := d.Args[k]; p != "" {
-					inputs[p] = "a data file"
-				}
-			}
-		}
-	}
-	for flag, p := range map[string]string{"--save": o.Save, "--metrics": o.Metrics} {
-		if p == "" {
-			continue
-		}
-		if o.Resume != "" && SameFile(o.Resume, p) {
-			// Saving over the checkpoint being resumed is how a run goes on: it is read
-			// whole before training, and replaced atomically.
-			if flag == "--save" {
-				continue
-			}
-			return fmt.Errorf("%s %s is the --resume checkpoint; refusing to overwrite it", flag, p)
-		}
-		for in, what := range inputs {
-			if in != "" && SameFile(in, p) {
-				return fmt.Errorf("%s %s is %s; refusing to overwrite it", flag, p, what)
-			}
-		}
-		if err := atomicfile.CheckWritable(p); err != nil {
-			// CheckWritable names the path already.
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("%s %s: directory %s does not exist", flag, p, filepath.Dir(p))
-			}
-			return fmt.Errorf("%s %v", flag, err)
-		}
-	}
-	var rs *runState
-	if o.Resume != "" {
-		var err error
-		if rs, err = loadCheckpoint(tr, o.Resume, true); err != nil {
-			return err
-		}
-		// The seed keys the draws and the order: a resumed run keeps its own.
-		if o.Seed >= 0 && o.Seed != rs.Seed {
-			return fmt.Errorf("--seed %d: the run in %s has seed %d; a resumed run keeps its seed", o.Seed, o.Resume, rs.Seed)
-		}
-		if o.NoShuffle && rs.Shuffle {
-			return fmt.Errorf("--shuffle=false: the run in %s shuffles its data; a resumed run keeps its order", o.Resume)
-		}
-		spec.Seed, spec.Shuffle = rs.Seed, rs.Shuffle
-	} else if err := StartVars(tr, o.Init, spec.Seed); err != nil {
+	if err := checkOutputs(o, spec); err != nil {
 		return err
 	}
-	tr.DrawSeed = uint64(spec.Seed)*0x2545f4914f6cdd1d + 0x64726177
-	for _, p := range tr.progs {
-		p.Seed = tr.DrawSeed
+	rs, err := startRun(tr, o, spec)
+	if err != nil {
+		return err
 	}
 	trainSet, err := data.Load(spec.Data)
 	if err != nil {
@@ -243,26 +187,14 @@ func Train(tr *Trainer, o RunOptions) error {
 			}
 			return ErrInterrupted
 		}
-		rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
-		line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
-		if len(spec.Phases) > 1 {
-			rec.PhaseLosses = st.Losses
-			line = fmt.Sprintf("epoch %d/%d", epoch, spec.Epochs)
-			for _, ph := range spec.Phases {
-				line += fmt.Sprintf("  %s_loss %.4f", ph.Name, st.Losses[ph.Name])
-			}
-			line += namedString("", st.Metrics)
+		rec, line, err := epochReport(tr, epoch, st, secs, testSet, evalBatch)
+		if err != nil {
+			return err
 		}
 		testLoss := 0.0
-		if testSet != nil {
-			var m map[string]float64
-			if testLoss, m, err = tr.Evaluate(testSet, evalBatch); err != nil {
-				return err
-			}
-			rec.TestLoss, rec.TestMetrics = &testLoss, m
-			line += fmt.Sprintf("  test_loss %.5f", testLoss) + namedString("test_", m)
+		if rec.TestLoss != nil {
+			testLoss = *rec.TestLoss
 		}
-		line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
 		fmt.Fprintln(out, line)
 		trainCurve = append(trainCurve, st.Loss)
 		testCurve = append(testCurve, testLoss)
@@ -311,6 +243,77 @@ func Train(tr *Trainer, o RunOptions) error {
 		return nil
 	}
 	return finalPictures(tr, o.OutDir, base, trainCurve, testCurve, testSet, trainSet, out)
+}
+
+// epochReport evaluates on the test set, if any, and returns an epoch's metrics record and
+// its printed line.
+func epochReport(tr *Trainer, epoch int, st EpochStats, secs float64, testSet *data.Set, evalBatch int) (EpochRecord, string, error) {
+	spec := tr.Spec
+	rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
+	line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
+	if len(spec.Phases) > 1 {
+		rec.PhaseLosses = st.Losses
+		line = fmt.Sprintf("epoch %d/%d", epoch, spec.Epochs)
+		for _, ph := range spec.Phases {
+			line += fmt.Sprintf("  %s_loss %.4f", ph.Name, st.Losses[ph.Name])
+		}
+		line += namedString("", st.Metrics)
+	}
+	if testSet != nil {
+		testLoss, m, err := tr.Evaluate(testSet, evalBatch)
+		if err != nil {
+			return rec, "", err
+		}
+		rec.TestLoss, rec.TestMetrics = &testLoss, m
+		line += fmt.Sprintf("  test_loss %.5f", testLoss) + namedString("test_", m)
+	}
+	line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
+	return rec, line, nil
+}
+
+// checkOutputs checks every output path before any work, and refuses one that is one of
+// the run's inputs: an hour of training must not end in "cannot write", nor overwrite what
+// it read.
+func checkOutputs(o RunOptions, spec *ir.TrainSpec) error {
+	if o.Resume != "" && o.Init != "" {
+		return fmt.Errorf("--resume and --init: give one (--resume continues a run, --init starts one from trained weights)")
+	}
+	inputs := map[string]string{o.Source: "the .dl source", o.Init: "the --init checkpoint"}
+	for _, d := range []*ir.DataSpec{&spec.Data, spec.Test} {
+		if d != nil {
+			for _, k := range []string{"path", "x", "y"} {
+				if p := d.Args[k]; p != "" {
+					inputs[p] = "a data file"
+				}
+			}
+		}
+	}
+	for flag, p := range map[string]string{"--save": o.Save, "--metrics": o.Metrics} {
+		if p == "" {
+			continue
+		}
+		if o.Resume != "" && SameFile(o.Resume, p) {
+			// Saving over the checkpoint being resumed is how a run goes on: it is read
+			// whole before training, and replaced atomically.
+			if flag == "--save" {
+				continue
+			}
+			return fmt.Errorf("%s %s is the --resume checkpoint; refusing to overwrite it", flag, p)
+		}
+		for in, what := range inputs {
+			if in != "" && SameFile(in, p) {
+				return fmt.Errorf("%s %s is %s; refusing to overwrite it", flag, p, what)
+			}
+		}
+		if err := atomicfile.CheckWritable(p); err != nil {
+			// CheckWritable names the path already.
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s %s: directory %s does not exist", flag, p, filepath.Dir(p))
+			}
+			return fmt.Errorf("%s %v", flag, err)
+		}
+	}
+	return nil
 }
 
 // SameFile reports whether two paths name one file: the same cleaned absolute path, or

@@ -167,3 +167,32 @@ func loadCheckpoint(tr *Trainer, path string, resume bool) (*runState, error) {
 	}
 	return &rs, nil
 }
+
+// startRun sets tr's parameters, state and (resuming) optimisers and run position from
+// o.Resume, o.Init or the initialisers, and keys the draws by the run's seed. A resumed run
+// keeps the seed and shuffling it was saved with, which spec takes; it returns the run
+// state, nil for a new run.
+func startRun(tr *Trainer, o RunOptions, spec *ir.TrainSpec) (*runState, error) {
+	var rs *runState
+	if o.Resume != "" {
+		var err error
+		if rs, err = loadCheckpoint(tr, o.Resume, true); err != nil {
+			return nil, err
+		}
+		// The seed keys the draws and the order.
+		if o.Seed >= 0 && o.Seed != rs.Seed {
+			return nil, fmt.Errorf("--seed %d: the run in %s has seed %d; a resumed run keeps its seed", o.Seed, o.Resume, rs.Seed)
+		}
+		if o.NoShuffle && rs.Shuffle {
+			return nil, fmt.Errorf("--shuffle=false: the run in %s shuffles its data; a resumed run keeps its order", o.Resume)
+		}
+		spec.Seed, spec.Shuffle = rs.Seed, rs.Shuffle
+	} else if err := StartVars(tr, o.Init, spec.Seed); err != nil {
+		return nil, err
+	}
+	tr.DrawSeed = uint64(spec.Seed)*0x2545f4914f6cdd1d + 0x64726177
+	for _, p := range tr.progs {
+		p.Seed = tr.DrawSeed
+	}
+	return rs, nil
+}
