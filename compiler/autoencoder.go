@@ -70,7 +70,7 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 			if c == nil || c.Func != "l2" || len(c.Args) != 1 {
 				return nil, lang.Errorf(s.Value.Pos, "%s: penalty = %s, want l2(lambda)", f.Name, exprString(s.Value))
 			}
-			v, err := (&lowerer{p: p}).eval(newScope("", ""), c.Args[0].Value)
+			v, err := p.evalConst(c.Args[0].Value)
 			if err != nil {
 				return nil, err
 			}

@@ -36,7 +36,7 @@ func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
 			return ir.DataSpec{}, lang.Errorf(a.Pos, "train: %s: argument %s given twice", c.Func, a.Name)
 		}
 		argPos[a.Name] = a
-		v, err := (&lowerer{p: p}).eval(newScope("", ""), a.Value)
+		v, err := p.evalConst(a.Value)
 		if err != nil {
 			return ir.DataSpec{}, err
 		}

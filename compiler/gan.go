@@ -69,7 +69,7 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 	}
 	g := &gan{gen: gen, disc: disc, noise: "normal", loss: "non_saturating", dSteps: 1, realLabel: 1,
 		lossPos: f.Pos, noisePos: f.Pos, genPos: f.Params[0].Pos, dPos: f.Params[1].Pos}
-	num := func(s *lang.Setting) (value, error) { return (&lowerer{p: p}).eval(newScope("", ""), s.Value) }
+	num := func(s *lang.Setting) (value, error) { return p.evalConst(s.Value) }
 	seen := map[string]bool{}
 	hasNoise := false
 	for _, s := range f.Settings {
@@ -83,7 +83,7 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 			if c == nil || (c.Func != "normal" && c.Func != "uniform") || len(c.Args) != 1 {
 				return nil, lang.Errorf(s.Value.Pos, "%s: noise = %s, want normal(size) or uniform(size)", f.Name, exprString(s.Value))
 			}
-			v, err := (&lowerer{p: p}).eval(newScope("", ""), c.Args[0].Value)
+			v, err := p.evalConst(c.Args[0].Value)
 			if err != nil {
 				return nil, err
 			}
@@ -102,7 +102,7 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 			if c == nil || (c.Func != "l1" && c.Func != "mse") || len(c.Args) != 1 {
 				return nil, lang.Errorf(s.Value.Pos, "%s: content = %s, want l1(weight) or mse(weight)", f.Name, exprString(s.Value))
 			}
-			v, err := (&lowerer{p: p}).eval(newScope("", ""), c.Args[0].Value)
+			v, err := p.evalConst(c.Args[0].Value)
 			if err != nil {
 				return nil, err
 			}
@@ -187,7 +187,7 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 	fail := func(err error) (ir.Phase, error) { return ir.Phase{}, err }
 	// The generator's signature fixes the noise and the condition.
 	gsc := newScope(g.gen.Name, g.gen.Pos.Filename)
-	gl := &lowerer{p: l.p, b: ir.NewBuilder(ir.NewFunc("signature")), params: map[string]declared{}, states: map[string]*ir.Op{}}
+	gl := l.p.newLowerer("signature", "eval")
 	gins, ok, err := gl.bindEntryParams(g.gen, gsc)
 	if err != nil {
 		return fail(err)
@@ -233,7 +233,7 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 		l.setPos(g.noisePos)
 		attrs := ir.Attrs{"shape": ir.Shape{batch, zs[1]}, "stream": l.p.nextStream()}
 		if g.input != nil {
-			sc := newScope("", f.Pos.Filename)
+			sc := newScope(f.Name, f.Pos.Filename)
 			sc.names["x"] = tensorVal(x)
 			v, err := l.eval(sc, g.input)
 			if err != nil {

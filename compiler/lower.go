@@ -50,6 +50,22 @@ func (p *Program) newLowerer(name, mode string) *lowerer {
 	return &lowerer{p: p, b: ir.NewBuilder(ir.NewFunc(name)), mode: mode, params: map[string]declared{}, states: map[string]*ir.Op{}}
 }
 
+// evalConst evaluates an expression that must be known at compile time: a setting of a
+// family or train block (a penalty weight, a noise size, a data argument). It runs in a
+// function of its own, so that a tensor expression (a block call, a parameter) is a
+// positioned error rather than an op with nowhere to go.
+func (p *Program) evalConst(e *lang.Expr) (value, error) {
+	l := p.newLowerer("const", "eval")
+	v, err := l.eval(newScope("", ""), e)
+	if err != nil {
+		return value{}, err
+	}
+	if v.kind == kTensor || len(l.b.F.Ops) > 0 {
+		return value{}, lang.Errorf(e.Pos, "%s is a tensor expression, want a value known at compile time", exprString(e))
+	}
+	return v, nil
+}
+
 // training reports whether the function being lowered is a training step.
 func (l *lowerer) training() bool { return l.mode == "train" }
 

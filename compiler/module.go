@@ -134,7 +134,7 @@ func (p *Program) lowerFamily(m *ir.Module, f *lang.Family) error {
 // lossExpr evaluates a loss written in a family block as an expression of the values the
 // family names (x, z, recon; d_real, d_fake, fake), which must be a scalar tensor.
 func (l *lowerer) lossExpr(f *lang.Family, e *lang.Expr, names map[string]*ir.Op) (*ir.Op, error) {
-	sc := newScope("", f.Pos.Filename)
+	sc := newScope(f.Name, f.Pos.Filename)
 	for n, o := range names {
 		if o != nil {
 			sc.names[n] = tensorVal(o)

@@ -64,7 +64,7 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 				if a.Name == "" {
 					return lang.Errorf(a.Pos, "train: %s arguments are named (lr: 1e-3)", c.Func)
 				}
-				v, err := (&lowerer{p: p}).eval(newScope("", ""), a.Value)
+				v, err := p.evalConst(a.Value)
 				if err != nil {
 					return err
 				}
@@ -79,7 +79,7 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 				phaseOpts[strings.TrimSuffix(s.Name, "_optimizer")] = o
 			}
 		case "batch", "epochs", "seed":
-			v, err := (&lowerer{p: p}).eval(newScope("", ""), s.Value)
+			v, err := p.evalConst(s.Value)
 			if err != nil {
 				return err
 			}
