@@ -252,6 +252,14 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 			sb.WriteString("\n# after optimisation\n")
 		}
 		sb.WriteString(m.String())
+		if m.Train != nil {
+			// What a run of this IR holds, as a comment the IR reader skips.
+			e, err := runtime.EstimateMemory(m, 0)
+			if err != nil {
+				return err
+			}
+			sb.WriteString("# " + memoryLine(e) + "\n")
+		}
 	}
 	if *out == "" {
 		_, err := io.WriteString(stdout, sb.String())
