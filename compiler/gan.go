@@ -296,19 +296,15 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 	meanProb := func(logit *ir.Op) *ir.Op {
 		return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, b.Op("sigmoid", nil, logit))
 	}
-	var dLoss, gLoss, dReal, dFake *ir.Op
+	var dLoss, gLoss, dReal, dFake, fakeLogit *ir.Op
 	if fn == "d_step" || fn == "loss" {
-		realLogit, err := l.instantiateTop(g.disc, withCond(x), g.dPos)
+		realLogit, err := disc(x, "the real samples")
 		if err != nil {
 			return fail(err)
 		}
-		if s := realLogit.Type.Shape; len(s) != 2 || !s[1].Equal(ir.Const(1)) {
-			return fail(lang.Errorf(g.dPos, "%s: discriminator %s returns %v, want one logit per sample [B, 1]", f.Name, g.disc.Name, s))
-		}
 		l.setPos(g.lossPos)
 		held := b.Op("stop_gradient", nil, fake)
-		fakeLogit, err := disc(held, "the generator's samples")
-		if err != nil {
+		if fakeLogit, err = disc(held, "the generator's samples"); err != nil {
 			return fail(err)
 		}
 		l.setPos(g.lossPos)
@@ -321,9 +317,10 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 		dReal, dFake = meanProb(realLogit), meanProb(fakeLogit)
 	}
 	if fn == "g_step" || fn == "loss" {
-		fakeLogit, err := disc(fake, "the generator's samples")
-		if err != nil {
-			return fail(err)
+		if fakeLogit == nil { // the evaluation reuses D(G(z)) of the discriminator's loss
+			if fakeLogit, err = disc(fake, "the generator's samples"); err != nil {
+				return fail(err)
+			}
 		}
 		l.setPos(g.lossPos)
 		if g.loss == "minimax" {
