@@ -23,27 +23,12 @@ func builtinTable() string {
 		}
 	}
 	names = append(names, sugarOrder...)
-	var sb strings.Builder
-	sb.WriteString("| builtin | arguments (defaults) | shapes | notes |\n|---|---|---|---|\n")
-	var group []string
-	last := ""
-	flush := func() {
-		if len(group) > 0 {
-			sb.WriteString("| `" + strings.Join(group, "`, `") + "` " + last + "\n")
-		}
-		group = nil
-	}
-	for _, n := range names {
+	rows := make([][]string, len(names))
+	for i, n := range names {
 		b := builtins[n]
-		row := "| " + strings.Join([]string{argsDoc(b.params), "`" + b.shapes + "`", b.doc}, " | ") + " |"
-		if row != last {
-			flush()
-			last = row
-		}
-		group = append(group, n)
+		rows[i] = []string{n, argsDoc(b.params), "`" + b.shapes + "`", b.doc}
 	}
-	flush()
-	return sb.String()
+	return ir.MarkdownTable([]string{"builtin", "arguments (defaults)", "shapes", "notes"}, rows)
 }
 
 // argsDoc writes a builtin's parameters as `x, alpha: float = 0.01`.

@@ -255,33 +255,41 @@ func activationGrads() []string {
 	return out
 }
 
-// SpecTable renders spec.md's table of IR ops from the op table: one row per run of
-// consecutive ops that agree on every column but the kind.
+// SpecTable renders spec.md's table of IR ops from the op table.
 func SpecTable() string {
-	var sb strings.Builder
-	sb.WriteString("| kind | class | operands | attributes | grad | notes |\n")
-	sb.WriteString("|---|---|---|---|---|---|\n")
-	var kinds []string
-	var last string
-	flush := func() {
-		if len(kinds) == 0 {
-			return
-		}
-		sb.WriteString("| `" + strings.Join(kinds, "`, `") + "` " + last + "\n")
-		kinds = nil
-	}
-	for _, k := range opOrder {
+	rows := make([][]string, len(opOrder))
+	for i, k := range opOrder {
 		d := opTable[k]
 		doc := d.Doc
 		if d.Impure {
 			doc = "impure (never merged); " + doc
 		}
-		row := "| " + strings.Join([]string{d.Class.String(), aritySpec(d.Arity), attrsString(d), gradString(d), doc}, " | ") + " |"
-		if row != last {
-			flush()
-			last = row
+		rows[i] = []string{k, d.Class.String(), aritySpec(d.Arity), attrsString(d), gradString(d), doc}
+	}
+	return MarkdownTable([]string{"kind", "class", "operands", "attributes", "grad", "notes"}, rows)
+}
+
+// MarkdownTable renders rows (a name, then its columns) as a Markdown table under head, one
+// row per run of consecutive rows that agree on every column but the name, whose names
+// are listed together: spec.md's generated tables are written by it.
+func MarkdownTable(head []string, rows [][]string) string {
+	var sb strings.Builder
+	sb.WriteString("| " + strings.Join(head, " | ") + " |\n|" + strings.Repeat("---|", len(head)) + "\n")
+	var names []string
+	last := ""
+	flush := func() {
+		if len(names) > 0 {
+			sb.WriteString("| `" + strings.Join(names, "`, `") + "` " + last + "\n")
 		}
-		kinds = append(kinds, k)
+		names = nil
+	}
+	for _, r := range rows {
+		cells := "| " + strings.Join(r[1:], " | ") + " |"
+		if cells != last {
+			flush()
+			last = cells
+		}
+		names = append(names, r[0])
 	}
 	flush()
 	return sb.String()

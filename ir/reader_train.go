@@ -40,15 +40,7 @@ func (r *reader) train() *TrainSpec {
 			r.expect("@")
 			t.Eval = r.name("func name")
 		case "inputs":
-			r.expect("[")
-			t.Inputs = []string{}
-			for !r.isPunct("]") {
-				if len(t.Inputs) > 0 {
-					r.expect(",")
-				}
-				t.Inputs = append(t.Inputs, r.str("input"))
-			}
-			r.next()
+			t.Inputs = r.strList("input")
 		case "data":
 			t.Data = r.data()
 		case "test":
@@ -99,6 +91,20 @@ func (r *reader) str(what string) string {
 		r.errorf(t.col, "got %v, want %s (a quoted string)", t, what)
 	}
 	return t.text
+}
+
+// strList reads ["a", "b", …], each element a quoted string.
+func (r *reader) strList(what string) []string {
+	r.expect("[")
+	out := []string{}
+	for !r.isPunct("]") {
+		if len(out) > 0 {
+			r.expect(",")
+		}
+		out = append(out, r.str(what))
+	}
+	r.next()
+	return out
 }
 
 // argKey reads "name =" of a key=value list, rejecting a key already present.
@@ -166,15 +172,7 @@ func (r *reader) phase(t *TrainSpec) Phase {
 			r.expect("@")
 			ph.Step = r.name("func name")
 		case "params":
-			r.expect("[")
-			ph.Params = []string{}
-			for !r.isPunct("]") {
-				if len(ph.Params) > 0 {
-					r.expect(",")
-				}
-				ph.Params = append(ph.Params, r.str("parameter name"))
-			}
-			r.next()
+			ph.Params = r.strList("parameter name")
 		case "optimizer":
 			ph.Optimizer.Name = r.name("optimizer name")
 			r.expect("(")
