@@ -89,8 +89,11 @@ func indexArg(op *ir.Op, t *Tensor, i int) ([]int32, error) {
 
 // rowsArg returns the rows and the elements per row of x, which must have rank ≥ 1.
 func rowsArg(op *ir.Op, x *Tensor, what string) (rows, f int, err error) {
-	if len(x.Shape) == 0 {
+	switch {
+	case len(x.Shape) == 0:
 		return 0, 0, opErrorf(op, "%s is a scalar, want rank ≥ 1", what)
+	case !x.valid():
+		return 0, 0, opErrorf(op, "%s: %s", what, invalidTensor(x))
 	}
 	return x.Shape[0], numElements(x.Shape[1:]), nil
 }
@@ -313,31 +316,47 @@ func (k *graphCall) run(lo, hi int) {
 }
 
 // gatherRows copies row idx[e] of x to row e of out for entries [a, b). It returns the
-// first entry whose index is outside [0, rows), having stopped there, or -1.
+// first entry whose index is outside [0, rows), having copied nothing, or -1.
 func gatherRows(out, x []float32, idx []int32, rows, f, a, b int) int {
+	for e, i := range idx[a:b] {
+		if uint(i) >= uint(rows) {
+			return a + e
+		}
+	}
 	if f == 1 {
-		for e := a; e < b; e++ {
-			i := idx[e]
-			if uint(i) >= uint(rows) {
-				return e
-			}
-			out[e] = x[i]
+		for e, i := range idx[a:b] {
+			out[a+e] = x[i]
 		}
 		return -1
 	}
+	f8 := 0
+	if graphAVX2 && f >= 8 && b > a {
+		f8 = f &^ 7
+		gatherRowsAVX2(&out[a*f], &x[0], &idx[a], b-a, len(idx)-a, f8, f)
+		if f8 == f {
+			return -1
+		}
+	}
 	for e := a; e < b; e++ {
 		i := int(idx[e])
-		if uint(i) >= uint(rows) {
-			return e
-		}
-		copy(out[e*f:e*f+f], x[i*f:i*f+f])
+		copy(out[e*f+f8:e*f+f], x[i*f+f8:i*f+f])
 	}
 	return -1
 }
 
-// reduceSegments writes segments [a, b) of a sum, mean, max or min.
+// rowOps are the assembly loops' codes of the reductions.
+var rowOps = map[graphMode]int{modeSum: 0, modeMean: 0, modeMax: 1, modeMin: 2}
+
+// reduceSegments writes segments [a, b) of a sum, mean, max or min: each segment's first
+// row copied, the others folded in, by the assembly loop for the columns it covers and by
+// the Go loops for the rest.
 func reduceSegments(k *graphCall, a, b int) {
 	f, x, out, perm, start := k.f, k.x, k.out, k.seg.perm, k.seg.start
+	f8 := 0
+	if graphAVX2 && f >= 8 {
+		f8 = f &^ 7
+	}
+	rowOp := rowOps[k.mode]
 	for s := a; s < b; s++ {
 		row := out[s*f : s*f+f]
 		lo, hi := int(start[s]), int(start[s+1])
@@ -347,15 +366,22 @@ func reduceSegments(k *graphCall, a, b int) {
 		}
 		e := int(perm[lo])
 		copy(row, x[e*f:e*f+f])
-		for _, e := range perm[lo+1 : hi] {
-			src := x[int(e)*f : int(e)*f+f]
-			switch k.mode {
-			case modeSum, modeMean:
-				addRow(row, src)
-			case modeMax:
-				maxRow(row, src)
-			case modeMin:
-				minRow(row, src)
+		rest := perm[lo+1 : hi]
+		if f8 > 0 && len(rest) > 0 {
+			reduceRowsAVX2(rowOp, &row[0], &x[0], &rest[0], len(rest), len(perm)-lo-1, f8, f)
+		}
+		if f8 < f {
+			tail := row[f8:]
+			for _, e := range rest {
+				src := x[int(e)*f+f8 : int(e)*f+f]
+				switch k.mode {
+				case modeSum, modeMean:
+					addRow(tail, src)
+				case modeMax:
+					maxRow(tail, src)
+				case modeMin:
+					minRow(tail, src)
+				}
 			}
 		}
 		if k.mode == modeMean {
