@@ -420,32 +420,39 @@ func minRow(dst, src []float32) {
 }
 
 // argextRows writes the rows of the entries of segments [a, b): dy[s] at the first entry
-// whose x equals y[s] (or is NaN when y[s] is), elementwise, and 0 elsewhere. win holds
-// the winning entry of each element of the current segment.
-func argextRows(k *graphCall, win []int32, a, b int) {
+// whose x equals y[s] (or is NaN when y[s] is), elementwise, and 0 elsewhere. It walks each
+// segment's entries in order, writing each entry's row whole as it goes, with pending
+// marking the columns whose winner is still to come.
+func argextRows(k *graphCall, pending []int32, a, b int) {
 	f, x, y, dy, out, perm, start := k.f, k.x, k.y, k.dy, k.out, k.seg.perm, k.seg.start
+	f8 := 0
+	if graphAVX2 && f >= 8 {
+		f8 = f &^ 7
+	}
 	for s := a; s < b; s++ {
 		lo, hi := int(start[s]), int(start[s+1])
 		if lo == hi {
 			continue
 		}
-		for j := range win {
-			win[j] = -1
+		for j := range pending {
+			pending[j] = -1
 		}
-		yr := y[s*f : s*f+f]
+		yr, dr := y[s*f:s*f+f], dy[s*f:s*f+f]
+		if f8 > 0 {
+			argextRowsAVX2(&out[0], &x[0], &yr[0], &dr[0], &pending[0], &perm[lo], hi-lo, len(perm)-lo, f8, f)
+		}
+		if f8 == f {
+			continue
+		}
+		yt, dt, pt := yr[f8:], dr[f8:], pending[f8:]
 		for _, e := range perm[lo:hi] {
-			xr := x[int(e)*f : int(e)*f+f]
-			clear(out[int(e)*f : int(e)*f+f])
+			xr, or := x[int(e)*f+f8:int(e)*f+f], out[int(e)*f+f8:int(e)*f+f]
+			xr, or = xr[:len(yt)], or[:len(yt)]
 			for j, v := range xr {
-				if win[j] < 0 && (v == yr[j] || v != v && yr[j] != yr[j]) {
-					win[j] = e
+				or[j] = 0
+				if pt[j] != 0 && (v == yt[j] || v != v && yt[j] != yt[j]) {
+					pt[j], or[j] = 0, dt[j]
 				}
-			}
-		}
-		dr := dy[s*f : s*f+f]
-		for j, e := range win {
-			if e >= 0 {
-				out[int(e)*f+j] = dr[j]
 			}
 		}
 	}

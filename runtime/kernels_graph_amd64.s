@@ -152,3 +152,74 @@ gcopy:
 gdone:
 	VZEROUPPER
 	RET
+
+// func argextRowsAVX2(out, x, y, dy *float32, pending *int32, perm *int32, n, avail, f8, f int)
+//
+// For k in [0, n), e = perm[k], and each of the first f8 columns j: out[e][j] = dy[j] if
+// pending[j] is set and x[e][j] equals y[j] (or both are NaN), which clears pending[j];
+// else out[e][j] = 0. pending holds all-ones or zero words; rows of x and out are f floats
+// apart. Entries up to avail (≥ n) may be read to prefetch both rows.
+TEXT ·argextRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), R13
+	MOVQ dy+24(FP), R14
+	MOVQ pending+32(FP), AX
+	MOVQ perm+40(FP), BX
+	MOVQ n+48(FP), CX
+	MOVQ avail+56(FP), R10
+	MOVQ f8+64(FP), DX
+	SHLQ $2, DX
+	MOVQ f+72(FP), R8
+	SHLQ $2, R8
+
+aedge:
+	TESTQ CX, CX
+	JLE adone
+	CMPQ R10, $AHEAD
+	JLE aload
+	MOVLQSX (AHEAD*4)(BX), R11
+	IMULQ R8, R11
+	XORQ R12, R12
+
+aprefetch:
+	LEAQ (R11)(R12*1), R9
+	PREFETCHT0 (SI)(R9*1)
+	PREFETCHT0 (DI)(R9*1)
+	ADDQ $64, R12
+	CMPQ R12, DX
+	JLT aprefetch
+
+aload:
+	MOVLQSX (BX), R11
+	IMULQ R8, R11
+	LEAQ (DI)(R11*1), R9        // the out row
+	ADDQ SI, R11                // the x row
+	XORQ R12, R12
+
+acol:
+	VMOVUPS (R11)(R12*1), Y0    // v
+	VMOVUPS (R13)(R12*1), Y1    // y
+	VCMPPS $0, Y1, Y0, Y2       // v == y
+	VCMPPS $3, Y0, Y0, Y3       // v is NaN
+	VCMPPS $3, Y1, Y1, Y4       // y is NaN
+	VANDPS Y4, Y3, Y3
+	VORPS Y3, Y2, Y2
+	VMOVUPS (AX)(R12*1), Y5     // pending
+	VANDPS Y5, Y2, Y2           // won here
+	VANDNPS Y5, Y2, Y5          // pending without them
+	VMOVUPS Y5, (AX)(R12*1)
+	VANDPS (R14)(R12*1), Y2, Y2 // dy where won, else 0
+	VMOVUPS Y2, (R9)(R12*1)
+	ADDQ $32, R12
+	CMPQ R12, DX
+	JLT acol
+
+	ADDQ $4, BX
+	DECQ CX
+	DECQ R10
+	JMP aedge
+
+adone:
+	VZEROUPPER
+	RET

@@ -12,3 +12,7 @@ func reduceRowsAVX2(op int, dst, x *float32, perm *int32, n, avail, f8, f int) {
 func gatherRowsAVX2(out, x *float32, idx *int32, n, avail, f8, f int) {
 	panic("runtime: gatherRowsAVX2 without AVX2")
 }
+
+func argextRowsAVX2(out, x, y, dy *float32, pending *int32, perm *int32, n, avail, f8, f int) {
+	panic("runtime: argextRowsAVX2 without AVX2")
+}
