@@ -172,13 +172,49 @@ func naiveGather(x *Tensor, idx []int32) *Tensor {
 // the naive references: bit for bit, except sums and means, whose order of addition is
 // the reference's too, so they match exactly as well.
 func TestGraphKernelsAgainstReference(t *testing.T) {
+	for _, avx := range rowLoops() {
+		t.Run(avx.name, func(t *testing.T) {
+			defer avx.use()()
+			checkGraphKernels(t)
+		})
+	}
+}
+
+// rowLoops are the ways the graph kernels can run here: the Go loops, and the AVX2 ones
+// when the machine has them. use selects one and returns what restores the default.
+func rowLoops() []struct {
+	name string
+	use  func() func()
+} {
+	with := func(on bool) func() func() {
+		return func() func() {
+			saved := graphAVX2
+			graphAVX2 = on
+			return func() { graphAVX2 = saved }
+		}
+	}
+	loops := []struct {
+		name string
+		use  func() func()
+	}{{"go", with(false)}}
+	if graphAVX2 {
+		loops = append(loops, struct {
+			name string
+			use  func() func()
+		}{"avx2", with(true)})
+	}
+	return loops
+}
+
+func checkGraphKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
 	for _, g := range []struct {
 		n, e int
 		tail []int
 	}{
 		{1, 1, nil}, {5, 12, []int{3}}, {9, 40, nil}, {9, 40, []int{2, 3}}, {7, 0, []int{2}},
-		{300, 2500, []int{16}}, {200, 3000, nil}, {150, 1200, []int{4, 8}},
+		{6, 30, []int{11}}, {20, 90, []int{75}}, {8, 50, []int{2, 4}},
+		{300, 2500, []int{16}}, {200, 3000, nil}, {150, 1200, []int{4, 8}}, {120, 1000, []int{19}},
 	} {
 		src, dst := randomGraph(r, g.n, g.e)
 		env := map[string]int{"N": g.n}
@@ -245,6 +281,85 @@ func TestSegmentTiesAndNaN(t *testing.T) {
 	want := []float32{30, 0, 10, 20, 0, 40, 0, 0, 0, 0}
 	if !close32(dx.Data, want, 0) {
 		t.Errorf("gradient got %v, want %v", dx.Data, want)
+	}
+}
+
+// TestSegmentNaNWide: the AVX2 loops and the Go loops agree bit for bit on max, min and
+// their gradient when rows hold NaNs and ties, across the columns both of them cover; a
+// NaN wins its segment's column and takes its gradient.
+func TestSegmentNaNWide(t *testing.T) {
+	if !graphAVX2 {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	const e, n, f = 60, 7, 21
+	x := NewTensor(e, f)
+	for i := range x.Data {
+		switch r.IntN(10) {
+		case 0:
+			x.Data[i] = float32(math.NaN())
+		case 1, 2:
+			x.Data[i] = 1 // ties
+		default:
+			x.Data[i] = float32(r.IntN(5)) - 2
+		}
+	}
+	idx := make([]int32, e)
+	for i := range idx {
+		idx[i] = int32(r.IntN(n - 1)) // segment n-1 stays empty
+	}
+	dy := randomF32(r, n, f)
+	attrs := ir.Attrs{"n": S(n)}
+	var runs [2][]*Tensor
+	for i, avx := range []bool{false, true} {
+		graphAVX2 = avx
+		for _, k := range []string{"segment_max", "segment_min"} {
+			y, err := runKernel(k, attrs, nil, x, ints(t, idx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dx, err := runKernel("segment_argext_grad", nil, nil, dy, x, y, ints(t, idx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs[i] = append(runs[i], y, dx)
+		}
+	}
+	graphAVX2 = true
+	for i := range runs[0] {
+		a, b := runs[0][i].Data, runs[1][i].Data
+		for j := range a {
+			if math.Float32bits(a[j]) != math.Float32bits(b[j]) {
+				t.Fatalf("result %d, element %d: Go %v, AVX2 %v", i, j, a[j], b[j])
+			}
+		}
+	}
+	for s := 0; s < n; s++ {
+		for j := 0; j < f; j++ {
+			hasNaN := false
+			for i, v := range idx {
+				hasNaN = hasNaN || int(v) == s && math.IsNaN(float64(x.Data[i*f+j]))
+			}
+			if y := runs[1][0].Data[s*f+j]; hasNaN != math.IsNaN(float64(y)) {
+				t.Errorf("segment %d column %d: max %v, NaN among its rows: %v", s, j, y, hasNaN)
+			}
+		}
+	}
+	// Every output element's gradient lands exactly once, on an entry of its segment.
+	for _, dx := range []*Tensor{runs[1][1], runs[1][3]} {
+		for s := 0; s < n-1; s++ {
+			for j := 0; j < f; j++ {
+				var sum float32
+				for i, v := range idx {
+					if int(v) == s {
+						sum += dx.Data[i*f+j]
+					}
+				}
+				if sum != dy.Data[s*f+j] {
+					t.Fatalf("segment %d column %d: gradient sums to %v, want %v", s, j, sum, dy.Data[s*f+j])
+				}
+			}
+		}
 	}
 }
 
