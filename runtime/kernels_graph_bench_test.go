@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -17,11 +18,14 @@ type graphBench struct {
 	y, dy    *Tensor // segment_max of m, and a gradient for it
 }
 
-func newGraphBench(n, e, f int) *graphBench {
+func newGraphBench(n, e, f int, sorted bool) *graphBench {
 	r := rand.New(rand.NewPCG(1, 2))
 	src, dst := make([]int32, e), make([]int32, e)
 	for i := range src {
 		src[i], dst[i] = int32(r.IntN(n)), int32(r.IntN(n))
+	}
+	if sorted { // by target, as a loader that sorts its edge list gives them
+		slices.Sort(dst)
 	}
 	g := &graphBench{n: n, e: e, f: f, x: randomF32(r, n, f), m: randomF32(r, e, f), dy: randomF32(r, n, f)}
 	g.src, _ = FromInts([]int{e}, src)
@@ -84,25 +88,29 @@ var graphKinds = []string{"gather", "segment_sum", "segment_mean", "segment_max"
 
 // BenchmarkGraphKernels runs each graph op at a million edges, 100,000 nodes and 64
 // features (the SBM example's size) in steady state: the index cached, the result reused.
+// The segment ops read their rows in the index's order: "random" edges make every row a
+// jump, edges "sorted" by target (the segment ops' index) make the reads a stream.
 func BenchmarkGraphKernels(b *testing.B) {
-	g := newGraphBench(100_000, 1_000_000, 64)
-	for _, k := range graphKinds {
-		b.Run(k, func(b *testing.B) {
-			run := g.call(b, k)
-			run()
-			b.SetBytes(g.bytes(k))
-			b.ResetTimer()
-			for b.Loop() {
+	for _, order := range []string{"random", "sorted"} {
+		g := newGraphBench(100_000, 1_000_000, 64, order == "sorted")
+		for _, k := range graphKinds {
+			b.Run(order+"/"+k, func(b *testing.B) {
+				run := g.call(b, k)
 				run()
-			}
-		})
+				b.SetBytes(g.bytes(k))
+				b.ResetTimer()
+				for b.Loop() {
+					run()
+				}
+			})
+		}
 	}
 }
 
 // BenchmarkSegmentIndexBuild measures building the index of a million edges, which a
 // full-graph run does once and a run over batches of small graphs once per batch.
 func BenchmarkSegmentIndexBuild(b *testing.B) {
-	g := newGraphBench(100_000, 1_000_000, 1)
+	g := newGraphBench(100_000, 1_000_000, 1, false)
 	var s segmentIndex
 	b.SetBytes(int64(4 * g.e))
 	for b.Loop() {
@@ -119,7 +127,7 @@ func TestGraphKernelsAllocs(t *testing.T) {
 	// AllocsPerRun runs on one P; start the pool first, at the machine's width, so that
 	// the calls below hand parts to the other workers as in a real run.
 	parallel.Workers()
-	g := newGraphBench(2000, 20000, 8)
+	g := newGraphBench(2000, 20000, 8, false)
 	body := func(lo, hi int) {}
 	base := testing.AllocsPerRun(10, func() { parallel.For(8, 1, body) })
 	for _, k := range graphKinds {
