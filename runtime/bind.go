@@ -25,7 +25,7 @@ func checkInput(name, dtype string, t *Tensor) error {
 	switch {
 	case t == nil:
 		return fmt.Errorf("runtime: input %s: nil tensor", name)
-	case t.DType() != dtype:
+	case t.DType() != dtype && t.Size() > 0:
 		return fmt.Errorf("runtime: input %s: got an %s tensor, want %s", name, t.DType(), dtype)
 	case !t.validAs(dtype):
 		return fmt.Errorf("runtime: input %s: shape %s does not hold %d elements", name, shapeString(t.Shape), t.Size())

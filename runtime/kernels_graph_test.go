@@ -518,4 +518,13 @@ func TestRunGraphInputs(t *testing.T) {
 	if _, err := p.Run(in, map[string]*Tensor{}); err != nil {
 		t.Errorf("after the errors: %v", err)
 	}
+	// No edges at all, given as an empty tensor of either kind: every node gets zeros.
+	in["src"], in["dst"] = &Tensor{Shape: []int{0}}, ints(t, nil)
+	res, err = p.Run(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res["h"].Data; !close32(got, make([]float32, 6), 0) {
+		t.Errorf("no edges: h = %v", got)
+	}
 }

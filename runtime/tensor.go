@@ -98,8 +98,13 @@ func (t *Tensor) String() string {
 func (t *Tensor) valid() bool { return t.validAs(ir.DTypeF32) }
 
 // validAs reports whether t has the given dtype and holds as many elements as its shape.
+// A tensor with no elements has either dtype: an empty edge list made as &Tensor{Shape:
+// []int{0}} is as good an i32 tensor as one made by FromInts.
 func (t *Tensor) validAs(dtype string) bool {
-	if t == nil || t.DType() != dtype || t.IsI32() && len(t.Data) > 0 {
+	if t == nil || t.IsI32() && len(t.Data) > 0 {
+		return false
+	}
+	if t.DType() != dtype && t.Size() > 0 {
 		return false
 	}
 	for _, d := range t.Shape {
