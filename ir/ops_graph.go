@@ -102,6 +102,20 @@ func segmentArgextGradShape(args []Type, _ Attrs) (Shape, error) {
 	return x, nil
 }
 
+// overCount returns dy / max(count, 1), the count of each segment of idx broadcast over
+// the rows of op, a mean over segments whose gradient dy is.
+func overCount(b *Builder, op, dy, idx *Op) *Op {
+	c := b.Op("maximum", nil, b.Op("segment_count", segmentsOf(op), idx), b.Const(1))
+	if rank := len(op.Type.Shape); rank > 1 {
+		s := Shape{op.Type.Shape[0]}
+		for range rank - 1 {
+			s = append(s, Const(1))
+		}
+		c = b.Op("reshape", Attrs{"shape": s}, c)
+	}
+	return b.Op("div", nil, dy, c)
+}
+
 // segmentsOf returns the attribute n of the segment op whose gradient is taken.
 func segmentsOf(op *Op) Attrs { return Attrs{"n": Shape{op.Type.Shape[0]}} }
 
@@ -123,15 +137,7 @@ func init() {
 		IROnly: lowered, Doc: fmt.Sprintf(segDoc, "mean"),
 		Grad: func(b *Builder, op, dy *Op, need []bool) []*Op { // gather(dy / max(count, 1), idx)
 			idx := op.Args[1]
-			c := b.Op("maximum", nil, b.Op("segment_count", segmentsOf(op), idx), b.Const(1))
-			if rank := len(op.Type.Shape); rank > 1 {
-				s := Shape{op.Type.Shape[0]}
-				for range rank - 1 {
-					s = append(s, Const(1))
-				}
-				c = b.Op("reshape", Attrs{"shape": s}, c)
-			}
-			return []*Op{b.Op("gather", nil, b.Op("div", nil, dy, c), idx), nil}
+			return []*Op{b.Op("gather", nil, overCount(b, op, dy, idx), idx), nil}
 		}})
 	for _, k := range []string{"segment_max", "segment_min"} {
 		what := map[string]string{"segment_max": "maximum", "segment_min": "minimum"}[k]

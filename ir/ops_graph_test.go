@@ -129,3 +129,38 @@ func TestGradWrtIndex(t *testing.T) {
 		t.Errorf("got %v, want an error about i32", err)
 	}
 }
+
+// TestFuseGatherSegment: the fusion pass folds a gather into the segment_sum that is its
+// only user (here gather's own gradients, segment_sum of a gather along the other index)
+// and leaves the gathers that segment_max's and segment_min's gradients read.
+func TestFuseGatherSegment(t *testing.T) {
+	m := graphModule(t)
+	count := func() map[string]int {
+		n := map[string]int{}
+		for _, o := range m.Funcs[0].Ops {
+			n[o.Kind]++
+		}
+		return n
+	}
+	before := count()
+	if err := OptimizeVerified(m, nil, Verify); err != nil {
+		t.Fatal(err)
+	}
+	after := count()
+	if after["gather_segment_sum"] == 0 {
+		t.Errorf("no fused op: %v", after)
+	}
+	// The max and min aggregations keep their gathers (their gradient reads them); every
+	// other gather was folded into its reduction.
+	if after["gather"] >= before["gather"] || after["segment_argext_grad"] != before["segment_argext_grad"] {
+		t.Errorf("gathers %d → %d, argext %d → %d", before["gather"], after["gather"], before["segment_argext_grad"], after["segment_argext_grad"])
+	}
+	text := m.String()
+	m2, err := Parse("fused.ir", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.String() != text {
+		t.Error("the fused module does not re-print to itself")
+	}
+}

@@ -30,9 +30,12 @@ func init() {
 		register(k, segmentKernel)
 	}
 	register("segment_count", segmentCountKernel)
+	register("gather_segment_sum", gatherSegmentKernel)
+	register("gather_segment_mean", gatherSegmentKernel)
 	register("segment_argext_grad", argextGradKernel)
 	// Each writes every element of its result, empty segments and losing entries included.
-	for _, k := range []string{"gather", "segment_sum", "segment_mean", "segment_max", "segment_min", "segment_count", "segment_argext_grad"} {
+	for _, k := range []string{"gather", "segment_sum", "segment_mean", "segment_max", "segment_min", "segment_count", "segment_argext_grad",
+		"gather_segment_sum", "gather_segment_mean"} {
 		overwriteKinds[k] = true
 	}
 }
@@ -48,7 +51,8 @@ const (
 	modeArgext
 )
 
-var segmentModes = map[string]graphMode{"segment_sum": modeSum, "segment_mean": modeMean, "segment_max": modeMax, "segment_min": modeMin}
+var segmentModes = map[string]graphMode{"segment_sum": modeSum, "segment_mean": modeMean, "segment_max": modeMax, "segment_min": modeMin,
+	"gather_segment_sum": modeSum, "gather_segment_mean": modeMean}
 
 // graphCall is one kernel call: its operands, its parts and the per-part results.
 type graphCall struct {
@@ -58,12 +62,13 @@ type graphCall struct {
 	idx      []int32
 	rows     int // gather: rows of x
 	f        int // elements per row
-	seg      *segmentIndex
-	parts    int
-	bounds   []int   // parts+1 boundaries: entries (gather) or segments
-	bad      []int   // gather: the first entry of each part out of range, or -1
-	win      []int32 // argext: f winners per part
-	body     func(lo, hi int)
+	// segment i reads rows perm[start[i]:start[i+1]] of x
+	perm, start []int32
+	parts       int
+	bounds      []int   // parts+1 boundaries: entries (gather) or segments
+	bad         []int   // gather: the first entry of each part out of range, or -1
+	win         []int32 // argext: f pending flags per part
+	body        func(lo, hi int)
 }
 
 // parallelWork is the number of elements below which a call runs on one core: handing
@@ -148,7 +153,7 @@ func gatherKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	for p := 0; p <= k.parts; p++ {
 		k.bounds[p] = int(int64(p) * int64(len(idx)) / int64(k.parts))
 	}
-	k.start()
+	k.launch()
 	for _, e := range k.bad[:k.parts] {
 		if e >= 0 {
 			k.clear()
@@ -183,8 +188,48 @@ func segmentKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	}
 	out := g.result(c, n, x.Shape[1:])
 	k := &g.call
-	k.mode, k.x, k.out, k.f, k.seg = segmentModes[op.Kind], x.Data, out.Data, f, s
+	k.mode, k.x, k.out, k.f, k.perm, k.start = segmentModes[op.Kind], x.Data, out.Data, f, s.perm, s.start
 	k.run2(len(x.Data) + len(out.Data))
+	return out, nil
+}
+
+// gatherSegmentKernel computes gather_segment_sum|mean(h, gidx, sidx){n}: the segment
+// reduction of gather(h, gidx) by sidx, reading the rows of h through the index's
+// columns, gidx in segment order, which the segment index keeps beside its permutation.
+func gatherSegmentKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	h := args[0]
+	gidx, err := indexArg(op, args[1], 1)
+	if err != nil {
+		return nil, err
+	}
+	sidx, err := indexArg(op, args[2], 2)
+	if err != nil {
+		return nil, err
+	}
+	rows, f, err := rowsArg(op, h, "h")
+	if err != nil {
+		return nil, err
+	}
+	if len(gidx) != len(sidx) {
+		return nil, opErrorf(op, "gather index has %d entries, segment index %d", len(gidx), len(sidx))
+	}
+	n, err := segmentCount(c, op)
+	if err != nil {
+		return nil, err
+	}
+	g := c.graphState()
+	s, err := g.index(c, op, sidx, n)
+	if err != nil {
+		return nil, err
+	}
+	cols, bad := s.columns(gidx, rows)
+	if bad >= 0 {
+		return nil, opErrorf(op, "gather index value %d at entry %d is outside [0, %d)", gidx[bad], bad, rows)
+	}
+	out := g.result(c, n, h.Shape[1:])
+	k := &g.call
+	k.mode, k.x, k.out, k.f, k.perm, k.start = segmentModes[op.Kind], h.Data, out.Data, f, cols, s.start
+	k.run2(len(sidx)*f + len(out.Data))
 	return out, nil
 }
 
@@ -238,7 +283,7 @@ func argextGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	}
 	out := c.alloc(x.Shape)
 	k := &g.call
-	k.mode, k.x, k.dy, k.y, k.out, k.f, k.seg = modeArgext, x.Data, dy.Data, y.Data, out.Data, f, s
+	k.mode, k.x, k.dy, k.y, k.out, k.f, k.perm, k.start = modeArgext, x.Data, dy.Data, y.Data, out.Data, f, s.perm, s.start
 	if cap(k.win) < f*4*parallel.Workers() {
 		k.win = make([]int32, f*4*parallel.Workers())
 	}
@@ -263,9 +308,9 @@ func (k *graphCall) split(items, work int) {
 // run2 runs a call over segments, its parts cut so that each reads and writes about as
 // much: by the running count start[i] + i of entries and segments before segment i.
 func (k *graphCall) run2(work int) {
-	n := k.seg.n
+	start := k.start
+	n := len(start) - 1
 	k.split(n, work)
-	start := k.seg.start
 	total := int64(start[n]) + int64(n)
 	k.bounds[0] = 0
 	for p := 1; p < k.parts; p++ {
@@ -282,12 +327,12 @@ func (k *graphCall) run2(work int) {
 		k.bounds[p] = lo
 	}
 	k.bounds[k.parts] = n
-	k.start()
+	k.launch()
 	k.clear()
 }
 
-// start runs the parts, on every core when there are several.
-func (k *graphCall) start() {
+// launch runs the parts, on every core when there are several.
+func (k *graphCall) launch() {
 	if k.parts == 1 {
 		k.run(0, 1)
 		return
@@ -297,7 +342,7 @@ func (k *graphCall) start() {
 
 // clear drops the call's references to tensors, so that the cache keeps none alive.
 func (k *graphCall) clear() {
-	k.x, k.dy, k.y, k.out, k.idx, k.seg = nil, nil, nil, nil, nil, nil
+	k.x, k.dy, k.y, k.out, k.idx, k.perm, k.start = nil, nil, nil, nil, nil, nil, nil
 }
 
 // run computes parts [lo, hi).
@@ -351,7 +396,7 @@ var rowOps = map[graphMode]int{modeSum: 0, modeMean: 0, modeMax: 1, modeMin: 2}
 // row copied, the others folded in, by the assembly loop for the columns it covers and by
 // the Go loops for the rest.
 func reduceSegments(k *graphCall, a, b int) {
-	f, x, out, perm, start := k.f, k.x, k.out, k.seg.perm, k.seg.start
+	f, x, out, perm, start := k.f, k.x, k.out, k.perm, k.start
 	f8 := 0
 	if graphAVX2 && f >= 8 {
 		f8 = f &^ 7
@@ -424,7 +469,7 @@ func minRow(dst, src []float32) {
 // segment's entries in order, writing each entry's row whole as it goes, with pending
 // marking the columns whose winner is still to come.
 func argextRows(k *graphCall, pending []int32, a, b int) {
-	f, x, y, dy, out, perm, start := k.f, k.x, k.y, k.dy, k.out, k.seg.perm, k.seg.start
+	f, x, y, dy, out, perm, start := k.f, k.x, k.y, k.dy, k.out, k.perm, k.start
 	f8 := 0
 	if graphAVX2 && f >= 8 {
 		f8 = f &^ 7

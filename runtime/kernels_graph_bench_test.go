@@ -43,6 +43,8 @@ func (g *graphBench) call(tb testing.TB, kind string) func() {
 	switch kind {
 	case "gather":
 		args, shape, attrs = []*Tensor{g.x, g.src}, []int{g.e, g.f}, nil
+	case "gather_segment_sum", "gather_segment_mean":
+		args, shape = []*Tensor{g.x, g.src, g.dst}, []int{g.n, g.f}
 	case "segment_count":
 		args, shape = []*Tensor{g.dst}, []int{g.n}
 	case "segment_argext_grad":
@@ -76,6 +78,8 @@ func (g *graphBench) bytes(kind string) int64 {
 	switch kind {
 	case "gather":
 		return 2 * e
+	case "gather_segment_sum", "gather_segment_mean":
+		return 2 * n // h read (at least) once, the result written once
 	case "segment_count":
 		return int64(g.n * 4)
 	case "segment_argext_grad":
@@ -84,7 +88,8 @@ func (g *graphBench) bytes(kind string) int64 {
 	return e + n
 }
 
-var graphKinds = []string{"gather", "segment_sum", "segment_mean", "segment_max", "segment_min", "segment_count", "segment_argext_grad"}
+var graphKinds = []string{"gather", "segment_sum", "segment_mean", "segment_max", "segment_min", "segment_count", "segment_argext_grad",
+	"gather_segment_sum", "gather_segment_mean"}
 
 // BenchmarkGraphKernels runs each graph op at a million edges, 100,000 nodes and 64
 // features (the SBM example's size) in steady state: the index cached, the result reused.

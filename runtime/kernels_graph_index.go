@@ -44,6 +44,14 @@ type segmentIndex struct {
 	perm  []int32 // entries sorted by segment, stably
 	start []int32 // n+1 offsets into perm
 	run   uint64  // the last run that used it
+
+	// The columns of a fused gather: cols[k] = gidx[perm[k]], the row of h that entry
+	// perm[k] reads, for the gather index gidx (kept in colsKey) over rows rows. One gather
+	// index per segment index is kept: a layer gathers along one index and aggregates
+	// along another, and the same pair recurs in every layer and every step.
+	cols, colsKey []int32
+	colsRows      int
+	colsOK        bool
 }
 
 // graphState is a Ctx's cache of segment indexes and the scratch of the graph kernels.
@@ -109,7 +117,7 @@ func (g *graphState) segments(idx []int32, n int, run uint64) (s *segmentIndex, 
 // build makes s the index of idx for n segments by a counting sort. It returns the
 // position of the first value outside [0, n), leaving s empty, or -1.
 func (s *segmentIndex) build(idx []int32, n int) int {
-	s.n, s.ptr = -1, nil
+	s.n, s.ptr, s.colsOK = -1, nil, false
 	s.key = s.key[:0]
 	s.start = resizeInts(s.start, n+1)
 	start := s.start
@@ -136,6 +144,27 @@ func (s *segmentIndex) build(idx []int32, n int) int {
 	s.key = append(s.key, idx...)
 	s.n = n
 	return -1
+}
+
+// columns returns gidx in segment order, checked against [0, rows), from s's cache when
+// gidx holds the values it was composed from. bad is the first entry out of range, or -1.
+func (s *segmentIndex) columns(gidx []int32, rows int) (cols []int32, bad int) {
+	if s.colsOK && s.colsRows == rows && sameInts(s.colsKey, gidx) {
+		return s.cols, -1
+	}
+	s.colsOK = false
+	for e, v := range gidx {
+		if uint(v) >= uint(rows) {
+			return nil, e
+		}
+	}
+	s.cols = resizeInts(s.cols, len(s.perm))
+	for k, e := range s.perm {
+		s.cols[k] = gidx[e]
+	}
+	s.colsKey = append(s.colsKey[:0], gidx...)
+	s.colsRows, s.colsOK = rows, true
+	return s.cols, -1
 }
 
 func resizeInts(x []int32, n int) []int32 {

@@ -63,6 +63,16 @@ func graphGradCases() []gradCase {
 			in: []ir.Shape{{E, ir.Const(3)}, {E}}, ints: [][]int32{nil, graphIdx},
 			gen: []valueGen{spread(21)}, dims: map[string]int{"N": 6, "E": 7}})
 	}
+	gidx := []int32{0, 4, 4, 2, 0, 1, 4}
+	for _, k := range []string{"gather_segment_sum", "gather_segment_mean"} {
+		for _, h := range []ir.Shape{S(5, 3), S(5), S(5, 2, 2)} {
+			cs = append(cs, gradCase{name: fmt.Sprintf("%s%v", k, h), kind: k, attrs: six,
+				in: []ir.Shape{h, S(7), S(7)}, ints: [][]int32{nil, gidx, graphIdx}})
+		}
+		cs = append(cs, gradCase{name: k + "/symbolic", kind: k, attrs: nodes,
+			in: []ir.Shape{{N, ir.Const(3)}, {E}, {E}}, ints: [][]int32{nil, gidx, graphIdx},
+			dims: map[string]int{"N": 6, "E": 7}})
+	}
 	return cs
 }
 
@@ -228,6 +238,15 @@ func checkGraphKernels(t *testing.T) {
 		if want := naiveGather(xn, src); !sameShape(got.Shape, want.Shape) || !close32(got.Data, want.Data, 0) {
 			t.Errorf("%s: gather differs from the reference", name)
 		}
+		for _, k := range []string{"segment_sum", "segment_mean"} {
+			got, err := runKernel("gather_"+k, nodes, env, xn, ints(t, src), ints(t, dst))
+			if err != nil {
+				t.Fatalf("%s: gather_%s: %v", name, k, err)
+			}
+			if want := naiveSegment(k, naiveGather(xn, src), dst, g.n); !sameShape(got.Shape, want.Shape) || !close32(got.Data, want.Data, 0) {
+				t.Errorf("%s: gather_%s differs from the reference", name, k)
+			}
+		}
 		xe := randomF32(r, append([]int{g.e}, g.tail...)...)
 		for _, k := range []string{"segment_sum", "segment_mean", "segment_max", "segment_min"} {
 			got, err := runKernel(k, nodes, env, xe, ints(t, dst))
@@ -383,6 +402,9 @@ func TestGraphKernelErrors(t *testing.T) {
 		{"segment_mean", three, []*Tensor{x, ints(t, []int32{0, 1})}, "x [4, 2] has 4 rows, index has 2 entries"},
 		{"segment_min", ir.Attrs{"n": ir.Shape{ir.Sym("N")}}, []*Tensor{x, ints(t, []int32{0, 1, 2, 0})}, "unbound dimension N"},
 		{"segment_count", three, []*Tensor{ints(t, []int32{5})}, "index value 5 at entry 0 is outside [0, 3)"},
+		{"gather_segment_sum", three, []*Tensor{x, ints(t, []int32{0, 4}), ints(t, []int32{0, 1})}, "gather index value 4 at entry 1 is outside [0, 4)"},
+		{"gather_segment_mean", three, []*Tensor{x, ints(t, []int32{0, 3}), ints(t, []int32{0, 3})}, "index value 3 at entry 1 is outside [0, 3)"},
+		{"gather_segment_sum", three, []*Tensor{x, ints(t, []int32{0, 3}), ints(t, []int32{0})}, "gather index has 2 entries, segment index 1"},
 		{"segment_argext_grad", nil, []*Tensor{NewTensor(3, 2), x, NewTensor(3, 2), ints(t, []int32{0, 1, 2, 3})},
 			"index value 3 at entry 3 is outside [0, 3)"},
 		{"segment_argext_grad", nil, []*Tensor{NewTensor(3, 1), x, NewTensor(3, 2), ints(t, []int32{0, 1, 2, 0})},
@@ -451,6 +473,28 @@ func TestSegmentIndexCache(t *testing.T) {
 	}
 	if len(c.graph.indexes) != 2 {
 		t.Errorf("the cache grew to %d entries", len(c.graph.indexes))
+	}
+	// The columns of a fused gather are composed once per gather index, and again when it
+	// changes.
+	fused := &ir.Op{Kind: "gather_segment_sum", Attrs: ir.Attrs{"n": S(4)}}
+	h := tensor([]int{3}, 10, 20, 30)
+	gidx, sidx := ints(t, []int32{2, 2, 1, 0, 0}), ints(t, []int32{3, 0, 3, 1, 0})
+	for range 2 {
+		got, err := gatherSegmentKernel(c, fused, []*Tensor{h, gidx, sidx})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []float32{40, 10, 0, 50}; !close32(got.Data, want, 0) {
+			t.Errorf("fused: got %v, want %v", got.Data, want)
+		}
+	}
+	gidx.Ints[0] = 0
+	got, err := gatherSegmentKernel(c, fused, []*Tensor{h, gidx, sidx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{40, 10, 0, 30}; !close32(got.Data, want, 0) {
+		t.Errorf("fused after a change of the gather index: got %v, want %v", got.Data, want)
 	}
 }
 
