@@ -1,6 +1,12 @@
 package runtime
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dlc-lang/dlc/runtime/data"
+)
 
 // ApplyBlock runs function fn, a block's standalone function with one tensor input, on the
 // rows of x (shape [N, …]) in batches, and returns its output "out" for all rows, [N, …].
@@ -54,4 +60,54 @@ func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
 		copy(out.Data[lo*(len(out.Data)/n):], y.Data)
 	}
 	return out, nil
+}
+
+// familyRoles says what each family function a train spec may name (ir.TrainSpec.Extra)
+// does, for the message when a command needs one the model lacks.
+var familyRoles = map[string]string{
+	"reconstruct": "x → its reconstruction",
+	"encode":      "x → its code",
+	"decode":      "a code → its reconstruction",
+	"corrupt":     "x → x with the training noise (a denoising autoencoder)",
+	"score":       "x → each sample's reconstruction error",
+	"sample":      "noise → a sample",
+}
+
+// HasRole reports whether the model's family has a function for role.
+func (t *Trainer) HasRole(role string) bool {
+	_, ok := t.Spec.Extra[role]
+	return ok
+}
+
+// ApplyRole runs the family function the train spec names for role (an autoencoder's
+// "encode", "score", "corrupt", …) on the rows of x, as ApplyBlock does.
+func (t *Trainer) ApplyRole(role string, x *Tensor, batch int) (*Tensor, error) {
+	fn, ok := t.Spec.Extra[role]
+	if !ok {
+		var have []string
+		for r := range t.Spec.Extra {
+			if _, known := familyRoles[r]; known {
+				have = append(have, r)
+			}
+		}
+		sort.Strings(have)
+		return nil, fmt.Errorf("this %s has no %s function (%s); it has %s", t.Spec.Family, role, familyRoles[role], orNone(have))
+	}
+	y, err := t.ApplyBlock(fn, x, batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	return y, nil
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// SetTensor is the samples of a data set as one tensor [N, …], sharing its array.
+func SetTensor(set *data.Set) *Tensor {
+	return &Tensor{Shape: set.XShape, Data: set.X}
 }

@@ -88,4 +88,3 @@ func Scatter(path, title string, xy []float64, labels []int, xLabel, yLabel stri
 		return err
 	})
 }
-
