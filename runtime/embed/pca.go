@@ -17,7 +17,8 @@ import (
 )
 
 // PCA projects the n rows of x (n×d, row-major) onto their k leading principal axes and
-// returns the projections (n×k) and the variance along each axis, largest first. Each
+// returns the projections (n×k) and the variance along every one of the d axes, largest
+// first (their sum is the total variance, for the share the k axes explain). Each
 // axis is signed so that its largest component is positive, which makes the result the
 // same on every run and machine.
 func PCA(x []float64, n, d, k int) (proj, variances []float64, err error) {
@@ -56,11 +57,13 @@ func PCA(x []float64, n, d, k int) (proj, variances []float64, err error) {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return vals[order[a]] > vals[order[b]] })
+	variances = make([]float64, d)
+	for a, col := range order {
+		variances[a] = math.Max(vals[col], 0)
+	}
 	axes := mat.NewDense(d, k, nil)
-	variances = make([]float64, k)
 	for a := 0; a < k; a++ {
 		col := order[a]
-		variances[a] = math.Max(vals[col], 0)
 		big, sign := 0.0, 1.0
 		for j := 0; j < d; j++ {
 			if v := vecs.At(j, col); math.Abs(v) > big {
