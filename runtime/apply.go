@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -63,14 +64,20 @@ func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
 }
 
 // familyRoles says what each family function a train spec may name (ir.TrainSpec.Extra)
-// does, for the message when a command needs one the model lacks.
-var familyRoles = map[string]string{
-	"reconstruct": "x → its reconstruction",
-	"encode":      "x → its code",
-	"decode":      "a code → its reconstruction",
-	"corrupt":     "x → x with the training noise (a denoising autoencoder)",
-	"score":       "x → each sample's reconstruction error",
-	"sample":      "noise → a sample",
+// does and which models have one, for the message when a command needs one the model lacks.
+var familyRoles = map[string]struct{ does, who string }{
+	"reconstruct": {"x → its reconstruction", "an autoencoder"},
+	"encode":      {"x → its code", "an autoencoder"},
+	"decode":      {"a code → its reconstruction", "an autoencoder"},
+	"corrupt":     {"x → x with the training noise", "a denoising autoencoder (corrupt = mask(q) or gaussian(σ))"},
+	"score":       {"x → each sample's reconstruction error", "an autoencoder"},
+	"sample":      {"noise → a sample", "a GAN, a variational or an adversarial autoencoder"},
+}
+
+// IsFamilyRole reports whether name is the role of a family function (encode, score, …).
+func IsFamilyRole(name string) bool {
+	_, ok := familyRoles[name]
+	return ok
 }
 
 // HasRole reports whether the model's family has a function for role.
@@ -91,20 +98,18 @@ func (t *Trainer) ApplyRole(role string, x *Tensor, batch int) (*Tensor, error) 
 			}
 		}
 		sort.Strings(have)
-		return nil, fmt.Errorf("this %s has no %s function (%s); it has %s", t.Spec.Family, role, familyRoles[role], orNone(have))
+		r := familyRoles[role]
+		msg := fmt.Sprintf("this %s has no %s function (%s): %s has one", t.Spec.Family, role, r.does, r.who)
+		if len(have) > 0 {
+			msg += "; this one has " + strings.Join(have, ", ")
+		}
+		return nil, errors.New(msg)
 	}
 	y, err := t.ApplyBlock(fn, x, batch)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
 	return y, nil
-}
-
-func orNone(names []string) string {
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
 }
 
 // SetTensor is the samples of a data set as one tensor [N, …], sharing its array.

@@ -34,6 +34,9 @@ func cmdAnomaly(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSplit("anomaly", *which, stderr); err != nil {
+		return err
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["percentile"] && set["threshold"] {
@@ -132,7 +135,7 @@ func cmdAnomaly(args []string, stdout, stderr io.Writer) error {
 				normal = append(normal, s)
 			}
 		}
-		groups = []report.ScoreGroup{{Name: "normal (class " + joinInts(normalClasses) + ")", Scores: normal}, {Name: "anomalous", Scores: anomalous}}
+		groups = []report.ScoreGroup{{Name: "normal: class " + joinInts(normalClasses), Scores: normal}, {Name: "anomalous", Scores: anomalous}}
 	} else {
 		groups = []report.ScoreGroup{{Name: *which + " samples", Scores: scores}}
 	}

@@ -38,6 +38,9 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSplit("embed", *which, stderr); err != nil {
+		return err
+	}
 	if !(*perplexity > 0) || *perplexity > 1e6 {
 		fmt.Fprintf(stderr, "dlc embed: --perplexity %v, want a positive number (5 to 50 is usual)\n", *perplexity)
 		return errUsage
@@ -162,6 +165,15 @@ func codesCSV(codes []float32, rows, dim int, labels []int) []byte {
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
+}
+
+// checkSplit refuses a --data value other than train or test before any work.
+func checkSplit(cmd, which string, stderr io.Writer) error {
+	if which != "train" && which != "test" {
+		fmt.Fprintf(stderr, "dlc %s: --data %q, want train or test (the train block's data sets)\n", cmd, which)
+		return errUsage
+	}
+	return nil
 }
 
 // loadSplit loads the train block's training ("train") or test ("test") data.

@@ -166,6 +166,11 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "dlc apply: want --block NAME --init W, the inputs as --in X.npy or --data train|test, and --out Y.npy\n")
 		return errUsage
 	}
+	if *which != "" {
+		if err := checkSplit("apply", *which, stderr); err != nil {
+			return err
+		}
+	}
 	if runtime.SameFile(*out, *in) || runtime.SameFile(*out, file) || runtime.SameFile(*out, *init) ||
 		(*grid != "" && (runtime.SameFile(*grid, *in) || runtime.SameFile(*grid, file) || runtime.SameFile(*grid, *init) || runtime.SameFile(*grid, *out))) {
 		fmt.Fprintf(stderr, "dlc apply: --out or --grid names one of the inputs or the other output; refusing to overwrite it\n")
@@ -194,12 +199,19 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 		x = &runtime.Tensor{Shape: append([]int{*n}, x.Shape[1:]...), Data: x.Data[:*n*row]}
 	}
 	fn := *block
-	if tr.Module.Func(fn) == nil && tr.HasRole(fn) {
-		fn = tr.Spec.Extra[fn] // a role names the family's function for it
+	var y *runtime.Tensor
+	if tr.Module.Func(fn) == nil && runtime.IsFamilyRole(fn) {
+		// A role names the family's function for it: reconstruct is AE.reconstruct.
+		y, err = tr.ApplyRole(fn, x, *batch)
+		fn = tr.Spec.Extra[fn]
+	} else {
+		y, err = tr.ApplyBlock(fn, x, *batch)
 	}
-	y, err := tr.ApplyBlock(fn, x, *batch)
 	if err != nil {
 		return fmt.Errorf("apply %s: %v", *block, err)
+	}
+	if *grid != "" && len(y.Data) != len(x.Data) {
+		return fmt.Errorf("--grid: %s gives %d values a row for inputs of %d; a grid shows outputs of the inputs' size under them", fn, len(y.Data)/max(y.Shape[0], 1), len(x.Data)/max(x.Shape[0], 1))
 	}
 	if err := writeNPYFile(*out, y); err != nil {
 		return err
@@ -207,9 +219,6 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %s %v to %s\n", fn, y.Shape, *out)
 	if *grid == "" {
 		return nil
-	}
-	if len(y.Data) != len(x.Data) {
-		return fmt.Errorf("--grid: %s gives %d values a row for inputs of %d; a grid shows outputs of the inputs' size under them", fn, len(y.Data)/max(y.Shape[0], 1), len(x.Data)/max(x.Shape[0], 1))
 	}
 	k := min(32, x.Shape[0])
 	xs, ys := runtime.Images{T: x}.Rows()[:k], runtime.Images{T: y}.Rows()[:k]

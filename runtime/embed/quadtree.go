@@ -13,6 +13,7 @@ type qnode struct {
 	cx, cy, half float64 // the cell's centre and half its width
 	sx, sy       float64 // the sum of its points' positions
 	px, py       float64 // a leaf's place: its first point's position
+	mx, my       float64 // after build: where the cell acts from (its centre of mass; a leaf's place)
 	count        int
 	child        int32 // the first of its four children, or −1 for a leaf
 }
@@ -32,6 +33,16 @@ func (t *quadtree) build(y []float64) {
 	t.nodes = append(t.nodes[:0], qnode{cx: (minX + maxX) / 2, cy: (minY + maxY) / 2, half: half, child: -1})
 	for i := 0; i < n; i++ {
 		t.insert(y[2*i], y[2*i+1])
+	}
+	// Divided once here rather than at each of the many visits.
+	for k := range t.nodes {
+		nd := &t.nodes[k]
+		switch {
+		case nd.child < 0:
+			nd.mx, nd.my = nd.px, nd.py
+		case nd.count > 0:
+			nd.mx, nd.my = nd.sx/float64(nd.count), nd.sy/float64(nd.count)
+		}
 	}
 }
 
@@ -108,10 +119,7 @@ func (t *quadtree) repulsion(x, y, theta2 float64) (fx, fy, z float64) {
 		}
 		c := float64(nd.count)
 		leaf := nd.child < 0
-		dx, dy := x-nd.sx/c, y-nd.sy/c
-		if leaf {
-			dx, dy = x-nd.px, y-nd.py
-		}
+		dx, dy := x-nd.mx, y-nd.my
 		d2 := dx*dx + dy*dy
 		if !leaf && 4*nd.half*nd.half >= theta2*d2 {
 			for q := int32(0); q < 4; q++ {
