@@ -19,6 +19,12 @@ import (
 // apart from the trainer's, which shares seeds with it.
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x67726170)) }
 
+// The splits draw from streams of their own: a generator and a split given the same seed
+// (sbm(seed: 1) and a run with seed 1) must not make the same draws, or a fraction of the
+// nodes "drawn at random" is exactly the generator's first block.
+func nodeSplitRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6e6f6465)) }
+func edgeSplitRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x65646765)) }
+
 // NodeSplit says which nodes are labelled for training. Exactly one of
 // Nodes, PerClass and Fraction is set.
 type NodeSplit struct {
@@ -68,7 +74,7 @@ func SplitNodes(g *Graph, s NodeSplit) (train, test []int32, err error) {
 				byClass[l] = append(byClass[l], int32(i))
 			}
 		}
-		rng := newRand(s.Seed)
+		rng := nodeSplitRand(s.Seed)
 		for c, nodes := range byClass {
 			if len(nodes) < s.PerClass {
 				return nil, nil, errorf(g.Name, "node split: class %d has %d labelled nodes, want at least %d", c, len(nodes), s.PerClass)
@@ -92,7 +98,7 @@ func SplitNodes(g *Graph, s NodeSplit) (train, test []int32, err error) {
 			return nil, nil, errorf(g.Name, "node split: no node has a known label")
 		}
 		k := max(1, int(math.Round(s.Fraction*float64(len(known)))))
-		rng := newRand(s.Seed)
+		rng := nodeSplitRand(s.Seed)
 		rng.Shuffle(len(known), func(i, j int) { known[i], known[j] = known[j], known[i] })
 		for _, v := range known[:k] {
 			chosen[v] = true
@@ -207,7 +213,7 @@ func SplitEdges(g *Graph, testFrac float64, seed uint64) (train *Graph, test Pai
 		return nil, Pairs{}, errorf(g.Name, "edge split: %d node pairs joined by an edge, want at least 2", len(pairs))
 	}
 	h := min(len(pairs)-1, max(1, int(math.Round(testFrac*float64(len(pairs))))))
-	rng := newRand(seed)
+	rng := edgeSplitRand(seed)
 	rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
 	held := slices.Clone(pairs[:h])
 	for _, k := range held {
