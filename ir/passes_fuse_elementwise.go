@@ -46,6 +46,11 @@ type ElemInstr struct {
 	// Args are the instruction's operands: I ≥ 0 is operand I of the fused op, I < 0 the
 	// result of instruction -I-1.
 	Args []int
+	// Pos is where the instruction's op came from, so that a runtime fault (a NaN under
+	// --check-finite) names its line, not the chain's last one. It travels in the fused op's
+	// lines attribute: a line and a column per instruction, in the fused op's own file (0, 0
+	// for an op of another file, which then reports the fused op's position).
+	Pos Pos
 }
 
 // FuseElementwisePass is the pass that folds elementwise chains into fused_elementwise ops.
@@ -90,7 +95,7 @@ func fuseElementwiseReduce(r *Rewriter, o *Op) *Op {
 	}
 	var f elemFolder
 	f.fold(a, nil)
-	return r.Op("fused_elementwise", Attrs{"code": FormatElemCode(f.code), "reduce": o.Kind}, f.args...)
+	return r.Op("fused_elementwise", f.attrs(o.Pos, o.Kind), f.args...)
 }
 
 // fusibleElementwise reports whether ops of d's kind may be an instruction of a fused
@@ -126,7 +131,7 @@ func fuseElementwise(r *Rewriter, o *Op) *Op {
 	}
 	var f elemFolder
 	f.fold(o, absorb)
-	return r.Op("fused_elementwise", Attrs{"code": FormatElemCode(f.code)}, f.args...)
+	return r.Op("fused_elementwise", f.attrs(o.Pos, ""), f.args...)
 }
 
 // stepOperands reports whether every operand of o is of shape s or a scalar.
@@ -143,6 +148,29 @@ func stepOperands(o *Op, s Shape) bool {
 type elemFolder struct {
 	code []ElemInstr
 	args []*Op
+}
+
+// attrs returns the fused op's attributes: its code, its reduction if any, and the
+// instructions' lines when one of them has a position in at's file.
+func (f *elemFolder) attrs(at Pos, reduce string) Attrs {
+	a := Attrs{"code": FormatElemCode(f.code)}
+	if reduce != "" {
+		a["reduce"] = reduce
+	}
+	lines := make([]int, 0, 2*len(f.code))
+	some := false
+	for _, in := range f.code {
+		if in.Pos.IsValid() && in.Pos.File == at.File {
+			lines = append(lines, in.Pos.Line, in.Pos.Col)
+			some = true
+		} else {
+			lines = append(lines, 0, 0)
+		}
+	}
+	if some {
+		a["lines"] = lines
+	}
+	return a
 }
 
 // operand returns the fused op's operand index of a, adding it when new.
@@ -167,9 +195,9 @@ func (f *elemFolder) fold(o *Op, absorb []bool) int {
 			ref[i] = f.operand(a)
 		}
 	}
-	prog := []ElemInstr{{Kind: o.Kind, Attrs: o.Attrs, Args: identity(len(o.Args))}}
+	prog := []ElemInstr{{Kind: o.Kind, Attrs: o.Attrs, Args: identity(len(o.Args)), Pos: o.Pos}}
 	if o.Kind == "fused_elementwise" {
-		prog, _ = ParseElemCode(o.Attrs.String("code"), len(o.Args))
+		prog, _ = ElemProgram(o)
 	}
 	base := len(f.code)
 	for _, in := range prog {
@@ -181,7 +209,7 @@ func (f *elemFolder) fold(o *Op, absorb []bool) int {
 				args[j] = a - base
 			}
 		}
-		f.code = append(f.code, ElemInstr{Kind: in.Kind, Attrs: in.Attrs, Args: args})
+		f.code = append(f.code, ElemInstr{Kind: in.Kind, Attrs: in.Attrs, Args: args, Pos: in.Pos})
 	}
 	return -len(f.code)
 }
@@ -233,6 +261,9 @@ func FormatElemCode(code []ElemInstr) string {
 // operand I or tK for the result of an earlier instruction K. Every operand must be read,
 // every kind must be a fusible elementwise op with its arity and attributes.
 func ParseElemCode(code string, nargs int) ([]ElemInstr, error) {
+	if nargs < 0 {
+		return nil, fmt.Errorf("code: %d operands", nargs)
+	}
 	var prog []ElemInstr
 	used := make([]bool, nargs)
 	for k, text := range strings.Split(code, ";") {
@@ -284,6 +315,26 @@ func ParseElemCode(code string, nargs int) ([]ElemInstr, error) {
 	return prog, nil
 }
 
+// ElemProgram returns a fused_elementwise op's program, with each instruction's position
+// from the lines attribute (in op's file), or the op's own position where it has none.
+func ElemProgram(op *Op) ([]ElemInstr, error) {
+	prog, err := ParseElemCode(op.Attrs.String("code"), len(op.Args))
+	if err != nil {
+		return nil, err
+	}
+	lines := op.Attrs.Ints("lines")
+	if lines != nil && len(lines) != 2*len(prog) {
+		return nil, fmt.Errorf("lines: got %d numbers, want 2 per instruction (%d)", len(lines), 2*len(prog))
+	}
+	for k := range prog {
+		prog[k].Pos = op.Pos
+		if lines != nil && lines[2*k] > 0 {
+			prog[k].Pos = Pos{File: op.Pos.File, Line: lines[2*k], Col: lines[2*k+1]}
+		}
+	}
+	return prog, nil
+}
+
 // parseElemAttrs reads {NAME=NUMBER, …}: an int when it has no point or exponent.
 func parseElemAttrs(s string) (Attrs, error) {
 	if !strings.HasSuffix(s, "}") {
@@ -312,6 +363,9 @@ func elemShape(args []Type, a Attrs) (Shape, error) {
 	prog, err := ParseElemCode(a.String("code"), len(args))
 	if err != nil {
 		return nil, err
+	}
+	if lines := a.Ints("lines"); lines != nil && len(lines) != 2*len(prog) {
+		return nil, fmt.Errorf("lines: got %d numbers, want 2 per instruction (%d)", len(lines), 2*len(prog))
 	}
 	var out Shape
 	for _, t := range args {
@@ -355,7 +409,7 @@ func elemShape(args []Type, a Attrs) (Shape, error) {
 // ordinary ops (the values the instructions' gradient rules refer to) and runs their rules
 // backwards, summing the gradients that reach each operand.
 func elemGrad(b *Builder, op, dy *Op, need []bool) []*Op {
-	prog, err := ParseElemCode(op.Attrs.String("code"), len(op.Args))
+	prog, err := ElemProgram(op)
 	if err != nil {
 		b.Err = err
 		return make([]*Op, len(op.Args))
@@ -420,7 +474,8 @@ func elemGrad(b *Builder, op, dy *Op, need []bool) []*Op {
 
 func init() {
 	def(&OpDef{Kind: "fused_elementwise", Arity: -1, Class: Fused,
-		Attrs:  []AttrDef{{Name: "code", Type: AttrString}, {Name: "reduce", Type: AttrString, Optional: true}},
+		Attrs: []AttrDef{{Name: "code", Type: AttrString}, {Name: "reduce", Type: AttrString, Optional: true},
+			{Name: "lines", Type: AttrInts, Optional: true}},
 		IROnly: "made by fusion", Doc: "(x0, …): a chain of elementwise ops in one loop, as its code attribute says, optionally summed (reduce: sum or mean, over every axis); operands of one shape or scalars",
 		Shape: elemShape, Grad: elemGrad})
 }

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"fmt"
+	"math"
 	"sync"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -224,4 +226,59 @@ func (r *elemRun) blocks(lo, hi int) {
 		}
 	}
 	elemRegPool.Put(g)
+}
+
+// checkElemFinite runs a fused program instruction by instruction over whole tensors, as
+// the unfused ops would, and fails at the first instruction whose result holds a NaN or an
+// infinity, naming that instruction's op and source line: what CheckFinite reports for a
+// fused op. It is the slow path of a diagnostic run, so it allocates freely.
+func checkElemFinite(op *ir.Op, args []*Tensor) error {
+	prog, err := ir.ElemProgram(op)
+	if err != nil {
+		return opErrorf(op, "%v", err)
+	}
+	ep, err := elemProgramOf(op, len(args))
+	if err != nil {
+		return err
+	}
+	shape := []int{}
+	for _, a := range args {
+		if len(a.Shape) != 0 {
+			shape = a.Shape
+		}
+	}
+	n := numElements(shape)
+	vals := make([][]float32, len(ep.code))
+	operand := func(a int) []float32 {
+		if a < 0 {
+			return vals[-a-1]
+		}
+		if t := args[a]; len(t.Shape) != 0 {
+			return t.Data[:n]
+		}
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = args[a].Data[0]
+		}
+		return s
+	}
+	for k := range ep.code {
+		in := &ep.code[k]
+		dst := make([]float32, n)
+		switch {
+		case in.unary != nil:
+			in.unary(dst, operand(in.args[0]), in.op)
+		case in.pair != nil:
+			in.pair(dst, operand(in.args[0]), operand(in.args[1]), in.op)
+		default:
+			in.bin.row(dst, operand(in.args[0]), operand(in.args[1]), 1, 1)
+		}
+		for _, v := range dst {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return &OpError{Kind: prog[k].Kind, Pos: prog[k].Pos, Msg: fmt.Sprintf("result %s holds %v", shapeString(shape), v)}
+			}
+		}
+		vals[k] = dst
+	}
+	return nil
 }
