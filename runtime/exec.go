@@ -231,6 +231,13 @@ func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
 	for _, a := range s.args {
 		args = append(args, p.vals[a])
 	}
+	if p.CheckFinite && op.Kind == "fused_elementwise" {
+		// Before the kernel, which may write over its first operand: the culprit's line.
+		if err := checkElemFinite(op, args); err != nil {
+			clear(args)
+			return nil, err
+		}
+	}
 	if s.buf >= 0 {
 		p.ctx.next, p.ctx.zero = p.bufs[s.buf], s.zero
 	}
