@@ -388,6 +388,11 @@ func (l *lowerer) postfix(sc *scope, pf *lang.Postfix, dims bool) (value, error)
 		return value{}, err
 	}
 	if len(pf.Suffix) > 0 {
+		if v.kind == kBlock && !dims {
+			if fields, ok := fieldPath(pf.Suffix); ok {
+				return l.paramRef(v.block, fields, pf.Primary.Pos)
+			}
+		}
 		s := pf.Suffix[0]
 		if s.Field != "" {
 			return value{}, lang.Errorf(s.Pos, "%s has no field %s", v, s.Field)
