@@ -3,11 +3,14 @@ package main
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -275,5 +278,69 @@ func checkMasking(t *testing.T, tr *runtime.Trainer, set *data.Set, q float64) {
 	}
 	if slices.Equal(masks[0], masks[1]) {
 		t.Error("corrupt drew the same mask twice")
+	}
+}
+
+// TestInitPartial pre-trains the first layer of an encoder in a shallow autoencoder, then
+// starts a deeper one from it: plain --init refuses the checkpoint, --init-partial loads
+// the layer it shares, draws the others and ignores the shallow decoder.
+func TestInitPartial(t *testing.T) {
+	dir := t.TempDir()
+	writePoints(t, dir, 64)
+	const train = `
+train AE {
+    data   = csv(path: "points.csv", label: "")
+    batch  = 16
+    epochs = 2
+    seed   = 1
+}
+`
+	shallow := writeFile(t, dir, "shallow.dl", `encoder E(x: [B, 6]) -> [B, 4] {
+    return relu(dense(x, 4))
+}
+decoder Back(h: [B, 4]) -> [B, 6] {
+    return dense(h, 6)
+}
+autoencoder AE(enc: E, dec: Back) {
+    loss = mse
+}
+`+train)
+	deep := writeFile(t, dir, "deep.dl", `encoder E(x: [B, 6]) -> [B, 2] {
+    return relu(dense(relu(dense(x, 4)), 2))
+}
+decoder D(z: [B, 2]) -> [B, 6] {
+    return dense(relu(dense(z, 4)), 6)
+}
+autoencoder AE(enc: E, dec: D) {
+    loss = mse
+}
+`+train)
+	w1, w2 := filepath.Join(dir, "w1.safetensors"), filepath.Join(dir, "w2.safetensors")
+	if code, _, stderr := run(t, "run", shallow, "--save", w1, "--out", "", "--progress", "never"); code != 0 {
+		t.Fatalf("shallow: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "run", deep, "--init", w1, "--epochs", "0", "--out", ""); code != 1 || !strings.Contains(stderr, "missing: E.dense1.weight") {
+		t.Errorf("--init without --init-partial: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "run", deep, "--init-partial", "--epochs", "0"); code != 2 || !strings.Contains(stderr, "--init-partial needs --init") {
+		t.Errorf("--init-partial alone: exit %d: %s", code, stderr)
+	}
+	code, out, stderr := run(t, "run", deep, "--init", w1, "--init-partial", "--epochs", "0", "--save", w2, "--out", "", "--progress", "never")
+	if code != 0 {
+		t.Fatalf("--init-partial: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "--init-partial: 2 tensors from") || !strings.Contains(out, "drawn from their initialisers: D.dense0.bias, D.dense0.weight, D.dense1.bias, D.dense1.weight, E.dense1.bias, E.dense1.weight; ignored: Back.dense0.bias, Back.dense0.weight") {
+		t.Errorf("--init-partial report:\n%s", out)
+	}
+	a, _, err := checkpoint.Load(w1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := checkpoint.Load(w2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a["E.dense0.weight"].Data, b["E.dense0.weight"].Data) {
+		t.Error("E.dense0.weight was not loaded from the shallow model")
 	}
 }
