@@ -401,7 +401,8 @@ func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) erro
 	}
 	path := filepath.Join(dir, base+"-samples.png")
 	h, w := imgs.ImageSize()
-	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, -1, 1); err != nil {
+	lo, hi := tr.DataRange() // samples look like the data: a VAE's in [0, 1], a GAN's in [−1, 1]
+	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
 		return err
 	}
 	if epoch == 1 {
