@@ -367,7 +367,7 @@ func (l *lowerer) term(sc *scope, t *lang.Term, dims bool) (value, error) {
 }
 
 func (l *lowerer) unary(sc *scope, u *lang.Unary, dims bool) (value, error) {
-	v, err := l.postfix(sc, u.Postfix, dims)
+	v, err := l.postfixOrRef(sc, u.Postfix, dims)
 	if err != nil || !u.Neg {
 		return v, err
 	}
@@ -388,11 +388,6 @@ func (l *lowerer) postfix(sc *scope, pf *lang.Postfix, dims bool) (value, error)
 		return value{}, err
 	}
 	if len(pf.Suffix) > 0 {
-		if v.kind == kBlock && !dims {
-			if fields, ok := fieldPath(pf.Suffix); ok {
-				return l.paramRef(v.block, fields, pf.Primary.Pos)
-			}
-		}
 		s := pf.Suffix[0]
 		if s.Field != "" {
 			return value{}, lang.Errorf(s.Pos, "%s has no field %s", v, s.Field)

@@ -78,6 +78,22 @@ func (p *Program) paramsOf(b *lang.Block, at lang.Pos) (map[string]*ir.Op, error
 	return d, nil
 }
 
+// postfixOrRef lowers a postfix expression, or the reference Block.path.name to another
+// block's parameter when its primary names a block (not a local) and every suffix is a
+// field.
+func (l *lowerer) postfixOrRef(sc *scope, pf *lang.Postfix, dims bool) (value, error) {
+	if name := pf.Primary.Ident; !dims && name != "" && len(pf.Suffix) > 0 {
+		if _, local := sc.names[name]; !local {
+			if b, ok := l.p.blocks[name]; ok {
+				if fields, ok := fieldPath(pf.Suffix); ok {
+					return l.paramRef(b, fields, pf.Primary.Pos)
+				}
+			}
+		}
+	}
+	return l.postfix(sc, pf, dims)
+}
+
 // fieldPath returns the names of suffixes that are all fields (.dense0.weight).
 func fieldPath(suffixes []*lang.Suffix) ([]string, bool) {
 	fields := make([]string, len(suffixes))
