@@ -392,7 +392,7 @@ func (l *lowerer) term(sc *scope, t *lang.Term, dims bool) (value, error) {
 }
 
 func (l *lowerer) unary(sc *scope, u *lang.Unary, dims bool) (value, error) {
-	v, err := l.postfix(sc, u.Postfix, dims)
+	v, err := l.postfixOrRef(sc, u.Postfix, dims)
 	if err != nil || !u.Neg {
 		return v, err
 	}
