@@ -59,7 +59,11 @@ type Arg struct {
 	// Max is the largest value of a KindFloat argument (a share: 1); 0
 	// for no bound.
 	Max float64
-	Doc string
+	// Check, when set, tests a value further than its kind, and Want then
+	// says what it accepts, for messages.
+	Check func(v string) bool
+	Want  string
+	Doc   string
 }
 
 // Source describes one data source. It gives samples (load), one graph
@@ -113,6 +117,9 @@ var sources = []*Source{
 				Doc: "\"train\" (60000 images) or \"test\" (10000)"},
 			{Name: "low", Kind: KindInt, Signed: true, Default: "0", Doc: "the value of a black pixel"},
 			{Name: "high", Kind: KindInt, Signed: true, Default: "1", Doc: "the value of a white pixel"},
+			{Name: "digits", Kind: KindString, Default: "", Check: validDigits,
+				Want: "digits 0-9 separated by commas, e.g. \"0\" or \"1,7\"",
+				Doc:  "keep only these digits, e.g. \"0\" (one-class training) or \"1,7\"; \"\" keeps all"},
 		},
 		load: func(src *Source, args map[string]string) (*Set, error) {
 			lo, _ := strconv.Atoi(src.value(args, "low"))
@@ -121,8 +128,14 @@ var sources = []*Source{
 				return nil, fmt.Errorf("mnist: low = %d, high = %d, want low < high", lo, hi)
 			}
 			s, err := MNIST(args["split"])
-			if err != nil || (lo == 0 && hi == 1) {
-				return s, err
+			if err != nil {
+				return nil, err
+			}
+			if d := args["digits"]; d != "" {
+				s = keepDigits(s, parseDigits(d))
+			}
+			if lo == 0 && hi == 1 {
+				return s, nil
 			}
 			// A new array: the loaded one may be the shared, read-only cache.
 			x := make([]float32, len(s.X))
@@ -261,6 +274,8 @@ func (a Arg) fits(v string) bool {
 		}
 	case a.Path && strings.TrimSpace(v) == "":
 		return false
+	case a.Check != nil && !a.Check(v):
+		return false
 	}
 	return a.Choices == nil || slices.Contains(a.Choices, v)
 }
@@ -268,6 +283,8 @@ func (a Arg) fits(v string) bool {
 // want says what values the argument takes, for messages.
 func (a Arg) want() string {
 	switch {
+	case a.Want != "":
+		return a.Want
 	case a.Choices != nil:
 		q := make([]string, len(a.Choices))
 		for i, c := range a.Choices {
