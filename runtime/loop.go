@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
+	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
 )
@@ -33,6 +36,7 @@ type RunOptions struct {
 	Seed        int64  // -1: the spec's
 	NoShuffle   bool
 	Init        string // start from this checkpoint's weights, with fresh optimisers
+	InitPartial bool   // Init may lack parameters (they are drawn) and hold others (ignored)
 	Resume      string // continue the run this checkpoint saved (weights, optimisers, data order)
 	Save        string // write a checkpoint here after every epoch (atomically)
 	Metrics     string // write one JSON line per epoch here
@@ -339,6 +343,43 @@ func StartVars(tr *Trainer, path string, seed int64) error {
 	return err
 }
 
+// StartVarsPartial draws every parameter and state from its initialiser with seed, then
+// replaces those the checkpoint at path holds: greedy layer-wise pre-training starts a
+// deeper model from a shallower one's weights (dlc run --init W --init-partial). A name in
+// both with another shape is an error. It returns, for the run's report, the names it
+// left drawn and the checkpoint's names this model does not have (ignored).
+func StartVarsPartial(tr *Trainer, path string, seed int64) (drawn, ignored []string, err error) {
+	if err := tr.InitParams(seed); err != nil {
+		return nil, nil, err
+	}
+	ts, _, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	vars := maps.Clone(tr.Vars)
+	for n, t := range ts {
+		if strings.HasPrefix(n, optPrefix) {
+			continue // the run's optimisers start afresh, as with --init
+		}
+		if _, ok := vars[n]; !ok {
+			ignored = append(ignored, n)
+			continue
+		}
+		vars[n] = &Tensor{Shape: t.Shape, Data: t.Data}
+	}
+	for n := range vars {
+		if _, ok := ts[n]; !ok {
+			drawn = append(drawn, n)
+		}
+	}
+	if err := tr.SetVars(vars); err != nil {
+		return nil, nil, fmt.Errorf("--init %s: %v", path, err)
+	}
+	slices.Sort(drawn)
+	slices.Sort(ignored)
+	return drawn, ignored, nil
+}
+
 // SaveVars writes the parameters, the state and the optimisers' state as a safetensors
 // file, atomically, without the run state that --resume needs (Train writes that).
 func SaveVars(tr *Trainer, path, source string) error {
@@ -360,7 +401,7 @@ func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) erro
 	}
 	path := filepath.Join(dir, base+"-samples.png")
 	h, w := imgs.ImageSize()
-	lo, hi := tr.DataRange()
+	lo, hi := tr.DataRange() // samples look like the data: a VAE's in [0, 1], a GAN's in [−1, 1]
 	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
 		return err
 	}

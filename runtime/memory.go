@@ -69,8 +69,12 @@ func EstimateMemory(m *ir.Module, evalBatch int) (MemoryEstimate, error) {
 	for _, ph := range m.Train.Phases {
 		batchOf[ph.Step] = m.Train.Batch
 	}
-	for _, fn := range m.Train.Extra {
-		batchOf[fn] = max(batchOf[fn], m.Train.Batch)
+	// An autoencoder's encode, decode and score functions serve other commands (embed,
+	// anomaly scoring), not a run; decode still counts when it is also the sample function.
+	for role, fn := range m.Train.Extra {
+		if role != "encode" && role != "decode" && role != "score" {
+			batchOf[fn] = max(batchOf[fn], m.Train.Batch)
+		}
 	}
 	if m.Train.Test != nil {
 		batchOf[m.Train.Eval] = max(batchOf[m.Train.Eval], evalBatch)
