@@ -106,7 +106,8 @@ func TestEmbed(t *testing.T) {
 		flags []string
 		map_  string // what the map line says
 	}{
-		{"2-D", 2, nil, "the 2-D codes of 90 train samples"},
+		{"2-D", 2, nil, "90 train codes, as they are"},
+		{"PCA of a sample", 3, []string{"--pca", "-n", "50"}, "PCA of 50 of 90 train codes"},
 		{"t-SNE", 3, []string{"-n", "60"}, "t-SNE of 60 of 90 train codes (perplexity 30)"},
 		{"PCA", 3, []string{"--pca"}, "PCA of 90 train codes"},
 	} {

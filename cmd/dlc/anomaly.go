@@ -72,6 +72,9 @@ func cmdAnomaly(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if normalClasses != nil && scored.Labels == nil {
+		return fmt.Errorf("--normal %s: the %s set has no class labels to tell normal samples by", *normalFlag, *which)
+	}
 	scores, err := sampleScores(tr, scored, *batch)
 	if err != nil {
 		return err

@@ -30,7 +30,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	which := fs.String("data", "test", "the train block's data set to encode: train or test")
 	out := fs.String("o", "", "the codes' .npy file; the CSV and the map are named after it (NAME.csv, NAME-map.png); default FILE's name + -codes.npy")
 	usePCA := fs.Bool("pca", false, "map the codes with PCA (all of them, fast) instead of t-SNE")
-	n := fs.Int("n", 5000, "t-SNE maps a random sample of at most this many codes")
+	n := fs.Int("n", 5000, "the map shows a random sample of at most this many codes (default: 5000 with t-SNE, all with --pca or a 2-D code)")
 	perplexity := fs.Float64("perplexity", 30, "t-SNE's perplexity: the effective number of neighbours")
 	seed := fs.Uint64("seed", 1, "seed of the sample and of t-SNE's start")
 	batch := fs.Int("batch", 500, "rows per run of the encoder")
@@ -40,6 +40,12 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := checkSplit("embed", *which, stderr); err != nil {
 		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *usePCA && given["perplexity"] {
+		fmt.Fprintf(stderr, "dlc embed: --perplexity is t-SNE's; --pca maps without it\n")
+		return errUsage
 	}
 	if !(*perplexity > 0) || *perplexity > 1e6 {
 		fmt.Fprintf(stderr, "dlc embed: --perplexity %v, want a positive number (5 to 50 is usual)\n", *perplexity)
@@ -83,20 +89,37 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "a code of %d value has no 2-D map; none drawn\n", dim)
 		return nil
 	}
-	x := make([]float64, len(codes.Data))
-	for i, v := range codes.Data {
-		x[i] = float64(v)
+	if dim == 2 && (*usePCA || given["perplexity"]) {
+		fmt.Fprintf(stdout, "a 2-D code is plotted as it is: no PCA or t-SNE\n")
 	}
-	labels := set.Labels
+	// The codes the map shows: all of them, or a random sample for t-SNE or when -n says.
+	idx := sampleRows(rows, rows, *seed)
+	if given["n"] || (dim > 2 && !*usePCA) {
+		idx = sampleRows(rows, *n, *seed)
+	}
+	x := make([]float64, 0, len(idx)*dim)
+	var labels []int
+	for _, i := range idx {
+		for _, v := range codes.Data[i*dim : (i+1)*dim] {
+			x = append(x, float64(v))
+		}
+		if set.Labels != nil {
+			labels = append(labels, set.Labels[i])
+		}
+	}
+	what := fmt.Sprintf("%d %s codes", rows, *which)
+	if len(idx) < rows {
+		what = fmt.Sprintf("%d of %d %s codes", len(idx), rows, *which)
+	}
 	var xy []float64
 	var title, xLabel, yLabel string
 	start := time.Now()
 	switch {
 	case dim == 2:
 		xy, xLabel, yLabel = x, "z0", "z1"
-		title = fmt.Sprintf("%s: the 2-D codes of %d %s samples", filepath.Base(file), rows, *which)
+		title = fmt.Sprintf("%s: %s, as they are", filepath.Base(file), what)
 	case *usePCA:
-		proj, vars, err := embed.PCA(x, rows, dim, 2)
+		proj, vars, err := embed.PCA(x, len(idx), dim, 2)
 		if err != nil {
 			return err
 		}
@@ -105,24 +128,13 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 			total += v
 		}
 		xy, xLabel, yLabel = proj, "PC 1", "PC 2"
-		title = fmt.Sprintf("%s: PCA of %d %s codes (%.0f%% of the variance)", filepath.Base(file), rows, *which, 100*(vars[0]+vars[1])/total)
+		title = fmt.Sprintf("%s: PCA of %s (%.0f%% of the variance)", filepath.Base(file), what, 100*(vars[0]+vars[1])/total)
 	default:
-		idx := sampleRows(rows, *n, *seed)
-		sub := make([]float64, 0, len(idx)*dim)
-		var subLabels []int
-		for _, i := range idx {
-			sub = append(sub, x[i*dim:(i+1)*dim]...)
-			if labels != nil {
-				subLabels = append(subLabels, labels[i])
-			}
-		}
-		xy, err = embed.TSNE(sub, len(idx), dim, embed.TSNEOptions{Perplexity: *perplexity, Seed: *seed})
-		if err != nil {
+		if xy, err = embed.TSNE(x, len(idx), dim, embed.TSNEOptions{Perplexity: *perplexity, Seed: *seed}); err != nil {
 			return err
 		}
-		labels = subLabels
 		xLabel, yLabel = "t-SNE 1", "t-SNE 2"
-		title = fmt.Sprintf("%s: t-SNE of %d of %d %s codes (perplexity %g)", filepath.Base(file), len(idx), rows, *which, *perplexity)
+		title = fmt.Sprintf("%s: t-SNE of %s (perplexity %g)", filepath.Base(file), what, *perplexity)
 	}
 	if err := report.Scatter(mapPath, title, xy, labels, xLabel, yLabel); err != nil {
 		return err
