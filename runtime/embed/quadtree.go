@@ -7,13 +7,21 @@ import "math"
 // second point arrives. It is rebuilt at every step, into the same node array.
 type quadtree struct {
 	nodes []qnode
+	walk  []wnode // the nodes as the force computation reads them, built after the tree
+}
+
+// wnode is what a visit of a cell needs, and only that, so that more cells fit in cache.
+type wnode struct {
+	mx, my float64 // where the cell acts from: its centre of mass, or a leaf's place
+	width2 float64 // the cell's width squared; −1 for a leaf, which is never opened
+	count  float64
+	child  int32
 }
 
 type qnode struct {
 	cx, cy, half float64 // the cell's centre and half its width
 	sx, sy       float64 // the sum of its points' positions
 	px, py       float64 // a leaf's place: its first point's position
-	mx, my       float64 // after build: where the cell acts from (its centre of mass; a leaf's place)
 	count        int
 	child        int32 // the first of its four children, or −1 for a leaf
 }
@@ -35,14 +43,17 @@ func (t *quadtree) build(y []float64) {
 		t.insert(y[2*i], y[2*i+1])
 	}
 	// Divided once here rather than at each of the many visits.
+	t.walk = t.walk[:0]
 	for k := range t.nodes {
 		nd := &t.nodes[k]
+		w := wnode{count: float64(nd.count), child: nd.child, width2: 4 * nd.half * nd.half}
 		switch {
 		case nd.child < 0:
-			nd.mx, nd.my = nd.px, nd.py
+			w.mx, w.my, w.width2 = nd.px, nd.py, -1
 		case nd.count > 0:
-			nd.mx, nd.my = nd.sx/float64(nd.count), nd.sy/float64(nd.count)
+			w.mx, w.my = nd.sx/w.count, nd.sy/w.count
 		}
+		t.walk = append(t.walk, w)
 	}
 }
 
@@ -113,22 +124,20 @@ func (t *quadtree) repulsion(x, y, theta2 float64) (fx, fy, z float64) {
 	sp++
 	for sp > 0 {
 		sp--
-		nd := &t.nodes[stack[sp]]
-		if nd.count == 0 {
-			continue
-		}
-		c := float64(nd.count)
-		leaf := nd.child < 0
+		nd := &t.walk[stack[sp]]
 		dx, dy := x-nd.mx, y-nd.my
 		d2 := dx*dx + dy*dy
-		if !leaf && 4*nd.half*nd.half >= theta2*d2 {
-			for q := int32(0); q < 4; q++ {
-				stack[sp] = nd.child + q
-				sp++
+		if nd.width2 >= theta2*d2 { // a parent too near to summarise: open it
+			for q := nd.child; q < nd.child+4; q++ {
+				if t.walk[q].count > 0 {
+					stack[sp] = q
+					sp++
+				}
 			}
 			continue
 		}
-		if leaf && d2 == 0 {
+		c := nd.count
+		if nd.width2 < 0 && d2 == 0 {
 			// The leaf that holds point i holds only points at its place: the others are
 			// count − 1 at distance 0, which add to Z and push nothing.
 			c--
