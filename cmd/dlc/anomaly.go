@@ -21,85 +21,95 @@ import (
 // (its "score" function), flag those above a threshold taken from the training data, and,
 // when the data has labels, measure the flags against them.
 
-func cmdAnomaly(args []string, stdout, stderr io.Writer) error {
+// anomalyFlags are dlc anomaly's checked flags.
+type anomalyFlags struct {
+	init, which, normalFlag, prefix string
+	pct, threshold                  float64
+	byThreshold                     bool  // --threshold given: no percentile
+	normal                          []int // --normal's classes; nil: the training data's
+	batch                           int
+}
+
+func parseAnomalyFlags(args []string, stderr io.Writer) (string, *anomalyFlags, error) {
 	fs := flag.NewFlagSet("anomaly", flag.ContinueOnError)
-	init := fs.String("init", "", "the autoencoder's checkpoint (from dlc run --save)")
-	which := fs.String("data", "test", "the train block's data set to score: test or train")
-	pct := fs.Float64("percentile", 99, "the threshold is this percentile of the training data's scores")
-	thresh := fs.Float64("threshold", math.NaN(), "flag scores above this value (instead of --percentile)")
-	normalFlag := fs.String("normal", "", "the classes that are normal, e.g. 0 or 1,7 (default: the classes of the training data)")
-	out := fs.String("o", "", "prefix of the outputs PREFIX.csv, PREFIX.npy and PREFIX-hist.png (default FILE's name + -scores)")
-	batch := fs.Int("batch", 500, "rows per run of the score function")
+	o := &anomalyFlags{}
+	fs.StringVar(&o.init, "init", "", "the autoencoder's checkpoint (from dlc run --save)")
+	fs.StringVar(&o.which, "data", "test", "the train block's data set to score: test or train")
+	fs.Float64Var(&o.pct, "percentile", 99, "the threshold is this percentile of the training data's scores")
+	fs.Float64Var(&o.threshold, "threshold", math.NaN(), "flag scores above this value (instead of --percentile)")
+	fs.StringVar(&o.normalFlag, "normal", "", "the classes that are normal, e.g. 0 or 1,7 (default: the classes of the training data)")
+	fs.StringVar(&o.prefix, "o", "", "prefix of the outputs PREFIX.csv, PREFIX.npy and PREFIX-hist.png (default FILE's name + -scores)")
+	fs.IntVar(&o.batch, "batch", 500, "rows per run of the score function")
 	file, err := parseArgs(fs, args, stderr)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	if err := checkSplit("anomaly", *which, stderr); err != nil {
-		return err
+	if err := checkSplit("anomaly", o.which, stderr); err != nil {
+		return "", nil, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["percentile"] && set["threshold"] {
-		fmt.Fprintf(stderr, "dlc anomaly: --percentile and --threshold: give one (the threshold, or the percentile of the training scores that sets it)\n")
-		return errUsage
+	o.byThreshold = set["threshold"]
+	usage := func(format string, args ...any) (string, *anomalyFlags, error) {
+		fmt.Fprintf(stderr, "dlc anomaly: "+format+"\n", args...)
+		return "", nil, errUsage
 	}
-	if !(*pct >= 0 && *pct <= 100) {
-		fmt.Fprintf(stderr, "dlc anomaly: --percentile %v, want a number from 0 to 100\n", *pct)
-		return errUsage
+	switch {
+	case set["percentile"] && set["threshold"]:
+		return usage("--percentile and --threshold: give one (the threshold, or the percentile of the training scores that sets it)")
+	case !(o.pct >= 0 && o.pct <= 100):
+		return usage("--percentile %v, want a number from 0 to 100", o.pct)
+	case o.byThreshold && (math.IsNaN(o.threshold) || math.IsInf(o.threshold, 0)):
+		return usage("--threshold %v, want a finite number", o.threshold)
 	}
-	if set["threshold"] && (math.IsNaN(*thresh) || math.IsInf(*thresh, 0)) {
-		fmt.Fprintf(stderr, "dlc anomaly: --threshold %v, want a finite number\n", *thresh)
-		return errUsage
+	if o.normal, err = parseLabels(o.normalFlag); err != nil {
+		return usage("%v", strings.Replace(err.Error(), "--label", "--normal", 1))
 	}
-	normalClasses, err := parseLabels(*normalFlag)
-	if err != nil {
-		fmt.Fprintf(stderr, "dlc anomaly: %v\n", strings.Replace(err.Error(), "--label", "--normal", 1))
-		return errUsage
+	if o.prefix == "" {
+		o.prefix = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + "-scores"
 	}
-	prefix := *out
-	if prefix == "" {
-		prefix = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + "-scores"
-	}
-	csvPath, npyPath, histPath := prefix+".csv", prefix+".npy", prefix+"-hist.png"
-	if err := refuseInputs("anomaly", stderr, []string{csvPath, npyPath, histPath}, file, *init); err != nil {
-		return err
-	}
-	tr, err := loadTrained(file, *init, "anomaly", stderr)
+	return file, o, nil
+}
+
+func cmdAnomaly(args []string, stdout, stderr io.Writer) error {
+	file, o, err := parseAnomalyFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	scored, err := loadSplit(tr, file, *which, "anomaly", stderr)
+	normalClasses := o.normal
+	csvPath, npyPath, histPath := o.prefix+".csv", o.prefix+".npy", o.prefix+"-hist.png"
+	if err := refuseInputs("anomaly", stderr, []string{csvPath, npyPath, histPath}, file, o.init); err != nil {
+		return err
+	}
+	tr, err := loadTrained(file, o.init, "anomaly", stderr)
+	if err != nil {
+		return err
+	}
+	scored, err := loadSplit(tr, file, o.which, "anomaly", stderr)
 	if err != nil {
 		return err
 	}
 	if normalClasses != nil && scored.Labels == nil {
-		return fmt.Errorf("--normal %s: the %s set has no class labels to tell normal samples by", *normalFlag, *which)
+		return fmt.Errorf("--normal %s: the %s set has no class labels to tell normal samples by", o.normalFlag, o.which)
 	}
-	scores, err := sampleScores(tr, scored, *batch)
+	scores, err := sampleScores(tr, scored, o.batch)
 	if err != nil {
 		return err
 	}
 	// The training data sets the threshold and, unless --normal says, the normal classes.
 	var train *data.Set
-	if !set["threshold"] || (normalClasses == nil && scored.Labels != nil) {
-		if *which == "train" {
+	if !o.byThreshold || (normalClasses == nil && scored.Labels != nil) {
+		if o.which == "train" {
 			train = scored
 		} else if train, err = data.Load(tr.Spec.Data); err != nil {
 			return err
 		}
 	}
-	threshold, how := *thresh, "given"
-	if !set["threshold"] {
-		trainScores := scores
-		if train != scored {
-			if trainScores, err = sampleScores(tr, train, *batch); err != nil {
-				return err
-			}
-		}
-		if threshold, err = anomaly.Percentile(trainScores, *pct); err != nil {
+	threshold, how := o.threshold, "given"
+	if !o.byThreshold {
+		if threshold, how, err = percentileThreshold(tr, train, scored, scores, o.pct, o.batch); err != nil {
 			return err
 		}
-		how = fmt.Sprintf("the %gth percentile of %d training scores", *pct, len(trainScores))
 	}
 	flagged := 0
 	for _, s := range scores {
@@ -108,7 +118,7 @@ func cmdAnomaly(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "threshold %.6g (%s)\n", threshold, how)
-	fmt.Fprintf(stdout, "flagged %d of %d %s samples (%.2f%%)\n", flagged, len(scores), *which, 100*float64(flagged)/float64(len(scores)))
+	fmt.Fprintf(stdout, "flagged %d of %d %s samples (%.2f%%)\n", flagged, len(scores), o.which, 100*float64(flagged)/float64(len(scores)))
 	var isAnomaly []bool
 	if scored.Labels != nil {
 		if normalClasses == nil {
@@ -122,13 +132,24 @@ func cmdAnomaly(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := writeNPYFile(npyPath, &runtime.Tensor{Shape: []int{len(scores)}, Data: float32s(scores)}); err != nil {
+	title := fmt.Sprintf("%s: reconstruction error of the %s set", filepath.Base(file), o.which)
+	if err := writeScores(o.prefix, title, o.which, scores, threshold, scored.Labels, isAnomaly, normalClasses); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(csvPath, scoresCSV(scores, threshold, scored.Labels, isAnomaly)); err != nil {
+	fmt.Fprintf(stdout, "wrote the scores to %s and %s, the histogram to %s\n", csvPath, npyPath, histPath)
+	return nil
+}
+
+// writeScores writes PREFIX.npy, PREFIX.csv and the histogram PREFIX-hist.png: normal
+// against anomalous samples when the labels tell both apart, else all the scores.
+func writeScores(prefix, title, which string, scores []float64, threshold float64, labels []int, isAnomaly []bool, normalClasses []int) error {
+	if err := writeNPYFile(prefix+".npy", &runtime.Tensor{Shape: []int{len(scores)}, Data: float32s(scores)}); err != nil {
 		return err
 	}
-	var groups []report.ScoreGroup
+	if err := writeFileAtomic(prefix+".csv", scoresCSV(scores, threshold, labels, isAnomaly)); err != nil {
+		return err
+	}
+	groups := []report.ScoreGroup{{Name: which + " samples", Scores: scores}}
 	if slices.Contains(isAnomaly, true) && slices.Contains(isAnomaly, false) {
 		var normal, anomalous []float64
 		for i, s := range scores {
@@ -139,15 +160,22 @@ func cmdAnomaly(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		groups = []report.ScoreGroup{{Name: "normal: class " + joinInts(normalClasses), Scores: normal}, {Name: "anomalous", Scores: anomalous}}
-	} else {
-		groups = []report.ScoreGroup{{Name: *which + " samples", Scores: scores}}
 	}
-	title := fmt.Sprintf("%s: reconstruction error of the %s set", filepath.Base(file), *which)
-	if err := report.ScoreHistogram(histPath, title, "score (reconstruction error)", groups, threshold); err != nil {
-		return err
+	return report.ScoreHistogram(prefix+"-hist.png", title, "score (reconstruction error)", groups, threshold)
+}
+
+// percentileThreshold is the pct-th percentile of the training set's scores (those of
+// scored when it is the training set), and how it was found.
+func percentileThreshold(tr *runtime.Trainer, train, scored *data.Set, scores []float64, pct float64, batch int) (float64, string, error) {
+	trainScores := scores
+	if train != scored {
+		var err error
+		if trainScores, err = sampleScores(tr, train, batch); err != nil {
+			return 0, "", err
+		}
 	}
-	fmt.Fprintf(stdout, "wrote the scores to %s and %s, the histogram to %s\n", csvPath, npyPath, histPath)
-	return nil
+	t, err := anomaly.Percentile(trainScores, pct)
+	return t, fmt.Sprintf("the %gth percentile of %d training scores", pct, len(trainScores)), err
 }
 
 // sampleScores runs the model's score function on every sample of set.

@@ -92,55 +92,68 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	if dim == 2 && (*usePCA || given["perplexity"]) {
 		fmt.Fprintf(stdout, "a 2-D code is plotted as it is: no PCA or t-SNE\n")
 	}
-	// The codes the map shows: all of them, or a random sample for t-SNE or when -n says.
-	idx := sampleRows(rows, rows, *seed)
+	m := codeMap{file: filepath.Base(file), which: *which, pca: *usePCA, perplexity: *perplexity, seed: *seed, n: rows}
 	if given["n"] || (dim > 2 && !*usePCA) {
-		idx = sampleRows(rows, *n, *seed)
+		m.n = *n // t-SNE's default sample, or the one asked for
 	}
+	start := time.Now()
+	xy, labels, title, axes, err := m.draw(codes.Data, rows, dim, set.Labels)
+	if err != nil {
+		return err
+	}
+	if err := report.Scatter(mapPath, title, xy, labels, axes[0], axes[1]); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote the map (%s) to %s in %.1fs\n", strings.TrimPrefix(title, m.file+": "), mapPath, time.Since(start).Seconds())
+	return nil
+}
+
+// codeMap is how dlc embed maps codes to the plane.
+type codeMap struct {
+	file, which string
+	pca         bool
+	perplexity  float64
+	seed        uint64
+	n           int // the most codes the map shows
+}
+
+// draw maps a random sample of at most m.n of the codes (rows × dim) to the plane and
+// returns the points, their labels, the map's title and its axes' names.
+func (m codeMap) draw(codes []float32, rows, dim int, allLabels []int) (xy []float64, labels []int, title string, axes [2]string, err error) {
+	idx := sampleRows(rows, m.n, m.seed)
 	x := make([]float64, 0, len(idx)*dim)
-	var labels []int
 	for _, i := range idx {
-		for _, v := range codes.Data[i*dim : (i+1)*dim] {
+		for _, v := range codes[i*dim : (i+1)*dim] {
 			x = append(x, float64(v))
 		}
-		if set.Labels != nil {
-			labels = append(labels, set.Labels[i])
+		if allLabels != nil {
+			labels = append(labels, allLabels[i])
 		}
 	}
-	what := fmt.Sprintf("%d %s codes", rows, *which)
+	what := fmt.Sprintf("%d %s codes", rows, m.which)
 	if len(idx) < rows {
-		what = fmt.Sprintf("%d of %d %s codes", len(idx), rows, *which)
+		what = fmt.Sprintf("%d of %d %s codes", len(idx), rows, m.which)
 	}
-	var xy []float64
-	var title, xLabel, yLabel string
-	start := time.Now()
 	switch {
 	case dim == 2:
-		xy, xLabel, yLabel = x, "z0", "z1"
-		title = fmt.Sprintf("%s: %s, as they are", filepath.Base(file), what)
-	case *usePCA:
+		return x, labels, fmt.Sprintf("%s: %s, as they are", m.file, what), [2]string{"z0", "z1"}, nil
+	case m.pca:
 		proj, vars, err := embed.PCA(x, len(idx), dim, 2)
 		if err != nil {
-			return err
+			return nil, nil, "", axes, err
 		}
 		total := 0.0
 		for _, v := range vars {
 			total += v
 		}
-		xy, xLabel, yLabel = proj, "PC 1", "PC 2"
-		title = fmt.Sprintf("%s: PCA of %s (%.0f%% of the variance)", filepath.Base(file), what, 100*(vars[0]+vars[1])/total)
-	default:
-		if xy, err = embed.TSNE(x, len(idx), dim, embed.TSNEOptions{Perplexity: *perplexity, Seed: *seed}); err != nil {
-			return err
-		}
-		xLabel, yLabel = "t-SNE 1", "t-SNE 2"
-		title = fmt.Sprintf("%s: t-SNE of %s (perplexity %g)", filepath.Base(file), what, *perplexity)
+		title = fmt.Sprintf("%s: PCA of %s (%.0f%% of the variance)", m.file, what, 100*(vars[0]+vars[1])/total)
+		return proj, labels, title, [2]string{"PC 1", "PC 2"}, nil
 	}
-	if err := report.Scatter(mapPath, title, xy, labels, xLabel, yLabel); err != nil {
-		return err
+	if xy, err = embed.TSNE(x, len(idx), dim, embed.TSNEOptions{Perplexity: m.perplexity, Seed: m.seed}); err != nil {
+		return nil, nil, "", axes, err
 	}
-	fmt.Fprintf(stdout, "wrote the map (%s) to %s in %.1fs\n", strings.TrimPrefix(title, filepath.Base(file)+": "), mapPath, time.Since(start).Seconds())
-	return nil
+	title = fmt.Sprintf("%s: t-SNE of %s (perplexity %g)", m.file, what, m.perplexity)
+	return xy, labels, title, [2]string{"t-SNE 1", "t-SNE 2"}, nil
 }
 
 // sampleRows picks min(n, rows) row indices at random without repetition, in order.
