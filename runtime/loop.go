@@ -92,6 +92,9 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 
 // Train runs the module's train spec as o says.
 func Train(tr *Trainer, o RunOptions) error {
+	if tr.Spec.Family == "graph" {
+		return TrainGraph(tr, o)
+	}
 	spec := tr.Spec
 	if o.Epochs >= 0 {
 		spec.Epochs = o.Epochs

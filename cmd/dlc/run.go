@@ -166,9 +166,6 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 		}
 	}()
 	o.Stop = stop.Load
-	if m.Train.Family == "graph" {
-		return runtime.TrainGraph(tr, o)
-	}
 	return runtime.Train(tr, o)
 }
 

@@ -172,8 +172,9 @@ func (x *EdgeIndex) nonEdges(dst Pairs, n int, rng *rand.Rand) (Pairs, error) {
 	// Rejection sampling: on a sparse graph nearly every draw is a
 	// non-edge; the bound turns a near-complete graph into an error, not a
 	// long loop.
+	limit := 100*n + 10000 // n counts down below; the bound is on the whole draw
 	for tries := 0; n > 0; tries++ {
-		if tries > 100*n+10000 {
+		if tries > limit {
 			return dst, fmt.Errorf("found too few non-edges in a graph of %d nodes and %d edges", x.n, len(x.keys))
 		}
 		u, v := int32(rng.IntN(x.n)), int32(rng.IntN(x.n))
