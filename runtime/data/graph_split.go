@@ -129,12 +129,24 @@ func (p *Pairs) add(s, d int32, label float32) {
 // non-edges: a training loop for link prediction needs fresh negatives
 // every epoch, so the index is built once and kept.
 type EdgeIndex struct {
-	n    int
-	keys []uint64 // sorted
+	n     int
+	keys  []uint64 // sorted
+	pairs int      // unordered pairs of distinct nodes joined by an edge
 }
 
 // NewEdgeIndex indexes g's edges.
-func NewEdgeIndex(g *Graph) *EdgeIndex { return &EdgeIndex{n: g.N, keys: edgeKeys(g)} }
+func NewEdgeIndex(g *Graph) *EdgeIndex {
+	x := &EdgeIndex{n: g.N, keys: edgeKeys(g)}
+	for i, k := range x.keys {
+		s, d := int32(k>>32), int32(uint32(k))
+		dup := i > 0 && x.keys[i-1] == k
+		// A pair with both directions is counted at its s < d edge.
+		if !dup && (s < d || s > d && !x.Has(d, s)) {
+			x.pairs++
+		}
+	}
+	return x
+}
 
 // Has reports whether s→d is an edge.
 func (x *EdgeIndex) Has(s, d int32) bool { return hasKey(x.keys, edgeKey(s, d)) }
@@ -155,12 +167,10 @@ func (x *EdgeIndex) nonEdges(dst Pairs, n int, rng *rand.Rand) (Pairs, error) {
 	if n == 0 {
 		return dst, nil
 	}
-	// Unordered pairs of distinct nodes, less those with an edge (each
-	// counted at most once, even with both directions present).
-	free := float64(x.n)*float64(x.n-1)/2 - float64(len(x.keys))
+	free := float64(x.n)*float64(x.n-1)/2 - float64(x.pairs)
 	if x.n < 2 || float64(n) > free {
-		return dst, fmt.Errorf("want %d non-edges, but a graph of %d nodes and %d edges has at most %.0f",
-			n, x.n, len(x.keys), max(free, 0))
+		return dst, fmt.Errorf("want %d non-edges, but a graph of %d nodes with %d node pairs joined by an edge has %.0f",
+			n, x.n, x.pairs, max(free, 0))
 	}
 	seen := make(map[uint64]bool, n)
 	// Rejection sampling: on a sparse graph nearly every draw is a
