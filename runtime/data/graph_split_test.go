@@ -52,6 +52,18 @@ func TestSplitNodes(t *testing.T) {
 	if len(train) != 100 { // round(0.1 × 998)
 		t.Errorf("fraction: %d training nodes, want 100", len(train))
 	}
+	// The graph and the split share a seed; they must not share choices.
+	g1, _ := SBM(SBMOptions{Nodes: 1000, Blocks: 4, Edges: 4000, P: 0.8, Seed: 1})
+	train, _, _ = SplitNodes(g1, NodeSplit{Fraction: 0.2, Seed: 1})
+	perClass = make([]int, g1.Classes)
+	for _, v := range train {
+		perClass[g1.Labels[v]]++
+	}
+	for c, n := range perClass {
+		if n < 25 || n > 75 { // 50 expected; 25 is over 5 standard deviations away
+			t.Errorf("fraction: class %d has %d of the 200 training nodes, want about 50: %v", c, n, perClass)
+		}
+	}
 
 	train, test, err = SplitNodes(g, NodeSplit{Nodes: []int32{33, 0}})
 	if err != nil {
@@ -71,7 +83,7 @@ func TestSplitNodes(t *testing.T) {
 		{NodeSplit{Nodes: []int32{1000}}, "data: G: node split: node 1000 out of range, want one in [0, 1000)"},
 		{NodeSplit{Nodes: []int32{5}}, "data: G: node split: node 5 has no label (-1), want a labelled node"},
 		{NodeSplit{Nodes: []int32{1, 1}}, "data: G: node split: node 1 given twice"},
-		{NodeSplit{PerClass: 300}, "data: G: node split: class 0 has 249 labelled nodes, want at least 300"},
+		{NodeSplit{PerClass: 300}, "data: G: node split: class 0 has 250 labelled nodes, want at least 300"},
 		{NodeSplit{Fraction: 1.5}, "data: G: node split: fraction 1.5, want one in (0, 1]"},
 	} {
 		g.Name = "G"
@@ -163,7 +175,7 @@ func TestNonEdges(t *testing.T) {
 	// pairs are free, so 4 non-edges can be drawn and 5 cannot.
 	g := &Graph{Name: "g", N: 4, Src: []int32{0, 1, 1, 3}, Dst: []int32{1, 0, 2, 3}, Graphs: 1}
 	x := NewEdgeIndex(g)
-	p, err := x.NonEdges(Pairs{}, 4, newRand(1))
+	p, err := x.NonEdges(Pairs{}, 4, newRand(1, "test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +193,7 @@ func TestNonEdges(t *testing.T) {
 		}
 	}
 	want := "data: want 5 non-edges, but a graph of 4 nodes with 2 node pairs joined by an edge has 4"
-	if _, err := x.NonEdges(Pairs{}, 5, newRand(1)); err == nil || err.Error() != want {
+	if _, err := x.NonEdges(Pairs{}, 5, newRand(1, "test")); err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
