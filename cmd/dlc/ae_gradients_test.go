@@ -108,3 +108,74 @@ train AE {
 		})
 	}
 }
+
+// TestTiedWeightGradient checks that a weight the decoder reads transposed from the
+// encoder is one parameter (listed once, one gradient output) whose gradient adds both
+// uses: AE.step's gradient against central differences of AE.loss.
+func TestTiedWeightGradient(t *testing.T) {
+	src := `encoder E(x: [B, 5]) -> [B, 3] {
+    return tanh(dense(x, 3))
+}
+decoder D(z: [B, 3]) -> [B, 5] {
+    b = param([5], init: "zeros")
+    return matmul(z, transpose(E.dense0.weight)) + b
+}
+autoencoder AE(enc: E, dec: D) {
+    loss = mse
+}
+train AE {
+    data = mnist(split: "train")
+}
+`
+	m, _, err := compiler.Compile("tied.dl", []byte(src), compiler.Options{Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, o := range m.Params() {
+		if o.Attrs.String("name") == "E.dense0.weight" {
+			count++
+		}
+	}
+	if count != 1 || len(m.Train.Phases[0].Params) != 3 {
+		t.Errorf("E.dense0.weight listed %d times; the phase trains %v", count, m.Train.Phases[0].Params)
+	}
+	tr, err := runtime.NewTrainer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.InitParams(5); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(6, 6))
+	x := runtime.NewTensor(4, 5)
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	run := func(fn, out string) []float32 {
+		p, err := tr.Program(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := p.Run(map[string]*runtime.Tensor{"x": x}, tr.Vars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), outs[out].Data...)
+	}
+	grad := run("AE.step", "grad:E.dense0.weight")
+	w := tr.Vars["E.dense0.weight"]
+	const h = 1e-2
+	for k := range w.Data {
+		orig := w.Data[k]
+		w.Data[k] = orig + h
+		up := run("AE.loss", "loss")[0]
+		w.Data[k] = orig - h
+		down := run("AE.loss", "loss")[0]
+		w.Data[k] = orig
+		fd := float64(up-down) / (2 * h)
+		if math.Abs(fd-float64(grad[k])) > 2e-2*math.Max(1, math.Abs(fd)) {
+			t.Errorf("E.dense0.weight[%d]: gradient %.5f, by differences %.5f", k, grad[k], fd)
+		}
+	}
+}
