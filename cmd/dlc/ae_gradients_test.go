@@ -4,27 +4,30 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime"
 )
 
-// TestContractivePenalty checks the contractive penalty for each supported activation
-// twice over: its value against ‖∂h/∂x‖²_F from a Jacobian taken by central differences of
+// TestContractivePenalty checks the contractive penalty for each supported activation, for
+// one layer (the closed form) and for stacks (per-sample Jacobians multiplied out), twice
+// over: its value against ‖∂h/∂x‖²_F from a Jacobian taken by central differences of
 // AE.encode, and the gradient AE.step computes of a loss it dominates against central
 // differences of AE.loss in every weight and bias of the encoder.
 func TestContractivePenalty(t *testing.T) {
-	for _, act := range []string{"sigmoid", "tanh", "relu", "leaky_relu", ""} {
-		name := act
-		if name == "" {
-			name = "linear"
-		}
+	cases := map[string]string{
+		"linear":           "dense(x, 3)",
+		"deep":             "tanh(dense(sigmoid(dense(leaky_relu(dense(x, 4), 0.1), 6)), 3))",
+		"deep_relu_linear": "relu(dense(linear(x, 4), 3))",
+	}
+	for _, act := range []string{"sigmoid", "tanh", "relu", "leaky_relu"} {
+		cases[act] = act + "(dense(x, 3))"
+		cases[act+"_2"] = act + "(dense(" + act + "(dense(x, 4)), 3))"
+	}
+	for name, code := range cases {
 		t.Run(name, func(t *testing.T) {
-			code := "dense(x, 3)"
-			if act != "" {
-				code = act + "(" + code + ")"
-			}
 			src := fmt.Sprintf(`encoder E(x: [B, 5]) -> [B, 3] {
     return %s
 }
@@ -89,7 +92,10 @@ train AE {
 				t.Errorf("penalty %.5f, Jacobian by differences %.5f", got, want)
 			}
 			// Its gradient, in every encoder parameter, against differences of the loss.
-			for _, name := range []string{"E.dense0.weight", "E.dense0.bias"} {
+			for _, name := range tr.Spec.Phases[0].Params {
+				if !strings.HasPrefix(name, "E.") {
+					continue
+				}
 				grad := run("AE.step", "grad:"+name)
 				w := tr.Vars[name]
 				for k := range w.Data {
