@@ -161,8 +161,8 @@ func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, er
 		if !ok {
 			return nil, fmt.Errorf("runtime: missing input %s", in.name)
 		}
-		if !t.valid() {
-			return nil, fmt.Errorf("runtime: input %s: %s", in.name, invalidTensor(t))
+		if err := checkInput(in.name, p.f.Ops[in.slot].Type.DType, t); err != nil {
+			return nil, err
 		}
 		p.got[i] = t.Shape
 	}
@@ -231,6 +231,13 @@ func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
 	for _, a := range s.args {
 		args = append(args, p.vals[a])
 	}
+	if p.CheckFinite && op.Kind == "fused_elementwise" {
+		// Before the kernel, which may write over its first operand: the culprit's line.
+		if err := checkElemFinite(op, args); err != nil {
+			clear(args)
+			return nil, err
+		}
+	}
 	if s.buf >= 0 {
 		p.ctx.next, p.ctx.zero = p.bufs[s.buf], s.zero
 	}
@@ -259,6 +266,9 @@ func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
 func invalidTensor(t *Tensor) string {
 	if t == nil {
 		return "nil tensor"
+	}
+	if t.IsI32() {
+		return "got an i32 tensor, want f32"
 	}
 	return fmt.Sprintf("shape %s does not hold %d elements", shapeString(t.Shape), len(t.Data))
 }

@@ -25,6 +25,10 @@ type Ctx struct {
 	// is none), and zero says whether the kernel needs it zeroed (see plan.go).
 	next *Tensor
 	zero bool
+
+	// graph holds the graph kernels' segment indexes and scratch (kernels_graph.go), made
+	// at their first use and kept from run to run.
+	graph *graphState
 }
 
 // alloc returns a result tensor of the given shape, which it copies: the op's planned

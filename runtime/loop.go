@@ -92,6 +92,9 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 
 // Train runs the module's train spec as o says.
 func Train(tr *Trainer, o RunOptions) error {
+	if tr.Spec.Family == "graph" {
+		return TrainGraph(tr, o)
+	}
 	spec := tr.Spec
 	if o.Epochs >= 0 {
 		spec.Epochs = o.Epochs
@@ -386,8 +389,8 @@ func SaveVars(tr *Trainer, path, source string) error {
 	return saveCheckpoint(tr, path, source, nil)
 }
 
-// epochPictures writes what a family shows after each epoch: a GAN's samples from one
-// fixed noise batch.
+// epochPictures writes what a family shows after each epoch: a generative model's (a GAN's,
+// a VAE's) samples from one fixed noise batch, in the data's range.
 func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) error {
 	if _, ok := tr.Spec.Extra["sample"]; !ok {
 		return nil
@@ -411,8 +414,10 @@ func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) erro
 	return nil
 }
 
-// finalPictures writes the loss curve and, for an autoencoder, test images beside their
-// reconstructions.
+// finalPictures writes the loss curve and, for a family that reconstructs, test images
+// beside their reconstructions: with a corrupt function (a denoising autoencoder) the
+// rows are the clean images, their corrupted versions and the reconstructions of those,
+// so that the picture shows what the model was trained to undo.
 func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float64, testSet, trainSet *data.Set, out io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -428,37 +433,45 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 		}
 		fmt.Fprintf(out, "wrote loss curve to %s\n", lossPath)
 	}
-	fn, ok := tr.Spec.Extra["reconstruct"]
-	if !ok {
+	if !tr.HasRole("reconstruct") {
 		return nil
 	}
 	set := testSet
 	if set == nil {
 		set = trainSet
 	}
-	n := min(16, set.Len())
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+	n, row := min(16, set.Len()), set.XRow()
+	x := &Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
+	kinds := [][][]float32{rows(x)}
+	what := "test images and reconstructions"
+	if tr.HasRole("corrupt") {
+		noisy, err := tr.ApplyRole("corrupt", x, n)
+		if err != nil {
+			return err
+		}
+		kinds = append(kinds, rows(noisy))
+		x, what = noisy, "test images, corrupted, and the reconstructions of the corrupted"
 	}
-	res, err := tr.Apply(fn, set, idx)
+	recon, err := tr.ApplyRole("reconstruct", x, n)
 	if err != nil {
 		return err
 	}
-	row := set.XRow()
-	h, w := squareSize(row)
-	var orig, recon [][]float32
-	for i := 0; i < n; i++ {
-		orig = append(orig, set.X[i*row:(i+1)*row])
-		recon = append(recon, res.Data[i*row:(i+1)*row])
+	if len(recon.Data) != n*row {
+		return fmt.Errorf("reconstructions of %d values a sample, want the input's %d", len(recon.Data)/n, row)
 	}
+	kinds = append(kinds, rows(recon))
 	path := filepath.Join(dir, base+"-recon.png")
-	if err := report.PairGrid(path, orig, recon, h, w, 8); err != nil {
+	h, w := Images{T: x}.ImageSize()
+	lo, hi := tr.DataRange()
+	if err := report.StackedGrid(path, kinds, h, w, 8, float32(lo), float32(hi)); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "wrote test images and reconstructions to %s\n", path)
+	fmt.Fprintf(out, "wrote %s to %s\n", what, path)
 	return nil
 }
+
+// rows returns each sample of a batch [n, …] as its values.
+func rows(t *Tensor) [][]float32 { return Images{T: t}.Rows() }
 
 // squareSize guesses the height and width of a flattened image: square when it can be.
 func squareSize(n int) (int, int) {

@@ -78,7 +78,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if m.Train == nil {
 		return fmt.Errorf("%s: no train block: nothing to run", file)
 	}
-	if limit > 0 {
+	if limit > 0 && m.Train.Family != "graph" {
+		// (A graph model's sizes are the data's node and edge counts, known only once the
+		// data is loaded; its estimate is not made.)
 		// Refused before anything is allocated, rather than killed by the kernel later.
 		e, err := runtime.EstimateMemory(m, 0)
 		if err != nil {
