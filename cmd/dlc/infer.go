@@ -157,6 +157,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 	n := fs.Int("n", 0, "use only the first n input rows (default all)")
 	out := fs.String("out", "", "where to write the outputs, a .npy array")
 	grid := fs.String("grid", "", "also write a PNG grid of the first 32 inputs above their outputs (outputs of the inputs' size)")
+	target := fs.String("target", "", "print the outputs' mean squared error against these rows: a .npy array, or train or test (the data set's first rows)")
 	batch := fs.Int("batch", 500, "rows per run")
 	file, err := parseArgs(fs, args, stderr)
 	if err != nil {
@@ -210,6 +211,13 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("apply %s: %v", *block, err)
 	}
+	if *target != "" {
+		mse, err := targetMSE(tr, file, *target, y, stderr)
+		if err != nil {
+			return err
+		}
+		defer fmt.Fprintf(stdout, "mean squared error against %s: %.6g per value\n", *target, mse)
+	}
 	if *grid != "" && len(y.Data) != len(x.Data) {
 		return fmt.Errorf("--grid: %s gives %d values a row for inputs of %d; a grid shows outputs of the inputs' size under them", fn, len(y.Data)/max(y.Shape[0], 1), len(x.Data)/max(x.Shape[0], 1))
 	}
@@ -229,6 +237,38 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %d inputs above their outputs to %s\n", k, *grid)
 	return nil
+}
+
+// targetMSE is the mean squared difference between y's rows and the first rows of target:
+// a .npy file, or the train block's train or test set.
+func targetMSE(tr *runtime.Trainer, file, target string, y *runtime.Tensor, stderr io.Writer) (float64, error) {
+	var t []float32
+	if target == "train" || target == "test" {
+		set, err := loadSplit(tr, file, target, "apply", stderr)
+		if err != nil {
+			return 0, err
+		}
+		t = set.X
+	} else {
+		d, _, err := data.NPY(target)
+		if err != nil {
+			return 0, err
+		}
+		t = d
+	}
+	if len(t) < len(y.Data) {
+		return 0, fmt.Errorf("--target %s holds %d values, fewer than the %d outputs", target, len(t), len(y.Data))
+	}
+	row := len(y.Data) / max(y.Shape[0], 1)
+	if len(t)%row != 0 {
+		return 0, fmt.Errorf("--target %s: %d values are not rows of the outputs' %d", target, len(t), row)
+	}
+	sum := 0.0
+	for k, v := range y.Data {
+		d := float64(v) - float64(t[k])
+		sum += d * d
+	}
+	return sum / float64(len(y.Data)), nil
 }
 
 // writeNPYFile writes t as a .npy file, atomically.
