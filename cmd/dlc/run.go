@@ -92,10 +92,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 				runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(limit))
 		}
 	}
-	return train(file, m, f, stdout, stderr)
+	return train(file, m, f, limit, stdout, stderr)
 }
 
-func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) error {
+func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io.Writer) error {
 	tr, err := runtime.NewTrainer(m)
 	if err != nil {
 		return err
