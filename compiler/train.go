@@ -33,7 +33,7 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 		return lang.Errorf(t.Pos, "train: undefined: %s", t.Target)
 	}
 	var loss *lang.Setting
-	var gs graphSettings
+	gs := graphSettings{train: t}
 	seen := map[string]bool{}
 	hasData := false
 	for _, s := range t.Settings {
