@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -195,37 +196,6 @@ func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64,
 		score = append(score, s.Data...)
 	}
 	return float64(outs["loss"].Data[0]), m, score, nil
-}
-
-// AUROC is the area under the ROC curve of scores against 0/1 labels: the probability that
-// a random positive scores above a random negative, ties counting one half.
-func AUROC(scores []float32, labels []float32) float64 {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
-	var pos, neg, rankSum float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
-			j++
-		}
-		mid := float64(i+j+1) / 2 // the mean 1-based rank of the tie group
-		for k := i; k < j; k++ {
-			if labels[idx[k]] > 0.5 {
-				rankSum += mid
-				pos++
-			} else {
-				neg++
-			}
-		}
-		i = j
-	}
-	if pos == 0 || neg == 0 {
-		return 0.5
-	}
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
 
 // nodeSplit reads the spec's labelled setting.
@@ -562,7 +532,14 @@ func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		m["auroc"] = AUROC(score, p.Label)
+		scores := make([]float64, len(score))
+		positive := make([]bool, len(score))
+		for i, v := range score {
+			scores[i], positive[i] = float64(v), p.Label[i] > 0.5
+		}
+		if m["auroc"], err = anomaly.AUROC(scores, positive); err != nil {
+			return 0, nil, fmt.Errorf("link prediction: %v", err)
+		}
 		return loss, m, nil
 	}
 	n := r.testSet.Len()
