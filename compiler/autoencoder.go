@@ -112,8 +112,8 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 		}
 		ae.dPos = f.Params[2].Pos
 	}
-	// number evaluates a setting's argument: a number within [lo, hi] (open ends when the
-	// flags say so), or an error naming the setting and what it wants.
+	// number evaluates a setting's argument to a finite number that ok accepts, or returns
+	// an error at the argument naming what it is and what it wants.
 	number := func(e *lang.Expr, what, want string, ok func(float64) bool) (float64, error) {
 		v, err := p.evalConst(e)
 		if err != nil {
@@ -235,6 +235,9 @@ func klArgs(c *lang.Call) (rho, beta *lang.Expr, err error) {
 		}
 		if name != "rho" && name != "beta" {
 			return nil, nil, fmt.Errorf("unknown argument %s (want rho, beta)", name)
+		}
+		if byName[name] != nil {
+			return nil, nil, fmt.Errorf("argument %s given twice", name)
 		}
 		byName[name] = a.Value
 	}

@@ -201,61 +201,104 @@ func (l *lowerer) l2Penalty(pos lang.Pos, loss *ir.Op, params []*ir.Op, lambda f
 	return total, nil
 }
 
-// contractivePenalty is mean over the batch of ‖∂h/∂x‖²_F, exactly, for the class of
-// encoders it supports: one dense layer on the input with an elementwise activation,
-// h = σ(x·W + b) (σ one of sigmoid, tanh, relu, leaky_relu, or none; x may be flattened
-// first). Then ∂h_j/∂x_i = σ'(a_j)·W_ij, so ‖J‖²_F = Σ_j σ'(a_j)² Σ_i W_ij², with σ'
-// written from the output h (sigmoid h(1 − h), tanh 1 − h², relu and leaky_relu the
-// slope, whose own derivative is zero almost everywhere). dlc computes first derivatives
-// only, so other encoders, whose Jacobian would need second-order autodiff to train, are
+// denseLayer is one layer of an encoder the contractive penalty supports: y = act(x·W + b).
+type denseLayer struct {
+	act string // sigmoid, tanh, relu, leaky_relu, or "" for none
+	y   *ir.Op // the layer's output
+	w   *ir.Op // its weight [in, out]
+}
+
+// denseStack reads the encoder's code h as a stack of dense layers with elementwise
+// activations on the input in (possibly flattened first), last layer first; ok is false
+// with the reason when h is made otherwise.
+func denseStack(h, in *ir.Op) ([]denseLayer, string) {
+	var layers []denseLayer
+	cur := h
+	for cur != in {
+		if cur.Kind == "reshape" && cur.Args[0] == in && len(layers) > 0 {
+			break // a flattened input: the Jacobian's columns are x's elements in order
+		}
+		layer := denseLayer{y: cur}
+		switch cur.Kind {
+		case "sigmoid", "tanh", "relu", "leaky_relu":
+			layer.act, cur = cur.Kind, cur.Args[0]
+		}
+		mm := cur
+		if cur.Kind == "add" && cur.Args[1].Kind == "param" {
+			mm = cur.Args[0]
+		}
+		if mm.Kind != "matmul" || mm.Attrs.Bool("ta") || mm.Attrs.Bool("tb") || mm.Args[1].Kind != "param" {
+			// Name the op that makes the layer, past reshapes, activations and biases.
+			what := mm
+			for len(what.Args) > 0 && (what.Kind == "reshape" || what.Kind == "add" || what.Kind == "relu" ||
+				what.Kind == "sigmoid" || what.Kind == "tanh" || what.Kind == "leaky_relu") {
+				what = what.Args[0]
+			}
+			return nil, "it applies " + what.Kind + " where a dense layer should be"
+		}
+		layer.w = mm.Args[1]
+		layers = append(layers, layer)
+		cur = mm.Args[0]
+	}
+	if len(layers) == 0 {
+		return nil, "its code is its input"
+	}
+	return layers, ""
+}
+
+// contractivePenalty is the mean over the batch of ‖∂h/∂x‖²_F, computed exactly for the
+// class of encoders it supports: dense layers (dense or linear, on the input possibly
+// flattened) with elementwise activations (sigmoid, tanh, relu, leaky_relu, or none). Each
+// layer's Jacobian is diag(act′(a))·Wᵀ, with act′ written from the output y (y(1 − y),
+// 1 − y², the slope of relu and leaky_relu, whose own derivative is zero almost everywhere),
+// so the penalty is made of ordinary ops that autodiff differentiates once. One layer has
+// the closed form ‖J‖²_F = Σ_j act′(a_j)² Σ_i W_ij²; a deeper stack multiplies out each
+// sample's Jacobian [k, F] from the code down (B·k·H_l·H_{l−1} multiply-adds per layer,
+// the price of exactness). dlc computes first derivatives only, so other encoders (conv,
+// pooling, normalisation), whose Jacobian would need second-order autodiff to train, are
 // a compile error.
 func (l *lowerer) contractivePenalty(f *lang.Family, ae *autoencoder, fw *aeForward) (*ir.Op, error) {
-	h := fw.h
-	unsupported := func(why string) error {
-		return lang.Errorf(ae.contractPos, "%s: contractive penalty: %s; it is computed exactly for one dense layer on the input with an elementwise activation, h = act(dense(x, k)) (act sigmoid, tanh, relu, leaky_relu or none)", f.Name, why)
-	}
-	a, act := h, ""
-	switch h.Kind {
-	case "sigmoid", "tanh", "relu", "leaky_relu":
-		a, act = h.Args[0], h.Kind
-	}
-	mm := a
-	if a.Kind == "add" {
-		mm = a.Args[0]
-		if mm.Kind != "matmul" || a.Args[1].Kind != "param" {
-			return nil, unsupported("encoder " + ae.enc.Name + "'s code is not x·W + b")
-		}
-	}
-	if mm.Kind != "matmul" || mm.Attrs.Bool("ta") || mm.Attrs.Bool("tb") || mm.Args[1].Kind != "param" {
-		return nil, unsupported("encoder " + ae.enc.Name + "'s code is made by " + h.Kind + ", not by a dense layer")
-	}
-	in := mm.Args[0]
-	if in.Kind == "reshape" {
-		in = in.Args[0]
-	}
-	if in != fw.in {
-		return nil, unsupported("encoder " + ae.enc.Name + "'s dense layer does not read the input directly")
+	layers, why := denseStack(fw.h, fw.in)
+	if layers == nil {
+		return nil, lang.Errorf(ae.contractPos, "%s: contractive penalty: encoder %s is not supported: %s; it is computed exactly for dense layers on the input with elementwise activations (sigmoid, tanh, relu, leaky_relu or none)", f.Name, ae.enc.Name, why)
 	}
 	b := l.b
 	l.setPos(ae.contractPos)
-	w := mm.Args[1]
-	ones := b.Op("broadcast_like", nil, b.Const(1), h)
-	var slope *ir.Op
-	switch act {
-	case "sigmoid":
-		slope = b.Op("mul", nil, h, b.Op("sub", nil, b.Const(1), h))
-	case "tanh":
-		slope = b.Op("sub", nil, b.Const(1), b.Op("square", nil, h))
-	case "relu":
-		slope = b.Op("relu_grad", nil, ones, h)
-	case "leaky_relu":
-		slope = b.Op("leaky_relu_grad", ir.Attrs{"alpha": h.Attrs.Float("alpha", 0.01)}, ones, h)
-	default:
-		slope = ones
+	slope := func(ly denseLayer) *ir.Op {
+		y := ly.y
+		ones := b.Op("broadcast_like", nil, b.Const(1), y)
+		switch ly.act {
+		case "sigmoid":
+			return b.Op("mul", nil, y, b.Op("sub", nil, b.Const(1), y))
+		case "tanh":
+			return b.Op("sub", nil, b.Const(1), b.Op("square", nil, y))
+		case "relu":
+			return b.Op("relu_grad", nil, ones, y)
+		case "leaky_relu":
+			return b.Op("leaky_relu_grad", ir.Attrs{"alpha": y.Attrs.Float("alpha", 0.01)}, ones, y)
+		}
+		return ones
 	}
-	colSq := b.Op("sum", ir.Attrs{"axes": []int{0}, "keepdims": false}, b.Op("square", nil, w))
-	per := b.Op("sum", ir.Attrs{"axes": []int{1}, "keepdims": false}, b.Op("mul", nil, b.Op("square", nil, slope), colSq))
-	pen := b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, per)
+	mean := func(o *ir.Op) *ir.Op { return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, o) }
+	var pen *ir.Op
+	if len(layers) == 1 {
+		colSq := b.Op("sum", ir.Attrs{"axes": []int{0}, "keepdims": false}, b.Op("square", nil, layers[0].w))
+		pen = mean(b.Op("sum", ir.Attrs{"axes": []int{1}, "keepdims": false}, b.Op("mul", nil, b.Op("square", nil, slope(layers[0])), colSq)))
+	} else {
+		// q holds each sample's ∂h/∂(layer input) as [B, k, H]: start from the code's
+		// layer, diag(s)·Wᵀ, and apply each layer below: q·diag(s)·Wᵀ.
+		batch, k := fw.h.Type.Shape[0], fw.h.Type.Shape[1]
+		top := layers[0]
+		s := b.Op("reshape", ir.Attrs{"shape": ir.Shape{batch, k, ir.Const(1)}}, slope(top))
+		q := b.Op("mul", nil, s, b.Op("transpose", ir.Attrs{"perm": []int{1, 0}}, top.w))
+		for _, ly := range layers[1:] {
+			hs, in := ly.w.Type.Shape[1], ly.w.Type.Shape[0]
+			s := b.Op("reshape", ir.Attrs{"shape": ir.Shape{batch, ir.Const(1), hs}}, slope(ly))
+			flat := b.Op("reshape", ir.Attrs{"shape": ir.Shape{batch.Mul(k), hs}}, b.Op("mul", nil, q, s))
+			q = b.Op("reshape", ir.Attrs{"shape": ir.Shape{batch, k, in}}, b.Op("matmul", ir.Attrs{"tb": true}, flat, ly.w))
+		}
+		pen = mean(b.Op("sum", ir.Attrs{"axes": []int{1, 2}, "keepdims": false}, b.Op("square", nil, q)))
+	}
 	if b.Err != nil {
 		return nil, lang.Errorf(ae.contractPos, "contractive: %v", b.Err)
 	}

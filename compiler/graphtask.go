@@ -25,6 +25,7 @@ import (
 
 // graphSettings are the train-block settings only graph models take.
 type graphSettings struct {
+	train     *lang.Train
 	labelled  *lang.Setting
 	testEdges *lang.Setting
 }
@@ -100,7 +101,7 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 		if g.undirected {
 			pl.extra["undirected"] = "true"
 		}
-		if err := p.checkGraphSettings(task, gs); err != nil {
+		if err := p.checkGraphSettings(task, gs, gs.train); err != nil {
 			return nil, err
 		}
 		want := []string{"cross_entropy", "mse", "l1", "bce", "bce_logits"}
@@ -189,7 +190,10 @@ func freshDim(sc *scope, want string) string {
 	}
 }
 
-func (p *Program) checkGraphSettings(task string, gs graphSettings) error {
+func (p *Program) checkGraphSettings(task string, gs graphSettings, t *lang.Train) error {
+	if task == "node" && gs.labelled == nil {
+		return lang.Errorf(t.Pos, "train: a node-level task needs labelled = nodes([…]), per_class(k) or fraction(f): the nodes whose labels the loss sees")
+	}
 	if gs.labelled != nil && task != "node" {
 		return lang.Errorf(gs.labelled.Pos, "train: labelled chooses the nodes a node-level task learns from; this model's task is %s-level", task)
 	}

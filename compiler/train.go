@@ -33,7 +33,7 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 		return lang.Errorf(t.Pos, "train: undefined: %s", t.Target)
 	}
 	var loss *lang.Setting
-	var gs graphSettings
+	gs := graphSettings{train: t}
 	seen := map[string]bool{}
 	hasData := false
 	for _, s := range t.Settings {
@@ -53,8 +53,8 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 				spec.Test = &d
 			}
 		case "optimizer", "d_optimizer", "g_optimizer":
-			if s.Name != "optimizer" && (!isFamily || fam.Kind != "gan") {
-				return lang.Errorf(s.Pos, "train: %s applies to a gan's phases; use optimizer", s.Name)
+			if s.Name != "optimizer" && !hasPhase(p.plans[t.Target], strings.TrimSuffix(s.Name, "_optimizer")) {
+				return lang.Errorf(s.Pos, "train: %s applies to the phases of a gan or an adversarial autoencoder; use optimizer", s.Name)
 			}
 			c := bareCall(s.Value)
 			if c == nil {
@@ -156,4 +156,18 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 	}
 	m.Train = spec
 	return nil
+}
+
+// hasPhase reports whether plan pl (nil for a plain model, lowered later) trains a phase
+// of that name.
+func hasPhase(pl *plan, name string) bool {
+	if pl == nil {
+		return false
+	}
+	for _, ph := range pl.phases {
+		if ph.Name == name {
+			return true
+		}
+	}
+	return false
 }

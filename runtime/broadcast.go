@@ -1,5 +1,7 @@
 package runtime
 
+import "github.com/dlc-lang/dlc/runtime/vecmath"
+
 // Strided iteration, the one mechanism behind broadcasting, reductions and transposes.
 //
 // Every tensor is contiguous, so a view of it at another shape is fully described by one
@@ -213,9 +215,7 @@ func accumulate(dst, src []float32, shape, dstStrides []int) {
 			return
 		}
 		d := dst[off[0] : off[0]+n]
-		for j, v := range s {
-			d[j] += v
-		}
+		vecmath.Add(d, d, s) // each column summed in row order, as a scalar loop would
 	})
 }
 

@@ -100,9 +100,11 @@ func elemProgramOf(op *ir.Op, nargs int) (*elemProgram, error) {
 type elemRun struct {
 	prog *elemProgram
 	args []*Tensor
+	out  *Tensor
 	dst  []float32 // the result's elements; nil when the program reduces
 	n    int       // elements per operand
-	sum  float64   // a reducing program's running sum
+	red  elemReduction
+	sum  float64 // a reducing program's running sum
 	body func(lo, hi int)
 }
 
@@ -119,6 +121,17 @@ type elemRegs struct{ regs []float32 }
 var elemRegPool sync.Pool
 
 func fusedElementwiseKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
+	r, err := startElem(c, op, args)
+	if err != nil {
+		return nil, err
+	}
+	r.run()
+	return r.finish(c)
+}
+
+// startElem checks a fused op's operands and sets up its run, its result allocated unless
+// the program reduces.
+func startElem(c *Ctx, op *ir.Op, args []*Tensor) (*elemRun, error) {
 	prog, err := elemProgramOf(op, len(args))
 	if err != nil {
 		return nil, err
@@ -143,26 +156,35 @@ func fusedElementwiseKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) 
 		}
 		shape = a.Shape
 	}
-	n := numElements(shape)
 	r := elemRuns.Get().(*elemRun)
-	r.prog, r.args, r.n, r.sum = prog, args, n, 0
-	var out *Tensor
+	r.prog, r.args, r.n, r.sum, r.red = prog, args, numElements(shape), 0, red
 	if red == reduceNone {
-		out = c.alloc(shape)
-		r.dst = out.Data
+		r.out = c.alloc(shape)
+		r.dst = r.out.Data
 	}
-	blocks := (n + elemBlock - 1) / elemBlock
-	// A reduction runs its blocks in order, so that its sum is the sum kernel's to the bit.
-	if n >= elemSplit && red == reduceNone {
+	return r, nil
+}
+
+// run runs every block: split over the pool when the tensor is large and the program does
+// not reduce; a reduction runs its blocks in order, so that its sum is the sum kernel's to
+// the bit.
+func (r *elemRun) run() {
+	blocks := (r.n + elemBlock - 1) / elemBlock
+	if r.n >= elemSplit && r.red == reduceNone {
 		parallel.For(blocks, 4, r.body)
 	} else {
 		r.blocks(0, blocks)
 	}
-	if red != reduceNone {
+}
+
+// finish returns the result (a reduction's is allocated here) and gives r back to the pool.
+func (r *elemRun) finish(c *Ctx) (*Tensor, error) {
+	out := r.out
+	if r.red != reduceNone {
 		out = c.alloc(nil)
 		out.Data[0] = float32(r.sum)
-		if red == reduceMean {
-			out.Data[0] = float32(float64(out.Data[0]) * (1 / float64(n)))
+		if r.red == reduceMean {
+			out.Data[0] = float32(float64(out.Data[0]) * (1 / float64(r.n)))
 		}
 	}
 	*r = elemRun{body: r.body}
@@ -281,4 +303,33 @@ func checkElemFinite(op *ir.Op, args []*Tensor) error {
 		vals[k] = dst
 	}
 	return nil
+}
+
+// fusedElementwisePair runs two fused programs that Compile paired (pairs.go) as one loop
+// when they cover the same number of elements: block by block, a's program then b's, so
+// that operands they share are read from memory once. Otherwise it runs them one after
+// the other. ca and cb carry each op's planned buffer.
+func fusedElementwisePair(ca, cb *Ctx, a, b *ir.Op, argsA, argsB []*Tensor) (outA, outB *Tensor, errA, errB error) {
+	ra, errA := startElem(ca, a, argsA)
+	if errA != nil {
+		return nil, nil, errA, nil
+	}
+	rb, errB := startElem(cb, b, argsB)
+	if errB != nil {
+		outA, errA = ra.finish(ca)
+		return outA, nil, errA, errB
+	}
+	if ra.n != rb.n {
+		ra.run()
+		rb.run()
+	} else {
+		blocks := (ra.n + elemBlock - 1) / elemBlock
+		for k := 0; k < blocks; k++ {
+			ra.blocks(k, k+1)
+			rb.blocks(k, k+1)
+		}
+	}
+	outA, errA = ra.finish(ca)
+	outB, errB = rb.finish(cb)
+	return outA, outB, errA, errB
 }

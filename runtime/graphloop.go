@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -197,37 +198,6 @@ func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64,
 	return float64(outs["loss"].Data[0]), m, score, nil
 }
 
-// AUROC is the area under the ROC curve of scores against 0/1 labels: the probability that
-// a random positive scores above a random negative, ties counting one half.
-func AUROC(scores []float32, labels []float32) float64 {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
-	var pos, neg, rankSum float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
-			j++
-		}
-		mid := float64(i+j+1) / 2 // the mean 1-based rank of the tie group
-		for k := i; k < j; k++ {
-			if labels[idx[k]] > 0.5 {
-				rankSum += mid
-				pos++
-			} else {
-				neg++
-			}
-		}
-		i = j
-	}
-	if pos == 0 || neg == 0 {
-		return 0.5
-	}
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
-}
-
 // nodeSplit reads the spec's labelled setting.
 func nodeSplit(spec *ir.TrainSpec, seed int64) (data.NodeSplit, error) {
 	s := data.NodeSplit{Seed: uint64(seed)}
@@ -289,6 +259,16 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 	run, err := newGraphRun(tr, task, spec, out)
 	if err != nil {
 		return err
+	}
+	e, err := run.memory()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s), besides the graph's own arrays\n",
+		dimsString(e.Dims), FormatBytes(e.Total()), FormatBytes(e.Params), FormatBytes(e.Optim), FormatBytes(e.Activ))
+	if o.MaxMemory > 0 && e.Total() > o.MaxMemory {
+		return fmt.Errorf("%s: the run needs an estimated %s at %s, more than --max-memory %s; use a smaller graph or narrower layers, or raise the limit",
+			o.Source, FormatBytes(e.Total()), dimsString(e.Dims), FormatBytes(o.MaxMemory))
 	}
 	for epoch := 1; epoch <= spec.Epochs; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
@@ -552,7 +532,14 @@ func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		m["auroc"] = AUROC(score, p.Label)
+		scores := make([]float64, len(score))
+		positive := make([]bool, len(score))
+		for i, v := range score {
+			scores[i], positive[i] = float64(v), p.Label[i] > 0.5
+		}
+		if m["auroc"], err = anomaly.AUROC(scores, positive); err != nil {
+			return 0, nil, fmt.Errorf("link prediction: %v", err)
+		}
 		return loss, m, nil
 	}
 	n := r.testSet.Len()
@@ -581,4 +568,83 @@ func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 		ms[k] /= float64(n)
 	}
 	return sum / float64(n), ms, nil
+}
+
+// memory estimates the run at its graph's sizes: each program's symbols bound from the
+// inputs it gets (for a set of small graphs, the largest batch).
+func (r *graphRun) memory() (MemoryEstimate, error) {
+	t := r.tr
+	step := t.Spec.Phases[0].Step
+	var stepIn, evalIn map[string]*Tensor
+	var err error
+	switch r.task {
+	case "node":
+		if stepIn, err = t.graphInputs(step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes}); err != nil {
+			return MemoryEstimate{}, err
+		}
+		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
+	case "link":
+		n := 2 * r.pos.Len()
+		pairs := data.Pairs{Src: make([]int32, n), Dst: make([]int32, n), Label: make([]float32, n)}
+		if stepIn, err = t.graphInputs(step, r.feed, &pairs, nil, pairs.Label, r.scoreShape(n)); err != nil {
+			return MemoryEstimate{}, err
+		}
+		p := r.testPairs
+		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, &p, nil, p.Label, r.scoreShape(p.Len()))
+	default:
+		if stepIn, err = r.batchInputs(step, r.set, largest(r.set, t.Spec.Batch)); err != nil {
+			return MemoryEstimate{}, err
+		}
+		if r.testSet != nil {
+			evalIn, err = r.batchInputs(t.Spec.Eval, r.testSet, largest(r.testSet, t.Spec.Batch))
+		}
+	}
+	if err != nil {
+		return MemoryEstimate{}, err
+	}
+	dims := map[string]map[string]int{step: inputDims(t.Module.Func(step), stepIn)}
+	if evalIn != nil {
+		dims[t.Spec.Eval] = inputDims(t.Module.Func(t.Spec.Eval), evalIn)
+	}
+	e, err := GraphMemory(t.Module, dims)
+	e.Dims = dims[step]
+	return e, err
+}
+
+// largest returns the indices of the batch graphs of s with the most nodes.
+func largest(s *data.GraphSet, batch int) []int {
+	idx := make([]int, s.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return s.Graphs[idx[a]].N > s.Graphs[idx[b]].N })
+	return idx[:min(batch, len(idx))]
+}
+
+// inputDims binds f's symbolic dimensions from the inputs it is given.
+func inputDims(f *ir.Func, in map[string]*Tensor) map[string]int {
+	env := map[string]int{}
+	var want []ir.Shape
+	var got [][]int
+	for _, i := range f.Inputs {
+		if t, ok := in[i.Name]; ok {
+			want = append(want, i.Type.Shape)
+			got = append(got, t.Shape)
+		}
+	}
+	bindSymbols(env, want, got)
+	return env
+}
+
+func dimsString(dims map[string]int) string {
+	keys := make([]string, 0, len(dims))
+	for k := range dims {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, dims[k])
+	}
+	return strings.Join(parts, ", ")
 }

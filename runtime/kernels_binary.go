@@ -1,6 +1,9 @@
 package runtime
 
-import "github.com/dlc-lang/dlc/ir"
+import (
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/vecmath"
+)
 
 // binOp is one of the four arithmetic ops or the comparison eq, which broadcast their
 // operands NumPy-style.
@@ -74,24 +77,16 @@ func (o binOp) row(dst, a, b []float32, sa, sb int) {
 	}
 	switch {
 	case sa == 1 && sb == 1:
-		a, b = a[:n], b[:n]
+		// The vector loops round each element as these scalar ones would (vecmath).
 		switch o {
 		case opAdd:
-			for i := range dst {
-				dst[i] = a[i] + b[i]
-			}
+			vecmath.Add(dst, a, b)
 		case opSub:
-			for i := range dst {
-				dst[i] = a[i] - b[i]
-			}
+			vecmath.Sub(dst, a, b)
 		case opMul:
-			for i := range dst {
-				dst[i] = a[i] * b[i]
-			}
+			vecmath.Mul(dst, a, b)
 		case opDiv:
-			for i := range dst {
-				dst[i] = a[i] / b[i]
-			}
+			vecmath.Div(dst, a, b)
 		}
 	case sa == 1: // b is one value
 		a, v := a[:n], b[0]

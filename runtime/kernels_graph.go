@@ -89,8 +89,11 @@ func indexArg(op *ir.Op, t *Tensor, i int) ([]int32, error) {
 
 // rowsArg returns the rows and the elements per row of x, which must have rank ≥ 1.
 func rowsArg(op *ir.Op, x *Tensor, what string) (rows, f int, err error) {
-	if len(x.Shape) == 0 {
+	switch {
+	case len(x.Shape) == 0:
 		return 0, 0, opErrorf(op, "%s is a scalar, want rank ≥ 1", what)
+	case !x.valid():
+		return 0, 0, opErrorf(op, "%s: %s", what, invalidTensor(x))
 	}
 	return x.Shape[0], numElements(x.Shape[1:]), nil
 }
@@ -313,31 +316,47 @@ func (k *graphCall) run(lo, hi int) {
 }
 
 // gatherRows copies row idx[e] of x to row e of out for entries [a, b). It returns the
-// first entry whose index is outside [0, rows), having stopped there, or -1.
+// first entry whose index is outside [0, rows), having copied nothing, or -1.
 func gatherRows(out, x []float32, idx []int32, rows, f, a, b int) int {
+	for e, i := range idx[a:b] {
+		if uint(i) >= uint(rows) {
+			return a + e
+		}
+	}
 	if f == 1 {
-		for e := a; e < b; e++ {
-			i := idx[e]
-			if uint(i) >= uint(rows) {
-				return e
-			}
-			out[e] = x[i]
+		for e, i := range idx[a:b] {
+			out[a+e] = x[i]
 		}
 		return -1
 	}
+	f8 := 0
+	if graphAVX2 && f >= 8 && b > a {
+		f8 = f &^ 7
+		gatherRowsAVX2(&out[a*f], &x[0], &idx[a], b-a, len(idx)-a, f8, f)
+		if f8 == f {
+			return -1
+		}
+	}
 	for e := a; e < b; e++ {
 		i := int(idx[e])
-		if uint(i) >= uint(rows) {
-			return e
-		}
-		copy(out[e*f:e*f+f], x[i*f:i*f+f])
+		copy(out[e*f+f8:e*f+f], x[i*f+f8:i*f+f])
 	}
 	return -1
 }
 
-// reduceSegments writes segments [a, b) of a sum, mean, max or min.
+// rowOps are the assembly loops' codes of the reductions.
+var rowOps = map[graphMode]int{modeSum: 0, modeMean: 0, modeMax: 1, modeMin: 2}
+
+// reduceSegments writes segments [a, b) of a sum, mean, max or min: each segment's first
+// row copied, the others folded in, by the assembly loop for the columns it covers and by
+// the Go loops for the rest.
 func reduceSegments(k *graphCall, a, b int) {
 	f, x, out, perm, start := k.f, k.x, k.out, k.seg.perm, k.seg.start
+	f8 := 0
+	if graphAVX2 && f >= 8 {
+		f8 = f &^ 7
+	}
+	rowOp := rowOps[k.mode]
 	for s := a; s < b; s++ {
 		row := out[s*f : s*f+f]
 		lo, hi := int(start[s]), int(start[s+1])
@@ -347,15 +366,22 @@ func reduceSegments(k *graphCall, a, b int) {
 		}
 		e := int(perm[lo])
 		copy(row, x[e*f:e*f+f])
-		for _, e := range perm[lo+1 : hi] {
-			src := x[int(e)*f : int(e)*f+f]
-			switch k.mode {
-			case modeSum, modeMean:
-				addRow(row, src)
-			case modeMax:
-				maxRow(row, src)
-			case modeMin:
-				minRow(row, src)
+		rest := perm[lo+1 : hi]
+		if f8 > 0 && len(rest) > 0 {
+			reduceRowsAVX2(rowOp, &row[0], &x[0], &rest[0], len(rest), len(perm)-lo-1, f8, f)
+		}
+		if f8 < f {
+			tail := row[f8:]
+			for _, e := range rest {
+				src := x[int(e)*f+f8 : int(e)*f+f]
+				switch k.mode {
+				case modeSum, modeMean:
+					addRow(tail, src)
+				case modeMax:
+					maxRow(tail, src)
+				case modeMin:
+					minRow(tail, src)
+				}
 			}
 		}
 		if k.mode == modeMean {
@@ -394,32 +420,39 @@ func minRow(dst, src []float32) {
 }
 
 // argextRows writes the rows of the entries of segments [a, b): dy[s] at the first entry
-// whose x equals y[s] (or is NaN when y[s] is), elementwise, and 0 elsewhere. win holds
-// the winning entry of each element of the current segment.
-func argextRows(k *graphCall, win []int32, a, b int) {
+// whose x equals y[s] (or is NaN when y[s] is), elementwise, and 0 elsewhere. It walks each
+// segment's entries in order, writing each entry's row whole as it goes, with pending
+// marking the columns whose winner is still to come.
+func argextRows(k *graphCall, pending []int32, a, b int) {
 	f, x, y, dy, out, perm, start := k.f, k.x, k.y, k.dy, k.out, k.seg.perm, k.seg.start
+	f8 := 0
+	if graphAVX2 && f >= 8 {
+		f8 = f &^ 7
+	}
 	for s := a; s < b; s++ {
 		lo, hi := int(start[s]), int(start[s+1])
 		if lo == hi {
 			continue
 		}
-		for j := range win {
-			win[j] = -1
+		for j := range pending {
+			pending[j] = -1
 		}
-		yr := y[s*f : s*f+f]
+		yr, dr := y[s*f:s*f+f], dy[s*f:s*f+f]
+		if f8 > 0 {
+			argextRowsAVX2(&out[0], &x[0], &yr[0], &dr[0], &pending[0], &perm[lo], hi-lo, len(perm)-lo, f8, f)
+		}
+		if f8 == f {
+			continue
+		}
+		yt, dt, pt := yr[f8:], dr[f8:], pending[f8:]
 		for _, e := range perm[lo:hi] {
-			xr := x[int(e)*f : int(e)*f+f]
-			clear(out[int(e)*f : int(e)*f+f])
+			xr, or := x[int(e)*f+f8:int(e)*f+f], out[int(e)*f+f8:int(e)*f+f]
+			xr, or = xr[:len(yt)], or[:len(yt)]
 			for j, v := range xr {
-				if win[j] < 0 && (v == yr[j] || v != v && yr[j] != yr[j]) {
-					win[j] = e
+				or[j] = 0
+				if pt[j] != 0 && (v == yt[j] || v != v && yt[j] != yt[j]) {
+					pt[j], or[j] = 0, dt[j]
 				}
-			}
-		}
-		dr := dy[s*f : s*f+f]
-		for j, e := range win {
-			if e >= 0 {
-				out[int(e)*f+j] = dr[j]
 			}
 		}
 	}

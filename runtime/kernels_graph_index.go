@@ -28,8 +28,8 @@ import (
 // decides (≈0.2 ms for a million edges, against tens of milliseconds for the reduction
 // itself). Validity is thus exact: no version counter to forget to bump, no hash that
 // could collide. A miss rebuilds into the buffers of the entry the same tensor used before
-// (its rewritten-in-place case) or of an entry no op has used in this run (a new batch in a
-// fresh slice), so that the cache holds at most one entry per index the program reads in a
+// since the last run (its rewritten-in-place case) or else of any entry no op has used in
+// this run (a new batch in a fresh slice), so that the cache holds at most one entry per index the program reads in a
 // run and, once the largest graph has been seen, a rebuild allocates nothing.
 //
 // Building the index is also where every index value is checked against [0, n): an entry
@@ -51,6 +51,7 @@ type graphState struct {
 	indexes []*segmentIndex
 	call    graphCall
 	shape   []int // the result shape being built, reused
+	builds  int   // indexes built so far: the tests' measure of reuse
 }
 
 // sameInts reports whether a and b hold the same values, comparing their bytes at memory
@@ -85,9 +86,10 @@ func (g *graphState) segments(idx []int32, n int, run uint64) (s *segmentIndex, 
 			return e, -1
 		}
 		switch {
+		case e.run == run: // another index of this run: keep it
 		case e.ptr == ptr && ptr != nil:
-			reuse = e // the same tensor, rewritten: take its buffers
-		case reuse == nil && e.run != run:
+			reuse = e // the same tensor, rewritten since: take its buffers
+		case reuse == nil:
 			reuse = e
 		}
 	}
@@ -96,6 +98,7 @@ func (g *graphState) segments(idx []int32, n int, run uint64) (s *segmentIndex, 
 		g.indexes = append(g.indexes, reuse)
 	}
 	reuse.run = run
+	g.builds++
 	if bad := reuse.build(idx, n); bad >= 0 {
 		return nil, bad
 	}

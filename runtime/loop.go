@@ -43,6 +43,9 @@ type RunOptions struct {
 	OutDir      string // directory for the pictures; "" writes none
 	CheckFinite bool
 	EvalBatch   int // batch size of evaluation; 0 means DefaultEvalBatch
+	// MaxMemory refuses a graph model's run whose estimate at the loaded graph's sizes
+	// exceeds it (0: no limit); other runs are checked before they start, by the caller.
+	MaxMemory int64
 	// Out receives the run's report lines; Progress, if set, is called after every step of
 	// the first phase with the epoch, the samples done and the running losses by phase.
 	Out      io.Writer
@@ -92,6 +95,9 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 
 // Train runs the module's train spec as o says.
 func Train(tr *Trainer, o RunOptions) error {
+	if tr.Spec.Family == "graph" {
+		return TrainGraph(tr, o)
+	}
 	spec := tr.Spec
 	if o.Epochs >= 0 {
 		spec.Epochs = o.Epochs

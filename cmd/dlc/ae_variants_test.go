@@ -132,6 +132,17 @@ autoencoder AE(enc: E, dec: D) {
     contractive = 0.1
 }
 `, 16, 40, 9.9},
+	{"contractive_deep", `encoder E(x: [B, 16]) -> [B, 4] {
+    return sigmoid(dense(relu(dense(x, 12)), 4))
+}
+decoder D(z: [B, 4]) -> [B, 16] {
+    return sigmoid(dense(relu(dense(z, 12)), 16))
+}
+autoencoder AE(enc: E, dec: D) {
+    reduction   = sum
+    contractive = 0.1
+}
+`, 16, 40, 9.9},
 	{"deep", `encoder E(x: [B, 16]) -> [B, 4] {
     h = relu(dense(x, 12))
     h = relu(dense(h, 8))

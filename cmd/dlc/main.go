@@ -317,6 +317,10 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 
 // memoryLine describes a training run's memory estimate in one line.
 func memoryLine(e runtime.MemoryEstimate) string {
+	if e.Graph {
+		return fmt.Sprintf("memory before the data: parameters %s, state %s, optimiser %s; the activations grow with the graph's nodes and edges, and dlc run reports them once the graph is loaded",
+			runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State), runtime.FormatBytes(e.Optim))
+	}
 	return fmt.Sprintf("memory at batch %d: %s (parameters %s, state %s, optimiser %s, activations %s), before the data",
 		e.Batch, runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State),
 		runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ))

@@ -92,10 +92,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 				runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(limit))
 		}
 	}
-	return train(file, m, f, stdout, stderr)
+	return train(file, m, f, limit, stdout, stderr)
 }
 
-func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) error {
+func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io.Writer) error {
 	tr, err := runtime.NewTrainer(m)
 	if err != nil {
 		return err
@@ -166,9 +166,6 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 		}
 	}()
 	o.Stop = stop.Load
-	if m.Train.Family == "graph" {
-		return runtime.TrainGraph(tr, o)
-	}
 	return runtime.Train(tr, o)
 }
 

@@ -33,7 +33,7 @@ func SBM(o SBMOptions) (*Graph, error) {
 	if err := o.check(name); err != nil {
 		return nil, err
 	}
-	rng := newRand(o.Seed)
+	rng := newRand(o.Seed, "sbm")
 	n, k := o.Nodes, o.Blocks
 	g := &Graph{Name: name, N: n, F: o.Features, Classes: k, Graphs: 1, Labels: make([]int32, n)}
 	members := make([][]int32, k)
@@ -152,7 +152,7 @@ func Cycles(o CyclesOptions) (*GraphSet, error) {
 	case float64(o.Graphs)*float64(o.MaxNodes) > MaxNodes:
 		return nil, errorf(name, "%d graphs of up to %d nodes exceed %d nodes in all", o.Graphs, o.MaxNodes, MaxNodes)
 	}
-	rng := newRand(o.Seed)
+	rng := newRand(o.Seed, "cycles")
 	labels := make([]int32, o.Graphs)
 	for i := range labels {
 		labels[i] = int32(i % 2)

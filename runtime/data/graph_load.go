@@ -238,10 +238,10 @@ func edgeIndices(name string, v []float32, n int) (src, dst []int32, err error) 
 	for i := range e {
 		s, d := v[2*i], v[2*i+1]
 		if s < 0 || int(s) >= n {
-			return nil, nil, errorf(name, "edge %d (row %d): source %v out of range, want a node in [0, %d)", i, i, s, n)
+			return nil, nil, errorf(name, "edge %d (row %d): source %.0f out of range, want a node in [0, %d)", i, i, s, n)
 		}
 		if d < 0 || int(d) >= n {
-			return nil, nil, errorf(name, "edge %d (row %d): target %v out of range, want a node in [0, %d)", i, i, d, n)
+			return nil, nil, errorf(name, "edge %d (row %d): target %.0f out of range, want a node in [0, %d)", i, i, d, n)
 		}
 		src[i], dst[i] = int32(s), int32(d)
 	}
@@ -290,7 +290,7 @@ func readEdgeCSV(r io.Reader, name string, g *Graph) error {
 			case err != nil || v != math.Trunc(v):
 				return lineErrorf(name, line, "%s %q, want a node index (an integer)", end, rec[k])
 			case v < 0 || v >= float64(g.N):
-				return lineErrorf(name, line, "%s %v out of range, want a node in [0, %d)", end, v, g.N)
+				return lineErrorf(name, line, "%s %.0f out of range, want a node in [0, %d)", end, v, g.N)
 			}
 			if k == 0 {
 				g.Src = append(g.Src, int32(v))

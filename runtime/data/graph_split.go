@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -15,15 +16,15 @@ import (
 // the pairs it is scored on. Every random choice takes a seed, so a split
 // is the same on every run.
 
-// newRand is the package's seeded generator; the stream constant keeps it
-// apart from the trainer's, which shares seeds with it.
-func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x67726170)) }
-
-// The splits draw from streams of their own: a generator and a split given the same seed
-// (sbm(seed: 1) and a run with seed 1) must not make the same draws, or a fraction of the
-// nodes "drawn at random" is exactly the generator's first block.
-func nodeSplitRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6e6f6465)) }
-func edgeSplitRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x65646765)) }
+// newRand is the package's seeded generator for one purpose. Each purpose
+// gets its own stream: with one stream, an SBM graph and a node split made
+// with the same seed drew the same permutation, so the first 10% of the
+// shuffled nodes (the training nodes) were exactly the first block's.
+func newRand(seed uint64, purpose string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(purpose))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
 
 // NodeSplit says which nodes are labelled for training. Exactly one of
 // Nodes, PerClass and Fraction is set.
@@ -74,7 +75,7 @@ func SplitNodes(g *Graph, s NodeSplit) (train, test []int32, err error) {
 				byClass[l] = append(byClass[l], int32(i))
 			}
 		}
-		rng := nodeSplitRand(s.Seed)
+		rng := newRand(s.Seed, "split nodes per class")
 		for c, nodes := range byClass {
 			if len(nodes) < s.PerClass {
 				return nil, nil, errorf(g.Name, "node split: class %d has %d labelled nodes, want at least %d", c, len(nodes), s.PerClass)
@@ -98,7 +99,7 @@ func SplitNodes(g *Graph, s NodeSplit) (train, test []int32, err error) {
 			return nil, nil, errorf(g.Name, "node split: no node has a known label")
 		}
 		k := max(1, int(math.Round(s.Fraction*float64(len(known)))))
-		rng := nodeSplitRand(s.Seed)
+		rng := newRand(s.Seed, "split nodes by fraction")
 		rng.Shuffle(len(known), func(i, j int) { known[i], known[j] = known[j], known[i] })
 		for _, v := range known[:k] {
 			chosen[v] = true
@@ -135,12 +136,24 @@ func (p *Pairs) add(s, d int32, label float32) {
 // non-edges: a training loop for link prediction needs fresh negatives
 // every epoch, so the index is built once and kept.
 type EdgeIndex struct {
-	n    int
-	keys []uint64 // sorted
+	n     int
+	keys  []uint64 // sorted
+	pairs int      // unordered pairs of distinct nodes joined by an edge
 }
 
 // NewEdgeIndex indexes g's edges.
-func NewEdgeIndex(g *Graph) *EdgeIndex { return &EdgeIndex{n: g.N, keys: edgeKeys(g)} }
+func NewEdgeIndex(g *Graph) *EdgeIndex {
+	x := &EdgeIndex{n: g.N, keys: edgeKeys(g)}
+	for i, k := range x.keys {
+		s, d := int32(k>>32), int32(uint32(k))
+		dup := i > 0 && x.keys[i-1] == k
+		// A pair with both directions is counted at its s < d edge.
+		if !dup && (s < d || s > d && !x.Has(d, s)) {
+			x.pairs++
+		}
+	}
+	return x
+}
 
 // Has reports whether s→d is an edge.
 func (x *EdgeIndex) Has(s, d int32) bool { return hasKey(x.keys, edgeKey(s, d)) }
@@ -161,19 +174,18 @@ func (x *EdgeIndex) nonEdges(dst Pairs, n int, rng *rand.Rand) (Pairs, error) {
 	if n == 0 {
 		return dst, nil
 	}
-	// Unordered pairs of distinct nodes, less those with an edge (each
-	// counted at most once, even with both directions present).
-	free := float64(x.n)*float64(x.n-1)/2 - float64(len(x.keys))
+	free := float64(x.n)*float64(x.n-1)/2 - float64(x.pairs)
 	if x.n < 2 || float64(n) > free {
-		return dst, fmt.Errorf("want %d non-edges, but a graph of %d nodes and %d edges has at most %.0f",
-			n, x.n, len(x.keys), max(free, 0))
+		return dst, fmt.Errorf("want %d non-edges, but a graph of %d nodes with %d node pairs joined by an edge has %.0f",
+			n, x.n, x.pairs, max(free, 0))
 	}
 	seen := make(map[uint64]bool, n)
 	// Rejection sampling: on a sparse graph nearly every draw is a
 	// non-edge; the bound turns a near-complete graph into an error, not a
 	// long loop.
+	limit := 100*n + 10000 // n counts down below; the bound is on the whole draw
 	for tries := 0; n > 0; tries++ {
-		if tries > 100*n+10000 {
+		if tries > limit {
 			return dst, fmt.Errorf("found too few non-edges in a graph of %d nodes and %d edges", x.n, len(x.keys))
 		}
 		u, v := int32(rng.IntN(x.n)), int32(rng.IntN(x.n))
@@ -213,7 +225,7 @@ func SplitEdges(g *Graph, testFrac float64, seed uint64) (train *Graph, test Pai
 		return nil, Pairs{}, errorf(g.Name, "edge split: %d node pairs joined by an edge, want at least 2", len(pairs))
 	}
 	h := min(len(pairs)-1, max(1, int(math.Round(testFrac*float64(len(pairs))))))
-	rng := edgeSplitRand(seed)
+	rng := newRand(seed, "split edges")
 	rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
 	held := slices.Clone(pairs[:h])
 	for _, k := range held {

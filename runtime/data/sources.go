@@ -137,15 +137,14 @@ var sources = []*Source{
 			if lo == 0 && hi == 1 {
 				return s, nil
 			}
-			// A new array: the loaded one may be the shared, read-only cache.
-			x := make([]float32, len(s.X))
+			// In place: MNIST returns a set of the caller's own, fresh arrays or a private
+			// copy-on-write mapping of the cache, whose written pages stop being the file's
+			// (mapFile), so that the process holds the pixels once, not twice.
 			a, b := float32(hi-lo), float32(lo)
 			for i, v := range s.X {
-				x[i] = a*v + b
+				s.X[i] = a*v + b
 			}
-			out := *s
-			out.X = x
-			return &out, nil
+			return s, nil
 		},
 	},
 	{
