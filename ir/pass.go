@@ -32,11 +32,12 @@ type Pass struct {
 }
 
 // DefaultPasses is the pipeline the compiler runs: algebraic simplification and common
-// subexpressions, then fusion, then dead code.
+// subexpressions, then fusion (dense layers, then elementwise chains), then dead code.
 func DefaultPasses() []Pass {
 	return []Pass{
 		RewritePass("simplify", SimplifyRules),
 		RewritePass("fuse", FuseRules()),
+		FuseElementwisePass(),
 		{Name: "dce", Run: DeadCode},
 	}
 }

@@ -63,8 +63,10 @@ func TestFuseMLPStep(t *testing.T) {
 		// output layer's matmul and fuses with relu_grad; what remains of matmul is dW.
 		{"2-layer relu/bce", []int{8, 5, 8}, []string{"relu", "none"}, "bce_logits",
 			map[string]int{"dense": 2, "matmul_act_grad": 1, "matmul": 2, "relu_grad": 0, "add": 0, "relu": 0, "sum_to": 2}},
+		// The output layer's sigmoid_grad and the loss's scaling fold into one elementwise
+		// program, the squared error and its mean into another.
 		{"2-layer tanh/sigmoid mse", []int{8, 5, 8}, []string{"tanh", "sigmoid"}, "mse",
-			map[string]int{"dense": 2, "matmul_act_grad": 1, "matmul": 2, "sigmoid_grad": 1, "tanh_grad": 0, "sum_to": 2}},
+			map[string]int{"dense": 2, "matmul_act_grad": 1, "matmul": 2, "sigmoid_grad": 0, "tanh_grad": 0, "sum_to": 2, "fused_elementwise": 2}},
 		{"autoencoder", []int{784, 256, 64, 256, 784}, []string{"relu", "relu", "relu", "none"}, "bce_logits",
 			map[string]int{"dense": 4, "matmul_act_grad": 3, "matmul": 4, "relu_grad": 0, "sum_to": 4}},
 		{"leaky", []int{6, 4, 3, 6}, []string{"leaky_relu", "sigmoid", "none"}, "mse",

@@ -1,5 +1,7 @@
 package runtime
 
+import "github.com/dlc-lang/dlc/runtime/vecmath"
+
 // Strided iteration, the one mechanism behind broadcasting, reductions and transposes.
 //
 // Every tensor is contiguous, so a view of it at another shape is fully described by one
@@ -16,11 +18,30 @@ package runtime
 type stridedLoop struct {
 	shape   []int
 	strides [3][]int
-	n       int // operands
+	idx     []int // rows' index, in the scratch
+	n       int   // operands
 }
 
-func newStridedLoop(shape []int, strides ...[]int) *stridedLoop {
-	l := &stridedLoop{n: len(strides)}
+// loopRank is the rank a loopScratch, and the kernels' other shape scratch arrays, hold
+// without allocating.
+const loopRank = 8
+
+// loopScratch is a stridedLoop's storage: a kernel declares one as a local variable, so
+// that running a loop of rank up to loopRank allocates nothing (a higher rank grows onto
+// the heap).
+type loopScratch struct {
+	shape   [loopRank]int
+	strides [3][loopRank]int
+	idx     [loopRank]int
+}
+
+// newStridedLoop returns a loop over shape with the given operands' strides, its slices in
+// sc.
+func newStridedLoop(sc *loopScratch, shape []int, strides ...[]int) stridedLoop {
+	l := stridedLoop{n: len(strides), shape: sc.shape[:0], idx: sc.idx[:0]}
+	for o := 0; o < l.n; o++ {
+		l.strides[o] = sc.strides[o][:0]
+	}
 	for i, d := range shape {
 		if d == 1 {
 			continue
@@ -76,7 +97,10 @@ func (l *stridedLoop) rows(row func(off [3]int)) {
 		row([3]int{})
 		return
 	}
-	idx := make([]int, outer)
+	idx := l.idx[:0]
+	for range outer {
+		idx = append(idx, 0)
+	}
 	var off [3]int
 	for {
 		row(off)
@@ -100,9 +124,10 @@ func (l *stridedLoop) rows(row func(off [3]int)) {
 	}
 }
 
-// contiguousStrides returns the row-major strides of shape.
-func contiguousStrides(shape []int) []int {
-	st := make([]int, len(shape))
+// contiguousStrides returns the row-major strides of shape, appended to dst[:0] (a caller's
+// scratch array, so that no allocation is needed up to its length).
+func contiguousStrides(dst, shape []int) []int {
+	st := resize(dst, len(shape))
 	acc := 1
 	for i := len(shape) - 1; i >= 0; i-- {
 		st[i] = acc
@@ -113,9 +138,10 @@ func contiguousStrides(shape []int) []int {
 
 // broadcastStrides returns the strides of a contiguous tensor of shape s read at the
 // broadcast shape out (aligned at the last dimension): 0 where s lacks the dimension or
-// has it as 1.
-func broadcastStrides(s, out []int) []int {
-	st := make([]int, len(out))
+// has it as 1. The strides are written over dst[:0], as contiguousStrides does.
+func broadcastStrides(dst, s, out []int) []int {
+	st := resize(dst, len(out))
+	clear(st)
 	acc := 1
 	for i := len(s) - 1; i >= 0; i-- {
 		if s[i] != 1 {
@@ -126,10 +152,10 @@ func broadcastStrides(s, out []int) []int {
 	return st
 }
 
-// broadcastShapes returns the NumPy broadcast of a and b, or false.
-func broadcastShapes(a, b []int) ([]int, bool) {
+// broadcastShapes returns the NumPy broadcast of a and b, written over dst[:0], or false.
+func broadcastShapes(dst, a, b []int) ([]int, bool) {
 	n := max(len(a), len(b))
-	out := make([]int, n)
+	out := resize(dst, n)
 	for i := range out {
 		da, db := 1, 1
 		if j := len(a) - n + i; j >= 0 {
@@ -152,7 +178,9 @@ func broadcastShapes(a, b []int) ([]int, bool) {
 
 // broadcastTo reads x at shape out (which x must broadcast to) into dst.
 func broadcastTo(dst []float32, x *Tensor, out []int) {
-	l := newStridedLoop(out, contiguousStrides(out), broadcastStrides(x.Shape, out))
+	var s0, s1 [loopRank]int
+	var sc loopScratch
+	l := newStridedLoop(&sc, out, contiguousStrides(s0[:], out), broadcastStrides(s1[:], x.Shape, out))
 	n, st := l.inner()
 	src := x.Data
 	l.rows(func(off [3]int) {
@@ -172,7 +200,9 @@ func broadcastTo(dst []float32, x *Tensor, out []int) {
 // dst[offset], where dstStrides maps src's index to dst's offset and has zeros along the
 // dimensions being summed over. A row summed to one element is accumulated in float64.
 func accumulate(dst, src []float32, shape, dstStrides []int) {
-	l := newStridedLoop(shape, dstStrides, contiguousStrides(shape))
+	var s1 [loopRank]int
+	var sc loopScratch
+	l := newStridedLoop(&sc, shape, dstStrides, contiguousStrides(s1[:], shape))
 	n, st := l.inner()
 	l.rows(func(off [3]int) {
 		s := src[off[1] : off[1]+n]
@@ -185,8 +215,14 @@ func accumulate(dst, src []float32, shape, dstStrides []int) {
 			return
 		}
 		d := dst[off[0] : off[0]+n]
-		for j, v := range s {
-			d[j] += v
-		}
+		vecmath.Add(d, d, s) // each column summed in row order, as a scalar loop would
 	})
+}
+
+// resize returns dst[:n], reusing dst's array when it is long enough.
+func resize(dst []int, n int) []int {
+	if cap(dst) < n {
+		return make([]int, n)
+	}
+	return dst[:n]
 }

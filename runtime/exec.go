@@ -35,6 +35,7 @@ type Program struct {
 	args    []*Tensor
 	want    []ir.Shape // declared input shapes, for binding
 	got     [][]int
+	pair    pairState
 }
 
 type step struct {
@@ -51,6 +52,8 @@ type step struct {
 	// inPlace: buf is args[0]'s buffer, whose value dies here, so the result may share
 	// its storage (see inPlaceKinds).
 	inPlace bool
+	// pair: this step and the next are independent and run together (see pairs.go).
+	pair bool
 }
 
 type inputSlot struct {
@@ -98,7 +101,6 @@ func Compile(f *ir.Func) (*Program, error) {
 	}
 	p.got = make([][]int, len(p.inputs))
 
-	lastUse := make([]int, len(f.Ops))
 	for i, o := range f.Ops {
 		if !live[i] || o.Kind == "input" {
 			continue
@@ -118,11 +120,18 @@ func Compile(f *ir.Func) (*Program, error) {
 		}
 		for _, a := range o.Args {
 			s.args = append(s.args, slot[a])
-			lastUse[slot[a]] = len(p.steps)
 		}
 		p.steps = append(p.steps, s)
 		if len(o.Args) > cap(p.args) {
 			p.args = make([]*Tensor, 0, len(o.Args))
+			p.pair.args = make([]*Tensor, 0, len(o.Args))
+		}
+	}
+	p.schedulePairs(len(f.Ops))
+	lastUse := make([]int, len(f.Ops))
+	for si, s := range p.steps {
+		for _, a := range s.args {
+			lastUse[a] = si
 		}
 	}
 	for i := range f.Ops {
@@ -131,6 +140,7 @@ func Compile(f *ir.Func) (*Program, error) {
 		}
 	}
 	p.planBuffers(lastUse, isOutput)
+	p.pair.tasks = []func(){func() { p.runPairStep(0) }, func() { p.runPairStep(1) }}
 	return p, nil
 }
 
@@ -182,8 +192,15 @@ func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, er
 		}
 	}
 
-	for si := range p.steps {
+	for si := 0; si < len(p.steps); si++ {
 		s := &p.steps[si]
+		if s.pair {
+			if err := p.evalPair(s, &p.steps[si+1]); err != nil {
+				return nil, err
+			}
+			si++
+			continue
+		}
 		out, err := p.eval(s, params)
 		if err != nil {
 			return nil, err
@@ -231,11 +248,25 @@ func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
 	for _, a := range s.args {
 		args = append(args, p.vals[a])
 	}
+	if p.CheckFinite && op.Kind == "fused_elementwise" {
+		// Before the kernel, which may write over its first operand: the culprit's line.
+		if err := checkElemFinite(op, args); err != nil {
+			clear(args)
+			return nil, err
+		}
+	}
 	if s.buf >= 0 {
 		p.ctx.next, p.ctx.zero = p.bufs[s.buf], s.zero
 	}
 	out, err := s.kernel(&p.ctx, op, args)
 	p.ctx.next = nil
+	return p.finish(s, out, args, err)
+}
+
+// finish checks a kernel's result (its storage, its shape and, under CheckFinite, its
+// values) and clears the operand scratch args.
+func (p *Program) finish(s *step, out *Tensor, args []*Tensor, err error) (*Tensor, error) {
+	op := s.op
 	if err == nil {
 		err = checkStorage(s, out, args)
 	}

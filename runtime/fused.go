@@ -1,6 +1,9 @@
 package runtime
 
-import "github.com/dlc-lang/dlc/ir"
+import (
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/vecmath"
+)
 
 // Kernels for the fused ops of ir/fused.go. Both are a Gemm into a fresh result followed by
 // one in-place epilogue pass over it, row by row, so that each row is still in cache when
@@ -47,9 +50,7 @@ func denseKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	bv := bias.Data[:n]
 	for i := 0; i < len(out.Data); i += n {
 		row := out.Data[i : i+n]
-		for j, v := range bv {
-			row[j] += v
-		}
+		vecmath.Add(row, row, bv)
 		if loop != nil {
 			loop(row, row, op)
 		}

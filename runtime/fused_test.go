@@ -33,6 +33,21 @@ func fusedGradCases() []gradCase {
 				kind: "dense", attrs: a, in: []ir.Shape{x, w, bias}})
 		}
 	}
+	prob := []valueGen{nil, probability}
+	elem := func(name, code, reduce string, gen []valueGen, in ...ir.Shape) gradCase {
+		a := ir.Attrs{"code": code}
+		if reduce != "" {
+			a["reduce"] = reduce
+		}
+		return gradCase{name: "fused_elementwise/" + name, kind: "fused_elementwise", attrs: a, in: in, gen: gen}
+	}
+	cs = append(cs,
+		elem("output-gradient", "sigmoid(x1); sub(t0, x2); mul(x0, t1)", "", []valueGen{nil, nil, probability}, S(), S(3, 5), S(3, 5)),
+		elem("loss-head", "bce_logits(x0, x1)", "mean", prob, S(3, 5), S(3, 5)),
+		elem("tree", "mul(x0, x0); tanh(t0); leaky_relu{alpha=0.1}(t1); add(t2, x1); mul(t3, x1)", "", nil, S(2, 7), S(2, 7)),
+		elem("sum", "sub(x0, x1); square(t0)", "sum", nil, S(4, 3), S(4, 3)),
+		elem("scalar-only", "exp(x0); mul(t0, x1)", "", nil, S(), S()),
+	)
 	return cs
 }
 

@@ -1,6 +1,9 @@
 package runtime
 
-import "github.com/dlc-lang/dlc/ir"
+import (
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/vecmath"
+)
 
 // binOp is one of the four arithmetic ops or the comparison eq, which broadcast their
 // operands NumPy-style.
@@ -33,7 +36,8 @@ func binaryKernel(o binOp) Kernel {
 			o.row(out.Data, a.Data, b.Data, 1, 1)
 			return out, nil
 		}
-		shape, ok := broadcastShapes(a.Shape, b.Shape)
+		var sb [loopRank]int
+		shape, ok := broadcastShapes(sb[:], a.Shape, b.Shape)
 		if !ok {
 			return nil, opErrorf(op, "got %s and %s, want broadcastable shapes", shapeString(a.Shape), shapeString(b.Shape))
 		}
@@ -52,7 +56,9 @@ func binaryKernel(o binOp) Kernel {
 
 // broadcast computes dst = a o b at the broadcast shape, one innermost row at a time.
 func (o binOp) broadcast(dst []float32, a, b *Tensor, shape []int) {
-	l := newStridedLoop(shape, contiguousStrides(shape), broadcastStrides(a.Shape, shape), broadcastStrides(b.Shape, shape))
+	var s0, s1, s2 [loopRank]int
+	var sc loopScratch
+	l := newStridedLoop(&sc, shape, contiguousStrides(s0[:], shape), broadcastStrides(s1[:], a.Shape, shape), broadcastStrides(s2[:], b.Shape, shape))
 	n, st := l.inner()
 	l.rows(func(off [3]int) {
 		o.row(dst[off[0]:off[0]+n], a.Data[off[1]:], b.Data[off[2]:], st[1], st[2])
@@ -71,24 +77,16 @@ func (o binOp) row(dst, a, b []float32, sa, sb int) {
 	}
 	switch {
 	case sa == 1 && sb == 1:
-		a, b = a[:n], b[:n]
+		// The vector loops round each element as these scalar ones would (vecmath).
 		switch o {
 		case opAdd:
-			for i := range dst {
-				dst[i] = a[i] + b[i]
-			}
+			vecmath.Add(dst, a, b)
 		case opSub:
-			for i := range dst {
-				dst[i] = a[i] - b[i]
-			}
+			vecmath.Sub(dst, a, b)
 		case opMul:
-			for i := range dst {
-				dst[i] = a[i] * b[i]
-			}
+			vecmath.Mul(dst, a, b)
 		case opDiv:
-			for i := range dst {
-				dst[i] = a[i] / b[i]
-			}
+			vecmath.Div(dst, a, b)
 		}
 	case sa == 1: // b is one value
 		a, v := a[:n], b[0]

@@ -41,13 +41,14 @@ func transposeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	}
 	shape := make([]int, len(perm))
 	src := make([]int, len(perm))
-	xst := contiguousStrides(x.Shape)
+	xst := contiguousStrides(nil, x.Shape)
 	for i, p := range perm {
 		shape[i] = x.Shape[p]
 		src[i] = xst[p]
 	}
 	out := c.alloc(shape)
-	l := newStridedLoop(shape, contiguousStrides(shape), src)
+	var sc loopScratch
+	l := newStridedLoop(&sc, shape, contiguousStrides(nil, shape), src)
 	n, st := l.inner()
 	dst, s := out.Data, x.Data
 	l.rows(func(off [3]int) {

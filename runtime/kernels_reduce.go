@@ -19,28 +19,49 @@ func init() {
 }
 
 type reduction struct {
-	kept   []int // x's shape with reduced axes set to 1
-	result []int // kept, or kept without the reduced axes
-	count  int   // elements summed into each result element
-	axes   []int
+	kept   []int  // x's shape with reduced axes set to 1
+	result []int  // kept, or kept without the reduced axes
+	count  int    // elements summed into each result element
+	axes   uint64 // bit i: axis i is reduced
 }
 
-func reduceAxes(op *ir.Op, shape []int) (reduction, error) {
-	axes, err := ir.ReduceAxes(op.Attrs.Ints("axes"), len(shape))
-	if err != nil {
-		return reduction{}, opErrorf(op, "%v", err)
+// shapeScratch is storage for a kernel's shapes, declared as a local variable so that
+// planning a reduction of rank up to loopRank allocates nothing.
+type shapeScratch [loopRank]int
+
+// reduceAxes plans reducing a tensor of the given shape by op's axes and keepdims
+// attributes, writing its shapes over kept and result (a kernel's scratch).
+func reduceAxes(op *ir.Op, shape []int, kept, result *shapeScratch) (reduction, error) {
+	if len(shape) > 64 {
+		return reduction{}, opErrorf(op, "got rank %d, want at most 64", len(shape))
 	}
-	r := reduction{kept: append([]int{}, shape...), count: 1, axes: axes}
+	r := reduction{count: 1}
+	axes := op.Attrs.Ints("axes")
+	if len(axes) == 0 {
+		r.axes = 1<<len(shape) - 1
+	}
 	for _, a := range axes {
-		r.kept[a] = 1
-		r.count *= shape[a]
-	}
-	keep := op.Attrs.Bool("keepdims")
-	r.result = []int{}
-	for i, d := range r.kept {
-		if keep || !contains(axes, i) {
-			r.result = append(r.result, d)
+		n, err := ir.NormAxis(a, len(shape))
+		if err != nil {
+			return reduction{}, opErrorf(op, "%v", err)
 		}
+		if r.axes&(1<<n) != 0 {
+			return reduction{}, opErrorf(op, "axis %d repeated", a)
+		}
+		r.axes |= 1 << n
+	}
+	r.kept = append(kept[:0], shape...)
+	r.result = result[:0]
+	keep := op.Attrs.Bool("keepdims")
+	for i, d := range shape {
+		if r.axes&(1<<i) != 0 {
+			r.kept[i] = 1
+			r.count *= d
+			if !keep {
+				continue
+			}
+		}
+		r.result = append(r.result, r.kept[i])
 	}
 	return r, nil
 }
@@ -55,23 +76,28 @@ func contains(xs []int, v int) bool {
 }
 
 func sumKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
-	x := args[0]
-	r, err := reduceAxes(op, x.Shape)
+	out, _, err := sum(c, op, args[0])
+	return out, err
+}
+
+// sum reduces x as op says and returns the number of elements summed into each result.
+func sum(c *Ctx, op *ir.Op, x *Tensor) (*Tensor, int, error) {
+	var kept, result, st shapeScratch
+	r, err := reduceAxes(op, x.Shape, &kept, &result)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := c.alloc(r.result)
-	accumulate(out.Data, x.Data, x.Shape, broadcastStrides(r.kept, x.Shape))
-	return out, nil
+	accumulate(out.Data, x.Data, x.Shape, broadcastStrides(st[:], r.kept, x.Shape))
+	return out, r.count, nil
 }
 
 func meanKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
-	out, err := sumKernel(c, op, args)
+	out, count, err := sum(c, op, args[0])
 	if err != nil {
 		return nil, err
 	}
-	r, _ := reduceAxes(op, args[0].Shape)
-	inv := 1 / float64(r.count)
+	inv := 1 / float64(count)
 	for i, v := range out.Data {
 		out.Data[i] = float32(float64(v) * inv)
 	}
@@ -80,22 +106,26 @@ func meanKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 
 // countKernel is the number of elements a reduction over axes sums, as a scalar.
 func countKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
-	r, err := reduceAxes(op, args[0].Shape)
+	var kept, result shapeScratch
+	r, err := reduceAxes(op, args[0].Shape, &kept, &result)
 	if err != nil {
 		return nil, err
 	}
-	return Scalar(float32(r.count)), nil
+	out := c.alloc(nil)
+	out.Data[0] = float32(r.count)
+	return out, nil
 }
 
 // sumToKernel sums x over the dimensions that broadcasting like's shape to x's added:
 // the adjoint of broadcasting.
 func sumToKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	x, like := args[0], args[1]
-	if s, ok := broadcastShapes(like.Shape, x.Shape); !ok || !sameShape(s, x.Shape) {
+	var sb, st [loopRank]int
+	if s, ok := broadcastShapes(sb[:], like.Shape, x.Shape); !ok || !sameShape(s, x.Shape) {
 		return nil, opErrorf(op, "got %s, want a shape that %s broadcasts to", shapeString(x.Shape), shapeString(like.Shape))
 	}
 	out := c.alloc(like.Shape)
-	accumulate(out.Data, x.Data, x.Shape, broadcastStrides(like.Shape, x.Shape))
+	accumulate(out.Data, x.Data, x.Shape, broadcastStrides(st[:], like.Shape, x.Shape))
 	return out, nil
 }
 
@@ -127,7 +157,8 @@ func broadcastLikeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		}
 		xs = expanded
 	}
-	if s, ok := broadcastShapes(xs, like.Shape); !ok || !sameShape(s, like.Shape) {
+	var sb [loopRank]int
+	if s, ok := broadcastShapes(sb[:], xs, like.Shape); !ok || !sameShape(s, like.Shape) {
 		return nil, opErrorf(op, "got %s, want a shape that broadcasts to %s", shapeString(x.Shape), shapeString(like.Shape))
 	}
 	out := c.alloc(like.Shape)

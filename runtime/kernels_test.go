@@ -53,7 +53,7 @@ func TestEveryOpHasKernel(t *testing.T) {
 
 // naiveBroadcast is the reference for the arithmetic kernels: index arithmetic per element.
 func naiveBroadcast(o binOp, a, b *Tensor) *Tensor {
-	shape, _ := broadcastShapes(a.Shape, b.Shape)
+	shape, _ := broadcastShapes(nil, a.Shape, b.Shape)
 	out := NewTensor(shape...)
 	at := func(x *Tensor, idx []int) float32 {
 		off := 0

@@ -95,11 +95,21 @@ func (p *Program) planBuffers(lastUse []int, isOutput []bool) {
 	for si := range p.steps {
 		s := &p.steps[si]
 		s.buf = -1
+		// The buffers a pair's first step frees are not the second's to take: the two run
+		// at once (pairs.go).
+		releaseAfter := func() {
+			if s.pair {
+				release[si+1] = append(release[si+1], release[si]...)
+			} else {
+				free = append(free, release[si]...)
+			}
+		}
 		if s.kernel == nil || root[s.slot] != s.slot {
-			free = append(free, release[si]...)
+			releaseAfter()
 			continue
 		}
-		if p.inPlace(s, si, root, end) {
+		secondOfPair := si > 0 && p.steps[si-1].pair
+		if p.inPlace(s, si, root, end) && !(secondOfPair && p.pairConflict(si-1, bufOf[root[s.args[0]]], root, bufOf)) {
 			b := bufOf[root[s.args[0]]]
 			release[si] = slices.DeleteFunc(release[si], func(c int) bool { return c == b })
 			s.buf, s.inPlace = b, true
@@ -121,7 +131,10 @@ func (p *Program) planBuffers(lastUse []int, isOutput []bool) {
 		if e := end[s.slot]; e != never {
 			release[e] = append(release[e], s.buf)
 		}
-		free = append(free, release[si]...)
+		releaseAfter()
+		if secondOfPair && p.pairConflict(si-1, s.buf, root, bufOf) {
+			p.steps[si-1].pair = false // cannot happen with the release rule above; kept safe
+		}
 	}
 	p.classes = classes
 	p.bufs = make([]*Tensor, len(classes))

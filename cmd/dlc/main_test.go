@@ -66,7 +66,7 @@ func TestCompileAndParams(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"# before optimisation", "# after optimisation", "func @AE.step", "matmul", "dense %", "# memory at batch 128: 11.2 MiB"} {
+	for _, want := range []string{"# before optimisation", "# after optimisation", "func @AE.step", "matmul", "dense %", "# memory at batch 128: 10.2 MiB"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("compile output lacks %q", want)
 		}

@@ -14,14 +14,16 @@ import (
 	"sync/atomic"
 )
 
-// job is one For call shared by the workers that help with it.
+// job is one For or Do call shared by the workers that help with it. Only one call holds
+// the pool at a time (busy), so one job value serves every call and a call allocates
+// nothing.
 type job struct {
-	body   func(lo, hi int)
-	n      int
-	chunk  int
-	next   atomic.Int64 // the next chunk's start
-	wg     sync.WaitGroup
-	helper atomic.Int32 // workers that joined
+	body  func(lo, hi int)
+	tasks []func() // Do's tasks; nil for For
+	n     int
+	chunk int
+	next  atomic.Int64 // the next chunk's start, or the next task's index
+	wg    sync.WaitGroup
 }
 
 var (
@@ -29,6 +31,7 @@ var (
 	work    chan *job
 	workers int
 	busy    atomic.Int32 // For calls in progress; nested calls run serially
+	theJob  job          // the call that holds busy
 )
 
 func start() {
@@ -66,8 +69,36 @@ func For(n, grain int, body func(lo, hi int)) {
 	defer busy.Store(0)
 	// About four chunks per worker balance uneven chunks without much hand-off cost.
 	parts := min((n+grain-1)/grain, 4*(workers+1))
-	j := &job{body: body, n: n, chunk: (n + parts - 1) / parts}
-	helpers := min(workers, parts-1)
+	j := &theJob
+	j.body, j.n, j.chunk = body, n, (n+parts-1)/parts
+	j.next.Store(0)
+	j.hand(min(workers, parts-1))
+	j.body = nil
+}
+
+// Do runs every task once, each on one goroutine of the pool (the caller included), and
+// returns when all have returned: independent pieces of work, such as two matrix products
+// that read the same operands, run side by side. Inside a task a For runs serially, as a
+// nested For does; a Do called while the pool is busy runs its tasks one after the other.
+// tasks is read, not kept, and the call allocates nothing.
+func Do(tasks []func()) {
+	once.Do(start)
+	if workers == 0 || len(tasks) < 2 || !busy.CompareAndSwap(0, 1) {
+		for _, t := range tasks {
+			t()
+		}
+		return
+	}
+	defer busy.Store(0)
+	j := &theJob
+	j.tasks, j.n = tasks, len(tasks)
+	j.next.Store(0)
+	j.hand(min(workers, len(tasks)-1))
+	j.tasks = nil
+}
+
+// hand gives the job to helpers workers, works on it too and waits for them.
+func (j *job) hand(helpers int) {
 	j.wg.Add(helpers)
 	for i := 0; i < helpers; i++ {
 		work <- j
@@ -77,6 +108,15 @@ func For(n, grain int, body func(lo, hi int)) {
 }
 
 func (j *job) run() {
+	if j.tasks != nil {
+		for {
+			i := int(j.next.Add(1)) - 1
+			if i >= j.n {
+				return
+			}
+			j.tasks[i]()
+		}
+	}
 	for {
 		lo := int(j.next.Add(int64(j.chunk))) - j.chunk
 		if lo >= j.n {

@@ -43,3 +43,39 @@ func BenchmarkForOverhead(b *testing.B) {
 		For(1024, 64, func(lo, hi int) { sink.Add(int64(hi - lo)) })
 	}
 }
+
+func TestDoRunsEveryTaskOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7} {
+		hits := make([]int32, n)
+		tasks := make([]func(), n)
+		for i := range tasks {
+			tasks[i] = func() {
+				atomic.AddInt32(&hits[i], 1)
+				// A For inside a task runs serially and still covers its range.
+				var sum atomic.Int64
+				For(100, 1, func(lo, hi int) { sum.Add(int64(hi - lo)) })
+				if sum.Load() != 100 {
+					t.Errorf("task %d: nested For covered %d of 100", i, sum.Load())
+				}
+			}
+		}
+		Do(tasks)
+		for i, h := range hits {
+			if h != 1 {
+				t.Fatalf("n=%d: task %d ran %d times", n, i, h)
+			}
+		}
+	}
+}
+
+func TestForAndDoAllocateNothing(t *testing.T) {
+	var sink atomic.Int64
+	body := func(lo, hi int) { sink.Add(int64(hi - lo)) }
+	tasks := []func(){func() { sink.Add(1) }, func() { sink.Add(2) }}
+	if a := testing.AllocsPerRun(50, func() { For(1<<12, 16, body) }); a != 0 {
+		t.Errorf("For: %.1f allocations per call, want 0", a)
+	}
+	if a := testing.AllocsPerRun(50, func() { Do(tasks) }); a != 0 {
+		t.Errorf("Do: %.1f allocations per call, want 0", a)
+	}
+}

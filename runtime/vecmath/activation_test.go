@@ -60,3 +60,46 @@ func TestActivations(t *testing.T) {
 		}
 	})
 }
+
+// TestArithmetic: the vector arithmetic is the scalar operation's to the bit, at every tail
+// length, in place too, with infinities, NaN and subnormals among the inputs.
+func TestArithmetic(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 3e38}
+	ops := []struct {
+		name string
+		f    func(dst, a, b []float32)
+		g    func(a, b float32) float32
+	}{
+		{"add", Add, func(a, b float32) float32 { return a + b }},
+		{"sub", Sub, func(a, b float32) float32 { return a - b }},
+		{"mul", Mul, func(a, b float32) float32 { return a * b }},
+		{"div", Div, func(a, b float32) float32 { return a / b }},
+	}
+	same := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) || x != x && y != y }
+	for _, vector := range []bool{true, false} {
+		saved := useAVX2
+		useAVX2 = useAVX2 && vector
+		for n := 0; n <= 40; n++ {
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i] = special[i%len(special)] * float32(i+1) / 7
+				b[i] = special[(i*5+3)%len(special)] - float32(i)/3
+			}
+			for _, op := range ops {
+				dst := make([]float32, n)
+				op.f(dst, a, b)
+				inPlace := append([]float32(nil), a...)
+				op.f(inPlace, inPlace, b)
+				for i := range dst {
+					if want := op.g(a[i], b[i]); !same(dst[i], want) {
+						t.Fatalf("%s n=%d [%d]: %v, %v → %v, want %v", op.name, n, i, a[i], b[i], dst[i], want)
+					}
+					if !same(inPlace[i], dst[i]) {
+						t.Fatalf("%s n=%d [%d] in place: %v, want %v", op.name, n, i, inPlace[i], dst[i])
+					}
+				}
+			}
+		}
+		useAVX2 = saved
+	}
+}

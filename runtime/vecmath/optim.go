@@ -1,6 +1,11 @@
 package vecmath
 
-import "math"
+import (
+	"math"
+	"sync"
+
+	"github.com/dlc-lang/dlc/runtime/parallel"
+)
 
 // AdamScalars are the per-step constants of one Adam or AdamW update, computed once per step
 // (in float64, then rounded) by the caller. The assembly reads them in this order.
@@ -28,6 +33,43 @@ type AdamScalars struct {
 // AdamUpdate panics when one is shorter. g is not written.
 func AdamUpdate(p, g, m, v []float32, s *AdamScalars) {
 	checkLen(p, g, m, v)
+	if len(p) < 2*splitChunk || parallel.Workers() == 1 {
+		adamRange(p, g, m, v, s)
+		return
+	}
+	// A big tensor's update is split over the pool. The chunks are whole vectors, and every
+	// element takes the same instructions wherever its chunk starts, so the result is the
+	// same, bit for bit, as one pass.
+	u, _ := adamSplits.Get().(*adamSplit)
+	if u == nil {
+		u = new(adamSplit)
+		u.body = func(lo, hi int) {
+			lo, hi = lo*splitChunk, min(hi*splitChunk, len(u.p))
+			adamRange(u.p[lo:hi], u.g[lo:hi], u.m[lo:hi], u.v[lo:hi], u.s)
+		}
+	}
+	u.p, u.g, u.m, u.v, u.s = p, g, m, v, s
+	parallel.For((len(p)+splitChunk-1)/splitChunk, 1, u.body)
+	*u = adamSplit{body: u.body}
+	adamSplits.Put(u)
+}
+
+// splitChunk is the elements of one piece of a split optimiser update: 64 KiB of each
+// vector, a multiple of the vector width.
+const splitChunk = 1 << 14
+
+// adamSplit is one split AdamUpdate's arguments with the loop body bound to them once, so
+// that a split update allocates nothing.
+type adamSplit struct {
+	p, g, m, v []float32
+	s          *AdamScalars
+	body       func(lo, hi int)
+}
+
+var adamSplits sync.Pool
+
+// adamRange is AdamUpdate on one goroutine.
+func adamRange(p, g, m, v []float32, s *AdamScalars) {
 	if useAVX2 {
 		n := len(p) &^ 7
 		if n > 0 {

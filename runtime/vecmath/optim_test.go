@@ -134,3 +134,26 @@ func TestSGDPaths(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAdamUpdate: one update of a 784×256 weight on one goroutine and split over the
+// pool, for the split's gain (memory bandwidth bounds both).
+func BenchmarkAdamUpdate(b *testing.B) {
+	n := 784 * 256
+	p, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range g {
+		g[i] = float32(i%7) - 3
+	}
+	s := &AdamScalars{Decay: 1, OneMinusB1: 0.1, B2: 0.999, OneMinusB2: 0.001, BC2Sqrt: 1, Eps: 1e-8, StepSize: 1e-3}
+	b.Run("1t", func(b *testing.B) {
+		b.SetBytes(int64(28 * n))
+		for b.Loop() {
+			adamRange(p, g, m, v, s)
+		}
+	})
+	b.Run("split", func(b *testing.B) {
+		b.SetBytes(int64(28 * n))
+		for b.Loop() {
+			AdamUpdate(p, g, m, v, s)
+		}
+	})
+}

@@ -43,7 +43,25 @@ const (
 	kBCE
 	kRelu
 	kReluGrad
+	kAdd
+	kSub
+	kMul
+	kDiv
 )
+
+// Add sets dst[i] = a[i] + b[i]; Sub, Mul and Div likewise. Each element is one IEEE
+// float32 operation, so the results are those of the scalar loop to the bit; dst may be a
+// or b. a and b must be at least as long as dst.
+func Add(dst, a, b []float32) { binary(dst, a, b, kAdd, func(x, y float32) float32 { return x + y }) }
+
+// Sub sets dst[i] = a[i] − b[i].
+func Sub(dst, a, b []float32) { binary(dst, a, b, kSub, func(x, y float32) float32 { return x - y }) }
+
+// Mul sets dst[i] = a[i]·b[i].
+func Mul(dst, a, b []float32) { binary(dst, a, b, kMul, func(x, y float32) float32 { return x * y }) }
+
+// Div sets dst[i] = a[i] / b[i].
+func Div(dst, a, b []float32) { binary(dst, a, b, kDiv, func(x, y float32) float32 { return x / y }) }
 
 func checkLen(dst []float32, srcs ...[]float32) {
 	for _, s := range srcs {

@@ -28,6 +28,18 @@ func bceLogitsAVX2(dst, z, t *float32, n int)
 //go:noescape
 func bceAVX2(dst, p, t *float32, n int)
 
+//go:noescape
+func addAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func subAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func mulAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func divAVX2(dst, a, b *float32, n int)
+
 func vectorUnary(k int, dst, x []float32) {
 	switch k {
 	case kExp:
@@ -53,6 +65,14 @@ func vectorBinary(k int, dst, a, b []float32) {
 		bceAVX2(&dst[0], &a[0], &b[0], len(dst))
 	case kReluGrad:
 		reluGradAVX2(&dst[0], &a[0], &b[0], len(dst))
+	case kAdd:
+		addAVX2(&dst[0], &a[0], &b[0], len(dst))
+	case kSub:
+		subAVX2(&dst[0], &a[0], &b[0], len(dst))
+	case kMul:
+		mulAVX2(&dst[0], &a[0], &b[0], len(dst))
+	case kDiv:
+		divAVX2(&dst[0], &a[0], &b[0], len(dst))
 	}
 }
 

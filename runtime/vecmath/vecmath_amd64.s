@@ -145,6 +145,26 @@ CONST8(zero, $0x00000000)
 	VADDPS C, U, U
 
 // The loop around a unary kernel: load Y0 from x, BODY leaves the result in RES, store.
+// The four arithmetic operations, dst = a op b: one IEEE operation per lane, so each result
+// is the scalar Go operation's to the bit.
+
+#define ARITH_LOOP(OP, name) \
+	MOVQ dst+0(FP), DI; \
+	MOVQ a+8(FP), SI; \
+	MOVQ b+16(FP), DX; \
+	MOVQ n+24(FP), CX; \
+name:; \
+	VMOVUPS (SI), Y0; \
+	OP (DX), Y0, Y0; \
+	VMOVUPS Y0, (DI); \
+	ADDQ $32, SI; \
+	ADDQ $32, DX; \
+	ADDQ $32, DI; \
+	SUBQ $8, CX; \
+	JNZ name; \
+	VZEROUPPER; \
+	RET
+
 #define UNARY_LOOP(BODY, RES) \
 	MOVQ dst+0(FP), DI; \
 	MOVQ x+8(FP), SI; \
@@ -467,3 +487,19 @@ leakyLoop:
 	JNZ leakyLoop
 	VZEROUPPER
 	RET
+
+// func addAVX2(dst, a, b *float32, n int)
+TEXT ·addAVX2(SB), NOSPLIT, $0-32
+	ARITH_LOOP(VADDPS, addLoop)
+
+// func subAVX2(dst, a, b *float32, n int)
+TEXT ·subAVX2(SB), NOSPLIT, $0-32
+	ARITH_LOOP(VSUBPS, subLoop)
+
+// func mulAVX2(dst, a, b *float32, n int)
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	ARITH_LOOP(VMULPS, mulLoop)
+
+// func divAVX2(dst, a, b *float32, n int)
+TEXT ·divAVX2(SB), NOSPLIT, $0-32
+	ARITH_LOOP(VDIVPS, divLoop)
