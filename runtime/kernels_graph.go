@@ -389,44 +389,49 @@ func gatherRows(out, x []float32, idx []int32, rows, f, a, b int) int {
 	return -1
 }
 
-// rowOps are the assembly loops' codes of the reductions.
-var rowOps = map[graphMode]int{modeSum: 0, modeMean: 0, modeMax: 1, modeMin: 2}
+// rowOps are the assembly loop's codes of the reductions.
+var rowOps = map[graphMode]int{modeSum: 0, modeMean: 3, modeMax: 1, modeMin: 2}
 
-// reduceSegments writes segments [a, b) of a sum, mean, max or min: each segment's first
-// row copied, the others folded in, by the assembly loop for the columns it covers and by
-// the Go loops for the rest.
+// reduceSegments writes segments [a, b) of a sum, mean, max or min: the assembly loop the
+// columns it covers, whole segments at a time, and the Go loop the rest.
 func reduceSegments(k *graphCall, a, b int) {
-	f, x, out, perm, start := k.f, k.x, k.out, k.perm, k.start
 	f8 := 0
-	if graphAVX2 && f >= 8 {
-		f8 = f &^ 7
+	if graphAVX2 && k.f >= 8 && b > a {
+		f8 = k.f &^ 7
+		// x is empty only when every segment is, and then the loop never reads it.
+		var x *float32
+		if len(k.x) > 0 {
+			x = &k.x[0]
+		}
+		segmentsAVX2(rowOps[k.mode], &k.out[0], x, firstPtr(k.perm), &k.start[0], a, b, len(k.perm), f8, k.f)
 	}
-	rowOp := rowOps[k.mode]
+	if f8 < k.f {
+		reduceColumns(k, a, b, f8)
+	}
+}
+
+// reduceColumns writes columns [from, f) of segments [a, b): each segment's first row
+// copied, the others folded in, and a mean divided by the segment's size.
+func reduceColumns(k *graphCall, a, b, from int) {
+	f, x, out, perm, start := k.f, k.x, k.out, k.perm, k.start
 	for s := a; s < b; s++ {
-		row := out[s*f : s*f+f]
+		row := out[s*f+from : s*f+f]
 		lo, hi := int(start[s]), int(start[s+1])
 		if lo == hi {
 			clear(row)
 			continue
 		}
 		e := int(perm[lo])
-		copy(row, x[e*f:e*f+f])
-		rest := perm[lo+1 : hi]
-		if f8 > 0 && len(rest) > 0 {
-			reduceRowsAVX2(rowOp, &row[0], &x[0], &rest[0], len(rest), len(perm)-lo-1, f8, f)
-		}
-		if f8 < f {
-			tail := row[f8:]
-			for _, e := range rest {
-				src := x[int(e)*f+f8 : int(e)*f+f]
-				switch k.mode {
-				case modeSum, modeMean:
-					addRow(tail, src)
-				case modeMax:
-					maxRow(tail, src)
-				case modeMin:
-					minRow(tail, src)
-				}
+		copy(row, x[e*f+from:e*f+f])
+		for _, e := range perm[lo+1 : hi] {
+			src := x[int(e)*f+from : int(e)*f+f]
+			switch k.mode {
+			case modeSum, modeMean:
+				addRow(row, src)
+			case modeMax:
+				maxRow(row, src)
+			case modeMin:
+				minRow(row, src)
 			}
 		}
 		if k.mode == modeMean {

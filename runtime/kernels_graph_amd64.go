@@ -6,11 +6,11 @@ import "golang.org/x/sys/cpu"
 // check the Go loops against them.
 var graphAVX2 = cpu.X86.HasAVX2
 
-// reduceRowsAVX2, gatherRowsAVX2 and argextRowsAVX2 are documented in kernels_graph_amd64.s. They take
+// segmentsAVX2, gatherRowsAVX2 and argextRowsAVX2 are documented in kernels_graph_amd64.s. They take
 // f8, a positive multiple of 8 no larger than f, and rows the caller has checked.
 
 //go:noescape
-func reduceRowsAVX2(op int, dst, x *float32, perm *int32, n, avail, f8, f int)
+func segmentsAVX2(op int, out, x *float32, perm, start *int32, s0, s1, entries, f8, f int)
 
 //go:noescape
 func gatherRowsAVX2(out, x *float32, idx *int32, n, avail, f8, f int)

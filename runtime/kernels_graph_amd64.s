@@ -10,93 +10,151 @@
 
 #define AHEAD 16
 
-// func reduceRowsAVX2(op int, dst, x *float32, perm *int32, n, avail, f8, f int)
+// func segmentsAVX2(op int, out, x *float32, perm, start *int32, s0, s1, entries, f8, f int)
 //
-// For k in [0, n): dst[0:f8] op= row perm[k] of x, whose rows are f floats apart.
-// op 0 adds; 1 keeps the larger value, 2 the smaller, the first of equal ones, and a NaN
-// once one comes. Entries up to avail (≥ n) may be read to prefetch.
-TEXT ·reduceRowsAVX2(SB), NOSPLIT, $0-64
+// For each segment s in [s0, s1), the first f8 floats of out row s get the reduction of
+// rows perm[start[s]:start[s+1]] of x, 0 when there are none: op 0 sums, 3 takes the mean,
+// 1 keeps the larger value and 2 the smaller, the first of equal ones, and a NaN once one
+// comes. Rows of x and out are f floats apart; perm holds entries entries, any of which may
+// be read to prefetch.
+TEXT ·segmentsAVX2(SB), NOSPLIT, $0-80
 	MOVQ op+0(FP), AX
-	MOVQ dst+8(FP), DI
+	MOVQ out+8(FP), DI
 	MOVQ x+16(FP), SI
 	MOVQ perm+24(FP), BX
-	MOVQ n+32(FP), CX
-	MOVQ avail+40(FP), R10
-	MOVQ f8+48(FP), DX
+	MOVQ start+32(FP), R13
+	MOVQ s0+40(FP), R14
+	MOVQ f8+64(FP), DX
 	SHLQ $2, DX                 // bytes reduced per row
-	MOVQ f+56(FP), R8
+	MOVQ f+72(FP), R8
 	SHLQ $2, R8                 // row stride in bytes
-	XORQ R9, R9                 // k
 
-redge:
-	CMPQ R9, CX
-	JGE rdone
+sseg:
+	CMPQ R14, s1+48(FP)
+	JGE sdone
+	MOVQ R14, CX
+	IMULQ R8, CX
+	ADDQ DI, CX                 // the out row
+	MOVLQSX (R13)(R14*4), R9    // k = start[s]
+	MOVLQSX 4(R13)(R14*4), R10  // start[s+1]
+	CMPQ R9, R10
+	JLT sfirst
+	VXORPS Y0, Y0, Y0
+	XORQ R12, R12
+
+szero:
+	VMOVUPS Y0, (CX)(R12*1)
+	ADDQ $32, R12
+	CMPQ R12, DX
+	JLT szero
+	JMP snext
+
+sfirst:
+	MOVLQSX (BX)(R9*4), R11
+	IMULQ R8, R11
+	ADDQ SI, R11
+	XORQ R12, R12
+
+scopy:
+	VMOVUPS (R11)(R12*1), Y0
+	VMOVUPS Y0, (CX)(R12*1)
+	ADDQ $32, R12
+	CMPQ R12, DX
+	JLT scopy
+	INCQ R9
+
+sentry:
+	CMPQ R9, R10
+	JGE sfinish
 	LEAQ AHEAD(R9), R11
-	CMPQ R11, R10
-	JGE rload
+	CMPQ R11, entries+56(FP)
+	JGE sload
 	MOVLQSX (BX)(R11*4), R11
 	IMULQ R8, R11
 	ADDQ SI, R11
 	XORQ R12, R12
 
-rprefetch:
+sprefetch:
 	PREFETCHT0 (R11)(R12*1)
 	ADDQ $64, R12
 	CMPQ R12, DX
-	JLT rprefetch
+	JLT sprefetch
 
-rload:
+sload:
 	MOVLQSX (BX)(R9*4), R11
 	IMULQ R8, R11
 	ADDQ SI, R11                // the row
-	XORQ R12, R12               // byte offset in it
+	XORQ R12, R12
 	CMPQ AX, $1
-	JEQ rmax
-	JGT rmin
+	JEQ smax
+	CMPQ AX, $2
+	JEQ smin
 
-radd:
+sadd:
 	VMOVUPS (R11)(R12*1), Y0
-	VADDPS (DI)(R12*1), Y0, Y0
-	VMOVUPS Y0, (DI)(R12*1)
+	VADDPS (CX)(R12*1), Y0, Y0
+	VMOVUPS Y0, (CX)(R12*1)
 	ADDQ $32, R12
 	CMPQ R12, DX
-	JLT radd
-	JMP rnext
+	JLT sadd
+	INCQ R9
+	JMP sentry
 
-rmax:
+smax:
 	VMOVUPS (R11)(R12*1), Y0    // v
-	VMOVUPS (DI)(R12*1), Y1     // d
+	VMOVUPS (CX)(R12*1), Y1     // d
 	VCMPPS $0x1e, Y1, Y0, Y2    // v > d
 	VCMPPS $3, Y0, Y0, Y3       // v is NaN
 	VCMPPS $7, Y1, Y1, Y4       // d is not
 	VANDPS Y4, Y3, Y3
 	VORPS Y3, Y2, Y2
 	VBLENDVPS Y2, Y0, Y1, Y1
-	VMOVUPS Y1, (DI)(R12*1)
+	VMOVUPS Y1, (CX)(R12*1)
 	ADDQ $32, R12
 	CMPQ R12, DX
-	JLT rmax
-	JMP rnext
+	JLT smax
+	INCQ R9
+	JMP sentry
 
-rmin:
+smin:
 	VMOVUPS (R11)(R12*1), Y0
-	VMOVUPS (DI)(R12*1), Y1
+	VMOVUPS (CX)(R12*1), Y1
 	VCMPPS $0x11, Y1, Y0, Y2    // v < d
 	VCMPPS $3, Y0, Y0, Y3
 	VCMPPS $7, Y1, Y1, Y4
 	VANDPS Y4, Y3, Y3
 	VORPS Y3, Y2, Y2
 	VBLENDVPS Y2, Y0, Y1, Y1
-	VMOVUPS Y1, (DI)(R12*1)
+	VMOVUPS Y1, (CX)(R12*1)
 	ADDQ $32, R12
 	CMPQ R12, DX
-	JLT rmin
-
-rnext:
+	JLT smin
 	INCQ R9
-	JMP redge
+	JMP sentry
 
-rdone:
+sfinish:
+	CMPQ AX, $3
+	JNE snext
+	MOVLQSX (R13)(R14*4), R12
+	MOVQ R10, R11
+	SUBQ R12, R11               // the segment's size
+	CVTSQ2SS R11, X1
+	VBROADCASTSS X1, Y1
+	XORQ R12, R12
+
+sdiv:
+	VMOVUPS (CX)(R12*1), Y0
+	VDIVPS Y1, Y0, Y0           // row / size
+	VMOVUPS Y0, (CX)(R12*1)
+	ADDQ $32, R12
+	CMPQ R12, DX
+	JLT sdiv
+
+snext:
+	INCQ R14
+	JMP sseg
+
+sdone:
 	VZEROUPPER
 	RET
 

@@ -5,8 +5,8 @@ package runtime
 // graphAVX2 is false off amd64: the graph kernels run their Go loops.
 var graphAVX2 = false
 
-func reduceRowsAVX2(op int, dst, x *float32, perm *int32, n, avail, f8, f int) {
-	panic("runtime: reduceRowsAVX2 without AVX2")
+func segmentsAVX2(op int, out, x *float32, perm, start *int32, s0, s1, entries, f8, f int) {
+	panic("runtime: segmentsAVX2 without AVX2")
 }
 
 func gatherRowsAVX2(out, x *float32, idx *int32, n, avail, f8, f int) {
