@@ -22,11 +22,10 @@ import (
 //   - node labels may instead come from a label table of their own: a CSV
 //     of one column, or a 1-d integer .npy, one class per node;
 //   - the edge list has one row per edge, source then target node (0-based
-//     rows of the node table), then the edge's features if any; as CSV two
-//     or more columns (a header row is optional), as .npy an integer array
-//     [E, 2], or [E, 2 + Fe] is not allowed: edge features go in their own
-//     .npy [E, Fe]. (PyTorch Geometric's edge_index is [2, E]: save its
-//     transpose.)
+//     rows of the node table): as CSV two columns and then the edge's
+//     features, if any (a header row is optional); as .npy an integer array
+//     [E, 2], with edge features, if any, in a float .npy [E, Fe] of their
+//     own. (PyTorch Geometric's edge_index is [2, E]: save its transpose.)
 //
 // Errors name the file and the line (CSV) or the row (.npy) at fault: a
 // row with a different number of fields than the first, an index that is

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,4 +231,62 @@ func TestGraphsDir(t *testing.T) {
 			t.Errorf("%s: got %s\nwant %s", tc.name, got, tc.want)
 		}
 	}
+}
+
+// FuzzEdgeCSV: an edge list either fails with an error naming the file or
+// gives a graph that passes Validate.
+func FuzzEdgeCSV(f *testing.F) {
+	f.Add([]byte("src,dst\n0,1\n1,2\n"), 3)
+	f.Add([]byte("0,1,0.5\n2,2,1.5\n"), 3)
+	f.Add([]byte("0,1\n1,2,3\n"), 3)
+	f.Add([]byte("0,-1\n"), 2)
+	f.Add([]byte("0,1e9\n"), 5)
+	f.Add([]byte("0,1,NaN\n"), 2)
+	f.Add([]byte("\"0\",\"1\n"), 2)
+	f.Fuzz(func(t *testing.T, in []byte, n int) {
+		g := &Graph{Name: "fuzz", N: n % 64, Graphs: 1}
+		if g.N < 0 {
+			g.N = -g.N
+		}
+		err := readEdgeCSV(bytes.NewReader(in), "fuzz", g)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "data: fuzz") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if err := g.Validate(); err != nil {
+			t.Fatalf("accepted an edge list that does not validate: %v", err)
+		}
+	})
+}
+
+// FuzzGraphNPY: node, edge and label arrays either fail with an error
+// naming a file or give a graph that passes Validate.
+func FuzzGraphNPY(f *testing.F) {
+	f.Add(npyFile(1, npyHeader("<f4", "(3, 2)"), []float32{0, 1, 2, 3, 4, 5}),
+		npyFile(1, npyHeader("<i8", "(2, 2)"), []int64{0, 1, 2, 1}),
+		npyFile(1, npyHeader("<i4", "(3,)"), []int32{1, -1, 0}))
+	f.Add(npyFile(1, npyHeader("<f4", "(2,)"), []float32{0, 1}),
+		npyFile(1, npyHeader("<i4", "(1, 2)"), []int32{0, 7}),
+		npyFile(1, npyHeader("<i4", "(2,)"), []int32{-3, 0}))
+	f.Fuzz(func(t *testing.T, x, e, y []byte) {
+		dir := t.TempDir()
+		files := GraphFiles{Nodes: filepath.Join(dir, "x.npy"), Edges: filepath.Join(dir, "e.npy"), Labels: filepath.Join(dir, "y.npy")}
+		for name, b := range map[string][]byte{files.Nodes: x, files.Edges: e, files.Labels: y} {
+			if err := os.WriteFile(name, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g, err := GraphNPY(files)
+		if err != nil {
+			if !strings.Contains(err.Error(), dir) {
+				t.Fatalf("error names no file: %v", err)
+			}
+			return
+		}
+		if err := g.Validate(); err != nil {
+			t.Fatalf("accepted a graph that does not validate: %v", err)
+		}
+	})
 }

@@ -44,11 +44,13 @@ func (s *Source) Gives() Gives {
 
 func init() { sources = append(sources, graphSources...) }
 
-// SBMNoise is the sbm source's default noise: with 32 features and
-// centroids drawn from a standard normal, features alone classify about
-// half of the nodes of 10 blocks, and two rounds of mean aggregation over
-// neighbours (70% from the node's own block) most of the rest.
-const SBMNoise = 2.5
+// SBMNoise is the sbm source's default noise, chosen so that the issue's
+// benchmark is neither trivial nor hopeless: on sbm(nodes: 100000, blocks:
+// 10, edges: 1000000, p: 0.7, features: 32) with 10% of the nodes labelled,
+// bench/torch_gnn.py's 2-layer mean/concat network reached test accuracy
+// 0.976 at noise 2.5, 0.798 at 7, 0.740 at 8 and 0.682 at 9 after 50 epochs
+// (a nearest-block-mean guess from the features alone gets 0.24 at 8).
+const SBMNoise = 8
 
 var graphSources = []*Source{
 	{

@@ -255,3 +255,42 @@ func SplitEdges(g *Graph, testFrac float64, seed uint64) (train *Graph, test Pai
 	}
 	return &tr, test, nil
 }
+
+// Split divides the set into a training and a test set, holding out a
+// share testFrac of each class's graphs (at least one of each class that
+// has two or more), drawn at random. Both keep the set's order and share
+// its graphs.
+func (s *GraphSet) Split(testFrac float64, seed uint64) (train, test *GraphSet, err error) {
+	if !(testFrac > 0 && testFrac < 1) {
+		return nil, nil, errorf(s.Name, "graph split: test fraction %v, want one in (0, 1)", testFrac)
+	}
+	byClass := make([][]int, s.Classes)
+	for i, g := range s.Graphs {
+		if len(g.GraphLabels) != 1 || g.GraphLabels[0] < 0 || int(g.GraphLabels[0]) >= s.Classes {
+			return nil, nil, errorf(s.Name, "graph split: graph %d has no label below %d", i, s.Classes)
+		}
+		byClass[g.GraphLabels[0]] = append(byClass[g.GraphLabels[0]], i)
+	}
+	rng := newRand(seed, "split graphs")
+	held := make([]bool, len(s.Graphs))
+	for _, members := range byClass {
+		if len(members) < 2 {
+			continue
+		}
+		k := min(len(members)-1, max(1, int(math.Round(testFrac*float64(len(members))))))
+		rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+		for _, i := range members[:k] {
+			held[i] = true
+		}
+	}
+	train = &GraphSet{Name: s.Name + " (train)", Classes: s.Classes}
+	test = &GraphSet{Name: s.Name + " (test)", Classes: s.Classes}
+	for i, g := range s.Graphs {
+		if held[i] {
+			test.Graphs = append(test.Graphs, g)
+		} else {
+			train.Graphs = append(train.Graphs, g)
+		}
+	}
+	return train, test, nil
+}

@@ -197,3 +197,35 @@ func TestNonEdges(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+func TestGraphSetSplit(t *testing.T) {
+	set, err := Cycles(CyclesOptions{Graphs: 100, MinNodes: 5, MaxNodes: 9, Features: "constant", Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := set.Split(0.2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Len() != 80 || test.Len() != 20 {
+		t.Fatalf("got %d training and %d test graphs, want 80 and 20", train.Len(), test.Len())
+	}
+	classes := [2]int{}
+	for _, g := range test.Graphs {
+		classes[g.GraphLabels[0]]++
+		if slices.Contains(train.Graphs, g) {
+			t.Fatal("a graph in both sets")
+		}
+	}
+	if classes != [2]int{10, 10} {
+		t.Errorf("test classes %v, want 10 of each", classes)
+	}
+	_, again, _ := set.Split(0.2, 3)
+	_, other, _ := set.Split(0.2, 4)
+	if !slices.Equal(again.Graphs, test.Graphs) || slices.Equal(other.Graphs, test.Graphs) {
+		t.Error("want the same split for a seed and another for another seed")
+	}
+	if _, _, err := set.Split(1, 3); err == nil {
+		t.Error("test fraction 1: no error")
+	}
+}
