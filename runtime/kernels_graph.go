@@ -20,6 +20,18 @@ import (
 // The operands of one call live in the Ctx's graphState, whose part function is made once,
 // so that a call in steady state allocates nothing (the result comes from Ctx.alloc).
 //
+// A segment reads its rows in the order of the index, which for a graph whose edges are not
+// sorted by target is a jump per row across an [E, F] array far larger than the caches.
+// Plain Go loops then wait on one miss at a time (a 64-float row is ~250 instructions of
+// scalar adds, the whole out-of-order window); the AVX2 loops of kernels_graph_amd64.s
+// take ~30 and prefetch the row 16 entries ahead, which at a million edges and 64 features
+// cut a segment_sum from ~480 to ~50 ms of CPU time here (edges sorted by target: ~11 ms).
+// Where a gather feeds a sum or mean and nothing else, the fusion pass makes it
+// gather_segment_sum|mean, which reads rows of the [N, F] operand through the index's
+// columns and never writes the [E, F] value at all. The Go loops remain for the columns
+// past the last multiple of 8 and for machines without AVX2, and the tests hold both to
+// the same bits.
+//
 // Empty segments give 0 for every reduction. max and min keep the first of equal values
 // and let a NaN win, as max pooling does, so the winner the gradient helper looks for is
 // the first entry equal to the result, or the first NaN when the result is NaN.
