@@ -194,6 +194,16 @@ func (r *elemRun) finish(c *Ctx) (*Tensor, error) {
 
 // blocks runs the program over blocks [lo, hi).
 func (r *elemRun) blocks(lo, hi int) {
+	g := r.registers()
+	for b := lo; b < hi; b++ {
+		r.block(b, g)
+	}
+	elemRegPool.Put(g)
+}
+
+// registers returns a goroutine's registers for r's program, its scalar operands filled;
+// the caller gives them back to elemRegPool.
+func (r *elemRun) registers() *elemRegs {
 	p := r.prog
 	nregs := len(p.code) + len(r.args)
 	g, _ := elemRegPool.Get().(*elemRegs)
@@ -203,51 +213,57 @@ func (r *elemRun) blocks(lo, hi int) {
 	if len(g.regs) < nregs*elemBlock {
 		g.regs = make([]float32, nregs*elemBlock)
 	}
-	reg := func(i int) []float32 { return g.regs[i*elemBlock : (i+1)*elemBlock] }
 	// A scalar operand is read as a block of its value, filled once.
 	for i, a := range r.args {
 		if len(a.Shape) == 0 {
-			s := reg(len(p.code) + i)
+			s := g.reg(len(p.code) + i)
 			for j := range s {
 				s[j] = a.Data[0]
 			}
 		}
 	}
-	n := r.n
-	for b := lo; b < hi; b++ {
-		start := b * elemBlock
-		m := min(elemBlock, n-start)
-		operand := func(a int) []float32 {
-			if a < 0 {
-				return reg(-a - 1)[:m]
-			}
-			if t := r.args[a]; len(t.Shape) != 0 {
-				return t.Data[start : start+m]
-			}
-			return reg(len(p.code) + a)[:m]
+	return g
+}
+
+func (g *elemRegs) reg(i int) []float32 { return g.regs[i*elemBlock : (i+1)*elemBlock] }
+
+// block runs the program over block b with the registers g.
+func (r *elemRun) block(b int, g *elemRegs) {
+	p := r.prog
+	start := b * elemBlock
+	m := min(elemBlock, r.n-start)
+	operand := func(a int) []float32 {
+		if a < 0 {
+			return g.reg(-a - 1)[:m]
 		}
-		for k := range p.code {
-			in := &p.code[k]
-			dst := reg(k)[:m]
-			if k == len(p.code)-1 && r.dst != nil {
-				dst = r.dst[start : start+m]
-			}
-			switch {
-			case in.unary != nil:
-				in.unary(dst, operand(in.args[0]), in.op)
-			case in.pair != nil:
-				in.pair(dst, operand(in.args[0]), operand(in.args[1]), in.op)
-			default:
-				in.bin.row(dst, operand(in.args[0]), operand(in.args[1]), 1, 1)
-			}
+		if t := r.args[a]; len(t.Shape) != 0 {
+			return t.Data[start : start+m]
 		}
-		if r.dst == nil {
-			for _, v := range reg(len(p.code) - 1)[:m] {
-				r.sum += float64(v)
-			}
+		return g.reg(len(p.code) + a)[:m]
+	}
+	last := len(p.code) - 1
+	for k := range p.code {
+		in := &p.code[k]
+		dst := g.reg(k)[:m]
+		if k == last && r.dst != nil {
+			dst = r.dst[start : start+m]
+		}
+		switch {
+		case in.unary != nil:
+			in.unary(dst, operand(in.args[0]), in.op)
+		case in.pair != nil:
+			in.pair(dst, operand(in.args[0]), operand(in.args[1]), in.op)
+		default:
+			in.bin.row(dst, operand(in.args[0]), operand(in.args[1]), 1, 1)
 		}
 	}
-	elemRegPool.Put(g)
+	if r.dst == nil {
+		sum := r.sum
+		for _, v := range g.reg(last)[:m] {
+			sum += float64(v)
+		}
+		r.sum = sum
+	}
 }
 
 // checkElemFinite runs a fused program instruction by instruction over whole tensors, as
@@ -323,11 +339,13 @@ func fusedElementwisePair(ca, cb *Ctx, a, b *ir.Op, argsA, argsB []*Tensor) (out
 		ra.run()
 		rb.run()
 	} else {
-		blocks := (ra.n + elemBlock - 1) / elemBlock
-		for k := 0; k < blocks; k++ {
-			ra.blocks(k, k+1)
-			rb.blocks(k, k+1)
+		ga, gb := ra.registers(), rb.registers()
+		for k := range (ra.n + elemBlock - 1) / elemBlock {
+			ra.block(k, ga)
+			rb.block(k, gb)
 		}
+		elemRegPool.Put(ga)
+		elemRegPool.Put(gb)
 	}
 	outA, errA = ra.finish(ca)
 	outB, errB = rb.finish(cb)
