@@ -16,8 +16,11 @@ import (
 // last instruction writes the block of the result. Blocks are whole multiples of the vector
 // loops' width, and those loops compute each element the same way wherever it sits in the
 // slice they are given (vecmath pads a ragged tail and runs the same vector code on it), so
-// the fused result equals the unfused program's bit for bit. A large tensor's blocks are
-// split over the worker pool.
+// the fused result equals the unfused program's bit for bit. A reduction sums each block in
+// float64, then the blocks' sums in order: the same number on every run, however the blocks
+// were shared out, but summed in another order than the sum kernel's element by element, so
+// within 1 ulp of the unfused result (reductionFusionULP). A large tensor's blocks are split
+// over the worker pool.
 
 func init() {
 	register("fused_elementwise", fusedElementwiseKernel)
@@ -104,7 +107,7 @@ type elemRun struct {
 	dst  []float32 // the result's elements; nil when the program reduces
 	n    int       // elements per operand
 	red  elemReduction
-	sum  float64 // a reducing program's running sum
+	sums []float64 // a reducing program's sum of each block, kept with r by the pool
 	body func(lo, hi int)
 }
 
@@ -157,20 +160,20 @@ func startElem(c *Ctx, op *ir.Op, args []*Tensor) (*elemRun, error) {
 		shape = a.Shape
 	}
 	r := elemRuns.Get().(*elemRun)
-	r.prog, r.args, r.n, r.sum, r.red = prog, args, numElements(shape), 0, red
+	r.prog, r.args, r.n, r.red = prog, args, numElements(shape), red
 	if red == reduceNone {
 		r.out = c.alloc(shape)
 		r.dst = r.out.Data
+	} else {
+		r.sums = resize64(r.sums, (r.n+elemBlock-1)/elemBlock)
 	}
 	return r, nil
 }
 
-// run runs every block: split over the pool when the tensor is large and the program does
-// not reduce; a reduction runs its blocks in order, so that its sum is the sum kernel's to
-// the bit.
+// run runs every block, split over the pool when the tensor is large.
 func (r *elemRun) run() {
 	blocks := (r.n + elemBlock - 1) / elemBlock
-	if r.n >= elemSplit && r.red == reduceNone {
+	if r.n >= elemSplit {
 		parallel.For(blocks, 4, r.body)
 	} else {
 		r.blocks(0, blocks)
@@ -181,13 +184,19 @@ func (r *elemRun) run() {
 func (r *elemRun) finish(c *Ctx) (*Tensor, error) {
 	out := r.out
 	if r.red != reduceNone {
+		// The blocks' sums in block order: the same number however the blocks were shared
+		// out, within a rounding of the float64 sum of the sum kernel's element order.
+		var sum float64
+		for _, v := range r.sums {
+			sum += v
+		}
 		out = c.alloc(nil)
-		out.Data[0] = float32(r.sum)
+		out.Data[0] = float32(sum)
 		if r.red == reduceMean {
 			out.Data[0] = float32(float64(out.Data[0]) * (1 / float64(r.n)))
 		}
 	}
-	*r = elemRun{body: r.body}
+	*r = elemRun{body: r.body, sums: r.sums[:0]}
 	elemRuns.Put(r)
 	return out, nil
 }
@@ -258,11 +267,11 @@ func (r *elemRun) block(b int, g *elemRegs) {
 		}
 	}
 	if r.dst == nil {
-		sum := r.sum
+		var sum float64
 		for _, v := range g.reg(last)[:m] {
 			sum += float64(v)
 		}
-		r.sum = sum
+		r.sums[b] = sum
 	}
 }
 
@@ -323,8 +332,9 @@ func checkElemFinite(op *ir.Op, args []*Tensor) error {
 
 // fusedElementwisePair runs two fused programs that Compile paired (pairs.go) as one loop
 // when they cover the same number of elements: block by block, a's program then b's, so
-// that operands they share are read from memory once. Otherwise it runs them one after
-// the other. ca and cb carry each op's planned buffer.
+// that operands they share are read from memory once; the blocks are split over the pool
+// as one program's are. Otherwise it runs them one after the other. ca and cb carry each
+// op's planned buffer.
 func fusedElementwisePair(ca, cb *Ctx, a, b *ir.Op, argsA, argsB []*Tensor) (outA, outB *Tensor, errA, errB error) {
 	ra, errA := startElem(ca, a, argsA)
 	if errA != nil {
@@ -339,15 +349,45 @@ func fusedElementwisePair(ca, cb *Ctx, a, b *ir.Op, argsA, argsB []*Tensor) (out
 		ra.run()
 		rb.run()
 	} else {
-		ga, gb := ra.registers(), rb.registers()
-		for k := range (ra.n + elemBlock - 1) / elemBlock {
-			ra.block(k, ga)
-			rb.block(k, gb)
+		j := elemPairs.Get().(*elemPair)
+		j.a, j.b = ra, rb
+		if blocks := (ra.n + elemBlock - 1) / elemBlock; ra.n >= elemSplit {
+			parallel.For(blocks, 4, j.body)
+		} else {
+			j.body(0, blocks)
 		}
-		elemRegPool.Put(ga)
-		elemRegPool.Put(gb)
+		j.a, j.b = nil, nil
+		elemPairs.Put(j)
 	}
 	outA, errA = ra.finish(ca)
 	outB, errB = rb.finish(cb)
 	return outA, outB, errA, errB
+}
+
+// elemPair is a joint run of two programs, its body bound once (see elemRun).
+type elemPair struct {
+	a, b *elemRun
+	body func(lo, hi int)
+}
+
+var elemPairs = sync.Pool{New: func() any {
+	j := new(elemPair)
+	j.body = func(lo, hi int) {
+		ga, gb := j.a.registers(), j.b.registers()
+		for k := lo; k < hi; k++ {
+			j.a.block(k, ga)
+			j.b.block(k, gb)
+		}
+		elemRegPool.Put(ga)
+		elemRegPool.Put(gb)
+	}
+	return j
+}}
+
+// resize64 returns s with length n, reusing its array when it is long enough.
+func resize64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
 }
