@@ -40,15 +40,21 @@ var (
 	busy    atomic.Int32 // For calls in progress; nested calls run serially
 	theJob  job          // the call that holds busy
 
-	inDo      atomic.Int32        // a Do is running its tasks
-	nested    atomic.Pointer[job] // a For inside one of its tasks, open to helpers
-	nestedJob job                 // its storage: one nested For is published at a time
-	nestedOwn atomic.Int32        // a task has published nestedJob and not yet retired it
+	inDo  atomic.Int32 // a Do is running its tasks
+	slots []nestedSlot // one per goroutine of the pool: the Fors inside Do tasks
 )
+
+// nestedSlot holds a For running inside a Do task, open to helpers.
+type nestedSlot struct {
+	job job
+	own atomic.Int32        // a task is using the slot
+	pub atomic.Pointer[job] // &job while it is open to helpers
+}
 
 func start() {
 	workers = runtime.GOMAXPROCS(0) - 1
 	work = make(chan *job, workers)
+	slots = make([]nestedSlot, workers+1)
 	for i := 0; i < workers; i++ {
 		go func() {
 			for j := range work {
@@ -79,11 +85,15 @@ func For(n, grain int, body func(lo, hi int)) {
 		return
 	}
 	if !busy.CompareAndSwap(0, 1) {
-		if inDo.Load() == 0 || !nestedOwn.CompareAndSwap(0, 1) {
-			body(0, n)
-			return
+		if inDo.Load() != 0 {
+			for i := range slots {
+				if sl := &slots[i]; sl.own.CompareAndSwap(0, 1) {
+					sl.forNested(n, grain, body)
+					return
+				}
+			}
 		}
-		forNested(n, grain, body)
+		body(0, n)
 		return
 	}
 	defer busy.Store(0)
@@ -98,38 +108,41 @@ func For(n, grain int, body func(lo, hi int)) {
 
 // forNested runs a For inside a Do task: it publishes the job for goroutines whose tasks
 // are done, works on it, then retires it and waits until no helper is inside it.
-func forNested(n, grain int, body func(lo, hi int)) {
-	j := &nestedJob
+func (sl *nestedSlot) forNested(n, grain int, body func(lo, hi int)) {
+	j := &sl.job
 	parts := min((n+grain-1)/grain, 4*(workers+1))
 	j.body, j.n, j.chunk = body, n, (n+parts-1)/parts
 	j.next.Store(0)
-	nested.Store(j)
+	sl.pub.Store(j)
 	j.run()
-	nested.Store(nil)
+	sl.pub.Store(nil)
 	for j.helpers.Load() != 0 {
 		runtime.Gosched()
 	}
 	j.body = nil
-	nestedOwn.Store(0)
+	sl.own.Store(0)
 }
 
-// helpNested works on the published nested For, if any, until there is none. A helper
-// counts itself in before it looks again at what is published, so that the publisher,
-// which retires the job before it waits for the count to drop, never waits for a helper
-// that has not seen the job.
+// helpNested works on the published nested Fors until none is open. A helper counts itself
+// in before it looks again at what is published, so that the publisher, which retires the
+// job before it waits for the count to drop, never waits for a helper that has not seen it.
 func helpNested() {
 	for {
-		j := nested.Load()
-		if j == nil {
-			return
+		helped := false
+		for i := range slots {
+			sl := &slots[i]
+			j := sl.pub.Load()
+			if j == nil {
+				continue
+			}
+			j.helpers.Add(1)
+			if sl.pub.Load() == j && j.next.Load() < int64(j.n) {
+				j.run()
+				helped = true
+			}
+			j.helpers.Add(-1)
 		}
-		j.helpers.Add(1)
-		if nested.Load() == j {
-			j.run()
-		}
-		j.helpers.Add(-1)
-		if nested.Load() == j {
-			// Every chunk is claimed; the publisher retires the job once its own is done.
+		if !helped {
 			return
 		}
 	}
