@@ -54,6 +54,7 @@ type step struct {
 	inPlace bool
 	// pair: this step and the next are independent and run together (see pairs.go).
 	pair bool
+	hdr  *Tensor // a view step's result header, kept from run to run
 }
 
 type inputSlot struct {
@@ -266,8 +267,14 @@ func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
 	if s.buf >= 0 {
 		p.ctx.next, p.ctx.zero = p.bufs[s.buf], s.zero
 	}
+	if s.view {
+		if s.hdr == nil {
+			s.hdr = &Tensor{}
+		}
+		p.ctx.hdr = s.hdr
+	}
 	out, err := s.kernel(&p.ctx, op, args)
-	p.ctx.next = nil
+	p.ctx.next, p.ctx.hdr = nil, nil
 	return p.finish(s, out, args, err)
 }
 
