@@ -1,43 +1,101 @@
 package compiler
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
 
-// autoencoder is the meaning of an autoencoder family block.
+// The autoencoder family: an encoder E, a decoder D and what the loss adds to the
+// reconstruction error. Every variant of the course is a setting of one family:
+//
+//	autoencoder AE(enc: E, dec: D) {            # a third block, disc: C, makes it adversarial
+//	    loss        = bce                       # bce, mse, l1, or an expression of x, z, recon
+//	    reduction   = mean                      # mean over every element, or sum per sample
+//	    penalty     = l2(1e-4)                  # λ·Σ‖W‖² over the weight matrices
+//	    sparsity    = l1(1e-3)                  # λ·Σ|h| per sample, or kl(rho: 0.05, beta: 3)
+//	    corrupt     = mask(0.3)                 # or gaussian(0.5): denoising, training only
+//	    contractive = 1e-4                      # λ·‖∂h/∂x‖²_F per sample
+//	    latent      = gaussian                  # variational: E returns (μ, log σ²)
+//	    prior       = normal                    # adversarial: the codes' target distribution
+//	}
+//
+// Each function is lowered from the same source: AE.step in training mode (corruption and
+// the VAE's ε drawn), AE.loss and the inference functions in evaluation mode. A tied
+// decoder reads the encoder's weight by name (Enc.dense0.weight, see paramRef), which is
+// the same IR param, so it is counted once and both uses feed its gradient.
+
 type autoencoder struct {
-	enc, dec *lang.Block
-	loss     string
-	l2       float64
-	lossPos  lang.Pos   // where the loss is declared: the loss ops' position
-	lossExpr *lang.Expr // a loss written as an expression of x, z and recon
+	enc, dec, disc *lang.Block
+	decPos, dPos   lang.Pos
+	loss           string // bce, mse or l1; "" with lossExpr
+	reduction      string // "mean" or "sum"
+	lossPos        lang.Pos
+	lossExpr       *lang.Expr // a loss written as an expression of x, z and recon
+	l2             float64
+	sparse         string // "l1" or "kl"
+	sparseW        float64
+	rho            float64
+	sparsePos      lang.Pos
+	corrupt        string // "mask" or "gaussian"
+	corruptP       float64
+	corruptPos     lang.Pos
+	contractive    float64
+	contractPos    lang.Pos
+	variational    bool
+	latentPos      lang.Pos
+	prior          string // adversarial: "normal" or "uniform"
+	priorPos       lang.Pos
 }
 
-// lowerAutoencoder lowers AE.step (training), AE.loss (evaluation) and AE.reconstruct.
+// lowerAutoencoder lowers the family's functions and its plan: the training phase(s), the
+// evaluation, and the extras the commands use (reconstruct, encode, decode, score, and
+// corrupt or sample when the variant has them).
 func (p *Program) lowerAutoencoder(m *ir.Module, f *lang.Family) (*plan, error) {
 	ae, err := p.autoencoderOf(f)
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{family: "autoencoder", inputs: []string{"x"}, eval: f.Name + ".loss",
-		extra: map[string]string{"reconstruct": f.Name + ".reconstruct"}}
-	for _, fn := range []string{"loss", "step", "reconstruct"} {
-		g, ph, err := p.autoencoderFunc(f, ae, fn)
+	pl := &plan{family: "autoencoder", inputs: []string{"x"}, eval: f.Name + ".loss", extra: map[string]string{}}
+	fns := []string{"loss", "step", "reconstruct", "encode", "decode", "score"}
+	if ae.disc != nil {
+		fns = []string{"loss", "step", "d_step", "g_step", "reconstruct", "encode", "decode", "score"}
+	}
+	if ae.corrupt != "" {
+		fns = append(fns, "corrupt")
+	}
+	for _, fn := range fns {
+		mode := "eval"
+		if fn == "step" || fn == "d_step" || fn == "g_step" || fn == "corrupt" {
+			mode = "train"
+		}
+		l := p.newLowerer(f.Name+"."+fn, mode)
+		ph, err := l.autoencoderFunc(f, ae, fn)
 		if err != nil {
 			return nil, err
 		}
-		m.Funcs = append(m.Funcs, g)
-		if fn == "step" {
-			pl.phases = []ir.Phase{ph}
+		m.Funcs = append(m.Funcs, l.b.F)
+		switch fn {
+		case "step", "d_step", "g_step":
+			pl.phases = append(pl.phases, ph)
+		case "loss":
+		default:
+			pl.extra[fn] = l.b.F.Name
 		}
+	}
+	if ae.variational || ae.disc != nil {
+		// Codes from the prior decode to new samples: dlc sample draws them.
+		pl.extra["sample"] = f.Name + ".decode"
+		pl.extra["noise"] = map[bool]string{true: "uniform", false: "normal"}[ae.prior == "uniform"]
 	}
 	return pl, nil
 }
 
 func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
-	if len(f.Params) != 2 {
-		return nil, lang.Errorf(f.Pos, "%s: an autoencoder takes (enc: Encoder, dec: Decoder), got %d parameters", f.Name, len(f.Params))
+	if len(f.Params) != 2 && len(f.Params) != 3 {
+		return nil, lang.Errorf(f.Pos, "%s: an autoencoder takes (enc: Encoder, dec: Decoder) and, adversarial, disc: Discriminator; got %d parameters", f.Name, len(f.Params))
 	}
 	enc, err := p.familyBlock(f, f.Params[0], "encoder")
 	if err != nil {
@@ -47,13 +105,34 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	ae := &autoencoder{enc: enc, dec: dec, loss: "bce", lossPos: f.Pos}
+	ae := &autoencoder{enc: enc, dec: dec, decPos: f.Params[1].Pos, loss: "bce", reduction: "mean", lossPos: f.Pos, prior: "normal"}
+	if len(f.Params) == 3 {
+		if ae.disc, err = p.familyBlock(f, f.Params[2], "discriminator"); err != nil {
+			return nil, err
+		}
+		ae.dPos = f.Params[2].Pos
+	}
+	// number evaluates a setting's argument to a finite number that ok accepts, or returns
+	// an error at the argument naming what it is and what it wants.
+	number := func(e *lang.Expr, what, want string, ok func(float64) bool) (float64, error) {
+		v, err := p.evalConst(e)
+		if err != nil {
+			return 0, err
+		}
+		if (v.kind != kFloat && v.kind != kInt) || math.IsNaN(v.num) || math.IsInf(v.num, 0) || !ok(v.num) {
+			return 0, lang.Errorf(e.Pos, "%s: %s %s, want %s", f.Name, what, v, want)
+		}
+		return v.num, nil
+	}
+	nonNeg := func(x float64) bool { return x >= 0 }
 	seen := map[string]bool{}
+	hasPrior, hasReduction := false, false
 	for _, s := range f.Settings {
 		if seen[s.Name] {
 			return nil, lang.Errorf(s.Pos, "%s: %s set twice", f.Name, s.Name)
 		}
 		seen[s.Name] = true
+		c := bareCall(s.Value)
 		switch s.Name {
 		case "loss":
 			name := bareIdent(s.Value)
@@ -63,168 +142,107 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 			case name != "":
 				return nil, lang.Errorf(s.Value.Pos, "%s: loss = %s, want bce, mse or l1, or an expression of x, z and recon", f.Name, exprString(s.Value))
 			default:
-				ae.lossExpr, ae.lossPos = s.Value, s.Value.Pos
+				ae.loss, ae.lossExpr, ae.lossPos = "", s.Value, s.Value.Pos
 			}
+		case "reduction":
+			name := bareIdent(s.Value)
+			if name != "mean" && name != "sum" {
+				return nil, lang.Errorf(s.Value.Pos, "%s: reduction = %s, want mean (over every element) or sum (over each sample's elements, mean over the batch)", f.Name, exprString(s.Value))
+			}
+			ae.reduction, hasReduction = name, true
 		case "penalty":
-			c := bareCall(s.Value)
 			if c == nil || c.Func != "l2" || len(c.Args) != 1 {
 				return nil, lang.Errorf(s.Value.Pos, "%s: penalty = %s, want l2(lambda)", f.Name, exprString(s.Value))
 			}
-			v, err := p.evalConst(c.Args[0].Value)
-			if err != nil {
+			if ae.l2, err = number(c.Args[0].Value, "l2 weight", "a number ≥ 0", nonNeg); err != nil {
 				return nil, err
 			}
-			if (v.kind != kFloat && v.kind != kInt) || v.num < 0 {
-				return nil, lang.Errorf(c.Args[0].Pos, "%s: l2 weight %s, want a number ≥ 0", f.Name, v)
+		case "sparsity":
+			switch {
+			case c != nil && c.Func == "l1" && len(c.Args) == 1 && c.Args[0].Name == "":
+				if ae.sparseW, err = number(c.Args[0].Value, "sparsity l1 weight", "a number ≥ 0", nonNeg); err != nil {
+					return nil, err
+				}
+			case c != nil && c.Func == "kl" && len(c.Args) == 2:
+				rho, beta, err := klArgs(c)
+				if err != nil {
+					return nil, lang.Errorf(s.Value.Pos, "%s: sparsity = kl(…): %v", f.Name, err)
+				}
+				if ae.rho, err = number(rho, "sparsity target rho", "a number in (0, 1): the mean activation each code unit is pulled towards", func(x float64) bool { return x > 0 && x < 1 }); err != nil {
+					return nil, err
+				}
+				if ae.sparseW, err = number(beta, "sparsity weight beta", "a number ≥ 0", nonNeg); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, lang.Errorf(s.Value.Pos, "%s: sparsity = %s, want l1(lambda) or kl(rho: …, beta: …)", f.Name, exprString(s.Value))
 			}
-			ae.l2 = v.num
+			ae.sparse, ae.sparsePos = c.Func, s.Value.Pos
+		case "corrupt":
+			switch {
+			case c != nil && c.Func == "mask" && len(c.Args) == 1:
+				if ae.corruptP, err = number(c.Args[0].Value, "masking probability q", "a number in [0, 1]", func(x float64) bool { return x >= 0 && x <= 1 }); err != nil {
+					return nil, err
+				}
+			case c != nil && c.Func == "gaussian" && len(c.Args) == 1:
+				if ae.corruptP, err = number(c.Args[0].Value, "noise standard deviation sigma", "a number ≥ 0", nonNeg); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, lang.Errorf(s.Value.Pos, "%s: corrupt = %s, want mask(q) or gaussian(sigma)", f.Name, exprString(s.Value))
+			}
+			ae.corrupt, ae.corruptPos = c.Func, s.Value.Pos
+		case "contractive":
+			if ae.contractive, err = number(s.Value, "contractive weight", "a number ≥ 0", nonNeg); err != nil {
+				return nil, err
+			}
+			ae.contractPos = s.Value.Pos
+		case "latent":
+			if name := bareIdent(s.Value); name != "gaussian" {
+				return nil, lang.Errorf(s.Value.Pos, "%s: latent = %s, want gaussian (a variational autoencoder)", f.Name, exprString(s.Value))
+			}
+			ae.variational, ae.latentPos = true, s.Value.Pos
+		case "prior":
+			name := bareIdent(s.Value)
+			if name != "normal" && name != "uniform" {
+				return nil, lang.Errorf(s.Value.Pos, "%s: prior = %s, want normal (N(0, I)) or uniform (U[−1, 1])", f.Name, exprString(s.Value))
+			}
+			ae.prior, ae.priorPos, hasPrior = name, s.Value.Pos, true
 		default:
-			return nil, lang.Errorf(s.Pos, "%s: unknown autoencoder setting %s (want loss, penalty)", f.Name, s.Name)
+			return nil, lang.Errorf(s.Pos, "%s: unknown autoencoder setting %s (want loss, reduction, penalty, sparsity, corrupt, contractive, latent, prior)", f.Name, s.Name)
 		}
+	}
+	switch {
+	case hasPrior && ae.disc == nil:
+		return nil, lang.Errorf(ae.priorPos, "%s: a prior needs a discriminator on the codes: autoencoder %s(enc: …, dec: …, disc: CodeDisc)", f.Name, f.Name)
+	case ae.variational && ae.disc != nil:
+		return nil, lang.Errorf(ae.latentPos, "%s: latent = gaussian and a discriminator both match the codes to a prior: pick one", f.Name)
+	case ae.variational && ae.lossExpr != nil:
+		return nil, lang.Errorf(ae.latentPos, "%s: latent = gaussian needs loss = bce, mse or l1: its KL term is added to that loss", f.Name)
+	case ae.variational && !hasReduction:
+		ae.reduction = "sum" // the negative ELBO: the reconstruction summed over pixels
 	}
 	return ae, nil
 }
 
-// autoencoderFunc lowers dec(enc(x)) and, for "loss" and "step", its loss against x; the
-// step is lowered in training mode, the others in evaluation mode.
-func (p *Program) autoencoderFunc(f *lang.Family, ae *autoencoder, fn string) (*ir.Func, ir.Phase, error) {
-	mode := "eval"
-	if fn == "step" {
-		mode = "train"
-	}
-	l := p.newLowerer(f.Name+"."+fn, mode)
-	sc := newScope(ae.enc.Name, ae.enc.Pos.Filename)
-	fail := func(err error) (*ir.Func, ir.Phase, error) { return nil, ir.Phase{}, err }
-	ins, ok, err := l.bindEntryParams(ae.enc, sc)
-	if err != nil {
-		return fail(err)
-	}
-	if !ok || len(ins) != 1 {
-		return fail(lang.Errorf(ae.enc.Pos, "%s: an autoencoder's encoder takes one tensor and hyperparameters with defaults", ae.enc.Name))
-	}
-	x := ins[0]
-	codes, err := l.body(ae.enc, sc)
-	if err != nil {
-		return fail(err)
-	}
-	if len(codes) != 1 {
-		return fail(lang.Errorf(ae.enc.Pos, "%s: returns %d values, want one code", ae.enc.Name, len(codes)))
-	}
-	recon, err := l.instantiateTop(ae.dec, []value{codes[0]}, f.Params[1].Pos)
-	if err != nil {
-		return fail(err)
-	}
-	if !recon.Type.Shape.Equal(x.Type.Shape) {
-		return fail(lang.Errorf(f.Params[1].Pos, "%s: decoder %s returns %v, want the encoder's input shape %v", f.Name, ae.dec.Name, recon.Type.Shape, x.Type.Shape))
-	}
-	if fn == "reconstruct" {
-		l.b.F.Outputs = []ir.Output{{Name: "out", Value: recon}}
-		return l.b.F, ir.Phase{}, nil
-	}
-	var loss *ir.Op
-	if ae.lossExpr != nil {
-		loss, err = l.lossExpr(f, ae.lossExpr, map[string]*ir.Op{"x": x, "z": codes[0].op, "recon": recon})
-	} else {
-		var lv value
-		lv, err = builtins[ae.loss].lower(l, &lang.Call{Pos: ae.lossPos, Func: ae.loss}, []value{tensorVal(recon), tensorVal(x)})
-		loss = lv.op
-	}
-	if err != nil {
-		return fail(err)
-	}
-	params := l.b.F.Params()
-	if ae.l2 > 0 {
-		if loss, err = l.l2Penalty(ae.lossPos, loss, params, ae.l2); err != nil {
-			return fail(err)
+// klArgs returns the rho and beta arguments of kl(rho: …, beta: …), named or in that order.
+func klArgs(c *lang.Call) (rho, beta *lang.Expr, err error) {
+	byName := map[string]*lang.Expr{}
+	for i, a := range c.Args {
+		name := a.Name
+		if name == "" {
+			name = []string{"rho", "beta"}[i]
 		}
-	}
-	if fn == "step" {
-		ph, err := l.finishStep(f.Pos, "train", loss, params)
-		return l.b.F, ph, err
-	}
-	l.b.F.Outputs = []ir.Output{{Name: "loss", Value: loss}}
-	if ae.loss != "mse" {
-		// The family's own metric: the reconstruction's mean squared error per element,
-		// comparable across losses (and the usual anomaly score).
-		mse, err := builtins["mse"].lower(l, &lang.Call{Pos: ae.lossPos, Func: "mse"}, []value{tensorVal(recon), tensorVal(x)})
-		if err != nil {
-			return fail(err)
+		if name != "rho" && name != "beta" {
+			return nil, nil, fmt.Errorf("unknown argument %s (want rho, beta)", name)
 		}
-		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:mse", Value: mse.op})
-	}
-	return l.b.F, ir.Phase{}, nil
-}
-
-// instantiateTop lowers a call of block b at the top level of a family, so that its
-// parameters are named after the block itself (Dec.dense0.weight) and a second call of the
-// same block shares them. args are its tensor arguments in order; its hyperparameters take
-// their defaults.
-func (l *lowerer) instantiateTop(b *lang.Block, args []value, at lang.Pos) (*ir.Op, error) {
-	sc := newScope(b.Name, b.Pos.Filename)
-	tensors := 0
-	for _, prm := range b.Params {
-		if prm.Type.Shape == nil {
-			if prm.Default == nil {
-				return nil, lang.Errorf(prm.Pos, "%s: hyperparameter %s needs a default to be used in a family block", b.Name, prm.Name)
-			}
-			v, err := l.eval(sc, prm.Default)
-			if err != nil {
-				return nil, err
-			}
-			if v, err = l.checkKind(prm, v, b.Name, prm.Default.Pos); err != nil {
-				return nil, err
-			}
-			sc.names[prm.Name] = v
+		if byName[name] != nil {
+			return nil, nil, fmt.Errorf("argument %s given twice", name)
 		}
+		byName[name] = a.Value
 	}
-	for _, prm := range b.Params {
-		if prm.Type.Shape == nil {
-			continue
-		}
-		if tensors >= len(args) {
-			return nil, lang.Errorf(at, "%s: takes more tensors than the %d it is given here", b.Name, len(args))
-		}
-		arg := args[tensors]
-		tensors++
-		if err := l.unify(sc, prm.Type.Shape, arg.op.Type.Shape, b.Name+": "+prm.Name, at); err != nil {
-			return nil, err
-		}
-		sc.names[prm.Name] = arg
+	if byName["rho"] == nil || byName["beta"] == nil {
+		return nil, nil, fmt.Errorf("want kl(rho: …, beta: …)")
 	}
-	if tensors != len(args) {
-		return nil, lang.Errorf(b.Pos, "%s: takes %d tensors, want %d", b.Name, tensors, len(args))
-	}
-	rets, err := l.body(b, sc)
-	if err != nil {
-		return nil, err
-	}
-	if len(rets) != 1 {
-		return nil, lang.Errorf(b.Pos, "%s: returns %d values, want one", b.Name, len(rets))
-	}
-	return rets[0].op, nil
-}
-
-// l2Penalty adds lambda·Σ‖W‖² over the weight matrices (not the biases) to the loss.
-func (l *lowerer) l2Penalty(pos lang.Pos, loss *ir.Op, params []*ir.Op, lambda float64) (*ir.Op, error) {
-	l.setPos(pos)
-	total := loss
-	var sum *ir.Op
-	for _, w := range params {
-		if len(w.Type.Shape) < 2 {
-			continue
-		}
-		s := l.b.Op("sum", ir.Attrs{"axes": []int{}, "keepdims": false}, l.b.Op("square", nil, w))
-		if sum == nil {
-			sum = s
-		} else {
-			sum = l.b.Op("add", nil, sum, s)
-		}
-	}
-	if sum != nil {
-		total = l.b.Op("add", nil, loss, l.b.Op("mul", nil, sum, l.b.Const(lambda)))
-	}
-	if l.b.Err != nil {
-		return nil, lang.Errorf(pos, "penalty: %v", l.b.Err)
-	}
-	return total, nil
+	return byName["rho"], byName["beta"], nil
 }

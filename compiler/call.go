@@ -172,9 +172,6 @@ func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]val
 	if l.depth >= maxDepth {
 		return nil, lang.Errorf(c.Pos, "%s: calls nest deeper than %d (recursive block?)", b.Name, maxDepth)
 	}
-	if b.Kind == "layer" {
-		return nil, lang.Errorf(c.Pos, "%s: message-passing layers are not supported yet", b.Name)
-	}
 	slots := make([]slot, len(b.Params))
 	for i, p := range b.Params {
 		slots[i] = slot{name: p.Name}
@@ -216,7 +213,12 @@ func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]val
 			} else {
 				return nil, lang.Errorf(c.Pos, "%s: missing argument %s", b.Name, prm.Name)
 			}
-			if isTensor {
+			if isGraphType(prm.Type) {
+				var err error
+				if v, err = l.checkGraphArg(sc, prm, v, b.Name, at); err != nil {
+					return nil, err
+				}
+			} else if isTensor {
 				if v.kind != kTensor {
 					return nil, lang.Errorf(at, "%s: argument %s is %s, want a tensor %s", b.Name, prm.Name, v, shapeString(prm.Type.Shape))
 				}

@@ -48,6 +48,9 @@ type Program struct {
 	called   map[string]bool  // blocks called by some block: helpers, not entry points
 	streams  int              // draw ops numbered so far, for their stream attributes
 	plans    map[string]*plan // by family (or trained block) name
+	// blockParams holds the parameters of blocks lowered alone for a reference
+	// Block.path.name to one of them (see paramRef); nil while one is being lowered.
+	blockParams map[*lang.Block]map[string]*ir.Op
 }
 
 // nextStream numbers a draw op: unique across the module, and the same for the same source.

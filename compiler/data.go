@@ -25,6 +25,9 @@ func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
 	d := ir.DataSpec{Source: c.Func, Args: map[string]string{}, Pos: irPos(c.Pos)}
 	argPos := map[string]*lang.Arg{}
 	for _, a := range c.Args {
+		if a.Name == "" && len(src.Args) == 0 {
+			return ir.DataSpec{}, lang.Errorf(a.Pos, "train: %s takes no arguments", c.Func)
+		}
 		if a.Name == "" {
 			return ir.DataSpec{}, lang.Errorf(a.Pos, "train: %s: arguments are named, want %s: …", c.Func, src.Args[0].Name)
 		}
@@ -40,8 +43,13 @@ func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
 		if err != nil {
 			return ir.DataSpec{}, err
 		}
-		if (v.kind != kString && v.kind != kInt) || !spec.Kind.Allows(v.kind == kInt) {
+		isFloat := v.kind == kFloat && spec.Kind == data.KindFloat
+		if !isFloat && ((v.kind != kString && v.kind != kInt) || !spec.Kind.Allows(v.kind == kInt)) {
 			return ir.DataSpec{}, lang.Errorf(a.Value.Pos, "train: %s: %s is %s, want %s", c.Func, a.Name, v, spec.Kind)
+		}
+		if isFloat {
+			d.Args[a.Name] = strconv.FormatFloat(v.num, 'g', -1, 64)
+			continue
 		}
 		if v.kind == kInt {
 			d.Args[a.Name] = strconv.Itoa(int(v.num))

@@ -35,6 +35,9 @@ type lowerer struct {
 	stateOrder []string
 	// sc is the scope whose body is being lowered, for builtins that declare parameters.
 	sc *scope
+	// self, while a layer's message is lowered for its self loops, is the graph whose
+	// indices then mean the node itself (layer.go).
+	self *graphVal
 }
 
 // declared is a parameter and the scope instance that declared it.
@@ -123,7 +126,7 @@ func (p *Program) entry(b *lang.Block) (f *ir.Func, ok bool, err error) {
 // expressions of them (2 * F) can be evaluated.
 func (l *lowerer) bindEntryParams(b *lang.Block, sc *scope) ([]*ir.Op, bool, error) {
 	for _, prm := range b.Params {
-		if prm.Type.Shape != nil {
+		if prm.Type.Shape != nil || isGraphType(prm.Type) {
 			continue
 		}
 		if prm.Default == nil {
@@ -175,12 +178,29 @@ func (l *lowerer) bindEntryParams(b *lang.Block, sc *scope) ([]*ir.Op, bool, err
 		sc.names[prm.Name] = tensorVal(in)
 		ins = append(ins, in)
 	}
+	for _, prm := range b.Params {
+		if !isGraphType(prm.Type) {
+			continue
+		}
+		nodes, err := nodeDim(b, ins, prm)
+		if err != nil {
+			return nil, true, err
+		}
+		g, err := l.graphInputs(sc, b, prm, nodes)
+		if err != nil {
+			return nil, true, err
+		}
+		sc.names[prm.Name] = value{kind: kGraph, g: g}
+	}
 	return ins, true, nil
 }
 
 // body lowers the statements of a block instance and checks its returns against the
 // declared result types.
 func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
+	if b.Kind == "layer" {
+		return l.layerBody(b, sc)
+	}
 	outer := l.sc
 	l.sc = sc
 	defer func() { l.sc = outer }()
@@ -211,22 +231,27 @@ func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
 			rets = append(rets, v)
 		}
 	}
+	return rets, l.checkResults(b, sc, rets, returnPos(b))
+}
+
+// checkResults checks a block instance's results against its declared result types.
+func (l *lowerer) checkResults(b *lang.Block, sc *scope, rets []value, at lang.Pos) error {
 	want := b.Result.Types()
 	if len(want) == 0 {
-		return rets, nil
+		return nil
 	}
 	if len(rets) != len(want) {
-		return nil, lang.Errorf(b.EndPos, "%s: returns %d values, want %d", b.Name, len(rets), len(want))
+		return lang.Errorf(b.EndPos, "%s: returns %d values, want %d", b.Name, len(rets), len(want))
 	}
 	for i, t := range want {
 		if t.Shape == nil {
-			return nil, lang.Errorf(t.Pos, "%s: result type %s, want a shape", b.Name, t.Named)
+			return lang.Errorf(t.Pos, "%s: result type %s, want a shape", b.Name, t.Named)
 		}
-		if err := l.unify(sc, t.Shape, rets[i].op.Type.Shape, b.Name+": result", returnPos(b)); err != nil {
-			return nil, err
+		if err := l.unify(sc, t.Shape, rets[i].op.Type.Shape, b.Name+": result", at); err != nil {
+			return err
 		}
 	}
-	return rets, nil
+	return nil
 }
 
 // unpack lowers `a, b = Blk(x)`: a call of a block with as many results as names.
@@ -367,7 +392,7 @@ func (l *lowerer) term(sc *scope, t *lang.Term, dims bool) (value, error) {
 }
 
 func (l *lowerer) unary(sc *scope, u *lang.Unary, dims bool) (value, error) {
-	v, err := l.postfix(sc, u.Postfix, dims)
+	v, err := l.postfixOrRef(sc, u.Postfix, dims)
 	if err != nil || !u.Neg {
 		return v, err
 	}
@@ -387,8 +412,15 @@ func (l *lowerer) postfix(sc *scope, pf *lang.Postfix, dims bool) (value, error)
 	if err != nil {
 		return value{}, err
 	}
-	if len(pf.Suffix) > 0 {
-		s := pf.Suffix[0]
+	for _, s := range pf.Suffix {
+		r, ok, err := l.graphSuffix(sc, v, s)
+		if err != nil {
+			return value{}, err
+		}
+		if ok {
+			v = r
+			continue
+		}
 		if s.Field != "" {
 			return value{}, lang.Errorf(s.Pos, "%s has no field %s", v, s.Field)
 		}

@@ -17,9 +17,6 @@ func (p *Program) Lower() (*ir.Module, error) {
 		if d.Block == nil || p.blocks[d.Block.Name] != d.Block || p.called[d.Block.Name] {
 			continue
 		}
-		if d.Block.Kind == "layer" {
-			return nil, lang.Errorf(d.Block.Pos, "%s: message-passing layers are not supported yet", d.Block.Name)
-		}
 		f, ok, err := p.entry(d.Block)
 		if err != nil {
 			return nil, err

@@ -84,10 +84,16 @@ func (p *Program) resolveBlock(b *lang.Block) error {
 				r.names[n] = true
 			}
 		case s.Assign != nil:
-			if err := r.expr(s.Assign.Value); err != nil {
-				return err
+			word := b.Kind == "layer" && (s.Assign.Name == "aggregate" || s.Assign.Name == "normalize")
+			if !word { // a layer's aggregate and normalize name a method, not a value
+				if err := r.expr(s.Assign.Value); err != nil {
+					return err
+				}
 			}
 			r.names[s.Assign.Name] = true
+			if b.Kind == "layer" && s.Assign.Name == "aggregate" {
+				r.names["aggregated"] = true
+			}
 		}
 	}
 	if !returned && b.Kind != "layer" {

@@ -33,6 +33,7 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 		return lang.Errorf(t.Pos, "train: undefined: %s", t.Target)
 	}
 	var loss *lang.Setting
+	gs := graphSettings{train: t}
 	seen := map[string]bool{}
 	hasData := false
 	for _, s := range t.Settings {
@@ -52,8 +53,8 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 				spec.Test = &d
 			}
 		case "optimizer", "d_optimizer", "g_optimizer":
-			if s.Name != "optimizer" && (!isFamily || fam.Kind != "gan") {
-				return lang.Errorf(s.Pos, "train: %s applies to a gan's phases; use optimizer", s.Name)
+			if s.Name != "optimizer" && !hasPhase(p.plans[t.Target], strings.TrimSuffix(s.Name, "_optimizer")) {
+				return lang.Errorf(s.Pos, "train: %s applies to the phases of a gan or an adversarial autoencoder; use optimizer", s.Name)
 			}
 			c := bareCall(s.Value)
 			if c == nil {
@@ -112,15 +113,29 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 				return lang.Errorf(s.Pos, "train: the loss of %s %s is set in its own block", fam.Kind, fam.Name)
 			}
 			loss = s
+		case "labelled", "test_edges":
+			if g, _ := graphParams(block); !isBlock || g == nil {
+				return lang.Errorf(s.Pos, "train: %s applies to a model that takes a graph", s.Name)
+			}
+			if s.Name == "labelled" {
+				gs.labelled = s
+			} else {
+				gs.testEdges = s
+			}
 		default:
-			return lang.Errorf(s.Pos, "train: unknown setting %s (want data, test, optimizer, d_optimizer, g_optimizer, batch, epochs, seed, shuffle, loss)", s.Name)
+			return lang.Errorf(s.Pos, "train: unknown setting %s (want data, test, optimizer, d_optimizer, g_optimizer, batch, epochs, seed, shuffle, loss, labelled, test_edges)", s.Name)
 		}
 	}
 	if !hasData {
 		return lang.Errorf(t.Pos, "train: missing data = …")
 	}
 	var pl *plan
-	if isBlock {
+	if g, _ := graphParams(block); isBlock && g != nil {
+		var err error
+		if pl, err = p.lowerGraphTask(m, block, loss, gs); err != nil {
+			return err
+		}
+	} else if isBlock {
 		if loss == nil {
 			return lang.Errorf(t.Pos, "train: missing loss = … (training model %s needs one: %s)", block.Name, strings.Join(supervisedLosses, ", "))
 		}
@@ -141,4 +156,18 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 	}
 	m.Train = spec
 	return nil
+}
+
+// hasPhase reports whether plan pl (nil for a plain model, lowered later) trains a phase
+// of that name.
+func hasPhase(pl *plan, name string) bool {
+	if pl == nil {
+		return false
+	}
+	for _, ph := range pl.phases {
+		if ph.Name == name {
+			return true
+		}
+	}
+	return false
 }

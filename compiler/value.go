@@ -24,10 +24,12 @@ const (
 	kList  // a bracketed list: a shape, axes or a perm
 	kBlock // a block used as a value: the parameters of a family block
 	kName  // a bare builtin name used as a value: loss = bce
+	kGraph // a graph (or a set of node pairs): its index tensors and dimensions
+	kIndex // an index tensor of a graph (g.src), good only as a subscript: h[g.src]
 )
 
 func (k kind) String() string {
-	return [...]string{"tensor", "int", "float", "string", "bool", "dimension", "list", "block", "name"}[k]
+	return [...]string{"tensor", "int", "float", "string", "bool", "dimension", "list", "block", "name", "graph", "index"}[k]
 }
 
 type value struct {
@@ -38,6 +40,7 @@ type value struct {
 	dim   ir.Dim
 	list  []value
 	block *lang.Block
+	g     *graphVal // kGraph, kIndex
 }
 
 func tensorVal(o *ir.Op) value { return value{kind: kTensor, op: o} }
@@ -70,6 +73,10 @@ func (v value) String() string {
 		return v.block.Kind + " " + v.block.Name
 	case kName:
 		return v.str
+	case kGraph:
+		return v.g.kind + " " + v.g.name
+	case kIndex:
+		return v.g.name + "." + v.str
 	case kList:
 		parts := make([]string, len(v.list))
 		for i, e := range v.list {

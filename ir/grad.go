@@ -28,6 +28,9 @@ func Grad(f *Func, loss *Op, wrt []*Op) ([]*Op, error) {
 	// active: depends on some wrt op. relevant: the loss depends on it.
 	active := map[*Op]bool{}
 	for _, w := range wrt {
+		if w.Type.DType != DTypeF32 {
+			return nil, fmt.Errorf("grad: %s has type %s: only f32 values have gradients", opLabel(w), formatType(w.Type))
+		}
 		active[w] = true
 	}
 	for _, o := range f.Ops {

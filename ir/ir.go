@@ -168,15 +168,28 @@ func (s Shape) String() string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// Type is a tensor type. Only f32 exists today; the field is there so that the text form
-// already says so.
+// Type is a tensor type: a dtype and a shape.
+//
+// There are two dtypes. f32 is what every op computes on and produces. i32 holds indices
+// (edge endpoints, graph ids, node lists): it is the type of program inputs only, and the
+// operands of the graph ops that take an index say so in their OpDef (IndexArgs), so no op
+// produces one and the runtime's buffer plan stays f32.
 type Type struct {
 	DType string
 	Shape Shape
 }
 
+// The dtypes.
+const (
+	DTypeF32 = "f32"
+	DTypeI32 = "i32"
+)
+
 // F32 returns the f32 tensor type of the given shape.
-func F32(s Shape) Type { return Type{DType: "f32", Shape: s} }
+func F32(s Shape) Type { return Type{DType: DTypeF32, Shape: s} }
+
+// I32 returns the i32 tensor type of the given shape.
+func I32(s Shape) Type { return Type{DType: DTypeI32, Shape: s} }
 
 func (t Type) String() string {
 	parts := make([]string, len(t.Shape))

@@ -122,6 +122,9 @@ type OpDef struct {
 	Kind  string
 	Arity int // number of operands; -1 for one or more
 	Class Class
+	// IndexArgs lists the operands that are indices: i32 tensors of rank 1. Every other
+	// operand must be f32; TypeOf checks both before the shape rule runs.
+	IndexArgs []int
 	// Shape returns the result shape from the operand types and attributes.
 	Shape func(args []Type, a Attrs) (Shape, error)
 	// Grad is the reverse-mode rule. Nil together with NoGrad means the op passes no
@@ -223,6 +226,9 @@ func (d *OpDef) TypeOf(args []*Op, a Attrs) (Type, error) {
 		if x == nil {
 			return Type{}, fmt.Errorf("operand %d is missing", i)
 		}
+		if err := d.checkDType(i, x.Type); err != nil {
+			return Type{}, err
+		}
 		ts[i] = x.Type
 	}
 	s, err := d.Shape(ts, a)
@@ -233,6 +239,31 @@ func (d *OpDef) TypeOf(args []*Op, a Attrs) (Type, error) {
 		return Type{}, err
 	}
 	return F32(s), nil
+}
+
+// IsIndexArg reports whether operand i of d is an index (i32, rank 1).
+func (d *OpDef) IsIndexArg(i int) bool {
+	for _, j := range d.IndexArgs {
+		if i == j {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDType refuses an operand of the wrong dtype: an index operand must be i32 of rank 1,
+// every other one f32.
+func (d *OpDef) checkDType(i int, t Type) error {
+	if d.IsIndexArg(i) {
+		if t.DType != DTypeI32 || len(t.Shape) != 1 {
+			return fmt.Errorf("operand %d is %s, want an index i32[E]", i, formatType(t))
+		}
+		return nil
+	}
+	if t.DType != DTypeF32 {
+		return fmt.Errorf("operand %d is %s, want f32", i, formatType(t))
+	}
+	return nil
 }
 
 // Activations returns the kinds of the ops dense layers may absorb, in definition order.

@@ -1,6 +1,7 @@
 package ir
 
-// FuseRules fold dense layers into the fused ops of fused.go. A fusion is legal only when
+// FuseRules fold dense layers into the fused ops of fused.go, and a gather into the segment
+// reduction that reads it (ops_graph_fused.go). A fusion is legal only when
 // the values it swallows have no other user, so each rule checks Uses; after autodiff this
 // holds for the forward intermediates because every activation's gradient reads its output,
 // not its input.
@@ -10,6 +11,7 @@ func FuseRules() []Rule {
 		{Name: "dense-bias", Kinds: []string{"add"}, Rewrite: fuseDenseBias},
 		{Name: "dense-act", Kinds: Activations(), Rewrite: fuseDenseAct},
 		{Name: "matmul-act-grad", Kinds: activationGrads(), Rewrite: fuseMatmulActGrad},
+		{Name: "gather-segment", Kinds: []string{"segment_sum", "segment_mean"}, Rewrite: fuseGatherSegment},
 	}
 }
 

@@ -235,6 +235,9 @@ func verifyFunc(f *Func, m *Module) *verifyError {
 				return fail(o, "is not one of the func's inputs")
 			}
 		case "param", "state":
+			if o.Type.DType != DTypeF32 {
+				return fail(o, "type %s, want f32: only inputs may be i32", formatType(o.Type))
+			}
 		default:
 			t, err := typeOf(def, o.Args, o.Attrs)
 			if err != nil {
@@ -310,10 +313,11 @@ func verifyAttrs(o *Op, def *OpDef) string {
 	return ""
 }
 
-// checkType checks that t is f32 with well-formed dimensions.
+// checkType checks that t is f32 or i32 with well-formed dimensions. Which ops may have an
+// i32 type (inputs only) is checked by the shape rules and by verifyFunc.
 func checkType(t Type) string {
-	if t.DType != "f32" {
-		return fmt.Sprintf("dtype %s, want f32", quoteName(t.DType))
+	if t.DType != DTypeF32 && t.DType != DTypeI32 {
+		return fmt.Sprintf("dtype %s, want f32 or i32", quoteName(t.DType))
 	}
 	if e := checkShape(t.Shape); e != "" {
 		return e

@@ -77,14 +77,16 @@ type Param struct {
 	Default *Expr     `parser:"( '=' @@ )?"`
 }
 
-// TypeExpr = Shape | Ident .
-// A named type is a scalar kind (int, float, string, bool, shape), "graph", or the name of a
-// block (the parameters of a family block).
+// TypeExpr = Shape | Ident [ "(" [ Arg { "," Arg } ] ")" ] .
+// A named type is a scalar kind (int, float, string, bool, shape), "graph" or "pairs", or
+// the name of a block (the parameters of a family block). Arguments refine a named type:
+// graph(edge: [E, 4], undirected: true).
 type TypeExpr struct {
 	Pos    Pos
 	EndPos Pos
 	Shape  *ShapeLit `parser:"  @@"`
 	Named  string    `parser:"| @Ident"`
+	Args   []*Arg    `parser:"  ( '(' ( @@ ( ',' @@ )* )? ')' )?"`
 }
 
 // Shape = "[" [ Expr { "," Expr } ] "]" .

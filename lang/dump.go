@@ -96,8 +96,25 @@ func typeString(t *TypeExpr) string {
 		return "?"
 	case t.Shape != nil:
 		return "[" + exprList(t.Shape.Dims) + "]"
+	case t.Args != nil:
+		return t.Named + "(" + argList(t.Args) + ")"
 	}
 	return t.Named
+}
+
+func argList(as []*Arg) string {
+	args := make([]string, len(as))
+	for i, a := range as {
+		switch {
+		case a == nil:
+			args[i] = "?"
+		case a.Name != "":
+			args[i] = a.Name + ": " + exprString(a.Value)
+		default:
+			args[i] = exprString(a.Value)
+		}
+	}
+	return strings.Join(args, ", ")
 }
 
 func exprList(es []*Expr) string {
@@ -173,18 +190,7 @@ func primaryString(p *Primary) string {
 	case p.String != nil:
 		return fmt.Sprintf("%q", *p.String)
 	case p.Call != nil:
-		args := make([]string, len(p.Call.Args))
-		for i, a := range p.Call.Args {
-			switch {
-			case a == nil:
-				args[i] = "?"
-			case a.Name != "":
-				args[i] = a.Name + ": " + exprString(a.Value)
-			default:
-				args[i] = exprString(a.Value)
-			}
-		}
-		return p.Call.Func + "(" + strings.Join(args, ", ") + ")"
+		return p.Call.Func + "(" + argList(p.Call.Args) + ")"
 	case p.List != nil:
 		return "[" + exprList(p.List.Elems) + "]"
 	case p.Paren != nil:

@@ -1,6 +1,13 @@
 package runtime
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dlc-lang/dlc/runtime/data"
+)
 
 // ApplyBlock runs function fn, a block's standalone function with one tensor input, on the
 // rows of x (shape [N, …]) in batches, and returns its output "out" for all rows, [N, …].
@@ -54,4 +61,58 @@ func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
 		copy(out.Data[lo*(len(out.Data)/n):], y.Data)
 	}
 	return out, nil
+}
+
+// familyRoles says what each family function a train spec may name (ir.TrainSpec.Extra)
+// does and which models have one, for the message when a command needs one the model lacks.
+var familyRoles = map[string]struct{ does, who string }{
+	"reconstruct": {"x → its reconstruction", "an autoencoder"},
+	"encode":      {"x → its code", "an autoencoder"},
+	"decode":      {"a code → its reconstruction", "an autoencoder"},
+	"corrupt":     {"x → x with the training noise", "a denoising autoencoder (corrupt = mask(q) or gaussian(σ))"},
+	"score":       {"x → each sample's reconstruction error", "an autoencoder"},
+	"sample":      {"noise → a sample", "a GAN, a variational or an adversarial autoencoder"},
+}
+
+// IsFamilyRole reports whether name is the role of a family function (encode, score, …).
+func IsFamilyRole(name string) bool {
+	_, ok := familyRoles[name]
+	return ok
+}
+
+// HasRole reports whether the model's family has a function for role.
+func (t *Trainer) HasRole(role string) bool {
+	_, ok := t.Spec.Extra[role]
+	return ok
+}
+
+// ApplyRole runs the family function the train spec names for role (an autoencoder's
+// "encode", "score", "corrupt", …) on the rows of x, as ApplyBlock does.
+func (t *Trainer) ApplyRole(role string, x *Tensor, batch int) (*Tensor, error) {
+	fn, ok := t.Spec.Extra[role]
+	if !ok {
+		var have []string
+		for r := range t.Spec.Extra {
+			if _, known := familyRoles[r]; known {
+				have = append(have, r)
+			}
+		}
+		sort.Strings(have)
+		r := familyRoles[role]
+		msg := fmt.Sprintf("this %s has no %s function (%s): %s has one", t.Spec.Family, role, r.does, r.who)
+		if len(have) > 0 {
+			msg += "; this one has " + strings.Join(have, ", ")
+		}
+		return nil, errors.New(msg)
+	}
+	y, err := t.ApplyBlock(fn, x, batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	return y, nil
+}
+
+// SetTensor is the samples of a data set as one tensor [N, …], sharing its array.
+func SetTensor(set *data.Set) *Tensor {
+	return &Tensor{Shape: set.XShape, Data: set.X}
 }

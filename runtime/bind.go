@@ -17,6 +17,22 @@ import (
 // must divide it exactly). Afterwards every dimension is checked against its size; one that
 // disagrees, or still has an unbound symbol, is reported against its input.
 
+// checkInput reports an input tensor that does not hold as many values as its shape, or
+// that has the wrong dtype: an i32 input (edge endpoints, graph ids) wants a tensor made by
+// FromInts, an f32 one a tensor of float32s. Its symbolic dimensions (E, N, G) are then bound
+// like any other's.
+func checkInput(name, dtype string, t *Tensor) error {
+	switch {
+	case t == nil:
+		return fmt.Errorf("runtime: input %s: nil tensor", name)
+	case t.DType() != dtype && t.Size() > 0:
+		return fmt.Errorf("runtime: input %s: got an %s tensor, want %s", name, t.DType(), dtype)
+	case !t.validAs(dtype):
+		return fmt.Errorf("runtime: input %s: shape %s does not hold %d elements", name, shapeString(t.Shape), t.Size())
+	}
+	return nil
+}
+
 // bindSymbols extends env from the declared shapes and the concrete shapes of the inputs.
 // It reports nothing itself: checkInput does.
 func bindSymbols(env map[string]int, want []ir.Shape, got [][]int) {

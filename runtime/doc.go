@@ -1,6 +1,7 @@
 // Package runtime executes dlc's IR on the CPU.
 //
-// Every value is a Tensor: a row-major, contiguous float32 array with a concrete shape. A
+// Every value is a Tensor: a row-major, contiguous float32 array with a concrete shape
+// (index inputs, ir's i32, hold int32 instead and are read only by the graph kernels). A
 // kernel computes one op kind and is looked up by the op's Kind in one table (kernels), so
 // an op defined in ir's op table has its execution here under the same name, and a test
 // fails when one is missing. A kernel receives a Ctx, the op (for its attributes, its

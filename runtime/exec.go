@@ -180,8 +180,8 @@ func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, er
 		if !ok {
 			return nil, fmt.Errorf("runtime: missing input %s", in.name)
 		}
-		if !t.valid() {
-			return nil, fmt.Errorf("runtime: input %s: %s", in.name, invalidTensor(t))
+		if err := checkInput(in.name, p.f.Ops[in.slot].Type.DType, t); err != nil {
+			return nil, err
 		}
 		p.got[i] = t.Shape
 	}
@@ -305,6 +305,9 @@ func (p *Program) finish(s *step, out *Tensor, args []*Tensor, err error) (*Tens
 func invalidTensor(t *Tensor) string {
 	if t == nil {
 		return "nil tensor"
+	}
+	if t.IsI32() {
+		return "got an i32 tensor, want f32"
 	}
 	return fmt.Sprintf("shape %s does not hold %d elements", shapeString(t.Shape), len(t.Data))
 }

@@ -24,7 +24,41 @@ type gradCase struct {
 	wrt   []int      // operands to differentiate; nil means all
 	gen   []valueGen // per operand; missing means awayFromZero
 	dims  map[string]int
-	bug   string // a known bug in ir that makes the case fail; the case is skipped
+	ints  [][]int32 // per operand: the values of an i32 index operand; nil for an f32 one
+	bug   string    // a known bug in ir that makes the case fail; the case is skipped
+}
+
+// isIndex reports whether operand i is an i32 index, which has fixed values and no gradient.
+func (c gradCase) isIndex(i int) bool { return i < len(c.ints) && c.ints[i] != nil }
+
+// input appends operand i of shape s to b's func, as i32 when it is an index.
+func (c gradCase) input(b *ir.Builder, i int, s ir.Shape) *ir.Op {
+	if c.isIndex(i) {
+		return b.Input(fmt.Sprintf("x%d", i), ir.I32(s))
+	}
+	return b.Input(fmt.Sprintf("x%d", i), ir.F32(s))
+}
+
+// value returns the tensor fed to operand i (or to the loss weights, past the operands):
+// the index values, or f32 values drawn by the operand's generator.
+func (c gradCase) value(t *testing.T, r *rand.Rand, i int, s ir.Shape) *Tensor {
+	t.Helper()
+	if c.isIndex(i) {
+		shape, err := s.Eval(c.dims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := FromInts(shape, append([]int32(nil), c.ints[i]...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	gen := awayFromZero
+	if i < len(c.gen) && c.gen[i] != nil {
+		gen = c.gen[i]
+	}
+	return randomTensor(t, r, s, c.dims, gen)
 }
 
 // valueGen draws one input element; each keeps clear of the op's kinks and poles.
@@ -120,6 +154,7 @@ func gradCases() []gradCase {
 	// kernels in fused_test.go.
 	cs = append(cs, fusedGradCases()...)
 	cs = append(cs, convGradCases()...)
+	cs = append(cs, graphGradCases()...)
 	B := ir.Sym("B")
 	cs = append(cs,
 		gradCase{name: "reshape", kind: "reshape", attrs: ir.Attrs{"shape": S(3, 2)}, in: []ir.Shape{S(2, 3)}},
@@ -184,7 +219,7 @@ func checkGrad(t *testing.T, c gradCase, seed uint64) {
 	b := ir.NewBuilder(f)
 	var xs []*ir.Op
 	for i, s := range c.in {
-		xs = append(xs, b.Input(fmt.Sprintf("x%d", i), ir.F32(s)))
+		xs = append(xs, c.input(b, i, s))
 	}
 	y, err := b.Emit(c.kind, c.attrs, xs...)
 	if err != nil {
@@ -198,7 +233,9 @@ func checkGrad(t *testing.T, c gradCase, seed uint64) {
 	wrt := c.wrt
 	if wrt == nil {
 		for i := range xs {
-			wrt = append(wrt, i)
+			if !c.isIndex(i) {
+				wrt = append(wrt, i)
+			}
 		}
 	}
 	var wrtOps []*ir.Op
@@ -220,11 +257,7 @@ func checkGrad(t *testing.T, c gradCase, seed uint64) {
 
 	inputs := map[string]*Tensor{}
 	for i, x := range xs {
-		gen := awayFromZero
-		if i < len(c.gen) && c.gen[i] != nil {
-			gen = c.gen[i]
-		}
-		inputs[x.Name] = randomTensor(t, r, x.Type.Shape, c.dims, gen)
+		inputs[x.Name] = c.value(t, r, i, x.Type.Shape)
 	}
 	inputs["w"] = randomTensor(t, r, w.Type.Shape, c.dims, awayFromZero)
 	res, err := p.Run(inputs, nil)

@@ -32,6 +32,9 @@ type Ctx struct {
 	// pcg and rng are the draw ops' generator, reseeded by each (kernels_random.go).
 	pcg *rand.PCG
 	rng *rand.Rand
+	// graph holds the graph kernels' segment indexes and scratch (kernels_graph.go), made
+	// at their first use and kept from run to run.
+	graph *graphState
 }
 
 // view returns a tensor sharing x's storage, for a view kernel to set the shape of: the
@@ -42,7 +45,7 @@ func (c *Ctx) view(x *Tensor) *Tensor {
 		t = &Tensor{}
 	}
 	c.hdr = nil
-	t.Data = x.Data
+	t.Data, t.Ints = x.Data, x.Ints
 	t.Shape = t.Shape[:0]
 	return t
 }

@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
+	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
 )
@@ -33,12 +36,16 @@ type RunOptions struct {
 	Seed        int64  // -1: the spec's
 	NoShuffle   bool
 	Init        string // start from this checkpoint's weights, with fresh optimisers
+	InitPartial bool   // Init may lack parameters (they are drawn) and hold others (ignored)
 	Resume      string // continue the run this checkpoint saved (weights, optimisers, data order)
 	Save        string // write a checkpoint here after every epoch (atomically)
 	Metrics     string // write one JSON line per epoch here
 	OutDir      string // directory for the pictures; "" writes none
 	CheckFinite bool
 	EvalBatch   int // batch size of evaluation; 0 means DefaultEvalBatch
+	// MaxMemory refuses a graph model's run whose estimate at the loaded graph's sizes
+	// exceeds it (0: no limit); other runs are checked before they start, by the caller.
+	MaxMemory int64
 	// Out receives the run's report lines; Progress, if set, is called after every step of
 	// the first phase with the epoch, the samples done and the running losses by phase.
 	Out      io.Writer
@@ -88,6 +95,9 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 
 // Train runs the module's train spec as o says.
 func Train(tr *Trainer, o RunOptions) error {
+	if tr.Spec.Family == "graph" {
+		return TrainGraph(tr, o)
+	}
 	spec := tr.Spec
 	if o.Epochs >= 0 {
 		spec.Epochs = o.Epochs
@@ -339,14 +349,51 @@ func StartVars(tr *Trainer, path string, seed int64) error {
 	return err
 }
 
+// StartVarsPartial draws every parameter and state from its initialiser with seed, then
+// replaces those the checkpoint at path holds: greedy layer-wise pre-training starts a
+// deeper model from a shallower one's weights (dlc run --init W --init-partial). A name in
+// both with another shape is an error. It returns, for the run's report, the names it
+// left drawn and the checkpoint's names this model does not have (ignored).
+func StartVarsPartial(tr *Trainer, path string, seed int64) (drawn, ignored []string, err error) {
+	if err := tr.InitParams(seed); err != nil {
+		return nil, nil, err
+	}
+	ts, _, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	vars := maps.Clone(tr.Vars)
+	for n, t := range ts {
+		if strings.HasPrefix(n, optPrefix) {
+			continue // the run's optimisers start afresh, as with --init
+		}
+		if _, ok := vars[n]; !ok {
+			ignored = append(ignored, n)
+			continue
+		}
+		vars[n] = &Tensor{Shape: t.Shape, Data: t.Data}
+	}
+	for n := range vars {
+		if _, ok := ts[n]; !ok {
+			drawn = append(drawn, n)
+		}
+	}
+	if err := tr.SetVars(vars); err != nil {
+		return nil, nil, fmt.Errorf("--init %s: %v", path, err)
+	}
+	slices.Sort(drawn)
+	slices.Sort(ignored)
+	return drawn, ignored, nil
+}
+
 // SaveVars writes the parameters, the state and the optimisers' state as a safetensors
 // file, atomically, without the run state that --resume needs (Train writes that).
 func SaveVars(tr *Trainer, path, source string) error {
 	return saveCheckpoint(tr, path, source, nil)
 }
 
-// epochPictures writes what a family shows after each epoch: a GAN's samples from one
-// fixed noise batch.
+// epochPictures writes what a family shows after each epoch: a generative model's (a GAN's,
+// a VAE's) samples from one fixed noise batch, in the data's range.
 func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) error {
 	if _, ok := tr.Spec.Extra["sample"]; !ok {
 		return nil
@@ -360,7 +407,8 @@ func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) erro
 	}
 	path := filepath.Join(dir, base+"-samples.png")
 	h, w := imgs.ImageSize()
-	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, -1, 1); err != nil {
+	lo, hi := tr.DataRange() // samples look like the data: a VAE's in [0, 1], a GAN's in [−1, 1]
+	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
 		return err
 	}
 	if epoch == 1 {
@@ -369,8 +417,10 @@ func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) erro
 	return nil
 }
 
-// finalPictures writes the loss curve and, for an autoencoder, test images beside their
-// reconstructions.
+// finalPictures writes the loss curve and, for a family that reconstructs, test images
+// beside their reconstructions: with a corrupt function (a denoising autoencoder) the
+// rows are the clean images, their corrupted versions and the reconstructions of those,
+// so that the picture shows what the model was trained to undo.
 func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float64, testSet, trainSet *data.Set, out io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -386,37 +436,45 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 		}
 		fmt.Fprintf(out, "wrote loss curve to %s\n", lossPath)
 	}
-	fn, ok := tr.Spec.Extra["reconstruct"]
-	if !ok {
+	if !tr.HasRole("reconstruct") {
 		return nil
 	}
 	set := testSet
 	if set == nil {
 		set = trainSet
 	}
-	n := min(16, set.Len())
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+	n, row := min(16, set.Len()), set.XRow()
+	x := &Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
+	kinds := [][][]float32{rows(x)}
+	what := "test images and reconstructions"
+	if tr.HasRole("corrupt") {
+		noisy, err := tr.ApplyRole("corrupt", x, n)
+		if err != nil {
+			return err
+		}
+		kinds = append(kinds, rows(noisy))
+		x, what = noisy, "test images, corrupted, and the reconstructions of the corrupted"
 	}
-	res, err := tr.Apply(fn, set, idx)
+	recon, err := tr.ApplyRole("reconstruct", x, n)
 	if err != nil {
 		return err
 	}
-	row := set.XRow()
-	h, w := squareSize(row)
-	var orig, recon [][]float32
-	for i := 0; i < n; i++ {
-		orig = append(orig, set.X[i*row:(i+1)*row])
-		recon = append(recon, res.Data[i*row:(i+1)*row])
+	if len(recon.Data) != n*row {
+		return fmt.Errorf("reconstructions of %d values a sample, want the input's %d", len(recon.Data)/n, row)
 	}
+	kinds = append(kinds, rows(recon))
 	path := filepath.Join(dir, base+"-recon.png")
-	if err := report.PairGrid(path, orig, recon, h, w, 8); err != nil {
+	h, w := Images{T: x}.ImageSize()
+	lo, hi := tr.DataRange()
+	if err := report.StackedGrid(path, kinds, h, w, 8, float32(lo), float32(hi)); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "wrote test images and reconstructions to %s\n", path)
+	fmt.Fprintf(out, "wrote %s to %s\n", what, path)
 	return nil
 }
+
+// rows returns each sample of a batch [n, …] as its values.
+func rows(t *Tensor) [][]float32 { return Images{T: t}.Rows() }
 
 // squareSize guesses the height and width of a flattened image: square when it can be.
 func squareSize(n int) (int, int) {

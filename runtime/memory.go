@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/dlc-lang/dlc/ir"
 )
@@ -13,6 +15,12 @@ import (
 type MemoryEstimate struct {
 	Batch                       int
 	Params, State, Optim, Activ int64
+	// Graph marks a graph model's estimate made before its data: its activations grow with
+	// the graph's node and edge counts, which only the data says, so Activ is 0 here and
+	// dlc run reports the whole estimate once the graph is loaded (GraphMemory).
+	Graph bool
+	// Dims are the graph sizes an estimate was made at (N, E, …), when it was.
+	Dims map[string]int
 }
 
 // Total is the sum of the parts.
@@ -63,14 +71,22 @@ func EstimateMemory(m *ir.Module, evalBatch int) (MemoryEstimate, error) {
 			e.Optim += slots * sizes[p]
 		}
 	}
+	if m.Train.Family == "graph" {
+		e.Graph = true
+		return e, nil
+	}
 	// Each program keeps the buffers of its largest run: the steps and extras run at the
 	// train batch, the eval function on the test set at the evaluation batch.
 	batchOf := map[string]int{}
 	for _, ph := range m.Train.Phases {
 		batchOf[ph.Step] = m.Train.Batch
 	}
-	for _, fn := range m.Train.Extra {
-		batchOf[fn] = max(batchOf[fn], m.Train.Batch)
+	// An autoencoder's encode, decode and score functions serve other commands (embed,
+	// anomaly scoring), not a run; decode still counts when it is also the sample function.
+	for role, fn := range m.Train.Extra {
+		if role != "encode" && role != "decode" && role != "score" {
+			batchOf[fn] = max(batchOf[fn], m.Train.Batch)
+		}
 	}
 	if m.Train.Test != nil {
 		batchOf[m.Train.Eval] = max(batchOf[m.Train.Eval], evalBatch)
@@ -98,6 +114,37 @@ func planBytes(f *ir.Func, batch int) (int64, error) {
 			env[s[0].Syms[0]] = batch
 		}
 	}
+	return planBytesAt(f, env)
+}
+
+// GraphMemory completes a graph model's estimate (EstimateMemory leaves its activations
+// out) with the plans of its programs at the sizes the data gives them: dims[fn] binds the
+// symbols of function fn (N, E, L, G, P).
+func GraphMemory(m *ir.Module, dims map[string]map[string]int) (MemoryEstimate, error) {
+	e, err := EstimateMemory(m, 0)
+	if err != nil {
+		return e, err
+	}
+	e.Graph = false
+	for _, fn := range slices.Sorted(maps.Keys(dims)) {
+		f := m.Func(fn)
+		if f == nil {
+			continue
+		}
+		n, err := planBytesAt(f, dims[fn])
+		if err != nil {
+			return e, err
+		}
+		e.Activ += n
+		if e.Dims == nil {
+			e.Dims = dims[fn]
+		}
+	}
+	return e, nil
+}
+
+// planBytesAt is f's planned result buffers with its symbols bound by env.
+func planBytesAt(f *ir.Func, env map[string]int) (int64, error) {
 	for _, o := range f.Ops {
 		if _, err := opBytes(o, env); err != nil {
 			return 0, err

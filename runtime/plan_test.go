@@ -68,7 +68,7 @@ func planCase(t *testing.T, c gradCase) (*ir.Func, map[string]*Tensor) {
 	b := ir.NewBuilder(f)
 	var xs []*ir.Op
 	for i, s := range c.in {
-		xs = append(xs, b.Input(fmt.Sprintf("x%d", i), ir.F32(s)))
+		xs = append(xs, c.input(b, i, s))
 	}
 	y, err := b.Emit(c.kind, c.attrs, xs...)
 	if err != nil {
@@ -78,7 +78,13 @@ func planCase(t *testing.T, c gradCase) (*ir.Func, map[string]*Tensor) {
 	if d, _ := ir.Lookup(c.kind); !d.NoGrad && len(xs) > 0 {
 		w := b.Input("w", y.Type)
 		loss := b.Op("sum", nil, b.Op("mul", nil, y, w))
-		grads, err := ir.Grad(f, loss, xs)
+		var wrt []*ir.Op
+		for i, x := range xs {
+			if !c.isIndex(i) {
+				wrt = append(wrt, x)
+			}
+		}
+		grads, err := ir.Grad(f, loss, wrt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,11 +98,7 @@ func planCase(t *testing.T, c gradCase) (*ir.Func, map[string]*Tensor) {
 	}
 	in := map[string]*Tensor{}
 	for i, x := range f.Inputs {
-		gen := awayFromZero
-		if i < len(c.gen) && c.gen[i] != nil {
-			gen = c.gen[i]
-		}
-		in[x.Name] = randomTensor(t, r, x.Type.Shape, c.dims, gen)
+		in[x.Name] = c.value(t, r, i, x.Type.Shape)
 	}
 	return f, in
 }

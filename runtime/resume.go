@@ -187,6 +187,15 @@ func startRun(tr *Trainer, o RunOptions, spec *ir.TrainSpec) (*runState, error) 
 			return nil, fmt.Errorf("--shuffle=false: the run in %s shuffles its data; a resumed run keeps its order", o.Resume)
 		}
 		spec.Seed, spec.Shuffle = rs.Seed, rs.Shuffle
+	} else if o.InitPartial && o.Init != "" {
+		drawn, ignored, err := StartVarsPartial(tr, o.Init, spec.Seed)
+		if err != nil {
+			return nil, err
+		}
+		if o.Out != nil {
+			fmt.Fprintf(o.Out, "--init-partial: %d tensors from %s; drawn from their initialisers: %s; ignored: %s\n",
+				len(tr.Vars)-len(drawn), o.Init, listOrNone(drawn), listOrNone(ignored))
+		}
 	} else if err := StartVars(tr, o.Init, spec.Seed); err != nil {
 		return nil, err
 	}
@@ -195,4 +204,11 @@ func startRun(tr *Trainer, o RunOptions, spec *ir.TrainSpec) (*runState, error) 
 		p.Seed = tr.DrawSeed
 	}
 	return rs, nil
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

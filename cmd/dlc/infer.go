@@ -151,39 +151,124 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 func cmdApply(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 	init := fs.String("init", "", "the checkpoint (from dlc run --save)")
-	block := fs.String("block", "", "the block to run, e.g. an encoder")
+	block := fs.String("block", "", "the function to run: a block (an encoder), a family function (AE.reconstruct), or a family role (encode, decode, reconstruct, corrupt, score)")
 	in := fs.String("in", "", "input rows, a .npy array [N, …]")
+	which := fs.String("data", "", "instead of --in: the train block's data set, train or test")
+	n := fs.Int("n", 0, "use only the first n input rows (default all)")
 	out := fs.String("out", "", "where to write the outputs, a .npy array")
+	grid := fs.String("grid", "", "also write a PNG grid of the first 32 inputs above their outputs (outputs of the inputs' size)")
+	target := fs.String("target", "", "print the outputs' mean squared error against these rows: a .npy array, or train or test (the data set's first rows)")
 	batch := fs.Int("batch", 500, "rows per run")
 	file, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}
-	if *block == "" || *in == "" || *out == "" || *batch < 1 {
-		fmt.Fprintf(stderr, "dlc apply: want --block NAME --init W --in X.npy --out Y.npy\n")
+	if *block == "" || (*in == "") == (*which == "") || *out == "" || *batch < 1 {
+		fmt.Fprintf(stderr, "dlc apply: want --block NAME --init W, the inputs as --in X.npy or --data train|test, and --out Y.npy\n")
 		return errUsage
 	}
-	if runtime.SameFile(*out, *in) || runtime.SameFile(*out, file) || runtime.SameFile(*out, *init) {
-		fmt.Fprintf(stderr, "dlc apply: --out %s is one of the inputs; refusing to overwrite it\n", *out)
+	if *which != "" {
+		if err := checkSplit("apply", *which, stderr); err != nil {
+			return err
+		}
+	}
+	if runtime.SameFile(*out, *in) || runtime.SameFile(*out, file) || runtime.SameFile(*out, *init) ||
+		(*grid != "" && (runtime.SameFile(*grid, *in) || runtime.SameFile(*grid, file) || runtime.SameFile(*grid, *init) || runtime.SameFile(*grid, *out))) {
+		fmt.Fprintf(stderr, "dlc apply: --out or --grid names one of the inputs or the other output; refusing to overwrite it\n")
 		return errUsage
 	}
 	tr, err := loadTrained(file, *init, "apply", stderr)
 	if err != nil {
 		return err
 	}
-	x, shape, err := data.NPY(*in)
-	if err != nil {
-		return err
+	var x *runtime.Tensor
+	if *in != "" {
+		d, shape, err := data.NPY(*in)
+		if err != nil {
+			return err
+		}
+		x = &runtime.Tensor{Shape: shape, Data: d}
+	} else {
+		set, err := loadSplit(tr, file, *which, "apply", stderr)
+		if err != nil {
+			return err
+		}
+		x = runtime.SetTensor(set)
 	}
-	y, err := tr.ApplyBlock(*block, &runtime.Tensor{Shape: shape, Data: x}, *batch)
+	if *n > 0 && len(x.Shape) > 0 && *n < x.Shape[0] {
+		row := len(x.Data) / x.Shape[0]
+		x = &runtime.Tensor{Shape: append([]int{*n}, x.Shape[1:]...), Data: x.Data[:*n*row]}
+	}
+	fn := *block
+	var y *runtime.Tensor
+	if tr.Module.Func(fn) == nil && runtime.IsFamilyRole(fn) {
+		// A role names the family's function for it: reconstruct is AE.reconstruct.
+		y, err = tr.ApplyRole(fn, x, *batch)
+		fn = tr.Spec.Extra[fn]
+	} else {
+		y, err = tr.ApplyBlock(fn, x, *batch)
+	}
 	if err != nil {
 		return fmt.Errorf("apply %s: %v", *block, err)
+	}
+	if *target != "" {
+		mse, err := targetMSE(tr, file, *target, y, stderr)
+		if err != nil {
+			return err
+		}
+		defer fmt.Fprintf(stdout, "mean squared error against %s: %.6g per value\n", *target, mse)
+	}
+	if *grid != "" && len(y.Data) != len(x.Data) {
+		return fmt.Errorf("--grid: %s gives %d values a row for inputs of %d; a grid shows outputs of the inputs' size under them", fn, len(y.Data)/max(y.Shape[0], 1), len(x.Data)/max(x.Shape[0], 1))
 	}
 	if err := writeNPYFile(*out, y); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s %v to %s\n", *block, y.Shape, *out)
+	fmt.Fprintf(stdout, "wrote %s %v to %s\n", fn, y.Shape, *out)
+	if *grid == "" {
+		return nil
+	}
+	k := min(32, x.Shape[0])
+	xs, ys := runtime.Images{T: x}.Rows()[:k], runtime.Images{T: y}.Rows()[:k]
+	h, w := runtime.Images{T: x}.ImageSize()
+	lo, hi := tr.DataRange()
+	if err := report.StackedGrid(*grid, [][][]float32{xs, ys}, h, w, 8, float32(lo), float32(hi)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d inputs above their outputs to %s\n", k, *grid)
 	return nil
+}
+
+// targetMSE is the mean squared difference between y's rows and the first rows of target:
+// a .npy file, or the train block's train or test set.
+func targetMSE(tr *runtime.Trainer, file, target string, y *runtime.Tensor, stderr io.Writer) (float64, error) {
+	var t []float32
+	if target == "train" || target == "test" {
+		set, err := loadSplit(tr, file, target, "apply", stderr)
+		if err != nil {
+			return 0, err
+		}
+		t = set.X
+	} else {
+		d, _, err := data.NPY(target)
+		if err != nil {
+			return 0, err
+		}
+		t = d
+	}
+	if len(t) < len(y.Data) {
+		return 0, fmt.Errorf("--target %s holds %d values, fewer than the %d outputs", target, len(t), len(y.Data))
+	}
+	row := len(y.Data) / max(y.Shape[0], 1)
+	if len(t)%row != 0 {
+		return 0, fmt.Errorf("--target %s: %d values are not rows of the outputs' %d", target, len(t), row)
+	}
+	sum := 0.0
+	for k, v := range y.Data {
+		d := float64(v) - float64(t[k])
+		sum += d * d
+	}
+	return sum / float64(len(y.Data)), nil
 }
 
 // writeNPYFile writes t as a .npy file, atomically.

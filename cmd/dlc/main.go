@@ -31,9 +31,11 @@ commands:
   compile FILE   print the IR of FILE (flags: -o OUT, --show before|after|both)
   params FILE    list each trained parameter's name, shape and count
   run FILE       train per FILE's train block (dlc run -h lists the flags)
-  apply FILE     run one block on data: --block NAME --init W --in X.npy --out Y.npy
+  apply FILE     run one block on data: --block NAME --init W (--in X.npy | --data test) --out Y.npy [--grid G.png]
   sample FILE    draw from a trained generator: --init W [-n 64] [-o grid.png] [--label K]
   score FILE     classify a generator's samples: --init W --classifier C.dl --classifier-init CW [-n 10000]
+  embed FILE     an autoencoder's codes and their 2-D map: --init W [--data test] [--pca] [-o codes.npy]
+  anomaly FILE   flag samples by reconstruction error: --init W [--percentile 99 | --threshold V] [-o PREFIX]
 `
 
 // exitInterrupted is the exit code of a run stopped by SIGINT, as a shell reports 128+2.
@@ -67,6 +69,10 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		err = cmdSample(args[1:], stdout, stderr)
 	case "score":
 		err = cmdScore(args[1:], stdout, stderr)
+	case "embed":
+		err = cmdEmbed(args[1:], stdout, stderr)
+	case "anomaly":
+		err = cmdAnomaly(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -311,6 +317,10 @@ func cmdParams(args []string, stdout, stderr io.Writer) error {
 
 // memoryLine describes a training run's memory estimate in one line.
 func memoryLine(e runtime.MemoryEstimate) string {
+	if e.Graph {
+		return fmt.Sprintf("memory before the data: parameters %s, state %s, optimiser %s; the activations grow with the graph's nodes and edges, and dlc run reports them once the graph is loaded",
+			runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State), runtime.FormatBytes(e.Optim))
+	}
 	return fmt.Sprintf("memory at batch %d: %s (parameters %s, state %s, optimiser %s, activations %s), before the data",
 		e.Batch, runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State),
 		runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ))

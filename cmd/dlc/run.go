@@ -24,6 +24,7 @@ type runFlags struct {
 	seed        int64
 	shuffle     bool
 	init        string
+	initPartial bool
 	resume      string
 	save        string
 	metrics     string
@@ -43,6 +44,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&f.seed, "seed", -1, "random seed for initialisation and shuffling (default: the train block's)")
 	fs.BoolVar(&f.shuffle, "shuffle", true, "shuffle the training data each epoch (and the train block says so)")
 	fs.StringVar(&f.init, "init", "", "start from the weights in this .safetensors file")
+	fs.BoolVar(&f.initPartial, "init-partial", false, "with --init: the checkpoint may lack parameters (drawn from their initialisers) and hold others (ignored), for layer-wise pre-training")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this .safetensors file (by --save or an interrupt): weights, optimiser state, data order and draws")
 	fs.StringVar(&f.save, "save", "", "write the weights (and training state) to this .safetensors file after every epoch, atomically")
 	fs.StringVar(&f.metrics, "metrics", "", "write one JSON line per epoch to this file")
@@ -60,6 +62,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "dlc run: --progress %q, want auto, always or never\n", f.progress)
 		return errUsage
 	}
+	if f.initPartial && f.init == "" {
+		fmt.Fprintf(stderr, "dlc run: --init-partial needs --init CHECKPOINT\n")
+		return errUsage
+	}
 	limit, err := parseMemory(f.maxMemory)
 	if err != nil {
 		fmt.Fprintf(stderr, "dlc run: --max-memory %q: %v\n", f.maxMemory, err)
@@ -72,7 +78,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if m.Train == nil {
 		return fmt.Errorf("%s: no train block: nothing to run", file)
 	}
-	if limit > 0 {
+	if limit > 0 && m.Train.Family != "graph" {
+		// (A graph model's sizes are the data's node and edge counts, known only once the
+		// data is loaded; its estimate is not made.)
 		// Refused before anything is allocated, rather than killed by the kernel later.
 		e, err := runtime.EstimateMemory(m, 0)
 		if err != nil {
@@ -84,10 +92,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 				runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(limit))
 		}
 	}
-	return train(file, m, f, stdout, stderr)
+	return train(file, m, f, limit, stdout, stderr)
 }
 
-func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) error {
+func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io.Writer) error {
 	tr, err := runtime.NewTrainer(m)
 	if err != nil {
 		return err
@@ -99,7 +107,7 @@ func train(file string, m *ir.Module, f runFlags, stdout, stderr io.Writer) erro
 	var bar *progressbar.ProgressBar
 	o := runtime.RunOptions{
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
-		Init: f.init, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
+		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
 		Out: stdout,
 	}
 	if showBar {

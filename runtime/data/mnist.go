@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,6 +118,51 @@ func mnistSet(x []float32, xShape []int, labels []int, labelsPath string) (*Set,
 		return nil, err
 	}
 	return &Set{X: x, XShape: xShape, Y: y, YShape: []int{xShape[0], mnistClasses}, Labels: labels}, nil
+}
+
+// parseDigits reads a list such as "1,7" (validDigits has checked it).
+func parseDigits(s string) []bool {
+	keep := make([]bool, mnistClasses)
+	for _, f := range strings.Split(s, ",") {
+		n, _ := strconv.Atoi(strings.TrimSpace(f))
+		keep[n] = true
+	}
+	return keep
+}
+
+// validDigits reports whether s lists digits 0-9, separated by commas, each once, or is
+// empty (all digits).
+func validDigits(s string) bool {
+	if s == "" {
+		return true
+	}
+	seen := map[int]bool{}
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 || n >= mnistClasses || seen[n] {
+			return false
+		}
+		seen[n] = true
+	}
+	return true
+}
+
+// keepDigits returns the samples of s whose digit keep marks, in their order, in new
+// arrays (s may be the shared, read-only cache). The targets stay one-hot over all ten
+// digits, so that a label means the same digit in a filtered set and a full one.
+func keepDigits(s *Set, keep []bool) *Set {
+	row, yrow := s.XRow(), s.YRow()
+	out := &Set{YShape: []int{0, yrow}}
+	for i, l := range s.Labels {
+		if keep[l] {
+			out.X = append(out.X, s.X[i*row:(i+1)*row]...)
+			out.Y = append(out.Y, s.Y[i*yrow:(i+1)*yrow]...)
+			out.Labels = append(out.Labels, l)
+		}
+	}
+	out.XShape = append([]int{len(out.Labels)}, s.XShape[1:]...)
+	out.YShape[0] = len(out.Labels)
+	return out
 }
 
 func readFile[T any](path string, read func(io.Reader, string) ([]T, []int, error)) ([]T, []int, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -239,4 +240,39 @@ func BenchmarkMNISTTrain(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestMNISTDigits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 10000 MNIST images")
+	}
+	all, err := Load(ir.DataSpec{Source: "mnist", Args: map[string]string{"split": "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The zeros and sevens, scaled to [-1, 1]: the filter and the scaling compose.
+	s, err := Load(ir.DataSpec{Source: "mnist", Args: map[string]string{"split": "test", "digits": "7, 0", "low": "-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for i, l := range all.Labels {
+		if l == 0 || l == 7 {
+			want = append(want, i)
+		}
+	}
+	// 980 zeros and 1028 sevens in MNIST's test split.
+	if s.Len() != 980+1028 || len(want) != s.Len() {
+		t.Fatalf("%d samples, want %d (980 zeros and 1028 sevens)", s.Len(), len(want))
+	}
+	for k, i := range want {
+		if s.Labels[k] != all.Labels[i] || s.Y[k*10+all.Labels[i]] != 1 {
+			t.Fatalf("sample %d: label %d, want %d (sample %d of the split)", k, s.Labels[k], all.Labels[i], i)
+		}
+		for j := 0; j < 784; j += 97 {
+			if got, want := s.X[k*784+j], 2*all.X[i*784+j]-1; got != want {
+				t.Fatalf("sample %d, pixel %d: %v, want %v", k, j, got, want)
+			}
+		}
+	}
 }

@@ -36,3 +36,19 @@ func TestWriteNPYRoundTrip(t *testing.T) {
 		t.Error("a shape that does not fit the values was written")
 	}
 }
+
+func TestWriteNPYInt32RoundTrip(t *testing.T) {
+	vals := []int32{0, -1, 5, 1 << 20, 7, 8}
+	var buf bytes.Buffer
+	if err := WriteNPYInt32(&buf, []int{3, 2}, vals); err != nil {
+		t.Fatal(err)
+	}
+	got, shape, descr, err := ReadNPY(bytes.NewReader(buf.Bytes()), "e.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{0, -1, 5, 1 << 20, 7, 8}
+	if !slices.Equal(shape, []int{3, 2}) || !slices.Equal(got, want) || descr != "<i4" {
+		t.Errorf("read back %v %v %q", shape, got, descr)
+	}
+}

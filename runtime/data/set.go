@@ -7,6 +7,11 @@
 // consume, so a Set can be handed over without copying; Batch gathers rows
 // into caller-owned buffers so a training loop allocates nothing per step.
 //
+// Graphs (graph.go) are the other shape of data: node features, edges as
+// int32 index arrays and labels, loaded from CSV or .npy, generated (a
+// stochastic block model, trees against cycles) or shipped (the karate
+// club), with the splits semi-supervised and link-prediction training need.
+//
 // The sources a train block can name, with their arguments, are one
 // table (sources.go): the compiler checks a data setting against it with
 // Validate, and Load runs the source's loader.

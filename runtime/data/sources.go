@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ const (
 	KindString      Kind = iota // a string literal
 	KindInt                     // an integer
 	KindStringOrInt             // either, e.g. a CSV column by name or index
+	KindFloat                   // a number, int or float
 )
 
 func (k Kind) String() string {
@@ -30,14 +32,16 @@ func (k Kind) String() string {
 		return "a string"
 	case KindInt:
 		return "an int"
+	case KindFloat:
+		return "a number"
 	}
 	return "a string or an int"
 }
 
 // Allows reports whether a value of the kind the compiler evaluated (an
-// int when isInt, else a string) fits.
+// int when isInt, else a string) fits. A float value fits KindFloat only.
 func (k Kind) Allows(isInt bool) bool {
-	return k == KindStringOrInt || (k == KindInt) == isInt
+	return k == KindStringOrInt || (k == KindInt || k == KindFloat) == isInt
 }
 
 // Arg describes one argument of a data source.
@@ -50,17 +54,27 @@ type Arg struct {
 	// Path marks a file path: the compiler resolves it relative to the
 	// .dl file that names it, and an empty one is refused.
 	Path bool
-	// Signed allows a negative int (a pixel range's low end).
+	// Signed allows a negative number (a pixel range's low end).
 	Signed bool
-	Doc    string
+	// Max is the largest value of a KindFloat argument (a share: 1); 0
+	// for no bound.
+	Max float64
+	// Check, when set, tests a value further than its kind, and Want then
+	// says what it accepts, for messages.
+	Check func(v string) bool
+	Want  string
+	Doc   string
 }
 
-// Source describes one data source.
+// Source describes one data source. It gives samples (load), one graph
+// (graph) or a set of small graphs (graphs): exactly one loader is set.
 type Source struct {
-	Name string
-	Args []Arg
-	Doc  string
-	load func(src *Source, args map[string]string) (*Set, error)
+	Name   string
+	Args   []Arg
+	Doc    string
+	load   func(src *Source, args map[string]string) (*Set, error)
+	graph  func(src *Source, args map[string]string) (*Graph, error)
+	graphs func(src *Source, args map[string]string) (*GraphSet, error)
 }
 
 // Arg returns the source's argument called name.
@@ -75,6 +89,9 @@ func (s *Source) Arg(name string) (Arg, bool) {
 
 // ArgNames lists the source's arguments, comma-separated, for messages.
 func (s *Source) ArgNames() string {
+	if len(s.Args) == 0 {
+		return "no arguments"
+	}
 	names := make([]string, len(s.Args))
 	for i, a := range s.Args {
 		names[i] = a.Name
@@ -100,6 +117,9 @@ var sources = []*Source{
 				Doc: "\"train\" (60000 images) or \"test\" (10000)"},
 			{Name: "low", Kind: KindInt, Signed: true, Default: "0", Doc: "the value of a black pixel"},
 			{Name: "high", Kind: KindInt, Signed: true, Default: "1", Doc: "the value of a white pixel"},
+			{Name: "digits", Kind: KindString, Default: "", Check: validDigits,
+				Want: "digits 0-9 separated by commas, e.g. \"0\" or \"1,7\"",
+				Doc:  "keep only these digits, e.g. \"0\" (one-class training) or \"1,7\"; \"\" keeps all"},
 		},
 		load: func(src *Source, args map[string]string) (*Set, error) {
 			lo, _ := strconv.Atoi(src.value(args, "low"))
@@ -108,8 +128,14 @@ var sources = []*Source{
 				return nil, fmt.Errorf("mnist: low = %d, high = %d, want low < high", lo, hi)
 			}
 			s, err := MNIST(args["split"])
-			if err != nil || (lo == 0 && hi == 1) {
-				return s, err
+			if err != nil {
+				return nil, err
+			}
+			if d := args["digits"]; d != "" {
+				s = keepDigits(s, parseDigits(d))
+			}
+			if lo == 0 && hi == 1 {
+				return s, nil
 			}
 			// In place: MNIST returns a set of the caller's own, fresh arrays or a private
 			// copy-on-write mapping of the cache, whose written pages stop being the file's
@@ -224,7 +250,7 @@ func Validate(source string, args map[string]string) error {
 		}
 		if !a.fits(v) {
 			shown := v
-			if a.Kind != KindInt {
+			if a.Kind != KindInt && a.Kind != KindFloat {
 				shown = strconv.Quote(v)
 			}
 			return &ArgError{Source: source, Arg: a.Name, Msg: fmt.Sprintf("%s: %s = %s, want %s", source, a.Name, shown, a.want())}
@@ -240,7 +266,14 @@ func (a Arg) fits(v string) bool {
 		if n, err := strconv.Atoi(v); err != nil || n < 0 && !a.Signed {
 			return false
 		}
+	case a.Kind == KindFloat:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 && !a.Signed || a.Max != 0 && f > a.Max {
+			return false
+		}
 	case a.Path && strings.TrimSpace(v) == "":
+		return false
+	case a.Check != nil && !a.Check(v):
 		return false
 	}
 	return a.Choices == nil || slices.Contains(a.Choices, v)
@@ -249,6 +282,8 @@ func (a Arg) fits(v string) bool {
 // want says what values the argument takes, for messages.
 func (a Arg) want() string {
 	switch {
+	case a.Want != "":
+		return a.Want
 	case a.Choices != nil:
 		q := make([]string, len(a.Choices))
 		for i, c := range a.Choices {
@@ -261,6 +296,10 @@ func (a Arg) want() string {
 		return "an int"
 	case a.Kind == KindInt:
 		return "an int >= 0"
+	case a.Kind == KindFloat && a.Max != 0:
+		return fmt.Sprintf("a number in [0, %v]", a.Max)
+	case a.Kind == KindFloat && !a.Signed:
+		return "a number >= 0"
 	}
 	return a.Kind.String()
 }
@@ -290,6 +329,9 @@ func load(spec ir.DataSpec) (*Set, error) {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	src, _ := Lookup(spec.Source)
+	if src.load == nil {
+		return nil, fmt.Errorf("data: %s gives %s, want a source of samples", describe(src, spec.Args), src.Gives())
+	}
 	s, err := src.load(src, spec.Args)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestValidate(t *testing.T) {
 		{"csv", map[string]string{"path": "a.csv", "label": "y", "target": "value"}, "", ""},
 		{"csv", map[string]string{"path": "a.csv", "label": "-1", "classes": "10"}, "", ""},
 		{"npy", map[string]string{"x": "x.npy", "y": "y.npy", "classes": "3"}, "", ""},
-		{"parquet", nil, "", "unknown data source parquet (want mnist, csv, npy)"},
+		{"parquet", nil, "", "unknown data source parquet (want mnist, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles)"},
 		{"csv", map[string]string{"pth": "a.csv"}, "pth", `csv: unknown argument "pth" (want path, label, target, classes)`},
 		{"csv", map[string]string{}, "", "csv: missing argument path, want a file path"},
 		{"csv", map[string]string{"path": " "}, "path", `csv: path = " ", want a file path`},
@@ -30,6 +31,11 @@ func TestValidate(t *testing.T) {
 		{"mnist", nil, "", `mnist: missing argument split, want "train" or "test"`},
 		{"mnist", map[string]string{"split": "validation"}, "split", `mnist: split = "validation", want "train" or "test"`},
 		{"npy", map[string]string{"x": ""}, "x", `npy: x = "", want a file path`},
+		{"mnist", map[string]string{"split": "train", "digits": "0"}, "", ""},
+		{"mnist", map[string]string{"split": "train", "digits": "1, 7"}, "", ""},
+		{"mnist", map[string]string{"split": "train", "digits": "10"}, "digits", `mnist: digits = "10", want digits 0-9 separated by commas, e.g. "0" or "1,7"`},
+		{"mnist", map[string]string{"split": "train", "digits": "1,1"}, "digits", `mnist: digits = "1,1", want digits 0-9 separated by commas, e.g. "0" or "1,7"`},
+		{"mnist", map[string]string{"split": "train", "digits": "0-3"}, "digits", `mnist: digits = "0-3", want digits 0-9 separated by commas, e.g. "0" or "1,7"`},
 		{"npy", map[string]string{"x": "a", "y": ""}, "y", `npy: y = "", want a file path`},
 	} {
 		err := Validate(tc.source, tc.args)
@@ -52,7 +58,7 @@ func TestValidate(t *testing.T) {
 // unique, a default fits its argument, and a required argument has none.
 func TestSourceTable(t *testing.T) {
 	for _, s := range Sources() {
-		if s.load == nil || s.Doc == "" {
+		if s.load == nil && s.graph == nil && s.graphs == nil || s.Doc == "" {
 			t.Errorf("%s: no loader or no doc", s.Name)
 		}
 		seen := map[string]bool{}
@@ -136,7 +142,7 @@ func TestLoad(t *testing.T) {
 			"m.dl:7:12: data: csv: missing argument path, want a file path"},
 		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": ""}},
 			`data: csv: path = "", want a file path`},
-		{ir.DataSpec{Source: "tfrecord"}, "data: unknown data source tfrecord (want mnist, csv, npy)"},
+		{ir.DataSpec{Source: "tfrecord"}, "data: unknown data source tfrecord (want mnist, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles)"},
 		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": headerOnly}},
 			"data: " + headerOnly + ": no data rows"},
 	} {
@@ -144,5 +150,31 @@ func TestLoad(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("Load(%+v): got error %v\nwant %s", tc.spec, err, tc.want)
 		}
+	}
+}
+
+func TestKeepDigits(t *testing.T) {
+	// Five 2-value samples with digits 3, 0, 7, 0, 9.
+	labels := []int{3, 0, 7, 0, 9}
+	x := []float32{30, 31, 0, 1, 70, 71, 2, 3, 90, 91}
+	s, err := mnistSet(x, []int{5, 2}, labels, "labels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := keepDigits(s, parseDigits("0,9"))
+	if want := []int{0, 0, 9}; !slices.Equal(got.Labels, want) {
+		t.Errorf("labels %v, want %v", got.Labels, want)
+	}
+	if want := []float32{0, 1, 2, 3, 90, 91}; !slices.Equal(got.X, want) {
+		t.Errorf("X %v, want %v", got.X, want)
+	}
+	if !slices.Equal(got.XShape, []int{3, 2}) || !slices.Equal(got.YShape, []int{3, 10}) {
+		t.Errorf("shapes %v %v, want [3 2] [3 10]", got.XShape, got.YShape)
+	}
+	if got.Y[0] != 1 || got.Y[10] != 1 || got.Y[29] != 1 {
+		t.Errorf("targets not one-hot over the ten digits: %v", got.Y)
+	}
+	if s.X[0] != 30 {
+		t.Error("the source set was changed")
 	}
 }

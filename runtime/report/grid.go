@@ -14,8 +14,8 @@ const (
 	gridScale = 2
 	// gridGap is the separator width in output pixels, border included.
 	gridGap = 2
-	// pairGap is extra separator between the pairs of rows of PairGrid,
-	// so each original/reconstruction pair reads as one unit.
+	// pairGap is extra separator between the blocks of rows of StackedGrid,
+	// so each original/reconstruction pair (or triple) reads as one unit.
 	pairGap = 4
 	// maxGridPixels refuses absurd grids before allocating them.
 	maxGridPixels = 1 << 28
@@ -49,21 +49,35 @@ func ImageGrid(path string, images [][]float32, h, w, cols int, lo, hi float32) 
 // rows. Values are expected in [0, 1] (pixels, or a sigmoid's output) and
 // are clamped to it.
 func PairGrid(path string, originals, recons [][]float32, h, w, perRow int) error {
-	if len(originals) != len(recons) {
-		return errorf(path, "%d originals but %d reconstructions, want one each", len(originals), len(recons))
+	return StackedGrid(path, [][][]float32{originals, recons}, h, w, perRow, 0, 1)
+}
+
+// StackedGrid generalises PairGrid to any number of kinds of image per
+// sample: kinds[k][i] is the k-th picture of sample i (an input, its
+// corrupted version, its reconstruction), and each block of perRow
+// samples is drawn as one row per kind, stacked, with a wider gap before
+// the next block. Values map from [lo, hi] to black..white, clamped.
+func StackedGrid(path string, kinds [][][]float32, h, w, perRow int, lo, hi float32) error {
+	if len(kinds) == 0 {
+		return errorf(path, "no images to draw")
+	}
+	for k, imgs := range kinds[1:] {
+		if len(imgs) != len(kinds[0]) {
+			return errorf(path, "%d images of kind %d but %d of kind 0, want one of each kind per sample", len(imgs), k+1, len(kinds[0]))
+		}
 	}
 	if perRow <= 0 {
-		return errorf(path, "%d pairs per row, want at least 1", perRow)
+		return errorf(path, "%d samples per row, want at least 1", perRow)
 	}
 	var cells [][]float32
-	for b := 0; b < len(originals); b += perRow {
-		for _, from := range [][][]float32{originals, recons} {
+	for b := 0; b < len(kinds[0]); b += perRow {
+		for _, from := range kinds {
 			row := make([][]float32, perRow) // nil pads a short last row
 			copy(row, from[b:min(b+perRow, len(from))])
 			cells = append(cells, row...)
 		}
 	}
-	g := grid{h: h, w: w, cols: perRow, lo: 0, hi: 1, group: 2}
+	g := grid{h: h, w: w, cols: perRow, lo: lo, hi: hi, group: len(kinds)}
 	if err := g.check(path, cells); err != nil {
 		return err
 	}

@@ -103,6 +103,40 @@ func TestPairGrid(t *testing.T) {
 	}
 }
 
+func TestStackedGrid(t *testing.T) {
+	// Three kinds of 1×1 image for three samples, two samples to a row, values in [-1, 1]:
+	// rows clean (1), noisy (-1), cleaned (0); then a gap and the third sample's three.
+	clean := [][]float32{{1}, {1}, {1}}
+	noisy := [][]float32{{-1}, {-1}, {-1}}
+	cleaned := [][]float32{{0}, {0}, {0}}
+	path := filepath.Join(t.TempDir(), "triples.png")
+	if err := StackedGrid(path, [][][]float32{clean, noisy, cleaned}, 1, 1, 2, -1, 1); err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, path)
+	// Six rows of 2 px images with 2 px gaps, plus one 4 px gap after the third row.
+	if b := img.Bounds(); b.Dx() != 2+2*4 || b.Dy() != 2+6*4+4 {
+		t.Fatalf("got %dx%d, want %dx%d", b.Dx(), b.Dy(), 2+2*4, 2+6*4+4)
+	}
+	for _, tc := range []struct {
+		x, y int
+		want uint8
+		what string
+	}{
+		{2, 2, 255, "clean 0"},
+		{6, 6, 0, "noisy 1"},
+		{2, 10, 128, "cleaned 0 (0 is mid-gray in [-1, 1])"},
+		{2, 13, 128, "gap between the blocks"},
+		{2, 18, 255, "clean 2"},
+		{2, 22, 0, "noisy 2"},
+		{6, 26, 128, "empty cell after cleaned 2"},
+	} {
+		if got := grayAt(img, tc.x, tc.y); got != tc.want {
+			t.Errorf("(%d, %d) %s: got gray %d, want %d", tc.x, tc.y, tc.what, got, tc.want)
+		}
+	}
+}
+
 func TestGridErrors(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "g.png")
@@ -119,8 +153,8 @@ func TestGridErrors(t *testing.T) {
 		{"wrong length", ImageGrid(path, [][]float32{img, {1}}, 2, 2, 1, 0, 1), "image 1 has 1 values, want 2×2 = 4"},
 		{"too big", ImageGrid(path, [][]float32{nil}, 1<<15, 1<<15, 1, 0, 1), "grid of 1 images of 32768x32768 would be 65540×65540 pixels, want at most 268435456"},
 		{"overflowing", ImageGrid(path, [][]float32{nil}, math.MaxInt, math.MaxInt, 1, 0, 1), "grid of 1 images of 9223372036854775807x9223372036854775807 would be 18446744073709551616×18446744073709551616 pixels, want at most 268435456"},
-		{"unpaired", PairGrid(path, [][]float32{img}, nil, 2, 2, 1), "1 originals but 0 reconstructions, want one each"},
-		{"bad per row", PairGrid(path, [][]float32{img}, [][]float32{img}, 2, 2, 0), "0 pairs per row, want at least 1"},
+		{"unpaired", PairGrid(path, [][]float32{img}, nil, 2, 2, 1), "0 images of kind 1 but 1 of kind 0, want one of each kind per sample"},
+		{"bad per row", PairGrid(path, [][]float32{img}, [][]float32{img}, 2, 2, 0), "0 samples per row, want at least 1"},
 	} {
 		if want := "report: " + path + ": " + tc.want; tc.err == nil || tc.err.Error() != want {
 			t.Errorf("%s: got error %v\nwant %s", tc.name, tc.err, want)

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Graph models trained end to end through dlc run, each with a fixed seed and a bound set
+// from a measured run: the metrics file's last line must show that learning happened.
+
+// lastMetrics runs dlc run on file with extra flags and returns the last epoch's metrics.
+func lastMetrics(t *testing.T, file string, flags ...string) (last map[string]float64) {
+	t.Helper()
+	metrics := filepath.Join(t.TempDir(), "m.jsonl")
+	args := append([]string{"run", file, "--metrics", metrics, "--out", "", "--progress", "never"}, flags...)
+	if code, _, stderr := run(t, args...); code != 0 {
+		t.Fatalf("dlc %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+	}
+	defer func() { t.Logf("last epoch: %v", last) }()
+	f, err := os.Open(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		last = nil
+		if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return last
+}
+
+func TestGNNKarate(t *testing.T) {
+	// Measured: 30 of 32 at seed 1 (0.9375); seeds 1–5 give 30 or 31.
+	m := lastMetrics(t, "../../examples/gnn/karate.dl")
+	if got := m["test_accuracy"] * 32; got < 29.5 {
+		t.Errorf("karate club: %.0f of 32 unlabelled members right, want at least 30 (metrics %v)", got, m)
+	}
+}
+
+func TestGNNNodeLevelSBM(t *testing.T) {
+	src := `
+import "std/gnn"
+model Blocks(x: [N, 16], g: graph) -> [N, 4] {
+    return sage(relu(sage(x, g, 32)), g, 4)
+}
+train Blocks {
+    data      = sbm(nodes: 2000, blocks: 4, edges: 20000, p: 0.8, features: 16, noise: 2.5, seed: 4)
+    loss      = cross_entropy
+    labelled  = fraction(0.1)
+    optimizer = adam(lr: 0.01)
+    epochs    = 20
+}
+`
+	// Measured: test accuracy 0.911 after 20 epochs; chance is 0.25.
+	m := lastMetrics(t, writeFile(t, t.TempDir(), "sbm.dl", src))
+	if m["test_accuracy"] < 0.8 {
+		t.Errorf("SBM node classification: test accuracy %.3f, want ≥ 0.8 (metrics %v)", m["test_accuracy"], m)
+	}
+}
+
+func TestGNNGraphLevelCycles(t *testing.T) {
+	src := `
+import "std/gnn"
+model Kind(x: [N, 1], g: graph) -> [G, 2] {
+    h = relu(batchnorm(gin(x, g, 16)))
+    h = relu(batchnorm(gin(h, g, 16)))
+    return dense(readout(h, g, "sum"), 2)
+}
+train Kind {
+    data      = cycles(graphs: 800, seed: 1)
+    test      = cycles(graphs: 200, seed: 2)
+    loss      = cross_entropy
+    optimizer = adam(lr: 0.003)
+    batch     = 32
+    epochs    = 10
+}
+`
+	// Measured: test accuracy 0.895 after 10 epochs at this seed; seeds 1–4 at learning
+	// rates 0.003 and 0.001 gave 0.735 to 1.0 (the last epoch's batch-norm statistics
+	// decide a lot on 25 steps per epoch); chance is 0.5.
+	m := lastMetrics(t, writeFile(t, t.TempDir(), "cycles.dl", src))
+	if m["test_accuracy"] < 0.7 {
+		t.Errorf("trees against cycles: test accuracy %.3f, want ≥ 0.7 (metrics %v)", m["test_accuracy"], m)
+	}
+}
+
+func TestGNNLinkPrediction(t *testing.T) {
+	src := `
+import "std/gnn"
+model Link(x: [N, 16], g: graph(undirected: true), q: pairs) -> [P] {
+    h = sage(relu(sage(x, g, 32)), g, 16)
+    return sum(h[q.src] * h[q.dst], axis: 1)
+}
+train Link {
+    data       = sbm(nodes: 1000, blocks: 4, edges: 10000, p: 0.8, features: 16, noise: 2.5, seed: 5)
+    test_edges = 0.1
+    optimizer  = adam(lr: 0.01)
+    epochs     = 60
+}
+`
+	// Measured: AUROC 0.730 after 60 epochs; chance is 0.5, and knowing every node's
+	// block would give about 0.5 + (0.8 − 0.25)/2 ≈ 0.78.
+	m := lastMetrics(t, writeFile(t, t.TempDir(), "link.dl", src))
+	if m["test_auroc"] < 0.65 {
+		t.Errorf("link prediction: test AUROC %.3f, want ≥ 0.65 (metrics %v)", m["test_auroc"], m)
+	}
+}
