@@ -125,6 +125,18 @@ type Rewriter struct {
 	Uses Uses
 	b    *Builder
 	seen map[string]*Op // kept ops by CSE key, for the cse rule
+	// unseen are kept ops not yet in seen: keys are made when a rule first asks (Seen), so
+	// that passes without a cse rule (fusion) do not pay for them.
+	unseen []*Op
+}
+
+// Seen returns the op kept earlier in this sweep that computes what o computes, or nil.
+func (r *Rewriter) Seen(o *Op) *Op {
+	for _, k := range r.unseen {
+		r.seen[cseKey(k)] = k
+	}
+	r.unseen = r.unseen[:0]
+	return r.seen[cseKey(o)]
 }
 
 // Op emits a new op (its shape rule checked) at the current position, with the position of
@@ -169,7 +181,7 @@ func sweep(f *Func, rules func(kind string) []Rule) (bool, error) {
 		}
 		if rep == nil {
 			f.Ops = append(f.Ops, o)
-			r.seen[cseKey(o)] = o
+			r.unseen = append(r.unseen, o)
 			continue
 		}
 		subst[o] = rep

@@ -141,3 +141,30 @@ func TestElemCodeRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// FuzzElemCode: any code attribute parses or fails with an error, never a panic, and what
+// parses formats back to text that parses to the same program.
+func FuzzElemCode(f *testing.F) {
+	for _, s := range []string{"sigmoid(x1); sub(t0, x2); mul(x0, t1)", "leaky_relu{alpha=0.25}(x0)", "bce_logits(x0, x1)", "", ";", "exp(t0)", "add(x0,x0);neg(t0)"} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, code string, nargs int) {
+		nargs %= 8
+		prog, err := ParseElemCode(code, nargs)
+		if err != nil {
+			return
+		}
+		again, err := ParseElemCode(FormatElemCode(prog), nargs)
+		if err != nil {
+			t.Fatalf("%q formats to %q, which does not parse: %v", code, FormatElemCode(prog), err)
+		}
+		if FormatElemCode(again) != FormatElemCode(prog) {
+			t.Fatalf("%q: format is not stable", code)
+		}
+		args := make([]Type, nargs)
+		for i := range args {
+			args[i] = F32(Shape{Const(2)})
+		}
+		elemShape(args, Attrs{"code": code}) // must not panic
+	})
+}

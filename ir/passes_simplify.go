@@ -46,7 +46,7 @@ func cse(r *Rewriter, o *Op) *Op {
 	if d, _ := Lookup(o.Kind); o.Kind == "input" || d == nil || d.Impure {
 		return nil
 	}
-	return r.seen[cseKey(o)]
+	return r.Seen(o)
 }
 
 // isConst reports whether o is the scalar constant v.

@@ -6,10 +6,34 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 )
 
-// TestStepAllocs: a training step of a dense autoencoder, fused as dlc compiles it, allocates
-// nothing in steady state: results go to planned buffers, the pool's jobs and the strided
-// loops' scratch are reused, and scalars are kept by the program.
+// TestStepAllocs: a training step of a dense autoencoder, as autodiff emits it and fused as
+// dlc compiles it (dense layers, elementwise programs, the loss head, steps in pairs),
+// allocates nothing in steady state: results go to planned buffers, the pool's jobs, the
+// strided loops' scratch and the fused kernels' registers are reused, and scalars are kept
+// by the program. The batch of 64 rows of 784 splits the elementwise programs over the pool.
 func TestStepAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	logits := buildStep(t, []int{784, 64, 32, 64, 784}, []string{"relu", "relu", "relu", "none"}, "bce_logits")
+	if err := ir.Optimize(&ir.Module{Funcs: []*ir.Func{logits}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(logits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, params := stepData(t, logits, 64, 1)
+	if _, err := p.Run(in, params); err != nil {
+		t.Fatal(err)
+	}
+	if allocs := testing.AllocsPerRun(20, func() {
+		if _, err := p.Run(in, params); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("bce_logits autoencoder: %.1f allocations per step, want 0", allocs)
+	}
 	for _, optimize := range []bool{false, true} {
 		f := denseStack([]int{784, 64, 32, 64, 784})
 		if optimize {

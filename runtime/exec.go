@@ -54,6 +54,7 @@ type step struct {
 	inPlace bool
 	// pair: this step and the next are independent and run together (see pairs.go).
 	pair bool
+	hdr  *Tensor // a view step's result header, kept from run to run
 }
 
 type inputSlot struct {
@@ -101,31 +102,8 @@ func Compile(f *ir.Func) (*Program, error) {
 	}
 	p.got = make([][]int, len(p.inputs))
 
-	for i, o := range f.Ops {
-		if !live[i] || o.Kind == "input" {
-			continue
-		}
-		s := step{op: o, slot: i}
-		switch o.Kind {
-		case "param", "state":
-			s.param = sourceName(o)
-		case "const":
-			s.konst = Scalar(float32(o.Attrs.Float("value", 0)))
-		default:
-			k, ok := kernels[o.Kind]
-			if !ok {
-				return nil, opErrorf(o, "no kernel for op %s", o.Kind)
-			}
-			s.kernel = k
-		}
-		for _, a := range o.Args {
-			s.args = append(s.args, slot[a])
-		}
-		p.steps = append(p.steps, s)
-		if len(o.Args) > cap(p.args) {
-			p.args = make([]*Tensor, 0, len(o.Args))
-			p.pair.args = make([]*Tensor, 0, len(o.Args))
-		}
+	if err := p.addSteps(live, slot); err != nil {
+		return nil, err
 	}
 	p.schedulePairs(len(f.Ops))
 	lastUse := make([]int, len(f.Ops))
@@ -142,6 +120,37 @@ func Compile(f *ir.Func) (*Program, error) {
 	p.planBuffers(lastUse, isOutput)
 	p.pair.tasks = []func(){func() { p.runPairStep(0) }, func() { p.runPairStep(1) }}
 	return p, nil
+}
+
+// addSteps makes a step of every live op but the inputs, in f's order.
+func (p *Program) addSteps(live []bool, slot map[*ir.Op]int) error {
+	for i, o := range p.f.Ops {
+		if !live[i] || o.Kind == "input" {
+			continue
+		}
+		s := step{op: o, slot: i}
+		switch o.Kind {
+		case "param", "state":
+			s.param = sourceName(o)
+		case "const":
+			s.konst = Scalar(float32(o.Attrs.Float("value", 0)))
+		default:
+			k, ok := kernels[o.Kind]
+			if !ok {
+				return opErrorf(o, "no kernel for op %s", o.Kind)
+			}
+			s.kernel = k
+		}
+		for _, a := range o.Args {
+			s.args = append(s.args, slot[a])
+		}
+		p.steps = append(p.steps, s)
+		if len(o.Args) > cap(p.args) {
+			p.args = make([]*Tensor, 0, len(o.Args))
+			p.pair.args = make([]*Tensor, 0, len(o.Args))
+		}
+	}
+	return nil
 }
 
 // sourceName is the key an input or param is supplied under.
@@ -258,8 +267,14 @@ func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
 	if s.buf >= 0 {
 		p.ctx.next, p.ctx.zero = p.bufs[s.buf], s.zero
 	}
+	if s.view {
+		if s.hdr == nil {
+			s.hdr = &Tensor{}
+		}
+		p.ctx.hdr = s.hdr
+	}
 	out, err := s.kernel(&p.ctx, op, args)
-	p.ctx.next = nil
+	p.ctx.next, p.ctx.hdr = nil, nil
 	return p.finish(s, out, args, err)
 }
 

@@ -16,8 +16,11 @@ import (
 // last instruction writes the block of the result. Blocks are whole multiples of the vector
 // loops' width, and those loops compute each element the same way wherever it sits in the
 // slice they are given (vecmath pads a ragged tail and runs the same vector code on it), so
-// the fused result equals the unfused program's bit for bit. A large tensor's blocks are
-// split over the worker pool.
+// the fused result equals the unfused program's bit for bit. A reduction sums each block in
+// float64, then the blocks' sums in order: the same number on every run, however the blocks
+// were shared out, but summed in another order than the sum kernel's element by element, so
+// within 1 ulp of the unfused result (reductionFusionULP). A large tensor's blocks are split
+// over the worker pool.
 
 func init() {
 	register("fused_elementwise", fusedElementwiseKernel)
@@ -104,7 +107,7 @@ type elemRun struct {
 	dst  []float32 // the result's elements; nil when the program reduces
 	n    int       // elements per operand
 	red  elemReduction
-	sum  float64 // a reducing program's running sum
+	sums []float64 // a reducing program's sum of each block, kept with r by the pool
 	body func(lo, hi int)
 }
 
@@ -157,20 +160,20 @@ func startElem(c *Ctx, op *ir.Op, args []*Tensor) (*elemRun, error) {
 		shape = a.Shape
 	}
 	r := elemRuns.Get().(*elemRun)
-	r.prog, r.args, r.n, r.sum, r.red = prog, args, numElements(shape), 0, red
+	r.prog, r.args, r.n, r.red = prog, args, numElements(shape), red
 	if red == reduceNone {
 		r.out = c.alloc(shape)
 		r.dst = r.out.Data
+	} else {
+		r.sums = resize64(r.sums, (r.n+elemBlock-1)/elemBlock)
 	}
 	return r, nil
 }
 
-// run runs every block: split over the pool when the tensor is large and the program does
-// not reduce; a reduction runs its blocks in order, so that its sum is the sum kernel's to
-// the bit.
+// run runs every block, split over the pool when the tensor is large.
 func (r *elemRun) run() {
 	blocks := (r.n + elemBlock - 1) / elemBlock
-	if r.n >= elemSplit && r.red == reduceNone {
+	if r.n >= elemSplit {
 		parallel.For(blocks, 4, r.body)
 	} else {
 		r.blocks(0, blocks)
@@ -181,19 +184,35 @@ func (r *elemRun) run() {
 func (r *elemRun) finish(c *Ctx) (*Tensor, error) {
 	out := r.out
 	if r.red != reduceNone {
+		// The blocks' sums in block order: the same number however the blocks were shared
+		// out, within a rounding of the float64 sum of the sum kernel's element order.
+		var sum float64
+		for _, v := range r.sums {
+			sum += v
+		}
 		out = c.alloc(nil)
-		out.Data[0] = float32(r.sum)
+		out.Data[0] = float32(sum)
 		if r.red == reduceMean {
 			out.Data[0] = float32(float64(out.Data[0]) * (1 / float64(r.n)))
 		}
 	}
-	*r = elemRun{body: r.body}
+	*r = elemRun{body: r.body, sums: r.sums[:0]}
 	elemRuns.Put(r)
 	return out, nil
 }
 
 // blocks runs the program over blocks [lo, hi).
 func (r *elemRun) blocks(lo, hi int) {
+	g := r.registers()
+	for b := lo; b < hi; b++ {
+		r.block(b, g)
+	}
+	elemRegPool.Put(g)
+}
+
+// registers returns a goroutine's registers for r's program, its scalar operands filled;
+// the caller gives them back to elemRegPool.
+func (r *elemRun) registers() *elemRegs {
 	p := r.prog
 	nregs := len(p.code) + len(r.args)
 	g, _ := elemRegPool.Get().(*elemRegs)
@@ -203,51 +222,57 @@ func (r *elemRun) blocks(lo, hi int) {
 	if len(g.regs) < nregs*elemBlock {
 		g.regs = make([]float32, nregs*elemBlock)
 	}
-	reg := func(i int) []float32 { return g.regs[i*elemBlock : (i+1)*elemBlock] }
 	// A scalar operand is read as a block of its value, filled once.
 	for i, a := range r.args {
 		if len(a.Shape) == 0 {
-			s := reg(len(p.code) + i)
+			s := g.reg(len(p.code) + i)
 			for j := range s {
 				s[j] = a.Data[0]
 			}
 		}
 	}
-	n := r.n
-	for b := lo; b < hi; b++ {
-		start := b * elemBlock
-		m := min(elemBlock, n-start)
-		operand := func(a int) []float32 {
-			if a < 0 {
-				return reg(-a - 1)[:m]
-			}
-			if t := r.args[a]; len(t.Shape) != 0 {
-				return t.Data[start : start+m]
-			}
-			return reg(len(p.code) + a)[:m]
+	return g
+}
+
+func (g *elemRegs) reg(i int) []float32 { return g.regs[i*elemBlock : (i+1)*elemBlock] }
+
+// block runs the program over block b with the registers g.
+func (r *elemRun) block(b int, g *elemRegs) {
+	p := r.prog
+	start := b * elemBlock
+	m := min(elemBlock, r.n-start)
+	operand := func(a int) []float32 {
+		if a < 0 {
+			return g.reg(-a - 1)[:m]
 		}
-		for k := range p.code {
-			in := &p.code[k]
-			dst := reg(k)[:m]
-			if k == len(p.code)-1 && r.dst != nil {
-				dst = r.dst[start : start+m]
-			}
-			switch {
-			case in.unary != nil:
-				in.unary(dst, operand(in.args[0]), in.op)
-			case in.pair != nil:
-				in.pair(dst, operand(in.args[0]), operand(in.args[1]), in.op)
-			default:
-				in.bin.row(dst, operand(in.args[0]), operand(in.args[1]), 1, 1)
-			}
+		if t := r.args[a]; len(t.Shape) != 0 {
+			return t.Data[start : start+m]
 		}
-		if r.dst == nil {
-			for _, v := range reg(len(p.code) - 1)[:m] {
-				r.sum += float64(v)
-			}
+		return g.reg(len(p.code) + a)[:m]
+	}
+	last := len(p.code) - 1
+	for k := range p.code {
+		in := &p.code[k]
+		dst := g.reg(k)[:m]
+		if k == last && r.dst != nil {
+			dst = r.dst[start : start+m]
+		}
+		switch {
+		case in.unary != nil:
+			in.unary(dst, operand(in.args[0]), in.op)
+		case in.pair != nil:
+			in.pair(dst, operand(in.args[0]), operand(in.args[1]), in.op)
+		default:
+			in.bin.row(dst, operand(in.args[0]), operand(in.args[1]), 1, 1)
 		}
 	}
-	elemRegPool.Put(g)
+	if r.dst == nil {
+		var sum float64
+		for _, v := range g.reg(last)[:m] {
+			sum += float64(v)
+		}
+		r.sums[b] = sum
+	}
 }
 
 // checkElemFinite runs a fused program instruction by instruction over whole tensors, as
@@ -307,8 +332,9 @@ func checkElemFinite(op *ir.Op, args []*Tensor) error {
 
 // fusedElementwisePair runs two fused programs that Compile paired (pairs.go) as one loop
 // when they cover the same number of elements: block by block, a's program then b's, so
-// that operands they share are read from memory once. Otherwise it runs them one after
-// the other. ca and cb carry each op's planned buffer.
+// that operands they share are read from memory once; the blocks are split over the pool
+// as one program's are. Otherwise it runs them one after the other. ca and cb carry each
+// op's planned buffer.
 func fusedElementwisePair(ca, cb *Ctx, a, b *ir.Op, argsA, argsB []*Tensor) (outA, outB *Tensor, errA, errB error) {
 	ra, errA := startElem(ca, a, argsA)
 	if errA != nil {
@@ -323,13 +349,45 @@ func fusedElementwisePair(ca, cb *Ctx, a, b *ir.Op, argsA, argsB []*Tensor) (out
 		ra.run()
 		rb.run()
 	} else {
-		blocks := (ra.n + elemBlock - 1) / elemBlock
-		for k := 0; k < blocks; k++ {
-			ra.blocks(k, k+1)
-			rb.blocks(k, k+1)
+		j := elemPairs.Get().(*elemPair)
+		j.a, j.b = ra, rb
+		if blocks := (ra.n + elemBlock - 1) / elemBlock; ra.n >= elemSplit {
+			parallel.For(blocks, 4, j.body)
+		} else {
+			j.body(0, blocks)
 		}
+		j.a, j.b = nil, nil
+		elemPairs.Put(j)
 	}
 	outA, errA = ra.finish(ca)
 	outB, errB = rb.finish(cb)
 	return outA, outB, errA, errB
+}
+
+// elemPair is a joint run of two programs, its body bound once (see elemRun).
+type elemPair struct {
+	a, b *elemRun
+	body func(lo, hi int)
+}
+
+var elemPairs = sync.Pool{New: func() any {
+	j := new(elemPair)
+	j.body = func(lo, hi int) {
+		ga, gb := j.a.registers(), j.b.registers()
+		for k := lo; k < hi; k++ {
+			j.a.block(k, ga)
+			j.b.block(k, gb)
+		}
+		elemRegPool.Put(ga)
+		elemRegPool.Put(gb)
+	}
+	return j
+}}
+
+// resize64 returns s with length n, reusing its array when it is long enough.
+func resize64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
 }

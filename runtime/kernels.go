@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/dlc-lang/dlc/ir"
 )
@@ -25,10 +26,28 @@ type Ctx struct {
 	// is none), and zero says whether the kernel needs it zeroed (see plan.go).
 	next *Tensor
 	zero bool
-
+	// hdr is the header a view kernel's result goes in, kept by its step from run to run
+	// (nil outside a program: view makes one).
+	hdr *Tensor
+	// pcg and rng are the draw ops' generator, reseeded by each (kernels_random.go).
+	pcg *rand.PCG
+	rng *rand.Rand
 	// graph holds the graph kernels' segment indexes and scratch (kernels_graph.go), made
 	// at their first use and kept from run to run.
 	graph *graphState
+}
+
+// view returns a tensor sharing x's storage, for a view kernel to set the shape of: the
+// step's kept header, so that a view allocates nothing in steady state.
+func (c *Ctx) view(x *Tensor) *Tensor {
+	t := c.hdr
+	if t == nil {
+		t = &Tensor{}
+	}
+	c.hdr = nil
+	t.Data, t.Ints = x.Data, x.Ints
+	t.Shape = t.Shape[:0]
+	return t
 }
 
 // alloc returns a result tensor of the given shape, which it copies: the op's planned

@@ -15,7 +15,8 @@ func argmaxKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	outShape := append(append([]int{}, x.Shape[:axis]...), x.Shape[axis+1:]...)
+	var buf shapeScratch
+	outShape := append(append(buf[:0], x.Shape[:axis]...), x.Shape[axis+1:]...)
 	out := c.alloc(outShape)
 	outer, n, inner := splitAt(x.Shape, axis)
 	if n == 0 {

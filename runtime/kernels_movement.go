@@ -22,15 +22,22 @@ func reshapeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	if want == nil {
 		return nil, opErrorf(op, "missing attribute shape")
 	}
-	shape, err := want.Eval(c.Env)
-	if err != nil {
-		return nil, opErrorf(op, "shape %v: %v", want, err)
+	var buf shapeScratch
+	shape := buf[:0]
+	for _, d := range want {
+		v, err := d.Eval(c.Env)
+		if err != nil {
+			return nil, opErrorf(op, "shape %v: %v", want, err)
+		}
+		shape = append(shape, v)
 	}
 	if numElements(shape) != len(x.Data) {
 		return nil, opErrorf(op, "got %s (%d elements), want %v = %s (%d elements)",
 			shapeString(x.Shape), len(x.Data), want, shapeString(shape), numElements(shape))
 	}
-	return &Tensor{Shape: shape, Data: x.Data}, nil
+	t := c.view(x)
+	t.Shape = append(t.Shape, shape...)
+	return t, nil
 }
 
 func transposeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {

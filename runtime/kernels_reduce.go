@@ -66,15 +66,6 @@ func reduceAxes(op *ir.Op, shape []int, kept, result *shapeScratch) (reduction, 
 	return r, nil
 }
 
-func contains(xs []int, v int) bool {
-	for _, x := range xs {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 func sumKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	out, _, err := sum(c, op, args[0])
 	return out, err
@@ -136,19 +127,20 @@ func sumToKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 func broadcastLikeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	x, like := args[0], args[1]
 	xs := x.Shape
+	var kept, result, exp shapeScratch
 	if axes := op.Attrs.Ints("axes"); !op.Attrs.Bool("keepdims") && len(axes) > 0 && len(xs) != len(like.Shape) {
-		norm, err := ir.ReduceAxes(axes, len(like.Shape))
+		norm, err := reduceAxes(op, like.Shape, &kept, &result)
 		if err != nil {
-			return nil, opErrorf(op, "%v", err)
+			return nil, err
 		}
-		if len(xs)+len(norm) != len(like.Shape) {
+		if len(xs)+len(axes) != len(like.Shape) {
 			return nil, opErrorf(op, "got %s, want rank %d to re-insert axes %v of %s",
-				shapeString(xs), len(like.Shape)-len(norm), axes, shapeString(like.Shape))
+				shapeString(xs), len(like.Shape)-len(axes), axes, shapeString(like.Shape))
 		}
-		expanded := make([]int, 0, len(like.Shape))
+		expanded := exp[:0]
 		j := 0
 		for i := range like.Shape {
-			if contains(norm, i) {
+			if norm.axes&(1<<i) != 0 {
 				expanded = append(expanded, 1)
 			} else {
 				expanded = append(expanded, xs[j])

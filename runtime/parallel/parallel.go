@@ -6,6 +6,11 @@
 // once, at the first call, so no goroutine is created per op. A For called from inside
 // another For's body runs serially on the caller: the pool is already busy, and nesting
 // would only add contention on two cores.
+//
+// Do runs independent tasks side by side, one per goroutine. Tasks are seldom equal, so a
+// For inside a task is published as it starts (one at a time): a goroutine whose own task
+// is done helps with it before it leaves, instead of waiting idle for the slower task. The
+// publisher waits for its helpers to let go of the job before it returns.
 package parallel
 
 import (
@@ -24,6 +29,8 @@ type job struct {
 	chunk int
 	next  atomic.Int64 // the next chunk's start, or the next task's index
 	wg    sync.WaitGroup
+	// helpers counts the goroutines inside a published nested For's run.
+	helpers atomic.Int32
 }
 
 var (
@@ -32,11 +39,22 @@ var (
 	workers int
 	busy    atomic.Int32 // For calls in progress; nested calls run serially
 	theJob  job          // the call that holds busy
+
+	inDo  atomic.Int32 // a Do is running its tasks
+	slots []nestedSlot // one per goroutine of the pool: the Fors inside Do tasks
 )
+
+// nestedSlot holds a For running inside a Do task, open to helpers.
+type nestedSlot struct {
+	job job
+	own atomic.Int32        // a task is using the slot
+	pub atomic.Pointer[job] // &job while it is open to helpers
+}
 
 func start() {
 	workers = runtime.GOMAXPROCS(0) - 1
 	work = make(chan *job, workers)
+	slots = make([]nestedSlot, workers+1)
 	for i := 0; i < workers; i++ {
 		go func() {
 			for j := range work {
@@ -62,7 +80,19 @@ func For(n, grain int, body func(lo, hi int)) {
 	}
 	once.Do(start)
 	grain = max(grain, 1)
-	if workers == 0 || n <= grain || !busy.CompareAndSwap(0, 1) {
+	if workers == 0 || n <= grain {
+		body(0, n)
+		return
+	}
+	if !busy.CompareAndSwap(0, 1) {
+		if inDo.Load() != 0 {
+			for i := range slots {
+				if sl := &slots[i]; sl.own.CompareAndSwap(0, 1) {
+					sl.forNested(n, grain, body)
+					return
+				}
+			}
+		}
 		body(0, n)
 		return
 	}
@@ -74,6 +104,48 @@ func For(n, grain int, body func(lo, hi int)) {
 	j.next.Store(0)
 	j.hand(min(workers, parts-1))
 	j.body = nil
+}
+
+// forNested runs a For inside a Do task: it publishes the job for goroutines whose tasks
+// are done, works on it, then retires it and waits until no helper is inside it.
+func (sl *nestedSlot) forNested(n, grain int, body func(lo, hi int)) {
+	j := &sl.job
+	parts := min((n+grain-1)/grain, 4*(workers+1))
+	j.body, j.n, j.chunk = body, n, (n+parts-1)/parts
+	j.next.Store(0)
+	sl.pub.Store(j)
+	j.run()
+	sl.pub.Store(nil)
+	for j.helpers.Load() != 0 {
+		runtime.Gosched()
+	}
+	j.body = nil
+	sl.own.Store(0)
+}
+
+// helpNested works on the published nested Fors until none is open. A helper counts itself
+// in before it looks again at what is published, so that the publisher, which retires the
+// job before it waits for the count to drop, never waits for a helper that has not seen it.
+func helpNested() {
+	for {
+		helped := false
+		for i := range slots {
+			sl := &slots[i]
+			j := sl.pub.Load()
+			if j == nil {
+				continue
+			}
+			j.helpers.Add(1)
+			if sl.pub.Load() == j && j.next.Load() < int64(j.n) {
+				j.run()
+				helped = true
+			}
+			j.helpers.Add(-1)
+		}
+		if !helped {
+			return
+		}
+	}
 }
 
 // Do runs every task once, each on one goroutine of the pool (the caller included), and
@@ -90,6 +162,8 @@ func Do(tasks []func()) {
 		return
 	}
 	defer busy.Store(0)
+	inDo.Store(1)
+	defer inDo.Store(0)
 	j := &theJob
 	j.tasks, j.n = tasks, len(tasks)
 	j.next.Store(0)
@@ -112,6 +186,7 @@ func (j *job) run() {
 		for {
 			i := int(j.next.Add(1)) - 1
 			if i >= j.n {
+				helpNested()
 				return
 			}
 			j.tasks[i]()
