@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"sync"
+
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
@@ -65,9 +67,49 @@ func poolCols(g *poolGeom) [][2]int {
 // thousands of comparisons.
 func poolGrain(g *poolGeom) int { return max(1, 4096/max(1, g.ho*g.wo*g.k*g.k)) }
 
+// pairs reports whether the windows are 2×2 blocks that tile the input without padding,
+// the pooling of every conv net here, which pool2Row computes without the general loop's
+// bookkeeping.
+func (g *poolGeom) pairs() bool { return g.k == 2 && g.stride == 2 && g.pad == 0 }
+
+// pool2Row is poolRow for pairs geometries: the maxima of the 2×2 windows over rows r0 and
+// r1, and (when arg is not nil) their offsets in the plane, r0 starting at base. It makes
+// the comparisons of poolRow in its order, so it picks the same element.
+func pool2Row(best []float32, arg []int, r0, r1 []float32, base, w int) {
+	r0, r1 = r0[:2*len(best)], r1[:2*len(best)]
+	for ow := range best {
+		m, a := r0[2*ow], 2*ow
+		if v := r0[2*ow+1]; v > m || v != v {
+			m, a = v, 2*ow+1
+		}
+		if v := r1[2*ow]; v > m || v != v {
+			m, a = v, w+2*ow
+		}
+		if v := r1[2*ow+1]; v > m || v != v {
+			m, a = v, w+2*ow+1
+		}
+		best[ow] = m
+		if arg != nil {
+			arg[ow] = base + a
+		}
+	}
+}
+
 // maxPool2dForward sets y [planes, ho, wo] to the window maxima of x [planes, h, w].
 func maxPool2dForward(y, x []float32, g poolGeom) {
 	is, os := g.h*g.w, g.ho*g.wo
+	if g.pairs() {
+		parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
+				for oh := 0; oh < g.ho; oh++ {
+					r := plane[2*oh*g.w:]
+					pool2Row(out[oh*g.wo:(oh+1)*g.wo], nil, r, r[g.w:], 2*oh*g.w, g.w)
+				}
+			}
+		})
+		return
+	}
 	cols := poolCols(&g)
 	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
@@ -83,14 +125,25 @@ func maxPool2dForward(y, x []float32, g poolGeom) {
 // dy goes to its window's arg-max in x (the first on ties), and overlapping windows add up.
 func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
 	is, os := g.h*g.w, g.ho*g.wo
-	cols := poolCols(&g)
+	var cols [][2]int
+	if !g.pairs() {
+		cols = poolCols(&g)
+	}
 	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
-		best, arg := make([]float32, g.wo), make([]int, g.wo)
+		pb, pa := getScratch(g.wo), getArgScratch(g.wo)
+		defer putScratch(pb)
+		defer putArgScratch(pa)
+		best, arg := *pb, *pa
 		for p := lo; p < hi; p++ {
 			plane, d, grad := x[p*is:(p+1)*is], dx[p*is:(p+1)*is], dy[p*os:(p+1)*os]
 			clear(d)
 			for oh := 0; oh < g.ho; oh++ {
-				poolRow(best, arg, plane, oh, cols, &g)
+				if cols == nil {
+					r := plane[2*oh*g.w:]
+					pool2Row(best, arg, r, r[g.w:], 2*oh*g.w, g.w)
+				} else {
+					poolRow(best, arg, plane, oh, cols, &g)
+				}
 				for ow, a := range arg {
 					d[a] += grad[oh*g.wo+ow]
 				}
@@ -98,6 +151,20 @@ func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
 		}
 	})
 }
+
+// argScratch recycles maxPool2dBackward's arg-max rows, as scratch does its float rows.
+var argScratch sync.Pool // of *[]int
+
+func getArgScratch(n int) *[]int {
+	if p, _ := argScratch.Get().(*[]int); p != nil && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]int, n)
+	return &s
+}
+
+func putArgScratch(p *[]int) { argScratch.Put(p) }
 
 func init() {
 	register("max_pool2d", maxPool2dKernel)

@@ -50,13 +50,16 @@ func upsample2dForward(y, x []float32, g upGeom) {
 	ho, wo := g.h*s, g.w*s
 	is, os := g.h*g.w, ho*wo
 	if !g.bilinear {
+		// Each input row is widened once into its first output row, which the other s−1
+		// rows copy.
 		parallel.For(g.planes, upGrain(&g), func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
-				for oh := 0; oh < ho; oh++ {
-					src, dst := plane[(oh/s)*g.w:][:g.w], out[oh*wo:][:wo]
-					for ow := range dst {
-						dst[ow] = src[ow/s]
+				for r := 0; r < g.h; r++ {
+					src, dst := plane[r*g.w:][:g.w], out[r*s*wo:][:s*wo]
+					widen(dst[:wo], src, s)
+					for k := 1; k < s; k++ {
+						copy(dst[k*wo:(k+1)*wo], dst[:wo])
 					}
 				}
 			}
@@ -98,10 +101,7 @@ func upsample2dBackward(dx, dy []float32, g upGeom) {
 			for oh := 0; oh < ho; oh++ {
 				src := grad[oh*wo:][:wo]
 				if !g.bilinear {
-					row := d[(oh/s)*g.w:][:g.w]
-					for ow, v := range src {
-						row[ow/s] += v
-					}
+					narrowAdd(d[(oh/s)*g.w:][:g.w], src, s)
 					continue
 				}
 				r0, r1 := d[th.i0[oh]*g.w:][:g.w], d[th.i1[oh]*g.w:][:g.w]
@@ -116,6 +116,42 @@ func upsample2dBackward(dx, dy []float32, g upGeom) {
 			}
 		}
 	})
+}
+
+// widen sets dst [len(src)·s] to src with every element repeated s times.
+func widen(dst, src []float32, s int) {
+	if s == 2 {
+		dst = dst[:2*len(src)]
+		for i, v := range src {
+			dst[2*i], dst[2*i+1] = v, v
+		}
+		return
+	}
+	for i, v := range src {
+		for k := range dst[i*s : (i+1)*s] {
+			dst[i*s+k] = v
+		}
+	}
+}
+
+// narrowAdd adds each run of s elements of src [len(row)·s] to its element of row, in
+// order, the adjoint of widen.
+func narrowAdd(row, src []float32, s int) {
+	if s == 2 {
+		src = src[:2*len(row)]
+		for i := range row {
+			a := row[i] + src[2*i]
+			row[i] = a + src[2*i+1]
+		}
+		return
+	}
+	for i := range row {
+		a := row[i]
+		for _, v := range src[i*s : (i+1)*s] {
+			a += v
+		}
+		row[i] = a
+	}
 }
 
 func init() {

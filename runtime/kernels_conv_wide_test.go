@@ -1,0 +1,87 @@
+package runtime
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The wide loops against the general ones on the stride-1 geometries they take, among them
+// the convolutional autoencoder's: the forward pass adds the same products in the same
+// order, so it must give the same floats whenever the filter fits one GEMM k block; the
+// gradients add them in another order and must agree to a few ulps of the sum of the
+// magnitudes.
+var wideGeoms = []convGeom{
+	geom(3, 1, 28, 28, 16, 3, 3, 1, 1),
+	geom(5, 16, 14, 14, 8, 3, 3, 1, 1),
+	geom(2, 16, 28, 28, 1, 3, 3, 1, 1),
+	geom(4, 3, 7, 9, 5, 3, 3, 1, 0),    // no padding
+	geom(3, 2, 6, 5, 3, 5, 5, 1, 2),    // wider kernel, padding 2
+	geom(2, 3, 5, 8, 2, 3, 2, 1, 1),    // rectangular kernel: the input gradient goes the general way
+	geom(2, 2, 4, 4, 3, 3, 3, 1, 3),    // padding past the kernel's reach: likewise
+	geom(9, 2, 3, 3, 4, 2, 2, 1, 1),    // many images to a group
+	geom(1, 2, 1, 1, 2, 3, 3, 1, 1),    // a single pixel
+	geom(2, 1, 6, 6, 2, 1, 1, 1, 1),    // 1×1 with padding
+	geom(70, 4, 14, 14, 6, 3, 3, 1, 1), // groups that do not divide the batch
+}
+
+// ulpsOfSum is the largest |got − want| over the elements, in units of float32 epsilon times
+// the sum of the magnitudes of the products that make up the element (mag).
+func ulpsOfSum(got, want, mag []float32) float64 {
+	worst := 0.0
+	for i := range got {
+		e := math.Abs(float64(got[i])-float64(want[i])) / (float64(mag[i]) * 0x1p-23)
+		if mag[i] == 0 {
+			e = math.Abs(float64(got[i] - want[i]))
+		}
+		worst = max(worst, e)
+	}
+	return worst
+}
+
+func abs32(s []float32) []float32 {
+	a := make([]float32, len(s))
+	for i, v := range s {
+		a[i] = float32(math.Abs(float64(v)))
+	}
+	return a
+}
+
+func TestConvWideMatchesIm2col(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, g := range wideGeoms {
+		t.Run(g.String(), func(t *testing.T) {
+			if !g.wideOK() && !g.pointwise() {
+				t.Fatalf("geometry does not take the wide loops")
+			}
+			x, w := randomSlice(r, g.b*g.c*g.h*g.w), randomSlice(r, g.o*g.ckk())
+			dy := randomSlice(r, g.b*g.o*g.ho*g.wo)
+
+			y, ref := randomSlice(r, len(dy)), make([]float32, len(dy))
+			conv2dForward(y, x, w, g)
+			conv2dForwardIm2col(ref, x, w, g)
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(ref[i]) && y[i] != ref[i] {
+					t.Fatalf("forward[%d] = %g, the general loop gives %g", i, y[i], ref[i])
+				}
+			}
+			// The magnitudes: the same loops on |x|, |w|, |dy|.
+			ax, aw, ady := abs32(x), abs32(w), abs32(dy)
+
+			dx, refx, magx := randomSlice(r, len(x)), make([]float32, len(x)), make([]float32, len(x))
+			conv2dAdjoint(dx, dy, w, g)
+			conv2dAdjointCol2im(refx, dy, w, g)
+			conv2dAdjointCol2im(magx, ady, aw, g)
+			if e := ulpsOfSum(dx, refx, magx); e > 4 {
+				t.Errorf("input gradient off the general loop's by %.2f ulps of the sum", e)
+			}
+			dw, refw, magw := randomSlice(r, len(w)), make([]float32, len(w)), make([]float32, len(w))
+			conv2dWeightGrad(dw, x, dy, g)
+			conv2dWeightGradIm2col(refw, x, dy, g)
+			conv2dWeightGradIm2col(magw, ax, ady, g)
+			if e := ulpsOfSum(dw, refw, magw); e > 4 {
+				t.Errorf("weight gradient off the general loop's by %.2f ulps of the sum", e)
+			}
+		})
+	}
+}
