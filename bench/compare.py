@@ -34,6 +34,7 @@ MODELS = {
     "mlp": ("examples/classifier/mlp.dl", "torch_ref.py", "mlp"),
     "gan": ("examples/gan/mlp.dl", "torch_gan.py", "gan"),
     "dcgan": ("examples/gan/dcgan.dl", "torch_gan.py", "dcgan"),
+    "convae": ("examples/autoencoder/conv.dl", "torch_convae.py", "convae"),
 }
 # The GANs are timed on their first BATCHES batches of 64 (one discriminator and one
 # generator step each) and scaled to the epoch's 938 batches: a whole DCGAN epoch per run,
