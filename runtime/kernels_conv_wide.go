@@ -72,8 +72,11 @@ func widePad(p, x []float32, first, cnt int, g *convGeom, wg *wideGeom) {
 			for r := 0; r < g.h; r++ {
 				at := (r+pad)*wg.wp + pad
 				copy(img[at:at+g.w], src[r*g.w:])
-				// The right padding of this row and the left padding of the next.
-				clear(img[at+g.w : min(at+g.w+2*pad, wg.span)])
+				// The right padding of this row and the left padding of the next: a
+				// loop, as a call to clear costs more than a few stores.
+				for i := range img[at+g.w : min(at+g.w+2*pad, wg.span)] {
+					img[at+g.w+i] = 0
+				}
 			}
 			clear(img[(g.h+pad)*wg.wp:])
 		}
@@ -154,10 +157,11 @@ func conv2dWeightGradWide(dw, x, dy []float32, g convGeom) {
 	k, nb := g.ckk(), g.wideGroup()
 	wg := g.wide(nb)
 	parts := min(g.b, weightGradParts)
+	// Each part sums dWᵀ [ckk, o] = col · dyᵀ: the GEMM reads the large col in place as
+	// its A and packs only dy, where dW = dy · colᵀ would pack (and transpose) all of col.
 	var partial [weightGradParts][]float32
 	var accs [weightGradParts]*[]float32
-	partial[0] = dw
-	for p := 1; p < parts; p++ {
+	for p := 0; p < parts; p++ {
 		accs[p] = getScratch(len(dw))
 		partial[p] = *accs[p]
 	}
@@ -189,15 +193,23 @@ func conv2dWeightGradWide(dw, x, dy []float32, g convGeom) {
 						}
 					}
 				}
-				sgemm(false, true, g.o, k, gw.n, d, gw.n, col, gw.n, beta, partial[part], k)
+				sgemm(false, true, k, g.o, gw.n, col, gw.n, d, gw.n, beta, partial[part], g.o)
 				beta = 1
 			}
 		}
 	})
-	for p := 1; p < parts; p++ {
-		for i, v := range partial[p] {
-			dw[i] += v
+	// dw = ((dW₀ + dW₁) + dW₂) + dW₃, transposed back.
+	for o := 0; o < g.o; o++ {
+		row := dw[o*k : (o+1)*k]
+		for r := range row {
+			v := partial[0][r*g.o+o]
+			for p := 1; p < parts; p++ {
+				v += partial[p][r*g.o+o]
+			}
+			row[r] = v
 		}
+	}
+	for p := 0; p < parts; p++ {
 		putScratch(accs[p])
 	}
 }
