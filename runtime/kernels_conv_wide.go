@@ -1,6 +1,10 @@
 package runtime
 
-import "github.com/dlc-lang/dlc/runtime/parallel"
+import (
+	"sync"
+
+	"github.com/dlc-lang/dlc/runtime/parallel"
+)
 
 // Convolution on a padded "wide" grid.
 //
@@ -154,30 +158,84 @@ func wideCol(col, p []float32, g *convGeom, wg *wideGeom) {
 	}
 }
 
+// wideJob is one call of the wide loops, shared by the goroutines of the pool. Jobs are
+// recycled with their loop functions bound once, so that a call allocates nothing: a func
+// literal handed to parallel.For escapes, and would be allocated at every call.
+type wideJob struct {
+	g             convGeom
+	wg            wideGeom
+	k, nb, parts  int
+	pLen, colLen  int
+	y, x, w, dy   []float32
+	partial       [weightGradParts][]float32
+	forward, grad func(lo, hi int)
+}
+
+var wideJobs sync.Pool // of *wideJob
+
+func getWideJob(g convGeom) *wideJob {
+	j, _ := wideJobs.Get().(*wideJob)
+	if j == nil {
+		j = new(wideJob)
+		j.forward, j.grad = j.forwardGroups, j.gradParts
+	}
+	j.g, j.k, j.nb = g, g.ckk(), g.wideGroup()
+	j.wg = g.wide(j.nb)
+	j.pLen, j.colLen = j.wg.padLen(&g), j.k*j.wg.n
+	return j
+}
+
+// putWideJob drops the job's references to the caller's tensors and recycles it.
+func putWideJob(j *wideJob) {
+	j.y, j.x, j.w, j.dy = nil, nil, nil, nil
+	j.partial = [weightGradParts][]float32{}
+	wideJobs.Put(j)
+}
+
+// scratchLen is the length of one goroutine's buffers: P, col and a [o, n] block.
+func (j *wideJob) scratchLen() int { return j.pLen + j.colLen + j.g.o*j.wg.n }
+
+// groupGrid is the job's grid for a group of cnt ≤ nb images.
+func (j *wideJob) groupGrid(cnt int) wideGeom {
+	gw := j.wg
+	gw.n = (cnt-1)*gw.span + j.g.ho*gw.wq
+	return gw
+}
+
 // conv2dForwardWide is conv2dForward for geometries with wideOK.
 func conv2dForwardWide(y, x, w []float32, g convGeom) {
-	k, nb := g.ckk(), g.wideGroup()
-	wg := g.wide(nb)
-	pLen, colLen := wg.padLen(&g), k*wg.n
-	forGroups(g.b, nb, pLen+colLen+g.o*wg.n, func(first, cnt int, buf []float32) {
-		p, col, out := buf[:pLen], buf[pLen:pLen+colLen], buf[pLen+colLen:]
-		gw := wg
-		gw.n = (cnt-1)*wg.span + g.ho*wg.wq
-		widePad(p, x, first, cnt, &g, &gw)
-		wideCol(col, p, &g, &gw)
-		sgemm(false, false, g.o, gw.n, k, w, k, col, gw.n, 0, out, gw.n)
+	j := getWideJob(g)
+	j.y, j.x, j.w = y, x, w
+	parallel.For((g.b+j.nb-1)/j.nb, 1, j.forward)
+	putWideJob(j)
+}
+
+// forwardGroups runs the forward pass of the groups [lo, hi).
+func (j *wideJob) forwardGroups(lo, hi int) {
+	g := &j.g
+	pb := getScratch(j.scratchLen())
+	defer putScratch(pb)
+	buf := *pb
+	p, col, out := buf[:j.pLen], buf[j.pLen:j.pLen+j.colLen], buf[j.pLen+j.colLen:]
+	ohw := g.ho * g.wo
+	for gi := lo; gi < hi; gi++ {
+		first := gi * j.nb
+		cnt := min(j.nb, g.b-first)
+		gw := j.groupGrid(cnt)
+		widePad(p, j.x, first, cnt, g, &gw)
+		wideCol(col, p, g, &gw)
+		sgemm(false, false, g.o, gw.n, j.k, j.w, j.k, col, gw.n, 0, out, gw.n)
 		// Copy the outputs off the grid.
-		ohw := g.ho * g.wo
 		for s := 0; s < cnt; s++ {
 			for o := 0; o < g.o; o++ {
-				dst := y[((first+s)*g.o+o)*ohw:][:ohw]
+				dst := j.y[((first+s)*g.o+o)*ohw:][:ohw]
 				src := out[o*gw.n+s*gw.span:]
 				for oh := 0; oh < g.ho; oh++ {
 					copy(dst[oh*g.wo:(oh+1)*g.wo], src[oh*gw.wq:])
 				}
 			}
 		}
-	})
+	}
 }
 
 // flippedGeom is the stride-1 convolution that computes g's input gradient, with ok
@@ -211,62 +269,65 @@ func conv2dAdjointWide(dx, dy, w []float32, g, f convGeom) {
 
 // conv2dWeightGradWide is conv2dWeightGrad for geometries with wideOK.
 func conv2dWeightGradWide(dw, x, dy []float32, g convGeom) {
-	k, nb := g.ckk(), g.wideGroup()
-	wg := g.wide(nb)
-	parts := min(g.b, weightGradParts)
+	j := getWideJob(g)
+	j.x, j.dy = x, dy
+	j.parts = min(g.b, weightGradParts)
 	// Each part sums dWᵀ [ckk, o] = col · dyᵀ: the GEMM reads the large col in place as
 	// its A and packs only dy, where dW = dy · colᵀ would pack (and transpose) all of col.
-	var partial [weightGradParts][]float32
 	var accs [weightGradParts]*[]float32
-	for p := 0; p < parts; p++ {
+	for p := 0; p < j.parts; p++ {
 		accs[p] = getScratch(len(dw))
-		partial[p] = *accs[p]
+		j.partial[p] = *accs[p]
 	}
-	pLen, colLen := wg.padLen(&g), k*wg.n
-	ohw := g.ho * g.wo
-	parallel.For(parts, 1, func(lo, hi int) {
-		pb := getScratch(pLen + colLen + g.o*wg.n)
-		defer putScratch(pb)
-		buf := *pb
-		pad, col, dyw := buf[:pLen], buf[pLen:pLen+colLen], buf[pLen+colLen:]
-		for part := lo; part < hi; part++ {
-			var beta float32
-			first, end := part*g.b/parts, (part+1)*g.b/parts
-			for ; first < end; first += nb {
-				cnt := min(nb, end-first)
-				gw := wg
-				gw.n = (cnt-1)*wg.span + g.ho*wg.wq
-				widePad(pad, x, first, cnt, &g, &gw)
-				wideCol(col, pad, &g, &gw)
-				// dy on the grid, zero off the outputs.
-				d := dyw[:g.o*gw.n]
-				clear(d)
-				for o := 0; o < g.o; o++ {
-					for s := 0; s < cnt; s++ {
-						src := dy[((first+s)*g.o+o)*ohw:][:ohw]
-						dst := d[o*gw.n+s*gw.span:]
-						for oh := 0; oh < g.ho; oh++ {
-							copy(dst[oh*gw.wq:oh*gw.wq+g.wo], src[oh*g.wo:])
-						}
-					}
-				}
-				sgemm(false, true, k, g.o, gw.n, col, gw.n, d, gw.n, beta, partial[part], g.o)
-				beta = 1
-			}
-		}
-	})
+	parallel.For(j.parts, 1, j.grad)
 	// dw = ((dW₀ + dW₁) + dW₂) + dW₃, transposed back.
+	k := j.k
 	for o := 0; o < g.o; o++ {
 		row := dw[o*k : (o+1)*k]
 		for r := range row {
-			v := partial[0][r*g.o+o]
-			for p := 1; p < parts; p++ {
-				v += partial[p][r*g.o+o]
+			v := j.partial[0][r*g.o+o]
+			for p := 1; p < j.parts; p++ {
+				v += j.partial[p][r*g.o+o]
 			}
 			row[r] = v
 		}
 	}
-	for p := 0; p < parts; p++ {
+	for p := 0; p < j.parts; p++ {
 		putScratch(accs[p])
+	}
+	putWideJob(j)
+}
+
+// gradParts sums the weight gradient's parts [lo, hi), each over its share of the batch.
+func (j *wideJob) gradParts(lo, hi int) {
+	g := &j.g
+	pb := getScratch(j.scratchLen())
+	defer putScratch(pb)
+	buf := *pb
+	pad, col, dyw := buf[:j.pLen], buf[j.pLen:j.pLen+j.colLen], buf[j.pLen+j.colLen:]
+	ohw := g.ho * g.wo
+	for part := lo; part < hi; part++ {
+		var beta float32
+		first, end := part*g.b/j.parts, (part+1)*g.b/j.parts
+		for ; first < end; first += j.nb {
+			cnt := min(j.nb, end-first)
+			gw := j.groupGrid(cnt)
+			widePad(pad, j.x, first, cnt, g, &gw)
+			wideCol(col, pad, g, &gw)
+			// dy on the grid, zero off the outputs.
+			d := dyw[:g.o*gw.n]
+			clear(d)
+			for o := 0; o < g.o; o++ {
+				for s := 0; s < cnt; s++ {
+					src := j.dy[((first+s)*g.o+o)*ohw:][:ohw]
+					dst := d[o*gw.n+s*gw.span:]
+					for oh := 0; oh < g.ho; oh++ {
+						copy(dst[oh*gw.wq:oh*gw.wq+g.wo], src[oh*g.wo:])
+					}
+				}
+			}
+			sgemm(false, true, j.k, g.o, gw.n, col, gw.n, d, gw.n, beta, j.partial[part], g.o)
+			beta = 1
+		}
 	}
 }

@@ -89,3 +89,38 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 		})
 	}
 }
+
+// TestConvAutoencoderKernelsAllocateNothing: in steady state the convolutional
+// autoencoder's kernels (wide convolutions, 2×2 pooling, nearest upsampling and their
+// gradients) allocate nothing: their scratch and their parallel loops are recycled.
+func TestConvAutoencoderKernelsAllocateNothing(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	g := geom(4, 16, 14, 14, 8, 3, 3, 1, 1)
+	x, w, dy := randomSlice(r, g.b*g.c*g.h*g.w), randomSlice(r, g.o*g.ckk()), randomSlice(r, g.b*g.o*g.ho*g.wo)
+	y, dx, dw := make([]float32, len(dy)), make([]float32, len(x)), make([]float32, len(w))
+	pg := poolG(g.b*g.c, g.h, g.w, 2, 2, 0)
+	py := make([]float32, pg.planes*pg.ho*pg.wo)
+	ug := upGeom{planes: g.b * g.c, h: 7, w: 7, scale: 2}
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"conv2d", func() { conv2dForward(y, x, w, g) }},
+		{"conv2d input gradient", func() { conv2dAdjoint(dx, dy, w, g) }},
+		{"conv2d weight gradient", func() { conv2dWeightGrad(dw, x, dy, g) }},
+		{"max_pool2d", func() { maxPool2dForward(py, x, pg) }},
+		{"max_pool2d_grad", func() { maxPool2dBackward(dx, py, x, pg) }},
+		{"upsample2d", func() { upsample2dForward(x, py, ug) }},
+		{"upsample2d_grad", func() { upsample2dBackward(py, x, ug) }},
+	} {
+		// Warm the scratch pools up: the first calls size their buffers. A garbage
+		// collection may empty the pools once in a while: allow for one allocation in
+		// the runs.
+		for range 3 {
+			c.f()
+		}
+		if n := testing.AllocsPerRun(10, c.f); n > 0.1 {
+			t.Errorf("%s: %v allocations per call, want 0", c.name, n)
+		}
+	}
+}

@@ -145,19 +145,18 @@ func nanArg(a, b, c, e float32) int {
 
 // maxPool2dForward sets y [planes, ho, wo] to the window maxima of x [planes, h, w].
 func maxPool2dForward(y, x []float32, g poolGeom) {
-	is, os := g.h*g.w, g.ho*g.wo
 	if g.pairs() {
-		parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
-				for oh := 0; oh < g.ho; oh++ {
-					r := plane[2*oh*g.w:]
-					pool2Max(out[oh*g.wo:(oh+1)*g.wo], r, r[g.w:])
-				}
-			}
-		})
+		j := getPairsJob(g, y, x, nil)
+		parallel.For(g.planes, poolGrain(&g), j.forward)
+		putPairsJob(j)
 		return
 	}
+	maxPool2dForwardRows(y, x, g)
+}
+
+// maxPool2dForwardRows is maxPool2dForward for any geometry.
+func maxPool2dForwardRows(y, x []float32, g poolGeom) {
+	is, os := g.h*g.w, g.ho*g.wo
 	cols := poolCols(&g)
 	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
@@ -172,23 +171,18 @@ func maxPool2dForward(y, x []float32, g poolGeom) {
 // maxPool2dBackward sets dx [planes, h, w] to the gradient of max pooling: each element of
 // dy goes to its window's arg-max in x (the first on ties), and overlapping windows add up.
 func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
-	is, os := g.h*g.w, g.ho*g.wo
 	if g.pairs() {
-		parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				plane, d, grad := x[p*is:(p+1)*is], dx[p*is:(p+1)*is], dy[p*os:(p+1)*os]
-				// An odd last row or column is in no window.
-				if g.h%2 != 0 || g.w%2 != 0 {
-					clear(d)
-				}
-				for oh := 0; oh < g.ho; oh++ {
-					r, dr := plane[2*oh*g.w:], d[2*oh*g.w:]
-					pool2Grad(dr, dr[g.w:], r, r[g.w:], grad[oh*g.wo:(oh+1)*g.wo])
-				}
-			}
-		})
+		j := getPairsJob(g, dx, x, dy)
+		parallel.For(g.planes, poolGrain(&g), j.backward)
+		putPairsJob(j)
 		return
 	}
+	maxPool2dBackwardRows(dx, dy, x, g)
+}
+
+// maxPool2dBackwardRows is maxPool2dBackward for any geometry.
+func maxPool2dBackwardRows(dx, dy, x []float32, g poolGeom) {
+	is, os := g.h*g.w, g.ho*g.wo
 	cols := poolCols(&g)
 	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
 		pb, pa := getScratch(g.wo), getArgScratch(g.wo)
@@ -206,6 +200,61 @@ func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
 			}
 		}
 	})
+}
+
+// pairsJob is one call of the 2×2 loops, recycled with its loop functions bound once so
+// that a call allocates nothing (a func literal handed to parallel.For escapes).
+type pairsJob struct {
+	g                 poolGeom
+	out, x, dy        []float32
+	forward, backward func(lo, hi int)
+}
+
+var pairsJobs sync.Pool // of *pairsJob
+
+func getPairsJob(g poolGeom, out, x, dy []float32) *pairsJob {
+	j, _ := pairsJobs.Get().(*pairsJob)
+	if j == nil {
+		j = new(pairsJob)
+		j.forward, j.backward = j.forwardPlanes, j.backwardPlanes
+	}
+	j.g, j.out, j.x, j.dy = g, out, x, dy
+	return j
+}
+
+func putPairsJob(j *pairsJob) {
+	j.out, j.x, j.dy = nil, nil, nil
+	pairsJobs.Put(j)
+}
+
+// forwardPlanes sets the maxima of planes [lo, hi) into out.
+func (j *pairsJob) forwardPlanes(lo, hi int) {
+	g := &j.g
+	is, os := g.h*g.w, g.ho*g.wo
+	for p := lo; p < hi; p++ {
+		plane, out := j.x[p*is:(p+1)*is], j.out[p*os:(p+1)*os]
+		for oh := 0; oh < g.ho; oh++ {
+			r := plane[2*oh*g.w:]
+			pool2Max(out[oh*g.wo:(oh+1)*g.wo], r, r[g.w:])
+		}
+	}
+}
+
+// backwardPlanes sets the gradient of planes [lo, hi) into out.
+func (j *pairsJob) backwardPlanes(lo, hi int) {
+	g := &j.g
+	is, os := g.h*g.w, g.ho*g.wo
+	for p := lo; p < hi; p++ {
+		plane, d, grad := j.x[p*is:(p+1)*is], j.out[p*is:(p+1)*is], j.dy[p*os:(p+1)*os]
+		// An odd last row or column is in no window.
+		if g.h%2 != 0 || g.w%2 != 0 {
+			clear(d)
+		}
+		for oh := 0; oh < g.ho; oh++ {
+			r, dr := plane[2*oh*g.w:], d[2*oh*g.w:]
+			pool2Grad(dr, dr[g.w:], r, r[g.w:], grad[oh*g.wo:(oh+1)*g.wo])
+		}
+	}
 }
 
 // argScratch recycles maxPool2dBackward's arg-max rows, as scratch does its float rows.
