@@ -35,6 +35,7 @@ MODELS = {
     "gan": ("examples/gan/mlp.dl", "torch_gan.py", "gan"),
     "dcgan": ("examples/gan/dcgan.dl", "torch_gan.py", "dcgan"),
     "sbm": ("examples/gnn/sbm.dl", "torch_gnn.py", "sbm"),
+    "convae": ("examples/autoencoder/conv.dl", "torch_convae.py", "convae"),
 }
 # The SBM graph network (issue 8) runs SBM_EPOCHS full-graph epochs per run and is timed by
 # its median epoch on both sides (the first epoch of each pays for fresh memory pages, which
