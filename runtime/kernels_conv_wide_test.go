@@ -7,7 +7,7 @@ import (
 )
 
 // The wide loops against the general ones on geometries they take, among them the
-// convolutional autoencoder's and the DCGAN's first: the forward pass adds the same products in the same
+// convolutional autoencoder's: the forward pass adds the same products in the same
 // order, so it must give the same floats whenever the filter fits one GEMM k block; the
 // gradients add them in another order and must agree to a few ulps of the sum of the
 // magnitudes.
@@ -23,7 +23,7 @@ var wideGeoms = []convGeom{
 	geom(1, 2, 1, 1, 2, 3, 3, 1, 1),    // a single pixel
 	geom(2, 1, 6, 6, 2, 1, 1, 1, 1),    // 1×1 with padding
 	geom(70, 4, 14, 14, 6, 3, 3, 1, 1), // groups that do not divide the batch
-	geom(3, 1, 28, 28, 8, 4, 4, 2, 1),  // the DCGAN discriminator's first layer: phases
+	geom(3, 1, 28, 28, 8, 4, 4, 2, 1),  // a narrower DCGAN first layer: phases
 	geom(2, 2, 20, 19, 3, 3, 3, 2, 1),  // odd width, odd kernel, stride 2
 	geom(2, 2, 27, 27, 2, 3, 3, 3, 0),  // stride 3, no padding
 	geom(2, 2, 26, 26, 2, 2, 2, 3, 2),  // stride past the kernel: taps that skip phases
