@@ -196,19 +196,41 @@ func getScratch(n int) *[]float32 {
 
 func putScratch(p *[]float32) { scratch.Put(p) }
 
-// forGroups runs body over the groups of nb images of a batch of b on the parallel pool,
-// with the first image and the number of images of each group. Each chunk of groups gets
-// one scratch buffer of the given length for its bodies.
-func forGroups(b, nb, scratchLen int, body func(first, count int, buf []float32)) {
-	groups := (b + nb - 1) / nb
-	parallel.For(groups, 1, func(lo, hi int) {
-		p := getScratch(scratchLen)
-		defer putScratch(p)
-		for gi := lo; gi < hi; gi++ {
-			body(gi*nb, min(nb, b-gi*nb), *p)
-		}
-	})
+// im2colJob is one call of the general loops, shared by the goroutines of the pool and
+// recycled with its loop functions bound once, so that a call allocates nothing (a func
+// literal handed to parallel.For escapes and would be allocated at every call).
+type im2colJob struct {
+	g                      convGeom
+	n, k, xs, ys, nb       int
+	out, in, w             []float32 // forward: y, x, w; adjoint: dx, dy, w; weight gradient: -, x, dy
+	parts                  int
+	partial                [weightGradParts][]float32
+	forward, adjoint, grad func(lo, hi int)
 }
+
+var im2colJobs sync.Pool // of *im2colJob
+
+func getIm2colJob(g convGeom, out, in, w []float32) *im2colJob {
+	j, _ := im2colJobs.Get().(*im2colJob)
+	if j == nil {
+		j = new(im2colJob)
+		j.forward, j.adjoint, j.grad = j.forwardGroups, j.adjointGroups, j.gradParts
+	}
+	j.g, j.out, j.in, j.w = g, out, in, w
+	j.n, j.k = g.ho*g.wo, g.ckk()
+	j.xs, j.ys = g.c*g.h*g.w, g.o*j.n
+	j.nb = g.group()
+	return j
+}
+
+func putIm2colJob(j *im2colJob) {
+	j.out, j.in, j.w = nil, nil, nil
+	j.partial = [weightGradParts][]float32{}
+	im2colJobs.Put(j)
+}
+
+// groups is the number of groups of nb images in the batch.
+func (j *im2colJob) groups() int { return (j.g.b + j.nb - 1) / j.nb }
 
 // conv2dForward sets y [b, o, ho, wo] to the cross-correlation of x [b, c, h, w] with
 // w [o, c, kh, kw].
@@ -222,28 +244,38 @@ func conv2dForward(y, x, w []float32, g convGeom) {
 
 // conv2dForwardIm2col is conv2dForward for any geometry.
 func conv2dForwardIm2col(y, x, w []float32, g convGeom) {
-	n, k := g.ho*g.wo, g.ckk()
-	xs, ys := g.c*g.h*g.w, g.o*n
-	nb := g.group()
+	j := getIm2colJob(g, y, x, w)
+	parallel.For(j.groups(), 1, j.forward)
+	putIm2colJob(j)
+}
+
+// forwardGroups runs the forward pass of the groups [lo, hi).
+func (j *im2colJob) forwardGroups(lo, hi int) {
+	g, n, k, xs, ys, nb := &j.g, j.n, j.k, j.xs, j.ys, j.nb
+	y, x, w := j.out, j.in, j.w
 	if nb == 1 && g.pointwise() {
-		forGroups(g.b, 1, 0, func(bi, _ int, _ []float32) {
+		for bi := lo; bi < hi; bi++ {
 			sgemm(false, false, g.o, n, k, w, k, x[bi*xs:], n, 0, y[bi*ys:], n)
-		})
+		}
 		return
 	}
-	forGroups(g.b, nb, (k+g.o)*nb*n, func(first, cnt int, buf []float32) {
-		col, out := buf[:k*nb*n], buf[k*nb*n:]
+	pb := getScratch((k + g.o) * nb * n)
+	defer putScratch(pb)
+	col, out := (*pb)[:k*nb*n], (*pb)[k*nb*n:]
+	for gi := lo; gi < hi; gi++ {
+		first := gi * nb
+		cnt := min(nb, g.b-first)
 		ld := cnt * n
 		for s := 0; s < cnt; s++ {
-			im2col(col[s*n:], ld, x[(first+s)*xs:], &g)
+			im2col(col[s*n:], ld, x[(first+s)*xs:], g)
 		}
 		if cnt == 1 {
 			sgemm(false, false, g.o, n, k, w, k, col, n, 0, y[first*ys:], n)
-			return
+			continue
 		}
 		sgemm(false, false, g.o, ld, k, w, k, col, ld, 0, out, ld)
 		deinterleave(y[first*ys:], out, cnt, g.o, n)
-	})
+	}
 }
 
 // conv2dAdjoint sets dx [b, c, h, w] to the adjoint of the cross-correlation applied to
@@ -259,18 +291,28 @@ func conv2dAdjoint(dx, dy, w []float32, g convGeom) {
 
 // conv2dAdjointCol2im is conv2dAdjoint for any geometry.
 func conv2dAdjointCol2im(dx, dy, w []float32, g convGeom) {
-	n, k := g.ho*g.wo, g.ckk()
-	xs, ys := g.c*g.h*g.w, g.o*n
-	// Wᵀ is read in place: the GEMM's packing handles a transposed A.
-	nb := g.group()
+	j := getIm2colJob(g, dx, dy, w)
+	parallel.For(j.groups(), 1, j.adjoint)
+	putIm2colJob(j)
+}
+
+// adjointGroups runs the adjoint of the groups [lo, hi). Wᵀ is read in place: the GEMM's
+// packing handles a transposed A.
+func (j *im2colJob) adjointGroups(lo, hi int) {
+	g, n, k, xs, ys, nb := &j.g, j.n, j.k, j.xs, j.ys, j.nb
+	dx, dy, w := j.out, j.in, j.w
 	if nb == 1 && g.pointwise() {
-		forGroups(g.b, 1, 0, func(bi, _ int, _ []float32) {
+		for bi := lo; bi < hi; bi++ {
 			sgemm(true, false, k, n, g.o, w, k, dy[bi*ys:], n, 0, dx[bi*xs:], n)
-		})
+		}
 		return
 	}
-	forGroups(g.b, nb, (k+g.o)*nb*n, func(first, cnt int, buf []float32) {
-		col, stage := buf[:k*nb*n], buf[k*nb*n:]
+	pb := getScratch((k + g.o) * nb * n)
+	defer putScratch(pb)
+	col, stage := (*pb)[:k*nb*n], (*pb)[k*nb*n:]
+	for gi := lo; gi < hi; gi++ {
+		first := gi * nb
+		cnt := min(nb, g.b-first)
 		ld := cnt * n
 		in := dy[first*ys:]
 		if cnt > 1 {
@@ -281,9 +323,9 @@ func conv2dAdjointCol2im(dx, dy, w []float32, g convGeom) {
 		for s := 0; s < cnt; s++ {
 			xb := dx[(first+s)*xs : (first+s+1)*xs]
 			clear(xb)
-			col2im(xb, col[s*n:], ld, &g)
+			col2im(xb, col[s*n:], ld, g)
 		}
-	})
+	}
 }
 
 // weightGradParts is the number of partial sums conv2dWeightGrad splits the batch into. It
@@ -303,62 +345,66 @@ func conv2dWeightGrad(dw, x, dy []float32, g convGeom) {
 
 // conv2dWeightGradIm2col is conv2dWeightGrad for any geometry.
 func conv2dWeightGradIm2col(dw, x, dy []float32, g convGeom) {
-	n, k := g.ho*g.wo, g.ckk()
-	xs, ys := g.c*g.h*g.w, g.o*n
 	parts := min(g.b, weightGradParts)
-	if parts == 0 || n == 0 {
+	if parts == 0 || g.ho*g.wo == 0 {
 		clear(dw)
 		return
 	}
-	nb := g.group()
-	partial := make([][]float32, parts)
-	partial[0] = dw
+	j := getIm2colJob(g, nil, x, dy)
+	j.parts = parts
+	j.partial[0] = dw
 	// Part p > 0 sums into its own buffer; every part has an image, so the first GEMM of
 	// each (beta 0) writes all of it.
-	accs := make([]*[]float32, parts)
+	var accs [weightGradParts]*[]float32
 	for p := 1; p < parts; p++ {
 		accs[p] = getScratch(len(dw))
-		partial[p] = *accs[p]
-		defer putScratch(accs[p])
+		j.partial[p] = *accs[p]
 	}
-	parallel.For(parts, 1, func(lo, hi int) {
-		var col, buf []float32
-		if !g.pointwise() {
-			pc := getScratch(k * nb * n)
-			defer putScratch(pc)
-			col = *pc
-		}
-		if nb > 1 {
-			pb := getScratch(g.o * nb * n)
-			defer putScratch(pb)
-			buf = *pb
-		}
-		for p := lo; p < hi; p++ {
-			acc := partial[p]
-			var beta float32
-			first, end := p*g.b/parts, (p+1)*g.b/parts
-			for ; first < end; first += nb {
-				cnt := min(nb, end-first)
-				ld := cnt * n
-				in, patches := dy[first*ys:], x[first*xs:]
-				if cnt > 1 {
-					in = buf
-					interleave(in, dy[first*ys:], cnt, g.o, n)
-				}
-				if col != nil {
-					patches = col
-					for s := 0; s < cnt; s++ {
-						im2col(col[s*n:], ld, x[(first+s)*xs:], &g)
-					}
-				}
-				sgemm(false, true, g.o, k, ld, in, ld, patches, ld, beta, acc, k)
-				beta = 1
-			}
-		}
-	})
-	for _, acc := range partial[1:] {
-		for i, v := range acc {
+	parallel.For(parts, 1, j.grad)
+	for p := 1; p < parts; p++ {
+		for i, v := range j.partial[p] {
 			dw[i] += v
+		}
+		putScratch(accs[p])
+	}
+	putIm2colJob(j)
+}
+
+// gradParts sums the weight gradient's parts [lo, hi), each over its share of the batch.
+func (j *im2colJob) gradParts(lo, hi int) {
+	g, n, k, xs, ys, nb := &j.g, j.n, j.k, j.xs, j.ys, j.nb
+	x, dy := j.in, j.w
+	var col, buf []float32
+	if !g.pointwise() {
+		pc := getScratch(k * nb * n)
+		defer putScratch(pc)
+		col = *pc
+	}
+	if nb > 1 {
+		pb := getScratch(g.o * nb * n)
+		defer putScratch(pb)
+		buf = *pb
+	}
+	for p := lo; p < hi; p++ {
+		acc := j.partial[p]
+		var beta float32
+		first, end := p*g.b/j.parts, (p+1)*g.b/j.parts
+		for ; first < end; first += nb {
+			cnt := min(nb, end-first)
+			ld := cnt * n
+			in, patches := dy[first*ys:], x[first*xs:]
+			if cnt > 1 {
+				in = buf
+				interleave(in, dy[first*ys:], cnt, g.o, n)
+			}
+			if col != nil {
+				patches = col
+				for s := 0; s < cnt; s++ {
+					im2col(col[s*n:], ld, x[(first+s)*xs:], g)
+				}
+			}
+			sgemm(false, true, g.o, k, ld, in, ld, patches, ld, beta, acc, k)
+			beta = 1
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // The wide loops against the general ones on geometries they take, among them the
-// convolutional autoencoder's and the DCGAN's first: the forward pass adds the same products in the same
+// convolutional autoencoder's: the forward pass adds the same products in the same
 // order, so it must give the same floats whenever the filter fits one GEMM k block; the
 // gradients add them in another order and must agree to a few ulps of the sum of the
 // magnitudes.
@@ -23,7 +23,7 @@ var wideGeoms = []convGeom{
 	geom(1, 2, 1, 1, 2, 3, 3, 1, 1),    // a single pixel
 	geom(2, 1, 6, 6, 2, 1, 1, 1, 1),    // 1×1 with padding
 	geom(70, 4, 14, 14, 6, 3, 3, 1, 1), // groups that do not divide the batch
-	geom(3, 1, 28, 28, 8, 4, 4, 2, 1),  // the DCGAN discriminator's first layer: phases
+	geom(3, 1, 28, 28, 8, 4, 4, 2, 1),  // a narrower DCGAN first layer: phases
 	geom(2, 2, 20, 19, 3, 3, 3, 2, 1),  // odd width, odd kernel, stride 2
 	geom(2, 2, 27, 27, 2, 3, 3, 3, 0),  // stride 3, no padding
 	geom(2, 2, 26, 26, 2, 2, 2, 3, 2),  // stride past the kernel: taps that skip phases
@@ -90,12 +90,16 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 	}
 }
 
-// TestConvAutoencoderKernelsAllocateNothing: in steady state the convolutional
-// autoencoder's kernels (wide convolutions, 2×2 pooling, nearest upsampling and their
-// gradients) allocate nothing: their scratch and their parallel loops are recycled.
-func TestConvAutoencoderKernelsAllocateNothing(t *testing.T) {
+// TestImageKernelsAllocateNothing: in steady state the image kernels (convolutions wide
+// and through im2col, 2×2 pooling, nearest upsampling and their gradients) allocate
+// nothing: their scratch and their parallel loops are recycled.
+func TestImageKernelsAllocateNothing(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	g := geom(4, 16, 14, 14, 8, 3, 3, 1, 1)
+	// A DCGAN discriminator layer's geometry, smaller: the general loops.
+	gs := geom(4, 8, 14, 14, 16, 4, 4, 2, 1)
+	xs, ws, dys := randomSlice(r, gs.b*gs.c*gs.h*gs.w), randomSlice(r, gs.o*gs.ckk()), randomSlice(r, gs.b*gs.o*gs.ho*gs.wo)
+	ys, dxs, dws := make([]float32, len(dys)), make([]float32, len(xs)), make([]float32, len(ws))
 	x, w, dy := randomSlice(r, g.b*g.c*g.h*g.w), randomSlice(r, g.o*g.ckk()), randomSlice(r, g.b*g.o*g.ho*g.wo)
 	y, dx, dw := make([]float32, len(dy)), make([]float32, len(x)), make([]float32, len(w))
 	pg := poolG(g.b*g.c, g.h, g.w, 2, 2, 0)
@@ -108,6 +112,9 @@ func TestConvAutoencoderKernelsAllocateNothing(t *testing.T) {
 		{"conv2d", func() { conv2dForward(y, x, w, g) }},
 		{"conv2d input gradient", func() { conv2dAdjoint(dx, dy, w, g) }},
 		{"conv2d weight gradient", func() { conv2dWeightGrad(dw, x, dy, g) }},
+		{"conv2d, im2col", func() { conv2dForward(ys, xs, ws, gs) }},
+		{"conv2d input gradient, col2im", func() { conv2dAdjoint(dxs, dys, ws, gs) }},
+		{"conv2d weight gradient, im2col", func() { conv2dWeightGrad(dws, xs, dys, gs) }},
 		{"max_pool2d", func() { maxPool2dForward(py, x, pg) }},
 		{"max_pool2d_grad", func() { maxPool2dBackward(dx, py, x, pg) }},
 		{"upsample2d", func() { upsample2dForward(x, py, ug) }},
