@@ -4,7 +4,7 @@
 #
 # Usage:  bench/run.sh                     # 3 pairs of 1-epoch runs per model
 #         EPOCHS=2 PAIRS=5 bench/run.sh    # 5 pairs of 2-epoch runs
-#         MODELS=ae bench/run.sh           # one model (ae, mlp, gan, dcgan)
+#         MODELS=ae bench/run.sh           # one model (ae, mlp, gan, dcgan, sbm)
 #         GAN_BATCHES=300 bench/run.sh     # time the GANs on 300 batches (scaled to an epoch)
 #         PYTHON=/path/to/python bench/run.sh
 #         DLC=/path/to/dlc bench/run.sh    # use a prebuilt dlc binary, skip go build
@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EPOCHS="${EPOCHS:-1}"
 PAIRS="${PAIRS:-3}"
-MODELS="${MODELS:-ae,mlp,gan,dcgan}"
+MODELS="${MODELS:-ae,mlp,gan,dcgan,sbm}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 
 if [[ ! -x /usr/bin/time ]]; then

@@ -25,8 +25,11 @@ func FuzzCompile(f *testing.F) {
 			}
 		}
 	}
-	if b, err := os.ReadFile("../examples/autoencoder/ae.dl"); err == nil {
-		f.Add(string(b))
+	examples, _ := filepath.Glob("../examples/*/*.dl")
+	for _, ex := range examples {
+		if b, err := os.ReadFile(ex); err == nil {
+			f.Add(string(b))
+		}
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		_, _, err := Compile("fuzz.dl", []byte(src), Options{Optimize: true, ReadFile: func(string) ([]byte, error) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
+	"github.com/dlc-lang/dlc/runtime/report"
 )
 
 // Training a model that takes a graph (train spec family "graph"; compiler/graphtask.go
@@ -270,6 +272,7 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 		return fmt.Errorf("%s: the run needs an estimated %s at %s, more than --max-memory %s; use a smaller graph or narrower layers, or raise the limit",
 			o.Source, FormatBytes(e.Total()), dimsString(e.Dims), FormatBytes(o.MaxMemory))
 	}
+	var trainCurve, testCurve []float64
 	for epoch := 1; epoch <= spec.Epochs; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
 			break
@@ -292,7 +295,9 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 			}
 			rec.TestLoss, rec.TestMetrics = &tl, m
 			line += fmt.Sprintf("  test_loss %.5f", tl) + namedString("test_", m)
+			testCurve = append(testCurve, tl)
 		}
+		trainCurve = append(trainCurve, loss)
 		line += fmt.Sprintf("  %.3fs", secs)
 		fmt.Fprintln(out, line)
 		if metrics != nil {
@@ -322,6 +327,24 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 		}
 		fmt.Fprintf(out, "wrote weights to %s\n", o.Save)
 	}
+	if o.OutDir == "" || len(trainCurve) == 0 {
+		return nil
+	}
+	// A graph run's picture is its loss curve (the test curve is the evaluated nodes', the
+	// held-out pairs' or the test graphs').
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return err
+	}
+	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
+	series := map[string][]float64{"train": trainCurve}
+	if len(testCurve) == len(trainCurve) {
+		series["test"] = testCurve
+	}
+	path := filepath.Join(o.OutDir, base+"-loss.png")
+	if err := report.LossCurve(path, base+": loss per epoch", series); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote loss curve to %s\n", path)
 	return nil
 }
 

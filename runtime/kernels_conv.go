@@ -213,6 +213,15 @@ func forGroups(b, nb, scratchLen int, body func(first, count int, buf []float32)
 // conv2dForward sets y [b, o, ho, wo] to the cross-correlation of x [b, c, h, w] with
 // w [o, c, kh, kw].
 func conv2dForward(y, x, w []float32, g convGeom) {
+	if g.wideOK() {
+		conv2dForwardWide(y, x, w, g)
+		return
+	}
+	conv2dForwardIm2col(y, x, w, g)
+}
+
+// conv2dForwardIm2col is conv2dForward for any geometry.
+func conv2dForwardIm2col(y, x, w []float32, g convGeom) {
 	n, k := g.ho*g.wo, g.ckk()
 	xs, ys := g.c*g.h*g.w, g.o*n
 	nb := g.group()
@@ -241,6 +250,15 @@ func conv2dForward(y, x, w []float32, g convGeom) {
 // dy [b, o, ho, wo]: the input gradient of conv2d, and the forward pass of a transposed
 // convolution whose input is dy.
 func conv2dAdjoint(dx, dy, w []float32, g convGeom) {
+	if f, ok := g.flippedGeom(); ok {
+		conv2dAdjointWide(dx, dy, w, g, f)
+		return
+	}
+	conv2dAdjointCol2im(dx, dy, w, g)
+}
+
+// conv2dAdjointCol2im is conv2dAdjoint for any geometry.
+func conv2dAdjointCol2im(dx, dy, w []float32, g convGeom) {
 	n, k := g.ho*g.wo, g.ckk()
 	xs, ys := g.c*g.h*g.w, g.o*n
 	// Wᵀ is read in place: the GEMM's packing handles a transposed A.
@@ -276,6 +294,15 @@ const weightGradParts = 4
 // conv2dWeightGrad sets dw [o, c, kh, kw] to the gradient of the cross-correlation with
 // respect to its filters: the sum over the batch of dy_b · im2col(x_b)ᵀ.
 func conv2dWeightGrad(dw, x, dy []float32, g convGeom) {
+	if g.wideOK() && g.b > 0 {
+		conv2dWeightGradWide(dw, x, dy, g)
+		return
+	}
+	conv2dWeightGradIm2col(dw, x, dy, g)
+}
+
+// conv2dWeightGradIm2col is conv2dWeightGrad for any geometry.
+func conv2dWeightGradIm2col(dw, x, dy []float32, g convGeom) {
 	n, k := g.ho*g.wo, g.ckk()
 	xs, ys := g.c*g.h*g.w, g.o*n
 	parts := min(g.b, weightGradParts)

@@ -1,6 +1,9 @@
 package runtime
 
 import (
+	"math"
+	"sync"
+
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
@@ -65,8 +68,94 @@ func poolCols(g *poolGeom) [][2]int {
 // thousands of comparisons.
 func poolGrain(g *poolGeom) int { return max(1, 4096/max(1, g.ho*g.wo*g.k*g.k)) }
 
+// pairs reports whether the windows are 2×2 blocks that tile the input without padding,
+// the pooling of every conv net here, which pool2Max and pool2Grad compute without the
+// general loop's bookkeeping and without data-dependent branches: on activations the
+// comparisons of poolRow go either way at random, and their mispredictions cost more than
+// the rest of the loop.
+func (g *poolGeom) pairs() bool { return g.k == 2 && g.stride == 2 && g.pad == 0 }
+
+// pool2Max sets best to the maxima of the 2×2 windows over rows r0 and r1. The builtin max
+// is NaN when any of its arguments is and is branch-free; it differs from poolRow only in
+// the sign of a zero maximum when +0 and −0 meet in a window.
+func pool2Max(best, r0, r1 []float32) {
+	r0, r1 = r0[:2*len(best)], r1[:2*len(best)]
+	for ow := range best {
+		best[ow] = max(r0[2*ow], r0[2*ow+1], r1[2*ow], r1[2*ow+1])
+	}
+}
+
+// pool2Grad writes the gradient grad of the 2×2 windows over input rows r0 and r1 into the
+// matching rows d0 and d1 of dx: each window's element of grad goes to its first maximum,
+// the element poolRow names (a NaN, if any, as there), and its other three elements get 0.
+func pool2Grad(d0, d1, r0, r1, grad []float32) {
+	n := 2 * len(grad)
+	r0, r1, d0, d1 = r0[:n], r1[:n], d0[:n], d1[:n]
+	for ow, gv := range grad {
+		a, b, c, e := r0[2*ow], r0[2*ow+1], r1[2*ow], r1[2*ow+1]
+		m := max(a, b, c, e)
+		k := 3
+		if m != m {
+			k = nanArg(a, b, c, e)
+		} else {
+			// Which element is the maximum, by bits, so that the choice is a conditional
+			// move: the first of equal values, as poolRow's strict > keeps.
+			mb := math.Float32bits(m)
+			if math.Float32bits(c) == mb {
+				k = 2
+			}
+			if math.Float32bits(b) == mb {
+				k = 1
+			}
+			if math.Float32bits(a) == mb {
+				k = 0
+			}
+		}
+		// 0 + g, not g, as poolRow's callers add into a cleared dx: −0 becomes +0 there too.
+		gb := math.Float32bits(0 + gv)
+		d0[2*ow] = math.Float32frombits(gb & onesIf(k == 0))
+		d0[2*ow+1] = math.Float32frombits(gb & onesIf(k == 1))
+		d1[2*ow] = math.Float32frombits(gb & onesIf(k == 2))
+		d1[2*ow+1] = math.Float32frombits(gb & onesIf(k == 3))
+	}
+}
+
+// onesIf is all ones when c holds, else 0.
+func onesIf(c bool) uint32 {
+	var m uint32
+	if c {
+		m = ^uint32(0)
+	}
+	return m
+}
+
+// nanArg is the element poolRow picks in a window holding a NaN: the last NaN, since
+// every NaN it meets replaces the maximum and nothing replaces a NaN.
+func nanArg(a, b, c, e float32) int {
+	switch {
+	case e != e:
+		return 3
+	case c != c:
+		return 2
+	case b != b:
+		return 1
+	}
+	return 0
+}
+
 // maxPool2dForward sets y [planes, ho, wo] to the window maxima of x [planes, h, w].
 func maxPool2dForward(y, x []float32, g poolGeom) {
+	if g.pairs() {
+		j := getPairsJob(g, y, x, nil)
+		parallel.For(g.planes, poolGrain(&g), j.forward)
+		putPairsJob(j)
+		return
+	}
+	maxPool2dForwardRows(y, x, g)
+}
+
+// maxPool2dForwardRows is maxPool2dForward for any geometry.
+func maxPool2dForwardRows(y, x []float32, g poolGeom) {
 	is, os := g.h*g.w, g.ho*g.wo
 	cols := poolCols(&g)
 	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
@@ -82,10 +171,24 @@ func maxPool2dForward(y, x []float32, g poolGeom) {
 // maxPool2dBackward sets dx [planes, h, w] to the gradient of max pooling: each element of
 // dy goes to its window's arg-max in x (the first on ties), and overlapping windows add up.
 func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
+	if g.pairs() {
+		j := getPairsJob(g, dx, x, dy)
+		parallel.For(g.planes, poolGrain(&g), j.backward)
+		putPairsJob(j)
+		return
+	}
+	maxPool2dBackwardRows(dx, dy, x, g)
+}
+
+// maxPool2dBackwardRows is maxPool2dBackward for any geometry.
+func maxPool2dBackwardRows(dx, dy, x []float32, g poolGeom) {
 	is, os := g.h*g.w, g.ho*g.wo
 	cols := poolCols(&g)
 	parallel.For(g.planes, poolGrain(&g), func(lo, hi int) {
-		best, arg := make([]float32, g.wo), make([]int, g.wo)
+		pb, pa := getScratch(g.wo), getArgScratch(g.wo)
+		defer putScratch(pb)
+		defer putArgScratch(pa)
+		best, arg := *pb, *pa
 		for p := lo; p < hi; p++ {
 			plane, d, grad := x[p*is:(p+1)*is], dx[p*is:(p+1)*is], dy[p*os:(p+1)*os]
 			clear(d)
@@ -98,6 +201,75 @@ func maxPool2dBackward(dx, dy, x []float32, g poolGeom) {
 		}
 	})
 }
+
+// pairsJob is one call of the 2×2 loops, recycled with its loop functions bound once so
+// that a call allocates nothing (a func literal handed to parallel.For escapes).
+type pairsJob struct {
+	g                 poolGeom
+	out, x, dy        []float32
+	forward, backward func(lo, hi int)
+}
+
+var pairsJobs sync.Pool // of *pairsJob
+
+func getPairsJob(g poolGeom, out, x, dy []float32) *pairsJob {
+	j, _ := pairsJobs.Get().(*pairsJob)
+	if j == nil {
+		j = new(pairsJob)
+		j.forward, j.backward = j.forwardPlanes, j.backwardPlanes
+	}
+	j.g, j.out, j.x, j.dy = g, out, x, dy
+	return j
+}
+
+func putPairsJob(j *pairsJob) {
+	j.out, j.x, j.dy = nil, nil, nil
+	pairsJobs.Put(j)
+}
+
+// forwardPlanes sets the maxima of planes [lo, hi) into out.
+func (j *pairsJob) forwardPlanes(lo, hi int) {
+	g := &j.g
+	is, os := g.h*g.w, g.ho*g.wo
+	for p := lo; p < hi; p++ {
+		plane, out := j.x[p*is:(p+1)*is], j.out[p*os:(p+1)*os]
+		for oh := 0; oh < g.ho; oh++ {
+			r := plane[2*oh*g.w:]
+			pool2Max(out[oh*g.wo:(oh+1)*g.wo], r, r[g.w:])
+		}
+	}
+}
+
+// backwardPlanes sets the gradient of planes [lo, hi) into out.
+func (j *pairsJob) backwardPlanes(lo, hi int) {
+	g := &j.g
+	is, os := g.h*g.w, g.ho*g.wo
+	for p := lo; p < hi; p++ {
+		plane, d, grad := j.x[p*is:(p+1)*is], j.out[p*is:(p+1)*is], j.dy[p*os:(p+1)*os]
+		// An odd last row or column is in no window.
+		if g.h%2 != 0 || g.w%2 != 0 {
+			clear(d)
+		}
+		for oh := 0; oh < g.ho; oh++ {
+			r, dr := plane[2*oh*g.w:], d[2*oh*g.w:]
+			pool2Grad(dr, dr[g.w:], r, r[g.w:], grad[oh*g.wo:(oh+1)*g.wo])
+		}
+	}
+}
+
+// argScratch recycles maxPool2dBackward's arg-max rows, as scratch does its float rows.
+var argScratch sync.Pool // of *[]int
+
+func getArgScratch(n int) *[]int {
+	if p, _ := argScratch.Get().(*[]int); p != nil && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]int, n)
+	return &s
+}
+
+func putArgScratch(p *[]int) { argScratch.Put(p) }
 
 func init() {
 	register("max_pool2d", maxPool2dKernel)

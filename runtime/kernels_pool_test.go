@@ -130,3 +130,48 @@ func TestMaxPoolNaN(t *testing.T) {
 		t.Errorf("gradient %v, want %v", dx, want)
 	}
 }
+
+// TestMaxPoolPairsMatchGeneral: the 2×2 loops pick the element poolRow picks, on values
+// drawn from a handful so that ties are common, with NaNs and signed zeros among them, on
+// odd and even sizes.
+func TestMaxPoolPairsMatchGeneral(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	nan := float32(math.NaN())
+	vals := []float32{-1, 0, 1, 2, nan, float32(math.Inf(-1))}
+	for _, hw := range [][2]int{{2, 2}, {4, 6}, {5, 7}, {28, 28}, {3, 2}} {
+		g := poolG(3, hw[0], hw[1], 2, 2, 0)
+		if !g.pairs() {
+			t.Fatal("not a pairs geometry")
+		}
+		x := make([]float32, g.planes*g.h*g.w)
+		for i := range x {
+			x[i] = vals[r.IntN(len(vals))]
+		}
+		dy := randomSlice(r, g.planes*g.ho*g.wo)
+		y, dx := make([]float32, len(dy)), randomSlice(r, len(x))
+		maxPool2dForward(y, x, g)
+		maxPool2dBackward(dx, dy, x, g)
+		// The general loop, one plane and row at a time.
+		cols := poolCols(&g)
+		wantDx := make([]float32, len(x))
+		best, arg := make([]float32, g.wo), make([]int, g.wo)
+		for p := 0; p < g.planes; p++ {
+			plane := x[p*g.h*g.w : (p+1)*g.h*g.w]
+			for oh := 0; oh < g.ho; oh++ {
+				poolRow(best, arg, plane, oh, cols, &g)
+				for ow := range best {
+					i := (p*g.ho+oh)*g.wo + ow
+					if got := y[i]; got != best[ow] && !(got != got && best[ow] != best[ow]) {
+						t.Fatalf("%v: y[%d] = %g, want %g", hw, i, got, best[ow])
+					}
+					wantDx[p*g.h*g.w+arg[ow]] += dy[i]
+				}
+			}
+		}
+		for i := range dx {
+			if math.Float32bits(dx[i]) != math.Float32bits(wantDx[i]) {
+				t.Fatalf("%v: dx[%d] = %g, want %g", hw, i, dx[i], wantDx[i])
+			}
+		}
+	}
+}

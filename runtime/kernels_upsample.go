@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"sync"
+
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/parallel"
 )
@@ -46,23 +48,20 @@ func upGrain(g *upGeom) int { return max(1, 4096/max(1, g.h*g.w*g.scale*g.scale)
 
 // upsample2dForward sets y [planes, h·scale, w·scale] to x [planes, h, w] upsampled.
 func upsample2dForward(y, x []float32, g upGeom) {
+	if !g.bilinear {
+		j := getNearestJob(g, y, x)
+		parallel.For(g.planes, upGrain(&g), j.forward)
+		putNearestJob(j)
+		return
+	}
+	upsample2dForwardBilinear(y, x, g)
+}
+
+// upsample2dForwardBilinear is upsample2dForward in bilinear mode.
+func upsample2dForwardBilinear(y, x []float32, g upGeom) {
 	s := g.scale
 	ho, wo := g.h*s, g.w*s
 	is, os := g.h*g.w, ho*wo
-	if !g.bilinear {
-		parallel.For(g.planes, upGrain(&g), func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				plane, out := x[p*is:(p+1)*is], y[p*os:(p+1)*os]
-				for oh := 0; oh < ho; oh++ {
-					src, dst := plane[(oh/s)*g.w:][:g.w], out[oh*wo:][:wo]
-					for ow := range dst {
-						dst[ow] = src[ow/s]
-					}
-				}
-			}
-		})
-		return
-	}
 	th, tw := bilinearTaps(g.h, s), bilinearTaps(g.w, s)
 	parallel.For(g.planes, upGrain(&g), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
@@ -84,26 +83,27 @@ func upsample2dForward(y, x []float32, g upGeom) {
 // dy [planes, h·scale, w·scale]: each element of dy goes back to the inputs it was
 // interpolated from, in proportion to their weights.
 func upsample2dBackward(dx, dy []float32, g upGeom) {
+	if !g.bilinear {
+		j := getNearestJob(g, dx, dy)
+		parallel.For(g.planes, upGrain(&g), j.backward)
+		putNearestJob(j)
+		return
+	}
+	upsample2dBackwardBilinear(dx, dy, g)
+}
+
+// upsample2dBackwardBilinear is upsample2dBackward in bilinear mode.
+func upsample2dBackwardBilinear(dx, dy []float32, g upGeom) {
 	s := g.scale
 	ho, wo := g.h*s, g.w*s
 	is, os := g.h*g.w, ho*wo
-	var th, tw lerpTaps
-	if g.bilinear {
-		th, tw = bilinearTaps(g.h, s), bilinearTaps(g.w, s)
-	}
+	th, tw := bilinearTaps(g.h, s), bilinearTaps(g.w, s)
 	parallel.For(g.planes, upGrain(&g), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			d, grad := dx[p*is:(p+1)*is], dy[p*os:(p+1)*os]
 			clear(d)
 			for oh := 0; oh < ho; oh++ {
 				src := grad[oh*wo:][:wo]
-				if !g.bilinear {
-					row := d[(oh/s)*g.w:][:g.w]
-					for ow, v := range src {
-						row[ow/s] += v
-					}
-					continue
-				}
 				r0, r1 := d[th.i0[oh]*g.w:][:g.w], d[th.i1[oh]*g.w:][:g.w]
 				a0, a1 := th.l0[oh], th.l1[oh]
 				for ow, v := range src {
@@ -116,6 +116,101 @@ func upsample2dBackward(dx, dy []float32, g upGeom) {
 			}
 		}
 	})
+}
+
+// nearestJob is one call of the nearest-neighbour loops, recycled with its loop functions
+// bound once so that a call allocates nothing (a func literal handed to parallel.For
+// escapes).
+type nearestJob struct {
+	g                 upGeom
+	dst, src          []float32
+	forward, backward func(lo, hi int)
+}
+
+var nearestJobs sync.Pool // of *nearestJob
+
+func getNearestJob(g upGeom, dst, src []float32) *nearestJob {
+	j, _ := nearestJobs.Get().(*nearestJob)
+	if j == nil {
+		j = new(nearestJob)
+		j.forward, j.backward = j.forwardPlanes, j.backwardPlanes
+	}
+	j.g, j.dst, j.src = g, dst, src
+	return j
+}
+
+func putNearestJob(j *nearestJob) {
+	j.dst, j.src = nil, nil
+	nearestJobs.Put(j)
+}
+
+// forwardPlanes upsamples planes [lo, hi) of src into dst. Each input row is widened once
+// into its first output row, which the other s−1 rows copy.
+func (j *nearestJob) forwardPlanes(lo, hi int) {
+	g, s := &j.g, j.g.scale
+	wo := g.w * s
+	is, os := g.h*g.w, g.h*s*wo
+	for p := lo; p < hi; p++ {
+		plane, out := j.src[p*is:(p+1)*is], j.dst[p*os:(p+1)*os]
+		for r := 0; r < g.h; r++ {
+			src, dst := plane[r*g.w:][:g.w], out[r*s*wo:][:s*wo]
+			widen(dst[:wo], src, s)
+			for k := 1; k < s; k++ {
+				copy(dst[k*wo:(k+1)*wo], dst[:wo])
+			}
+		}
+	}
+}
+
+// backwardPlanes sums the gradient src of planes [lo, hi) back into dst, row by row in
+// the order of the output.
+func (j *nearestJob) backwardPlanes(lo, hi int) {
+	g, s := &j.g, j.g.scale
+	wo := g.w * s
+	is, os := g.h*g.w, g.h*s*wo
+	for p := lo; p < hi; p++ {
+		d, grad := j.dst[p*is:(p+1)*is], j.src[p*os:(p+1)*os]
+		clear(d)
+		for oh := 0; oh < g.h*s; oh++ {
+			narrowAdd(d[(oh/s)*g.w:][:g.w], grad[oh*wo:][:wo], s)
+		}
+	}
+}
+
+// widen sets dst [len(src)·s] to src with every element repeated s times.
+func widen(dst, src []float32, s int) {
+	if s == 2 {
+		dst = dst[:2*len(src)]
+		for i, v := range src {
+			dst[2*i], dst[2*i+1] = v, v
+		}
+		return
+	}
+	for i, v := range src {
+		for k := range dst[i*s : (i+1)*s] {
+			dst[i*s+k] = v
+		}
+	}
+}
+
+// narrowAdd adds each run of s elements of src [len(row)·s] to its element of row, in
+// order, the adjoint of widen.
+func narrowAdd(row, src []float32, s int) {
+	if s == 2 {
+		src = src[:2*len(row)]
+		for i := range row {
+			a := row[i] + src[2*i]
+			row[i] = a + src[2*i+1]
+		}
+		return
+	}
+	for i := range row {
+		a := row[i]
+		for _, v := range src[i*s : (i+1)*s] {
+			a += v
+		}
+		row[i] = a
+	}
 }
 
 func init() {

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +112,57 @@ train Link {
 	m := lastMetrics(t, writeFile(t, t.TempDir(), "link.dl", src))
 	if m["test_auroc"] < 0.65 {
 		t.Errorf("link prediction: test AUROC %.3f, want ≥ 0.65 (metrics %v)", m["test_auroc"], m)
+	}
+}
+
+// TestGNNEdgeFeatures trains a layer whose message reads the edge features: each node's
+// class is whether the signed weights of its incoming edges sum above zero, which neither
+// the (constant) node features nor the wiring alone tell.
+func TestGNNEdgeFeatures(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(7, 8))
+	const n, e = 300, 1500
+	sum := make([]float64, n)
+	var edges strings.Builder
+	edges.WriteString("src,dst,w,noise\n")
+	for i := 0; i < e; i++ {
+		s, d := r.IntN(n), r.IntN(n)
+		w := r.NormFloat64()
+		sum[d] += w
+		fmt.Fprintf(&edges, "%d,%d,%.4f,%.4f\n", s, d, w, r.NormFloat64())
+	}
+	var nodes strings.Builder
+	nodes.WriteString("one,y\n")
+	for i := 0; i < n; i++ {
+		y := 0
+		if sum[i] > 0 {
+			y = 1
+		}
+		fmt.Fprintf(&nodes, "1,%d\n", y)
+	}
+	writeFile(t, dir, "nodes.csv", nodes.String())
+	writeFile(t, dir, "edges.csv", edges.String())
+	src := `
+layer Weighted(h: [N, F], g: graph(edge: [E, 2]), H: int) -> [N, H] {
+    message   = dense(g.edge, H)
+    aggregate = sum
+    update    = relu(dense(concat(h, aggregated), H))
+}
+model M(x: [N, 1], g: graph(edge: [E, 2])) -> [N, 2] {
+    return dense(Weighted(x, g, H: 16), 2)
+}
+train M {
+    data      = graph_csv(nodes: "nodes.csv", edges: "edges.csv", label: "y")
+    loss      = cross_entropy
+    labelled  = fraction(0.5)
+    optimizer = adam(lr: 0.02)
+    epochs    = 100
+}
+`
+	// Measured: test accuracy 0.987 on the other half of the nodes; the majority class is
+	// about 0.5.
+	m := lastMetrics(t, writeFile(t, dir, "edges.dl", src))
+	if m["test_accuracy"] < 0.85 {
+		t.Errorf("edge features: test accuracy %.3f, want ≥ 0.85 (metrics %v)", m["test_accuracy"], m)
 	}
 }
