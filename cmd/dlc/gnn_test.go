@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dlc-lang/dlc/runtime/data"
 )
 
 // Graph models trained end to end through dlc run, each with a fixed seed and a bound set
@@ -164,5 +166,42 @@ train M {
 	m := lastMetrics(t, writeFile(t, dir, "edges.dl", src))
 	if m["test_accuracy"] < 0.85 {
 		t.Errorf("edge features: test accuracy %.3f, want ≥ 0.85 (metrics %v)", m["test_accuracy"], m)
+	}
+}
+
+// TestGNNApply saves a trained karate model and predicts every member's club with dlc
+// apply; the predictions are the ones the run's metric counted.
+func TestGNNApply(t *testing.T) {
+	dir := t.TempDir()
+	ckpt, out := filepath.Join(dir, "k.safetensors"), filepath.Join(dir, "pred.npy")
+	if code, _, stderr := run(t, "run", "../../examples/gnn/karate.dl", "--out", "", "--save", ckpt, "--progress", "never"); code != 0 {
+		t.Fatalf("dlc run: exit %d: %s", code, stderr)
+	}
+	if code, stdout, stderr := run(t, "apply", "../../examples/gnn/karate.dl", "--init", ckpt, "--out", out); code != 0 || !strings.Contains(stdout, "[34 2]") {
+		t.Fatalf("dlc apply: exit %d: %s%s", code, stdout, stderr)
+	}
+	pred, shape, err := data.NPY(out)
+	if err != nil || len(shape) != 2 || shape[0] != 34 || shape[1] != 2 {
+		t.Fatalf("predictions %v, %v: want [34, 2]", shape, err)
+	}
+	g, err := data.Karate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 0
+	for i := 0; i < 34; i++ {
+		c := int32(0)
+		if pred[2*i+1] > pred[2*i] {
+			c = 1
+		}
+		if c == g.Labels[i] && i != 0 && i != 33 {
+			right++
+		}
+	}
+	if right < 30 {
+		t.Errorf("dlc apply: %d of the 32 unlabelled members right, want the run's 30", right)
+	}
+	if code, _, stderr := run(t, "apply", "../../examples/gnn/karate.dl", "--init", ckpt, "--out", out, "--data", "test"); code != 2 || !strings.Contains(stderr, "graph model") {
+		t.Errorf("dlc apply --data test on a graph model: exit %d, %q; want a usage error", code, stderr)
 	}
 }

@@ -163,6 +163,9 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if done, err := applyGraph(file, *init, *block, *in, *which, *out, *grid, *target, stdout, stderr); done {
+		return err
+	}
 	if *block == "" || (*in == "") == (*which == "") || *out == "" || *batch < 1 {
 		fmt.Fprintf(stderr, "dlc apply: want --block NAME --init W, the inputs as --in X.npy or --data train|test, and --out Y.npy\n")
 		return errUsage
@@ -278,4 +281,34 @@ func writeNPYFile(path string, t *runtime.Tensor) error {
 		return err
 	}
 	return writeFileAtomic(path, buf.Bytes())
+}
+
+// applyGraph runs dlc apply for a graph model: its predictions over the train block's graph
+// data (a row per node, or per graph of a set). done is false for any other model.
+func applyGraph(file, init, block, in, which, out, grid, target string, stdout, stderr io.Writer) (done bool, err error) {
+	m, err := compileFile(file, true, io.Discard)
+	if err != nil || m.Train == nil || m.Train.Family != "graph" {
+		return false, nil // reported, if at all, by the general path
+	}
+	if in != "" || grid != "" || target != "" || (which != "" && which != "train") || (block != "" && block != m.Train.Extra["predict"]) || out == "" {
+		fmt.Fprintf(stderr, "dlc apply: %s is a graph model: want --init W --out Y.npy (and at most --data train, --block %s); it predicts over the train block's graph data\n", file, m.Train.Extra["predict"])
+		return true, errUsage
+	}
+	if runtime.SameFile(out, file) || runtime.SameFile(out, init) {
+		fmt.Fprintf(stderr, "dlc apply: --out names one of the inputs; refusing to overwrite it\n")
+		return true, errUsage
+	}
+	tr, err := loadTrained(file, init, "apply", stderr)
+	if err != nil {
+		return true, err
+	}
+	y, err := runtime.PredictGraph(tr)
+	if err != nil {
+		return true, fmt.Errorf("apply %s: %v", m.Train.Extra["predict"], err)
+	}
+	if err := writeNPYFile(out, y); err != nil {
+		return true, err
+	}
+	fmt.Fprintf(stdout, "wrote %s %v to %s\n", m.Train.Extra["predict"], y.Shape, out)
+	return true, nil
 }
