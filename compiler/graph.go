@@ -1,8 +1,6 @@
 package compiler
 
 import (
-	"fmt"
-
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
@@ -144,7 +142,7 @@ func nodeDim(blk *lang.Block, ins []*ir.Op, prm *lang.Param) (ir.Dim, error) {
 	return ins[0].Type.Shape[0], nil
 }
 
-// field lowers NAME.FIELD on a graph value.
+// graphField lowers NAME.FIELD on a graph value.
 func (l *lowerer) graphField(v value, s *lang.Suffix) (value, error) {
 	g := v.g
 	switch s.Field {
@@ -177,7 +175,7 @@ func (l *lowerer) gather(x value, i value, pos lang.Pos) (value, error) {
 	}
 	s := x.op.Type.Shape
 	if len(s) == 0 || !s[0].Equal(i.g.nodes) {
-		return value{}, lang.Errorf(pos, "%s[%s]: got %v, want one row per node [%v, …]", "x", i, s, i.g.nodes)
+		return value{}, lang.Errorf(pos, "indexing by %s: got a tensor %v, want one row per node of %s [%v, …]", i, s, i.g.name, i.g.nodes)
 	}
 	if l.self == i.g {
 		// A self loop's message: both ends are the node itself.
@@ -187,7 +185,7 @@ func (l *lowerer) gather(x value, i value, pos lang.Pos) (value, error) {
 	return tensorVal(o), err
 }
 
-// graphFieldSuffix handles the suffixes of a postfix expression that graphs give meaning
+// graphSuffix handles the suffixes of a postfix expression that graphs give meaning
 // to: g.src, g.edge, h[g.src]. ok is false for any other suffix.
 func (l *lowerer) graphSuffix(sc *scope, v value, s *lang.Suffix) (value, bool, error) {
 	switch {
@@ -269,12 +267,4 @@ func (l *lowerer) checkGraphArg(sc *scope, prm *lang.Param, v value, block strin
 		}
 	}
 	return v, nil
-}
-
-func describeGraph(g *graphVal) string {
-	s := fmt.Sprintf("%s %s (%v nodes, %v edges", g.kind, g.name, g.nodes, g.edges)
-	if g.edge != nil {
-		s += fmt.Sprintf(", edge features %v", g.edge.Type.Shape)
-	}
-	return s + ")"
 }
