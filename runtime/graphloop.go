@@ -278,6 +278,13 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 			break
 		}
 		if o.Stop != nil && o.Stop() {
+			// Checked between epochs, each of which is one step or a pass over the graphs;
+			// --save already holds the last epoch's weights (a graph run continues from
+			// them with --init, not --resume).
+			fmt.Fprintf(out, "interrupted after epoch %d\n", epoch-1)
+			if o.Save != "" && epoch > 1 {
+				fmt.Fprintf(out, "the weights after epoch %d are in %s; continue with --init %s\n", epoch-1, o.Save, o.Save)
+			}
 			return ErrInterrupted
 		}
 		start := time.Now()
