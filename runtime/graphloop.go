@@ -145,37 +145,6 @@ func oneHot(labels []int32, rows []int32, classes int) ([]float32, []int) {
 	return y, []int{n, classes}
 }
 
-// graphStep runs one training step of phase 0 on the given inputs.
-func (t *Trainer) graphStep(in map[string]*Tensor) (float64, error) {
-	ph := &t.Spec.Phases[0]
-	prog, err := t.Program(ph.Step)
-	if err != nil {
-		return 0, err
-	}
-	outs, err := prog.Run(in, t.Vars)
-	if err != nil {
-		return 0, fmt.Errorf("step %d: %w", t.Steps+1, err)
-	}
-	loss := float64(outs["loss"].Data[0])
-	if loss != loss || loss > 1e300 || loss < -1e300 {
-		return 0, fmt.Errorf("%s: loss is %v at step %d (run with --check-finite to find the first op that made it)", t.Module.Func(ph.Step).Output("loss").Pos, loss, t.Steps+1)
-	}
-	grads := make(map[string]*Tensor, len(ph.Params))
-	for _, name := range ph.Params {
-		grads[name] = outs["grad:"+name]
-	}
-	if err := t.Opts[0].Step(t.Vars, grads); err != nil {
-		return 0, err
-	}
-	for name, v := range outs {
-		if s, ok := strings.CutPrefix(name, "state:"); ok {
-			copy(t.Vars[s].Data, v.Data)
-		}
-	}
-	t.Steps++
-	return loss, nil
-}
-
 // graphEval runs the evaluation function on the given inputs and returns its loss, its
 // metrics and, for link prediction, its scores.
 func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64, []float32, error) {
@@ -481,7 +450,7 @@ func (r *graphRun) epoch() (float64, int, error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		loss, err := t.graphStep(in)
+		loss, _, err := t.runPhase(0, in)
 		return loss, len(r.train), err
 	case "link":
 		pairs := data.Pairs{Src: append([]int32{}, r.pos.Src...), Dst: append([]int32{}, r.pos.Dst...), Label: append([]float32{}, r.pos.Label...)}
@@ -493,7 +462,7 @@ func (r *graphRun) epoch() (float64, int, error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		loss, err := t.graphStep(in)
+		loss, _, err := t.runPhase(0, in)
 		return loss, pairs.Len(), err
 	}
 	n := r.set.Len()
@@ -510,7 +479,7 @@ func (r *graphRun) epoch() (float64, int, error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		loss, err := t.graphStep(in)
+		loss, _, err := t.runPhase(0, in)
 		if err != nil {
 			return 0, 0, err
 		}

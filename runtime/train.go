@@ -327,12 +327,19 @@ func (t *Trainer) EpochFrom(set *data.Set, rng *rand.Rand, shuffle bool, p *Epoc
 // optimiser on the gradients it returned, then the state updates. It returns the loss and
 // the step's metrics.
 func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[string]float64, error) {
-	ph := &t.Spec.Phases[i]
-	prog, err := t.Program(ph.Step)
+	inputs, err := t.feed(t.Spec.Phases[i].Step, set, idx)
 	if err != nil {
 		return 0, nil, err
 	}
-	inputs, err := t.feed(ph.Step, set, idx)
+	return t.runPhase(i, inputs)
+}
+
+// runPhase runs phase i's step function on inputs, then the phase's optimiser on the
+// gradients it returned, then the state updates; it returns the loss and the step's
+// metrics. Batches of samples (StepPhase) and graphs (graphloop.go) both step through it.
+func (t *Trainer) runPhase(i int, inputs map[string]*Tensor) (float64, map[string]float64, error) {
+	ph := &t.Spec.Phases[i]
+	prog, err := t.Program(ph.Step)
 	if err != nil {
 		return 0, nil, err
 	}
