@@ -59,28 +59,11 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 	}
 	pl := &plan{family: "graph", eval: b.Name + ".loss", extra: map[string]string{"predict": b.Name}}
 	for _, fn := range []string{"loss", "step"} {
-		mode := "eval"
-		if fn == "step" {
-			mode = "train"
-		}
-		l := p.newLowerer(b.Name+"."+fn, mode)
-		sc := newScope(b.Name, b.Pos.Filename)
-		ins, ok, err := l.bindEntryParams(b, sc)
+		l, sc, ins, pred, err := p.lowerModel(b, fn, "one tensor of node features and its graph (hyperparameters need defaults)")
 		if err != nil {
 			return nil, err
-		}
-		if !ok || len(ins) != 1 {
-			return nil, lang.Errorf(b.Pos, "train: %s must take one tensor of node features and its graph (hyperparameters need defaults)", b.Name)
 		}
 		g := sc.names[gp.Name].g
-		outs, err := l.body(b, sc)
-		if err != nil {
-			return nil, err
-		}
-		if len(outs) != 1 {
-			return nil, lang.Errorf(b.Pos, "train: %s returns %d values, want one prediction", b.Name, len(outs))
-		}
-		pred := outs[0].op
 		ps := pred.Type.Shape
 		task := ""
 		switch {

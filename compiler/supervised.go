@@ -25,27 +25,10 @@ func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Settin
 	}
 	pl := &plan{family: "model", inputs: []string{"x", "y"}, eval: b.Name + ".loss", extra: map[string]string{"predict": b.Name}}
 	for _, fn := range []string{"loss", "step"} {
-		mode := "eval"
-		if fn == "step" {
-			mode = "train"
-		}
-		l := p.newLowerer(b.Name+"."+fn, mode)
-		sc := newScope(b.Name, b.Pos.Filename)
-		ins, ok, err := l.bindEntryParams(b, sc)
+		l, _, _, pred, err := p.lowerModel(b, fn, "one tensor (hyperparameters need defaults) to be trained on samples")
 		if err != nil {
 			return nil, err
 		}
-		if !ok || len(ins) != 1 {
-			return nil, lang.Errorf(b.Pos, "train: %s must take one tensor (hyperparameters need defaults) to be trained on samples", b.Name)
-		}
-		outs, err := l.body(b, sc)
-		if err != nil {
-			return nil, err
-		}
-		if len(outs) != 1 {
-			return nil, lang.Errorf(b.Pos, "train: %s returns %d values, want one prediction", b.Name, len(outs))
-		}
-		pred := outs[0].op
 		l.setPos(loss.Pos)
 		y := l.b.Input("y", ir.F32(pred.Type.Shape))
 		lv, err := builtins[name].lower(l, &lang.Call{Pos: loss.Value.Pos, Func: name}, []value{tensorVal(pred), tensorVal(y)})
@@ -70,6 +53,34 @@ func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Settin
 		m.Funcs = append(m.Funcs, l.b.F)
 	}
 	return pl, nil
+}
+
+// lowerModel lowers model b as the function B.fn, in training mode for "step" and
+// evaluation mode otherwise, with its tensor parameters as inputs, and returns its one
+// prediction; takes says what b must take, for the message when it cannot stand alone
+// with one tensor input.
+func (p *Program) lowerModel(b *lang.Block, fn, takes string) (*lowerer, *scope, []*ir.Op, *ir.Op, error) {
+	mode := "eval"
+	if fn == "step" {
+		mode = "train"
+	}
+	l := p.newLowerer(b.Name+"."+fn, mode)
+	sc := newScope(b.Name, b.Pos.Filename)
+	ins, ok, err := l.bindEntryParams(b, sc)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if !ok || len(ins) != 1 {
+		return nil, nil, nil, nil, lang.Errorf(b.Pos, "train: %s must take %s", b.Name, takes)
+	}
+	outs, err := l.body(b, sc)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if len(outs) != 1 {
+		return nil, nil, nil, nil, lang.Errorf(b.Pos, "train: %s returns %d values, want one prediction", b.Name, len(outs))
+	}
+	return l, sc, ins, outs[0].op, nil
 }
 
 // accuracy is the fraction of rows whose largest prediction is at the target's largest
