@@ -636,14 +636,9 @@ func inputDims(f *ir.Func, in map[string]*Tensor) map[string]int {
 }
 
 func dimsString(dims map[string]int) string {
-	keys := make([]string, 0, len(dims))
-	for k := range dims {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%d", k, dims[k])
+	var parts []string
+	for _, k := range sortedIntKeys(dims) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, dims[k]))
 	}
 	return strings.Join(parts, ", ")
 }
