@@ -79,3 +79,45 @@ func TestForAndDoAllocateNothing(t *testing.T) {
 		t.Errorf("Do: %.1f allocations per call, want 0", a)
 	}
 }
+
+// spin does about n floating-point multiply-adds that the compiler cannot remove.
+func spin(n int) float64 {
+	x := 1.0
+	for i := 0; i < n; i++ {
+		x = x*0.9999999 + 1e-9
+	}
+	return x
+}
+
+var spinSink atomic.Uint64
+
+// BenchmarkForSplit: work of about 10, 40 and 160 µs run on one goroutine (serial) and
+// split in two halves with For (split). On two free cores split should take about half of
+// serial; the difference is what handing a half to a worker costs.
+func BenchmarkForSplit(b *testing.B) {
+	for _, us := range []int{10, 40, 160} {
+		work := us * 400 // about 2.5 ns per dependent multiply-add
+		b.Run("serial/"+itoa(us)+"us", func(b *testing.B) {
+			for b.Loop() {
+				spinSink.Add(uint64(spin(work)))
+			}
+		})
+		b.Run("split/"+itoa(us)+"us", func(b *testing.B) {
+			for b.Loop() {
+				For(2, 1, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						spinSink.Add(uint64(spin(work / 2)))
+					}
+				})
+			}
+		})
+	}
+}
+
+func itoa(n int) string {
+	s := ""
+	for ; n > 0; n /= 10 {
+		s = string(rune('0'+n%10)) + s
+	}
+	return s
+}
