@@ -2,10 +2,7 @@ package ir
 
 import (
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
 )
 
 // Passes.
@@ -124,7 +121,7 @@ func RewritePass(name string, rules []Rule) Pass {
 type Rewriter struct {
 	Uses Uses
 	b    *Builder
-	seen map[string]*Op // kept ops by CSE key, for the cse rule
+	seen map[uint64]*Op // kept ops by CSE hash (cseHash), for the cse rule
 	// unseen are kept ops not yet in seen: keys are made when a rule first asks (Seen), so
 	// that passes without a cse rule (fusion) do not pay for them.
 	unseen []*Op
@@ -133,10 +130,13 @@ type Rewriter struct {
 // Seen returns the op kept earlier in this sweep that computes what o computes, or nil.
 func (r *Rewriter) Seen(o *Op) *Op {
 	for _, k := range r.unseen {
-		r.seen[cseKey(k)] = k
+		r.seen[cseHash(k)] = k
 	}
 	r.unseen = r.unseen[:0]
-	return r.seen[cseKey(o)]
+	if k := r.seen[cseHash(o)]; k != nil && cseEqual(k, o) {
+		return k
+	}
+	return nil
 }
 
 // Op emits a new op (its shape rule checked) at the current position, with the position of
@@ -153,7 +153,7 @@ func (r *Rewriter) Op(kind string, attrs Attrs, args ...*Op) *Op {
 
 // sweep runs the rules once over f and reports whether any fired.
 func sweep(f *Func, rules func(kind string) []Rule) (bool, error) {
-	r := &Rewriter{Uses: UsesOf(f), seen: map[string]*Op{}}
+	r := &Rewriter{Uses: UsesOf(f), seen: map[uint64]*Op{}}
 	old := f.Ops
 	f.Ops = make([]*Op, 0, len(old))
 	r.b = NewBuilder(f)
@@ -226,19 +226,48 @@ func substArgs(o *Op, subst map[*Op]*Op) {
 type Uses map[*Op][]*Op
 
 // UsesOf returns the uses of f's ops. Ops not live from the outputs are not counted as users.
+// The use lists share one backing array, each capped at its own length, so that a rewrite
+// appending to one list copies it instead of writing over its neighbour's.
 func UsesOf(f *Func) Uses {
 	live := liveOps(f)
-	u := Uses{}
-	for _, o := range f.Ops {
-		if !live[o] {
-			continue
+	count := make([]int32, len(live))
+	total, distinct := 0, 0
+	note := func(a *Op) {
+		if count[a.ID] == 0 {
+			distinct++
 		}
-		for _, a := range o.Args {
-			u[a] = append(u[a], o)
+		count[a.ID]++
+		total++
+	}
+	for _, o := range f.Ops {
+		if live[o.ID] {
+			for _, a := range o.Args {
+				note(a)
+			}
 		}
 	}
 	for _, out := range f.Outputs {
-		u[out.Value] = append(u[out.Value], nil)
+		note(out.Value)
+	}
+	u := make(Uses, distinct)
+	backing := make([]*Op, total)
+	add := func(a, user *Op) {
+		us, ok := u[a]
+		if !ok {
+			n := int(count[a.ID])
+			us, backing = backing[:0:n], backing[n:]
+		}
+		u[a] = append(us, user)
+	}
+	for _, o := range f.Ops {
+		if live[o.ID] {
+			for _, a := range o.Args {
+				add(a, o)
+			}
+		}
+	}
+	for _, out := range f.Outputs {
+		add(out.Value, nil)
 	}
 	return u
 }
@@ -249,19 +278,27 @@ func (u Uses) Only(o, user *Op) bool {
 	return len(us) == 1 && us[0] == user
 }
 
-// liveOps marks the ops the outputs depend on.
-func liveOps(f *Func) map[*Op]bool {
-	live := map[*Op]bool{}
+// liveOps marks, by op ID, the ops the outputs depend on. IDs are unique within a func (the
+// verifier checks it) and dense, so a slice serves where a map would allocate per op.
+func liveOps(f *Func) []bool {
+	n := 0
+	for _, o := range f.Ops {
+		n = max(n, o.ID+1)
+	}
 	for _, out := range f.Outputs {
-		live[out.Value] = true
+		n = max(n, out.Value.ID+1)
+	}
+	live := make([]bool, n)
+	for _, out := range f.Outputs {
+		live[out.Value.ID] = true
 	}
 	for i := len(f.Ops) - 1; i >= 0; i-- {
 		o := f.Ops[i]
-		if !live[o] {
+		if !live[o.ID] {
 			continue
 		}
 		for _, a := range o.Args {
-			live[a] = true
+			live[a.ID] = true
 		}
 	}
 	return live
@@ -273,53 +310,11 @@ func DeadCode(f *Func) (bool, error) {
 	live := liveOps(f)
 	kept := f.Ops[:0:0]
 	for _, o := range f.Ops {
-		if live[o] || o.Kind == "input" {
+		if live[o.ID] || o.Kind == "input" {
 			kept = append(kept, o)
 		}
 	}
 	changed := len(kept) != len(f.Ops)
 	f.Ops = kept
 	return changed, nil
-}
-
-// cseKey identifies what an op computes: its kind, its operands (by identity), its attributes
-// and its type. Two ops with the same key compute the same value, except inputs, which are
-// distinct by definition and never looked up.
-func cseKey(o *Op) string {
-	var sb strings.Builder
-	sb.WriteString(o.Kind)
-	sb.WriteByte('(')
-	for _, a := range o.Args {
-		fmt.Fprintf(&sb, "%p,", a)
-	}
-	sb.WriteByte(')')
-	for _, k := range o.Attrs.Keys() {
-		v := o.Attrs[k]
-		if b, ok := v.(bool); ok && !b {
-			continue // an absent bool reads as false
-		}
-		sb.WriteString(k)
-		sb.WriteByte('=')
-		sb.WriteString(attrKey(v))
-		sb.WriteByte(';')
-	}
-	sb.WriteString(o.Type.String())
-	return sb.String()
-}
-
-func attrKey(v any) string {
-	switch v := v.(type) {
-	case float64:
-		if math.IsNaN(v) {
-			return "nan" // never equal to itself, but the same constant all the same
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	case int:
-		return strconv.Itoa(v) + "i" // 1 and 1.0 read alike through Attrs.Float, but keep them apart
-	case Shape:
-		return v.String()
-	case string:
-		return strconv.Quote(v)
-	}
-	return fmt.Sprint(v)
 }
