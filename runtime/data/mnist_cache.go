@@ -13,9 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
+	"github.com/dlc-lang/dlc/runtime/parallel"
 )
 
 // The MNIST cache holds a split exactly as MNIST returns it, so a run
@@ -25,19 +27,32 @@ import (
 // mnist/SPLIT-KEY.f32, where KEY starts the SHA-256 of the two source
 // files. A cache file is trusted only if every check passes:
 //
-//	magic   8 bytes  "DLCMNST\x01"
+//	magic   8 bytes  "DLCMNST\x02"
 //	key    32 bytes  SHA-256 of the images file then the labels file
 //	n       4 bytes  samples (little-endian uint32)
 //	row     4 bytes  values per sample
 //	pixels  4·n·row  float32, little-endian
 //	labels  n bytes  one digit per sample
-//	crc     4 bytes  CRC-32C of pixels and labels
+//	crcs    4·(b+1)  CRC-32C of the pixels of each block of 4096 samples
+//	                 (b = ⌈n/4096⌉ blocks, the last maybe shorter), then of
+//	                 the labels
 //
 // and its size must be exactly what n and row say. Anything else (a
 // truncated write, another version, a flipped bit) falls back to the
 // source files, whose decoded copy then replaces the cache atomically.
+//
+// The checksum is per block so that both cores verify it: reading the
+// mapped page cache runs at about 1.8 GB/s per core on this project's
+// virtual machine, so one CRC over the 188 MB training set took 105 ms
+// of every run's start and two halves take 60. (Version 1 had one CRC.)
 
-const mnistCacheMagic = "DLCMNST\x01"
+const mnistCacheMagic = "DLCMNST\x02"
+
+// mnistCacheBlock is the samples per checksummed block.
+const mnistCacheBlock = 4096
+
+// cacheBlocks is the number of pixel blocks of n samples.
+func cacheBlocks(n int) int { return (n + mnistCacheBlock - 1) / mnistCacheBlock }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -97,7 +112,8 @@ func readMNISTCache(path, key string) (*Set, error) {
 	n := int(binary.LittleEndian.Uint32(hdr[40:]))
 	row := int(binary.LittleEndian.Uint32(hdr[44:]))
 	count, ok := checkedCount([]int{n, row}, MaxValues)
-	size := mnistCacheHeader + 4*count + n + 4
+	blocks := cacheBlocks(n)
+	size := mnistCacheHeader + 4*count + n + 4*(blocks+1)
 	if !ok || n == 0 || row == 0 || fi.Size() != int64(size) {
 		return nil, errors.New("cache has the wrong size")
 	}
@@ -105,9 +121,22 @@ func readMNISTCache(path, key string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	pixels, lb, sum := body[:4*count], body[4*count:4*count+n], body[4*count+n:]
-	crc := crc32.Update(crc32.Update(0, castagnoli, pixels), castagnoli, lb)
-	if crc != binary.LittleEndian.Uint32(sum) {
+	pixels, lb, sums := body[:4*count], body[4*count:4*count+n], body[4*count+n:]
+	// Block i < blocks is pixels, block blocks is the labels; a mismatch anywhere fails all.
+	var bad atomic.Bool
+	parallel.For(blocks+1, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			part := lb
+			if i < blocks {
+				step := 4 * row * mnistCacheBlock
+				part = pixels[i*step : min((i+1)*step, len(pixels))]
+			}
+			if crc32.Checksum(part, castagnoli) != binary.LittleEndian.Uint32(sums[4*i:]) {
+				bad.Store(true)
+			}
+		}
+	})
+	if bad.Load() {
 		release()
 		return nil, errors.New("cache checksum mismatch")
 	}
@@ -173,26 +202,34 @@ func writeMNISTCache(path, key string, s *Set) error {
 		if _, err := w.Write(hdr[:]); err != nil {
 			return err
 		}
-		crc := uint32(0)
+		var sums []byte
 		buf := make([]byte, 0, 256<<10)
-		for x := s.X; len(x) > 0; {
-			m := min(len(x), cap(buf)/4)
-			buf = buf[:0]
-			for _, v := range x[:m] {
-				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		for b := range cacheBlocks(n) {
+			crc := uint32(0)
+			x := s.X[b*mnistCacheBlock*row : min((b+1)*mnistCacheBlock, n)*row]
+			for len(x) > 0 {
+				m := min(len(x), cap(buf)/4)
+				buf = buf[:0]
+				for _, v := range x[:m] {
+					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+				}
+				crc = crc32.Update(crc, castagnoli, buf)
+				if _, err := w.Write(buf); err != nil {
+					return err
+				}
+				x = x[m:]
 			}
-			crc = crc32.Update(crc, castagnoli, buf)
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			x = x[m:]
+			sums = binary.LittleEndian.AppendUint32(sums, crc)
 		}
-		lb := make([]byte, n, n+4)
+		lb := make([]byte, n)
 		for i, l := range s.Labels {
 			lb[i] = byte(l)
 		}
-		crc = crc32.Update(crc, castagnoli, lb)
-		_, err := w.Write(binary.LittleEndian.AppendUint32(lb, crc))
+		sums = binary.LittleEndian.AppendUint32(sums, crc32.Checksum(lb, castagnoli))
+		if _, err := w.Write(lb); err != nil {
+			return err
+		}
+		_, err := w.Write(sums)
 		return err
 	})
 	if err != nil {

@@ -2,8 +2,10 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,13 +182,20 @@ func TestMNISTCache(t *testing.T) {
 	path := check("first load")
 	check("from the cache")
 
-	// Damage: a flipped pixel bit, a truncation, another magic.
+	// Damage: a flipped bit in the first pixel block, the last and the labels, a truncation,
+	// the previous version's magic.
 	good, _ := os.ReadFile(path)
+	n := int(binary.LittleEndian.Uint32(good[40:]))
+	labelsAt := len(good) - 4*(cacheBlocks(n)+1) - n
+	flip := func(i int) []byte { b := bytes.Clone(good); b[i] ^= 1; return b }
 	for name, bad := range map[string][]byte{
 		"flipped bit": func() []byte { b := bytes.Clone(good); b[mnistCacheHeader+5] ^= 1; return b }(),
 		"truncated":   good[:len(good)-3],
 		"empty":       nil,
-		"other magic": append([]byte("DLCMNST\x02"), good[8:]...),
+		"last block":  flip(labelsAt - 1),
+		"labels":      flip(labelsAt),
+		"checksums":   flip(len(good) - 1),
+		"other magic": append([]byte("DLCMNST\x01"), good[8:]...),
 	} {
 		if err := os.WriteFile(path, bad, 0o644); err != nil {
 			t.Fatal(err)
@@ -274,5 +283,42 @@ func TestMNISTDigits(t *testing.T) {
 				t.Fatalf("sample %d, pixel %d: %v, want %v", k, j, got, want)
 			}
 		}
+	}
+}
+
+// A cache of more than one checksum block reads back exactly, and a flipped bit in any block
+// (the middle one here, which neither end's test reaches) is caught.
+func TestMNISTCacheBlocks(t *testing.T) {
+	n, row := 2*mnistCacheBlock+5, 3
+	s := &Set{X: make([]float32, n*row), XShape: []int{n, row}, Labels: make([]int, n)}
+	for i := range s.X {
+		s.X[i] = float32(i%251) / 251
+	}
+	for i := range s.Labels {
+		s.Labels[i] = i % 10
+	}
+	key := strings.Repeat("ab", 32)
+	path := filepath.Join(t.TempDir(), "mnist", "test-"+key[:16]+".f32")
+	if err := writeMNISTCache(path, key, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readMNISTCache(path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.X, s.X) || !slices.Equal(got.Labels, s.Labels) || !slices.Equal(got.XShape, s.XShape) {
+		t.Fatalf("cache of %d samples does not read back", n)
+	}
+	good, _ := os.ReadFile(path)
+	if want := mnistCacheHeader + 4*n*row + n + 4*(cacheBlocks(n)+1); len(good) != want || cacheBlocks(n) != 3 {
+		t.Fatalf("cache is %d bytes in %d blocks, want %d in 3", len(good), cacheBlocks(n), want)
+	}
+	bad := bytes.Clone(good)
+	bad[mnistCacheHeader+4*row*mnistCacheBlock+17] ^= 0x10
+	if err := os.WriteFile(path, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readMNISTCache(path, key); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("middle block flipped: got %v, want a checksum mismatch", err)
 	}
 }
