@@ -137,9 +137,8 @@ var sources = []*Source{
 			if lo == 0 && hi == 1 {
 				return s, nil
 			}
-			// In place: MNIST returns a set of the caller's own, fresh arrays or a private
-			// copy-on-write mapping of the cache, whose written pages stop being the file's
-			// (mapFile), so that the process holds the pixels once, not twice.
+			// In place: MNIST returns a set of the caller's own arrays (freshly decoded, or
+			// copied out of the cache: verifyBlocks), so the process holds the pixels once.
 			a, b := float32(hi-lo), float32(lo)
 			for i, v := range s.X {
 				s.X[i] = a*v + b

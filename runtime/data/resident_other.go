@@ -1,0 +1,11 @@
+//go:build !linux
+
+package data
+
+// residentBytes returns n zeroed bytes from the Go heap; the huge-page and populate advice
+// of the Linux version has no portable equivalent.
+func residentBytes(n int) []byte { return make([]byte, n) }
+
+func populate([]byte) {}
+
+func dropPages([]byte) {}
