@@ -171,9 +171,13 @@ func resolveOptArgs(opt string, table []optArg, args map[string]float64) (map[st
 
 // checkOptimGrads reports a gradient with no parameter or of another shape, and returns the
 // gradient names in sorted order.
-func checkOptimGrads(opt string, params, grads map[string]*Tensor) ([]string, error) {
-	names := optimSortedNames(grads)
-	for _, n := range names {
+// The names are sorted into *names, which is reused when it already holds exactly the
+// gradients' names, so that a step with the same parameters as the last allocates nothing.
+func checkOptimGrads(opt string, params, grads map[string]*Tensor, names *[]string) ([]string, error) {
+	if !sameKeys(*names, grads) {
+		*names = optimSortedNames(grads)
+	}
+	for _, n := range *names {
 		p, g := params[n], grads[n]
 		switch {
 		case p == nil:
@@ -188,7 +192,20 @@ func checkOptimGrads(opt string, params, grads map[string]*Tensor) ([]string, er
 			return nil, fmt.Errorf("runtime: %s: gradient of %s: got %s, want %s", opt, n, got, shapeString(p.Shape))
 		}
 	}
-	return names, nil
+	return *names, nil
+}
+
+// sameKeys reports whether names, which has no duplicates, lists exactly m's keys.
+func sameKeys(names []string, m map[string]*Tensor) bool {
+	if len(names) != len(m) {
+		return false
+	}
+	for _, n := range names {
+		if _, ok := m[n]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // optimSlot returns the state tensor of param p in slot, or a new zero one (fresh) that the
@@ -238,18 +255,22 @@ type SGD struct {
 	Nesterov                             bool
 
 	buf map[string]*Tensor // momentum buffers
+
+	names []string  // the last step's parameter names, sorted
+	bufs  []*Tensor // the last step's momentum buffers, by name
+	fresh []bool
 }
 
 func (o *SGD) Name() string { return "sgd" }
 
 func (o *SGD) Step(params, grads map[string]*Tensor) error {
-	names, err := checkOptimGrads("sgd", params, grads)
+	names, err := checkOptimGrads("sgd", params, grads, &o.names)
 	if err != nil {
 		return err
 	}
 	// Fetch every buffer before touching a parameter, so a bad restored state changes nothing.
-	bufs := make([]*Tensor, len(names))
-	fresh := make([]bool, len(names))
+	o.bufs, o.fresh = reuse(o.bufs, len(names)), reuse(o.fresh, len(names))
+	bufs, fresh := o.bufs, o.fresh
 	if o.Momentum != 0 {
 		for i, n := range names {
 			if bufs[i], fresh[i], err = optimSlot("sgd", o.buf, "momentum", n, params[n]); err != nil {
@@ -312,6 +333,23 @@ type Adam struct {
 	Decoupled                          bool
 
 	m, v, step map[string]*Tensor
+
+	names []string    // the last step's parameter names, sorted
+	slots []adamSlots // the last step's state tensors, by name
+	sc    vecmath.AdamScalars
+}
+
+// adamSlots are one parameter's Adam state: the moments and the step count.
+type adamSlots struct{ m, v, t *Tensor }
+
+// reuse returns s with length n and zero elements, reusing its array when it is big enough.
+func reuse[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 func (o *Adam) Name() string {
@@ -323,13 +361,13 @@ func (o *Adam) Name() string {
 
 func (o *Adam) Step(params, grads map[string]*Tensor) error {
 	opt := o.Name()
-	names, err := checkOptimGrads(opt, params, grads)
+	names, err := checkOptimGrads(opt, params, grads, &o.names)
 	if err != nil {
 		return err
 	}
 	// Fetch every slot before touching a parameter, so a bad restored state changes nothing.
-	type slots struct{ m, v, t *Tensor }
-	ss := make([]slots, len(names))
+	o.slots = reuse(o.slots, len(names))
+	ss := o.slots
 	for i, n := range names {
 		s := &ss[i]
 		if s.m, _, err = optimSlot(opt, o.m, "m", n, params[n]); err != nil {
@@ -350,7 +388,10 @@ func (o *Adam) Step(params, grads map[string]*Tensor) error {
 	for i, n := range names {
 		o.m[n], o.v[n], o.step[n] = ss[i].m, ss[i].v, ss[i].t
 	}
-	sc := vecmath.AdamScalars{Decay: 1, WeightDecay: float32(o.WeightDecay),
+	// The scalars live in o: the split update keeps a pointer to them, so a local would be
+	// moved to the heap on every step.
+	sc := &o.sc
+	*sc = vecmath.AdamScalars{Decay: 1, WeightDecay: float32(o.WeightDecay),
 		OneMinusB1: float32(1 - o.Beta1), B2: float32(o.Beta2), OneMinusB2: float32(1 - o.Beta2), Eps: float32(o.Eps)}
 	if o.Decoupled {
 		sc.Decay, sc.WeightDecay = float32(1-o.LR*o.WeightDecay), 0
@@ -362,7 +403,7 @@ func (o *Adam) Step(params, grads map[string]*Tensor) error {
 		// The bias corrections and step size are per-step scalars: no Pow in the loop.
 		sc.StepSize = float32(o.LR / (1 - math.Pow(o.Beta1, step)))
 		sc.BC2Sqrt = float32(math.Sqrt(1 - math.Pow(o.Beta2, step)))
-		vecmath.AdamUpdate(params[n].Data, grads[n].Data, s.m.Data, s.v.Data, &sc)
+		vecmath.AdamUpdate(params[n].Data, grads[n].Data, s.m.Data, s.v.Data, sc)
 	}
 	return nil
 }

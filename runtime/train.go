@@ -39,7 +39,9 @@ type Trainer struct {
 	bufX   []float32
 	bufY   []float32
 	inputs map[string]*Tensor
-	cursor int // the phase whose turn it is, and how many runs it has had in this turn
+	feeds  map[string]*feedPlan // per step function: its input tensors at the last batch size
+	phases []phaseBufs          // per phase: what a step reuses
+	cursor int                  // the phase whose turn it is, and how many runs it has had in this turn
 	turns  int
 	// runs holds the draw counters of programs not compiled yet, restored from a checkpoint.
 	runs map[string]uint64
@@ -181,6 +183,16 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 	}
 	t.bufX, t.bufY = set.Batch(t.bufX, t.bufY, idx)
 	clear(t.inputs)
+	fp := t.feeds[fn]
+	if fp == nil || fp.batch != len(idx) {
+		// The shapes are worked out again only when the batch size changes (the last,
+		// partial batch of an epoch), so a step allocates nothing.
+		fp = &feedPlan{batch: len(idx), tensors: make([]Tensor, len(f.Inputs))}
+		if t.feeds == nil {
+			t.feeds = map[string]*feedPlan{}
+		}
+		t.feeds[fn] = fp
+	}
 	for i, in := range f.Inputs {
 		src, buf, shape := "samples", t.bufX, set.XShape
 		if t.Spec.Inputs[i] == "y" {
@@ -189,9 +201,13 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 			}
 			src, buf, shape = "targets", t.bufY, set.YShape
 		}
-		want, err := sampleShape(in.Type.Shape, len(idx))
-		if err != nil {
-			return nil, fmt.Errorf("runtime: input %s of %s: %v", in.Name, fn, err)
+		tensor := &fp.tensors[i]
+		want := tensor.Shape
+		if want == nil {
+			var err error
+			if want, err = sampleShape(in.Type.Shape, len(idx)); err != nil {
+				return nil, fmt.Errorf("runtime: input %s of %s: %v", in.Name, fn, err)
+			}
 		}
 		row := 1
 		for _, d := range want[1:] {
@@ -201,9 +217,41 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 			return nil, fmt.Errorf("%s: the data's %s have shape %s (%d values), input %s of %s wants %v (%d values)",
 				t.Spec.Data.Pos, src, shapeString(shape[1:]), len(buf)/max(len(idx), 1), in.Name, fn, in.Type.Shape, row)
 		}
-		t.inputs[in.Name] = &Tensor{Shape: want, Data: buf}
+		tensor.Shape, tensor.Data = want, buf
+		t.inputs[in.Name] = tensor
 	}
 	return t.inputs, nil
+}
+
+// feedPlan is a step function's input tensors for one batch size, reused step after step.
+type feedPlan struct {
+	batch   int
+	tensors []Tensor
+}
+
+// phaseBufs is what a phase's step reuses: the names of its gradient outputs, the map that
+// hands them to the optimiser, and the metrics map it returns.
+type phaseBufs struct {
+	gradKeys []string
+	grads    map[string]*Tensor
+	metrics  map[string]float64
+}
+
+// bufs returns phase i's reusable buffers, made at its first step.
+func (t *Trainer) bufs(i int) *phaseBufs {
+	if len(t.phases) != len(t.Spec.Phases) {
+		t.phases = make([]phaseBufs, len(t.Spec.Phases))
+	}
+	b := &t.phases[i]
+	if b.grads == nil {
+		ph := &t.Spec.Phases[i]
+		b.grads = make(map[string]*Tensor, len(ph.Params))
+		b.metrics = map[string]float64{}
+		for _, name := range ph.Params {
+			b.gradKeys = append(b.gradKeys, "grad:"+name)
+		}
+	}
+	return b
 }
 
 // sampleShape evaluates an input shape whose first dimension is the batch.
@@ -336,7 +384,7 @@ func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[strin
 
 // runPhase runs phase i's step function on inputs, then the phase's optimiser on the
 // gradients it returned, then the state updates; it returns the loss and the step's
-// metrics. Batches of samples (StepPhase) and graphs (graphloop.go) both step through it.
+// metrics (nil if none), in a map the phase's next step reuses. Batches of samples (StepPhase) and graphs (graphloop.go) both step through it.
 func (t *Trainer) runPhase(i int, inputs map[string]*Tensor) (float64, map[string]float64, error) {
 	ph := &t.Spec.Phases[i]
 	prog, err := t.Program(ph.Step)
@@ -352,21 +400,20 @@ func (t *Trainer) runPhase(i int, inputs map[string]*Tensor) (float64, map[strin
 		return 0, nil, fmt.Errorf("%s: loss of phase %s is %v at step %d (run with --check-finite to find the first op that made it)",
 			t.Module.Func(ph.Step).Output("loss").Pos, ph.Name, loss, t.Steps+1)
 	}
-	grads := make(map[string]*Tensor, len(ph.Params))
-	for _, name := range ph.Params {
-		grads[name] = outs["grad:"+name]
+	b := t.bufs(i)
+	for k, name := range ph.Params {
+		b.grads[name] = outs[b.gradKeys[k]]
 	}
-	if err := t.Opts[i].Step(t.Vars, grads); err != nil {
+	if err := t.Opts[i].Step(t.Vars, b.grads); err != nil {
 		return 0, nil, err
 	}
 	var metrics map[string]float64
+	clear(b.metrics)
 	for name, v := range outs {
 		if s, ok := strings.CutPrefix(name, "state:"); ok {
 			copy(t.Vars[s].Data, v.Data)
 		} else if m, ok := strings.CutPrefix(name, "metric:"); ok {
-			if metrics == nil {
-				metrics = map[string]float64{}
-			}
+			metrics = b.metrics
 			metrics[m] = float64(v.Data[0])
 		}
 	}

@@ -1,0 +1,75 @@
+package runtime
+
+import (
+	"testing"
+
+	"github.com/dlc-lang/dlc/compiler"
+	"github.com/dlc-lang/dlc/runtime/data"
+)
+
+// TestTrainStepAllocs: a whole training step of the trainer (the batch gathered into the
+// inputs, the step program, Adam on every parameter, the loss and metrics read back)
+// allocates nothing in steady state, for a classifier and an autoencoder as dlc compiles them.
+func TestTrainStepAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	for name, src := range map[string]string{
+		"classifier": `model M(x: [B, 20]) -> [B, 4] {
+    return dense(relu(dense(x, 16)), 4)
+}
+train M {
+    data      = mnist(split: "train")
+    loss      = cross_entropy
+    optimizer = adam(lr: 1e-3)
+    batch     = 8
+}
+`,
+		"autoencoder": `encoder E(x: [B, 20]) -> [B, 4] {
+    return relu(dense(x, 4))
+}
+decoder D(z: [B, 4]) -> [B, 20] {
+    return sigmoid(dense(z, 20))
+}
+autoencoder AE(enc: E, dec: D) {
+    loss = bce
+}
+train AE {
+    data      = mnist(split: "train")
+    optimizer = adam(lr: 1e-3)
+    batch     = 8
+}
+`} {
+		t.Run(name, func(t *testing.T) {
+			m, _, err := compiler.Compile(name+".dl", []byte(src), compiler.Options{Optimize: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tr.InitParams(1); err != nil {
+				t.Fatal(err)
+			}
+			n := 64
+			set := &data.Set{X: make([]float32, n*20), XShape: []int{n, 20}, Y: make([]float32, n*4), YShape: []int{n, 4}}
+			for i := range set.X {
+				set.X[i] = float32(i%7) / 7
+			}
+			for i := 0; i < n; i++ {
+				set.Y[4*i+i%4] = 1
+			}
+			idx := []int{3, 1, 4, 15, 9, 26, 5, 35}
+			step := func() {
+				if _, _, err := tr.StepPhase(0, set, idx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			step()
+			if a := testing.AllocsPerRun(20, step); a != 0 {
+				t.Errorf("%.1f allocations per training step, want 0", a)
+			}
+		})
+	}
+}
