@@ -108,7 +108,7 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 	o := runtime.RunOptions{
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
 		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
-		Out: stdout,
+		MaxMemory: limit, Out: stdout,
 	}
 	if showBar {
 		o.Progress = func(epoch, done, total int, losses map[string]float64) {
