@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -203,5 +204,87 @@ func TestGNNApply(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "apply", "../../examples/gnn/karate.dl", "--init", ckpt, "--out", out, "--data", "test"); code != 2 || !strings.Contains(stderr, "graph model") {
 		t.Errorf("dlc apply --data test on a graph model: exit %d, %q; want a usage error", code, stderr)
+	}
+}
+
+// TestGNNResumeBitIdentical runs each graph task for 4 epochs in one go, and again in two
+// parts: stopped after epoch 2 (and, for a set of graphs, part-way through an epoch by
+// --steps), then continued with --resume. The resumed run's metrics lines and final
+// checkpoint (weights, Adam moments, batch-norm statistics, run state) must be the
+// uninterrupted run's, bit for bit: the node split, the batch order and the link task's
+// fresh non-edges all continue where they were.
+func TestGNNResumeBitIdentical(t *testing.T) {
+	models := map[string]string{
+		"node": `
+import "std/gnn"
+model Club(x: [N, 34], g: graph(undirected: true)) -> [N, 2] {
+    return gcn(relu(gcn(x, g, 8)), g, 2)
+}
+train Club {
+    data      = karate()
+    loss      = cross_entropy
+    labelled  = per_class(2)
+    optimizer = adam(lr: 0.01)
+    epochs    = 4
+    seed      = 3
+}
+`,
+		"graph": `
+import "std/gnn"
+model Kind(x: [N, 1], g: graph) -> [G, 2] {
+    h = relu(batchnorm(gin(x, g, 8)))
+    return dense(readout(h, g, "sum"), 2)
+}
+train Kind {
+    data      = cycles(graphs: 100, seed: 1)
+    test      = cycles(graphs: 40, seed: 2)
+    loss      = cross_entropy
+    optimizer = adam(lr: 0.003)
+    batch     = 16
+    epochs    = 4
+}
+`,
+		"link": `
+import "std/gnn"
+model Link(x: [N, 8], g: graph(undirected: true), q: pairs) -> [P] {
+    h = sage(relu(sage(x, g, 16)), g, 8)
+    return sum(h[q.src] * h[q.dst], axis: 1)
+}
+train Link {
+    data       = sbm(nodes: 300, blocks: 3, edges: 2400, p: 0.8, features: 8, noise: 2, seed: 5)
+    test_edges = 0.1
+    optimizer  = adam(lr: 0.01)
+    epochs     = 4
+}
+`,
+	}
+	for _, tc := range []struct {
+		task string
+		stop []string // flags that end the first run early
+		from int      // the first epoch whose line the resumed run writes
+	}{
+		{"node", []string{"--epochs", "2"}, 3},
+		{"link", []string{"--epochs", "2"}, 3},
+		{"graph", []string{"--epochs", "2"}, 3},
+		{"graph", []string{"--steps", "10"}, 2}, // 7 steps an epoch: 3 into epoch 2
+	} {
+		t.Run(tc.task+strings.Join(tc.stop, ""), func(t *testing.T) {
+			dir := t.TempDir()
+			model := writeFile(t, dir, tc.task+".dl", models[tc.task])
+			full, fullMetrics := filepath.Join(dir, "full.safetensors"), filepath.Join(dir, "full.json")
+			mustRun(t, "run", model, "--save", full, "--metrics", fullMetrics, "--out", "", "--progress", "never")
+			ckpt := filepath.Join(dir, "part.safetensors")
+			mustRun(t, append([]string{"run", model, "--save", ckpt, "--out", "", "--progress", "never"}, tc.stop...)...)
+			resumed := filepath.Join(dir, "resumed.json")
+			out := mustRun(t, "run", model, "--resume", ckpt, "--save", ckpt, "--metrics", resumed, "--out", "", "--progress", "never")
+			if !strings.Contains(out, "resuming "+ckpt) {
+				t.Errorf("no resume line in:\n%s", out)
+			}
+			want := metricLines(t, fullMetrics)
+			if got := metricLines(t, resumed); !slices.Equal(got, want[tc.from-1:]) {
+				t.Errorf("resumed metrics:\n%s\nwant (uninterrupted):\n%s", strings.Join(got, "\n"), strings.Join(want[tc.from-1:], "\n"))
+			}
+			sameCheckpoint(t, ckpt, full)
+		})
 	}
 }
