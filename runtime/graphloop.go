@@ -258,12 +258,14 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 		return fmt.Errorf("%s: the run needs an estimated %s at %s, more than --max-memory %s; use a smaller graph or narrower layers, or raise the limit",
 			o.Source, FormatBytes(e.Total()), dimsString(e.Dims), FormatBytes(o.MaxMemory))
 	}
-	// The progress callback is made once, not per epoch: a full-graph epoch is one step.
-	// For a set of graphs it counts the graphs of each epoch; for one graph, the epochs.
+	// Progress: for a set of graphs, the graphs done of each epoch after every step, as a
+	// supervised run reports its samples; for one graph, whose epoch is one step, the epochs
+	// done of the run, before the step (so that a bar shows during it) and after. The
+	// callback and its map are made once: a full-graph epoch is one step.
 	var epoch int
 	var step func(done, total int, loss float64)
+	losses := map[string]float64{}
 	if o.Progress != nil {
-		losses := map[string]float64{}
 		phase := spec.Phases[0].Name
 		step = func(done, total int, loss float64) {
 			losses[phase] = loss
@@ -281,6 +283,9 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 		// The generator's state before the epoch's draws rebuilds them on resume.
 		rngStart, _ := run.pcg.MarshalBinary()
 		start := time.Now()
+		if o.Progress != nil && task != "graph" {
+			o.Progress(epoch, epoch-1, spec.Epochs, losses)
+		}
 		loss, samples, complete, err := run.epochFrom(progress, o.Steps, o.Stop, step)
 		secs := time.Since(start).Seconds()
 		if o.EpochDone != nil {

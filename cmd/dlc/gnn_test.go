@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -286,5 +289,53 @@ train Link {
 			}
 			sameCheckpoint(t, ckpt, full)
 		})
+	}
+}
+
+// TestGNNProgressBar: a graph run draws a progress bar with --progress always (graphs per
+// epoch for a set of graphs, the run's epochs for one graph), clears it before each
+// epoch's line, and prints the same lines as without it.
+func TestGNNProgressBar(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"../../examples/gnn/karate.dl", "(99/100)"},
+		{writeFile(t, t.TempDir(), "cycles.dl", `
+import "std/gnn"
+model Kind(x: [N, 1], g: graph) -> [G, 2] {
+    return dense(readout(relu(gin(x, g, 8)), g, "sum"), 2)
+}
+train Kind {
+    data      = cycles(graphs: 64, seed: 1)
+    loss      = cross_entropy
+    optimizer = adam(lr: 0.003)
+    batch     = 16
+    epochs    = 2
+}
+`), "graphs/s"},
+	} {
+		_, plain, _ := run(t, "run", tc.file, "--out", "", "--progress", "never")
+		code, out, stderr := run(t, "run", tc.file, "--out", "", "--progress", "always")
+		if code != 0 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "epoch 2/") {
+			t.Errorf("%s --progress always: exit %d, stderr %q; want a bar with %q", tc.file, code, stderr, tc.want)
+		}
+		if a, b := regexpEpochSecs.ReplaceAllString(out, ""), regexpEpochSecs.ReplaceAllString(plain, ""); a != b {
+			t.Errorf("%s: the bar changed the output:\n%s\nwant\n%s", tc.file, a, b)
+		}
+	}
+}
+
+var regexpEpochSecs = regexp.MustCompile(`[0-9.]+s\n`)
+
+// TestGraphBarAllocations: within an epoch over a set of graphs, telling the bar of a step
+// allocates nothing (it draws at most every 100 ms).
+func TestGraphBarAllocations(t *testing.T) {
+	b := &graphBar{w: io.Discard, spec: &ir.TrainSpec{Epochs: 3, Extra: map[string]string{"task": "graph"}, Phases: []ir.Phase{{Name: "train"}}}}
+	losses := map[string]float64{"train": 0.5}
+	b.progress(1, 16, 1000, losses)
+	done := 16
+	if n := testing.AllocsPerRun(200, func() {
+		done++
+		b.progress(1, done, 1000, losses)
+	}); n != 0 {
+		t.Errorf("%.1f allocations a step", n)
 	}
 }
