@@ -34,6 +34,13 @@ func indexOperand(kind string) int {
 	return -1
 }
 
+func rowsDim(o *ir.Op) (ir.Dim, error) {
+	if len(o.Type.Shape) == 0 {
+		return ir.Dim{}, fmt.Errorf("operand %s is a scalar, want rows", o.Ref())
+	}
+	return o.Type.Shape[0], nil
+}
+
 // indexBytesAt is what the segment-index cache of f's program holds when run with the
 // symbols bound by env: one entry per index operand and segment count among the ops the
 // program runs.
@@ -57,7 +64,13 @@ func indexBytesAt(f *ir.Func, env map[string]int) (int64, error) {
 		if at < 0 || at >= len(s.op.Args) {
 			continue
 		}
-		d, err := ir.SegmentCount(s.op.Attrs)
+		var d ir.Dim
+		var err error
+		if s.op.Kind == "segment_argext_grad" {
+			d, err = rowsDim(s.op.Args[2]) // its segments are y's rows
+		} else {
+			d, err = ir.SegmentCount(s.op.Attrs)
+		}
 		if err != nil {
 			return 0, opErrorf(s.op, "%v", err)
 		}
