@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
-	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
 )
@@ -624,15 +623,8 @@ func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		scores := make([]float64, len(score))
-		positive := make([]bool, len(score))
-		for i, v := range score {
-			scores[i], positive[i] = float64(v), p.Label[i] > 0.5
-		}
-		if m["auroc"], err = anomaly.AUROC(scores, positive); err != nil {
-			return 0, nil, fmt.Errorf("link prediction: %v", err)
-		}
-		return loss, m, nil
+		m["auroc"], err = PairsAUROC(score, p)
+		return loss, m, err
 	}
 	n := r.testSet.Len()
 	var sum float64

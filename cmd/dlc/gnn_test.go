@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -338,4 +340,99 @@ func TestGraphBarAllocations(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("%.1f allocations a step", n)
 	}
+}
+
+// TestGNNApplyLink trains a small link model and scores pairs with dlc apply: by default
+// the held-out test pairs, whose AUROC (printed, and recomputed from the probabilities
+// written) must be the one the run's last epoch reported; then the first test pairs again
+// from a CSV and from an integer .npy, which must get the same probabilities.
+func TestGNNApplyLink(t *testing.T) {
+	dir := t.TempDir()
+	model := writeFile(t, dir, "link.dl", `
+import "std/gnn"
+model Link(x: [N, 8], g: graph(undirected: true), q: pairs) -> [P] {
+    h = sage(relu(sage(x, g, 16)), g, 8)
+    return sum(h[q.src] * h[q.dst], axis: 1)
+}
+train Link {
+    data       = sbm(nodes: 300, blocks: 3, edges: 2400, p: 0.8, features: 8, noise: 2, seed: 5)
+    test_edges = 0.1
+    optimizer  = adam(lr: 0.01)
+    epochs     = 15
+}
+`)
+	ckpt, probs, pairs := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "p.npy"), filepath.Join(dir, "pairs.csv")
+	// A seed other than the train block's: apply must split the edges as the run did.
+	m := lastMetrics(t, model, "--save", ckpt, "--seed", "4")
+	out := mustRun(t, "apply", model, "--init", ckpt, "--out", probs, "--write-pairs", pairs)
+	if want := fmt.Sprintf("test pairs: AUROC %.4f\n", m["test_auroc"]); !strings.Contains(out, want) || !strings.Contains(out, "seed 4") {
+		t.Errorf("dlc apply printed\n%s\nwant %q (the run's last epoch), seed 4", out, want)
+	}
+	p, shape, err := data.NPY(probs)
+	if err != nil || len(shape) != 1 {
+		t.Fatalf("probabilities %v, %v", shape, err)
+	}
+	b, err := os.ReadFile(pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "src,dst,label" || len(lines)-1 != shape[0] {
+		t.Fatalf("%s: header %q and %d pairs for %d probabilities", pairs, lines[0], len(lines)-1, shape[0])
+	}
+	scores := make([]float64, len(p))
+	positive := make([]bool, len(p))
+	var src, dst []int32
+	for i, l := range lines[1:] {
+		var s, d, label int32
+		if _, err := fmt.Sscanf(l, "%d,%d,%d", &s, &d, &label); err != nil {
+			t.Fatalf("%s line %d: %v", pairs, i+2, err)
+		}
+		if p[i] <= 0 || p[i] >= 1 {
+			t.Errorf("pair %d: probability %v", i, p[i])
+		}
+		scores[i], positive[i] = float64(p[i]), label == 1
+		src, dst = append(src, s), append(dst, d)
+	}
+	if auroc, err := anomaly.AUROC(scores, positive); err != nil || auroc != m["test_auroc"] {
+		t.Errorf("AUROC of the written probabilities %v (%v), the run's %v", auroc, err, m["test_auroc"])
+	}
+	// The first five test pairs again, from a CSV and from an integer array.
+	var csv strings.Builder
+	csv.WriteString("src,dst\n")
+	for i := range 5 {
+		fmt.Fprintf(&csv, "%d,%d\n", src[i], dst[i])
+	}
+	var npy bytes.Buffer
+	if err := data.WriteNPYInt32(&npy, []int{5, 2}, []int32{src[0], dst[0], src[1], dst[1], src[2], dst[2], src[3], dst[3], src[4], dst[4]}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{writeFile(t, dir, "five.csv", csv.String()), writeFile(t, dir, "five.npy", npy.String())} {
+		five := filepath.Join(dir, "five-probs.npy")
+		out := mustRun(t, "apply", model, "--init", ckpt, "--out", five, "--pairs", in)
+		got, _, err := data.NPY(five)
+		if err != nil || !slices.Equal(got, p[:5]) || !strings.Contains(out, "[5]") {
+			t.Errorf("--pairs %s: %v (%v), want the test pairs' %v\n%s", in, got, err, p[:5], out)
+		}
+	}
+}
+
+// FuzzReadPairs: a pairs file never panics the reader, and what it accepts is in range.
+func FuzzReadPairs(f *testing.F) {
+	for _, s := range []string{"src,dst\n0,1\n", "src,dst\n0\n", "src,dst\n-1,2\n", "0,1\n", "src,dst\n\"3\",4\n", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, read := range []func(io.Reader, string, int) (data.Pairs, error){readPairsCSV, readPairsNPY} {
+			p, err := read(bytes.NewReader(b), "f", 10)
+			if err != nil {
+				continue
+			}
+			for i := range p.Src {
+				if p.Src[i] < 0 || p.Src[i] >= 10 || p.Dst[i] < 0 || p.Dst[i] >= 10 {
+					t.Fatalf("pair %d (%d, %d) accepted for 10 nodes", i, p.Src[i], p.Dst[i])
+				}
+			}
+		}
+	})
 }
