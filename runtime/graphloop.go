@@ -208,44 +208,22 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 	if err := checkOutputs(o, spec); err != nil {
 		return err
 	}
-	rs, err := startRun(tr, o, spec)
+	run, resumed, first, progress, err := startGraphRun(tr, o, spec, out)
 	if err != nil {
 		return err
 	}
+	task := run.task
 	var metrics *os.File
 	if o.Metrics != "" {
 		// A resumed run continues its metrics file when given the same one.
 		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		if rs != nil {
+		if resumed {
 			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
 		}
 		if metrics, err = os.OpenFile(o.Metrics, flags, 0o644); err != nil {
 			return fmt.Errorf("--metrics: %v", err)
 		}
 		defer metrics.Close()
-	}
-	task := spec.Extra["task"]
-	run, err := newGraphRun(tr, task, spec, out)
-	if err != nil {
-		return err
-	}
-	first, progress := 1, &EpochProgress{}
-	if rs != nil {
-		if err := checkIdentity(o.Resume, rs.Graph, run.id); err != nil {
-			return err
-		}
-		if err := run.pcg.UnmarshalBinary(rs.RNG); err != nil {
-			return fmt.Errorf("--resume %s: dlc.run: generator: %v", o.Resume, err)
-		}
-		first = rs.Epoch + 1
-		if rs.Progress != nil {
-			progress = rs.Progress
-		}
-		fmt.Fprintf(out, "resuming %s at step %d, epoch %d", o.Resume, tr.Steps, first)
-		if task == "graph" {
-			fmt.Fprintf(out, " (%d graphs done)", progress.Samples)
-		}
-		fmt.Fprintln(out)
 	}
 	e, err := run.memory()
 	if err != nil {
@@ -362,11 +340,15 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 		}
 		fmt.Fprintf(out, "wrote weights to %s\n", o.Save)
 	}
+	return graphLossCurve(o, trainCurve, testCurve, out)
+}
+
+// graphLossCurve writes a graph run's picture, its loss curve (the test curve is the
+// evaluated nodes', the held-out pairs' or the test graphs'), when o asks for pictures.
+func graphLossCurve(o RunOptions, trainCurve, testCurve []float64, out io.Writer) error {
 	if o.OutDir == "" || len(trainCurve) == 0 {
 		return nil
 	}
-	// A graph run's picture is its loss curve (the test curve is the evaluated nodes', the
-	// held-out pairs' or the test graphs').
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return err
 	}
