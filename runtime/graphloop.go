@@ -332,8 +332,12 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 	}
 	if o.Save != "" {
 		if spec.Epochs == 0 {
+			// Still where the run was: a resumed run saved by --epochs 0 goes on from there.
 			rng, _ := run.pcg.MarshalBinary()
-			here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, RNG: rng, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: run.id}
+			here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: first - 1, RNG: rng, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: run.id}
+			if progress.Samples > 0 {
+				here.Progress = progress
+			}
 			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
 				return err
 			}
