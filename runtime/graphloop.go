@@ -7,13 +7,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
-	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
 )
@@ -191,7 +189,8 @@ func nodeSplit(spec *ir.TrainSpec, seed int64) (data.NodeSplit, error) {
 	return s, nil
 }
 
-// TrainGraph runs the train spec of a graph model as o says.
+// TrainGraph runs the train spec of a graph model as o says. It starts, resumes and
+// interrupts as Train does (graphresume.go says what a graph run's checkpoint adds).
 func TrainGraph(tr *Trainer, o RunOptions) error {
 	spec := tr.Spec
 	if o.Epochs >= 0 {
@@ -200,68 +199,100 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 	if o.Seed >= 0 {
 		spec.Seed = o.Seed
 	}
+	spec.Shuffle = spec.Shuffle && !o.NoShuffle
 	tr.CheckFinite = o.CheckFinite
 	out := o.Out
 	if out == nil {
 		out = io.Discard
 	}
-	if o.Resume != "" {
-		return fmt.Errorf("--resume: graph models start from --init only (resuming a graph run is not supported yet)")
-	}
 	if err := checkOutputs(o, spec); err != nil {
 		return err
 	}
-	if o.Init != "" {
-		if err := StartVars(tr, o.Init, spec.Seed); err != nil {
-			return err
-		}
-	} else if err := tr.InitParams(spec.Seed); err != nil {
+	run, resumed, first, progress, err := startGraphRun(tr, o, spec, out)
+	if err != nil {
 		return err
 	}
+	task := run.task
 	var metrics *os.File
 	if o.Metrics != "" {
-		var err error
-		if metrics, err = os.Create(o.Metrics); err != nil {
+		// A resumed run continues its metrics file when given the same one.
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if resumed {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		if metrics, err = os.OpenFile(o.Metrics, flags, 0o644); err != nil {
 			return fmt.Errorf("--metrics: %v", err)
 		}
 		defer metrics.Close()
-	}
-	task := spec.Extra["task"]
-	run, err := newGraphRun(tr, task, spec, out)
-	if err != nil {
-		return err
 	}
 	e, err := run.memory()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s), besides the graph's own arrays\n",
-		dimsString(e.Dims), FormatBytes(e.Total()), FormatBytes(e.Params), FormatBytes(e.Optim), FormatBytes(e.Activ))
+	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s, segment indexes %s), besides the graph's own arrays\n",
+		dimsString(e.Dims), FormatBytes(e.Total()), FormatBytes(e.Params), FormatBytes(e.Optim), FormatBytes(e.Activ), FormatBytes(e.Index))
 	if o.MaxMemory > 0 && e.Total() > o.MaxMemory {
 		return fmt.Errorf("%s: the run needs an estimated %s at %s, more than --max-memory %s; use a smaller graph or narrower layers, or raise the limit",
 			o.Source, FormatBytes(e.Total()), dimsString(e.Dims), FormatBytes(o.MaxMemory))
 	}
+	// Progress: for a set of graphs, the graphs done of each epoch after every step, as a
+	// supervised run reports its samples; for one graph, whose epoch is one step, the epochs
+	// done of the run, before the step (so that a bar shows during it) and after. The
+	// callback and its map are made once: a full-graph epoch is one step.
+	var epoch int
+	var step func(done, total int, loss float64)
+	losses := map[string]float64{}
+	if o.Progress != nil {
+		phase := spec.Phases[0].Name
+		step = func(done, total int, loss float64) {
+			losses[phase] = loss
+			if task != "graph" {
+				done, total = epoch, spec.Epochs
+			}
+			o.Progress(epoch, done, total, losses)
+		}
+	}
 	var trainCurve, testCurve []float64
-	for epoch := 1; epoch <= spec.Epochs; epoch++ {
+	for epoch = first; epoch <= spec.Epochs; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
 			break
 		}
-		if o.Stop != nil && o.Stop() {
-			// Checked between epochs, each of which is one step or a pass over the graphs;
-			// --save already holds the last epoch's weights (a graph run continues from
-			// them with --init, not --resume).
-			fmt.Fprintf(out, "interrupted after epoch %d\n", epoch-1)
-			if o.Save != "" && epoch > 1 {
-				fmt.Fprintf(out, "the weights after epoch %d are in %s; continue with --init %s\n", epoch-1, o.Save, o.Save)
-			}
-			return ErrInterrupted
-		}
+		// The generator's state before the epoch's draws rebuilds them on resume.
+		rngStart, _ := run.pcg.MarshalBinary()
 		start := time.Now()
-		loss, samples, err := run.epoch()
+		if o.Progress != nil && task != "graph" {
+			o.Progress(epoch, epoch-1, spec.Epochs, losses)
+		}
+		loss, samples, complete, err := run.epochFrom(progress, o.Steps, o.Stop, step)
+		secs := time.Since(start).Seconds()
+		if o.EpochDone != nil {
+			o.EpochDone()
+		}
 		if err != nil {
 			return err
 		}
-		secs := time.Since(start).Seconds()
+		// Where a checkpoint written now continues: after this epoch, or inside it.
+		here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: run.id}
+		if complete {
+			here.RNG, _ = run.pcg.MarshalBinary()
+		} else {
+			here.Epoch, here.RNG, here.Progress = epoch-1, rngStart, progress
+		}
+		progress = &EpochProgress{}
+		if o.Stop != nil && o.Stop() && !complete {
+			if task == "graph" {
+				fmt.Fprintf(out, "interrupted at step %d (epoch %d, %d of %d graphs)\n", tr.Steps, epoch, samples, run.set.Len())
+			} else {
+				fmt.Fprintf(out, "interrupted at step %d, after epoch %d\n", tr.Steps, epoch-1)
+			}
+			if o.Save != "" {
+				if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "wrote weights and training state to %s; continue with --resume %s\n", o.Save, o.Save)
+			}
+			return ErrInterrupted
+		}
 		rec := EpochRecord{Epoch: epoch, TrainLoss: loss, Seconds: secs, Samples: samples, Steps: tr.Steps}
 		line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, loss)
 		if run.hasTest() {
@@ -283,7 +314,11 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 			}
 		}
 		if o.Save != "" {
-			if err := SaveVars(tr, o.Save, o.Source); err != nil {
+			if complete {
+				// A resumed run redoes an incomplete epoch's evaluation, not a complete one's.
+				here.withRuns(tr)
+			}
+			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
 				return err
 			}
 		}
@@ -297,17 +332,27 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 	}
 	if o.Save != "" {
 		if spec.Epochs == 0 {
-			if err := SaveVars(tr, o.Save, o.Source); err != nil {
+			// Still where the run was: a resumed run saved by --epochs 0 goes on from there.
+			rng, _ := run.pcg.MarshalBinary()
+			here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: first - 1, RNG: rng, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: run.id}
+			if progress.Samples > 0 {
+				here.Progress = progress
+			}
+			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintf(out, "wrote weights to %s\n", o.Save)
 	}
+	return graphLossCurve(o, trainCurve, testCurve, out)
+}
+
+// graphLossCurve writes a graph run's picture, its loss curve (the test curve is the
+// evaluated nodes', the held-out pairs' or the test graphs'), when o asks for pictures.
+func graphLossCurve(o RunOptions, trainCurve, testCurve []float64, out io.Writer) error {
 	if o.OutDir == "" || len(trainCurve) == 0 {
 		return nil
 	}
-	// A graph run's picture is its loss curve (the test curve is the evaluated nodes', the
-	// held-out pairs' or the test graphs').
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return err
 	}
@@ -328,7 +373,9 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 type graphRun struct {
 	tr   *Trainer
 	task string
+	pcg  *rand.PCG // the generator of the link task's non-edges and the graph task's order
 	rng  *rand.Rand
+	id   *graphIdentity // the training data, for resuming
 	// node and link tasks: one graph
 	g     *data.Graph
 	feed  *graphFeed
@@ -346,7 +393,8 @@ type graphRun struct {
 }
 
 func newGraphRun(tr *Trainer, task string, spec *ir.TrainSpec, out io.Writer) (*graphRun, error) {
-	r := &graphRun{tr: tr, task: task, rng: rand.New(rand.NewPCG(uint64(spec.Seed), 0x6772756e))}
+	r := &graphRun{tr: tr, task: task, pcg: rand.NewPCG(uint64(spec.Seed), 0x6772756e)}
+	r.rng = rand.New(r.pcg)
 	undirected := spec.Extra["undirected"] == "true"
 	if task == "graph" {
 		var err error
@@ -370,6 +418,7 @@ func newGraphRun(tr *Trainer, task string, spec *ir.TrainSpec, out io.Writer) (*
 		if r.set.Classes == 0 {
 			return nil, fmt.Errorf("%s: %s has no graph classes to learn", spec.Data.Pos, r.set.Name)
 		}
+		r.id = identify(task, nil, r.set)
 		fmt.Fprintf(out, "training %s: %d graphs, batch %d, %d epochs, %s\n", phasesString(tr), r.set.Len(), spec.Batch, spec.Epochs, optString(tr))
 		return r, nil
 	}
@@ -384,6 +433,7 @@ func newGraphRun(tr *Trainer, task string, spec *ir.TrainSpec, out io.Writer) (*
 		g = g.Undirected()
 	}
 	r.g = g
+	r.id = identify(task, g, nil)
 	switch task {
 	case "node":
 		split, err := nodeSplit(spec, spec.Seed)
@@ -439,53 +489,81 @@ func (r *graphRun) hasTest() bool {
 	return r.testSet != nil
 }
 
-// epoch trains one epoch and returns its mean loss and the samples (nodes, pairs or
-// graphs) it saw.
-func (r *graphRun) epoch() (float64, int, error) {
+// epochFrom trains one epoch, or what is left of it after p, which it updates as it
+// goes. It returns the mean loss and the samples (nodes, pairs or graphs) the epoch has
+// seen, and whether it completed: it stops early when maxSteps optimiser steps have been
+// taken in all (maxSteps > 0) or stop, asked before every step, says true. step, if not
+// nil, is told after every step the graphs done of the epoch's total (for a set of graphs)
+// and the running mean loss. The generator must be in its state at the epoch's start.
+func (r *graphRun) epochFrom(p *EpochProgress, maxSteps int, stop func() bool, step func(done, total int, loss float64)) (float64, int, bool, error) {
 	t := r.tr
-	step := t.Spec.Phases[0].Step
-	switch r.task {
-	case "node":
-		in, err := t.graphInputs(step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes})
+	ph := t.Spec.Phases[0]
+	if p.LossSums == nil {
+		p.LossSums, p.LossRuns = map[string]float64{}, map[string]int{}
+	}
+	halt := func() bool { return (maxSteps > 0 && t.Steps >= maxSteps) || (stop != nil && stop()) }
+	if r.task != "graph" {
+		if halt() {
+			return 0, 0, false, nil
+		}
+		var in map[string]*Tensor
+		var err error
+		samples := len(r.train)
+		if r.task == "node" {
+			in, err = t.graphInputs(ph.Step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes})
+		} else {
+			pairs := data.Pairs{Src: append([]int32{}, r.pos.Src...), Dst: append([]int32{}, r.pos.Dst...), Label: append([]float32{}, r.pos.Label...)}
+			if pairs, err = r.index.NonEdges(pairs, r.pos.Len(), r.rng); err != nil {
+				return 0, 0, false, err
+			}
+			samples = pairs.Len()
+			in, err = t.graphInputs(ph.Step, r.feed, &pairs, nil, pairs.Label, r.scoreShape(pairs.Len()))
+		}
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		loss, _, err := t.runPhase(0, in)
-		return loss, len(r.train), err
-	case "link":
-		pairs := data.Pairs{Src: append([]int32{}, r.pos.Src...), Dst: append([]int32{}, r.pos.Dst...), Label: append([]float32{}, r.pos.Label...)}
-		pairs, err := r.index.NonEdges(pairs, r.pos.Len(), r.rng)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
-		in, err := t.graphInputs(step, r.feed, &pairs, nil, pairs.Label, r.scoreShape(pairs.Len()))
-		if err != nil {
-			return 0, 0, err
+		if step != nil {
+			step(1, 1, loss)
 		}
-		loss, _, err := t.runPhase(0, in)
-		return loss, pairs.Len(), err
+		return loss, samples, true, nil
 	}
 	n := r.set.Len()
+	if p.Samples < 0 || p.Samples > n {
+		return 0, 0, false, fmt.Errorf("runtime: epoch progress of %d graphs, the data has %d", p.Samples, n)
+	}
 	order := r.rng.Perm(n)
 	if !t.Spec.Shuffle {
 		for i := range order {
 			order[i] = i
 		}
 	}
-	var sum float64
-	for lo := 0; lo < n; lo += t.Spec.Batch {
-		idx := order[lo:min(lo+t.Spec.Batch, n)]
-		in, err := r.batchInputs(step, r.set, idx)
+	// The mean is over graphs: each batch's loss counts once per graph in it.
+	for p.Samples < n {
+		if halt() {
+			return p.LossSums[ph.Name] / float64(max(p.Samples, 1)), p.Samples, false, nil
+		}
+		idx := order[p.Samples:min(p.Samples+t.Spec.Batch, n)]
+		in, err := r.batchInputs(ph.Step, r.set, idx)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		loss, _, err := t.runPhase(0, in)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
-		sum += loss * float64(len(idx))
+		p.Samples += len(idx)
+		p.Steps++
+		p.LossSums[ph.Name] += loss * float64(len(idx))
+		p.LossRuns[ph.Name]++
+		if step != nil {
+			step(p.Samples, n, p.LossSums[ph.Name]/float64(p.Samples))
+		}
 	}
-	return sum / float64(n), n, nil
+	return p.LossSums[ph.Name] / float64(n), n, true, nil
 }
 
 // scoreShape is the shape of the pairs' targets: the model's score shape.
@@ -531,15 +609,8 @@ func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		scores := make([]float64, len(score))
-		positive := make([]bool, len(score))
-		for i, v := range score {
-			scores[i], positive[i] = float64(v), p.Label[i] > 0.5
-		}
-		if m["auroc"], err = anomaly.AUROC(scores, positive); err != nil {
-			return 0, nil, fmt.Errorf("link prediction: %v", err)
-		}
-		return loss, m, nil
+		m["auroc"], err = PairsAUROC(score, p)
+		return loss, m, err
 	}
 	n := r.testSet.Len()
 	var sum float64
@@ -567,151 +638,4 @@ func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 		ms[k] /= float64(n)
 	}
 	return sum / float64(n), ms, nil
-}
-
-// memory estimates the run at its graph's sizes: each program's symbols bound from the
-// inputs it gets (for a set of small graphs, the largest batch).
-func (r *graphRun) memory() (MemoryEstimate, error) {
-	t := r.tr
-	step := t.Spec.Phases[0].Step
-	var stepIn, evalIn map[string]*Tensor
-	var err error
-	switch r.task {
-	case "node":
-		if stepIn, err = t.graphInputs(step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes}); err != nil {
-			return MemoryEstimate{}, err
-		}
-		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
-	case "link":
-		n := 2 * r.pos.Len()
-		pairs := data.Pairs{Src: make([]int32, n), Dst: make([]int32, n), Label: make([]float32, n)}
-		if stepIn, err = t.graphInputs(step, r.feed, &pairs, nil, pairs.Label, r.scoreShape(n)); err != nil {
-			return MemoryEstimate{}, err
-		}
-		p := r.testPairs
-		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, &p, nil, p.Label, r.scoreShape(p.Len()))
-	default:
-		if stepIn, err = r.batchInputs(step, r.set, largest(r.set, t.Spec.Batch)); err != nil {
-			return MemoryEstimate{}, err
-		}
-		if r.testSet != nil {
-			evalIn, err = r.batchInputs(t.Spec.Eval, r.testSet, largest(r.testSet, t.Spec.Batch))
-		}
-	}
-	if err != nil {
-		return MemoryEstimate{}, err
-	}
-	dims := map[string]map[string]int{step: inputDims(t.Module.Func(step), stepIn)}
-	if evalIn != nil {
-		dims[t.Spec.Eval] = inputDims(t.Module.Func(t.Spec.Eval), evalIn)
-	}
-	e, err := GraphMemory(t.Module, dims)
-	e.Dims = dims[step]
-	return e, err
-}
-
-// largest returns the indices of the batch graphs of s with the most nodes.
-func largest(s *data.GraphSet, batch int) []int {
-	idx := make([]int, s.Len())
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return s.Graphs[idx[a]].N > s.Graphs[idx[b]].N })
-	return idx[:min(batch, len(idx))]
-}
-
-// inputDims binds f's symbolic dimensions from the inputs it is given.
-func inputDims(f *ir.Func, in map[string]*Tensor) map[string]int {
-	env := map[string]int{}
-	var want []ir.Shape
-	var got [][]int
-	for _, i := range f.Inputs {
-		if t, ok := in[i.Name]; ok {
-			want = append(want, i.Type.Shape)
-			got = append(got, t.Shape)
-		}
-	}
-	bindSymbols(env, want, got)
-	return env
-}
-
-func dimsString(dims map[string]int) string {
-	var parts []string
-	for _, k := range sortedIntKeys(dims) {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, dims[k]))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// PredictGraph runs a trained graph model (the spec's "predict" function, the model
-// itself) on the train block's data: one row per node of its graph, or, for a set of small
-// graphs, one row per graph in the set's order. A link model scores pairs it is given, so
-// it has no prediction over its data.
-func PredictGraph(tr *Trainer) (*Tensor, error) {
-	spec := tr.Spec
-	fn := spec.Extra["predict"]
-	prog, err := tr.Program(fn)
-	if err != nil {
-		return nil, err
-	}
-	r := &graphRun{tr: tr, task: spec.Extra["task"]}
-	switch r.task {
-	case "link":
-		return nil, fmt.Errorf("%s scores node pairs; dlc apply runs node- and graph-level models only", fn)
-	case "graph":
-		if r.set, err = data.LoadGraphs(spec.Data); err != nil {
-			return nil, err
-		}
-		if spec.Extra["undirected"] == "true" {
-			for i, g := range r.set.Graphs {
-				r.set.Graphs[i] = g.Undirected()
-			}
-		}
-		var out *Tensor
-		n := r.set.Len()
-		for lo := 0; lo < n; lo += spec.Batch {
-			idx := make([]int, 0, spec.Batch)
-			for i := lo; i < min(lo+spec.Batch, n); i++ {
-				idx = append(idx, i)
-			}
-			in, err := r.batchInputs(fn, r.set, idx)
-			if err != nil {
-				return nil, err
-			}
-			outs, err := prog.Run(in, tr.Vars)
-			if err != nil {
-				return nil, err
-			}
-			y := outs["out"]
-			if out == nil {
-				out = &Tensor{Shape: append([]int{0}, y.Shape[1:]...)}
-			}
-			out.Shape[0] += y.Shape[0]
-			out.Data = append(out.Data, y.Data...) // the program reuses its buffers
-		}
-		if out == nil {
-			return nil, fmt.Errorf("%s: the data holds no graphs", spec.Data.Pos)
-		}
-		return out, nil
-	}
-	g, err := data.LoadGraph(spec.Data)
-	if err != nil {
-		return nil, err
-	}
-	if spec.Extra["undirected"] == "true" && !g.Symmetric() {
-		g = g.Undirected()
-	}
-	feed, err := newGraphFeed(g)
-	if err != nil {
-		return nil, err
-	}
-	in, err := tr.graphInputs(fn, feed, nil, nil, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	outs, err := prog.Run(in, tr.Vars)
-	if err != nil {
-		return nil, err
-	}
-	return outs["out"].Clone(), nil
 }

@@ -47,7 +47,8 @@ type RunOptions struct {
 	// exceeds it (0: no limit); other runs are checked before they start, by the caller.
 	MaxMemory int64
 	// Out receives the run's report lines; Progress, if set, is called after every step of
-	// the first phase with the epoch, the samples done and the running losses by phase.
+	// the first phase with the epoch, the samples done and the running losses by phase (a
+	// graph run counts graphs, or for one graph the run's epochs: see TrainGraph).
 	Out      io.Writer
 	Progress func(epoch, done, total int, losses map[string]float64)
 	// EpochDone, if set, is called when an epoch's progress is complete, before its line.

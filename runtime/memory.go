@@ -21,10 +21,13 @@ type MemoryEstimate struct {
 	Graph bool
 	// Dims are the graph sizes an estimate was made at (N, E, …), when it was.
 	Dims map[string]int
+	// Index is what the graph kernels' segment-index caches hold at those sizes (one per
+	// program, see indexBytesAt); 0 for other models.
+	Index int64
 }
 
 // Total is the sum of the parts.
-func (e MemoryEstimate) Total() int64 { return e.Params + e.State + e.Optim + e.Activ }
+func (e MemoryEstimate) Total() int64 { return e.Params + e.State + e.Optim + e.Activ + e.Index }
 
 // EstimateMemory estimates the memory of training m (which must have a train spec). Each
 // program a run uses (the phases' steps, the eval function and the family's extras) keeps
@@ -118,8 +121,8 @@ func planBytes(f *ir.Func, batch int) (int64, error) {
 }
 
 // GraphMemory completes a graph model's estimate (EstimateMemory leaves its activations
-// out) with the plans of its programs at the sizes the data gives them: dims[fn] binds the
-// symbols of function fn (N, E, L, G, P).
+// out) with the plans of its programs and their segment-index caches at the sizes the data
+// gives them: dims[fn] binds the symbols of function fn (N, E, L, G, P).
 func GraphMemory(m *ir.Module, dims map[string]map[string]int) (MemoryEstimate, error) {
 	e, err := EstimateMemory(m, 0)
 	if err != nil {
@@ -136,6 +139,10 @@ func GraphMemory(m *ir.Module, dims map[string]map[string]int) (MemoryEstimate, 
 			return e, err
 		}
 		e.Activ += n
+		if n, err = indexBytesAt(f, dims[fn]); err != nil {
+			return e, err
+		}
+		e.Index += n
 		if e.Dims == nil {
 			e.Dims = dims[fn]
 		}

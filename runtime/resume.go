@@ -46,6 +46,8 @@ type runState struct {
 	Cursor   int               `json:"phase_cursor"`
 	Turns    int               `json:"phase_turns"`
 	Runs     map[string]uint64 `json:"program_runs"`
+	// Graph names the data of a graph run (graphresume.go); nil for other runs.
+	Graph *graphIdentity `json:"graph,omitempty"`
 }
 
 // programRuns returns the draw counter of every program compiled or restored.

@@ -2,14 +2,20 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -204,4 +210,229 @@ func TestGNNApply(t *testing.T) {
 	if code, _, stderr := run(t, "apply", "../../examples/gnn/karate.dl", "--init", ckpt, "--out", out, "--data", "test"); code != 2 || !strings.Contains(stderr, "graph model") {
 		t.Errorf("dlc apply --data test on a graph model: exit %d, %q; want a usage error", code, stderr)
 	}
+}
+
+// TestGNNResumeBitIdentical runs each graph task for 4 epochs in one go, and again in two
+// parts: stopped after epoch 2 (and, for a set of graphs, part-way through an epoch by
+// --steps), then continued with --resume. The resumed run's metrics lines and final
+// checkpoint (weights, Adam moments, batch-norm statistics, run state) must be the
+// uninterrupted run's, bit for bit: the node split, the batch order and the link task's
+// fresh non-edges all continue where they were.
+func TestGNNResumeBitIdentical(t *testing.T) {
+	models := map[string]string{
+		"node": `
+import "std/gnn"
+model Club(x: [N, 34], g: graph(undirected: true)) -> [N, 2] {
+    return gcn(relu(gcn(x, g, 8)), g, 2)
+}
+train Club {
+    data      = karate()
+    loss      = cross_entropy
+    labelled  = per_class(2)
+    optimizer = adam(lr: 0.01)
+    epochs    = 4
+    seed      = 3
+}
+`,
+		"graph": `
+import "std/gnn"
+model Kind(x: [N, 1], g: graph) -> [G, 2] {
+    h = relu(batchnorm(gin(x, g, 8)))
+    return dense(readout(h, g, "sum"), 2)
+}
+train Kind {
+    data      = cycles(graphs: 100, seed: 1)
+    test      = cycles(graphs: 40, seed: 2)
+    loss      = cross_entropy
+    optimizer = adam(lr: 0.003)
+    batch     = 16
+    epochs    = 4
+}
+`,
+		"link": `
+import "std/gnn"
+model Link(x: [N, 8], g: graph(undirected: true), q: pairs) -> [P] {
+    h = sage(relu(sage(x, g, 16)), g, 8)
+    return sum(h[q.src] * h[q.dst], axis: 1)
+}
+train Link {
+    data       = sbm(nodes: 300, blocks: 3, edges: 2400, p: 0.8, features: 8, noise: 2, seed: 5)
+    test_edges = 0.1
+    optimizer  = adam(lr: 0.01)
+    epochs     = 4
+}
+`,
+	}
+	for _, tc := range []struct {
+		task string
+		stop []string // flags that end the first run early
+		from int      // the first epoch whose line the resumed run writes
+	}{
+		{"node", []string{"--epochs", "2"}, 3},
+		{"link", []string{"--epochs", "2"}, 3},
+		{"graph", []string{"--epochs", "2"}, 3},
+		{"graph", []string{"--steps", "10"}, 2}, // 7 steps an epoch: 3 into epoch 2
+	} {
+		t.Run(tc.task+strings.Join(tc.stop, ""), func(t *testing.T) {
+			dir := t.TempDir()
+			model := writeFile(t, dir, tc.task+".dl", models[tc.task])
+			full, fullMetrics := filepath.Join(dir, "full.safetensors"), filepath.Join(dir, "full.json")
+			mustRun(t, "run", model, "--save", full, "--metrics", fullMetrics, "--out", "", "--progress", "never")
+			ckpt := filepath.Join(dir, "part.safetensors")
+			mustRun(t, append([]string{"run", model, "--save", ckpt, "--out", "", "--progress", "never"}, tc.stop...)...)
+			resumed := filepath.Join(dir, "resumed.json")
+			out := mustRun(t, "run", model, "--resume", ckpt, "--save", ckpt, "--metrics", resumed, "--out", "", "--progress", "never")
+			if !strings.Contains(out, "resuming "+ckpt) {
+				t.Errorf("no resume line in:\n%s", out)
+			}
+			want := metricLines(t, fullMetrics)
+			if got := metricLines(t, resumed); !slices.Equal(got, want[tc.from-1:]) {
+				t.Errorf("resumed metrics:\n%s\nwant (uninterrupted):\n%s", strings.Join(got, "\n"), strings.Join(want[tc.from-1:], "\n"))
+			}
+			sameCheckpoint(t, ckpt, full)
+		})
+	}
+}
+
+// TestGNNProgressBar: a graph run draws a progress bar with --progress always (graphs per
+// epoch for a set of graphs, the run's epochs for one graph), clears it before each
+// epoch's line, and prints the same lines as without it.
+func TestGNNProgressBar(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"../../examples/gnn/karate.dl", "(99/100)"},
+		{writeFile(t, t.TempDir(), "cycles.dl", `
+import "std/gnn"
+model Kind(x: [N, 1], g: graph) -> [G, 2] {
+    return dense(readout(relu(gin(x, g, 8)), g, "sum"), 2)
+}
+train Kind {
+    data      = cycles(graphs: 64, seed: 1)
+    loss      = cross_entropy
+    optimizer = adam(lr: 0.003)
+    batch     = 16
+    epochs    = 2
+}
+`), "graphs/s"},
+	} {
+		_, plain, _ := run(t, "run", tc.file, "--out", "", "--progress", "never")
+		code, out, stderr := run(t, "run", tc.file, "--out", "", "--progress", "always")
+		if code != 0 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "epoch 2/") {
+			t.Errorf("%s --progress always: exit %d, stderr %q; want a bar with %q", tc.file, code, stderr, tc.want)
+		}
+		if a, b := regexpEpochSecs.ReplaceAllString(out, ""), regexpEpochSecs.ReplaceAllString(plain, ""); a != b {
+			t.Errorf("%s: the bar changed the output:\n%s\nwant\n%s", tc.file, a, b)
+		}
+	}
+}
+
+var regexpEpochSecs = regexp.MustCompile(`[0-9.]+s\n`)
+
+// TestGraphBarAllocations: within an epoch over a set of graphs, telling the bar of a step
+// allocates nothing (it draws at most every 100 ms).
+func TestGraphBarAllocations(t *testing.T) {
+	b := &graphBar{w: io.Discard, spec: &ir.TrainSpec{Epochs: 3, Extra: map[string]string{"task": "graph"}, Phases: []ir.Phase{{Name: "train"}}}}
+	losses := map[string]float64{"train": 0.5}
+	b.progress(1, 16, 1000, losses)
+	done := 16
+	if n := testing.AllocsPerRun(200, func() {
+		done++
+		b.progress(1, done, 1000, losses)
+	}); n != 0 {
+		t.Errorf("%.1f allocations a step", n)
+	}
+}
+
+// TestGNNApplyLink trains a small link model and scores pairs with dlc apply: by default
+// the held-out test pairs, whose AUROC (printed, and recomputed from the probabilities
+// written) must be the one the run's last epoch reported; then the first test pairs again
+// from a CSV and from an integer .npy, which must get the same probabilities.
+func TestGNNApplyLink(t *testing.T) {
+	dir := t.TempDir()
+	model := writeFile(t, dir, "link.dl", `
+import "std/gnn"
+model Link(x: [N, 8], g: graph(undirected: true), q: pairs) -> [P] {
+    h = sage(relu(sage(x, g, 16)), g, 8)
+    return sum(h[q.src] * h[q.dst], axis: 1)
+}
+train Link {
+    data       = sbm(nodes: 300, blocks: 3, edges: 2400, p: 0.8, features: 8, noise: 2, seed: 5)
+    test_edges = 0.1
+    optimizer  = adam(lr: 0.01)
+    epochs     = 15
+}
+`)
+	ckpt, probs, pairs := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "p.npy"), filepath.Join(dir, "pairs.csv")
+	// A seed other than the train block's: apply must split the edges as the run did.
+	m := lastMetrics(t, model, "--save", ckpt, "--seed", "4")
+	out := mustRun(t, "apply", model, "--init", ckpt, "--out", probs, "--write-pairs", pairs)
+	if want := fmt.Sprintf("test pairs: AUROC %.4f\n", m["test_auroc"]); !strings.Contains(out, want) || !strings.Contains(out, "seed 4") {
+		t.Errorf("dlc apply printed\n%s\nwant %q (the run's last epoch), seed 4", out, want)
+	}
+	p, shape, err := data.NPY(probs)
+	if err != nil || len(shape) != 1 {
+		t.Fatalf("probabilities %v, %v", shape, err)
+	}
+	b, err := os.ReadFile(pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "src,dst,label" || len(lines)-1 != shape[0] {
+		t.Fatalf("%s: header %q and %d pairs for %d probabilities", pairs, lines[0], len(lines)-1, shape[0])
+	}
+	scores := make([]float64, len(p))
+	positive := make([]bool, len(p))
+	var src, dst []int32
+	for i, l := range lines[1:] {
+		var s, d, label int32
+		if _, err := fmt.Sscanf(l, "%d,%d,%d", &s, &d, &label); err != nil {
+			t.Fatalf("%s line %d: %v", pairs, i+2, err)
+		}
+		if p[i] <= 0 || p[i] >= 1 {
+			t.Errorf("pair %d: probability %v", i, p[i])
+		}
+		scores[i], positive[i] = float64(p[i]), label == 1
+		src, dst = append(src, s), append(dst, d)
+	}
+	if auroc, err := anomaly.AUROC(scores, positive); err != nil || auroc != m["test_auroc"] {
+		t.Errorf("AUROC of the written probabilities %v (%v), the run's %v", auroc, err, m["test_auroc"])
+	}
+	// The first five test pairs again, from a CSV and from an integer array.
+	var csv strings.Builder
+	csv.WriteString("src,dst\n")
+	for i := range 5 {
+		fmt.Fprintf(&csv, "%d,%d\n", src[i], dst[i])
+	}
+	var npy bytes.Buffer
+	if err := data.WriteNPYInt32(&npy, []int{5, 2}, []int32{src[0], dst[0], src[1], dst[1], src[2], dst[2], src[3], dst[3], src[4], dst[4]}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{writeFile(t, dir, "five.csv", csv.String()), writeFile(t, dir, "five.npy", npy.String())} {
+		five := filepath.Join(dir, "five-probs.npy")
+		out := mustRun(t, "apply", model, "--init", ckpt, "--out", five, "--pairs", in)
+		got, _, err := data.NPY(five)
+		if err != nil || !slices.Equal(got, p[:5]) || !strings.Contains(out, "[5]") {
+			t.Errorf("--pairs %s: %v (%v), want the test pairs' %v\n%s", in, got, err, p[:5], out)
+		}
+	}
+}
+
+// FuzzReadPairs: a pairs file never panics the reader, and what it accepts is in range.
+func FuzzReadPairs(f *testing.F) {
+	for _, s := range []string{"src,dst\n0,1\n", "src,dst\n0\n", "src,dst\n-1,2\n", "0,1\n", "src,dst\n\"3\",4\n", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, read := range []func(io.Reader, string, int) (data.Pairs, error){readPairsCSV, readPairsNPY} {
+			p, err := read(bytes.NewReader(b), "f", 10)
+			if err != nil {
+				continue
+			}
+			for i := range p.Src {
+				if p.Src[i] < 0 || p.Src[i] >= 10 || p.Dst[i] < 0 || p.Dst[i] >= 10 {
+					t.Fatalf("pair %d (%d, %d) accepted for 10 nodes", i, p.Src[i], p.Dst[i])
+				}
+			}
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -159,12 +160,18 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 	grid := fs.String("grid", "", "also write a PNG grid of the first 32 inputs above their outputs (outputs of the inputs' size)")
 	target := fs.String("target", "", "print the outputs' mean squared error against these rows: a .npy array, or train or test (the data set's first rows)")
 	batch := fs.Int("batch", 500, "rows per run")
+	pairs := fs.String("pairs", "", "a link model: the node pairs to score, a CSV with a header line src,dst or an integer .npy [P, 2] (default: the run's held-out test pairs)")
+	writePairs := fs.String("write-pairs", "", "a link model: also write the pairs scored, as a CSV src,dst (and label, for the test pairs)")
 	file, err := parseArgs(fs, args, stderr)
 	if err != nil {
 		return err
 	}
-	if done, err := applyGraph(file, *init, *block, *in, *which, *out, *grid, *target, stdout, stderr); done {
+	if done, err := applyGraph(file, *init, *block, *in, *which, *out, *grid, *target, *pairs, *writePairs, stdout, stderr); done {
 		return err
+	}
+	if *pairs != "" || *writePairs != "" {
+		fmt.Fprintf(stderr, "dlc apply: --pairs and --write-pairs are for a link model; %s is not a graph model\n", file)
+		return errUsage
 	}
 	if *block == "" || (*in == "") == (*which == "") || *out == "" || *batch < 1 {
 		fmt.Fprintf(stderr, "dlc apply: want --block NAME --init W, the inputs as --in X.npy or --data train|test, and --out Y.npy\n")
@@ -284,31 +291,121 @@ func writeNPYFile(path string, t *runtime.Tensor) error {
 }
 
 // applyGraph runs dlc apply for a graph model: its predictions over the train block's graph
-// data (a row per node, or per graph of a set). done is false for any other model.
-func applyGraph(file, init, block, in, which, out, grid, target string, stdout, stderr io.Writer) (done bool, err error) {
+// data (a row per node, or per graph of a set), or a link model's probabilities for node
+// pairs. done is false for any other model.
+func applyGraph(file, init, block, in, which, out, grid, target, pairs, writePairs string, stdout, stderr io.Writer) (done bool, err error) {
 	m, err := compileFile(file, true, io.Discard)
 	if err != nil || m.Train == nil || m.Train.Family != "graph" {
 		return false, nil // reported, if at all, by the general path
 	}
-	if in != "" || grid != "" || target != "" || (which != "" && which != "train") || (block != "" && block != m.Train.Extra["predict"]) || out == "" {
-		fmt.Fprintf(stderr, "dlc apply: %s is a graph model: want --init W --out Y.npy (and at most --data train, --block %s); it predicts over the train block's graph data\n", file, m.Train.Extra["predict"])
+	fn := m.Train.Extra["predict"]
+	link := m.Train.Extra["task"] == "link"
+	if in != "" || grid != "" || target != "" || (which != "" && which != "train") || (block != "" && block != fn) || out == "" {
+		if link {
+			fmt.Fprintf(stderr, "dlc apply: %s is a link model: want --init W --out P.npy (and at most --block %s, --pairs PAIRS.csv|PAIRS.npy, --write-pairs PAIRS.csv); it scores node pairs, by default the run's held-out test pairs\n", file, fn)
+		} else {
+			fmt.Fprintf(stderr, "dlc apply: %s is a graph model: want --init W --out Y.npy (and at most --data train, --block %s); it predicts over the train block's graph data\n", file, fn)
+		}
 		return true, errUsage
 	}
-	if runtime.SameFile(out, file) || runtime.SameFile(out, init) {
-		fmt.Fprintf(stderr, "dlc apply: --out names one of the inputs; refusing to overwrite it\n")
+	if !link && (pairs != "" || writePairs != "") {
+		fmt.Fprintf(stderr, "dlc apply: --pairs and --write-pairs are for a link model; %s predicts over its graph data\n", file)
+		return true, errUsage
+	}
+	for _, o := range []string{out, writePairs} {
+		if o != "" && (runtime.SameFile(o, file) || runtime.SameFile(o, init) || (pairs != "" && runtime.SameFile(o, pairs))) {
+			fmt.Fprintf(stderr, "dlc apply: --out or --write-pairs %s names one of the inputs; refusing to overwrite it\n", o)
+			return true, errUsage
+		}
+	}
+	if writePairs != "" && runtime.SameFile(out, writePairs) {
+		fmt.Fprintf(stderr, "dlc apply: --out and --write-pairs name one file\n")
 		return true, errUsage
 	}
 	tr, err := loadTrained(file, init, "apply", stderr)
 	if err != nil {
 		return true, err
 	}
+	if link {
+		return true, applyLink(tr, init, pairs, writePairs, out, stdout)
+	}
 	y, err := runtime.PredictGraph(tr)
 	if err != nil {
-		return true, fmt.Errorf("apply %s: %v", m.Train.Extra["predict"], err)
+		return true, fmt.Errorf("apply %s: %v", fn, err)
 	}
 	if err := writeNPYFile(out, y); err != nil {
 		return true, err
 	}
-	fmt.Fprintf(stdout, "wrote %s %v to %s\n", m.Train.Extra["predict"], y.Shape, out)
+	fmt.Fprintf(stdout, "wrote %s %v to %s\n", fn, y.Shape, out)
 	return true, nil
+}
+
+// applyLink writes a link model's probability for each pair, the sigmoid of its logit,
+// over the graph it was trained on. Without a pairs file it scores the run's held-out
+// test pairs (split with the seed the checkpoint's run state holds) and prints their
+// AUROC, which is the one dlc run printed for the same weights.
+func applyLink(tr *runtime.Trainer, init, pairsPath, writePairs, out string, stdout io.Writer) error {
+	fn := tr.Spec.Extra["predict"]
+	seed, ok, err := runtime.CheckpointSeed(init)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		seed = tr.Spec.Seed
+	}
+	s, err := runtime.NewLinkScorer(tr, seed)
+	if err != nil {
+		return err
+	}
+	var p data.Pairs
+	what := ""
+	if pairsPath != "" {
+		if p, err = readPairs(pairsPath, s.Nodes()); err != nil {
+			return err
+		}
+		what = fmt.Sprintf("the %d pairs of %s", p.Len(), pairsPath)
+	} else {
+		p = s.TestPairs()
+		what = fmt.Sprintf("the held-out test pairs (%d edges, then as many non-edges; seed %d)", p.Len()/2, seed)
+	}
+	logits, err := s.Logits(p)
+	if err != nil {
+		return fmt.Errorf("apply %s: %v", fn, err)
+	}
+	probs := make([]float32, len(logits))
+	for i, v := range logits {
+		probs[i] = float32(1 / (1 + math.Exp(-float64(v))))
+	}
+	if err := writeNPYFile(out, &runtime.Tensor{Shape: []int{len(probs)}, Data: probs}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s's edge probabilities (the sigmoid of its logits) for %s, [%d], to %s\n", fn, what, len(probs), out)
+	if pairsPath == "" {
+		auroc, err := runtime.PairsAUROC(logits, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "test pairs: AUROC %.4f\n", auroc)
+	}
+	if writePairs == "" {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("src,dst")
+	if pairsPath == "" {
+		b.WriteString(",label")
+	}
+	b.WriteString("\n")
+	for i := range p.Src {
+		fmt.Fprintf(&b, "%d,%d", p.Src[i], p.Dst[i])
+		if pairsPath == "" {
+			fmt.Fprintf(&b, ",%.0f", p.Label[i])
+		}
+		b.WriteString("\n")
+	}
+	if err := writeFileAtomic(writePairs, []byte(b.String())); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote the %d pairs to %s\n", p.Len(), writePairs)
+	return nil
 }

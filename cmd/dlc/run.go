@@ -108,9 +108,12 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 	o := runtime.RunOptions{
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
 		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
-		Out: stdout,
+		MaxMemory: limit, Out: stdout,
 	}
-	if showBar {
+	if showBar && m.Train.Family == "graph" {
+		b := &graphBar{w: stderr, spec: m.Train}
+		o.Progress, o.EpochDone = b.progress, b.epochDone
+	} else if showBar {
 		o.Progress = func(epoch, done, total int, losses map[string]float64) {
 			if bar == nil {
 				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr),
@@ -167,6 +170,75 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 	}()
 	o.Stop = stop.Load
 	return runtime.Train(tr, o)
+}
+
+// graphBar is a graph run's progress bar on stderr. For a set of graphs it is a supervised
+// run's: a bar per epoch over its graphs, at graphs/s. For one graph an epoch is one
+// full-graph step, so the bar counts the run's epochs instead; it is drawn before each step
+// (so that it shows while the step runs, which is what takes the time) and cleared before
+// the epoch's line, and gives the seconds an epoch takes and the time left from its own
+// clock, as a bar drawn anew each epoch keeps no rate. One bar is made and reset. The bar
+// is told of progress at most every 100 ms (and at an epoch's start and end), and draws
+// each time it is told, so that a step of a set of graphs costs a clock read here and
+// allocates nothing.
+type graphBar struct {
+	w     io.Writer
+	spec  *ir.TrainSpec
+	bar   *progressbar.ProgressBar
+	ended bool      // finished and cleared; the next call starts it again
+	desc  time.Time // when the description was last set
+	start time.Time // a run over epochs: when its first epoch began, and which it was
+	first int
+}
+
+func (b *graphBar) progress(epoch, done, total int, losses map[string]float64) {
+	graphs := b.spec.Extra["task"] == "graph"
+	now := time.Now()
+	if b.bar != nil && !b.ended && done < total && now.Sub(b.desc) < 100*time.Millisecond {
+		return // the bar draws each call, so the calls are what is throttled
+	}
+	b.desc = now
+	desc := fmt.Sprintf("epoch %d/%d", epoch, b.spec.Epochs)
+	if l, ok := losses[b.spec.Phases[0].Name]; ok {
+		desc += fmt.Sprintf(" loss %.4f", l)
+	}
+	if !graphs {
+		if b.bar == nil {
+			b.start, b.first = now, done
+		} else if done > b.first {
+			per := now.Sub(b.start).Seconds() / float64(done-b.first)
+			left := time.Duration(per * float64(total-done) * float64(time.Second)).Round(time.Second)
+			desc += fmt.Sprintf(" (%.2fs an epoch, %v left)", per, left)
+		}
+	}
+	switch {
+	case b.bar == nil:
+		opts := []progressbar.Option{progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(desc),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish()}
+		if graphs {
+			opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("graphs"))
+		}
+		b.bar = progressbar.NewOptions(total, opts...)
+	case b.ended:
+		// A finished bar takes the description without drawing; the reset bar then draws
+		// at once with it, at its first Set.
+		b.bar.Describe(desc)
+		b.bar.Reset()
+		b.ended = false
+	default:
+		b.bar.Set(done)
+		b.bar.Describe(desc)
+		return
+	}
+	b.bar.Set(done)
+}
+
+// epochDone clears the bar before an epoch's line.
+func (b *graphBar) epochDone() {
+	if b.bar != nil && !b.ended {
+		b.bar.Finish()
+		b.ended = true
+	}
 }
 
 // parseMemory reads a --max-memory value: a byte count with an optional binary suffix

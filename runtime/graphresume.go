@@ -1,0 +1,145 @@
+package runtime
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"hash/crc64"
+	"io"
+	"math"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/data"
+)
+
+// Resuming a graph run. Its checkpoint holds what a supervised run's does (resume.go): the
+// parameters and state, each optimiser's moments, the step count, the draw counters and
+// the generator at the start of the next epoch; a graph run's generator draws the
+// link task's fresh non-edges and the graph task's batch order, and a node task never draws,
+// the node split and the held-out edges being drawn from the seed alone. For a set of
+// graphs, progress says how far an interrupted epoch got: the graphs done and the sum of
+// each batch's loss times its graph count, from which its mean goes on exactly.
+//
+// A run is only the same run on the same data, so the run state also names the data it
+// trained on (graphIdentity): the task, the sizes and a CRC-64 of the graph's edges,
+// features and labels. A checkpoint of another model already fails on its tensors
+// (SetVars); one of the same model on another graph fails on this, naming what differs.
+
+// graphIdentity is the "graph" member of a graph run's run state.
+type graphIdentity struct {
+	Task   string `json:"task"`
+	Graphs int    `json:"graphs"`
+	Nodes  int    `json:"nodes"`
+	Edges  int    `json:"edges"`
+	// CRC is the CRC-64 (ECMA) of every graph's sizes, edges, features and labels, in order.
+	CRC string `json:"crc64"`
+}
+
+// identify returns the identity of a run's training data: one graph, or a set.
+func identify(task string, g *data.Graph, set *data.GraphSet) *graphIdentity {
+	id := &graphIdentity{Task: task}
+	h := crc64.New(crc64.MakeTable(crc64.ECMA))
+	var buf []byte
+	graphs := []*data.Graph{g}
+	if set != nil {
+		graphs = set.Graphs
+	}
+	for _, g := range graphs {
+		id.Graphs++
+		id.Nodes += g.N
+		id.Edges += g.E()
+		buf = hashInts(h, buf, []int32{int32(g.N), int32(g.F), int32(g.E()), int32(g.Fe)})
+		buf = hashInts(h, buf, g.Src)
+		buf = hashInts(h, buf, g.Dst)
+		buf = hashFloats(h, buf, g.X)
+		buf = hashFloats(h, buf, g.EdgeX)
+		buf = hashInts(h, buf, g.Labels)
+		buf = hashInts(h, buf, g.GraphLabels)
+	}
+	id.CRC = fmt.Sprintf("%016x", h.Sum64())
+	return id
+}
+
+// hashInts writes xs little-endian to h through buf, which it returns for reuse.
+func hashInts(h hash.Hash64, buf []byte, xs []int32) []byte {
+	for len(xs) > 0 {
+		n := min(len(xs), 4096)
+		buf = buf[:0]
+		for _, v := range xs[:n] {
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(v))
+		}
+		h.Write(buf)
+		xs = xs[n:]
+	}
+	return buf
+}
+
+func hashFloats(h hash.Hash64, buf []byte, xs []float32) []byte {
+	for len(xs) > 0 {
+		n := min(len(xs), 4096)
+		buf = buf[:0]
+		for _, v := range xs[:n] {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		h.Write(buf)
+		xs = xs[n:]
+	}
+	return buf
+}
+
+func (id *graphIdentity) String() string {
+	if id.Task == "graph" {
+		return fmt.Sprintf("a graph-level run on %d graphs of %d nodes and %d edges in all (crc64 %s)", id.Graphs, id.Nodes, id.Edges, id.CRC)
+	}
+	return fmt.Sprintf("a %s-level run on a graph of %d nodes and %d edges (crc64 %s)", id.Task, id.Nodes, id.Edges, id.CRC)
+}
+
+// checkIdentity fails unless the checkpoint at path was saved by a graph run on the data
+// this run has loaded.
+func checkIdentity(path string, saved, here *graphIdentity) error {
+	switch {
+	case saved == nil:
+		return fmt.Errorf("--resume %s: the checkpoint's run state was not saved by a graph run; start from its weights with --init", path)
+	case *saved == *here:
+		return nil
+	case saved.Task != here.Task || saved.Graphs != here.Graphs || saved.Nodes != here.Nodes || saved.Edges != here.Edges:
+		return fmt.Errorf("--resume %s: the checkpoint continues %s; this run's data gives %s; resume on the data it trained on, or start from its weights with --init", path, saved, here)
+	}
+	return fmt.Errorf("--resume %s: the checkpoint continues %s; this run's data has the same sizes but other edges, features or labels (crc64 %s); resume on the data it trained on, or start from its weights with --init",
+		path, saved, here.CRC)
+}
+
+// startGraphRun starts tr's run of spec as o says: the parameters drawn, from --init or,
+// resuming, from --resume with the optimisers and the run position (startRun); then the
+// data and its split. Resuming, it checks that the data is the checkpoint's, restores the
+// generator, and returns the epoch to go on from and how far that epoch had got.
+func startGraphRun(tr *Trainer, o RunOptions, spec *ir.TrainSpec, out io.Writer) (run *graphRun, resumed bool, first int, progress *EpochProgress, err error) {
+	rs, err := startRun(tr, o, spec)
+	if err != nil {
+		return nil, false, 0, nil, err
+	}
+	task := spec.Extra["task"]
+	if run, err = newGraphRun(tr, task, spec, out); err != nil {
+		return nil, false, 0, nil, err
+	}
+	first, progress = 1, &EpochProgress{}
+	if rs == nil {
+		return run, false, first, progress, nil
+	}
+	if err := checkIdentity(o.Resume, rs.Graph, run.id); err != nil {
+		return nil, false, 0, nil, err
+	}
+	if err := run.pcg.UnmarshalBinary(rs.RNG); err != nil {
+		return nil, false, 0, nil, fmt.Errorf("--resume %s: dlc.run: generator: %v", o.Resume, err)
+	}
+	first = rs.Epoch + 1
+	if rs.Progress != nil {
+		progress = rs.Progress
+	}
+	fmt.Fprintf(out, "resuming %s at step %d, epoch %d", o.Resume, tr.Steps, first)
+	if task == "graph" {
+		fmt.Fprintf(out, " (%d graphs done)", progress.Samples)
+	}
+	fmt.Fprintln(out)
+	return run, true, first, progress, nil
+}

@@ -1,0 +1,112 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dlc-lang/dlc/compiler"
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/checkpoint"
+)
+
+// graphModule compiles a graph model's source.
+func graphModule(t *testing.T, name, src string) (*ir.Module, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name+".dl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := compiler.Compile(path, []byte(src), compiler.Options{Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, path
+}
+
+// TestGraphInterruptResume stops graph runs as Ctrl-C does (RunOptions.Stop turning true
+// before a step): a node-level run between epochs, a graph-level one inside an epoch. The
+// run must return ErrInterrupted having saved a checkpoint that --resume continues to the
+// uninterrupted run's weights and optimiser state, bit for bit.
+func TestGraphInterruptResume(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		stopAt    int // Stop turns true at its stopAt-th call
+	}{
+		{"node", `
+import "std/gnn"
+model M(x: [N, 34], g: graph(undirected: true)) -> [N, 2] {
+    return gcn(relu(gcn(x, g, 8)), g, 2)
+}
+train M {
+    data      = karate()
+    loss      = cross_entropy
+    labelled  = nodes([0, 33])
+    optimizer = adam(lr: 0.01)
+    epochs    = 6
+}
+`, 4},
+		{"graph", `
+import "std/gnn"
+model Kind(x: [N, 1], g: graph) -> [G, 2] {
+    return dense(readout(relu(batchnorm(gin(x, g, 8))), g, "mean"), 2)
+}
+train Kind {
+    data      = cycles(graphs: 50, seed: 1)
+    loss      = cross_entropy
+    optimizer = adam(lr: 0.01)
+    batch     = 8
+    epochs    = 3
+}
+`, 10}, // 7 steps an epoch: stopped before the third step of epoch 2
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, path := graphModule(t, tc.name, tc.src)
+			dir := t.TempDir()
+			full, part := filepath.Join(dir, "full.safetensors"), filepath.Join(dir, "part.safetensors")
+			train := func(o RunOptions) (string, error) {
+				tr, err := NewTrainer(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				o.Source, o.Epochs, o.Seed, o.Out = path, -1, -1, &out
+				err = TrainGraph(tr, o)
+				return out.String(), err
+			}
+			if out, err := train(RunOptions{Save: full}); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			calls := 0
+			out, err := train(RunOptions{Save: part, Stop: func() bool { calls++; return calls >= tc.stopAt }})
+			if !errors.Is(err, ErrInterrupted) || !strings.Contains(out, "continue with --resume "+part) {
+				t.Fatalf("stopped run: %v\n%s", err, out)
+			}
+			if out, err := train(RunOptions{Resume: part, Save: part}); err != nil || !strings.Contains(out, "resuming") {
+				t.Fatalf("resumed run: %v\n%s", err, out)
+			}
+			got, _, err := checkpoint.Load(part)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, err := checkpoint.Load(full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Errorf("%d tensors, want %d", len(got), len(want))
+			}
+			for n, w := range want {
+				g := got[n]
+				if !slices.EqualFunc(g.Data, w.Data, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+					t.Errorf("%s differs from the uninterrupted run's", n)
+				}
+			}
+		})
+	}
+}
