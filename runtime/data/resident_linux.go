@@ -33,8 +33,17 @@ func residentBytes(n int) []byte {
 	return b
 }
 
-// populate faults the pages of a read-only mapping in with one call.
-func populate(b []byte) { madvise(b, madvPopulateRead) }
+// populate faults the pages of a read-only mapping that hold b in with one call. madvise
+// wants a page-aligned start, so the range is widened to the page b starts in (the mapping
+// begins on a page, so that page is mapped too).
+func populate(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	lo := uintptr(unsafe.Pointer(&b[0]))
+	back := lo % uintptr(syscall.Getpagesize())
+	syscall.Syscall(syscall.SYS_MADVISE, lo-back, uintptr(len(b))+back, madvPopulateRead)
+}
 
 // dropPages gives back the whole pages inside b of a read-only file mapping: they leave the
 // process's resident set (the page cache keeps them), so that copying a mapped file does
