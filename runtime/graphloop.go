@@ -252,6 +252,8 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 			o.Progress(epoch, done, total, losses)
 		}
 	}
+	stay, saved := standing(tr, spec, first-1, run.pcg, progress), false
+	stay.Graph = run.id
 	var trainCurve, testCurve []float64
 	for epoch = first; epoch <= spec.Epochs; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
@@ -321,6 +323,7 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
 				return err
 			}
+			saved = true
 		}
 	}
 	if spec.Epochs == 0 && run.hasTest() {
@@ -331,14 +334,8 @@ func TrainGraph(tr *Trainer, o RunOptions) error {
 		fmt.Fprintf(out, "evaluation  test_loss %.5f%s\n", tl, namedString("test_", m))
 	}
 	if o.Save != "" {
-		if spec.Epochs == 0 {
-			// Still where the run was: a resumed run saved by --epochs 0 goes on from there.
-			rng, _ := run.pcg.MarshalBinary()
-			here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: first - 1, RNG: rng, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: run.id}
-			if progress.Samples > 0 {
-				here.Progress = progress
-			}
-			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+		if !saved {
+			if err := saveCheckpoint(tr, o.Save, o.Source, stay); err != nil {
 				return err
 			}
 		}

@@ -160,6 +160,7 @@ func Train(tr *Trainer, o RunOptions) error {
 		fmt.Fprintf(out, "resuming %s at step %d, epoch %d (%d samples done)\n", o.Resume, tr.Steps, first, progress.Samples)
 	}
 	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
+	stay, saved := standing(tr, spec, first-1, pcg, progress), false
 	var trainCurve, testCurve []float64
 	for epoch := first; epoch <= spec.Epochs; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
@@ -231,6 +232,7 @@ func Train(tr *Trainer, o RunOptions) error {
 			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
 				return err
 			}
+			saved = true
 		}
 	}
 	if spec.Epochs == 0 && testSet != nil {
@@ -241,10 +243,8 @@ func Train(tr *Trainer, o RunOptions) error {
 		fmt.Fprintf(out, "evaluation  test_loss %.5f%s\n", testLoss, namedString("test_", m))
 	}
 	if o.Save != "" {
-		if spec.Epochs == 0 {
-			pcgState, _ := pcg.MarshalBinary()
-			here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, RNG: pcgState, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
-			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+		if !saved {
+			if err := saveCheckpoint(tr, o.Save, o.Source, stay); err != nil {
 				return err
 			}
 		}
