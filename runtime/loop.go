@@ -47,8 +47,9 @@ type RunOptions struct {
 	// exceeds it (0: no limit); other runs are checked before they start, by the caller.
 	MaxMemory int64
 	// Out receives the run's report lines; Progress, if set, is called after every step of
-	// the first phase with the epoch, the samples done and the running losses by phase (a
-	// graph run counts graphs, or for one graph the run's epochs: see TrainGraph).
+	// the first phase with the epoch, the samples done and the running losses by phase, in
+	// a map the next call reuses (a graph run counts graphs, or for one graph the run's
+	// epochs: see TrainGraph).
 	Out      io.Writer
 	Progress func(epoch, done, total int, losses map[string]float64)
 	// EpochDone, if set, is called when an epoch's progress is complete, before its line.
@@ -169,11 +170,11 @@ func Train(tr *Trainer, o RunOptions) error {
 		// The generator's state before the shuffle rebuilds this epoch's order on resume.
 		rngStart, _ := pcg.MarshalBinary()
 		start := time.Now()
-		st, err := tr.EpochFrom(trainSet, rng, spec.Shuffle, progress, o.Steps, o.Stop, func(done, total int, losses map[string]float64) {
-			if o.Progress != nil {
-				o.Progress(epoch, done, total, losses)
-			}
-		})
+		var step func(done, total int, losses map[string]float64)
+		if o.Progress != nil {
+			step = func(done, total int, losses map[string]float64) { o.Progress(epoch, done, total, losses) }
+		}
+		st, err := tr.EpochFrom(trainSet, rng, spec.Shuffle, progress, o.Steps, o.Stop, step)
 		secs := time.Since(start).Seconds()
 		if o.EpochDone != nil {
 			o.EpochDone()
