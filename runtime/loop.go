@@ -100,19 +100,7 @@ func Train(tr *Trainer, o RunOptions) error {
 	if tr.Spec.Family == "graph" {
 		return TrainGraph(tr, o)
 	}
-	spec := tr.Spec
-	if o.Epochs >= 0 {
-		spec.Epochs = o.Epochs
-	}
-	if o.Seed >= 0 {
-		spec.Seed = o.Seed
-	}
-	spec.Shuffle = spec.Shuffle && !o.NoShuffle
-	tr.CheckFinite = o.CheckFinite
-	out := o.Out
-	if out == nil {
-		out = io.Discard
-	}
+	spec, out := applyRunOptions(tr, o)
 	if err := checkOutputs(o, spec); err != nil {
 		return err
 	}
@@ -130,16 +118,11 @@ func Train(tr *Trainer, o RunOptions) error {
 			return err
 		}
 	}
-	var metrics *os.File
-	if o.Metrics != "" {
-		// A resumed run continues its metrics file when given the same one.
-		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		if rs != nil {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-		}
-		if metrics, err = os.OpenFile(o.Metrics, flags, 0o644); err != nil {
-			return fmt.Errorf("--metrics: %v", err)
-		}
+	metrics, err := openMetrics(o.Metrics, rs != nil)
+	if err != nil {
+		return err
+	}
+	if metrics != nil {
 		defer metrics.Close()
 	}
 	evalBatch := o.EvalBatch
@@ -192,13 +175,7 @@ func Train(tr *Trainer, o RunOptions) error {
 		progress = &EpochProgress{}
 		if o.Stop != nil && o.Stop() && !st.Complete {
 			fmt.Fprintf(out, "interrupted at step %d (epoch %d, %d of %d samples)\n", tr.Steps, epoch, st.Samples, trainSet.Len())
-			if o.Save != "" {
-				if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
-					return err
-				}
-				fmt.Fprintf(out, "wrote weights and training state to %s; continue with --resume %s\n", o.Save, o.Save)
-			}
-			return ErrInterrupted
+			return saveInterrupted(tr, o, out, here)
 		}
 		rec, line, err := epochReport(tr, epoch, st, secs, testSet, evalBatch)
 		if err != nil {
@@ -255,6 +232,53 @@ func Train(tr *Trainer, o RunOptions) error {
 		return nil
 	}
 	return finalPictures(tr, o.OutDir, base, trainCurve, testCurve, testSet, trainSet, out)
+}
+
+// applyRunOptions sets tr's train spec to o's overrides of its epochs, seed and shuffling,
+// and tr's finiteness checks; it returns the spec and the writer of the run's report.
+func applyRunOptions(tr *Trainer, o RunOptions) (*ir.TrainSpec, io.Writer) {
+	spec := tr.Spec
+	if o.Epochs >= 0 {
+		spec.Epochs = o.Epochs
+	}
+	if o.Seed >= 0 {
+		spec.Seed = o.Seed
+	}
+	spec.Shuffle = spec.Shuffle && !o.NoShuffle
+	tr.CheckFinite = o.CheckFinite
+	if o.Out == nil {
+		return spec, io.Discard
+	}
+	return spec, o.Out
+}
+
+// openMetrics opens the --metrics file at path, nil when path is "": a new run starts it
+// afresh, a resumed run continues it when given the same one.
+func openMetrics(path string, resumed bool) (*os.File, error) {
+	if path == "" {
+		return nil, nil
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if resumed {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics: %v", err)
+	}
+	return f, nil
+}
+
+// saveInterrupted writes the checkpoint of a run stopped at here, when o asks for one, and
+// returns ErrInterrupted.
+func saveInterrupted(tr *Trainer, o RunOptions, out io.Writer, here *runState) error {
+	if o.Save != "" {
+		if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote weights and training state to %s; continue with --resume %s\n", o.Save, o.Save)
+	}
+	return ErrInterrupted
 }
 
 // epochReport evaluates on the test set, if any, and returns an epoch's metrics record and
