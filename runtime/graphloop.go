@@ -30,9 +30,10 @@ import (
 // (GRAPH = spec.Inputs[1]); PAIRS_src, PAIRS_dst the pairs (PAIRS = spec.Inputs[2]);
 // nodes and y the rows the loss covers and their one-hot targets.
 //
-// The run itself is in four files: this one runs the epochs (start, each epoch, finish),
-// graphrun.go loads and splits the data, graphepoch.go trains an epoch of each task and
-// evaluates, graphfeed.go makes the functions' inputs.
+// A graph run is spread over files by idea: this one runs the epochs (start, each epoch,
+// finish); graphrun.go loads and splits the data, graphepoch.go trains an epoch of each
+// task and evaluates, graphfeed.go makes the functions' inputs, graphresume.go and
+// graphmemory.go add a checkpoint's data identity and the memory estimate.
 
 // TrainGraph runs the train spec of a graph model as o says. It starts, resumes and
 // interrupts as Train does (graphresume.go says what a graph run's checkpoint adds).

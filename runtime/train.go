@@ -419,7 +419,8 @@ func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[strin
 
 // runPhase runs phase i's step function on inputs, then the phase's optimiser on the
 // gradients it returned, then the state updates; it returns the loss and the step's
-// metrics (nil if none), in a map the phase's next step reuses. Batches of samples (StepPhase) and graphs (graphloop.go) both step through it.
+// metrics (nil if none), in a map the phase's next step reuses. Batches of samples
+// (StepPhase) and graphs (graphepoch.go) both step through it.
 func (t *Trainer) runPhase(i int, inputs map[string]*Tensor) (float64, map[string]float64, error) {
 	ph := &t.Spec.Phases[i]
 	prog, err := t.Program(ph.Step)
