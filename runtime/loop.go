@@ -47,8 +47,9 @@ type RunOptions struct {
 	// exceeds it (0: no limit); other runs are checked before they start, by the caller.
 	MaxMemory int64
 	// Out receives the run's report lines; Progress, if set, is called after every step of
-	// the first phase with the epoch, the samples done and the running losses by phase (a
-	// graph run counts graphs, or for one graph the run's epochs: see TrainGraph).
+	// the first phase with the epoch, the samples done and the running losses by phase, in
+	// a map the next call reuses (a graph run counts graphs, or for one graph the run's
+	// epochs: see TrainGraph).
 	Out      io.Writer
 	Progress func(epoch, done, total int, losses map[string]float64)
 	// EpochDone, if set, is called when an epoch's progress is complete, before its line.
@@ -99,19 +100,7 @@ func Train(tr *Trainer, o RunOptions) error {
 	if tr.Spec.Family == "graph" {
 		return TrainGraph(tr, o)
 	}
-	spec := tr.Spec
-	if o.Epochs >= 0 {
-		spec.Epochs = o.Epochs
-	}
-	if o.Seed >= 0 {
-		spec.Seed = o.Seed
-	}
-	spec.Shuffle = spec.Shuffle && !o.NoShuffle
-	tr.CheckFinite = o.CheckFinite
-	out := o.Out
-	if out == nil {
-		out = io.Discard
-	}
+	spec, out := applyRunOptions(tr, o)
 	if err := checkOutputs(o, spec); err != nil {
 		return err
 	}
@@ -129,16 +118,11 @@ func Train(tr *Trainer, o RunOptions) error {
 			return err
 		}
 	}
-	var metrics *os.File
-	if o.Metrics != "" {
-		// A resumed run continues its metrics file when given the same one.
-		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		if rs != nil {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-		}
-		if metrics, err = os.OpenFile(o.Metrics, flags, 0o644); err != nil {
-			return fmt.Errorf("--metrics: %v", err)
-		}
+	metrics, err := openMetrics(o.Metrics, rs != nil)
+	if err != nil {
+		return err
+	}
+	if metrics != nil {
 		defer metrics.Close()
 	}
 	evalBatch := o.EvalBatch
@@ -160,6 +144,7 @@ func Train(tr *Trainer, o RunOptions) error {
 		fmt.Fprintf(out, "resuming %s at step %d, epoch %d (%d samples done)\n", o.Resume, tr.Steps, first, progress.Samples)
 	}
 	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
+	stay, saved := standing(tr, spec, first-1, pcg, progress), false
 	var trainCurve, testCurve []float64
 	for epoch := first; epoch <= spec.Epochs; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
@@ -168,11 +153,11 @@ func Train(tr *Trainer, o RunOptions) error {
 		// The generator's state before the shuffle rebuilds this epoch's order on resume.
 		rngStart, _ := pcg.MarshalBinary()
 		start := time.Now()
-		st, err := tr.EpochFrom(trainSet, rng, spec.Shuffle, progress, o.Steps, o.Stop, func(done, total int, losses map[string]float64) {
-			if o.Progress != nil {
-				o.Progress(epoch, done, total, losses)
-			}
-		})
+		var step func(done, total int, losses map[string]float64)
+		if o.Progress != nil {
+			step = func(done, total int, losses map[string]float64) { o.Progress(epoch, done, total, losses) }
+		}
+		st, err := tr.EpochFrom(trainSet, rng, spec.Shuffle, progress, o.Steps, o.Stop, step)
 		secs := time.Since(start).Seconds()
 		if o.EpochDone != nil {
 			o.EpochDone()
@@ -190,13 +175,7 @@ func Train(tr *Trainer, o RunOptions) error {
 		progress = &EpochProgress{}
 		if o.Stop != nil && o.Stop() && !st.Complete {
 			fmt.Fprintf(out, "interrupted at step %d (epoch %d, %d of %d samples)\n", tr.Steps, epoch, st.Samples, trainSet.Len())
-			if o.Save != "" {
-				if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
-					return err
-				}
-				fmt.Fprintf(out, "wrote weights and training state to %s; continue with --resume %s\n", o.Save, o.Save)
-			}
-			return ErrInterrupted
+			return saveInterrupted(tr, o, out, here)
 		}
 		rec, line, err := epochReport(tr, epoch, st, secs, testSet, evalBatch)
 		if err != nil {
@@ -231,6 +210,7 @@ func Train(tr *Trainer, o RunOptions) error {
 			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
 				return err
 			}
+			saved = true
 		}
 	}
 	if spec.Epochs == 0 && testSet != nil {
@@ -241,10 +221,8 @@ func Train(tr *Trainer, o RunOptions) error {
 		fmt.Fprintf(out, "evaluation  test_loss %.5f%s\n", testLoss, namedString("test_", m))
 	}
 	if o.Save != "" {
-		if spec.Epochs == 0 {
-			pcgState, _ := pcg.MarshalBinary()
-			here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, RNG: pcgState, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
-			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+		if !saved {
+			if err := saveCheckpoint(tr, o.Save, o.Source, stay); err != nil {
 				return err
 			}
 		}
@@ -254,6 +232,53 @@ func Train(tr *Trainer, o RunOptions) error {
 		return nil
 	}
 	return finalPictures(tr, o.OutDir, base, trainCurve, testCurve, testSet, trainSet, out)
+}
+
+// applyRunOptions sets tr's train spec to o's overrides of its epochs, seed and shuffling,
+// and tr's finiteness checks; it returns the spec and the writer of the run's report.
+func applyRunOptions(tr *Trainer, o RunOptions) (*ir.TrainSpec, io.Writer) {
+	spec := tr.Spec
+	if o.Epochs >= 0 {
+		spec.Epochs = o.Epochs
+	}
+	if o.Seed >= 0 {
+		spec.Seed = o.Seed
+	}
+	spec.Shuffle = spec.Shuffle && !o.NoShuffle
+	tr.CheckFinite = o.CheckFinite
+	if o.Out == nil {
+		return spec, io.Discard
+	}
+	return spec, o.Out
+}
+
+// openMetrics opens the --metrics file at path, nil when path is "": a new run starts it
+// afresh, a resumed run continues it when given the same one.
+func openMetrics(path string, resumed bool) (*os.File, error) {
+	if path == "" {
+		return nil, nil
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if resumed {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics: %v", err)
+	}
+	return f, nil
+}
+
+// saveInterrupted writes the checkpoint of a run stopped at here, when o asks for one, and
+// returns ErrInterrupted.
+func saveInterrupted(tr *Trainer, o RunOptions, out io.Writer, here *runState) error {
+	if o.Save != "" {
+		if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote weights and training state to %s; continue with --resume %s\n", o.Save, o.Save)
+	}
+	return ErrInterrupted
 }
 
 // epochReport evaluates on the test set, if any, and returns an epoch's metrics record and

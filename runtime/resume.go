@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -61,6 +62,24 @@ func (t *Trainer) programRuns() map[string]uint64 {
 	}
 	return runs
 }
+
+// standing returns where tr's run stands before its next epoch, epoch done+1: g is the
+// generator at that epoch's start and p how far the epoch has got. A run that trains no
+// epoch (dlc run --epochs 0, or resumed past its last epoch or its --steps) saves this, so
+// that a run resumed from what it saved goes on where the one it resumed from would have;
+// it is taken before the run evaluates, whose draws an uninterrupted run never made.
+func standing(tr *Trainer, spec *ir.TrainSpec, done int, g *rand.PCG, p *EpochProgress) *runState {
+	rs := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: done, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
+	rs.RNG, _ = g.MarshalBinary()
+	if p.begun() {
+		rs.Progress = p
+	}
+	return rs
+}
+
+// begun reports whether p is an epoch's progress rather than a fresh one: an epoch fills
+// the maps of sums when it starts, and a progress read from a checkpoint has them.
+func (p *EpochProgress) begun() bool { return p.LossSums != nil }
 
 // withRuns updates the draw counters of rs to the trainer's, for a save after more runs.
 func (rs *runState) withRuns(t *Trainer) *runState {

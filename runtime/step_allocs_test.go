@@ -73,3 +73,95 @@ train AE {
 		})
 	}
 }
+
+// TestPassStepAllocs: a step of an epoch with a progress callback (the step, the epoch's
+// sums, the running means handed to the callback) allocates nothing in steady state, for a
+// classifier and a GAN, whose callback comes after its discriminator's steps only.
+func TestPassStepAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	for name, tc := range map[string]struct {
+		src   string
+		phase string // the first phase, whose running mean the callback gets
+	}{
+		"classifier": {`model M(x: [B, 20]) -> [B, 4] {
+    return dense(relu(dense(x, 16)), 4)
+}
+train M {
+    data      = mnist(split: "train")
+    loss      = cross_entropy
+    optimizer = adam(lr: 1e-3)
+    batch     = 8
+}
+`, "train"},
+		"gan": {`generator G(z: [B, 4]) -> [B, 20] {
+    return dense(relu(dense(z, 16)), 20)
+}
+discriminator D(x: [B, 20]) -> [B, 1] {
+    return dense(leaky_relu(dense(x, 16), 0.2), 1)
+}
+gan GAN(gen: G, disc: D) {
+    noise   = normal(4)
+    d_steps = 2
+}
+train GAN {
+    data      = mnist(split: "train")
+    optimizer = adam(lr: 1e-3)
+    batch     = 8
+}
+`, "d"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, _, err := compiler.Compile(name+".dl", []byte(tc.src), compiler.Options{Optimize: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tr.InitParams(1); err != nil {
+				t.Fatal(err)
+			}
+			n := 1024 // 128 batches: the pass does not end while it is measured
+			set := &data.Set{X: make([]float32, n*20), XShape: []int{n, 20}, Y: make([]float32, n*4), YShape: []int{n, 4}}
+			for i := range set.X {
+				set.X[i] = float32(i%7) / 7
+			}
+			for i := 0; i < n; i++ {
+				set.Y[4*i+i%4] = 1
+			}
+			order := make([]int, n)
+			for i := range order {
+				order[i] = (i * 7) % n
+			}
+			calls, done := 0, 0
+			progress := func(d, total int, losses map[string]float64) {
+				calls, done = calls+1, d
+				if _, ok := losses[tc.phase]; !ok || total != n {
+					t.Fatalf("progress(%d, %d, %v): want %d samples in all and the running loss of phase %s", d, total, losses, n, tc.phase)
+				}
+			}
+			e, err := tr.newPass(set, order, &EpochProgress{}, progress)
+			if err != nil {
+				t.Fatal(err)
+			}
+			step := func() {
+				over, err := tr.passStep(e)
+				if err != nil || over {
+					t.Fatalf("passStep: over %v, %v", over, err)
+				}
+			}
+			for range 2 * len(m.Train.Phases) { // every phase's buffers made
+				step()
+			}
+			if a := testing.AllocsPerRun(20, step); a != 0 {
+				t.Errorf("%.1f allocations per step with a progress callback, want 0", a)
+			}
+			if calls == 0 || done != e.p.Samples {
+				t.Errorf("progress called %d times, last at %d samples; the pass has taken %d", calls, done, e.p.Samples)
+			}
+		})
+	}
+}

@@ -41,6 +41,7 @@ type Trainer struct {
 	inputs map[string]*Tensor
 	feeds  map[string]*feedPlan // per step function: its input tensors at the last batch size
 	phases []phaseBufs          // per phase: what a step reuses
+	means  map[string]float64   // the running mean losses a pass hands its progress callback
 	cursor int                  // the phase whose turn it is, and how many runs it has had in this turn
 	turns  int
 	// runs holds the draw counters of programs not compiled yet, restored from a checkpoint.
@@ -289,7 +290,7 @@ type EpochProgress struct {
 
 // Epoch trains on one pass over set (or until maxSteps optimiser steps in total, when
 // maxSteps > 0). progress, if not nil, is called after every step of the first phase with
-// the samples done and the running mean loss of each phase.
+// the samples done and the running mean loss of each phase, in a map the next call reuses.
 func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps int, progress func(done, total int, losses map[string]float64)) (EpochStats, error) {
 	return t.EpochFrom(set, rng, shuffle, &EpochProgress{}, maxSteps, nil, progress)
 }
@@ -306,58 +307,17 @@ func (t *Trainer) EpochFrom(set *data.Set, rng *rand.Rand, shuffle bool, p *Epoc
 	if shuffle {
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
-	for _, m := range []*map[string]float64{&p.LossSums, &p.MetricSums} {
-		if *m == nil {
-			*m = map[string]float64{}
-		}
-	}
-	for _, m := range []*map[string]int{&p.LossRuns, &p.MetricRuns} {
-		if *m == nil {
-			*m = map[string]int{}
-		}
-	}
-	if p.Samples < 0 || p.Samples > n {
-		return EpochStats{}, fmt.Errorf("runtime: epoch progress of %d samples, the data has %d", p.Samples, n)
-	}
-	var idx []int
-	if p.Samples > 0 {
-		// The phases after the first run on the batch the first one took last.
-		idx = order[(p.Samples-1)/t.Spec.Batch*t.Spec.Batch : p.Samples]
+	e, err := t.newPass(set, order, p, progress)
+	if err != nil {
+		return EpochStats{}, err
 	}
 	complete := false
-	for {
+	for !complete {
 		if (maxSteps > 0 && t.Steps >= maxSteps) || (stop != nil && stop()) {
 			break
 		}
-		ph := &t.Spec.Phases[t.cursor]
-		if t.cursor == 0 {
-			if p.Samples >= n {
-				complete = true
-				break
-			}
-			idx = order[p.Samples:min(p.Samples+t.Spec.Batch, n)]
-			p.Samples += len(idx)
-		}
-		loss, metrics, err := t.StepPhase(t.cursor, set, idx)
-		if err != nil {
+		if complete, err = t.passStep(e); err != nil {
 			return EpochStats{}, err
-		}
-		p.Steps++
-		p.LossSums[ph.Name] += loss
-		p.LossRuns[ph.Name]++
-		for k, v := range metrics {
-			p.MetricSums[k] += v
-			p.MetricRuns[k]++
-		}
-		if t.turns++; t.turns >= ph.Repeat {
-			t.cursor, t.turns = (t.cursor+1)%len(t.Spec.Phases), 0
-		}
-		if progress != nil && ph == &t.Spec.Phases[0] {
-			means := map[string]float64{}
-			for k, s := range p.LossSums {
-				means[k] = s / float64(p.LossRuns[k])
-			}
-			progress(p.Samples, n, means)
 		}
 	}
 	st := EpochStats{Losses: map[string]float64{}, Metrics: map[string]float64{}, Samples: p.Samples, Steps: p.Steps, Complete: complete}
@@ -369,6 +329,81 @@ func (t *Trainer) EpochFrom(set *data.Set, rng *rand.Rand, shuffle bool, p *Epoc
 	}
 	st.Loss = st.Losses[t.Spec.Phases[0].Name]
 	return st, nil
+}
+
+// pass is an epoch under way: the order of its samples, the batch the first phase took
+// last, and its progress.
+type pass struct {
+	set      *data.Set
+	order    []int
+	idx      []int
+	p        *EpochProgress
+	progress func(done, total int, losses map[string]float64)
+}
+
+// newPass starts (or, after p, continues) a pass over set in order.
+func (t *Trainer) newPass(set *data.Set, order []int, p *EpochProgress, progress func(done, total int, losses map[string]float64)) (*pass, error) {
+	for _, m := range []*map[string]float64{&p.LossSums, &p.MetricSums} {
+		if *m == nil {
+			*m = map[string]float64{}
+		}
+	}
+	for _, m := range []*map[string]int{&p.LossRuns, &p.MetricRuns} {
+		if *m == nil {
+			*m = map[string]int{}
+		}
+	}
+	if n := len(order); p.Samples < 0 || p.Samples > n {
+		return nil, fmt.Errorf("runtime: epoch progress of %d samples, the data has %d", p.Samples, n)
+	}
+	e := &pass{set: set, order: order, p: p, progress: progress}
+	if p.Samples > 0 {
+		// The phases after the first run on the batch the first one took last.
+		e.idx = order[(p.Samples-1)/t.Spec.Batch*t.Spec.Batch : p.Samples]
+	}
+	if progress != nil && t.means == nil {
+		t.means = map[string]float64{}
+	}
+	return e, nil
+}
+
+// passStep runs the step whose turn it is in pass e and adds it to the pass's progress; it
+// reports whether the pass was over already (the first phase's turn, no samples left), in
+// which case it runs nothing. It allocates nothing: the running means it hands to the
+// pass's progress callback are in a map the trainer reuses.
+func (t *Trainer) passStep(e *pass) (bool, error) {
+	p, n := e.p, len(e.order)
+	first := t.cursor == 0
+	ph := &t.Spec.Phases[t.cursor]
+	if first {
+		if p.Samples >= n {
+			return true, nil
+		}
+		e.idx = e.order[p.Samples:min(p.Samples+t.Spec.Batch, n)]
+		p.Samples += len(e.idx)
+	}
+	loss, metrics, err := t.StepPhase(t.cursor, e.set, e.idx)
+	if err != nil {
+		return false, err
+	}
+	p.Steps++
+	p.LossSums[ph.Name] += loss
+	p.LossRuns[ph.Name]++
+	for k, v := range metrics {
+		p.MetricSums[k] += v
+		p.MetricRuns[k]++
+	}
+	if t.turns++; t.turns >= ph.Repeat {
+		t.cursor, t.turns = (t.cursor+1)%len(t.Spec.Phases), 0
+	}
+	if e.progress != nil && first {
+		clear(t.means)
+		for k, s := range p.LossSums {
+			t.means[k] = s / float64(p.LossRuns[k])
+		}
+		e.progress(p.Samples, n, t.means)
+	}
+	return false, nil
 }
 
 // StepPhase runs phase i once on the samples idx: the step function, then the phase's
@@ -384,7 +419,8 @@ func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[strin
 
 // runPhase runs phase i's step function on inputs, then the phase's optimiser on the
 // gradients it returned, then the state updates; it returns the loss and the step's
-// metrics (nil if none), in a map the phase's next step reuses. Batches of samples (StepPhase) and graphs (graphloop.go) both step through it.
+// metrics (nil if none), in a map the phase's next step reuses. Batches of samples
+// (StepPhase) and graphs (graphepoch.go) both step through it.
 func (t *Trainer) runPhase(i int, inputs map[string]*Tensor) (float64, map[string]float64, error) {
 	ph := &t.Spec.Phases[i]
 	prog, err := t.Program(ph.Step)

@@ -108,3 +108,81 @@ func sameCheckpoint(t *testing.T, got, want string) {
 		t.Errorf("run state\n%s\nwant\n%s", gm["dlc.run"], wm["dlc.run"])
 	}
 }
+
+// tinyRegression is a supervised model with dropout (draws) and a test set (evaluated by
+// --epochs 0), on the points writePoints makes: the sixth column from the other five.
+const tinyRegression = `
+model Reg(x: [B, 5]) -> [B, 1] {
+    return dense(dropout(relu(dense(x, 16)), 0.2), 1)
+}
+train Reg {
+    data      = csv(path: "points.csv", label: "f", target: "value")
+    test      = csv(path: "points.csv", label: "f", target: "value")
+    loss      = mse
+    optimizer = adam(lr: 0.01)
+    batch     = 16
+    epochs    = 4
+    seed      = 3
+}
+`
+
+// tinyGraphs is a graph-level model on a set of graphs, whose epochs have several steps.
+const tinyGraphs = `
+import "std/gnn"
+model Kind(x: [N, 1], g: graph) -> [G, 2] {
+    return dense(readout(relu(gin(x, g, 8)), g, "sum"), 2)
+}
+train Kind {
+    data      = cycles(graphs: 64, seed: 1)
+    test      = cycles(graphs: 16, seed: 2)
+    loss      = cross_entropy
+    optimizer = adam(lr: 0.003)
+    batch     = 16
+    epochs    = 4
+}
+`
+
+// TestResumeEpochsZeroKeepsPlace: a run resumed with --epochs 0 only evaluates, so the
+// checkpoint it saves must be the one it resumed from, run state and all (the epochs done,
+// how far an interrupted epoch got, the draw counters, which its evaluation must not
+// advance): resuming either must continue the same run. So must a resumed run already past
+// its --epochs or --steps. Supervised, GAN and graph runs, each stopped after an epoch and
+// inside one.
+func TestResumeEpochsZeroKeepsPlace(t *testing.T) {
+	dir := t.TempDir()
+	writePoints(t, dir, 64) // 4 batches of 16
+	models := map[string]string{
+		"gan":        writeFile(t, dir, "gan.dl", tinyGAN),
+		"regression": writeFile(t, dir, "reg.dl", tinyRegression),
+		"graphs":     writeFile(t, dir, "graphs.dl", tinyGraphs),
+	}
+	zero := []string{"--epochs", "0"}
+	for _, tc := range []struct {
+		model  string
+		stop   []string // flags that end the first run early
+		resume []string // flags of the resumed run that train nothing
+		epoch  string   // where the resume line says the run goes on
+	}{
+		{"gan", []string{"--epochs", "2"}, zero, "epoch 3"},
+		{"gan", []string{"--steps", "7"}, zero, "epoch 2"},
+		{"gan", []string{"--steps", "7"}, []string{"--steps", "5"}, "epoch 2"},
+		{"regression", []string{"--epochs", "2"}, zero, "epoch 3"},
+		{"regression", []string{"--steps", "6"}, zero, "epoch 2"},
+		{"regression", []string{"--epochs", "2"}, []string{"--epochs", "1"}, "epoch 3"},
+		{"graphs", []string{"--epochs", "2"}, zero, "epoch 3"},
+		{"graphs", []string{"--steps", "6"}, zero, "epoch 2"},
+		{"graphs", []string{"--steps", "6"}, []string{"--steps", "6"}, "epoch 2"},
+	} {
+		name := tc.model + strings.Join(tc.stop, "") + strings.Join(tc.resume, "")
+		t.Run(name, func(t *testing.T) {
+			part := filepath.Join(dir, name+".safetensors")
+			mustRun(t, append([]string{"run", models[tc.model], "--save", part, "--out", "", "--progress", "never"}, tc.stop...)...)
+			again := part + ".again.safetensors"
+			out := mustRun(t, append([]string{"run", models[tc.model], "--resume", part, "--save", again, "--out", "", "--progress", "never"}, tc.resume...)...)
+			if !strings.Contains(out, "resuming "+part+" at step") || !strings.Contains(out, tc.epoch) {
+				t.Errorf("want a resume line at %s in:\n%s", tc.epoch, out)
+			}
+			sameCheckpoint(t, again, part)
+		})
+	}
+}

@@ -104,7 +104,6 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 		data.MNISTDir = f.dataDir
 	}
 	showBar := f.progress == "always" || (f.progress == "auto" && isTerminal(stderr))
-	var bar *progressbar.ProgressBar
 	o := runtime.RunOptions{
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
 		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
@@ -114,31 +113,8 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 		b := &graphBar{w: stderr, spec: m.Train}
 		o.Progress, o.EpochDone = b.progress, b.epochDone
 	} else if showBar {
-		o.Progress = func(epoch, done, total int, losses map[string]float64) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr),
-					progressbar.OptionShowIts(), progressbar.OptionSetItsString("samples"),
-					progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-			}
-			desc := fmt.Sprintf("epoch %d/%d", epoch, m.Train.Epochs)
-			for _, ph := range m.Train.Phases {
-				if l, ok := losses[ph.Name]; ok {
-					if len(m.Train.Phases) == 1 {
-						desc += fmt.Sprintf(" loss %.4f", l)
-					} else {
-						desc += fmt.Sprintf(" %s_loss %.4f", ph.Name, l)
-					}
-				}
-			}
-			bar.Describe(desc)
-			bar.Set(done)
-		}
-		o.EpochDone = func() {
-			if bar != nil {
-				bar.Finish()
-				bar = nil
-			}
-		}
+		b := &sampleBar{w: stderr, spec: m.Train}
+		o.Progress, o.EpochDone = b.progress, b.epochDone
 	}
 	// Ctrl-C asks the run to stop after the current step and save; a second one quits at
 	// once (a save in progress is atomic, so that loses nothing already written).
@@ -170,6 +146,57 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 	}()
 	o.Stop = stop.Load
 	return runtime.Train(tr, o)
+}
+
+// sampleBar is a supervised run's progress bar on stderr: a bar per epoch over its
+// samples, at samples/s, described by the epoch and the running loss of each phase, and
+// cleared before the epoch's line. As graphBar does, it is told of progress at most every
+// 100 ms (and at an epoch's start and end) and draws each time it is told, so that a step
+// costs a clock read here and allocates nothing.
+type sampleBar struct {
+	w    io.Writer
+	spec *ir.TrainSpec
+	bar  *progressbar.ProgressBar
+	told time.Time
+}
+
+func (b *sampleBar) progress(epoch, done, total int, losses map[string]float64) {
+	now := time.Now()
+	if b.bar != nil && done < total && now.Sub(b.told) < 100*time.Millisecond {
+		return
+	}
+	b.told = now
+	desc := fmt.Sprintf("epoch %d/%d", epoch, b.spec.Epochs)
+	for _, ph := range b.spec.Phases {
+		if l, ok := losses[ph.Name]; ok {
+			if len(b.spec.Phases) == 1 {
+				desc += fmt.Sprintf(" loss %.4f", l)
+			} else {
+				desc += fmt.Sprintf(" %s_loss %.4f", ph.Name, l)
+			}
+		}
+	}
+	if b.bar == nil {
+		b.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(desc),
+			progressbar.OptionShowIts(), progressbar.OptionSetItsString("samples"), progressbar.OptionClearOnFinish())
+		if done < total {
+			// The first frame shows no samples: a rate over one step would mean nothing.
+			b.bar.RenderBlank()
+			return
+		}
+	}
+	// Set first: at the epoch's end it finishes and clears the bar, which then takes the
+	// description without drawing.
+	b.bar.Set(done)
+	b.bar.Describe(desc)
+}
+
+// epochDone clears the bar before an epoch's line; the next epoch makes a new one.
+func (b *sampleBar) epochDone() {
+	if b.bar != nil {
+		b.bar.Finish()
+		b.bar = nil
+	}
 }
 
 // graphBar is a graph run's progress bar on stderr. For a set of graphs it is a supervised

@@ -1,0 +1,144 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/dlc-lang/dlc/runtime/data"
+)
+
+// Feeding a graph model: one graph's arrays (or a batch of graphs' disjoint union) as the
+// tensors its functions take by name (graphloop.go lists them), with the pairs, rows and
+// one-hot targets of the step or the evaluation.
+
+// graphFeed holds the tensors of one graph (or one batch of graphs), made once and reused.
+type graphFeed struct {
+	x, src, dst, edge, ids, count *Tensor
+}
+
+func newGraphFeed(g *data.Graph) (*graphFeed, error) {
+	f := &graphFeed{}
+	var err error
+	if f.x, err = FromData([]int{g.N, g.F}, g.X); err != nil {
+		return nil, err
+	}
+	if f.src, err = FromInts([]int{g.E()}, g.Src); err != nil {
+		return nil, err
+	}
+	if f.dst, err = FromInts([]int{g.E()}, g.Dst); err != nil {
+		return nil, err
+	}
+	if g.Fe > 0 {
+		if f.edge, err = FromData([]int{g.E(), g.Fe}, g.EdgeX); err != nil {
+			return nil, err
+		}
+	}
+	ids := g.GraphID
+	graphs := g.Graphs
+	if ids == nil {
+		ids, graphs = make([]int32, g.N), 1
+	}
+	if f.ids, err = FromInts([]int{g.N}, ids); err != nil {
+		return nil, err
+	}
+	counts := make([]int32, graphs)
+	for _, id := range ids {
+		counts[id]++
+	}
+	if f.count, err = FromInts([]int{graphs}, counts); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// graphInputs names the tensors of a feed for function fn.
+func (t *Trainer) graphInputs(fn string, f *graphFeed, pairs *data.Pairs, nodes []int32, y []float32, yShape []int) (map[string]*Tensor, error) {
+	fun := t.Module.Func(fn)
+	if fun == nil {
+		return nil, fmt.Errorf("runtime: no function %s in the module", fn)
+	}
+	names := t.Spec.Inputs
+	gname, qname := "", ""
+	if len(names) > 1 {
+		gname = names[1]
+	}
+	if len(names) > 2 {
+		qname = names[2]
+	}
+	in := map[string]*Tensor{}
+	for _, i := range fun.Inputs {
+		var v *Tensor
+		var err error
+		switch n := i.Name; {
+		case n == names[0]:
+			v = f.x
+		case n == gname+"_src":
+			v = f.src
+		case n == gname+"_dst":
+			v = f.dst
+		case n == gname+"_edge":
+			v = f.edge
+			if v == nil {
+				return nil, fmt.Errorf("%s: the model's graph has edge features, the data's graph has none", t.Spec.Data.Pos)
+			}
+		case n == gname+"_graph":
+			v = f.ids
+		case n == gname+"_count":
+			v = f.count
+		case qname != "" && n == qname+"_src":
+			v, err = FromInts([]int{pairs.Len()}, pairs.Src)
+		case qname != "" && n == qname+"_dst":
+			v, err = FromInts([]int{pairs.Len()}, pairs.Dst)
+		case n == "nodes":
+			v, err = FromInts([]int{len(nodes)}, nodes)
+		case n == "y":
+			v, err = FromData(yShape, y)
+		default:
+			return nil, fmt.Errorf("runtime: function %s: no data feeds input %s", fn, n)
+		}
+		if err != nil {
+			return nil, err
+		}
+		in[i.Name] = v
+	}
+	return in, nil
+}
+
+// oneHot returns the one-hot rows of labels[rows] (all of labels when rows is nil).
+func oneHot(labels []int32, rows []int32, classes int) ([]float32, []int) {
+	n := len(labels)
+	if rows != nil {
+		n = len(rows)
+	}
+	y := make([]float32, n*classes)
+	for i := 0; i < n; i++ {
+		c := labels[i]
+		if rows != nil {
+			c = labels[rows[i]]
+		}
+		y[i*classes+int(c)] = 1
+	}
+	return y, []int{n, classes}
+}
+
+// scoreShape is the shape of the pairs' targets: the model's score shape.
+func (r *graphRun) scoreShape(p int) []int {
+	f := r.tr.Module.Func(r.tr.Spec.Eval)
+	for _, in := range f.Inputs {
+		if in.Name == "y" && len(in.Type.Shape) == 2 {
+			return []int{p, 1}
+		}
+	}
+	return []int{p}
+}
+
+// batchInputs feeds function fn the disjoint union of the graphs idx of set, in the run's
+// reused batch, with their one-hot classes as targets.
+func (r *graphRun) batchInputs(fn string, set *data.GraphSet, idx []int) (map[string]*Tensor, error) {
+	b := set.Batch(&r.batch, idx)
+	feed, err := newGraphFeed(b)
+	if err != nil {
+		return nil, err
+	}
+	y, shape := oneHot(b.GraphLabels, nil, set.Classes)
+	return r.tr.graphInputs(fn, feed, nil, nil, y, shape)
+}

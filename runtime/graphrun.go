@@ -1,0 +1,202 @@
+package runtime
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/data"
+)
+
+// A graph run's data: loaded, split as its task says (the labelled nodes, the held-out
+// edges; a set of graphs brings its own test set) and made into feeds once.
+
+// graphRun is one task's data, split and feeds.
+type graphRun struct {
+	tr   *Trainer
+	task string
+	pcg  *rand.PCG // the generator of the link task's non-edges and the graph task's order
+	rng  *rand.Rand
+	id   *graphIdentity // the training data, for resuming
+	// node and link tasks: one graph
+	g     *data.Graph
+	feed  *graphFeed
+	train []int32 // node: the labelled nodes
+	test  []int32 // node: the evaluated nodes
+	ytr   []float32
+	yte   []float32
+	// link
+	index     *data.EdgeIndex
+	pos       data.Pairs // the training graph's edges, each once
+	testPairs data.Pairs
+	// graph
+	set, testSet *data.GraphSet
+	batch        data.Graph
+}
+
+// newGraphRun loads the data of a run of task, splits it and prints the run's first line.
+func newGraphRun(tr *Trainer, task string, spec *ir.TrainSpec, out io.Writer) (*graphRun, error) {
+	r := &graphRun{tr: tr, task: task, pcg: rand.NewPCG(uint64(spec.Seed), 0x6772756e)}
+	r.rng = rand.New(r.pcg)
+	undirected := spec.Extra["undirected"] == "true"
+	if task == "graph" {
+		if err := r.loadSet(spec, undirected, out); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	if spec.Test != nil {
+		return nil, fmt.Errorf("%s: train: a %s-level task evaluates on its own graph (the unlabelled nodes, or the held-out edges); drop test = …", spec.Test.Pos, task)
+	}
+	g, err := data.LoadGraph(spec.Data)
+	if err != nil {
+		return nil, err
+	}
+	if undirected && !g.Symmetric() {
+		g = g.Undirected()
+	}
+	r.g = g
+	r.id = identify(task, g, nil)
+	switch task {
+	case "node":
+		err = r.splitNodes(spec, out)
+	case "link":
+		err = r.splitEdges(spec, undirected, out)
+	default:
+		err = fmt.Errorf("runtime: graph task %q, want node, graph or link", task)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.feed, err = newGraphFeed(r.g); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// loadSet loads a graph task's sets of graphs, the training set and the test set if any.
+func (r *graphRun) loadSet(spec *ir.TrainSpec, undirected bool, out io.Writer) error {
+	var err error
+	if r.set, err = data.LoadGraphs(spec.Data); err != nil {
+		return err
+	}
+	if spec.Test != nil {
+		if r.testSet, err = data.LoadGraphs(*spec.Test); err != nil {
+			return err
+		}
+	}
+	if undirected {
+		for _, s := range []*data.GraphSet{r.set, r.testSet} {
+			if s != nil {
+				for i, g := range s.Graphs {
+					s.Graphs[i] = g.Undirected()
+				}
+			}
+		}
+	}
+	if r.set.Classes == 0 {
+		return fmt.Errorf("%s: %s has no graph classes to learn", spec.Data.Pos, r.set.Name)
+	}
+	r.id = identify(r.task, nil, r.set)
+	fmt.Fprintf(out, "training %s: %d graphs, batch %d, %d epochs, %s\n", phasesString(r.tr), r.set.Len(), spec.Batch, spec.Epochs, optString(r.tr))
+	return nil
+}
+
+// splitNodes splits a node task's graph into the labelled nodes, which the loss covers,
+// and the evaluated ones, every other node with a known label.
+func (r *graphRun) splitNodes(spec *ir.TrainSpec, out io.Writer) error {
+	g := r.g
+	split, err := nodeSplit(spec, spec.Seed)
+	if err != nil {
+		return err
+	}
+	if r.train, r.test, err = data.SplitNodes(g, split); err != nil {
+		return fmt.Errorf("%s: labelled: %v", spec.Pos, err)
+	}
+	r.ytr, _ = oneHot(g.Labels, r.train, g.Classes)
+	r.yte, _ = oneHot(g.Labels, r.test, g.Classes)
+	fmt.Fprintf(out, "training %s: %d nodes, %d edges, %d labelled, %d evaluated, %d epochs, %s\n",
+		phasesString(r.tr), g.N, g.E(), len(r.train), len(r.test), spec.Epochs, optString(r.tr))
+	return nil
+}
+
+// splitEdges holds out a link task's test pairs (the test_edges fraction of the edges, and
+// as many non-edges) and keeps the training graph, whose edges, each node pair once, are
+// the positive pairs of every step.
+func (r *graphRun) splitEdges(spec *ir.TrainSpec, undirected bool, out io.Writer) error {
+	g := r.g
+	frac, err := strconv.ParseFloat(spec.Extra["test_edges"], 64)
+	if err != nil {
+		frac = 0.1
+	}
+	train, test, err := data.SplitEdges(g, frac, uint64(spec.Seed))
+	if err != nil {
+		return fmt.Errorf("%s: test_edges: %v", spec.Pos, err)
+	}
+	r.index = data.NewEdgeIndex(g)
+	r.testPairs = test
+	for e, s := range train.Src {
+		d := train.Dst[e]
+		if s == d || undirected && s > d {
+			continue // each node pair once; no self loops
+		}
+		r.pos.Src = append(r.pos.Src, s)
+		r.pos.Dst = append(r.pos.Dst, d)
+		r.pos.Label = append(r.pos.Label, 1)
+	}
+	r.g = train
+	fmt.Fprintf(out, "training %s: %d nodes, %d training edges (%d pairs), %d held-out pairs and as many non-edges, %d epochs, %s\n",
+		phasesString(r.tr), g.N, train.E(), r.pos.Len(), test.Len()/2, spec.Epochs, optString(r.tr))
+	return nil
+}
+
+func (r *graphRun) hasTest() bool {
+	switch r.task {
+	case "node":
+		return len(r.test) > 0
+	case "link":
+		return r.testPairs.Len() > 0
+	}
+	return r.testSet != nil
+}
+
+// nodeSplit reads the spec's labelled setting.
+func nodeSplit(spec *ir.TrainSpec, seed int64) (data.NodeSplit, error) {
+	s := data.NodeSplit{Seed: uint64(seed)}
+	v, ok := spec.Extra["labelled"]
+	if !ok {
+		return s, fmt.Errorf("%s: train: a node-level task needs labelled = per_class(k), fraction(f) or nodes([…])", spec.Pos)
+	}
+	f := strings.Fields(v)
+	switch f[0] {
+	case "per_class":
+		s.PerClass, _ = strconv.Atoi(f[1])
+	case "fraction":
+		s.Fraction, _ = strconv.ParseFloat(f[1], 64)
+	case "nodes":
+		for _, w := range f[1:] {
+			n, _ := strconv.Atoi(w)
+			s.Nodes = append(s.Nodes, int32(n))
+		}
+	}
+	return s, nil
+}
+
+// checkMemory prints the run's memory estimate at the loaded graph's sizes and refuses a
+// run whose estimate exceeds o.MaxMemory.
+func (r *graphRun) checkMemory(o RunOptions, out io.Writer) error {
+	e, err := r.memory()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s, segment indexes %s), besides the graph's own arrays\n",
+		dimsString(e.Dims), FormatBytes(e.Total()), FormatBytes(e.Params), FormatBytes(e.Optim), FormatBytes(e.Activ), FormatBytes(e.Index))
+	if o.MaxMemory > 0 && e.Total() > o.MaxMemory {
+		return fmt.Errorf("%s: the run needs an estimated %s at %s, more than --max-memory %s; use a smaller graph or narrower layers, or raise the limit",
+			o.Source, FormatBytes(e.Total()), dimsString(e.Dims), FormatBytes(o.MaxMemory))
+	}
+	return nil
+}
