@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	goruntime "runtime"
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -59,4 +60,19 @@ func TestStepAllocs(t *testing.T) {
 			t.Errorf("optimize=%v: %.1f allocations per step, want 0", optimize, allocs)
 		}
 	}
+}
+
+// allocsAtFullWidth is testing.AllocsPerRun without its GOMAXPROCS(1): the average number
+// of heap allocations of f over runs calls, counted across every goroutine, with the pool
+// at the machine's width, so that the work f hands to the workers is measured too
+// (parallel.For runs serially at GOMAXPROCS 1).
+func allocsAtFullWidth(runs int, f func()) float64 {
+	f()
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	goruntime.ReadMemStats(&after)
+	return float64(after.Mallocs-before.Mallocs) / float64(runs)
 }

@@ -147,13 +147,17 @@ func Workers() int {
 // For calls body(lo, hi) for disjoint ranges covering [0, n), each at least grain long
 // (except possibly the last), on up to Workers() goroutines at once, and returns when all
 // calls have returned. body must be safe to call concurrently on disjoint ranges.
+//
+// With GOMAXPROCS lowered to 1 after the pool started (testing.AllocsPerRun does this), For
+// and Do run serially: a worker could only run when the caller is preempted, which gains
+// nothing and made the work's scratch buffers depend on when that happened.
 func For(n, grain int, body func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
 	once.Do(start)
 	grain = max(grain, 1)
-	if workers == 0 || n <= grain {
+	if workers == 0 || n <= grain || runtime.GOMAXPROCS(0) == 1 {
 		body(0, n)
 		return
 	}
@@ -228,7 +232,7 @@ func helpNested() {
 // tasks is read, not kept, and the call allocates nothing.
 func Do(tasks []func()) {
 	once.Do(start)
-	if workers == 0 || len(tasks) < 2 || !busy.CompareAndSwap(0, 1) {
+	if workers == 0 || len(tasks) < 2 || runtime.GOMAXPROCS(0) == 1 || !busy.CompareAndSwap(0, 1) {
 		for _, t := range tasks {
 			t()
 		}

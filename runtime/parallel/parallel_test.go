@@ -1,8 +1,10 @@
 package parallel
 
 import (
+	goruntime "runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestForCoversEveryIndexOnce(t *testing.T) {
@@ -118,6 +120,38 @@ func itoa(n int) string {
 	s := ""
 	for ; n > 0; n /= 10 {
 		s = string(rune('0'+n%10)) + s
+	}
+	return s
+}
+
+// With GOMAXPROCS at 1 a For runs on the caller alone, whatever the pool's width.
+func TestForSerialOnOneProc(t *testing.T) {
+	Workers() // start the pool at the machine's width
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
+	var other atomic.Int32
+	id := goid()
+	For(16, 1, func(lo, hi int) {
+		if goid() != id {
+			other.Add(1)
+		}
+		// A chunk that sleeps frees the one P: a worker offered the job would take the
+		// next chunk then.
+		time.Sleep(200 * time.Microsecond)
+	})
+	if other.Load() != 0 {
+		t.Errorf("%d chunks ran on another goroutine with GOMAXPROCS 1", other.Load())
+	}
+}
+
+// goid returns the calling goroutine's id, read from its stack header.
+func goid() string {
+	var buf [64]byte
+	s := string(buf[:goruntime.Stack(buf[:], false)])
+	s = s[len("goroutine "):]
+	for i := range len(s) {
+		if s[i] == ' ' {
+			return s[:i]
+		}
 	}
 	return s
 }
