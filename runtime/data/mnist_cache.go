@@ -90,7 +90,7 @@ func sourceKey(paths ...string) (string, error) {
 
 const mnistCacheHeader = len(mnistCacheMagic) + sha256.Size + 8
 
-func readMNISTCache(path, key string) (*Set, error) {
+func readMNISTCache(path, key string) (s *Set, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,13 @@ func readMNISTCache(path, key string) (*Set, error) {
 	pixels, lb, sums := body[:4*count], body[4*count:4*count+n], body[4*count+n:]
 	var dst []byte
 	if mapped {
-		dst = residentBytes(len(pixels))
+		var free func()
+		dst, free = residentBytes(len(pixels))
+		defer func() {
+			if err != nil {
+				free() // the set is decoded from the source files instead
+			}
+		}()
 	}
 	if !verifyBlocks(dst, pixels, lb, sums, 4*row*mnistCacheBlock) {
 		return nil, errors.New("cache checksum mismatch")

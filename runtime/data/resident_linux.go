@@ -16,21 +16,21 @@ const (
 
 // residentBytes returns n zeroed bytes of anonymous memory outside the Go heap, aligned to
 // 2 MiB, backed by huge pages where the kernel has them, and faulted in by one call rather
-// than page by page. It is never freed: it holds a data set for the life of the process.
-// Where anonymous mapping fails it falls back to the Go heap.
-func residentBytes(n int) []byte {
+// than page by page, and the function that gives them back. Kept, they hold a data set for
+// the life of the process. Where anonymous mapping fails it falls back to the Go heap.
+func residentBytes(n int) (b []byte, free func()) {
 	if n == 0 {
-		return nil
+		return nil, func() {}
 	}
 	raw, err := syscall.Mmap(-1, 0, n+hugePage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
-		return make([]byte, n)
+		return make([]byte, n), func() {}
 	}
 	off := (hugePage - int(uintptr(unsafe.Pointer(&raw[0])))%hugePage) % hugePage
-	b := raw[off : off+n : off+n]
+	b = raw[off : off+n : off+n]
 	madvise(b, madvHugePage)
 	madvise(b, madvPopulateWrite)
-	return b
+	return b, func() { syscall.Munmap(raw) }
 }
 
 // populate faults the pages of a read-only mapping that hold b in with one call. madvise
