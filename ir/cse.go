@@ -30,11 +30,16 @@ func cseHash(o *Op) uint64 {
 		attrs += mix(hashAttr(hashString(fnvOffset, k), v))
 	}
 	h = hashUint(h, attrs)
-	h = hashString(h, o.Type.DType)
-	for _, d := range o.Type.Shape {
+	return hashShape(hashString(h, o.Type.DType), o.Type.Shape)
+}
+
+// hashShape mixes a shape's dimensions into h, consistently with Shape.Equal.
+func hashShape(h uint64, s Shape) uint64 {
+	h = hashUint(h, uint64(len(s)))
+	for _, d := range s {
 		h = hashUint(h, uint64(int64(d.Coef)))
-		for _, s := range d.Syms {
-			h = hashString(h, s)
+		for _, sym := range d.Syms {
+			h = hashString(h, sym)
 		}
 		h = hashUint(h, uint64(len(d.Syms)))
 	}
@@ -110,7 +115,7 @@ func hashAttr(h uint64, v any) uint64 {
 	case bool:
 		return hashString(h, "true")
 	case Shape:
-		return hashString(hashString(h, "shape"), v.String())
+		return hashShape(hashString(h, "shape"), v)
 	}
 	return hashString(hashString(h, "other"), attrText(v))
 }

@@ -219,10 +219,11 @@ func accumulate(dst, src []float32, shape, dstStrides []int) {
 	})
 }
 
-// resize returns dst[:n], reusing dst's array when it is long enough.
-func resize(dst []int, n int) []int {
+// resize returns dst[:n], reusing dst's array when it is long enough (the reused elements
+// keep their values).
+func resize[T any](dst []T, n int) []T {
 	if cap(dst) < n {
-		return make([]int, n)
+		return make([]T, n)
 	}
 	return dst[:n]
 }

@@ -170,11 +170,3 @@ func inputDims(f *ir.Func, in map[string]*Tensor) map[string]int {
 	bindSymbols(env, want, got)
 	return env
 }
-
-func dimsString(dims map[string]int) string {
-	var parts []string
-	for _, k := range sortedIntKeys(dims) {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, dims[k]))
-	}
-	return strings.Join(parts, ", ")
-}

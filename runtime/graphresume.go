@@ -60,26 +60,22 @@ func identify(task string, g *data.Graph, set *data.GraphSet) *graphIdentity {
 	return id
 }
 
-// hashInts writes xs little-endian to h through buf, which it returns for reuse.
+// hashInts and hashFloats write xs little-endian to h through buf, which they return for
+// reuse.
 func hashInts(h hash.Hash64, buf []byte, xs []int32) []byte {
-	for len(xs) > 0 {
-		n := min(len(xs), 4096)
-		buf = buf[:0]
-		for _, v := range xs[:n] {
-			buf = binary.LittleEndian.AppendUint32(buf, uint32(v))
-		}
-		h.Write(buf)
-		xs = xs[n:]
-	}
-	return buf
+	return hashWords(h, buf, xs, func(v int32) uint32 { return uint32(v) })
 }
 
 func hashFloats(h hash.Hash64, buf []byte, xs []float32) []byte {
+	return hashWords(h, buf, xs, math.Float32bits)
+}
+
+func hashWords[T int32 | float32](h hash.Hash64, buf []byte, xs []T, bits func(T) uint32) []byte {
 	for len(xs) > 0 {
 		n := min(len(xs), 4096)
 		buf = buf[:0]
 		for _, v := range xs[:n] {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			buf = binary.LittleEndian.AppendUint32(buf, bits(v))
 		}
 		h.Write(buf)
 		xs = xs[n:]

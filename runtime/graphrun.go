@@ -193,10 +193,10 @@ func (r *graphRun) checkMemory(o RunOptions, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s, segment indexes %s), besides the graph's own arrays\n",
-		dimsString(e.Dims), FormatBytes(e.Total()), FormatBytes(e.Params), FormatBytes(e.Optim), FormatBytes(e.Activ), FormatBytes(e.Index))
+		envString(e.Dims, "="), FormatBytes(e.Total()), FormatBytes(e.Params), FormatBytes(e.Optim), FormatBytes(e.Activ), FormatBytes(e.Index))
 	if o.MaxMemory > 0 && e.Total() > o.MaxMemory {
 		return fmt.Errorf("%s: the run needs an estimated %s at %s, more than --max-memory %s; use a smaller graph or narrower layers, or raise the limit",
-			o.Source, FormatBytes(e.Total()), dimsString(e.Dims), FormatBytes(o.MaxMemory))
+			o.Source, FormatBytes(e.Total()), envString(e.Dims, "="), FormatBytes(o.MaxMemory))
 	}
 	return nil
 }

@@ -269,8 +269,10 @@ func (o *SGD) Step(params, grads map[string]*Tensor) error {
 		return err
 	}
 	// Fetch every buffer before touching a parameter, so a bad restored state changes nothing.
-	o.bufs, o.fresh = reuse(o.bufs, len(names)), reuse(o.fresh, len(names))
+	o.bufs, o.fresh = resize(o.bufs, len(names)), resize(o.fresh, len(names))
 	bufs, fresh := o.bufs, o.fresh
+	clear(bufs)
+	clear(fresh)
 	if o.Momentum != 0 {
 		for i, n := range names {
 			if bufs[i], fresh[i], err = optimSlot("sgd", o.buf, "momentum", n, params[n]); err != nil {
@@ -342,16 +344,6 @@ type Adam struct {
 // adamSlots are one parameter's Adam state: the moments and the step count.
 type adamSlots struct{ m, v, t *Tensor }
 
-// reuse returns s with length n and zero elements, reusing its array when it is big enough.
-func reuse[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	s = s[:n]
-	clear(s)
-	return s
-}
-
 func (o *Adam) Name() string {
 	if o.Decoupled {
 		return "adamw"
@@ -366,8 +358,9 @@ func (o *Adam) Step(params, grads map[string]*Tensor) error {
 		return err
 	}
 	// Fetch every slot before touching a parameter, so a bad restored state changes nothing.
-	o.slots = reuse(o.slots, len(names))
+	o.slots = resize(o.slots, len(names))
 	ss := o.slots
+	clear(ss)
 	for i, n := range names {
 		s := &ss[i]
 		if s.m, _, err = optimSlot(opt, o.m, "m", n, params[n]); err != nil {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -124,22 +125,24 @@ func checkElements(o *ir.Op, env map[string]int) error {
 		for _, s := range d.Syms {
 			b := env[s]
 			if b < 0 || (b > 0 && v > ir.MaxElements/b) {
-				return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, envString(env))
+				return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, envString(env, " = "))
 			}
 			v *= b
 		}
 		if v > 0 && n > ir.MaxElements/v {
-			return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, envString(env))
+			return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, envString(env, " = "))
 		}
 		n *= v
 	}
 	return nil
 }
 
-func envString(env map[string]int) string {
+// envString spells a binding of dimensions in sorted order, each name eq its size: " = "
+// in messages ("B = 4, N = 10"), "=" in the compact memory lines ("E=1000000, N=100000").
+func envString(env map[string]int, eq string) string {
 	var parts []string
 	for _, k := range sortedIntKeys(env) {
-		parts = append(parts, fmt.Sprintf("%s = %d", k, env[k]))
+		parts = append(parts, k+eq+strconv.Itoa(env[k]))
 	}
 	return strings.Join(parts, ", ")
 }
