@@ -41,17 +41,7 @@ train AE {
 }
 `} {
 		t.Run(name, func(t *testing.T) {
-			m, _, err := compiler.Compile(name+".dl", []byte(src), compiler.Options{Optimize: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := NewTrainer(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tr.InitParams(1); err != nil {
-				t.Fatal(err)
-			}
+			tr := compiledTrainer(t, name, src)
 			n := 64
 			set := &data.Set{X: make([]float32, n*20), XShape: []int{n, 20}, Y: make([]float32, n*4), YShape: []int{n, 4}}
 			for i := range set.X {
@@ -113,17 +103,7 @@ train GAN {
 `, "d"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			m, _, err := compiler.Compile(name+".dl", []byte(tc.src), compiler.Options{Optimize: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := NewTrainer(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tr.InitParams(1); err != nil {
-				t.Fatal(err)
-			}
+			tr := compiledTrainer(t, name, tc.src)
 			n := 1024 // 128 batches: the pass does not end while it is measured
 			set := &data.Set{X: make([]float32, n*20), XShape: []int{n, 20}, Y: make([]float32, n*4), YShape: []int{n, 4}}
 			for i := range set.X {
@@ -153,7 +133,7 @@ train GAN {
 					t.Fatalf("passStep: over %v, %v", over, err)
 				}
 			}
-			for range 2 * len(m.Train.Phases) { // every phase's buffers made
+			for range 2 * len(tr.Spec.Phases) { // every phase's buffers made
 				step()
 			}
 			if a := testing.AllocsPerRun(20, step); a != 0 {
@@ -164,4 +144,22 @@ train GAN {
 			}
 		})
 	}
+}
+
+// compiledTrainer compiles src (optimised, as dlc does) and returns a trainer with its
+// parameters drawn from seed 1.
+func compiledTrainer(t *testing.T, name, src string) *Trainer {
+	t.Helper()
+	m, _, err := compiler.Compile(name+".dl", []byte(src), compiler.Options{Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.InitParams(1); err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
