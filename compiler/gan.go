@@ -155,11 +155,13 @@ func (p *Program) lowerGAN(m *ir.Module, f *lang.Family) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{family: "gan", inputs: []string{"x"}, eval: f.Name + ".loss",
-		extra: map[string]string{"sample": f.Name + ".sample", "noise": g.noise}}
+	pl := &plan{inputs: []ir.FeedKind{ir.FeedSamples}, eval: f.Name + ".loss"}
 	if g.input != nil {
 		// G maps data to data: its pictures are inputs beside outputs, like a reconstruction.
-		pl.extra = map[string]string{"reconstruct": f.Name + ".sample"}
+		pl.role(ir.RoleReconstruct, f.Name+".sample")
+	} else {
+		pl.role(ir.RoleSample, f.Name+".sample")
+		pl.noise = map[string]ir.Noise{"normal": ir.NoiseNormal, "uniform": ir.NoiseUniform}[g.noise]
 	}
 	for _, fn := range []string{"d_step", "g_step", "loss", "sample"} {
 		l := p.newLowerer(f.Name+"."+fn, map[bool]string{true: "train", false: "eval"}[fn == "d_step" || fn == "g_step"])
@@ -168,7 +170,7 @@ func (p *Program) lowerGAN(m *ir.Module, f *lang.Family) (*plan, error) {
 			return nil, err
 		}
 		if g.conditional {
-			pl.inputs = []string{"x", "y"}
+			pl.inputs = []ir.FeedKind{ir.FeedSamples, ir.FeedTargets}
 		}
 		m.Funcs = append(m.Funcs, l.b.F)
 		switch fn {

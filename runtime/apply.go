@@ -3,9 +3,9 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -63,43 +63,35 @@ func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
 	return out, nil
 }
 
-// familyRoles says what each family function a train spec may name (ir.TrainSpec.Extra)
-// does and which models have one, for the message when a command needs one the model lacks.
-var familyRoles = map[string]struct{ does, who string }{
-	"reconstruct": {"x → its reconstruction", "an autoencoder"},
-	"encode":      {"x → its code", "an autoencoder"},
-	"decode":      {"a code → its reconstruction", "an autoencoder"},
-	"corrupt":     {"x → x with the training noise", "a denoising autoencoder (corrupt = mask(q) or gaussian(σ))"},
-	"score":       {"x → each sample's reconstruction error", "an autoencoder"},
-	"sample":      {"noise → a sample", "a GAN, a variational or an adversarial autoencoder"},
+// familyRoles says what each role's function does and which models have one, for the
+// message when a command needs one the model lacks.
+var familyRoles = map[ir.Role]struct{ does, who string }{
+	ir.RolePredict:     {"samples → predictions", "a model trained with a loss"},
+	ir.RoleReconstruct: {"x → its reconstruction", "an autoencoder"},
+	ir.RoleEncode:      {"x → its code", "an autoencoder"},
+	ir.RoleDecode:      {"a code → its reconstruction", "an autoencoder"},
+	ir.RoleCorrupt:     {"x → x with the training noise", "a denoising autoencoder (corrupt = mask(q) or gaussian(σ))"},
+	ir.RoleScore:       {"x → each sample's reconstruction error", "an autoencoder"},
+	ir.RoleSample:      {"noise → a sample", "a GAN, a variational or an adversarial autoencoder"},
 }
 
-// IsFamilyRole reports whether name is the role of a family function (encode, score, …).
-func IsFamilyRole(name string) bool {
-	_, ok := familyRoles[name]
+// HasRole reports whether the model has a function for role.
+func (t *Trainer) HasRole(role ir.Role) bool {
+	_, ok := t.Spec.Role(role)
 	return ok
 }
 
-// HasRole reports whether the model's family has a function for role.
-func (t *Trainer) HasRole(role string) bool {
-	_, ok := t.Spec.Extra[role]
-	return ok
-}
-
-// ApplyRole runs the family function the train spec names for role (an autoencoder's
-// "encode", "score", "corrupt", …) on the rows of x, as ApplyBlock does.
-func (t *Trainer) ApplyRole(role string, x *Tensor, batch int) (*Tensor, error) {
-	fn, ok := t.Spec.Extra[role]
+// ApplyRole runs the function the train spec names for role (an autoencoder's encode,
+// score, corrupt, …) on the rows of x, as ApplyBlock does.
+func (t *Trainer) ApplyRole(role ir.Role, x *Tensor, batch int) (*Tensor, error) {
+	fn, ok := t.Spec.Role(role)
 	if !ok {
 		var have []string
-		for r := range t.Spec.Extra {
-			if _, known := familyRoles[r]; known {
-				have = append(have, r)
-			}
+		for _, r := range t.Spec.Roles {
+			have = append(have, r.Role.String())
 		}
-		sort.Strings(have)
 		r := familyRoles[role]
-		msg := fmt.Sprintf("this %s has no %s function (%s): %s has one", t.Spec.Family, role, r.does, r.who)
+		msg := fmt.Sprintf("this model has no %s function (%s): %s has one", role, r.does, r.who)
 		if len(have) > 0 {
 			msg += "; this one has " + strings.Join(have, ", ")
 		}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"strings"
 
 	"github.com/dlc-lang/dlc/runtime/data"
@@ -22,7 +23,7 @@ func (r *graphRun) epochFrom(p *EpochProgress, maxSteps int, stop func() bool, s
 		p.LossSums, p.LossRuns = map[string]float64{}, map[string]int{}
 	}
 	halt := func() bool { return (maxSteps > 0 && t.Steps >= maxSteps) || (stop != nil && stop()) }
-	if r.task != "graph" {
+	if r.task != ir.TaskGraph {
 		if halt() {
 			return 0, 0, false, nil
 		}
@@ -47,7 +48,7 @@ func (r *graphRun) fullGraphStep() (float64, int, error) {
 	var in map[string]*Tensor
 	var err error
 	samples := len(r.train)
-	if r.task == "node" {
+	if r.task == ir.TaskNode {
 		in, err = t.graphInputs(ph.Step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes})
 	} else {
 		pairs := data.Pairs{Src: append([]int32{}, r.pos.Src...), Dst: append([]int32{}, r.pos.Dst...), Label: append([]float32{}, r.pos.Label...)}
@@ -136,14 +137,14 @@ func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64,
 func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 	t := r.tr
 	switch r.task {
-	case "node":
+	case ir.TaskNode:
 		in, err := t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
 		if err != nil {
 			return 0, nil, err
 		}
 		loss, m, _, err := t.graphEval(in)
 		return loss, m, err
-	case "link":
+	case ir.TaskLink:
 		p := r.testPairs
 		in, err := t.graphInputs(t.Spec.Eval, r.feed, &p, nil, p.Label, r.scoreShape(p.Len()))
 		if err != nil {

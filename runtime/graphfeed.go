@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 
 	"github.com/dlc-lang/dlc/runtime/data"
 )
@@ -56,44 +57,37 @@ func (t *Trainer) graphInputs(fn string, f *graphFeed, pairs *data.Pairs, nodes 
 	if fun == nil {
 		return nil, fmt.Errorf("runtime: no function %s in the module", fn)
 	}
-	names := t.Spec.Inputs
-	gname, qname := "", ""
-	if len(names) > 1 {
-		gname = names[1]
-	}
-	if len(names) > 2 {
-		qname = names[2]
-	}
 	in := map[string]*Tensor{}
 	for _, i := range fun.Inputs {
 		var v *Tensor
 		var err error
-		switch n := i.Name; {
-		case n == names[0]:
+		kind, _ := t.Spec.Feed(i.Name)
+		switch kind {
+		case ir.FeedNodeFeatures:
 			v = f.x
-		case n == gname+"_src":
+		case ir.FeedEdgeSrc:
 			v = f.src
-		case n == gname+"_dst":
+		case ir.FeedEdgeDst:
 			v = f.dst
-		case n == gname+"_edge":
+		case ir.FeedEdgeFeatures:
 			v = f.edge
 			if v == nil {
 				return nil, fmt.Errorf("%s: the model's graph has edge features, the data's graph has none", t.Spec.Data.Pos)
 			}
-		case n == gname+"_graph":
+		case ir.FeedNodeGraph:
 			v = f.ids
-		case n == gname+"_count":
+		case ir.FeedGraphSizes:
 			v = f.count
-		case qname != "" && n == qname+"_src":
+		case ir.FeedPairSrc:
 			v, err = FromInts([]int{pairs.Len()}, pairs.Src)
-		case qname != "" && n == qname+"_dst":
+		case ir.FeedPairDst:
 			v, err = FromInts([]int{pairs.Len()}, pairs.Dst)
-		case n == "nodes":
+		case ir.FeedNodes:
 			v, err = FromInts([]int{len(nodes)}, nodes)
-		case n == "y":
+		case ir.FeedTargets:
 			v, err = FromData(yShape, y)
 		default:
-			return nil, fmt.Errorf("runtime: function %s: no data feeds input %s", fn, n)
+			return nil, fmt.Errorf("runtime: function %s: no data feeds input %s", fn, i.Name)
 		}
 		if err != nil {
 			return nil, err
@@ -124,7 +118,7 @@ func oneHot(labels []int32, rows []int32, classes int) ([]float32, []int) {
 func (r *graphRun) scoreShape(p int) []int {
 	f := r.tr.Module.Func(r.tr.Spec.Eval)
 	for _, in := range f.Inputs {
-		if in.Name == "y" && len(in.Type.Shape) == 2 {
+		if k, _ := r.tr.Spec.Feed(in.Name); k == ir.FeedTargets && len(in.Type.Shape) == 2 {
 			return []int{p, 1}
 		}
 	}

@@ -113,12 +113,12 @@ func (r *graphRun) memory() (MemoryEstimate, error) {
 	var stepIn, evalIn map[string]*Tensor
 	var err error
 	switch r.task {
-	case "node":
+	case ir.TaskNode:
 		if stepIn, err = t.graphInputs(step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes}); err != nil {
 			return MemoryEstimate{}, err
 		}
 		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
-	case "link":
+	case ir.TaskLink:
 		n := 2 * r.pos.Len()
 		pairs := data.Pairs{Src: make([]int32, n), Dst: make([]int32, n), Label: make([]float32, n)}
 		if stepIn, err = t.graphInputs(step, r.feed, &pairs, nil, pairs.Label, r.scoreShape(n)); err != nil {

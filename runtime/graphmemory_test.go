@@ -89,7 +89,7 @@ train Kind {
 			if err := TrainGraph(tr, RunOptions{Source: path, Epochs: 1, Seed: -1, Out: &out}); err != nil {
 				t.Fatal(err)
 			}
-			run, err := newGraphRun(tr, tr.Spec.Extra["task"], tr.Spec, &bytes.Buffer{})
+			run, err := newGraphRun(tr, tr.Spec.Task, tr.Spec, &bytes.Buffer{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -97,7 +97,7 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 
 // Train runs the module's train spec as o says.
 func Train(tr *Trainer, o RunOptions) error {
-	if tr.Spec.Family == "graph" {
+	if tr.Spec.Task.IsGraph() {
 		return TrainGraph(tr, o)
 	}
 	spec, out := applyRunOptions(tr, o)
@@ -421,7 +421,7 @@ func SaveVars(tr *Trainer, path, source string) error {
 // epochPictures writes what a family shows after each epoch: a generative model's (a GAN's,
 // a VAE's) samples from one fixed noise batch, in the data's range.
 func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) error {
-	if _, ok := tr.Spec.Extra["sample"]; !ok {
+	if !tr.HasRole(ir.RoleSample) {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -462,7 +462,7 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 		}
 		fmt.Fprintf(out, "wrote loss curve to %s\n", lossPath)
 	}
-	if !tr.HasRole("reconstruct") {
+	if !tr.HasRole(ir.RoleReconstruct) {
 		return nil
 	}
 	set := testSet
@@ -473,15 +473,15 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 	x := &Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
 	kinds := [][][]float32{rows(x)}
 	what := "test images and reconstructions"
-	if tr.HasRole("corrupt") {
-		noisy, err := tr.ApplyRole("corrupt", x, n)
+	if tr.HasRole(ir.RoleCorrupt) {
+		noisy, err := tr.ApplyRole(ir.RoleCorrupt, x, n)
 		if err != nil {
 			return err
 		}
 		kinds = append(kinds, rows(noisy))
 		x, what = noisy, "test images, corrupted, and the reconstructions of the corrupted"
 	}
-	recon, err := tr.ApplyRole("reconstruct", x, n)
+	recon, err := tr.ApplyRole(ir.RoleReconstruct, x, n)
 	if err != nil {
 		return err
 	}

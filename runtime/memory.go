@@ -74,7 +74,7 @@ func EstimateMemory(m *ir.Module, evalBatch int) (MemoryEstimate, error) {
 			e.Optim += slots * sizes[p]
 		}
 	}
-	if m.Train.Family == "graph" {
+	if m.Train.Task.IsGraph() {
 		e.Graph = true
 		return e, nil
 	}
@@ -86,9 +86,9 @@ func EstimateMemory(m *ir.Module, evalBatch int) (MemoryEstimate, error) {
 	}
 	// An autoencoder's encode, decode and score functions serve other commands (embed,
 	// anomaly scoring), not a run; decode still counts when it is also the sample function.
-	for role, fn := range m.Train.Extra {
-		if role != "encode" && role != "decode" && role != "score" {
-			batchOf[fn] = max(batchOf[fn], m.Train.Batch)
+	for _, r := range m.Train.Roles {
+		if r.Role != ir.RoleEncode && r.Role != ir.RoleDecode && r.Role != ir.RoleScore {
+			batchOf[r.Func] = max(batchOf[r.Func], m.Train.Batch)
 		}
 	}
 	if m.Train.Test != nil {

@@ -2,20 +2,21 @@ package runtime
 
 import (
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"math/rand/v2"
 )
 
 // Sampling from a generative family: the family's "sample" function maps a noise batch
 // (and, for a conditional model, one-hot labels) to samples. The noise comes from the
-// distribution the family declares (Extra "noise": normal or uniform on [-1, 1]).
+// distribution the train spec's Noise names: normal, or uniform on [-1, 1].
 
 // Sample draws n samples from the family's sample function with noise from rng. labels,
 // when the function takes a condition, gives each sample's class (nil: i mod the class
 // count). The result is the function's output, [n, …].
 func (t *Trainer) Sample(n int, rng *rand.Rand, labels []int) (Images, error) {
-	fn, ok := t.Spec.Extra["sample"]
+	fn, ok := t.Spec.Role(ir.RoleSample)
 	if !ok {
-		return Images{}, fmt.Errorf("runtime: a %s has nothing to sample from (only generative families do)", t.Spec.Family)
+		return Images{}, fmt.Errorf("runtime: this model has nothing to sample from (only generative families do)")
 	}
 	f := t.Module.Func(fn)
 	if f == nil || len(f.Inputs) == 0 {
@@ -34,7 +35,7 @@ func (t *Trainer) Sample(n int, rng *rand.Rand, labels []int) (Images, error) {
 		x := NewTensor(shape...)
 		switch {
 		case i == 0: // the noise
-			if t.Spec.Extra["noise"] == "uniform" {
+			if t.Spec.Noise == ir.NoiseUniform {
 				for j := range x.Data {
 					x.Data[j] = float32(2*rng.Float64() - 1)
 				}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -37,9 +38,9 @@ type ScoreResult struct {
 // when not nil, are the classes requested of a conditional generator (sample i asks for
 // labels[i mod len]); Agree then says how often the classifier saw what was asked.
 func Score(gen, cls *Trainer, n int, rng *rand.Rand, labels []int) (ScoreResult, error) {
-	fn, ok := cls.Spec.Extra["predict"]
+	fn, ok := cls.Spec.Role(ir.RolePredict)
 	if !ok {
-		return ScoreResult{}, fmt.Errorf("the classifier is a %s, want a model trained with a loss", cls.Spec.Family)
+		return ScoreResult{}, fmt.Errorf("the classifier has no predict function: want a model trained with a loss")
 	}
 	f := cls.Module.Func(fn)
 	if f == nil || len(f.Inputs) != 1 {

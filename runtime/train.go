@@ -179,8 +179,10 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 	if f == nil {
 		return nil, fmt.Errorf("runtime: no function %s in the module", fn)
 	}
-	if len(f.Inputs) > len(t.Spec.Inputs) {
-		return nil, fmt.Errorf("runtime: function %s has %d inputs, the train spec feeds %d", fn, len(f.Inputs), len(t.Spec.Inputs))
+	for _, in := range f.Inputs {
+		if k, ok := t.Spec.Feed(in.Name); !ok || k != ir.FeedSamples && k != ir.FeedTargets {
+			return nil, fmt.Errorf("runtime: function %s: the train spec feeds input %s no samples or targets", fn, in.Name)
+		}
 	}
 	t.bufX, t.bufY = set.Batch(t.bufX, t.bufY, idx)
 	clear(t.inputs)
@@ -196,7 +198,7 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 	}
 	for i, in := range f.Inputs {
 		src, buf, shape := "samples", t.bufX, set.XShape
-		if t.Spec.Inputs[i] == "y" {
+		if k, _ := t.Spec.Feed(in.Name); k == ir.FeedTargets {
 			if set.Y == nil {
 				return nil, fmt.Errorf("%s: the data has no targets, and input %s of %s needs them", t.Spec.Data.Pos, in.Name, fn)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"io"
 	"math"
 	"path/filepath"
@@ -180,7 +181,7 @@ func percentileThreshold(tr *runtime.Trainer, train, scored *data.Set, scores []
 
 // sampleScores runs the model's score function on every sample of set.
 func sampleScores(tr *runtime.Trainer, set *data.Set, batch int) ([]float64, error) {
-	s, err := tr.ApplyRole("score", runtime.SetTensor(set), batch)
+	s, err := tr.ApplyRole(ir.RoleScore, runtime.SetTensor(set), batch)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -72,7 +73,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	codes, err := tr.ApplyRole("encode", runtime.SetTensor(set), *batch)
+	codes, err := tr.ApplyRole(ir.RoleEncode, runtime.SetTensor(set), *batch)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -129,7 +130,7 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if labels == nil && gen.Module.Func(gen.Spec.Extra["sample"]) != nil && len(gen.Module.Func(gen.Spec.Extra["sample"]).Inputs) == 2 {
+	if fn, ok := gen.Spec.Role(ir.RoleSample); labels == nil && ok && gen.Module.Func(fn) != nil && len(gen.Module.Func(fn).Inputs) == 2 {
 		labels = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	}
 	res, err := runtime.Score(gen, cls, *n, rand.New(rand.NewPCG(*seed, 0x73636f72)), labels)
@@ -211,10 +212,10 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 	}
 	fn := *block
 	var y *runtime.Tensor
-	if tr.Module.Func(fn) == nil && runtime.IsFamilyRole(fn) {
+	if role, isRole := ir.ParseRole(fn); tr.Module.Func(fn) == nil && isRole {
 		// A role names the family's function for it: reconstruct is AE.reconstruct.
-		y, err = tr.ApplyRole(fn, x, *batch)
-		fn = tr.Spec.Extra[fn]
+		y, err = tr.ApplyRole(role, x, *batch)
+		fn, _ = tr.Spec.Role(role)
 	} else {
 		y, err = tr.ApplyBlock(fn, x, *batch)
 	}
@@ -295,11 +296,11 @@ func writeNPYFile(path string, t *runtime.Tensor) error {
 // pairs. done is false for any other model.
 func applyGraph(file, init, block, in, which, out, grid, target, pairs, writePairs string, stdout, stderr io.Writer) (done bool, err error) {
 	m, err := compileFile(file, true, io.Discard)
-	if err != nil || m.Train == nil || m.Train.Family != "graph" {
+	if err != nil || m.Train == nil || !m.Train.Task.IsGraph() {
 		return false, nil // reported, if at all, by the general path
 	}
-	fn := m.Train.Extra["predict"]
-	link := m.Train.Extra["task"] == "link"
+	fn, _ := m.Train.Role(ir.RolePredict)
+	link := m.Train.Task == ir.TaskLink
 	if in != "" || grid != "" || target != "" || (which != "" && which != "train") || (block != "" && block != fn) || out == "" {
 		if link {
 			fmt.Fprintf(stderr, "dlc apply: %s is a link model: want --init W --out P.npy (and at most --block %s, --pairs PAIRS.csv|PAIRS.npy, --write-pairs PAIRS.csv); it scores node pairs, by default the run's held-out test pairs\n", file, fn)
@@ -345,7 +346,7 @@ func applyGraph(file, init, block, in, which, out, grid, target, pairs, writePai
 // test pairs (split with the seed the checkpoint's run state holds) and prints their
 // AUROC, which is the one dlc run printed for the same weights.
 func applyLink(tr *runtime.Trainer, init, pairsPath, writePairs, out string, stdout io.Writer) error {
-	fn := tr.Spec.Extra["predict"]
+	fn, _ := tr.Spec.Role(ir.RolePredict)
 	seed, ok, err := runtime.CheckpointSeed(init)
 	if err != nil {
 		return err
