@@ -128,7 +128,7 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 				if err != nil {
 					return nil, err
 				}
-				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:accuracy", Value: acc})
+				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "accuracy"), Value: acc})
 			}
 			if task == ir.TaskLink {
 				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "score", Value: pred})

@@ -42,7 +42,7 @@ func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Settin
 			if err != nil {
 				return nil, err
 			}
-			l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:accuracy", Value: acc})
+			l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "accuracy"), Value: acc})
 		}
 		if fn == "step" {
 			ph, err := l.finishStep(loss.Pos, "train", lv.op, l.b.F.Params())

@@ -3,7 +3,6 @@ package runtime
 import (
 	"fmt"
 	"github.com/dlc-lang/dlc/ir"
-	"strings"
 
 	"github.com/dlc-lang/dlc/runtime/data"
 )
@@ -121,7 +120,7 @@ func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64,
 	}
 	m := map[string]float64{}
 	for name, v := range outs {
-		if k, ok := strings.CutPrefix(name, "metric:"); ok {
+		if kind, k := ir.ParseOutputName(name); kind == ir.OutMetric {
 			m[k] = float64(v.Data[0])
 		}
 	}

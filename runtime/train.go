@@ -251,7 +251,7 @@ func (t *Trainer) bufs(i int) *phaseBufs {
 		b.grads = make(map[string]*Tensor, len(ph.Params))
 		b.metrics = map[string]float64{}
 		for _, name := range ph.Params {
-			b.gradKeys = append(b.gradKeys, "grad:"+name)
+			b.gradKeys = append(b.gradKeys, ir.OutputName(ir.OutGrad, name))
 		}
 	}
 	return b
@@ -448,11 +448,12 @@ func (t *Trainer) runPhase(i int, inputs map[string]*Tensor) (float64, map[strin
 	var metrics map[string]float64
 	clear(b.metrics)
 	for name, v := range outs {
-		if s, ok := strings.CutPrefix(name, "state:"); ok {
+		switch kind, s := ir.ParseOutputName(name); kind {
+		case ir.OutState:
 			copy(t.Vars[s].Data, v.Data)
-		} else if m, ok := strings.CutPrefix(name, "metric:"); ok {
+		case ir.OutMetric:
 			metrics = b.metrics
-			metrics[m] = float64(v.Data[0])
+			metrics[s] = float64(v.Data[0])
 		}
 	}
 	t.Steps++
@@ -485,9 +486,9 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 			return 0, nil, err
 		}
 		w := float64(len(idx))
-		sum += float64(outs["loss"].Data[0]) * w
+		sum += float64(outs[ir.OutputName(ir.OutLoss, "")].Data[0]) * w
 		for name, v := range outs {
-			if m, ok := strings.CutPrefix(name, "metric:"); ok {
+			if kind, m := ir.ParseOutputName(name); kind == ir.OutMetric {
 				metrics[m] += float64(v.Data[0]) * w
 			}
 		}
