@@ -26,6 +26,10 @@ type MemoryEstimate struct {
 	Index int64
 }
 
+// DefaultEvalBatch is the batch size of evaluation on the test set, at which
+// EstimateMemory counts the eval function when given 0 (train.RunOptions.EvalBatch 0).
+const DefaultEvalBatch = 500
+
 // Total is the sum of the parts.
 func (e MemoryEstimate) Total() int64 { return e.Params + e.State + e.Optim + e.Activ + e.Index }
 

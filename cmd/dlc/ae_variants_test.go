@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/compiler"
-	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 )
 
 // Tiny versions of every autoencoder variant of examples/autoencoder, trained on
@@ -205,7 +205,7 @@ func TestAutoencoderVariantsTrain(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, src)
 			}
-			tr, err := runtime.NewTrainer(m)
+			tr, err := dlctrain.NewTrainer(m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +260,7 @@ func TestAutoencoderVariantsTrain(t *testing.T) {
 
 // checkMasking checks that the corrupt function of a masking model zeroes about a fraction
 // q of the inputs, with a fresh mask at every run.
-func checkMasking(t *testing.T, tr *runtime.Trainer, set *data.Set, q float64) {
+func checkMasking(t *testing.T, tr *dlctrain.Trainer, set *data.Set, q float64) {
 	t.Helper()
 	idx := make([]int, set.Len())
 	for i := range idx {

@@ -14,6 +14,7 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -96,7 +97,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 }
 
 func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io.Writer) error {
-	tr, err := runtime.NewTrainer(m)
+	tr, err := dlctrain.NewTrainer(m)
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 		data.MNISTDir = f.dataDir
 	}
 	showBar := f.progress == "always" || (f.progress == "auto" && isTerminal(stderr))
-	o := runtime.RunOptions{
+	o := dlctrain.RunOptions{
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
 		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
 		MaxMemory: limit, Out: stdout,
@@ -145,7 +146,7 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 		}
 	}()
 	o.Stop = stop.Load
-	return runtime.Train(tr, o)
+	return dlctrain.Train(tr, o)
 }
 
 // sampleBar is a supervised run's progress bar on stderr: a bar per epoch over its

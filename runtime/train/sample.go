@@ -1,9 +1,11 @@
-package runtime
+package train
 
 import (
 	"fmt"
 	"github.com/dlc-lang/dlc/ir"
 	"math/rand/v2"
+
+	"github.com/dlc-lang/dlc/runtime"
 )
 
 // Sampling from a generative family: the family's "sample" function maps a noise batch
@@ -26,13 +28,13 @@ func (t *Trainer) Sample(n int, rng *rand.Rand, labels []int) (Images, error) {
 	if err != nil {
 		return Images{}, err
 	}
-	inputs := map[string]*Tensor{}
+	inputs := map[string]*runtime.Tensor{}
 	for i, in := range f.Inputs {
 		shape, err := sampleShape(in.Type.Shape, n)
 		if err != nil {
 			return Images{}, fmt.Errorf("runtime: input %s of %s: %v", in.Name, fn, err)
 		}
-		x := NewTensor(shape...)
+		x := runtime.NewTensor(shape...)
 		switch {
 		case i == 0: // the noise
 			if t.Spec.Noise == ir.NoiseUniform {
@@ -67,7 +69,7 @@ func (t *Trainer) Sample(n int, rng *rand.Rand, labels []int) (Images, error) {
 }
 
 // Images is a batch of samples [n, …] read as n pictures.
-type Images struct{ T *Tensor }
+type Images struct{ T *runtime.Tensor }
 
 // Rows returns each sample's values.
 func (im Images) Rows() [][]float32 {

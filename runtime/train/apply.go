@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -13,7 +14,7 @@ import (
 // rows of x (shape [N, …]) in batches, and returns its output "out" for all rows, [N, …].
 // It is how an encoder maps data to codes, a decoder codes to images, a discriminator
 // images to logits.
-func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
+func (t *Trainer) ApplyBlock(fn string, x *runtime.Tensor, batch int) (*runtime.Tensor, error) {
 	f := t.Module.Func(fn)
 	if f == nil {
 		var names []string
@@ -26,7 +27,7 @@ func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
 		return nil, fmt.Errorf("%s takes %d tensors; apply feeds one", fn, len(f.Inputs))
 	}
 	if len(x.Shape) == 0 || x.Shape[0] == 0 {
-		return nil, fmt.Errorf("the input holds no rows (shape %s)", shapeString(x.Shape))
+		return nil, fmt.Errorf("the input holds no rows (shape %s)", runtime.ShapeString(x.Shape))
 	}
 	p, err := t.Program(fn)
 	if err != nil {
@@ -35,18 +36,18 @@ func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
 	n := x.Shape[0]
 	row := len(x.Data) / n
 	in := f.Inputs[0]
-	var out *Tensor
+	var out *runtime.Tensor
 	for lo := 0; lo < n; lo += batch {
 		m := min(batch, n-lo)
 		shape, err := sampleShape(in.Type.Shape, m)
 		if err != nil {
 			return nil, fmt.Errorf("input %s of %s: %v", in.Name, fn, err)
 		}
-		if numElements(shape) != m*row {
+		if runtime.NumElements(shape) != m*row {
 			return nil, fmt.Errorf("rows of %d values, but input %s of %s wants %v (%d values a row)",
-				row, in.Name, fn, in.Type.Shape, numElements(shape)/m)
+				row, in.Name, fn, in.Type.Shape, runtime.NumElements(shape)/m)
 		}
-		res, err := p.Run(map[string]*Tensor{in.Name: {Shape: shape, Data: x.Data[lo*row : (lo+m)*row]}}, t.Vars)
+		res, err := p.Run(map[string]*runtime.Tensor{in.Name: {Shape: shape, Data: x.Data[lo*row : (lo+m)*row]}}, t.Vars)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +57,7 @@ func (t *Trainer) ApplyBlock(fn string, x *Tensor, batch int) (*Tensor, error) {
 		}
 		if out == nil {
 			s := append([]int{n}, y.Shape[1:]...)
-			out = NewTensor(s...)
+			out = runtime.NewTensor(s...)
 		}
 		copy(out.Data[lo*(len(out.Data)/n):], y.Data)
 	}
@@ -83,7 +84,7 @@ func (t *Trainer) HasRole(role ir.Role) bool {
 
 // ApplyRole runs the function the train spec names for role (an autoencoder's encode,
 // score, corrupt, …) on the rows of x, as ApplyBlock does.
-func (t *Trainer) ApplyRole(role ir.Role, x *Tensor, batch int) (*Tensor, error) {
+func (t *Trainer) ApplyRole(role ir.Role, x *runtime.Tensor, batch int) (*runtime.Tensor, error) {
 	fn, ok := t.Spec.Role(role)
 	if !ok {
 		var have []string
@@ -105,6 +106,6 @@ func (t *Trainer) ApplyRole(role ir.Role, x *Tensor, batch int) (*Tensor, error)
 }
 
 // SetTensor is the samples of a data set as one tensor [N, …], sharing its array.
-func SetTensor(set *data.Set) *Tensor {
-	return &Tensor{Shape: set.XShape, Data: set.X}
+func SetTensor(set *data.Set) *runtime.Tensor {
+	return &runtime.Tensor{Shape: set.XShape, Data: set.X}
 }

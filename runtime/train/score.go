@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+
+	"github.com/dlc-lang/dlc/runtime"
 )
 
 // Scoring a generator with a classifier: sample images, rescale them from the generator's
@@ -72,7 +74,7 @@ func Score(gen, cls *Trainer, n int, rng *rand.Rand, labels []int) (ScoreResult,
 		if err != nil {
 			return ScoreResult{}, err
 		}
-		x := NewTensor(shape...)
+		x := runtime.NewTensor(shape...)
 		if len(x.Data) != len(imgs.T.Data) {
 			return ScoreResult{}, fmt.Errorf("the generator's samples have %d values each, the classifier's input %v wants %d",
 				len(imgs.T.Data)/m, f.Inputs[0].Type.Shape, len(x.Data)/m)
@@ -80,7 +82,7 @@ func Score(gen, cls *Trainer, n int, rng *rand.Rand, labels []int) (ScoreResult,
 		for i, v := range imgs.T.Data {
 			x.Data[i] = (v-float32(glo))*scale + float32(clo)
 		}
-		outs, err := prog.Run(map[string]*Tensor{f.Inputs[0].Name: x}, cls.Vars)
+		outs, err := prog.Run(map[string]*runtime.Tensor{f.Inputs[0].Name: x}, cls.Vars)
 		if err != nil {
 			return ScoreResult{}, err
 		}

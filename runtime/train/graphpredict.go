@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 	"io"
 
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
@@ -15,7 +16,7 @@ import (
 // itself) on the train block's data: one row per node of its graph, or, for a set of small
 // graphs, one row per graph in the set's order. A link model scores pairs instead
 // (LinkScorer).
-func PredictGraph(tr *Trainer) (*Tensor, error) {
+func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 	spec := tr.Spec
 	fn, _ := spec.Role(ir.RolePredict)
 	prog, err := tr.Program(fn)
@@ -35,7 +36,7 @@ func PredictGraph(tr *Trainer) (*Tensor, error) {
 				r.set.Graphs[i] = g.Undirected()
 			}
 		}
-		var out *Tensor
+		var out *runtime.Tensor
 		n := r.set.Len()
 		for lo := 0; lo < n; lo += spec.Batch {
 			idx := make([]int, 0, spec.Batch)
@@ -52,7 +53,7 @@ func PredictGraph(tr *Trainer) (*Tensor, error) {
 			}
 			y := outs["out"]
 			if out == nil {
-				out = &Tensor{Shape: append([]int{0}, y.Shape[1:]...)}
+				out = &runtime.Tensor{Shape: append([]int{0}, y.Shape[1:]...)}
 			}
 			out.Shape[0] += y.Shape[0]
 			out.Data = append(out.Data, y.Data...) // the program reuses its buffers

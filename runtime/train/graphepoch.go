@@ -1,9 +1,10 @@
-package runtime
+package train
 
 import (
 	"fmt"
 	"github.com/dlc-lang/dlc/ir"
 
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -44,7 +45,7 @@ func (r *graphRun) epochFrom(p *EpochProgress, maxSteps int, stop func() bool, s
 func (r *graphRun) fullGraphStep() (float64, int, error) {
 	t := r.tr
 	ph := t.Spec.Phases[0]
-	var in map[string]*Tensor
+	var in map[string]*runtime.Tensor
 	var err error
 	samples := len(r.train)
 	if r.task == ir.TaskNode {
@@ -109,7 +110,7 @@ func (r *graphRun) setEpochFrom(p *EpochProgress, halt func() bool, step func(do
 
 // graphEval runs the evaluation function on the given inputs and returns its loss, its
 // metrics and, for link prediction, its scores.
-func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64, []float32, error) {
+func (t *Trainer) graphEval(in map[string]*runtime.Tensor) (float64, map[string]float64, []float32, error) {
 	prog, err := t.Program(t.Spec.Eval)
 	if err != nil {
 		return 0, nil, nil, err

@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -176,10 +177,10 @@ func (r *graphRun) checkMemory(o RunOptions, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s, segment indexes %s), besides the graph's own arrays\n",
-		envString(e.Dims, "="), FormatBytes(e.Total()), FormatBytes(e.Params), FormatBytes(e.Optim), FormatBytes(e.Activ), FormatBytes(e.Index))
+		runtime.EnvString(e.Dims, "="), runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(e.Index))
 	if o.MaxMemory > 0 && e.Total() > o.MaxMemory {
 		return fmt.Errorf("%s: the run needs an estimated %s at %s, more than --max-memory %s; use a smaller graph or narrower layers, or raise the limit",
-			o.Source, FormatBytes(e.Total()), envString(e.Dims, "="), FormatBytes(o.MaxMemory))
+			o.Source, runtime.FormatBytes(e.Total()), runtime.EnvString(e.Dims, "="), runtime.FormatBytes(o.MaxMemory))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"encoding/json"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
@@ -60,7 +61,7 @@ type RunOptions struct {
 }
 
 // DefaultEvalBatch is the batch size of evaluation on the test set.
-const DefaultEvalBatch = 500
+const DefaultEvalBatch = runtime.DefaultEvalBatch
 
 // EpochRecord is one line of the metrics file.
 type EpochRecord struct {
@@ -397,7 +398,7 @@ func StartVarsPartial(tr *Trainer, path string, seed int64) (drawn, ignored []st
 			ignored = append(ignored, n)
 			continue
 		}
-		vars[n] = &Tensor{Shape: t.Shape, Data: t.Data}
+		vars[n] = &runtime.Tensor{Shape: t.Shape, Data: t.Data}
 	}
 	for n := range vars {
 		if _, ok := ts[n]; !ok {
@@ -470,7 +471,7 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 		set = trainSet
 	}
 	n, row := min(16, set.Len()), set.XRow()
-	x := &Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
+	x := &runtime.Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
 	kinds := [][][]float32{rows(x)}
 	what := "test images and reconstructions"
 	if tr.HasRole(ir.RoleCorrupt) {
@@ -500,7 +501,7 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 }
 
 // rows returns each sample of a batch [n, …] as its values.
-func rows(t *Tensor) [][]float32 { return Images{T: t}.Rows() }
+func rows(t *runtime.Tensor) [][]float32 { return Images{T: t}.Rows() }
 
 // squareSize guesses the height and width of a flattened image: square when it can be.
 func squareSize(n int) (int, int) {
