@@ -50,6 +50,10 @@ type autoencoder struct {
 	priorPos       lang.Pos
 }
 
+func init() {
+	registerFamily("autoencoder", familyKind{doc: "an encoder and a decoder trained to reconstruct (every variant of the course)", lower: (*Program).lowerAutoencoder})
+}
+
 // lowerAutoencoder lowers the family's functions and its plan: the training phase(s), the
 // evaluation, and the extras the commands use (reconstruct, encode, decode, score, and
 // corrupt or sample when the variant has them).

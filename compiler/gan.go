@@ -149,6 +149,10 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 	return g, nil
 }
 
+func init() {
+	registerFamily("gan", familyKind{doc: "a generator and a discriminator trained against each other (minimax or non-saturating)", lower: (*Program).lowerGAN})
+}
+
 // lowerGAN lowers GAN.d_step, GAN.g_step, GAN.loss and GAN.sample.
 func (p *Program) lowerGAN(m *ir.Module, f *lang.Family) (*plan, error) {
 	g, err := p.ganOf(f)

@@ -1,6 +1,9 @@
 package compiler
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -117,18 +120,34 @@ func (pl *plan) role(r ir.Role, fn string) {
 	pl.roles = append(pl.roles, ir.RoleFunc{Role: r, Func: fn})
 }
 
+// familyKind is one kind of family block: what it is and how it lowers. Each family's
+// file registers its kind (registerFamily, in an init function), so that a new family is
+// one new file.
+type familyKind struct {
+	doc   string // one line for the reference: what the family trains
+	lower func(p *Program, m *ir.Module, f *lang.Family) (*plan, error)
+}
+
+var familyKinds = map[string]familyKind{}
+
+func registerFamily(kind string, k familyKind) { familyKinds[kind] = k }
+
+// familyKindNames lists the registered kinds, sorted.
+func familyKindNames() []string {
+	return slices.Sorted(maps.Keys(familyKinds))
+}
+
 // lowerFamily lowers the functions of family block f and records its plan.
 func (p *Program) lowerFamily(m *ir.Module, f *lang.Family) error {
-	var pl *plan
-	var err error
-	switch f.Kind {
-	case "autoencoder":
-		pl, err = p.lowerAutoencoder(m, f)
-	case "gan":
-		pl, err = p.lowerGAN(m, f)
-	default:
-		return lang.Errorf(f.Pos, "%s: %s family blocks are not supported yet", f.Name, f.Kind)
+	k, ok := familyKinds[f.Kind]
+	if !ok {
+		msg := fmt.Sprintf("%s: unknown family kind %s (want %s)", f.Name, f.Kind, strings.Join(familyKindNames(), ", "))
+		if s := nearest(f.Kind, familyKindNames()); s != "" {
+			msg = fmt.Sprintf("%s: unknown family kind %s (did you mean %s?)", f.Name, f.Kind, s)
+		}
+		return lang.Errorf(f.Pos, "%s", msg)
 	}
+	pl, err := k.lower(p, m, f)
 	if err != nil {
 		return err
 	}

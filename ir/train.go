@@ -83,9 +83,10 @@ const (
 	RoleCorrupt                 // x → x with the training noise (a denoising autoencoder)
 	RoleScore                   // x → each sample's reconstruction error
 	RoleSample                  // noise (and a condition) → a sample
+	RoleShow                    // the train inputs → images to show side by side, one output a row
 )
 
-var roleNames = []string{"predict", "reconstruct", "encode", "decode", "corrupt", "score", "sample"}
+var roleNames = []string{"predict", "reconstruct", "encode", "decode", "corrupt", "score", "sample", "show"}
 
 func (r Role) String() string { return enumName(roleNames, int(r), "role") }
 
