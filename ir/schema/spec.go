@@ -1,0 +1,72 @@
+package schema
+
+import (
+	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
+)
+
+// spec.md's settings tables are rendered here from the tables themselves, so that the
+// reference lists every setting and argument the compiler accepts, with its values and
+// default. compiler's TestSpecTables writes them between their markers.
+
+// SettingsTable renders a block's settings: name, values, default and meaning.
+func SettingsTable(table []Setting) string {
+	rows := make([][]string, len(table))
+	for i := range table {
+		s := &table[i]
+		doc := s.Doc
+		if s.Kind == CallOf {
+			for _, c := range s.Calls {
+				doc += "; `" + c.Signature() + "`: " + c.Doc + argsDoc(c, " (", ")")
+			}
+		}
+		rows[i] = []string{s.Name, cell(s.Wants()), defaultDoc(s), cell(doc)}
+	}
+	return ir.MarkdownTable([]string{"setting", "values", "default", "meaning"}, rows)
+}
+
+// CallsTable renders calls (data sources, optimisers, initialisers): the call, its
+// arguments with their values and defaults, and what it does.
+func CallsTable(head string, calls []*Call) string {
+	rows := make([][]string, len(calls))
+	for i, c := range calls {
+		doc := c.Doc
+		if len(c.Aliases) > 0 {
+			doc += " (alias `" + strings.Join(c.Aliases, "`, `") + "`)"
+		}
+		args := argsDoc(c, "", "")
+		if args == "" {
+			args = "none"
+		}
+		rows[i] = []string{c.Name, cell(args), cell(doc)}
+	}
+	return ir.MarkdownTable([]string{head, "arguments", "meaning"}, rows)
+}
+
+// argsDoc lists a call's arguments as `name` (values, default): doc, between open and
+// close; "" for a call without arguments.
+func argsDoc(c *Call, open, close string) string {
+	if len(c.Args) == 0 {
+		return ""
+	}
+	parts := make([]string, len(c.Args))
+	for i := range c.Args {
+		a := &c.Args[i]
+		parts[i] = "`" + a.Name + "` (" + a.Wants() + "; " + defaultDoc(a) + "): " + a.Doc
+	}
+	return open + strings.Join(parts, "; ") + close
+}
+
+// defaultDoc writes a setting's default as the reference shows it.
+func defaultDoc(s *Setting) string {
+	switch {
+	case s.Required:
+		return "required"
+	case s.Default == "" && s.Kind != String:
+		return "none"
+	}
+	return "`" + s.Shown(s.Default) + "`"
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
