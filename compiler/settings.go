@@ -39,8 +39,8 @@ func (s setting) given() bool { return s.expr != nil }
 type settings map[string]setting
 
 func (s settings) num(name string) float64 { return s[name].val.num }
-func (s settings) word(name string) string  { return s[name].val.str }
-func (s settings) has(name string) bool     { return s[name].given() }
+func (s settings) word(name string) string { return s[name].val.str }
+func (s settings) has(name string) bool    { return s[name].given() }
 
 // settingsChecker checks settings and arguments against tables. what prefixes its
 // messages ("AE", "layer L", "train"); eval evaluates a value known at compile time.
@@ -109,6 +109,17 @@ func (ck settingsChecker) finish(what string, table []schema.Setting, got settin
 		}
 	}
 	return nil
+}
+
+// defaults are the defaults of table, for a reader that needs them before finish.
+func defaults(table []schema.Setting) settings {
+	got := settings{}
+	for i := range table {
+		if spec := &table[i]; spec.Default != "" {
+			got[spec.Name] = setting{spec: spec, val: settingDefault(spec)}
+		}
+	}
+	return got
 }
 
 // settingDefault is a setting's default as a value.
