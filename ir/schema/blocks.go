@@ -9,11 +9,11 @@ var LayerSettings = []Setting{
 	{Name: "self_loops", Kind: Bool, Default: "false",
 		Doc: "every node also sends its message to itself; set before the message"},
 	{Name: "normalize", Kind: Word, Values: []string{"none", "sym"}, Default: "none",
-		Doc: "sym scales each message by 1/√(deg(src)·deg(dst)), in-degrees (plus one with self loops); set before the message"},
+		Doc: "sym scales each message by 1/√(deg(src)·deg(dst)): degrees count edges into the node (plus the self loop), and a degree of 0 counts as 1; set before the message"},
 	{Name: "message", Kind: Expr, Required: true, Want: "an expression with one row per edge, [E, …]",
 		Doc: "one row per edge: an expression of h[g.src], h[g.dst], g.edge and anything computed before it"},
 	{Name: "aggregate", Kind: Word, Values: []string{"sum", "mean", "max", "min"}, Required: true,
-		Doc: "how the messages onto each edge's target combine, giving `aggregated`; a node no edge reaches gets zeros"},
+		Doc: "how the messages combine onto each edge's target (segment_sum …), binding `aggregated`, [N, …]; a node no edge reaches gets zeros"},
 	{Name: "update", Kind: Expr, Required: true, Want: "an expression of aggregated with one row per node (the layer's result)",
 		Doc: "the layer's result, an expression of `aggregated` and the node tensors, e.g. relu(dense(concat(h, aggregated), H))"},
 }

@@ -32,7 +32,7 @@ var DataSources = []*Call{
 		{Name: "high", Kind: Int, Default: "1", Doc: "the value of a white pixel"},
 		{Name: "digits", Kind: String, Default: "", Check: validDigits,
 			Want: "digits 0-9 separated by commas, e.g. \"0\" or \"1,7\"",
-			Doc:  "keep only these digits, in their order in the split, e.g. \"0\" (one-class training) or \"1,7\"; \"\" keeps all"},
+			Doc:  "keep only these digits, in their order in the split, e.g. \"0\" (one-class training, examples/autoencoder/oneclass.dl) or \"1,7\"; \"\" keeps all"},
 	}},
 	{Name: "csv", Doc: "samples: a numeric CSV file (a header when any field of the first row is not a number); X holds the non-label columns", Args: []Setting{
 		{Name: "path", Kind: Path, Required: true, Doc: "the CSV file"},
@@ -45,11 +45,11 @@ var DataSources = []*Call{
 	{Name: "npy", Doc: "samples: NumPy .npy arrays (v1-3, dtypes <f4 <f8 <i4 <i8 |u1, C order; a 1-d X is [N, 1])", Args: []Setting{
 		{Name: "x", Kind: Path, Required: true, Doc: "the samples, [N, ...]"},
 		{Name: "y", Kind: Path,
-			Doc: "the targets, [N, ...]; a 1-d integer array holds class indices (one-hot encoded)"},
+			Doc: "the targets, [N, ...]; a 1-d integer array holds class indices below K (one-hot encoded), other arrays keep their shape"},
 		classes,
 	}},
 	{Name: "karate", Doc: "a graph: Zachary's karate club, 34 nodes with identity features [34, 34], 78 undirected edges (156 both ways), the two clubs as labels (0: Mr. Hi's, node 0; 1: the Officer's, node 33)"},
-	{Name: "sbm", Doc: "a graph from a stochastic block model: N nodes in K blocks, E/2 distinct pairs each stored both ways; features a block centroid plus noise; labels the blocks", Args: []Setting{
+	{Name: "sbm", Doc: "a graph from a stochastic block model: N nodes in K equal blocks at random, E/2 distinct pairs of distinct nodes (round(p·E/2) inside a block), each stored both ways, so E edges; features a block centroid (standard normal, one per block) plus Gaussian noise of std noise; labels the blocks", Args: []Setting{
 		{Name: "nodes", Kind: Int, Range: count, Required: true, Doc: "N, the node count"},
 		{Name: "blocks", Kind: Int, Range: count, Required: true, Doc: "K, the blocks (classes)"},
 		{Name: "edges", Kind: Int, Range: count, Required: true, Doc: "E, edges as stored: E/2 node pairs, each both ways; even"},
@@ -81,7 +81,7 @@ var DataSources = []*Call{
 	{Name: "cycles", Doc: "a set of generated graphs whose structure alone gives the class: random trees (0) and trees plus one edge closing a cycle (1), half each, undirected", Args: []Setting{
 		{Name: "graphs", Kind: Int, Range: count, Required: true, Doc: "how many graphs, half of each class"},
 		{Name: "min_nodes", Kind: Int, Range: count, Default: "8", Doc: "the fewest nodes of a graph, at least 4"},
-		{Name: "max_nodes", Kind: Int, Range: count, Default: "24", Doc: "the most nodes of a graph"},
+		{Name: "max_nodes", Kind: Int, Range: count, Default: "24", Doc: "the most nodes of a graph; node counts are uniform in [min_nodes, max_nodes]"},
 		{Name: "features", Kind: String, Default: "constant", Values: []string{"constant", "degree"},
 			Doc: "\"constant\" (one feature, 1) or \"degree\" (the node's degree, one-hot, capped at 7)"},
 		seed,

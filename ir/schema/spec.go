@@ -26,30 +26,28 @@ func SettingsTable(table []Setting) string {
 	return ir.MarkdownTable([]string{"setting", "values", "default", "meaning"}, rows)
 }
 
-// CallsTable renders calls (data sources, optimisers, initialisers): the call, its
-// arguments with their values and defaults, and what it does.
+// CallsTable renders calls (data sources, optimisers, initialisers): a row for each call,
+// with what it does, then a row for each of its arguments, with its values and default.
 func CallsTable(head string, calls []*Call) string {
-	rows := make([][]string, len(calls))
-	for i, c := range calls {
+	var sb strings.Builder
+	sb.WriteString("| " + head + " | argument | values | default | meaning |\n|---|---|---|---|---|\n")
+	for _, c := range calls {
 		doc := c.Doc
 		if len(c.Aliases) > 0 {
 			doc += " (alias `" + strings.Join(c.Aliases, "`, `") + "`)"
 		}
-		args := argsDoc(c, "", "")
-		if args == "" {
-			args = "none"
+		sb.WriteString("| `" + c.Name + "` | | | | " + cell(doc) + " |\n")
+		for i := range c.Args {
+			a := &c.Args[i]
+			sb.WriteString("| | `" + a.Name + "` | " + cell(a.Wants()) + " | " + defaultDoc(a) + " | " + cell(a.Doc) + " |\n")
 		}
-		rows[i] = []string{c.Name, cell(args), cell(doc)}
 	}
-	return ir.MarkdownTable([]string{head, "arguments", "meaning"}, rows)
+	return sb.String()
 }
 
 // argsDoc lists a call's arguments as `name` (values, default): doc, between open and
-// close; "" for a call without arguments.
+// close.
 func argsDoc(c *Call, open, close string) string {
-	if len(c.Args) == 0 {
-		return ""
-	}
 	parts := make([]string, len(c.Args))
 	for i := range c.Args {
 		a := &c.Args[i]
