@@ -104,3 +104,8 @@ func validDigits(s string) bool {
 	}
 	return true
 }
+
+// MaxParamElements bounds one parameter's size, so that a typo such as dense(x, 1000000)
+// twice over is a compile error, not an attempt to allocate terabytes: 2³⁰ float32
+// elements, 4 GiB, the runtime's limit per tensor.
+const MaxParamElements = 1 << 30
