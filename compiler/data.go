@@ -14,15 +14,7 @@ import (
 // runtime/data keys its loaders by; this function checks the call against it and stores
 // the arguments as written, in the strings the IR keeps.
 func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
-	c := bareCall(s.Value)
-	if c == nil {
-		return ir.DataSpec{}, lang.Errorf(s.Value.Pos, "train: %s = %s, want a data source such as mnist(split: \"train\")", s.Name, exprString(s.Value))
-	}
-	src, ok := schema.Find(schema.DataSources, c.Func)
-	if !ok {
-		return ir.DataSpec{}, unknownName(c.Pos, "train", "data source", c.Func, schema.CallNames(schema.DataSources))
-	}
-	args, err := settingsChecker{what: "train", eval: p.evalConst}.args("train", src, c)
+	c, args, err := p.readCall(s.Name, s.Value, "data source", "a data source such as mnist(split: \"train\")", schema.DataSources)
 	if err != nil {
 		return ir.DataSpec{}, err
 	}

@@ -282,15 +282,7 @@ func unknownName(pos lang.Pos, what, noun, name string, names []string) error {
 //
 //	o, err := p.optimizerSpec(s.Value) // s is the setting optimizer = adam(…)
 func (p *Program) optimizerSpec(v *lang.Expr) (ir.OptSpec, error) {
-	c := bareCall(v)
-	if c == nil {
-		return ir.OptSpec{}, lang.Errorf(v.Pos, "train: optimizer = %s, want a call such as adam(lr: 1e-3)", exprString(v))
-	}
-	fn, ok := schema.Find(schema.Optimizers, c.Func)
-	if !ok {
-		return ir.OptSpec{}, unknownName(c.Pos, "train", "optimizer", c.Func, schema.CallNames(schema.Optimizers))
-	}
-	args, err := settingsChecker{what: "train", eval: p.evalConst}.args("train", fn, c)
+	c, args, err := p.readCall("optimizer", v, "optimizer", "an optimizer such as adam(lr: 1e-3)", schema.Optimizers)
 	if err != nil {
 		return ir.OptSpec{}, err
 	}
@@ -301,6 +293,22 @@ func (p *Program) optimizerSpec(v *lang.Expr) (ir.OptSpec, error) {
 		}
 	}
 	return o, nil
+}
+
+// readCall checks the value v of a train setting name that calls one of calls (a data
+// source, an optimiser), and returns the call and its arguments. noun names what calls
+// are, want what v should be.
+func (p *Program) readCall(name string, v *lang.Expr, noun, want string, calls []*schema.Call) (*lang.Call, settings, error) {
+	c := bareCall(v)
+	if c == nil {
+		return nil, nil, lang.Errorf(v.Pos, "train: %s = %s, want %s", name, exprString(v), want)
+	}
+	fn, ok := schema.Find(calls, c.Func)
+	if !ok {
+		return nil, nil, unknownName(c.Pos, "train", noun, c.Func, schema.CallNames(calls))
+	}
+	args, err := settingsChecker{what: "train", eval: p.evalConst}.args("train", fn, c)
+	return c, args, err
 }
 
 // checkOptimizers checks the train block's optimisers with optimizerSpec. lowerTrain

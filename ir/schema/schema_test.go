@@ -57,12 +57,13 @@ func checkSettings(t *testing.T, what string, table []Setting) {
 }
 
 func TestRange(t *testing.T) {
-	for _, tc := range []struct {
+	type rangeCase struct {
 		r    Range
 		x    float64
-		want bool
+		want bool // whether r contains x
 		str  string
-	}{
+	}
+	for _, tc := range []rangeCase{
 		{AtLeast(0), 0, true, "≥ 0"},
 		{AtLeast(0), -1e-9, false, "≥ 0"},
 		{Above(0), 0, false, "> 0"},
