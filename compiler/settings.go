@@ -104,7 +104,7 @@ func (ck settingsChecker) finish(what string, table []schema.Setting, got settin
 			return lang.Errorf(pos, "%s: missing argument %s, want %s", what, spec.Name, spec.Wants())
 		case spec.Required:
 			return lang.Errorf(pos, "%s: missing %s = …, want %s", what, spec.Name, spec.Wants())
-		case spec.Default != "":
+		case spec.Default != "" && spec.Kind != schema.CallOf: // a call's default is its reader's
 			got[spec.Name] = setting{spec: spec, val: settingDefault(spec)}
 		}
 	}
@@ -115,7 +115,7 @@ func (ck settingsChecker) finish(what string, table []schema.Setting, got settin
 func defaults(table []schema.Setting) settings {
 	got := settings{}
 	for i := range table {
-		if spec := &table[i]; spec.Default != "" {
+		if spec := &table[i]; spec.Default != "" && spec.Kind != schema.CallOf {
 			got[spec.Name] = setting{spec: spec, val: settingDefault(spec)}
 		}
 	}
@@ -189,6 +189,12 @@ func fits(spec *schema.Setting, v value) (value, bool) {
 		return v, v.kind == kString && strings.TrimSpace(v.str) != ""
 	case schema.StringOrInt:
 		return v, v.kind == kString || v.kind == kInt
+	case schema.Ints:
+		ids, ok := v.asInts()
+		for _, n := range ids {
+			ok = ok && spec.Range.Contains(float64(n))
+		}
+		return v, ok && v.kind == kList && len(ids) > 0
 	}
 	return v, false
 }

@@ -70,7 +70,7 @@ func defaultString(v value) string {
 
 // TestSpecTables checks that spec.md's generated tables (the builtins of section 7, the IR
 // ops of section 11, and the settings tables of ir/schema: data sources, optimisers,
-// initialisers, layer and autoencoder settings) are those the code defines; -update
+// initialisers, the settings of layers, the two families and the train block) are those the code defines; -update
 // rewrites them.
 func TestSpecTables(t *testing.T) {
 	path := filepath.Join("..", "spec.md")
@@ -87,6 +87,8 @@ func TestSpecTables(t *testing.T) {
 		{"initializers", schema.CallsTable("init", schema.Initializers)},
 		{"layer-settings", schema.SettingsTable(schema.LayerSettings)},
 		{"autoencoder-settings", schema.SettingsTable(schema.AutoencoderSettings)},
+		{"gan-settings", schema.SettingsTable(schema.GANSettings)},
+		{"train-settings", schema.SettingsTable(schema.TrainSettings)},
 	} {
 		begin := "<!-- generated: " + tab.name + " (go test ./compiler -update) -->\n"
 		end := "<!-- end: " + tab.name + " -->"

@@ -28,6 +28,7 @@ type Kind int
 
 const (
 	Int         Kind = iota // an integer within Range
+	Ints                    // a list of integers, each within Range: nodes([0, 33])
 	Float                   // a number, int or float, within Range
 	Bool                    // true or false; where a number is stored, 1 or 0 too
 	String                  // a string literal, among Values when they are set
@@ -39,10 +40,10 @@ const (
 )
 
 func (k Kind) String() string {
-	return [...]string{"an int", "a number", "true or false", "a string", "a file path", "a string or an int", "a word", "a call", "an expression"}[k]
+	return [...]string{"an int", "a list of ints", "a number", "true or false", "a string", "a file path", "a string or an int", "a word", "a call", "an expression"}[k]
 }
 
-// Range bounds a number. The zero Range allows any finite number; no Range allows NaN or
+// Range bounds a number (each number of an Ints). The zero Range allows any finite number; no Range allows NaN or
 // an infinity.
 type Range struct {
 	Min, Max         float64
@@ -110,9 +111,14 @@ type Setting struct {
 	// allows any string (a Word needs them).
 	Values []string
 	Range  Range   // Int, Float: the numbers allowed
-	Calls  []*Call // Call: the calls allowed
+	Calls  []*Call // CallOf: the calls allowed
+	// CallsIn, for a CallOf whose calls have a table of their own (the data sources, the
+	// optimisers), names that table; the reference then points at it instead of listing
+	// the calls again.
+	CallsIn string
 	// Default is the value when the setting is absent, as a .dl file writes it but without
-	// a string's quotes; "" when there is none (or it is the empty string).
+	// a string's quotes; "" when there is none (or it is the empty string). A CallOf's
+	// default is for the reference only: its reader supplies it.
 	Default  string
 	Required bool
 	// Check, when set, tests a String further than Values (mnist's digits).
@@ -213,7 +219,7 @@ func (s *Setting) Wants() string {
 			sigs[i] = c.Signature()
 		}
 		return OrList(sigs)
-	case (s.Kind == Int || s.Kind == Float) && s.Range != Range{}:
+	case (s.Kind == Int || s.Kind == Ints || s.Kind == Float) && s.Range != Range{}:
 		return s.Kind.String() + " " + s.Range.String()
 	}
 	return s.Kind.String()

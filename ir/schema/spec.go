@@ -16,7 +16,10 @@ func SettingsTable(table []Setting) string {
 	for i := range table {
 		s := &table[i]
 		doc := s.Doc
-		if s.Kind == CallOf {
+		switch {
+		case s.CallsIn != "":
+			doc += " (" + s.CallsIn + ")"
+		case s.Kind == CallOf:
 			for _, c := range s.Calls {
 				doc += "; `" + c.Signature() + "`: " + c.Doc + argsDoc(c, " (", ")")
 			}
