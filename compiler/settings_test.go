@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -94,6 +96,39 @@ func TestCheckSettings(t *testing.T) {
 		got := compileErr(t, tc.src)
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
 			t.Errorf("%s\ngot error %q\nwant %q", tc.src, got, tc.want)
+		}
+	}
+}
+
+// Every example's train block and gan family passes its table, so that train.go and
+// gan.go can read their settings through checkSettings without refusing a valid program.
+func TestTablesAcceptExamples(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*/*.dl")
+	if len(files) < 10 {
+		t.Fatalf("%d examples, want at least 10", len(files))
+	}
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, err := Compile(file, src, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		for _, tr := range p.trains {
+			if _, err := p.checkSettings("train", schema.TrainSettings, tr.Settings, tr.EndPos); err != nil {
+				t.Errorf("%s: %v", file, err)
+			}
+		}
+		for _, f := range p.families {
+			if f.Kind != "gan" {
+				continue
+			}
+			if _, err := p.checkSettings(f.Name, schema.GANSettings, f.Settings, f.EndPos); err != nil {
+				t.Errorf("%s: %v", file, err)
+			}
 		}
 	}
 }
