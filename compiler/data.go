@@ -11,20 +11,28 @@ import (
 
 // dataSpec reads `data = mnist(split: "train")` or `csv(path: "…")` or `npy(x: "…")`.
 // Which sources exist and what each takes is the table schema.DataSources, which
-// runtime/data keys its loaders by; this function checks the call against it and stores
-// the arguments as written, in the strings the IR keeps.
+// runtime/data keys its loaders by; this function checks the call against it. A reader
+// of the whole train block through checkSettings takes the spec from the checked setting:
+// got["data"].dataSpec().
 func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
-	c, args, err := p.readCall(s.Name, s.Value, "data source", "a data source such as mnist(split: \"train\")", schema.DataSources)
+	spec, _ := schema.Lookup(schema.TrainSettings, s.Name) // data or test
+	st, err := settingsChecker{what: "train", eval: p.evalConst}.value("train", spec, s.Value)
 	if err != nil {
 		return ir.DataSpec{}, err
 	}
-	d := ir.DataSpec{Source: c.Func, Args: map[string]string{}, Pos: irPos(c.Pos)}
-	for name, a := range args {
+	return st.dataSpec(), nil
+}
+
+// dataSpec is the data source a checked data or test setting names, its arguments as
+// written, in the strings the IR keeps.
+func (st setting) dataSpec() ir.DataSpec {
+	d := ir.DataSpec{Source: st.fn.Name, Args: map[string]string{}, Pos: irPos(st.call.Pos)}
+	for name, a := range st.args {
 		if a.given() {
-			d.Args[name] = dataArg(a, c.Pos.Filename)
+			d.Args[name] = dataArg(a, st.call.Pos.Filename)
 		}
 	}
-	return d, nil
+	return d
 }
 
 // dataArg writes a data source's argument as the IR stores it: a number in Go's shortest

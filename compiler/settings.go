@@ -21,8 +21,9 @@ import (
 type setting struct {
 	spec *schema.Setting
 	// val is the value: for Int, Float and Bool its num (a Bool is 1 or 0), for String,
-	// Path and Word its str; a StringOrInt is either; Expr and CallOf leave it unset but
-	// for an Expr that is a word of the table's.
+	// Path and Word its str; a StringOrInt is either, an Ints a list. Expr and CallOf
+	// leave it unset, but for an Expr written as one of its table's words (loss = mse),
+	// whose str is the word.
 	val  value
 	expr *lang.Expr   // the value as written; nil for a default
 	call *lang.Call   // CallOf: the call written
@@ -62,9 +63,18 @@ type settingsChecker struct {
 //		ae.l2 = got["penalty"].args.num("lambda") // penalty = l2(1e-4)
 //	}
 //
-// A block whose settings are interleaved with other statements (a layer) checks them one
-// at a time with settingsChecker.read and then settingsChecker.finish; a call's named
-// arguments alone (an optimiser) are checked with settingsChecker.args.
+// and the train block would read its own with
+//
+//	got, err := p.checkSettings("train", schema.TrainSettings, t.Settings, t.Pos)
+//	spec.Data, spec.Batch = got["data"].dataSpec(), int(got.num("batch")) // batch 32 when not set
+//	if got.has("optimizer") {
+//		optimizer = got["optimizer"].optSpec() // checked against schema.Optimizers
+//	}
+//
+// A CallOf's default is left to its reader. A block whose settings are interleaved with
+// other statements (a layer) checks them one at a time with settingsChecker.read and then
+// settingsChecker.finish; a call alone (an optimiser) is checked with settingsChecker.value
+// or settingsChecker.args.
 func (p *Program) checkSettings(what string, table []schema.Setting, ss []*lang.Setting, end lang.Pos) (settings, error) {
 	ck := settingsChecker{what: what, eval: p.evalConst}
 	got := settings{}
@@ -206,7 +216,10 @@ func (ck settingsChecker) callValue(what string, spec *schema.Setting, e *lang.E
 	if c != nil {
 		fn, _ = schema.Find(spec.Calls, c.Func)
 	}
-	if fn == nil {
+	switch {
+	case fn == nil && c != nil && spec.Noun != "":
+		return setting{}, unknownName(c.Pos, what, spec.Noun, c.Func, schema.CallNames(spec.Calls))
+	case fn == nil:
 		return setting{}, lang.Errorf(e.Pos, "%s: %s = %s, want %s", what, spec.Name, exprString(e), spec.Wants())
 	}
 	args, err := ck.args(what, fn, c)
@@ -288,33 +301,23 @@ func unknownName(pos lang.Pos, what, noun, name string, names []string) error {
 //
 //	o, err := p.optimizerSpec(s.Value) // s is the setting optimizer = adam(…)
 func (p *Program) optimizerSpec(v *lang.Expr) (ir.OptSpec, error) {
-	c, args, err := p.readCall("optimizer", v, "optimizer", "an optimizer such as adam(lr: 1e-3)", schema.Optimizers)
+	spec, _ := schema.Lookup(schema.TrainSettings, "optimizer")
+	st, err := settingsChecker{what: "train", eval: p.evalConst}.value("train", spec, v)
 	if err != nil {
 		return ir.OptSpec{}, err
 	}
-	o := ir.OptSpec{Name: c.Func, Args: map[string]float64{}, Pos: irPos(c.Pos)}
-	for name, a := range args {
+	return st.optSpec(), nil
+}
+
+// optSpec is the optimiser a checked optimizer setting names (see optimizerSpec).
+func (st setting) optSpec() ir.OptSpec {
+	o := ir.OptSpec{Name: st.fn.Name, Args: map[string]float64{}, Pos: irPos(st.call.Pos)}
+	for name, a := range st.args {
 		if a.given() {
 			o.Args[name] = a.val.num
 		}
 	}
-	return o, nil
-}
-
-// readCall checks the value v of a train setting name that calls one of calls (a data
-// source, an optimiser), and returns the call and its arguments. noun names what calls
-// are, want what v should be.
-func (p *Program) readCall(name string, v *lang.Expr, noun, want string, calls []*schema.Call) (*lang.Call, settings, error) {
-	c := bareCall(v)
-	if c == nil {
-		return nil, nil, lang.Errorf(v.Pos, "train: %s = %s, want %s", name, exprString(v), want)
-	}
-	fn, ok := schema.Find(calls, c.Func)
-	if !ok {
-		return nil, nil, unknownName(c.Pos, "train", noun, c.Func, schema.CallNames(calls))
-	}
-	args, err := settingsChecker{what: "train", eval: p.evalConst}.args("train", fn, c)
-	return c, args, err
+	return o
 }
 
 // checkOptimizers checks the train block's optimisers with optimizerSpec. lowerTrain

@@ -116,6 +116,9 @@ type Setting struct {
 	// optimisers), names that table; the reference then points at it instead of listing
 	// the calls again.
 	CallsIn string
+	// Noun, for a CallOf, is what one of its calls is called in messages ("data source":
+	// "unknown data source parquet"); without it a call not in Calls is a wrong value.
+	Noun string
 	// Default is the value when the setting is absent, as a .dl file writes it but without
 	// a string's quotes; "" when there is none (or it is the empty string). A CallOf's
 	// default is for the reference only: its reader supplies it.

@@ -8,15 +8,15 @@ package schema
 var SupervisedLosses = []string{"cross_entropy", "mse", "l1", "bce", "bce_logits"}
 
 func optimizerSetting(name, doc string) Setting {
-	return Setting{Name: name, Kind: CallOf, Calls: Optimizers, CallsIn: "the table of optimisers",
+	return Setting{Name: name, Kind: CallOf, Calls: Optimizers, CallsIn: "the table of optimisers", Noun: "optimizer",
 		Want: "an optimizer such as adam(lr: 1e-3)", Doc: doc}
 }
 
 // TrainSettings are the train block's settings.
 var TrainSettings = []Setting{
-	{Name: "data", Kind: CallOf, Calls: DataSources, CallsIn: "the table of data sources", Required: true,
+	{Name: "data", Kind: CallOf, Calls: DataSources, CallsIn: "the table of data sources", Noun: "data source", Required: true,
 		Want: "a data source such as mnist(split: \"train\")", Doc: "the training data"},
-	{Name: "test", Kind: CallOf, Calls: DataSources, CallsIn: "the table of data sources", Want: "a data source",
+	{Name: "test", Kind: CallOf, Calls: DataSources, CallsIn: "the table of data sources", Noun: "data source", Want: "a data source",
 		Doc: "the test data, evaluated after every epoch"},
 	func() Setting {
 		s := optimizerSetting("optimizer", "the optimiser; every phase gets its own instance")
