@@ -15,24 +15,18 @@ import (
 // of the whole train block through checkSettings takes the spec from the checked setting:
 // got["data"].dataSpec().
 func (p *Program) dataSpec(s *lang.Setting) (ir.DataSpec, error) {
-	spec, _ := schema.Lookup(schema.TrainSettings, s.Name) // data or test
-	st, err := settingsChecker{what: "train", eval: p.evalConst}.value("train", spec, s.Value)
-	if err != nil {
-		return ir.DataSpec{}, err
-	}
-	return st.dataSpec(), nil
+	st, err := p.trainSetting(s.Name, s.Value) // data or test
+	return st.dataSpec(), err
 }
 
 // dataSpec is the data source a checked data or test setting names, its arguments as
 // written, in the strings the IR keeps.
 func (st setting) dataSpec() ir.DataSpec {
-	d := ir.DataSpec{Source: st.fn.Name, Args: map[string]string{}, Pos: irPos(st.call.Pos)}
-	for name, a := range st.args {
-		if a.given() {
-			d.Args[name] = dataArg(a, st.call.Pos.Filename)
-		}
+	if st.call == nil {
+		return ir.DataSpec{}
 	}
-	return d
+	arg := func(a setting) string { return dataArg(a, st.call.Pos.Filename) }
+	return ir.DataSpec{Source: st.fn.Name, Args: written(st, arg), Pos: irPos(st.call.Pos)}
 }
 
 // dataArg writes a data source's argument as the IR stores it: a number in Go's shortest

@@ -301,23 +301,34 @@ func unknownName(pos lang.Pos, what, noun, name string, names []string) error {
 //
 //	o, err := p.optimizerSpec(s.Value) // s is the setting optimizer = adam(…)
 func (p *Program) optimizerSpec(v *lang.Expr) (ir.OptSpec, error) {
-	spec, _ := schema.Lookup(schema.TrainSettings, "optimizer")
-	st, err := settingsChecker{what: "train", eval: p.evalConst}.value("train", spec, v)
-	if err != nil {
-		return ir.OptSpec{}, err
+	st, err := p.trainSetting("optimizer", v)
+	return st.optSpec(), err
+}
+
+// trainSetting checks the value v of the train block's setting name against
+// schema.TrainSettings.
+func (p *Program) trainSetting(name string, v *lang.Expr) (setting, error) {
+	spec, _ := schema.Lookup(schema.TrainSettings, name)
+	return settingsChecker{what: "train", eval: p.evalConst}.value("train", spec, v)
+}
+
+// written maps the arguments a checked call was given, not its defaults, through conv.
+func written[T any](st setting, conv func(setting) T) map[string]T {
+	out := map[string]T{}
+	for name, a := range st.args {
+		if a.given() {
+			out[name] = conv(a)
+		}
 	}
-	return st.optSpec(), nil
+	return out
 }
 
 // optSpec is the optimiser a checked optimizer setting names (see optimizerSpec).
 func (st setting) optSpec() ir.OptSpec {
-	o := ir.OptSpec{Name: st.fn.Name, Args: map[string]float64{}, Pos: irPos(st.call.Pos)}
-	for name, a := range st.args {
-		if a.given() {
-			o.Args[name] = a.val.num
-		}
+	if st.call == nil {
+		return ir.OptSpec{}
 	}
-	return o
+	return ir.OptSpec{Name: st.fn.Name, Args: written(st, func(a setting) float64 { return a.val.num }), Pos: irPos(st.call.Pos)}
 }
 
 // checkOptimizers checks the train block's optimisers with optimizerSpec. lowerTrain
