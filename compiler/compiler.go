@@ -187,6 +187,9 @@ func Compile(filename string, src []byte, opts Options) (*ir.Module, *Program, e
 	if err != nil {
 		return nil, p, err
 	}
+	if err := checkRunnable(m); err != nil {
+		return nil, p, err
+	}
 	// The verifier is cheap; a failure here is a compiler bug, reported rather than run.
 	if err := ir.Verify(m); err != nil {
 		return nil, p, fmt.Errorf("internal error: lowered IR does not verify: %w", err)
