@@ -99,14 +99,22 @@ func typeString(t *lang.TypeExpr) string {
 }
 
 // plan is what a family (or a plain model) contributes to the train spec: the functions it
-// lowered for each phase, evaluation and its extras, and what feeds their inputs. The train
-// block adds the optimisers and the data.
+// lowered for each phase, the evaluation and the roles, and what feeds their inputs. The
+// train block adds the optimisers and the data.
 type plan struct {
-	family string
-	inputs []string
-	phases []ir.Phase // without optimisers
+	task   ir.Task
+	inputs []ir.FeedKind // what feeds each input of the eval function, in order (samples tasks)
+	feeds  []ir.Feed     // or the feeds by name (graph tasks)
+	phases []ir.Phase    // without optimisers
 	eval   string
-	extra  map[string]string
+	roles  []ir.RoleFunc
+	noise  ir.Noise
+	graph  ir.GraphSpec
+}
+
+// role records that function fn plays role r.
+func (pl *plan) role(r ir.Role, fn string) {
+	pl.roles = append(pl.roles, ir.RoleFunc{Role: r, Func: fn})
 }
 
 // lowerFamily lowers the functions of family block f and records its plan.
@@ -165,7 +173,7 @@ func (l *lowerer) finishStep(pos lang.Pos, name string, loss *ir.Op, params []*i
 	ph := ir.Phase{Name: name, Step: l.b.F.Name, Repeat: 1, Params: []string{}}
 	for i, prm := range params {
 		n := prm.Attrs.String("name")
-		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "grad:" + n, Value: grads[i]})
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutGrad, n), Value: grads[i]})
 		ph.Params = append(ph.Params, n)
 	}
 	l.stateOutputs()

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -146,7 +147,16 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 	} else {
 		pl = p.plans[fam.Name]
 	}
-	spec.Family, spec.Inputs, spec.Eval, spec.Extra = pl.family, pl.inputs, pl.eval, pl.extra
+	spec.Task, spec.Eval, spec.Noise, spec.Graph = pl.task, pl.eval, pl.noise, pl.graph
+	spec.Feeds = pl.feeds
+	if ev := m.Func(pl.eval); spec.Feeds == nil && ev != nil {
+		for i, kind := range pl.inputs {
+			if i < len(ev.Inputs) {
+				spec.Feeds = append(spec.Feeds, ir.Feed{Input: ev.Inputs[i].Name, Kind: kind})
+			}
+		}
+	}
+	spec.Roles = slices.SortedFunc(slices.Values(pl.roles), func(a, b ir.RoleFunc) int { return int(a.Role) - int(b.Role) })
 	for _, ph := range pl.phases {
 		ph.Optimizer = optimizer
 		if o, ok := phaseOpts[ph.Name]; ok {

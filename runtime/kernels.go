@@ -55,7 +55,7 @@ func (c *Ctx) view(x *Tensor) *Tensor {
 // in overwriteKinds, whose kernels write every element. Only a kernel's first alloc gets the
 // planned buffer; a second one gets new storage, so that two results never share it.
 func (c *Ctx) alloc(shape []int) *Tensor {
-	n := numElements(shape)
+	n := NumElements(shape)
 	t := c.next
 	if t == nil {
 		return &Tensor{Shape: append([]int{}, shape...), Data: make([]float32, n)}
@@ -163,5 +163,5 @@ func axisAttr(op *ir.Op, k string, def, rank int) (int, error) {
 
 // splitAt returns the products of the dimensions before, at and after axis.
 func splitAt(shape []int, axis int) (outer, n, inner int) {
-	return numElements(shape[:axis]), shape[axis], numElements(shape[axis+1:])
+	return NumElements(shape[:axis]), shape[axis], NumElements(shape[axis+1:])
 }

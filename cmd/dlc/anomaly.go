@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"io"
 	"math"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 )
 
 // dlc anomaly: score every sample of a data set by the autoencoder's reconstruction error
@@ -166,7 +168,7 @@ func writeScores(prefix, title, which string, scores []float64, threshold float6
 
 // percentileThreshold is the pct-th percentile of the training set's scores (those of
 // scored when it is the training set), and how it was found.
-func percentileThreshold(tr *runtime.Trainer, train, scored *data.Set, scores []float64, pct float64, batch int) (float64, string, error) {
+func percentileThreshold(tr *dlctrain.Trainer, train, scored *data.Set, scores []float64, pct float64, batch int) (float64, string, error) {
 	trainScores := scores
 	if train != scored {
 		var err error
@@ -179,8 +181,8 @@ func percentileThreshold(tr *runtime.Trainer, train, scored *data.Set, scores []
 }
 
 // sampleScores runs the model's score function on every sample of set.
-func sampleScores(tr *runtime.Trainer, set *data.Set, batch int) ([]float64, error) {
-	s, err := tr.ApplyRole("score", runtime.SetTensor(set), batch)
+func sampleScores(tr *dlctrain.Trainer, set *data.Set, batch int) ([]float64, error) {
+	s, err := tr.ApplyRole(ir.RoleScore, dlctrain.SetTensor(set), batch)
 	if err != nil {
 		return nil, err
 	}

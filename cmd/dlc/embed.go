@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -14,11 +15,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/embed"
 	"github.com/dlc-lang/dlc/runtime/report"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 )
 
 // dlc embed: an autoencoder's codes of a data set (its "encode" function: a VAE's μ), as
@@ -72,7 +73,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	codes, err := tr.ApplyRole("encode", runtime.SetTensor(set), *batch)
+	codes, err := tr.ApplyRole(ir.RoleEncode, dlctrain.SetTensor(set), *batch)
 	if err != nil {
 		return err
 	}
@@ -202,7 +203,7 @@ func checkSplit(cmd, which string, stderr io.Writer) error {
 }
 
 // loadSplit loads the train block's training ("train") or test ("test") data.
-func loadSplit(tr *runtime.Trainer, file, which, cmd string, stderr io.Writer) (*data.Set, error) {
+func loadSplit(tr *dlctrain.Trainer, file, which, cmd string, stderr io.Writer) (*data.Set, error) {
 	switch which {
 	case "train":
 		return data.Load(tr.Spec.Data)
@@ -221,7 +222,7 @@ func loadSplit(tr *runtime.Trainer, file, which, cmd string, stderr io.Writer) (
 func refuseInputs(cmd string, stderr io.Writer, outs []string, inputs ...string) error {
 	for _, o := range outs {
 		for _, in := range inputs {
-			if in != "" && runtime.SameFile(o, in) {
+			if in != "" && dlctrain.SameFile(o, in) {
 				fmt.Fprintf(stderr, "dlc %s: output %s is one of the inputs; refusing to overwrite it\n", cmd, o)
 				return errUsage
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -12,13 +13,14 @@ import (
 	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/report"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 )
 
 // Inference commands: sample from a trained generator, and score a generator with a
 // trained classifier. Both load a checkpoint written by dlc run --save.
 
 // loadTrained compiles file and loads the checkpoint at init into a trainer.
-func loadTrained(file, init, what string, stderr io.Writer) (*runtime.Trainer, error) {
+func loadTrained(file, init, what string, stderr io.Writer) (*dlctrain.Trainer, error) {
 	m, err := compileFile(file, true, stderr)
 	if err != nil {
 		return nil, err
@@ -26,7 +28,7 @@ func loadTrained(file, init, what string, stderr io.Writer) (*runtime.Trainer, e
 	if m.Train == nil {
 		return nil, fmt.Errorf("%s: no train block: %s needs the family it trains", file, what)
 	}
-	tr, err := runtime.NewTrainer(m)
+	tr, err := dlctrain.NewTrainer(m)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +36,7 @@ func loadTrained(file, init, what string, stderr io.Writer) (*runtime.Trainer, e
 		fmt.Fprintf(stderr, "dlc %s: --init CHECKPOINT is required (the weights dlc run --save wrote)\n", what)
 		return nil, errUsage
 	}
-	if err := runtime.StartVars(tr, init, 0); err != nil {
+	if err := dlctrain.StartVars(tr, init, 0); err != nil {
 		return nil, err
 	}
 	return tr, nil
@@ -129,10 +131,10 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if labels == nil && gen.Module.Func(gen.Spec.Extra["sample"]) != nil && len(gen.Module.Func(gen.Spec.Extra["sample"]).Inputs) == 2 {
+	if fn, ok := gen.Spec.Role(ir.RoleSample); labels == nil && ok && gen.Module.Func(fn) != nil && len(gen.Module.Func(fn).Inputs) == 2 {
 		labels = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	}
-	res, err := runtime.Score(gen, cls, *n, rand.New(rand.NewPCG(*seed, 0x73636f72)), labels)
+	res, err := dlctrain.Score(gen, cls, *n, rand.New(rand.NewPCG(*seed, 0x73636f72)), labels)
 	if err != nil {
 		return err
 	}
@@ -182,8 +184,8 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if runtime.SameFile(*out, *in) || runtime.SameFile(*out, file) || runtime.SameFile(*out, *init) ||
-		(*grid != "" && (runtime.SameFile(*grid, *in) || runtime.SameFile(*grid, file) || runtime.SameFile(*grid, *init) || runtime.SameFile(*grid, *out))) {
+	if dlctrain.SameFile(*out, *in) || dlctrain.SameFile(*out, file) || dlctrain.SameFile(*out, *init) ||
+		(*grid != "" && (dlctrain.SameFile(*grid, *in) || dlctrain.SameFile(*grid, file) || dlctrain.SameFile(*grid, *init) || dlctrain.SameFile(*grid, *out))) {
 		fmt.Fprintf(stderr, "dlc apply: --out or --grid names one of the inputs or the other output; refusing to overwrite it\n")
 		return errUsage
 	}
@@ -203,7 +205,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		x = runtime.SetTensor(set)
+		x = dlctrain.SetTensor(set)
 	}
 	if *n > 0 && len(x.Shape) > 0 && *n < x.Shape[0] {
 		row := len(x.Data) / x.Shape[0]
@@ -211,10 +213,10 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 	}
 	fn := *block
 	var y *runtime.Tensor
-	if tr.Module.Func(fn) == nil && runtime.IsFamilyRole(fn) {
+	if role, isRole := ir.ParseRole(fn); tr.Module.Func(fn) == nil && isRole {
 		// A role names the family's function for it: reconstruct is AE.reconstruct.
-		y, err = tr.ApplyRole(fn, x, *batch)
-		fn = tr.Spec.Extra[fn]
+		y, err = tr.ApplyRole(role, x, *batch)
+		fn, _ = tr.Spec.Role(role)
 	} else {
 		y, err = tr.ApplyBlock(fn, x, *batch)
 	}
@@ -239,8 +241,8 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	k := min(32, x.Shape[0])
-	xs, ys := runtime.Images{T: x}.Rows()[:k], runtime.Images{T: y}.Rows()[:k]
-	h, w := runtime.Images{T: x}.ImageSize()
+	xs, ys := dlctrain.Images{T: x}.Rows()[:k], dlctrain.Images{T: y}.Rows()[:k]
+	h, w := dlctrain.Images{T: x}.ImageSize()
 	lo, hi := tr.DataRange()
 	if err := report.StackedGrid(*grid, [][][]float32{xs, ys}, h, w, 8, float32(lo), float32(hi)); err != nil {
 		return err
@@ -251,7 +253,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) error {
 
 // targetMSE is the mean squared difference between y's rows and the first rows of target:
 // a .npy file, or the train block's train or test set.
-func targetMSE(tr *runtime.Trainer, file, target string, y *runtime.Tensor, stderr io.Writer) (float64, error) {
+func targetMSE(tr *dlctrain.Trainer, file, target string, y *runtime.Tensor, stderr io.Writer) (float64, error) {
 	var t []float32
 	if target == "train" || target == "test" {
 		set, err := loadSplit(tr, file, target, "apply", stderr)
@@ -295,11 +297,11 @@ func writeNPYFile(path string, t *runtime.Tensor) error {
 // pairs. done is false for any other model.
 func applyGraph(file, init, block, in, which, out, grid, target, pairs, writePairs string, stdout, stderr io.Writer) (done bool, err error) {
 	m, err := compileFile(file, true, io.Discard)
-	if err != nil || m.Train == nil || m.Train.Family != "graph" {
+	if err != nil || m.Train == nil || !m.Train.Task.IsGraph() {
 		return false, nil // reported, if at all, by the general path
 	}
-	fn := m.Train.Extra["predict"]
-	link := m.Train.Extra["task"] == "link"
+	fn, _ := m.Train.Role(ir.RolePredict)
+	link := m.Train.Task == ir.TaskLink
 	if in != "" || grid != "" || target != "" || (which != "" && which != "train") || (block != "" && block != fn) || out == "" {
 		if link {
 			fmt.Fprintf(stderr, "dlc apply: %s is a link model: want --init W --out P.npy (and at most --block %s, --pairs PAIRS.csv|PAIRS.npy, --write-pairs PAIRS.csv); it scores node pairs, by default the run's held-out test pairs\n", file, fn)
@@ -313,12 +315,12 @@ func applyGraph(file, init, block, in, which, out, grid, target, pairs, writePai
 		return true, errUsage
 	}
 	for _, o := range []string{out, writePairs} {
-		if o != "" && (runtime.SameFile(o, file) || runtime.SameFile(o, init) || (pairs != "" && runtime.SameFile(o, pairs))) {
+		if o != "" && (dlctrain.SameFile(o, file) || dlctrain.SameFile(o, init) || (pairs != "" && dlctrain.SameFile(o, pairs))) {
 			fmt.Fprintf(stderr, "dlc apply: --out or --write-pairs %s names one of the inputs; refusing to overwrite it\n", o)
 			return true, errUsage
 		}
 	}
-	if writePairs != "" && runtime.SameFile(out, writePairs) {
+	if writePairs != "" && dlctrain.SameFile(out, writePairs) {
 		fmt.Fprintf(stderr, "dlc apply: --out and --write-pairs name one file\n")
 		return true, errUsage
 	}
@@ -329,7 +331,7 @@ func applyGraph(file, init, block, in, which, out, grid, target, pairs, writePai
 	if link {
 		return true, applyLink(tr, init, pairs, writePairs, out, stdout)
 	}
-	y, err := runtime.PredictGraph(tr)
+	y, err := dlctrain.PredictGraph(tr)
 	if err != nil {
 		return true, fmt.Errorf("apply %s: %v", fn, err)
 	}
@@ -344,16 +346,16 @@ func applyGraph(file, init, block, in, which, out, grid, target, pairs, writePai
 // over the graph it was trained on. Without a pairs file it scores the run's held-out
 // test pairs (split with the seed the checkpoint's run state holds) and prints their
 // AUROC, which is the one dlc run printed for the same weights.
-func applyLink(tr *runtime.Trainer, init, pairsPath, writePairs, out string, stdout io.Writer) error {
-	fn := tr.Spec.Extra["predict"]
-	seed, ok, err := runtime.CheckpointSeed(init)
+func applyLink(tr *dlctrain.Trainer, init, pairsPath, writePairs, out string, stdout io.Writer) error {
+	fn, _ := tr.Spec.Role(ir.RolePredict)
+	seed, ok, err := dlctrain.CheckpointSeed(init)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		seed = tr.Spec.Seed
 	}
-	s, err := runtime.NewLinkScorer(tr, seed)
+	s, err := dlctrain.NewLinkScorer(tr, seed)
 	if err != nil {
 		return err
 	}
@@ -381,7 +383,7 @@ func applyLink(tr *runtime.Trainer, init, pairsPath, writePairs, out string, std
 	}
 	fmt.Fprintf(stdout, "wrote %s's edge probabilities (the sigmoid of its logits) for %s, [%d], to %s\n", fn, what, len(probs), out)
 	if pairsPath == "" {
-		auroc, err := runtime.PairsAUROC(logits, p)
+		auroc, err := dlctrain.PairsAUROC(logits, p)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/dlc-lang/dlc/lang"
 	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 )
 
 const usage = `usage: dlc <command> FILE [flags]
@@ -87,7 +88,7 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case errors.Is(err, errReported):
 		return 1
-	case errors.Is(err, runtime.ErrInterrupted):
+	case errors.Is(err, dlctrain.ErrInterrupted):
 		return exitInterrupted
 	}
 	var oe *runtime.OpError
@@ -186,7 +187,7 @@ func compileFile(file string, optimize bool, stderr io.Writer) (*ir.Module, erro
 		fmt.Fprintln(stderr, render(err, p, file, src))
 		return nil, errReported
 	}
-	if err := runtime.Validate(m); err != nil {
+	if err := dlctrain.Validate(m); err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, errReported
 	}
@@ -271,7 +272,7 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 		_, err := io.WriteString(stdout, sb.String())
 		return err
 	}
-	if runtime.SameFile(*out, file) {
+	if dlctrain.SameFile(*out, file) {
 		return fmt.Errorf("-o %s is the source file; refusing to overwrite it", *out)
 	}
 	return writeFileAtomic(*out, []byte(sb.String()))

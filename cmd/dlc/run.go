@@ -14,6 +14,7 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -78,7 +79,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if m.Train == nil {
 		return fmt.Errorf("%s: no train block: nothing to run", file)
 	}
-	if limit > 0 && m.Train.Family != "graph" {
+	if limit > 0 && !m.Train.Task.IsGraph() {
 		// (A graph model's sizes are the data's node and edge counts, known only once the
 		// data is loaded; its estimate is not made.)
 		// Refused before anything is allocated, rather than killed by the kernel later.
@@ -96,7 +97,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 }
 
 func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io.Writer) error {
-	tr, err := runtime.NewTrainer(m)
+	tr, err := dlctrain.NewTrainer(m)
 	if err != nil {
 		return err
 	}
@@ -104,12 +105,12 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 		data.MNISTDir = f.dataDir
 	}
 	showBar := f.progress == "always" || (f.progress == "auto" && isTerminal(stderr))
-	o := runtime.RunOptions{
+	o := dlctrain.RunOptions{
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
 		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
 		MaxMemory: limit, Out: stdout,
 	}
-	if showBar && m.Train.Family == "graph" {
+	if showBar && m.Train.Task.IsGraph() {
 		b := &graphBar{w: stderr, spec: m.Train}
 		o.Progress, o.EpochDone = b.progress, b.epochDone
 	} else if showBar {
@@ -145,7 +146,7 @@ func train(file string, m *ir.Module, f runFlags, limit int64, stdout, stderr io
 		}
 	}()
 	o.Stop = stop.Load
-	return runtime.Train(tr, o)
+	return dlctrain.Train(tr, o)
 }
 
 // sampleBar is a supervised run's progress bar on stderr: a bar per epoch over its
@@ -219,7 +220,7 @@ type graphBar struct {
 }
 
 func (b *graphBar) progress(epoch, done, total int, losses map[string]float64) {
-	graphs := b.spec.Extra["task"] == "graph"
+	graphs := b.spec.Task == ir.TaskGraph
 	now := time.Now()
 	if b.bar != nil && !b.ended && done < total && now.Sub(b.desc) < 100*time.Millisecond {
 		return // the bar draws each call, so the calls are what is throttled
