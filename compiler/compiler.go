@@ -11,9 +11,10 @@
 // instance's parameters are named by the path of calls that made it (Enc.dense0.weight).
 //
 // The family blocks (autoencoder, gan) and the train block then assemble the functions that
-// the runtime needs: one per top-level block, and for what is trained its loss (Eval), its
-// gradient steps, one per training phase (built with ir.Grad), and its extras by role (an
-// autoencoder's reconstruct, encode, decode, score and corrupt; a gan's sample). A train
+// the runtime needs and the typed train spec that says how to use them: one function per
+// top-level block, and for what is trained its loss (Eval), its gradient steps, one per
+// training phase (built with ir.Grad), and the functions of its roles (the model's predict;
+// an autoencoder's reconstruct, encode, decode, score and corrupt; a gan's sample). A train
 // block that names a plain model trains it as a supervised model (supervised.go) or, when it
 // takes a graph, as a node-, graph- or edge-level graph task (graphtask.go).
 //
