@@ -18,8 +18,8 @@ import (
 // A comment that names a file of the repository (`ir/ops_fused.go`, `compiler.go`) must
 // name one that exists: file headers outlive the files they point at. The review found
 // runtime/fused.go naming the ir file by the name it had before it became ir/ops_fused.go,
-// and ir/passes_fuse.go naming it bare, by a name only runtime/fused.go answered (TestStaleNames
-// holds both). TestCommentsNameFilesThatExist scans the comments of every .go file of the
+// and ir/passes_fuse.go naming it bare, by a name only runtime/fused.go answered
+// (TestStaleNames holds both). TestCommentsNameFilesThatExist scans the comments of every .go file of the
 // module, as go/scanner finds them, and resolves each .go name written there against the
 // repository's files (a nested module's included: runtime/gemm/asm has its own go.mod):
 //
@@ -38,7 +38,7 @@ import (
 
 // goFileName matches a .go file name, with an optional directory, that is not the tail of
 // a longer word, path or address: the character before it may not continue a name.
-var goFileName = regexp.MustCompile(`(?:^|[^*A-Za-z0-9_./:-])((?:\.\.?/)*(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+\.go)`)
+var goFileName = regexp.MustCompile(`(?:^|[^*A-Za-z0-9_./:-])((?:github\.com/dlc-lang/dlc/)?(?:\.\.?/)*(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+\.go)`)
 
 // continuesName reports whether a character after a match makes it part of a longer word
 // (x.golden) or a pattern (ops.go*).
@@ -241,6 +241,7 @@ func TestStaleNames(t *testing.T) {
 		{"runtime", "// gemm/select_amd64.go picks the kernel", nil},
 		{"runtime/gemm", `//go:generate sh -c "cd asm && go run . -out ../kernels_amd64.s -stubs ../kernels_amd64.go"`, nil},
 		{"runtime", "// github.com/dlc-lang/dlc/compiler/graphtask.go names the inputs", nil},
+		{"runtime", "// github.com/dlc-lang/dlc/compiler/graphtasks.go", []string{"names compiler/graphtasks.go, which does not exist"}},
 		{"runtime", "// runtime/kernels_conv2.go", []string{"names runtime/kernels_conv2.go, which does not exist"}},
 		// Bare names: the parent's and a child's files resolve; a missing one does not.
 		{"runtime/gemm/asm", "// Package gemm uses one per ISA (select_amd64.go)", nil},
