@@ -10,9 +10,13 @@
 // through ir.Builder, whose shape rules check every op. Nested block calls are inlined; each
 // instance's parameters are named by the path of calls that made it (Enc.dense0.weight).
 //
-// Family blocks (autoencoder) and the train block then assemble the functions that the
-// runtime needs: one per top-level block, the family's loss (Eval), its gradient step (Step,
-// built with ir.Grad) and its extras (the reconstruction of an autoencoder).
+// The family blocks (autoencoder, gan) and the train block then assemble the functions that
+// the runtime needs and the typed train spec that says how to use them: one function per
+// top-level block, and for what is trained its loss (Eval), its gradient steps, one per
+// training phase (built with ir.Grad), and the functions of its roles (the model's predict;
+// an autoencoder's reconstruct, encode, decode, score and corrupt; a gan's sample). A train
+// block that names a plain model trains it as a supervised model (supervised.go) or, when it
+// takes a graph, as a node-, graph- or edge-level graph task (graphtask.go).
 //
 // Every error is a *lang.Error naming file:line:col; compilation stops at the first one.
 package compiler

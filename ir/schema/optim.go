@@ -3,7 +3,7 @@ package schema
 import "fmt"
 
 // The optimisers a train block's optimizer settings name, with torch.optim's defaults,
-// and the initialisers a param's init names. runtime/optim.go and runtime/init.go
+// and the initialisers a param's init names. runtime/train/optim.go and runtime/train/init.go
 // implement them under the same names.
 
 var (

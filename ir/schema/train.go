@@ -1,8 +1,8 @@
 package schema
 
-// The settings of the train block and of the gan family. compiler/train.go and gan.go read
-// them by hand today; their names, values and defaults are these, and TestTrainSchema and
-// TestGANSchema in compiler hold the two to the same names.
+// The settings of the train block and of the gan family. compiler/train.go reads the train
+// block through compiler.checkSettings; compiler/gan.go reads its settings by hand, and
+// TestTrainAndGANTables in compiler holds it to these names.
 
 // SupervisedLosses are the losses a plain model trains with against the data's targets.
 var SupervisedLosses = []string{"cross_entropy", "mse", "l1", "bce", "bce_logits"}
