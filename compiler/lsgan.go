@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -69,41 +70,26 @@ func (p *Program) lowerLSGAN(m *ir.Module, f *lang.Family) (*plan, error) {
 	return pl, nil
 }
 
-// lsganSettings reads noise and d_steps; sample is the expression drawing a noise batch.
+// lsganSettings are the family's settings, checked by checkSettings.
+var lsganSettings = []schema.Setting{
+	{Name: "noise", Kind: schema.CallOf, Required: true, Doc: "the generator's noise [B, n]", Calls: []*schema.Call{
+		{Name: "normal", Positional: true, Doc: "z ~ N(0, I)", Args: []schema.Setting{{Name: "size", Kind: schema.Int, Range: schema.AtLeast(1), Required: true, Doc: "n, the generator's input size"}}},
+		{Name: "uniform", Positional: true, Doc: "z ~ U[−1, 1]", Args: []schema.Setting{{Name: "size", Kind: schema.Int, Range: schema.AtLeast(1), Required: true, Doc: "n, the generator's input size"}}}}},
+	{Name: "d_steps", Kind: schema.Int, Range: schema.AtLeast(1), Default: "1", Want: "an int ≥ 1 (discriminator steps per generator step)",
+		Doc: "discriminator steps per generator step"},
+}
+
+// lsganSettings reads the family block; sample is the expression drawing a noise batch
+// of the batch dimension batch.
 func (p *Program) lsganSettings(f *lang.Family, batch string) (noise ir.Noise, dSteps int, sample string, err error) {
-	noise, dSteps = ir.NoiseNone, 1
-	seen := map[string]bool{}
-	for _, s := range f.Settings {
-		if seen[s.Name] {
-			return 0, 0, "", lang.Errorf(s.Pos, "%s: %s set twice", f.Name, s.Name)
-		}
-		seen[s.Name] = true
-		switch s.Name {
-		case "noise":
-			c := bareCall(s.Value)
-			if c == nil || (c.Func != "normal" && c.Func != "uniform") || len(c.Args) != 1 {
-				return 0, 0, "", lang.Errorf(s.Value.Pos, "%s: noise = %s, want normal(size) or uniform(size)", f.Name, exprString(s.Value))
-			}
-			v, err := p.evalConst(c.Args[0].Value)
-			if err != nil || v.kind != kInt || v.num < 1 {
-				return 0, 0, "", lang.Errorf(c.Args[0].Pos, "%s: noise size %s, want a positive int", f.Name, exprString(c.Args[0].Value))
-			}
-			noise, sample = ir.NoiseNormal, fmt.Sprintf("normal([%s, %d])", batch, int(v.num))
-			if c.Func == "uniform" {
-				noise, sample = ir.NoiseUniform, fmt.Sprintf("uniform([%s, %d], low: -1, high: 1)", batch, int(v.num))
-			}
-		case "d_steps":
-			v, err := p.evalConst(s.Value)
-			if err != nil || v.kind != kInt || v.num < 1 {
-				return 0, 0, "", lang.Errorf(s.Value.Pos, "%s: d_steps = %s, want an int ≥ 1 (discriminator steps per generator step)", f.Name, exprString(s.Value))
-			}
-			dSteps = int(v.num)
-		default:
-			return 0, 0, "", lang.Errorf(s.Pos, "%s: unknown lsgan setting %s (want noise, d_steps)", f.Name, s.Name)
-		}
+	got, err := p.checkSettings(f.Name, lsganSettings, f.Settings, f.EndPos)
+	if err != nil {
+		return 0, 0, "", err
 	}
-	if noise == ir.NoiseNone {
-		return 0, 0, "", lang.Errorf(f.Pos, "%s: missing noise = normal(size) (or uniform(size))", f.Name)
+	n := got["noise"]
+	noise, sample = ir.NoiseNormal, fmt.Sprintf("normal([%s, %d])", batch, int(n.args.num("size")))
+	if n.fn.Name == "uniform" {
+		noise, sample = ir.NoiseUniform, fmt.Sprintf("uniform([%s, %d], low: -1, high: 1)", batch, int(n.args.num("size")))
 	}
-	return noise, dSteps, sample, nil
+	return noise, int(got.num("d_steps")), sample, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -36,9 +37,6 @@ import (
 // phase's is the run's test loss, the others are reported as PHASE_loss beside the
 // reports. The families (gan, autoencoder, a model trained with a loss) produce the same
 // plan: phases with step functions, the parameters each updates, and an evaluation.
-
-// phaseSettings are the names a phase body reserves.
-var phaseSettings = []string{"loss", "updates", "optimizer", "repeat", "report", "show"}
 
 // writtenPhase is a phase's settings once its body is lowered.
 type writtenPhase struct {
@@ -223,12 +221,8 @@ func (l *lowerer) phaseBody(sc *scope, ph *lang.Phase) (*writtenPhase, error) {
 }
 
 func isPhaseSetting(name string) bool {
-	for _, s := range phaseSettings {
-		if s == name {
-			return true
-		}
-	}
-	return false
+	_, ok := schema.Lookup(schema.PhaseSettings, name)
+	return ok
 }
 
 // phaseSetting reads one of the reserved settings of a phase.
@@ -262,21 +256,18 @@ func (l *lowerer) phaseSetting(sc *scope, wp *writtenPhase, s *lang.Setting) err
 		}
 	case "show":
 		return l.phaseShow(sc, wp, s)
-	case "optimizer":
-		o, err := l.p.optimizerSpec(s.Value)
+	case "optimizer", "repeat":
+		spec, _ := schema.Lookup(schema.PhaseSettings, s.Name)
+		st, err := settingsChecker{what: "phase " + name, eval: l.p.evalConst}.value("phase "+name, spec, s.Value)
 		if err != nil {
 			return err
 		}
-		wp.opt = &o
-	case "repeat":
-		v, err := l.p.evalConst(s.Value)
-		if err != nil {
-			return err
+		if s.Name == "repeat" {
+			wp.repeat = int(st.val.num)
+		} else {
+			o := st.optSpec()
+			wp.opt = &o
 		}
-		if v.kind != kInt || v.num < 1 {
-			return lang.Errorf(s.Value.Pos, "phase %s: repeat = %s, want an int ≥ 1 (batches this phase takes before the next runs)", name, v)
-		}
-		wp.repeat = int(v.num)
 	}
 	return nil
 }

@@ -89,6 +89,8 @@ func TestSpecTables(t *testing.T) {
 		{"autoencoder-settings", schema.SettingsTable(schema.AutoencoderSettings)},
 		{"gan-settings", schema.SettingsTable(schema.GANSettings)},
 		{"train-settings", schema.SettingsTable(schema.TrainSettings)},
+		{"phase-settings", schema.SettingsTable(schema.PhaseSettings)},
+		{"lsgan-settings", schema.SettingsTable(lsganSettings)},
 	} {
 		begin := "<!-- generated: " + tab.name + " (go test ./compiler -update) -->\n"
 		end := "<!-- end: " + tab.name + " -->"

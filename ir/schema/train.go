@@ -71,3 +71,18 @@ var GANSettings = []Setting{
 	{Name: "label_smoothing", Kind: Float, Range: OpenClosed(0, 1), Default: "1", Want: "a number in (0, 1]: the target of real samples",
 		Doc: "the target of real samples (one-sided smoothing)"},
 }
+
+// PhaseSettings are the names a phase written in a train block reserves; its other
+// statements are computations, as in a block's body.
+var PhaseSettings = []Setting{
+	{Name: "loss", Kind: Expr, Required: true, Want: "a scalar tensor", Doc: "what the phase minimises"},
+	{Name: "updates", Kind: Expr, Required: true, Want: "a list of networks such as [G, D]",
+		Doc: "the networks (blocks) whose parameters the phase trains, each called in the phase; every other network is frozen while it runs"},
+	optimizerSetting("optimizer", "this phase's optimiser; the train block's optimizer when not set"),
+	{Name: "repeat", Kind: Int, Range: AtLeast(1), Default: "1", Want: "an int ≥ 1 (batches this phase takes before the next runs)",
+		Doc: "batches this phase takes, one step each, before the next phase runs"},
+	{Name: "report", Kind: Expr, Want: "a list of scalars assigned earlier in the phase",
+		Doc: "scalars reported as metrics on every epoch's line"},
+	{Name: "show", Kind: Expr, Want: "a list of image batches of one shape",
+		Doc: "the rows of NAME-show.png, written after each epoch from the test set's first samples (one phase at most)"},
+}
