@@ -187,10 +187,6 @@ func compileFile(file string, optimize bool, stderr io.Writer) (*ir.Module, erro
 		fmt.Fprintln(stderr, render(err, p, file, src))
 		return nil, errReported
 	}
-	if err := dlctrain.Validate(m); err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, errReported
-	}
 	return m, nil
 }
 

@@ -16,6 +16,8 @@
 // bit for bit (resume.go, graphresume.go). Inference runs a trained Trainer: ApplyBlock
 // and ApplyRole run one of a block's functions over data in batches, Sample draws from a
 // generative family, Score judges a generator by a classifier, PredictGraph and LinkScorer
-// run graph models. Validate checks a module's initialisers, sizes and optimisers before
-// any of this.
+// run graph models. The optimisers' and initialisers' names, arguments and defaults are
+// ir/schema's (optim.go, init.go hold the update and drawing rules): the compiler checks
+// them, and NewOptimizer and InitTensor refuse, with an error, what a module read from
+// its text form gets wrong.
 package train

@@ -19,99 +19,128 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/runtime"
 )
 
-// initRule is one initialiser: how to fill a tensor given its fans and the optional argument.
-type initRule struct {
-	arg  string  // name of the optional argument ("std", "limit"), or "" if it takes none
-	def  float64 // the argument's default
-	fill func(dst []float32, fanIn, fanOut int, arg float64, rng *rand.Rand)
-}
+// initFill draws one initialiser into dst, given its fans and its argument (the
+// schema's default when the init string gives none; 0 for those that take none).
+type initFill func(dst []float32, fanIn, fanOut int, arg float64, rng *rand.Rand)
 
-var initRules = map[string]initRule{
-	"zeros": {fill: func(dst []float32, _, _ int, _ float64, _ *rand.Rand) {
+// initFills are the drawing rules, under schema.Initializers' names; the names, aliases,
+// arguments and defaults are the schema's. TestInitializersMatchSchema keeps the two
+// lists equal.
+var initFills = map[string]initFill{
+	"zeros": func(dst []float32, _, _ int, _ float64, _ *rand.Rand) {
 		clear(dst)
-	}},
-	"ones": {fill: func(dst []float32, _, _ int, _ float64, _ *rand.Rand) {
+	},
+	"ones": func(dst []float32, _, _ int, _ float64, _ *rand.Rand) {
 		for i := range dst {
 			dst[i] = 1
 		}
-	}},
-	"glorot_uniform": {fill: func(dst []float32, fanIn, fanOut int, _ float64, rng *rand.Rand) {
+	},
+	"glorot_uniform": func(dst []float32, fanIn, fanOut int, _ float64, rng *rand.Rand) {
 		fillUniform(dst, math.Sqrt(6/float64(fanIn+fanOut)), rng)
-	}},
-	"glorot_normal": {fill: func(dst []float32, fanIn, fanOut int, _ float64, rng *rand.Rand) {
+	},
+	"glorot_normal": func(dst []float32, fanIn, fanOut int, _ float64, rng *rand.Rand) {
 		fillNormal(dst, math.Sqrt(2/float64(fanIn+fanOut)), rng)
-	}},
-	"he_uniform": {fill: func(dst []float32, fanIn, _ int, _ float64, rng *rand.Rand) {
+	},
+	"he_uniform": func(dst []float32, fanIn, _ int, _ float64, rng *rand.Rand) {
 		fillUniform(dst, math.Sqrt(6/float64(fanIn)), rng)
-	}},
-	"he_normal": {fill: func(dst []float32, fanIn, _ int, _ float64, rng *rand.Rand) {
+	},
+	"he_normal": func(dst []float32, fanIn, _ int, _ float64, rng *rand.Rand) {
 		fillNormal(dst, math.Sqrt(2/float64(fanIn)), rng)
-	}},
-	"normal": {arg: "std", def: 0.02, fill: func(dst []float32, _, _ int, std float64, rng *rand.Rand) {
+	},
+	"normal": func(dst []float32, _, _ int, std float64, rng *rand.Rand) {
 		fillNormal(dst, std, rng)
-	}},
-	"uniform": {arg: "limit", def: 0.05, fill: func(dst []float32, _, _ int, a float64, rng *rand.Rand) {
+	},
+	"uniform": func(dst []float32, _, _ int, a float64, rng *rand.Rand) {
 		fillUniform(dst, a, rng)
-	}},
+	},
 }
 
-// initAliases maps torch's names to dlc's.
-var initAliases = map[string]string{
-	"xavier_uniform":  "glorot_uniform",
-	"xavier_normal":   "glorot_normal",
-	"kaiming_uniform": "he_uniform",
-	"kaiming_normal":  "he_normal",
-}
-
-const initNames = "zeros, ones, glorot_uniform, glorot_normal, he_uniform, he_normal, normal(std), uniform(limit)"
-
-// InitTensor returns a new tensor of the given shape filled by the initialiser init:
+// InitTensor returns a new tensor of the given shape filled by the initialiser init, one
+// of schema.Initializers, written as a name or a name and its one argument:
 //
 //	zeros, ones
 //	glorot_uniform   U(-a, a), a = √(6/(fan_in+fan_out))   (alias xavier_uniform)
 //	glorot_normal    N(0, 2/(fan_in+fan_out))              (alias xavier_normal)
 //	he_uniform       U(-a, a), a = √(6/fan_in)             (alias kaiming_uniform)
 //	he_normal        N(0, 2/fan_in)                        (alias kaiming_normal)
-//	normal, normal(std)        N(0, std²), std 0.02 by default (the DCGAN init)
-//	uniform, uniform(limit)    U(-limit, limit), limit 0.05 by default
+//	normal, normal(std)        N(0, std²)
+//	uniform, uniform(limit)    U(-limit, limit)
+//
+// with the schema's default for an argument not given (normal's is the DCGAN init).
 //
 // Fans are computed from shape as the file comment describes. rng must not be nil unless init
-// is zeros or ones; the caller seeds it.
+// is zeros or ones; the caller seeds it. The compiler has checked a compiled module's
+// initialisers and sizes; for a module read from its text form, an unknown initialiser, an
+// argument the schema refuses, or a shape of more than schema.MaxParamElements elements is
+// an error here, before anything is allocated.
 func InitTensor(init string, shape []int, rng *rand.Rand) (*runtime.Tensor, error) {
-	name, arg, hasArg, err := parseInit(init)
+	fn, fill, arg, err := initRule(init)
 	if err != nil {
 		return nil, err
 	}
-	if a, ok := initAliases[name]; ok {
-		name = a
-	}
-	rule, ok := initRules[name]
-	if !ok {
-		return nil, fmt.Errorf("runtime: init: unknown initializer %q (want %s)", init, initNames)
-	}
-	switch {
-	case hasArg && rule.arg == "":
-		return nil, fmt.Errorf("runtime: init: %s takes no argument, got %q", name, init)
-	case !hasArg:
-		arg = rule.def
-	case !(arg >= 0) || math.IsInf(arg, 1):
-		return nil, fmt.Errorf("runtime: init: %s: %s: got %g, want a finite value >= 0", name, rule.arg, arg)
-	}
+	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("runtime: init: %s: got shape %s, want no negative dimension", name, runtime.ShapeString(shape))
+			return nil, fmt.Errorf("runtime: init: %s: got shape %s, want no negative dimension", fn.Name, runtime.ShapeString(shape))
 		}
+		if d > 0 && n > schema.MaxParamElements/d {
+			return nil, fmt.Errorf("runtime: init: %s: shape %s has more than the runtime's limit of %d elements (4 GiB) per tensor",
+				fn.Name, runtime.ShapeString(shape), schema.MaxParamElements)
+		}
+		n *= d
 	}
-	if rng == nil && name != "zeros" && name != "ones" {
-		return nil, fmt.Errorf("runtime: init: %s needs a random source, got nil", name)
+	if rng == nil && fn.Name != "zeros" && fn.Name != "ones" {
+		return nil, fmt.Errorf("runtime: init: %s needs a random source, got nil", fn.Name)
 	}
 	t := runtime.NewTensor(append([]int(nil), shape...)...)
 	fanIn, fanOut := Fans(shape)
-	rule.fill(t.Data, fanIn, fanOut, arg, rng)
+	fill(t.Data, fanIn, fanOut, arg, rng)
 	return t, nil
+}
+
+// initRule finds init's entry in schema.Initializers (by name or alias), its drawing rule,
+// and its argument: the one init gives, checked against the schema, or the default.
+func initRule(init string) (fn *schema.Call, fill initFill, arg float64, err error) {
+	name, arg, hasArg, err := parseInit(init)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	fn, ok := schema.Find(schema.Initializers, name)
+	if !ok {
+		return nil, nil, 0, fmt.Errorf("runtime: init: unknown initializer %q (want %s)", init, initNames())
+	}
+	if fill = initFills[fn.Name]; fill == nil {
+		return nil, nil, 0, fmt.Errorf("runtime: init: initializer %s has no drawing rule in runtime/train", fn.Name)
+	}
+	switch {
+	case hasArg && len(fn.Args) == 0:
+		return nil, nil, 0, fmt.Errorf("runtime: init: %s takes no argument, got %q", name, init)
+	case len(fn.Args) == 0:
+		return fn, fill, 0, nil
+	case !hasArg:
+		if arg, err = argDefault(&fn.Args[0]); err != nil {
+			return nil, nil, 0, fmt.Errorf("runtime: init: %s: %v", fn.Name, err)
+		}
+	case !argFits(&fn.Args[0], arg):
+		return nil, nil, 0, fmt.Errorf("runtime: init: %s", fn.Args[0].Problem(fn.Name, strconv.FormatFloat(arg, 'g', -1, 64)))
+	}
+	return fn, fill, arg, nil
+}
+
+// initNames lists the initialisers as init strings write them: zeros, …, normal(std).
+func initNames() string {
+	names := make([]string, len(schema.Initializers))
+	for i, c := range schema.Initializers {
+		names[i] = c.Name
+		if len(c.Args) > 0 {
+			names[i] = c.Signature()
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // parseInit splits "normal(0.02)" into "normal" and 0.02; "normal" has no argument.

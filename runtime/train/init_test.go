@@ -129,11 +129,12 @@ func TestInitErrors(t *testing.T) {
 		{"normal(0.1", []int{2}, rng, `runtime: init: "normal(0.1": missing closing parenthesis`},
 		{"normal(abc)", []int{2}, rng, `runtime: init: "normal(abc)": got argument "abc", want one number`},
 		{"normal(0.1, 0.2)", []int{2}, rng, `runtime: init: "normal(0.1, 0.2)": got argument "0.1, 0.2", want one number`},
-		{"normal(-1)", []int{2}, rng, `runtime: init: normal: std: got -1, want a finite value >= 0`},
-		{"uniform(Inf)", []int{2}, rng, `runtime: init: uniform: limit: got +Inf, want a finite value >= 0`},
+		{"normal(-1)", []int{2}, rng, `runtime: init: normal: std = -1, want a number ≥ 0`},
+		{"uniform(Inf)", []int{2}, rng, `runtime: init: uniform: limit = +Inf, want a number ≥ 0`},
 		{"zeros(1)", []int{2}, rng, `runtime: init: zeros takes no argument, got "zeros(1)"`},
 		{"he_normal", []int{2, -1}, rng, `runtime: init: he_normal: got shape [2, -1], want no negative dimension`},
 		{"he_normal", []int{2, 2}, nil, `runtime: init: he_normal needs a random source, got nil`},
+		{"ones", []int{1 << 15, 1 << 15, 2}, nil, `runtime: init: ones: shape [32768, 32768, 2] has more than the runtime's limit of 1073741824 elements (4 GiB) per tensor`},
 	} {
 		_, err := InitTensor(c.init, c.shape, c.rng)
 		if err == nil || err.Error() != c.want {

@@ -21,9 +21,11 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/vecmath"
 )
@@ -44,64 +46,33 @@ type Optimizer interface {
 	SetState(st map[string]*runtime.Tensor) error
 }
 
-// optArg is one hyperparameter an optimiser accepts, with its default and validity check.
-type optArg struct {
-	name  string
-	def   float64
-	check func(float64) string // "" if valid, else what is wanted
+// optimizers are the update rules, under schema.Optimizers' names. NewOptimizer hands
+// build every argument of the schema's entry, the written ones and the defaults, so the
+// names, defaults and ranges live in the schema alone; TestOptimizersMatchSchema keeps
+// the two lists equal and checks that each rule reads every argument.
+var optimizers = map[string]func(a map[string]float64) Optimizer{
+	"sgd": func(a map[string]float64) Optimizer {
+		return &SGD{LR: a["lr"], Momentum: a["momentum"], Dampening: a["dampening"],
+			Nesterov: a["nesterov"] == 1, WeightDecay: a["weight_decay"]}
+	},
+	"adam":  func(a map[string]float64) Optimizer { return newAdam(a, false) },
+	"adamw": func(a map[string]float64) Optimizer { return newAdam(a, true) },
 }
 
-func argNonNegative(v float64) string {
-	if v >= 0 && !math.IsInf(v, 1) {
-		return ""
-	}
-	return "want a finite value >= 0"
+// newAdam is adam's rule (decoupled false) or adamw's (true).
+func newAdam(a map[string]float64, decoupled bool) *Adam {
+	return &Adam{LR: a["lr"], Beta1: a["beta1"], Beta2: a["beta2"], Eps: a["eps"],
+		WeightDecay: a["weight_decay"], Decoupled: decoupled}
 }
 
-func argBeta(v float64) string {
-	if v >= 0 && v < 1 {
-		return ""
-	}
-	return "want a value in [0, 1)"
-}
-
-func argBool(v float64) string {
-	if v == 0 || v == 1 {
-		return ""
-	}
-	return "want 0 or 1"
-}
-
-var (
-	sgdArgs = []optArg{
-		{"lr", 0.01, argNonNegative},
-		{"momentum", 0, argNonNegative},
-		{"dampening", 0, argNonNegative},
-		{"nesterov", 0, argBool},
-		{"weight_decay", 0, argNonNegative},
-	}
-	adamArgs = []optArg{
-		{"lr", 1e-3, argNonNegative},
-		{"beta1", 0.9, argBeta},
-		{"beta2", 0.999, argBeta},
-		{"eps", 1e-8, argNonNegative},
-		{"weight_decay", 0, argNonNegative},
-	}
-	adamwArgs = func() []optArg {
-		a := append([]optArg(nil), adamArgs...)
-		a[len(a)-1].def = 0.01
-		return a
-	}()
-)
-
-// NewOptimizer builds the optimiser spec names, with torch.optim's defaults for the
-// arguments spec leaves out:
+// NewOptimizer builds the optimiser spec names, one of schema.Optimizers (sgd, adam with
+// L2 decay added to the gradient, adamw with decoupled decay: the table of spec.md §18.2),
+// filling in the arguments spec leaves out with the schema's defaults, torch.optim's.
 //
-//	sgd(lr: 0.01, momentum: 0, dampening: 0, nesterov: 0, weight_decay: 0)
-//	adam(lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0)   // L2 added to the gradient
-//	adamw(lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01) // decoupled decay
-//
-// Errors name the optimiser and the argument, prefixed with spec.Pos when it is valid.
+// The compiler has checked a compiled module's optimisers against the schema already; a
+// module read from its text form has not, so an unknown optimiser or argument, or one the
+// schema's range refuses, is an error here, naming the optimiser and the argument,
+// prefixed with spec.Pos when it is valid.
 func NewOptimizer(spec ir.OptSpec) (Optimizer, error) {
 	fail := func(format string, args ...any) error {
 		msg := fmt.Sprintf(format, args...)
@@ -110,64 +81,78 @@ func NewOptimizer(spec ir.OptSpec) (Optimizer, error) {
 		}
 		return errors.New(msg)
 	}
-	var table []optArg
-	switch spec.Name {
-	case "sgd":
-		table = sgdArgs
-	case "adam":
-		table = adamArgs
-	case "adamw":
-		table = adamwArgs
-	default:
-		return nil, fail("unknown optimizer %q (want sgd, adam, adamw)", spec.Name)
+	call, ok := schema.Find(schema.Optimizers, spec.Name)
+	if !ok {
+		return nil, fail("unknown optimizer %q (want %s)", spec.Name, strings.Join(schema.CallNames(schema.Optimizers), ", "))
 	}
-	vals, err := resolveOptArgs(spec.Name, table, spec.Args)
+	build, ok := optimizers[call.Name]
+	if !ok {
+		return nil, fail("optimizer %s has no update rule in runtime/train", call.Name)
+	}
+	vals, err := callArgs(call, spec.Args)
 	if err != nil {
 		return nil, fail("%s", err)
 	}
-	switch spec.Name {
-	case "sgd":
-		o := &SGD{LR: vals["lr"], Momentum: vals["momentum"], Dampening: vals["dampening"],
-			Nesterov: vals["nesterov"] == 1, WeightDecay: vals["weight_decay"]}
-		if o.Nesterov && (o.Momentum <= 0 || o.Dampening != 0) {
-			return nil, fail("sgd: nesterov needs momentum > 0 and dampening 0, got momentum %g, dampening %g",
-				o.Momentum, o.Dampening)
+	if call.Check != nil {
+		if _, msg := call.Check(vals); msg != "" {
+			return nil, fail("%s: %s", call.Name, msg)
 		}
-		return o, nil
-	default:
-		return &Adam{LR: vals["lr"], Beta1: vals["beta1"], Beta2: vals["beta2"], Eps: vals["eps"],
-			WeightDecay: vals["weight_decay"], Decoupled: spec.Name == "adamw"}, nil
 	}
+	return build(vals), nil
 }
 
-// resolveOptArgs fills defaults into args and checks every given argument, in sorted order so
-// the first error reported does not depend on map order.
-func resolveOptArgs(opt string, table []optArg, args map[string]float64) (map[string]float64, error) {
-	vals := make(map[string]float64, len(table))
-	for _, a := range table {
-		vals[a.name] = a.def
+// callArgs returns every argument of call: the given ones, each checked against the
+// schema, and the defaults of the others. It goes through args in sorted order, so the
+// first error reported does not depend on map order.
+func callArgs(call *schema.Call, args map[string]float64) (map[string]float64, error) {
+	vals := make(map[string]float64, len(call.Args))
+	for i := range call.Args {
+		a := &call.Args[i]
+		if a.Default == "" {
+			continue
+		}
+		v, err := argDefault(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", call.Name, err)
+		}
+		vals[a.Name] = v
 	}
 	for _, n := range slices.Sorted(maps.Keys(args)) {
 		v := args[n]
-		var arg *optArg
-		for i := range table {
-			if table[i].name == n {
-				arg = &table[i]
-			}
+		a, ok := call.Arg(n)
+		if !ok {
+			return nil, fmt.Errorf("%s: unknown argument %q (want %s)", call.Name, n, strings.Join(call.ArgNames(), ", "))
 		}
-		if arg == nil {
-			want := make([]string, len(table))
-			for i, a := range table {
-				want[i] = a.name
-			}
-			return nil, fmt.Errorf("%s: unknown argument %q (want %s)", opt, n, strings.Join(want, ", "))
-		}
-		if msg := arg.check(v); msg != "" {
-			return nil, fmt.Errorf("%s: %s: got %g, %s", opt, n, v, msg)
+		if !argFits(a, v) {
+			return nil, errors.New(a.Problem(call.Name, strconv.FormatFloat(v, 'g', -1, 64)))
 		}
 		vals[n] = v
 	}
 	return vals, nil
+}
+
+// argDefault is a numeric argument's default as a number: true and false are 1 and 0.
+func argDefault(a *schema.Setting) (float64, error) {
+	switch {
+	case a.Kind == schema.Bool && a.Default == "true":
+		return 1, nil
+	case a.Kind == schema.Bool && a.Default == "false":
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(a.Default, 64)
+	if err != nil {
+		return 0, fmt.Errorf("default %s = %q is not a number", a.Name, a.Default)
+	}
+	return v, nil
+}
+
+// argFits reports whether v, a numeric argument as the IR stores it (true and false as 1
+// and 0), is within the schema's range for a.
+func argFits(a *schema.Setting, v float64) bool {
+	if a.Kind == schema.Bool {
+		return v == 0 || v == 1
+	}
+	return a.Range.Contains(v)
 }
 
 // checkOptimGrads reports a gradient with no parameter or of another shape, and returns the
