@@ -8,8 +8,9 @@ import (
 
 // checkRunnable refuses, at the source line, the modules the runtime could not run
 // whatever the data: a parameter over the runtime's size limit, and a function input
-// without a batch dimension. runtime.Validate checks the same before a run, for modules
-// read from .ir files.
+// without a batch dimension. For a module read from an .ir file, runtime/train refuses an
+// oversized parameter when it draws it, and an input without a batch dimension when it
+// feeds it.
 func checkRunnable(m *ir.Module) error {
 	for _, o := range m.Params() {
 		if n := o.Type.Shape.NumElements(); !n.IsConst() || n.Coef > schema.MaxParamElements {
