@@ -20,7 +20,7 @@ import (
 func (r *graphRun) epochFrom(p *EpochProgress, maxSteps int, stop func() bool, step func(done, total int, loss float64)) (float64, int, bool, error) {
 	t := r.tr
 	if p.LossSums == nil {
-		p.LossSums, p.LossRuns = map[string]float64{}, map[string]int{}
+		p.LossSums, p.LossWeights = map[string]float64{}, map[string]int{}
 	}
 	halt := func() bool { return (maxSteps > 0 && t.Steps >= maxSteps) || (stop != nil && stop()) }
 	if r.task != ir.TaskGraph {
@@ -98,9 +98,7 @@ func (r *graphRun) setEpochFrom(p *EpochProgress, halt func() bool, step func(do
 			return 0, 0, false, err
 		}
 		p.Samples += len(idx)
-		p.Steps++
-		p.LossSums[ph.Name] += loss * float64(len(idx))
-		p.LossRuns[ph.Name]++
+		p.add(ph.Name, len(idx), loss, nil)
 		if step != nil {
 			step(p.Samples, n, p.LossSums[ph.Name]/float64(p.Samples))
 		}

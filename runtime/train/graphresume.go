@@ -129,6 +129,9 @@ func startGraphRun(tr *Trainer, o RunOptions, spec *ir.TrainSpec, out io.Writer)
 		return nil, false, 0, nil, fmt.Errorf("--resume %s: dlc.run: generator: %v", o.Resume, err)
 	}
 	first = rs.Epoch + 1
+	if err := rs.Progress.upgrade(task, o.Resume); err != nil {
+		return nil, false, 0, nil, err
+	}
 	if rs.Progress != nil {
 		progress = rs.Progress
 	}

@@ -139,6 +139,9 @@ func Train(tr *Trainer, o RunOptions) error {
 			return fmt.Errorf("--resume %s: dlc.run: shuffle generator: %v", o.Resume, err)
 		}
 		first = rs.Epoch + 1
+		if err := rs.Progress.upgrade(spec.Task, o.Resume); err != nil {
+			return err
+		}
 		if rs.Progress != nil {
 			progress = rs.Progress
 		}

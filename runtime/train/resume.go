@@ -82,6 +82,27 @@ func standing(tr *Trainer, spec *ir.TrainSpec, done int, g *rand.PCG, p *EpochPr
 // the maps of sums when it starts, and a progress read from a checkpoint has them.
 func (p *EpochProgress) begun() bool { return p.LossSums != nil }
 
+// upgrade makes a progress read from the checkpoint at path, saved by a run of task, current,
+// or refuses it. An older dlc saved no weights: a graph-level run's sums were weighted by
+// the graphs of each batch already, so its weights are the graphs done; a samples run's
+// means were unweighted, and its sums cannot be weighted after the fact bit for bit.
+func (p *EpochProgress) upgrade(task ir.Task, path string) error {
+	switch {
+	case p == nil || p.LossWeights != nil:
+		return nil
+	case task == ir.TaskGraph && len(p.MetricSums) == 0:
+		p.LossWeights = map[string]int{}
+		for k := range p.LossSums {
+			p.LossWeights[k] = p.Samples
+		}
+		return nil
+	case len(p.LossSums) == 0 && len(p.MetricSums) == 0:
+		return nil // an epoch begun and not stepped
+	}
+	return fmt.Errorf("--resume %s: the checkpoint stopped inside an epoch whose means an older dlc did not weight by batch size; "+
+		"resume it with that dlc, or start from its weights with --init", path)
+}
+
 // withRuns updates the draw counters of rs to the trainer's, for a save after more runs.
 func (rs *runState) withRuns(t *Trainer) *runState {
 	rs.Runs = t.programRuns()

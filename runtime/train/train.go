@@ -267,11 +267,13 @@ func sampleShape(s ir.Shape, batch int) ([]int, error) {
 	return s.Eval(map[string]int{s[0].Syms[0]: batch})
 }
 
-// EpochStats summarises one pass over the training data.
+// EpochStats summarises one pass over the training data. Its means are over samples: each
+// step counts as many times as its batch has samples, so an epoch that ends in a partial
+// batch has the mean the test evaluation would give.
 type EpochStats struct {
 	Loss    float64            // mean loss of the first phase over the samples it saw
-	Losses  map[string]float64 // mean loss of each phase over its runs, by phase name
-	Metrics map[string]float64 // mean of each step's "metric:NAME" outputs, by NAME
+	Losses  map[string]float64 // mean loss of each phase over the samples of its runs, by phase name
+	Metrics map[string]float64 // mean of each step's "metric:NAME" outputs over the samples, by NAME
 	Samples int
 	Steps   int
 	// Complete is false when the epoch stopped early (maxSteps or stop): its progress then
@@ -283,13 +285,35 @@ type EpochStats struct {
 // steps run and the sums behind its means. It is all an interrupted epoch needs, with the
 // shuffle generator's state at the epoch's start (which rebuilds its order), to continue
 // with exactly the numbers an uninterrupted epoch would have had.
+//
+// The sums are of each step's value times its batch size, and the weights the sums of the
+// batch sizes, so that a mean is over samples. A checkpoint of an older dlc holds the runs
+// of unweighted means instead of the weights (loss_runs); see upgrade.
 type EpochProgress struct {
-	Samples    int                `json:"samples"`
-	Steps      int                `json:"steps"`
-	LossSums   map[string]float64 `json:"loss_sums"`
-	LossRuns   map[string]int     `json:"loss_runs"`
-	MetricSums map[string]float64 `json:"metric_sums"`
-	MetricRuns map[string]int     `json:"metric_runs"`
+	Samples       int                `json:"samples"`
+	Steps         int                `json:"steps"`
+	LossSums      map[string]float64 `json:"loss_sums"`
+	LossWeights   map[string]int     `json:"loss_weights"`
+	MetricSums    map[string]float64 `json:"metric_sums"`
+	MetricWeights map[string]int     `json:"metric_weights"`
+}
+
+// add counts a step of phase on a batch of w samples, with its loss and metrics.
+func (p *EpochProgress) add(phase string, w int, loss float64, metrics map[string]float64) {
+	p.Steps++
+	p.LossSums[phase] += loss * float64(w)
+	p.LossWeights[phase] += w
+	for k, v := range metrics {
+		p.MetricSums[k] += v * float64(w)
+		p.MetricWeights[k] += w
+	}
+}
+
+// means writes the mean loss of each phase so far into dst.
+func (p *EpochProgress) means(dst map[string]float64) {
+	for k, s := range p.LossSums {
+		dst[k] = s / float64(p.LossWeights[k])
+	}
 }
 
 // Epoch trains on one pass over set (or until maxSteps optimiser steps in total, when
@@ -325,11 +349,9 @@ func (t *Trainer) EpochFrom(set *data.Set, rng *rand.Rand, shuffle bool, p *Epoc
 		}
 	}
 	st := EpochStats{Losses: map[string]float64{}, Metrics: map[string]float64{}, Samples: p.Samples, Steps: p.Steps, Complete: complete}
-	for k, s := range p.LossSums {
-		st.Losses[k] = s / float64(p.LossRuns[k])
-	}
+	p.means(st.Losses)
 	for k, s := range p.MetricSums {
-		st.Metrics[k] = s / float64(p.MetricRuns[k])
+		st.Metrics[k] = s / float64(p.MetricWeights[k])
 	}
 	st.Loss = st.Losses[t.Spec.Phases[0].Name]
 	return st, nil
@@ -352,7 +374,7 @@ func (t *Trainer) newPass(set *data.Set, order []int, p *EpochProgress, progress
 			*m = map[string]float64{}
 		}
 	}
-	for _, m := range []*map[string]int{&p.LossRuns, &p.MetricRuns} {
+	for _, m := range []*map[string]int{&p.LossWeights, &p.MetricWeights} {
 		if *m == nil {
 			*m = map[string]int{}
 		}
@@ -390,21 +412,13 @@ func (t *Trainer) passStep(e *pass) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	p.Steps++
-	p.LossSums[ph.Name] += loss
-	p.LossRuns[ph.Name]++
-	for k, v := range metrics {
-		p.MetricSums[k] += v
-		p.MetricRuns[k]++
-	}
+	p.add(ph.Name, len(e.idx), loss, metrics)
 	if t.turns++; t.turns >= ph.Repeat {
 		t.cursor, t.turns = (t.cursor+1)%len(t.Spec.Phases), 0
 	}
 	if e.progress != nil && first {
 		clear(t.means)
-		for k, s := range p.LossSums {
-			t.means[k] = s / float64(p.LossRuns[k])
-		}
+		p.means(t.means)
 		e.progress(p.Samples, n, t.means)
 	}
 	return false, nil
