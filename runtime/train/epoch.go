@@ -115,12 +115,14 @@ func (t *Trainer) runPass(e *pass, maxSteps int, stop func() bool) (EpochStats, 
 	return st, nil
 }
 
-// pass is an epoch under way: the order of its samples, the batch the first phase took
-// last, and its progress.
+// pass is an epoch under way: the order of its samples, the draw's permutation (nil when
+// nothing draws, draw.go), the positions [lo, hi) of the batch the first phase took last,
+// and its progress.
 type pass struct {
 	feed     batchFeed
 	order    []int
-	idx      []int
+	draw     []int
+	lo, hi   int
 	p        *EpochProgress
 	progress func(done, total int, losses map[string]float64)
 	// finishFirst ends the pass once its last batch is stepped, before stop is asked
@@ -128,13 +130,26 @@ type pass struct {
 	finishFirst bool
 }
 
-// batchFeed makes the inputs of function fn for the batch idx of a pass's data. The
-// tensors may alias buffers that the next call overwrites.
-type batchFeed func(fn string, idx []int) (map[string]*runtime.Tensor, error)
+// batchFeed makes the inputs of function fn for the batch idx of a pass's data, and the
+// drawn batch draw (nil when nothing draws). The tensors may alias buffers that the next
+// call overwrites.
+type batchFeed func(fn string, idx, draw []int) (map[string]*runtime.Tensor, error)
 
-// newPass starts (or, after p, continues) a pass over set in order.
+// newPass starts (or, after p, continues) a pass over set in order, drawing the epoch's
+// permutation when the spec feeds a draw.
 func (t *Trainer) newPass(set *data.Set, order []int, p *EpochProgress, progress func(done, total int, losses map[string]float64)) (*pass, error) {
-	return t.startPass(func(fn string, idx []int) (map[string]*runtime.Tensor, error) { return t.feed(fn, set, idx) }, order, p, progress)
+	feed := func(fn string, idx, draw []int) (map[string]*runtime.Tensor, error) {
+		return t.feed(fn, set, idx, draw)
+	}
+	return t.startPass(feed, order, t.drawPerm(len(order)), p, progress)
+}
+
+// batch returns the samples and the drawn samples of the pass's batch.
+func (e *pass) batch() (idx, draw []int) {
+	if e.draw != nil {
+		draw = e.draw[e.lo:e.hi]
+	}
+	return e.order[e.lo:e.hi], draw
 }
 
 // over reports whether pass e is over: the first phase's turn, and no samples left.
@@ -156,15 +171,15 @@ func (p *EpochProgress) begin() {
 
 // startPass starts (or, after p, continues) a pass in order over the data that feed
 // gives batches of.
-func (t *Trainer) startPass(feed batchFeed, order []int, p *EpochProgress, progress func(done, total int, losses map[string]float64)) (*pass, error) {
+func (t *Trainer) startPass(feed batchFeed, order, draw []int, p *EpochProgress, progress func(done, total int, losses map[string]float64)) (*pass, error) {
 	p.begin()
 	if n := len(order); p.Samples < 0 || p.Samples > n {
 		return nil, fmt.Errorf("runtime: epoch progress of %d samples, the data has %d", p.Samples, n)
 	}
-	e := &pass{feed: feed, order: order, p: p, progress: progress}
+	e := &pass{feed: feed, order: order, draw: draw, p: p, progress: progress}
 	if p.Samples > 0 {
 		// The phases after the first run on the batch the first one took last.
-		e.idx = order[(p.Samples-1)/t.Spec.Batch*t.Spec.Batch : p.Samples]
+		e.lo, e.hi = (p.Samples-1)/t.Spec.Batch*t.Spec.Batch, p.Samples
 	}
 	if progress != nil && t.means == nil {
 		t.means = map[string]float64{}
@@ -184,10 +199,11 @@ func (t *Trainer) passStep(e *pass) (bool, error) {
 		if p.Samples >= n {
 			return true, nil
 		}
-		e.idx = e.order[p.Samples:min(p.Samples+t.Spec.Batch, n)]
-		p.Samples += len(e.idx)
+		e.lo, e.hi = p.Samples, min(p.Samples+t.Spec.Batch, n)
+		p.Samples = e.hi
 	}
-	inputs, err := e.feed(ph.Step, e.idx)
+	idx, draw := e.batch()
+	inputs, err := e.feed(ph.Step, idx, draw)
 	if err != nil {
 		return false, err
 	}
@@ -195,7 +211,7 @@ func (t *Trainer) passStep(e *pass) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	p.add(ph.Name, len(e.idx), loss, metrics)
+	p.add(ph.Name, len(idx), loss, metrics)
 	if t.turns++; t.turns >= ph.Repeat {
 		t.cursor, t.turns = (t.cursor+1)%len(t.Spec.Phases), 0
 	}

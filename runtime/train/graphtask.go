@@ -106,8 +106,10 @@ func (g *graphSetTask) trainEpoch(l *loop, p *EpochProgress) (EpochStats, error)
 			order[i] = i
 		}
 	}
-	feed := func(fn string, idx []int) (map[string]*runtime.Tensor, error) { return r.batchInputs(fn, r.set, idx) }
-	e, err := g.tr.startPass(feed, order, p, l.step)
+	feed := func(fn string, idx, _ []int) (map[string]*runtime.Tensor, error) {
+		return r.batchInputs(fn, r.set, idx)
+	}
+	e, err := g.tr.startPass(feed, order, nil, p, l.step)
 	if err != nil {
 		return EpochStats{}, err
 	}

@@ -174,6 +174,9 @@ func (l *loop) start() (int, *EpochProgress, error) {
 	if err := l.pcg.UnmarshalBinary(rs.RNG); err != nil {
 		return 0, nil, fmt.Errorf("--resume %s: dlc.run: generator: %v", path, err)
 	}
+	if err := l.tr.setDrawState(rs.Draw, path); err != nil {
+		return 0, nil, err
+	}
 	if err := rs.Progress.upgrade(l.spec.Task, path); err != nil {
 		return 0, nil, err
 	}
@@ -196,6 +199,7 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 	tr, o := l.tr, l.o
 	// The generator's state before the epoch's draws rebuilds them on resume.
 	rngStart, _ := l.pcg.MarshalBinary()
+	drawStart := tr.drawState()
 	l.epoch = epoch
 	start := time.Now()
 	st, err := l.task.trainEpoch(l, progress)
@@ -210,8 +214,9 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 	here := &runState{Seed: l.spec.Seed, Shuffle: l.spec.Shuffle, Steps: tr.Steps, Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: l.id}
 	if st.Complete {
 		here.RNG, _ = l.pcg.MarshalBinary()
+		here.Draw = tr.drawState()
 	} else {
-		here.Epoch, here.RNG, here.Progress = epoch-1, rngStart, progress
+		here.Epoch, here.RNG, here.Draw, here.Progress = epoch-1, rngStart, drawStart, progress
 	}
 	if o.Stop != nil && o.Stop() && !st.Complete {
 		if l.words.unit == "" {

@@ -21,8 +21,9 @@ import (
 //     name for it (Optimizer.State): "opt/d/adam.m/D.dense1.w", "opt/d/adam.step/D.dense1.w";
 //   - the metadata entry "dlc.run", a JSON object (runState) with the seed, whether the data
 //     is shuffled, the epochs completed, the shuffle generator's state at the start of the
-//     next epoch, how far that epoch got if it was interrupted part-way, the phase cursor and
-//     each program's draw counter.
+//     next epoch (and the draw generator's, when a second batch is drawn), how far that
+//     epoch got if it was interrupted part-way, the phase cursor and each program's draw
+//     counter.
 //
 // Together they make a resumed run compute what the uninterrupted run would have, bit for
 // bit: the same batches in the same order, the same noise and dropout masks (draws are keyed
@@ -42,12 +43,15 @@ type runState struct {
 	// Epoch counts the epochs completed; RNG is the shuffle generator (a PCG, as
 	// MarshalBinary writes it) at the start of epoch Epoch+1, and Progress how far that
 	// epoch got when it was stopped part-way (nil when it has not begun).
-	Epoch    int               `json:"epoch"`
-	RNG      []byte            `json:"rng"`
-	Progress *EpochProgress    `json:"progress,omitempty"`
-	Cursor   int               `json:"phase_cursor"`
-	Turns    int               `json:"phase_turns"`
-	Runs     map[string]uint64 `json:"program_runs"`
+	Epoch    int            `json:"epoch"`
+	RNG      []byte         `json:"rng"`
+	Progress *EpochProgress `json:"progress,omitempty"`
+	// Draw is the draw generator (draw.go) at the start of the same epoch as RNG; nil
+	// when the model draws no second batch.
+	Draw   []byte            `json:"draw_rng,omitempty"`
+	Cursor int               `json:"phase_cursor"`
+	Turns  int               `json:"phase_turns"`
+	Runs   map[string]uint64 `json:"program_runs"`
 	// Graph names the data of a graph run (graphresume.go); nil for other runs.
 	Graph *graphIdentity `json:"graph,omitempty"`
 }
@@ -72,6 +76,7 @@ func (t *Trainer) programRuns() map[string]uint64 {
 func standing(tr *Trainer, spec *ir.TrainSpec, done int, g *rand.PCG, p *EpochProgress) *runState {
 	rs := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: done, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
 	rs.RNG, _ = g.MarshalBinary()
+	rs.Draw = tr.drawState()
 	if p.begun() {
 		rs.Progress = p
 	}

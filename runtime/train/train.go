@@ -36,10 +36,15 @@ type Trainer struct {
 	// DrawSeed keys the draw ops of every program (see Ctx).
 	DrawSeed uint64
 
-	progs  map[string]*runtime.Program
-	vars   []*ir.Op // the param and state ops, one per name, in order of first appearance
-	bufX   []float32
-	bufY   []float32
+	progs map[string]*runtime.Program
+	vars  []*ir.Op // the param and state ops, one per name, in order of first appearance
+	bufX  []float32
+	bufY  []float32
+	bufZ  []float32 // the drawn batch's samples (and, unused, its targets)
+	bufZY []float32
+	// draw orders the batches that inputs fed ir.FeedDraw take, a permutation of the
+	// training set each epoch (draw.go); made at first use.
+	draw   *drawOrder
 	inputs map[string]*runtime.Tensor
 	feeds  map[string]*feedPlan // per step function: its input tensors at the last batch size
 	phases []phaseBufs          // per phase: what a step reuses
@@ -173,20 +178,31 @@ func (t *Trainer) Program(name string) (*runtime.Program, error) {
 	return p, nil
 }
 
-// feed gathers the samples idx of set into the inputs of fn: the input the spec says is
-// fed "x" gets the samples, the one fed "y" their targets. The tensors alias the trainer's
-// batch buffers, which the next call overwrites.
-func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*runtime.Tensor, error) {
+// feed gathers the samples idx of set into the inputs of fn: an input the spec feeds
+// samples gets them, one fed targets their targets, and one fed a draw the samples draw, a
+// second batch of the same size in an order of its own (nil when the caller draws none:
+// inference, StepPhase). The tensors alias the trainer's batch buffers, which the next
+// call overwrites.
+func (t *Trainer) feed(fn string, set *data.Set, idx, draw []int) (map[string]*runtime.Tensor, error) {
 	f := t.Module.Func(fn)
 	if f == nil {
 		return nil, fmt.Errorf("runtime: no function %s in the module", fn)
 	}
+	drawn := false
 	for _, in := range f.Inputs {
-		if k, ok := t.Spec.Feed(in.Name); !ok || k != ir.FeedSamples && k != ir.FeedTargets {
-			return nil, fmt.Errorf("runtime: function %s: the train spec feeds input %s no samples or targets", fn, in.Name)
+		k, ok := t.Spec.Feed(in.Name)
+		switch {
+		case !ok || k != ir.FeedSamples && k != ir.FeedTargets && k != ir.FeedDraw:
+			return nil, fmt.Errorf("runtime: function %s: the train spec feeds input %s no samples, targets or drawn samples", fn, in.Name)
+		case k == ir.FeedDraw && len(draw) != len(idx):
+			return nil, fmt.Errorf("runtime: function %s: input %s takes a batch drawn in an order of its own, and this run of %s draws none", fn, in.Name, fn)
 		}
+		drawn = drawn || k == ir.FeedDraw
 	}
 	t.bufX, t.bufY = set.Batch(t.bufX, t.bufY, idx)
+	if drawn {
+		t.bufZ, t.bufZY = set.Batch(t.bufZ, t.bufZY, draw)
+	}
 	clear(t.inputs)
 	fp := t.feeds[fn]
 	if fp == nil || fp.batch != len(idx) {
@@ -199,17 +215,13 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*runtime
 		t.feeds[fn] = fp
 	}
 	for i, in := range f.Inputs {
-		src, buf, shape := "samples", t.bufX, set.XShape
-		if k, _ := t.Spec.Feed(in.Name); k == ir.FeedTargets {
-			if set.Y == nil {
-				return nil, fmt.Errorf("%s: the data has no targets, and input %s of %s needs them", t.Spec.Data.Pos, in.Name, fn)
-			}
-			src, buf, shape = "targets", t.bufY, set.YShape
+		src, buf, shape, err := t.feedBuffer(fn, in.Name, set)
+		if err != nil {
+			return nil, err
 		}
 		tensor := &fp.tensors[i]
 		want := tensor.Shape
 		if want == nil {
-			var err error
 			if want, err = sampleShape(in.Type.Shape, len(idx)); err != nil {
 				return nil, fmt.Errorf("runtime: input %s of %s: %v", in.Name, fn, err)
 			}
@@ -226,6 +238,21 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*runtime
 		t.inputs[in.Name] = tensor
 	}
 	return t.inputs, nil
+}
+
+// feedBuffer returns what feeds input of fn from the batch feed has gathered: what it is
+// (for messages), its buffer, and the data's shape of it.
+func (t *Trainer) feedBuffer(fn, input string, set *data.Set) (string, []float32, []int, error) {
+	switch k, _ := t.Spec.Feed(input); k {
+	case ir.FeedTargets:
+		if set.Y == nil {
+			return "", nil, nil, fmt.Errorf("%s: the data has no targets, and input %s of %s needs them", t.Spec.Data.Pos, input, fn)
+		}
+		return "targets", t.bufY, set.YShape, nil
+	case ir.FeedDraw:
+		return "drawn samples", t.bufZ, set.XShape, nil
+	}
+	return "samples", t.bufX, set.XShape, nil
 }
 
 // feedPlan is a step function's input tensors for one batch size, reused step after step.
@@ -271,7 +298,7 @@ func sampleShape(s ir.Shape, batch int) ([]int, error) {
 // optimiser on the gradients it returned, then the state updates. It returns the loss and
 // the step's metrics.
 func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[string]float64, error) {
-	inputs, err := t.feed(t.Spec.Phases[i].Step, set, idx)
+	inputs, err := t.feed(t.Spec.Phases[i].Step, set, idx, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -329,6 +356,7 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 	}
 	n := set.Len()
 	idx := make([]int, 0, batch)
+	perm := t.evalPerm(n)
 	var sum float64
 	metrics := map[string]float64{}
 	for lo := 0; lo < n; lo += batch {
@@ -336,7 +364,11 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 		for i := lo; i < min(lo+batch, n); i++ {
 			idx = append(idx, i)
 		}
-		inputs, err := t.feed(t.Spec.Eval, set, idx)
+		var draw []int
+		if perm != nil {
+			draw = perm[lo : lo+len(idx)]
+		}
+		inputs, err := t.feed(t.Spec.Eval, set, idx, draw)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -364,7 +396,7 @@ func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*runtime.Tensor, e
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := t.feed(fn, set, idx)
+	inputs, err := t.feed(fn, set, idx, nil)
 	if err != nil {
 		return nil, err
 	}
