@@ -7,8 +7,9 @@
 // initialisers' rules or loaded from a checkpoint), loads the data, and in each epoch
 // cycles the phases over the batches (a GAN's discriminator step, then its generator step
 // on the same batch), each phase's step function giving its gradients to its own
-// optimiser. A graph model's spec goes to TrainGraph, a loop of the same shape whose epoch
-// is one full-graph step (node and link tasks) or a pass over a set of small graphs.
+// optimiser. One loop runs every spec, over a task (task.go) that brings the data, an
+// epoch's training and the evaluation: the samples task, or a graph task whose epoch is one
+// full-graph step (node and link tasks) or a pass over a set of small graphs.
 // After each epoch a run evaluates on the test set, writes a metrics line and the family's
 // pictures (samples from fixed noise; at the end the loss curve and reconstructions), and
 // with Save a checkpoint that holds, besides the parameters, the optimisers' state and the

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"hash"
 	"hash/crc64"
-	"io"
 	"math"
 
-	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -103,39 +101,4 @@ func checkIdentity(path string, saved, here *graphIdentity) error {
 	}
 	return fmt.Errorf("--resume %s: the checkpoint continues %s; this run's data has the same sizes but other edges, features or labels (crc64 %s); resume on the data it trained on, or start from its weights with --init",
 		path, saved, here.CRC)
-}
-
-// startGraphRun starts tr's run of spec as o says: the parameters drawn, from --init or,
-// resuming, from --resume with the optimisers and the run position (startRun); then the
-// data and its split. Resuming, it checks that the data is the checkpoint's, restores the
-// generator, and returns the epoch to go on from and how far that epoch had got.
-func startGraphRun(tr *Trainer, o RunOptions, spec *ir.TrainSpec, out io.Writer) (run *graphRun, resumed bool, first int, progress *EpochProgress, err error) {
-	rs, err := startRun(tr, o, spec)
-	if err != nil {
-		return nil, false, 0, nil, err
-	}
-	task := spec.Task
-	if run, err = newGraphRun(tr, task, spec, out); err != nil {
-		return nil, false, 0, nil, err
-	}
-	first, progress = 1, &EpochProgress{}
-	if rs == nil {
-		return run, false, first, progress, nil
-	}
-	if err := checkIdentity(o.Resume, rs.Graph, run.id); err != nil {
-		return nil, false, 0, nil, err
-	}
-	if err := run.pcg.UnmarshalBinary(rs.RNG); err != nil {
-		return nil, false, 0, nil, fmt.Errorf("--resume %s: dlc.run: generator: %v", o.Resume, err)
-	}
-	first = rs.Epoch + 1
-	if rs.Progress != nil {
-		progress = rs.Progress
-	}
-	fmt.Fprintf(out, "resuming %s at step %d, epoch %d", o.Resume, tr.Steps, first)
-	if task == ir.TaskGraph {
-		fmt.Fprintf(out, " (%d graphs done)", progress.Samples)
-	}
-	fmt.Fprintln(out)
-	return run, true, first, progress, nil
 }

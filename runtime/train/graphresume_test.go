@@ -90,23 +90,29 @@ train Kind {
 			if out, err := train(RunOptions{Resume: part, Save: part}); err != nil || !strings.Contains(out, "resuming") {
 				t.Fatalf("resumed run: %v\n%s", err, out)
 			}
-			got, _, err := checkpoint.Load(part)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _, err := checkpoint.Load(full)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Errorf("%d tensors, want %d", len(got), len(want))
-			}
-			for n, w := range want {
-				g := got[n]
-				if !slices.EqualFunc(g.Data, w.Data, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
-					t.Errorf("%s differs from the uninterrupted run's", n)
-				}
-			}
+			sameTensors(t, part, full)
 		})
+	}
+}
+
+// sameTensors fails unless the checkpoints at got and want hold the same tensors, bit for
+// bit (want is the uninterrupted run's).
+func sameTensors(t *testing.T, got, want string) {
+	t.Helper()
+	g, _, err := checkpoint.Load(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _, err := checkpoint.Load(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g) != len(w) {
+		t.Errorf("%d tensors, want %d", len(g), len(w))
+	}
+	for n, wt := range w {
+		if !slices.EqualFunc(g[n].Data, wt.Data, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+			t.Errorf("%s differs from the uninterrupted run's", n)
+		}
 	}
 }

@@ -19,8 +19,6 @@ import (
 	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
-	"github.com/dlc-lang/dlc/runtime/data"
-	"github.com/dlc-lang/dlc/runtime/report"
 )
 
 // The training run: what `dlc run` does, with the command line reduced to filling
@@ -50,7 +48,7 @@ type RunOptions struct {
 	// Out receives the run's report lines; Progress, if set, is called after every step of
 	// the first phase with the epoch, the samples done and the running losses by phase, in
 	// a map the next call reuses (a graph run counts graphs, or for one graph the run's
-	// epochs: see TrainGraph).
+	// epochs: see oneGraphTask).
 	Out      io.Writer
 	Progress func(epoch, done, total int, losses map[string]float64)
 	// EpochDone, if set, is called when an epoch's progress is complete, before its line.
@@ -96,134 +94,178 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// Train runs the module's train spec as o says.
+// Train runs the module's train spec as o says: one loop for every task (task.go), which
+// brings the data, an epoch's training and the evaluation; the loop does the rest.
 func Train(tr *Trainer, o RunOptions) error {
-	if tr.Spec.Task.IsGraph() {
-		return TrainGraph(tr, o)
-	}
 	spec, out := applyRunOptions(tr, o)
 	if err := checkOutputs(o, spec); err != nil {
 		return err
 	}
-	rs, err := startRun(tr, o, spec)
+	l := &loop{tr: tr, spec: spec, task: newTask(tr, o), o: o, out: out}
+	first, progress, err := l.start()
 	if err != nil {
 		return err
 	}
-	trainSet, err := data.Load(spec.Data)
-	if err != nil {
+	if l.metrics, err = openMetrics(o.Metrics, o.Resume != ""); err != nil {
 		return err
 	}
-	var testSet *data.Set
-	if spec.Test != nil {
-		if testSet, err = data.Load(*spec.Test); err != nil {
-			return err
-		}
+	if l.metrics != nil {
+		defer l.metrics.Close()
 	}
-	metrics, err := openMetrics(o.Metrics, rs != nil)
-	if err != nil {
+	if err := l.task.check(o, out); err != nil {
 		return err
 	}
-	if metrics != nil {
-		defer metrics.Close()
-	}
-	evalBatch := o.EvalBatch
-	if evalBatch <= 0 {
-		evalBatch = DefaultEvalBatch
-	}
-	pcg := rand.NewPCG(uint64(spec.Seed), 0x73687566)
-	rng := rand.New(pcg)
-	first, progress := 1, &EpochProgress{}
-	fmt.Fprintf(out, "training %s: %d samples, batch %d, %d epochs, %s\n", phasesString(tr), trainSet.Len(), spec.Batch, spec.Epochs, optString(tr))
-	if rs != nil {
-		if err := pcg.UnmarshalBinary(rs.RNG); err != nil {
-			return fmt.Errorf("--resume %s: dlc.run: shuffle generator: %v", o.Resume, err)
-		}
-		first = rs.Epoch + 1
-		if rs.Progress != nil {
-			progress = rs.Progress
-		}
-		fmt.Fprintf(out, "resuming %s at step %d, epoch %d (%d samples done)\n", o.Resume, tr.Steps, first, progress.Samples)
-	}
-	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
-	stay, saved := standing(tr, spec, first-1, pcg, progress), false
-	var trainCurve, testCurve []float64
+	stay, saved := standing(tr, spec, first-1, l.pcg, progress), false
+	stay.Graph = l.id
 	for epoch := first; epoch <= spec.Epochs; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
 			break
 		}
-		// The generator's state before the shuffle rebuilds this epoch's order on resume.
-		rngStart, _ := pcg.MarshalBinary()
-		start := time.Now()
-		var step func(done, total int, losses map[string]float64)
-		if o.Progress != nil {
-			step = func(done, total int, losses map[string]float64) { o.Progress(epoch, done, total, losses) }
-		}
-		st, err := tr.EpochFrom(trainSet, rng, spec.Shuffle, progress, o.Steps, o.Stop, step)
-		secs := time.Since(start).Seconds()
-		if o.EpochDone != nil {
-			o.EpochDone()
-		}
-		if err != nil {
+		if err := l.runEpoch(epoch, progress); err != nil {
 			return err
 		}
-		// Where a checkpoint written now continues: after this epoch, or inside it.
-		here := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
-		if st.Complete {
-			here.RNG, _ = pcg.MarshalBinary()
-		} else {
-			here.Epoch, here.RNG, here.Progress = epoch-1, rngStart, progress
-		}
-		progress = &EpochProgress{}
-		if o.Stop != nil && o.Stop() && !st.Complete {
-			fmt.Fprintf(out, "interrupted at step %d (epoch %d, %d of %d samples)\n", tr.Steps, epoch, st.Samples, trainSet.Len())
-			return saveInterrupted(tr, o, out, here)
-		}
-		rec, line, err := epochReport(tr, epoch, st, secs, testSet, evalBatch)
-		if err != nil {
-			return err
-		}
-		testLoss := 0.0
-		if rec.TestLoss != nil {
-			testLoss = *rec.TestLoss
-		}
-		fmt.Fprintln(out, line)
-		trainCurve = append(trainCurve, st.Loss)
-		testCurve = append(testCurve, testLoss)
-		if metrics != nil {
-			b, err := json.Marshal(rec)
-			if err != nil {
-				return fmt.Errorf("--metrics: %v", err)
-			}
-			if _, err := fmt.Fprintf(metrics, "%s\n", b); err != nil {
-				return fmt.Errorf("--metrics: %v", err)
-			}
-		}
-		if o.OutDir != "" {
-			if err := epochPictures(tr, o.OutDir, base, epoch, out); err != nil {
-				return err
-			}
-		}
-		if o.Save != "" {
-			if st.Complete {
-				// A resumed run redoes an incomplete epoch's pictures, not a complete one's.
-				here.withRuns(tr)
-			}
-			if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
-				return err
-			}
-			saved = true
+		progress, saved = &EpochProgress{}, o.Save != ""
+	}
+	return l.finish(stay, saved)
+}
+
+// loop is a run under way: what its epochs share.
+type loop struct {
+	tr      *Trainer
+	spec    *ir.TrainSpec
+	task    task
+	o       RunOptions
+	out     io.Writer
+	metrics *os.File // --metrics, or nil
+	pcg     *rand.PCG
+	id      *graphIdentity
+	words   taskWords
+	// epoch is the epoch under way; step hands o.Progress a pass's progress in it (nil
+	// without o.Progress).
+	epoch                 int
+	step                  func(done, total int, losses map[string]float64)
+	trainCurve, testCurve []float64
+}
+
+// start sets the parameters, state and, resuming, the optimisers and run position
+// (startRun), sets the task up and, resuming, puts its generator where the checkpoint
+// says. It returns the epoch to begin with and how far that epoch has got.
+func (l *loop) start() (int, *EpochProgress, error) {
+	rs, err := startRun(l.tr, l.o, l.spec)
+	if err != nil {
+		return 0, nil, err
+	}
+	if l.pcg, l.id, err = l.task.setup(l.out); err != nil {
+		return 0, nil, err
+	}
+	l.words = l.task.words()
+	if l.o.Progress != nil {
+		l.step = func(done, total int, losses map[string]float64) { l.o.Progress(l.epoch, done, total, losses) }
+	}
+	if rs == nil {
+		return 1, &EpochProgress{}, nil
+	}
+	path := l.o.Resume
+	if l.id != nil {
+		if err := checkIdentity(path, rs.Graph, l.id); err != nil {
+			return 0, nil, err
 		}
 	}
-	if spec.Epochs == 0 && testSet != nil {
-		testLoss, m, err := tr.Evaluate(testSet, evalBatch)
+	if err := l.pcg.UnmarshalBinary(rs.RNG); err != nil {
+		return 0, nil, fmt.Errorf("--resume %s: dlc.run: generator: %v", path, err)
+	}
+	if err := l.tr.setDrawState(rs.Draw, path); err != nil {
+		return 0, nil, err
+	}
+	if err := rs.Progress.upgrade(l.spec.Task, path); err != nil {
+		return 0, nil, err
+	}
+	progress := rs.Progress
+	if progress == nil {
+		progress = &EpochProgress{}
+	}
+	fmt.Fprintf(l.out, "resuming %s at step %d, epoch %d", path, l.tr.Steps, rs.Epoch+1)
+	if l.words.unit != "" {
+		fmt.Fprintf(l.out, " (%d %s done)", progress.Samples, l.words.unit)
+	}
+	fmt.Fprintln(l.out)
+	return rs.Epoch + 1, progress, nil
+}
+
+// runEpoch runs epoch `epoch` from progress, which it updates: it trains, then stops the
+// run with ErrInterrupted if o.Stop ended the epoch part-way, else reports the epoch,
+// writes its pictures and saves the checkpoint.
+func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
+	tr, o := l.tr, l.o
+	// The generator's state before the epoch's draws rebuilds them on resume.
+	rngStart, _ := l.pcg.MarshalBinary()
+	drawStart := tr.drawState()
+	l.epoch = epoch
+	start := time.Now()
+	st, err := l.task.trainEpoch(l, progress)
+	secs := time.Since(start).Seconds()
+	if o.EpochDone != nil {
+		o.EpochDone()
+	}
+	if err != nil {
+		return err
+	}
+	// Where a checkpoint written now continues: after this epoch, or inside it.
+	here := &runState{Seed: l.spec.Seed, Shuffle: l.spec.Shuffle, Steps: tr.Steps, Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: l.id}
+	if st.Complete {
+		here.RNG, _ = l.pcg.MarshalBinary()
+		here.Draw = tr.drawState()
+	} else {
+		here.Epoch, here.RNG, here.Draw, here.Progress = epoch-1, rngStart, drawStart, progress
+	}
+	if o.Stop != nil && o.Stop() && !st.Complete {
+		if l.words.unit == "" {
+			fmt.Fprintf(l.out, "interrupted at step %d, after epoch %d\n", tr.Steps, epoch-1)
+		} else {
+			fmt.Fprintf(l.out, "interrupted at step %d (epoch %d, %d of %d %s)\n", tr.Steps, epoch, st.Samples, l.words.total, l.words.unit)
+		}
+		return saveInterrupted(tr, o, l.out, here)
+	}
+	if err := l.report(epoch, st, secs); err != nil {
+		return err
+	}
+	if o.OutDir != "" {
+		if err := epochPictures(tr, o.OutDir, l.base(), epoch, l.out); err != nil {
+			return err
+		}
+	}
+	if o.Save == "" {
+		return nil
+	}
+	if st.Complete {
+		// A resumed run redoes an incomplete epoch's report and pictures, not a complete one's.
+		here.withRuns(tr)
+	}
+	return saveCheckpoint(tr, o.Save, o.Source, here)
+}
+
+// halted reports whether the run is to stop before its next step: o.Steps reached, or
+// o.Stop saying so.
+func (l *loop) halted() bool {
+	return (l.o.Steps > 0 && l.tr.Steps >= l.o.Steps) || (l.o.Stop != nil && l.o.Stop())
+}
+
+// finish ends the run: a run of no epochs evaluates, and one that saved no epoch saves
+// where it stood (stay); then the loss curve and the task's last pictures.
+func (l *loop) finish(stay *runState, saved bool) error {
+	o, out := l.o, l.out
+	if l.spec.Epochs == 0 {
+		loss, m, ok, err := l.task.evaluate()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "evaluation  test_loss %.5f%s\n", testLoss, namedString("test_", m))
+		if ok {
+			fmt.Fprintf(out, "evaluation  test_loss %.5f%s\n", loss, namedString("test_", m))
+		}
 	}
 	if o.Save != "" {
 		if !saved {
-			if err := saveCheckpoint(tr, o.Save, o.Source, stay); err != nil {
+			if err := saveCheckpoint(l.tr, o.Save, o.Source, stay); err != nil {
 				return err
 			}
 		}
@@ -232,7 +274,15 @@ func Train(tr *Trainer, o RunOptions) error {
 	if o.OutDir == "" {
 		return nil
 	}
-	return finalPictures(tr, o.OutDir, base, trainCurve, testCurve, testSet, trainSet, out)
+	if err := lossCurve(o.OutDir, l.base(), l.trainCurve, l.testCurve, out); err != nil {
+		return err
+	}
+	return l.task.pictures(o.OutDir, l.base(), out)
+}
+
+// base is the .dl file's name without its extension, which names the pictures.
+func (l *loop) base() string {
+	return strings.TrimSuffix(filepath.Base(l.o.Source), filepath.Ext(l.o.Source))
 }
 
 // applyRunOptions sets tr's train spec to o's overrides of its epochs, seed and shuffling,
@@ -282,10 +332,10 @@ func saveInterrupted(tr *Trainer, o RunOptions, out io.Writer, here *runState) e
 	return ErrInterrupted
 }
 
-// epochReport evaluates on the test set, if any, and returns an epoch's metrics record and
-// its printed line.
-func epochReport(tr *Trainer, epoch int, st EpochStats, secs float64, testSet *data.Set, evalBatch int) (EpochRecord, string, error) {
-	spec := tr.Spec
+// report evaluates after an epoch, prints the epoch's line, writes its metrics line and
+// adds it to the loss curves.
+func (l *loop) report(epoch int, st EpochStats, secs float64) error {
+	spec := l.spec
 	rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
 	line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
 	if len(spec.Phases) > 1 {
@@ -296,16 +346,34 @@ func epochReport(tr *Trainer, epoch int, st EpochStats, secs float64, testSet *d
 		}
 		line += namedString("", st.Metrics)
 	}
-	if testSet != nil {
-		testLoss, m, err := tr.Evaluate(testSet, evalBatch)
-		if err != nil {
-			return rec, "", err
-		}
+	testLoss, m, ok, err := l.task.evaluate()
+	if err != nil {
+		return err
+	}
+	if ok {
 		rec.TestLoss, rec.TestMetrics = &testLoss, m
 		line += fmt.Sprintf("  test_loss %.5f", testLoss) + namedString("test_", m)
+		l.testCurve = append(l.testCurve, testLoss)
 	}
-	line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
-	return rec, line, nil
+	l.trainCurve = append(l.trainCurve, st.Loss)
+	if l.words.graphLine {
+		rec.Steps = l.tr.Steps
+		line += fmt.Sprintf("  %.3fs", secs)
+	} else {
+		line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
+	}
+	fmt.Fprintln(l.out, line)
+	if l.metrics == nil {
+		return nil
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("--metrics: %v", err)
+	}
+	if _, err := fmt.Fprintf(l.metrics, "%s\n", b); err != nil {
+		return fmt.Errorf("--metrics: %v", err)
+	}
+	return nil
 }
 
 // checkOutputs checks every output path before any work, and refuses one that is one of
@@ -417,100 +485,6 @@ func StartVarsPartial(tr *Trainer, path string, seed int64) (drawn, ignored []st
 // file, atomically, without the run state that --resume needs (Train writes that).
 func SaveVars(tr *Trainer, path, source string) error {
 	return saveCheckpoint(tr, path, source, nil)
-}
-
-// epochPictures writes what a family shows after each epoch: a generative model's (a GAN's,
-// a VAE's) samples from one fixed noise batch, in the data's range.
-func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) error {
-	if !tr.HasRole(ir.RoleSample) {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	imgs, err := tr.Sample(64, rand.New(rand.NewPCG(0x66697865, 0x64)), nil)
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(dir, base+"-samples.png")
-	h, w := imgs.ImageSize()
-	lo, hi := tr.DataRange() // samples look like the data: a VAE's in [0, 1], a GAN's in [−1, 1]
-	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
-		return err
-	}
-	if epoch == 1 {
-		fmt.Fprintf(out, "writing 64 samples from fixed noise to %s after every epoch\n", path)
-	}
-	return nil
-}
-
-// finalPictures writes the loss curve and, for a family that reconstructs, test images
-// beside their reconstructions: with a corrupt function (a denoising autoencoder) the
-// rows are the clean images, their corrupted versions and the reconstructions of those,
-// so that the picture shows what the model was trained to undo.
-func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float64, testSet, trainSet *data.Set, out io.Writer) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	if len(trainCurve) > 0 {
-		series := map[string][]float64{"train": trainCurve}
-		if testSet != nil {
-			series["test"] = testCurve
-		}
-		lossPath := filepath.Join(dir, base+"-loss.png")
-		if err := report.LossCurve(lossPath, base+": loss per epoch", series); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "wrote loss curve to %s\n", lossPath)
-	}
-	if !tr.HasRole(ir.RoleReconstruct) {
-		return nil
-	}
-	set := testSet
-	if set == nil {
-		set = trainSet
-	}
-	n, row := min(16, set.Len()), set.XRow()
-	x := &runtime.Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
-	kinds := [][][]float32{rows(x)}
-	what := "test images and reconstructions"
-	if tr.HasRole(ir.RoleCorrupt) {
-		noisy, err := tr.ApplyRole(ir.RoleCorrupt, x, n)
-		if err != nil {
-			return err
-		}
-		kinds = append(kinds, rows(noisy))
-		x, what = noisy, "test images, corrupted, and the reconstructions of the corrupted"
-	}
-	recon, err := tr.ApplyRole(ir.RoleReconstruct, x, n)
-	if err != nil {
-		return err
-	}
-	if len(recon.Data) != n*row {
-		return fmt.Errorf("reconstructions of %d values a sample, want the input's %d", len(recon.Data)/n, row)
-	}
-	kinds = append(kinds, rows(recon))
-	path := filepath.Join(dir, base+"-recon.png")
-	h, w := Images{T: x}.ImageSize()
-	lo, hi := tr.DataRange()
-	if err := report.StackedGrid(path, kinds, h, w, 8, float32(lo), float32(hi)); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "wrote %s to %s\n", what, path)
-	return nil
-}
-
-// rows returns each sample of a batch [n, …] as its values.
-func rows(t *runtime.Tensor) [][]float32 { return Images{T: t}.Rows() }
-
-// squareSize guesses the height and width of a flattened image: square when it can be.
-func squareSize(n int) (int, int) {
-	for s := 1; s*s <= n; s++ {
-		if s*s == n {
-			return s, s
-		}
-	}
-	return 1, n
 }
 
 func phasesString(tr *Trainer) string {

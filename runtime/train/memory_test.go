@@ -11,7 +11,6 @@ import (
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime"
-	"github.com/dlc-lang/dlc/runtime/data"
 )
 
 // cacheBytes is what the segment-index caches of tr's programs hold: the lengths of every
@@ -155,17 +154,7 @@ train GAN {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.InitParams(1); err != nil {
-		t.Fatal(err)
-	}
-	set, err := data.Load(m.Train.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, set := loadedTrainer(t, m)
 	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
 	for i := range m.Train.Phases {
 		if _, _, err := tr.StepPhase(i, set, idx); err != nil {

@@ -21,8 +21,9 @@ import (
 //     name for it (Optimizer.State): "opt/d/adam.m/D.dense1.w", "opt/d/adam.step/D.dense1.w";
 //   - the metadata entry "dlc.run", a JSON object (runState) with the seed, whether the data
 //     is shuffled, the epochs completed, the shuffle generator's state at the start of the
-//     next epoch, how far that epoch got if it was interrupted part-way, the phase cursor and
-//     each program's draw counter.
+//     next epoch (and the draw generator's, when a second batch is drawn), how far that
+//     epoch got if it was interrupted part-way, the phase cursor and each program's draw
+//     counter.
 //
 // Together they make a resumed run compute what the uninterrupted run would have, bit for
 // bit: the same batches in the same order, the same noise and dropout masks (draws are keyed
@@ -42,12 +43,15 @@ type runState struct {
 	// Epoch counts the epochs completed; RNG is the shuffle generator (a PCG, as
 	// MarshalBinary writes it) at the start of epoch Epoch+1, and Progress how far that
 	// epoch got when it was stopped part-way (nil when it has not begun).
-	Epoch    int               `json:"epoch"`
-	RNG      []byte            `json:"rng"`
-	Progress *EpochProgress    `json:"progress,omitempty"`
-	Cursor   int               `json:"phase_cursor"`
-	Turns    int               `json:"phase_turns"`
-	Runs     map[string]uint64 `json:"program_runs"`
+	Epoch    int            `json:"epoch"`
+	RNG      []byte         `json:"rng"`
+	Progress *EpochProgress `json:"progress,omitempty"`
+	// Draw is the draw generator (draw.go) at the start of the same epoch as RNG; nil
+	// when the model draws no second batch.
+	Draw   []byte            `json:"draw_rng,omitempty"`
+	Cursor int               `json:"phase_cursor"`
+	Turns  int               `json:"phase_turns"`
+	Runs   map[string]uint64 `json:"program_runs"`
 	// Graph names the data of a graph run (graphresume.go); nil for other runs.
 	Graph *graphIdentity `json:"graph,omitempty"`
 }
@@ -72,6 +76,7 @@ func (t *Trainer) programRuns() map[string]uint64 {
 func standing(tr *Trainer, spec *ir.TrainSpec, done int, g *rand.PCG, p *EpochProgress) *runState {
 	rs := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: done, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
 	rs.RNG, _ = g.MarshalBinary()
+	rs.Draw = tr.drawState()
 	if p.begun() {
 		rs.Progress = p
 	}
@@ -81,6 +86,27 @@ func standing(tr *Trainer, spec *ir.TrainSpec, done int, g *rand.PCG, p *EpochPr
 // begun reports whether p is an epoch's progress rather than a fresh one: an epoch fills
 // the maps of sums when it starts, and a progress read from a checkpoint has them.
 func (p *EpochProgress) begun() bool { return p.LossSums != nil }
+
+// upgrade makes a progress read from the checkpoint at path, saved by a run of task, current,
+// or refuses it. An older dlc saved no weights: a graph-level run's sums were weighted by
+// the graphs of each batch already, so its weights are the graphs done; a samples run's
+// means were unweighted, and its sums cannot be weighted after the fact bit for bit.
+func (p *EpochProgress) upgrade(task ir.Task, path string) error {
+	switch {
+	case p == nil || p.LossWeights != nil:
+		return nil
+	case task == ir.TaskGraph && len(p.MetricSums) == 0:
+		p.LossWeights = map[string]int{}
+		for k := range p.LossSums {
+			p.LossWeights[k] = p.Samples
+		}
+		return nil
+	case len(p.LossSums) == 0 && len(p.MetricSums) == 0:
+		return nil // an epoch begun and not stepped
+	}
+	return fmt.Errorf("--resume %s: the checkpoint stopped inside an epoch whose means an older dlc did not weight by batch size; "+
+		"resume it with that dlc, or start from its weights with --init", path)
+}
 
 // withRuns updates the draw counters of rs to the trainer's, for a save after more runs.
 func (rs *runState) withRuns(t *Trainer) *runState {

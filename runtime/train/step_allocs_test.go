@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/compiler"
-	"github.com/dlc-lang/dlc/runtime/data"
 )
 
 // TestTrainStepAllocs: a whole training step of the trainer (the batch gathered into the
@@ -43,13 +42,7 @@ train AE {
 		t.Run(name, func(t *testing.T) {
 			tr := compiledTrainer(t, name, src)
 			n := 64
-			set := &data.Set{X: make([]float32, n*20), XShape: []int{n, 20}, Y: make([]float32, n*4), YShape: []int{n, 4}}
-			for i := range set.X {
-				set.X[i] = float32(i%7) / 7
-			}
-			for i := 0; i < n; i++ {
-				set.Y[4*i+i%4] = 1
-			}
+			set := smallSet(n)
 			idx := []int{3, 1, 4, 15, 9, 26, 5, 35}
 			step := func() {
 				if _, _, err := tr.StepPhase(0, set, idx); err != nil {
@@ -75,43 +68,13 @@ func TestPassStepAllocs(t *testing.T) {
 		src   string
 		phase string // the first phase, whose running mean the callback gets
 	}{
-		"classifier": {`model M(x: [B, 20]) -> [B, 4] {
-    return dense(relu(dense(x, 16)), 4)
-}
-train M {
-    data      = mnist(split: "train")
-    loss      = cross_entropy
-    optimizer = adam(lr: 1e-3)
-    batch     = 8
-}
-`, "train"},
-		"gan": {`generator G(z: [B, 4]) -> [B, 20] {
-    return dense(relu(dense(z, 16)), 20)
-}
-discriminator D(x: [B, 20]) -> [B, 1] {
-    return dense(leaky_relu(dense(x, 16), 0.2), 1)
-}
-gan GAN(gen: G, disc: D) {
-    noise   = normal(4)
-    d_steps = 2
-}
-train GAN {
-    data      = mnist(split: "train")
-    optimizer = adam(lr: 1e-3)
-    batch     = 8
-}
-`, "d"},
+		"classifier": {passSources["classifier"], "train"},
+		"gan":        {passSources["gan"], "d"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tr := compiledTrainer(t, name, tc.src)
 			n := 1024 // 128 batches: the pass does not end while it is measured
-			set := &data.Set{X: make([]float32, n*20), XShape: []int{n, 20}, Y: make([]float32, n*4), YShape: []int{n, 4}}
-			for i := range set.X {
-				set.X[i] = float32(i%7) / 7
-			}
-			for i := 0; i < n; i++ {
-				set.Y[4*i+i%4] = 1
-			}
+			set := smallSet(n)
 			order := make([]int, n)
 			for i := range order {
 				order[i] = (i * 7) % n
@@ -162,4 +125,35 @@ func compiledTrainer(t *testing.T, name, src string) *Trainer {
 		t.Fatal(err)
 	}
 	return tr
+}
+
+// passSources are a classifier's and a GAN's (two discriminator steps to a generator step)
+// sources, on samples of 20 values and 4 classes.
+var passSources = map[string]string{
+	"classifier": `model M(x: [B, 20]) -> [B, 4] {
+    return dense(relu(dense(x, 16)), 4)
+}
+train M {
+    data      = mnist(split: "train")
+    loss      = cross_entropy
+    optimizer = adam(lr: 1e-3)
+    batch     = 8
+}
+`,
+	"gan": `generator G(z: [B, 4]) -> [B, 20] {
+    return dense(relu(dense(z, 16)), 20)
+}
+discriminator D(x: [B, 20]) -> [B, 1] {
+    return dense(leaky_relu(dense(x, 16), 0.2), 1)
+}
+gan GAN(gen: G, disc: D) {
+    noise   = normal(4)
+    d_steps = 2
+}
+train GAN {
+    data      = mnist(split: "train")
+    optimizer = adam(lr: 1e-3)
+    batch     = 8
+}
+`,
 }

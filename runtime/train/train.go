@@ -36,10 +36,15 @@ type Trainer struct {
 	// DrawSeed keys the draw ops of every program (see Ctx).
 	DrawSeed uint64
 
-	progs  map[string]*runtime.Program
-	vars   []*ir.Op // the param and state ops, one per name, in order of first appearance
-	bufX   []float32
-	bufY   []float32
+	progs map[string]*runtime.Program
+	vars  []*ir.Op // the param and state ops, one per name, in order of first appearance
+	bufX  []float32
+	bufY  []float32
+	bufZ  []float32 // the drawn batch's samples (and, unused, its targets)
+	bufZY []float32
+	// draw orders the batches that inputs fed ir.FeedDraw take, a permutation of the
+	// training set each epoch (draw.go); made at first use.
+	draw   *drawOrder
 	inputs map[string]*runtime.Tensor
 	feeds  map[string]*feedPlan // per step function: its input tensors at the last batch size
 	phases []phaseBufs          // per phase: what a step reuses
@@ -173,20 +178,31 @@ func (t *Trainer) Program(name string) (*runtime.Program, error) {
 	return p, nil
 }
 
-// feed gathers the samples idx of set into the inputs of fn: the input the spec says is
-// fed "x" gets the samples, the one fed "y" their targets. The tensors alias the trainer's
-// batch buffers, which the next call overwrites.
-func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*runtime.Tensor, error) {
+// feed gathers the samples idx of set into the inputs of fn: an input the spec feeds
+// samples gets them, one fed targets their targets, and one fed a draw the samples draw, a
+// second batch of the same size in an order of its own (nil when the caller draws none:
+// inference, StepPhase). The tensors alias the trainer's batch buffers, which the next
+// call overwrites.
+func (t *Trainer) feed(fn string, set *data.Set, idx, draw []int) (map[string]*runtime.Tensor, error) {
 	f := t.Module.Func(fn)
 	if f == nil {
 		return nil, fmt.Errorf("runtime: no function %s in the module", fn)
 	}
+	drawn := false
 	for _, in := range f.Inputs {
-		if k, ok := t.Spec.Feed(in.Name); !ok || k != ir.FeedSamples && k != ir.FeedTargets {
-			return nil, fmt.Errorf("runtime: function %s: the train spec feeds input %s no samples or targets", fn, in.Name)
+		k, ok := t.Spec.Feed(in.Name)
+		switch {
+		case !ok || k != ir.FeedSamples && k != ir.FeedTargets && k != ir.FeedDraw:
+			return nil, fmt.Errorf("runtime: function %s: the train spec feeds input %s no samples, targets or drawn samples", fn, in.Name)
+		case k == ir.FeedDraw && len(draw) != len(idx):
+			return nil, fmt.Errorf("runtime: function %s: input %s takes a batch drawn in an order of its own, and this run of %s draws none", fn, in.Name, fn)
 		}
+		drawn = drawn || k == ir.FeedDraw
 	}
 	t.bufX, t.bufY = set.Batch(t.bufX, t.bufY, idx)
+	if drawn {
+		t.bufZ, t.bufZY = set.Batch(t.bufZ, t.bufZY, draw)
+	}
 	clear(t.inputs)
 	fp := t.feeds[fn]
 	if fp == nil || fp.batch != len(idx) {
@@ -199,17 +215,13 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*runtime
 		t.feeds[fn] = fp
 	}
 	for i, in := range f.Inputs {
-		src, buf, shape := "samples", t.bufX, set.XShape
-		if k, _ := t.Spec.Feed(in.Name); k == ir.FeedTargets {
-			if set.Y == nil {
-				return nil, fmt.Errorf("%s: the data has no targets, and input %s of %s needs them", t.Spec.Data.Pos, in.Name, fn)
-			}
-			src, buf, shape = "targets", t.bufY, set.YShape
+		src, buf, shape, err := t.feedBuffer(fn, in.Name, set)
+		if err != nil {
+			return nil, err
 		}
 		tensor := &fp.tensors[i]
 		want := tensor.Shape
 		if want == nil {
-			var err error
 			if want, err = sampleShape(in.Type.Shape, len(idx)); err != nil {
 				return nil, fmt.Errorf("runtime: input %s of %s: %v", in.Name, fn, err)
 			}
@@ -226,6 +238,21 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*runtime
 		t.inputs[in.Name] = tensor
 	}
 	return t.inputs, nil
+}
+
+// feedBuffer returns what feeds input of fn from the batch feed has gathered: what it is
+// (for messages), its buffer, and the data's shape of it.
+func (t *Trainer) feedBuffer(fn, input string, set *data.Set) (string, []float32, []int, error) {
+	switch k, _ := t.Spec.Feed(input); k {
+	case ir.FeedTargets:
+		if set.Y == nil {
+			return "", nil, nil, fmt.Errorf("%s: the data has no targets, and input %s of %s needs them", t.Spec.Data.Pos, input, fn)
+		}
+		return "targets", t.bufY, set.YShape, nil
+	case ir.FeedDraw:
+		return "drawn samples", t.bufZ, set.XShape, nil
+	}
+	return "samples", t.bufX, set.XShape, nil
 }
 
 // feedPlan is a step function's input tensors for one batch size, reused step after step.
@@ -267,154 +294,11 @@ func sampleShape(s ir.Shape, batch int) ([]int, error) {
 	return s.Eval(map[string]int{s[0].Syms[0]: batch})
 }
 
-// EpochStats summarises one pass over the training data.
-type EpochStats struct {
-	Loss    float64            // mean loss of the first phase over the samples it saw
-	Losses  map[string]float64 // mean loss of each phase over its runs, by phase name
-	Metrics map[string]float64 // mean of each step's "metric:NAME" outputs, by NAME
-	Samples int
-	Steps   int
-	// Complete is false when the epoch stopped early (maxSteps or stop): its progress then
-	// says where to continue it.
-	Complete bool
-}
-
-// EpochProgress is how far an epoch has got: the samples its first phase has taken, the
-// steps run and the sums behind its means. It is all an interrupted epoch needs, with the
-// shuffle generator's state at the epoch's start (which rebuilds its order), to continue
-// with exactly the numbers an uninterrupted epoch would have had.
-type EpochProgress struct {
-	Samples    int                `json:"samples"`
-	Steps      int                `json:"steps"`
-	LossSums   map[string]float64 `json:"loss_sums"`
-	LossRuns   map[string]int     `json:"loss_runs"`
-	MetricSums map[string]float64 `json:"metric_sums"`
-	MetricRuns map[string]int     `json:"metric_runs"`
-}
-
-// Epoch trains on one pass over set (or until maxSteps optimiser steps in total, when
-// maxSteps > 0). progress, if not nil, is called after every step of the first phase with
-// the samples done and the running mean loss of each phase, in a map the next call reuses.
-func (t *Trainer) Epoch(set *data.Set, rng *rand.Rand, shuffle bool, maxSteps int, progress func(done, total int, losses map[string]float64)) (EpochStats, error) {
-	return t.EpochFrom(set, rng, shuffle, &EpochProgress{}, maxSteps, nil, progress)
-}
-
-// EpochFrom is Epoch continuing from p, which it updates as it goes; stop, if not nil, is
-// asked before every step and ends the epoch early when it says true. rng must be in the
-// state it had when the epoch began, so the shuffle gives the same order again.
-func (t *Trainer) EpochFrom(set *data.Set, rng *rand.Rand, shuffle bool, p *EpochProgress, maxSteps int, stop func() bool, progress func(done, total int, losses map[string]float64)) (EpochStats, error) {
-	n := set.Len()
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	if shuffle {
-		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
-	}
-	e, err := t.newPass(set, order, p, progress)
-	if err != nil {
-		return EpochStats{}, err
-	}
-	complete := false
-	for !complete {
-		if (maxSteps > 0 && t.Steps >= maxSteps) || (stop != nil && stop()) {
-			break
-		}
-		if complete, err = t.passStep(e); err != nil {
-			return EpochStats{}, err
-		}
-	}
-	st := EpochStats{Losses: map[string]float64{}, Metrics: map[string]float64{}, Samples: p.Samples, Steps: p.Steps, Complete: complete}
-	for k, s := range p.LossSums {
-		st.Losses[k] = s / float64(p.LossRuns[k])
-	}
-	for k, s := range p.MetricSums {
-		st.Metrics[k] = s / float64(p.MetricRuns[k])
-	}
-	st.Loss = st.Losses[t.Spec.Phases[0].Name]
-	return st, nil
-}
-
-// pass is an epoch under way: the order of its samples, the batch the first phase took
-// last, and its progress.
-type pass struct {
-	set      *data.Set
-	order    []int
-	idx      []int
-	p        *EpochProgress
-	progress func(done, total int, losses map[string]float64)
-}
-
-// newPass starts (or, after p, continues) a pass over set in order.
-func (t *Trainer) newPass(set *data.Set, order []int, p *EpochProgress, progress func(done, total int, losses map[string]float64)) (*pass, error) {
-	for _, m := range []*map[string]float64{&p.LossSums, &p.MetricSums} {
-		if *m == nil {
-			*m = map[string]float64{}
-		}
-	}
-	for _, m := range []*map[string]int{&p.LossRuns, &p.MetricRuns} {
-		if *m == nil {
-			*m = map[string]int{}
-		}
-	}
-	if n := len(order); p.Samples < 0 || p.Samples > n {
-		return nil, fmt.Errorf("runtime: epoch progress of %d samples, the data has %d", p.Samples, n)
-	}
-	e := &pass{set: set, order: order, p: p, progress: progress}
-	if p.Samples > 0 {
-		// The phases after the first run on the batch the first one took last.
-		e.idx = order[(p.Samples-1)/t.Spec.Batch*t.Spec.Batch : p.Samples]
-	}
-	if progress != nil && t.means == nil {
-		t.means = map[string]float64{}
-	}
-	return e, nil
-}
-
-// passStep runs the step whose turn it is in pass e and adds it to the pass's progress; it
-// reports whether the pass was over already (the first phase's turn, no samples left), in
-// which case it runs nothing. It allocates nothing: the running means it hands to the
-// pass's progress callback are in a map the trainer reuses.
-func (t *Trainer) passStep(e *pass) (bool, error) {
-	p, n := e.p, len(e.order)
-	first := t.cursor == 0
-	ph := &t.Spec.Phases[t.cursor]
-	if first {
-		if p.Samples >= n {
-			return true, nil
-		}
-		e.idx = e.order[p.Samples:min(p.Samples+t.Spec.Batch, n)]
-		p.Samples += len(e.idx)
-	}
-	loss, metrics, err := t.StepPhase(t.cursor, e.set, e.idx)
-	if err != nil {
-		return false, err
-	}
-	p.Steps++
-	p.LossSums[ph.Name] += loss
-	p.LossRuns[ph.Name]++
-	for k, v := range metrics {
-		p.MetricSums[k] += v
-		p.MetricRuns[k]++
-	}
-	if t.turns++; t.turns >= ph.Repeat {
-		t.cursor, t.turns = (t.cursor+1)%len(t.Spec.Phases), 0
-	}
-	if e.progress != nil && first {
-		clear(t.means)
-		for k, s := range p.LossSums {
-			t.means[k] = s / float64(p.LossRuns[k])
-		}
-		e.progress(p.Samples, n, t.means)
-	}
-	return false, nil
-}
-
 // StepPhase runs phase i once on the samples idx: the step function, then the phase's
 // optimiser on the gradients it returned, then the state updates. It returns the loss and
 // the step's metrics.
 func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[string]float64, error) {
-	inputs, err := t.feed(t.Spec.Phases[i].Step, set, idx)
+	inputs, err := t.feed(t.Spec.Phases[i].Step, set, idx, nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -472,6 +356,7 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 	}
 	n := set.Len()
 	idx := make([]int, 0, batch)
+	perm := t.evalPerm(n)
 	var sum float64
 	metrics := map[string]float64{}
 	for lo := 0; lo < n; lo += batch {
@@ -479,7 +364,11 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 		for i := lo; i < min(lo+batch, n); i++ {
 			idx = append(idx, i)
 		}
-		inputs, err := t.feed(t.Spec.Eval, set, idx)
+		var draw []int
+		if perm != nil {
+			draw = perm[lo : lo+len(idx)]
+		}
+		inputs, err := t.feed(t.Spec.Eval, set, idx, draw)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -507,7 +396,7 @@ func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*runtime.Tensor, e
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := t.feed(fn, set, idx)
+	inputs, err := t.feed(fn, set, idx, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,121 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/data"
+	"github.com/dlc-lang/dlc/runtime/report"
+)
+
+// The pictures of a run: after each epoch a generative family's samples from fixed noise;
+// at the end the loss curve and, for a family that reconstructs, its reconstructions.
+
+// epochPictures writes what a family shows after each epoch: a generative model's (a GAN's,
+// a VAE's) samples from one fixed noise batch, in the data's range.
+func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) error {
+	if !tr.HasRole(ir.RoleSample) {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	imgs, err := tr.Sample(64, rand.New(rand.NewPCG(0x66697865, 0x64)), nil)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, base+"-samples.png")
+	h, w := imgs.ImageSize()
+	lo, hi := tr.DataRange() // samples look like the data: a VAE's in [0, 1], a GAN's in [−1, 1]
+	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
+		return err
+	}
+	if epoch == 1 {
+		fmt.Fprintf(out, "writing 64 samples from fixed noise to %s after every epoch\n", path)
+	}
+	return nil
+}
+
+// lossCurve writes the loss curve of the epochs run, with the test curve when every epoch
+// was evaluated.
+func lossCurve(dir, base string, trainCurve, testCurve []float64, out io.Writer) error {
+	if len(trainCurve) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	series := map[string][]float64{"train": trainCurve}
+	if len(testCurve) == len(trainCurve) {
+		series["test"] = testCurve
+	}
+	path := filepath.Join(dir, base+"-loss.png")
+	if err := report.LossCurve(path, base+": loss per epoch", series); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote loss curve to %s\n", path)
+	return nil
+}
+
+// reconstructions writes, for a family that reconstructs, test images (training images
+// without a test set) beside their reconstructions: with a corrupt function (a denoising
+// autoencoder) the rows are the clean images, their corrupted versions and the
+// reconstructions of those, so that the picture shows what the model was trained to undo.
+func reconstructions(tr *Trainer, dir, base string, testSet, trainSet *data.Set, out io.Writer) error {
+	if !tr.HasRole(ir.RoleReconstruct) {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	set := testSet
+	if set == nil {
+		set = trainSet
+	}
+	n, row := min(16, set.Len()), set.XRow()
+	x := &runtime.Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
+	kinds := [][][]float32{rows(x)}
+	what := "test images and reconstructions"
+	if tr.HasRole(ir.RoleCorrupt) {
+		noisy, err := tr.ApplyRole(ir.RoleCorrupt, x, n)
+		if err != nil {
+			return err
+		}
+		kinds = append(kinds, rows(noisy))
+		x, what = noisy, "test images, corrupted, and the reconstructions of the corrupted"
+	}
+	recon, err := tr.ApplyRole(ir.RoleReconstruct, x, n)
+	if err != nil {
+		return err
+	}
+	if len(recon.Data) != n*row {
+		return fmt.Errorf("reconstructions of %d values a sample, want the input's %d", len(recon.Data)/n, row)
+	}
+	kinds = append(kinds, rows(recon))
+	path := filepath.Join(dir, base+"-recon.png")
+	h, w := Images{T: x}.ImageSize()
+	lo, hi := tr.DataRange()
+	if err := report.StackedGrid(path, kinds, h, w, 8, float32(lo), float32(hi)); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote %s to %s\n", what, path)
+	return nil
+}
+
+// rows returns each sample of a batch [n, …] as its values.
+func rows(t *runtime.Tensor) [][]float32 { return Images{T: t}.Rows() }
+
+// squareSize guesses the height and width of a flattened image: square when it can be.
+func squareSize(n int) (int, int) {
+	for s := 1; s*s <= n; s++ {
+		if s*s == n {
+			return s, s
+		}
+	}
+	return 1, n
+}

@@ -1,0 +1,112 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/data"
+)
+
+// A task is what one kind of training brings to the epoch loop (Train), as a model brings
+// its training and validation steps to PyTorch Lightning's fit loop: its data, an epoch's
+// training, its evaluation, and the generator and data identity a checkpoint saves. The
+// loop does the rest, the same for every task: start or resume, each epoch's metrics
+// line, checkpoint and pictures, the stop, the loss curve at the end.
+//
+// The samples task (batches of samples, the phases cycling over them with their repeat
+// counts) is below; the graph tasks (node and link: one full-graph step an epoch; graph:
+// batches of small graphs) are in graphtask.go.
+type task interface {
+	// setup loads the data, splits it as the task says and writes the run's first line.
+	// It returns the generator that draws the epochs' order or pairs, whose state at an
+	// epoch's start a checkpoint saves, and the identity of the training data that a
+	// resumed run must match (nil: none is checked).
+	setup(out io.Writer) (*rand.PCG, *graphIdentity, error)
+	// words says how the loop's lines speak of the task; it is asked after setup.
+	words() taskWords
+	// check runs once before the first epoch (a graph task's memory estimate).
+	check(o RunOptions, out io.Writer) error
+	// trainEpoch trains epoch l.epoch, or what is left of it after p, which it updates,
+	// until the epoch is done or l.halted says stop; it tells l.step of its progress.
+	trainEpoch(l *loop, p *EpochProgress) (EpochStats, error)
+	// evaluate returns the loss and metrics on the test data; ok is false without any.
+	evaluate() (loss float64, metrics map[string]float64, ok bool, err error)
+	// pictures writes the task's pictures at the end of a run, besides the loss curve.
+	pictures(dir, base string, out io.Writer) error
+}
+
+// taskWords is how the loop's lines speak of a task.
+type taskWords struct {
+	// unit names what an epoch's progress counts ("samples", "graphs"), and total how many
+	// of them an epoch has; unit is "" when an epoch is one full-graph step.
+	unit  string
+	total int
+	// graphLine ends an epoch's line in its seconds to three places, and counts the run's
+	// steps in its record, as graph runs have always written them; other lines end in the
+	// seconds to one place and the samples a second, and count the epoch's steps.
+	graphLine bool
+}
+
+// newTask returns the task of tr's train spec.
+func newTask(tr *Trainer, o RunOptions) task {
+	switch tr.Spec.Task {
+	case ir.TaskSamples:
+		batch := o.EvalBatch
+		if batch <= 0 {
+			batch = DefaultEvalBatch
+		}
+		return &samplesTask{tr: tr, evalBatch: batch}
+	case ir.TaskGraph:
+		return &graphSetTask{graphTask{tr: tr}}
+	}
+	return &oneGraphTask{graphTask: graphTask{tr: tr}, losses: map[string]float64{}}
+}
+
+// samplesTask trains on batches of samples from a data source, shuffled each epoch by its
+// own generator, and evaluates on the test source in batches of evalBatch.
+type samplesTask struct {
+	tr          *Trainer
+	evalBatch   int
+	pcg         *rand.PCG
+	rng         *rand.Rand
+	train, test *data.Set
+}
+
+func (s *samplesTask) setup(out io.Writer) (*rand.PCG, *graphIdentity, error) {
+	spec := s.tr.Spec
+	var err error
+	if s.train, err = data.Load(spec.Data); err != nil {
+		return nil, nil, err
+	}
+	if spec.Test != nil {
+		if s.test, err = data.Load(*spec.Test); err != nil {
+			return nil, nil, err
+		}
+	}
+	s.pcg = rand.NewPCG(uint64(spec.Seed), 0x73687566)
+	s.rng = rand.New(s.pcg)
+	fmt.Fprintf(out, "training %s: %d samples, batch %d, %d epochs, %s\n", phasesString(s.tr), s.train.Len(), spec.Batch, spec.Epochs, optString(s.tr))
+	return s.pcg, nil, nil
+}
+
+func (s *samplesTask) words() taskWords { return taskWords{unit: "samples", total: s.train.Len()} }
+
+func (s *samplesTask) check(RunOptions, io.Writer) error { return nil }
+
+func (s *samplesTask) trainEpoch(l *loop, p *EpochProgress) (EpochStats, error) {
+	return s.tr.EpochFrom(s.train, s.rng, s.tr.Spec.Shuffle, p, l.o.Steps, l.o.Stop, l.step)
+}
+
+func (s *samplesTask) evaluate() (float64, map[string]float64, bool, error) {
+	if s.test == nil {
+		return 0, nil, false, nil
+	}
+	loss, m, err := s.tr.Evaluate(s.test, s.evalBatch)
+	return loss, m, true, err
+}
+
+func (s *samplesTask) pictures(dir, base string, out io.Writer) error {
+	return reconstructions(s.tr, dir, base, s.test, s.train, out)
+}
