@@ -9,7 +9,7 @@ import (
 )
 
 // Feeding a graph model: one graph's arrays (or a batch of graphs' disjoint union) as the
-// tensors its functions take by name (graphloop.go lists them), with the pairs, rows and
+// tensors its functions take (the train spec's Feeds say which is which), with the pairs, rows and
 // one-hot targets of the step or the evaluation.
 
 // graphFeed holds the tensors of one graph (or one batch of graphs), made once and reused.
