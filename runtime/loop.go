@@ -42,7 +42,8 @@ type RunOptions struct {
 	Metrics     string // write one JSON line per epoch here
 	OutDir      string // directory for the pictures; "" writes none
 	CheckFinite bool
-	EvalBatch   int // batch size of evaluation; 0 means DefaultEvalBatch
+	EvalBatch   int    // batch size of evaluation; 0 means DefaultEvalBatch
+	MNISTDir    string // where MNIST's IDX files lie; "": the usual places (data.Options)
 	// MaxMemory refuses a graph model's run whose estimate at the loaded graph's sizes
 	// exceeds it (0: no limit); other runs are checked before they start, by the caller.
 	MaxMemory int64
@@ -108,13 +109,13 @@ func Train(tr *Trainer, o RunOptions) error {
 	if err != nil {
 		return err
 	}
-	trainSet, err := data.Load(spec.Data)
+	trainSet, err := data.Load(spec.Data, data.Options{MNISTDir: o.MNISTDir})
 	if err != nil {
 		return err
 	}
 	var testSet *data.Set
 	if spec.Test != nil {
-		if testSet, err = data.Load(*spec.Test); err != nil {
+		if testSet, err = data.Load(*spec.Test, data.Options{MNISTDir: o.MNISTDir}); err != nil {
 			return err
 		}
 	}

@@ -114,7 +114,7 @@ train GAN {
 	if err := tr.InitParams(1); err != nil {
 		t.Fatal(err)
 	}
-	set, err := data.Load(m.Train.Data)
+	set, err := data.Load(m.Train.Data, data.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ type Source struct {
 	Name   string
 	Args   []Arg
 	Doc    string
-	load   func(src *Source, args map[string]string) (*Set, error)
+	load   func(src *Source, args map[string]string, o Options) (*Set, error)
 	graph  func(src *Source, args map[string]string) (*Graph, error)
 	graphs func(src *Source, args map[string]string) (*GraphSet, error)
 }
@@ -121,13 +121,13 @@ var sources = []*Source{
 				Want: "digits 0-9 separated by commas, e.g. \"0\" or \"1,7\"",
 				Doc:  "keep only these digits, e.g. \"0\" (one-class training) or \"1,7\"; \"\" keeps all"},
 		},
-		load: func(src *Source, args map[string]string) (*Set, error) {
+		load: func(src *Source, args map[string]string, o Options) (*Set, error) {
 			lo, _ := strconv.Atoi(src.value(args, "low"))
 			hi, _ := strconv.Atoi(src.value(args, "high"))
 			if lo >= hi {
 				return nil, fmt.Errorf("mnist: low = %d, high = %d, want low < high", lo, hi)
 			}
-			s, err := MNIST(args["split"])
+			s, err := MNIST(args["split"], o.MNISTDir)
 			if err != nil {
 				return nil, err
 			}
@@ -158,7 +158,7 @@ var sources = []*Source{
 			{Name: "classes", Kind: KindInt, Default: "0",
 				Doc: "the class count K for target \"class\"; 0 infers the largest label plus one"},
 		},
-		load: func(src *Source, args map[string]string) (*Set, error) {
+		load: func(src *Source, args map[string]string, o Options) (*Set, error) {
 			k, _ := strconv.Atoi(src.value(args, "classes"))
 			return CSV(args["path"], CSVOptions{
 				LabelColumn: src.value(args, "label"),
@@ -177,7 +177,7 @@ var sources = []*Source{
 			{Name: "classes", Kind: KindInt, Default: "0",
 				Doc: "the class count K for integer targets; 0 infers the largest label plus one"},
 		},
-		load: func(src *Source, args map[string]string) (*Set, error) {
+		load: func(src *Source, args map[string]string, o Options) (*Set, error) {
 			k, _ := strconv.Atoi(src.value(args, "classes"))
 			return NPYSetClasses(args["x"], args["y"], k)
 		},
@@ -311,19 +311,29 @@ func orList(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
-// Load validates a train block's data source and loads it. Errors carry
+// Options are what loading a data set takes besides its spec: what the
+// command line says about where data lies. The zero value looks in the
+// usual places.
+type Options struct {
+	// MNISTDir, when not empty, is the directory holding MNIST's four IDX
+	// files (train-images-idx3-ubyte.gz and the rest, gzipped or not). It
+	// is dlc's --data-dir, and wins over $DLC_MNIST_DIR.
+	MNISTDir string
+}
+
+// Load validates a train block's data source and loads it as o says. Errors carry
 // the source's .dl position when it has one. A set with no samples, or
 // whose samples hold no values, is an error: training on it would
 // report a loss of 0 and mean nothing.
-func Load(spec ir.DataSpec) (*Set, error) {
-	s, err := load(spec)
+func Load(spec ir.DataSpec, o Options) (*Set, error) {
+	s, err := load(spec, o)
 	if err != nil && spec.Pos.IsValid() {
 		return nil, fmt.Errorf("%s: %w", spec.Pos, err)
 	}
 	return s, err
 }
 
-func load(spec ir.DataSpec) (*Set, error) {
+func load(spec ir.DataSpec, o Options) (*Set, error) {
 	if err := Validate(spec.Source, spec.Args); err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
@@ -331,7 +341,7 @@ func load(spec ir.DataSpec) (*Set, error) {
 	if src.load == nil {
 		return nil, fmt.Errorf("data: %s gives %s, want a source of samples", describe(src, spec.Args), src.Gives())
 	}
-	s, err := src.load(src, spec.Args)
+	s, err := src.load(src, spec.Args, o)
 	if err != nil {
 		return nil, err
 	}
