@@ -50,6 +50,10 @@ type autoencoder struct {
 	priorPos       lang.Pos
 }
 
+func init() {
+	registerFamily("autoencoder", familyKind{doc: "an encoder and a decoder trained to reconstruct (every variant of the course)", lower: (*Program).lowerAutoencoder})
+}
+
 // lowerAutoencoder lowers the family's functions and its plan: the training phase(s), the
 // evaluation, and the extras the commands use (reconstruct, encode, decode, score, and
 // corrupt or sample when the variant has them).
@@ -58,7 +62,7 @@ func (p *Program) lowerAutoencoder(m *ir.Module, f *lang.Family) (*plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{family: "autoencoder", inputs: []string{"x"}, eval: f.Name + ".loss", extra: map[string]string{}}
+	pl := &plan{inputs: []ir.FeedKind{ir.FeedSamples}, eval: f.Name + ".loss"}
 	fns := []string{"loss", "step", "reconstruct", "encode", "decode", "score"}
 	if ae.disc != nil {
 		fns = []string{"loss", "step", "d_step", "g_step", "reconstruct", "encode", "decode", "score"}
@@ -82,13 +86,14 @@ func (p *Program) lowerAutoencoder(m *ir.Module, f *lang.Family) (*plan, error) 
 			pl.phases = append(pl.phases, ph)
 		case "loss":
 		default:
-			pl.extra[fn] = l.b.F.Name
+			r, _ := ir.ParseRole(fn)
+			pl.role(r, l.b.F.Name)
 		}
 	}
 	if ae.variational || ae.disc != nil {
 		// Codes from the prior decode to new samples: dlc sample draws them.
-		pl.extra["sample"] = f.Name + ".decode"
-		pl.extra["noise"] = map[bool]string{true: "uniform", false: "normal"}[ae.prior == "uniform"]
+		pl.role(ir.RoleSample, f.Name+".decode")
+		pl.noise = map[bool]ir.Noise{true: ir.NoiseUniform, false: ir.NoiseNormal}[ae.prior == "uniform"]
 	}
 	return pl, nil
 }

@@ -97,10 +97,10 @@ func (l *lowerer) adversarialStep(f *lang.Family, ae *autoencoder, fw *aeForward
 		}
 	}
 	if fn == "d_step" {
-		l.b.F.Outputs = []ir.Output{{Name: "metric:d_real", Value: dReal}, {Name: "metric:d_fake", Value: dFake}}
+		l.b.F.Outputs = []ir.Output{{Name: ir.OutputName(ir.OutMetric, "d_real"), Value: dReal}, {Name: ir.OutputName(ir.OutMetric, "d_fake"), Value: dFake}}
 		return l.finishStep(ae.dPos, "d", dLoss, discParams)
 	}
-	l.b.F.Outputs = []ir.Output{{Name: "metric:d_fake_g", Value: dFake}}
+	l.b.F.Outputs = []ir.Output{{Name: ir.OutputName(ir.OutMetric, "d_fake_g"), Value: dFake}}
 	return l.finishStep(ae.dPos, "g", gLoss, fw.encParams)
 }
 
@@ -110,7 +110,7 @@ func (l *lowerer) adversarialMetrics(f *lang.Family, ae *autoencoder, fw *aeForw
 	if err != nil {
 		return err
 	}
-	l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:d_loss", Value: dLoss}, ir.Output{Name: "metric:g_loss", Value: gLoss},
-		ir.Output{Name: "metric:d_real", Value: dReal}, ir.Output{Name: "metric:d_fake", Value: dFake})
+	l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "d_loss"), Value: dLoss}, ir.Output{Name: ir.OutputName(ir.OutMetric, "g_loss"), Value: gLoss},
+		ir.Output{Name: ir.OutputName(ir.OutMetric, "d_real"), Value: dReal}, ir.Output{Name: ir.OutputName(ir.OutMetric, "d_fake"), Value: dFake})
 	return nil
 }

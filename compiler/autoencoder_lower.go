@@ -75,7 +75,7 @@ func (l *lowerer) autoencoderFunc(f *lang.Family, ae *autoencoder, fn string) (i
 		if err != nil {
 			return ir.Phase{}, err
 		}
-		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:mse", Value: mse.op})
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "mse"), Value: mse.op})
 	}
 	if ae.disc != nil {
 		return ir.Phase{}, l.adversarialMetrics(f, ae, fw)

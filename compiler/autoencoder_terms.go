@@ -134,7 +134,7 @@ func (l *lowerer) aePenalties(f *lang.Family, ae *autoencoder, fw *aeForward, lo
 				b.Op("mul", nil, rho, b.Op("log", nil, b.Op("div", nil, rho, rhoHat))),
 				b.Op("mul", nil, b.Const(1-ae.rho), b.Op("log", nil, b.Op("div", nil, b.Const(1-ae.rho), b.Op("sub", nil, one, rhoHat)))))
 			pen = sum(kl, []int{})
-			metrics = append(metrics, ir.Output{Name: "metric:sparsity_kl", Value: pen})
+			metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "sparsity_kl"), Value: pen})
 		}
 		loss = b.Op("add", nil, loss, b.Op("mul", nil, pen, b.Const(ae.sparseW)))
 	}
@@ -143,7 +143,7 @@ func (l *lowerer) aePenalties(f *lang.Family, ae *autoencoder, fw *aeForward, lo
 		if err != nil {
 			return nil, nil, err
 		}
-		metrics = append(metrics, ir.Output{Name: "metric:contractive", Value: pen})
+		metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "contractive"), Value: pen})
 		loss = b.Op("add", nil, loss, b.Op("mul", nil, pen, b.Const(ae.contractive)))
 	}
 	if ae.variational {
@@ -160,14 +160,14 @@ func (l *lowerer) aePenalties(f *lang.Family, ae *autoencoder, fw *aeForward, lo
 			term = b.Op("div", nil, kl, b.Op("count", ir.Attrs{"axes": sampleAxes(fw.x)}, fw.x))
 		}
 		loss = b.Op("add", nil, loss, term)
-		metrics = append(metrics, ir.Output{Name: "metric:kl", Value: kl})
+		metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "kl"), Value: kl})
 		if ae.loss == "bce" {
 			summed := &autoencoder{loss: "bce", reduction: "sum", lossPos: ae.latentPos}
 			rec, err := l.reconError(summed, fw, false)
 			if err != nil {
 				return nil, nil, err
 			}
-			metrics = append(metrics, ir.Output{Name: "metric:nelbo", Value: b.Op("add", nil, rec, kl)})
+			metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "nelbo"), Value: b.Op("add", nil, rec, kl)})
 		}
 	}
 	if b.Err != nil {

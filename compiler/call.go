@@ -189,7 +189,11 @@ func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]val
 	}
 	idx := caller.counts[b.Name]
 	caller.counts[b.Name]++
-	sc := newScope(fmt.Sprintf("%s.%s%d", caller.prefix, b.Name, idx), b.Pos.Filename)
+	prefix := fmt.Sprintf("%s.%s%d", caller.prefix, b.Name, idx)
+	if caller.top {
+		prefix = b.Name
+	}
+	sc := newScope(prefix, b.Pos.Filename)
 	if l.p.std[b] && l.stdPos == nil {
 		pos := c.Pos
 		l.stdPos = &pos

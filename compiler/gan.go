@@ -149,17 +149,23 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 	return g, nil
 }
 
+func init() {
+	registerFamily("gan", familyKind{doc: "a generator and a discriminator trained against each other (minimax or non-saturating)", lower: (*Program).lowerGAN})
+}
+
 // lowerGAN lowers GAN.d_step, GAN.g_step, GAN.loss and GAN.sample.
 func (p *Program) lowerGAN(m *ir.Module, f *lang.Family) (*plan, error) {
 	g, err := p.ganOf(f)
 	if err != nil {
 		return nil, err
 	}
-	pl := &plan{family: "gan", inputs: []string{"x"}, eval: f.Name + ".loss",
-		extra: map[string]string{"sample": f.Name + ".sample", "noise": g.noise}}
+	pl := &plan{inputs: []ir.FeedKind{ir.FeedSamples}, eval: f.Name + ".loss"}
 	if g.input != nil {
 		// G maps data to data: its pictures are inputs beside outputs, like a reconstruction.
-		pl.extra = map[string]string{"reconstruct": f.Name + ".sample"}
+		pl.role(ir.RoleReconstruct, f.Name+".sample")
+	} else {
+		pl.role(ir.RoleSample, f.Name+".sample")
+		pl.noise = map[string]ir.Noise{"normal": ir.NoiseNormal, "uniform": ir.NoiseUniform}[g.noise]
 	}
 	for _, fn := range []string{"d_step", "g_step", "loss", "sample"} {
 		l := p.newLowerer(f.Name+"."+fn, map[bool]string{true: "train", false: "eval"}[fn == "d_step" || fn == "g_step"])
@@ -168,7 +174,7 @@ func (p *Program) lowerGAN(m *ir.Module, f *lang.Family) (*plan, error) {
 			return nil, err
 		}
 		if g.conditional {
-			pl.inputs = []string{"x", "y"}
+			pl.inputs = []ir.FeedKind{ir.FeedSamples, ir.FeedTargets}
 		}
 		m.Funcs = append(m.Funcs, l.b.F)
 		switch fn {
@@ -355,14 +361,14 @@ func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
 	}
 	switch fn {
 	case "d_step":
-		b.F.Outputs = []ir.Output{{Name: "metric:d_real", Value: dReal}, {Name: "metric:d_fake", Value: dFake}}
+		b.F.Outputs = []ir.Output{{Name: ir.OutputName(ir.OutMetric, "d_real"), Value: dReal}, {Name: ir.OutputName(ir.OutMetric, "d_fake"), Value: dFake}}
 		return l.finishStep(g.lossPos, "d", dLoss, discParams)
 	case "g_step":
-		b.F.Outputs = []ir.Output{{Name: "metric:d_fake_g", Value: dFake}}
+		b.F.Outputs = []ir.Output{{Name: ir.OutputName(ir.OutMetric, "d_fake_g"), Value: dFake}}
 		return l.finishStep(g.lossPos, "g", gLoss, genParams)
 	}
-	b.F.Outputs = []ir.Output{{Name: "loss", Value: dLoss}, {Name: "metric:g_loss", Value: gLoss},
-		{Name: "metric:d_real", Value: dReal}, {Name: "metric:d_fake", Value: dFake}}
+	b.F.Outputs = []ir.Output{{Name: "loss", Value: dLoss}, {Name: ir.OutputName(ir.OutMetric, "g_loss"), Value: gLoss},
+		{Name: ir.OutputName(ir.OutMetric, "d_real"), Value: dReal}, {Name: ir.OutputName(ir.OutMetric, "d_fake"), Value: dFake}}
 	if g.input != nil {
 		if err := l.psnrMetrics(g, z, fake, x); err != nil {
 			return fail(err)
@@ -385,7 +391,7 @@ func (l *lowerer) psnrMetrics(g *gan, in, out, x *ir.Op) error {
 		db := b.Op("mul", nil, b.Op("log", nil, b.Op("div", nil, b.Const(4), mse)), b.Const(10/math.Ln10))
 		return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, db)
 	}
-	b.F.Outputs = append(b.F.Outputs, ir.Output{Name: "metric:psnr", Value: psnr(out)})
+	b.F.Outputs = append(b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "psnr"), Value: psnr(out)})
 	is, xs := in.Type.Shape, x.Type.Shape
 	if len(is) == 4 && len(xs) == 4 && is[2].IsConst() && xs[2].IsConst() && xs[2].Coef%is[2].Coef == 0 {
 		scale := xs[2].Coef / is[2].Coef
@@ -395,7 +401,7 @@ func (l *lowerer) psnrMetrics(g *gan, in, out, x *ir.Op) error {
 				break
 			}
 			if up.Type.Shape.Equal(xs) {
-				b.F.Outputs = append(b.F.Outputs, ir.Output{Name: "metric:psnr_" + mode, Value: psnr(up)})
+				b.F.Outputs = append(b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "psnr_"+mode), Value: psnr(up)})
 			}
 		}
 	}

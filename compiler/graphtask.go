@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -20,8 +21,8 @@ import (
 //     non-edges; training sees the rest, scored against fresh non-edges each epoch.
 //
 // The IR functions' inputs are named after the model's parameters (x, g_src, g_dst,
-// g_edge, g_graph, g_count, q_src, q_dst) plus `nodes` and `y`; the runtime feeds them by
-// name, and the train spec's inputs list the features, graph and pairs parameter names.
+// g_edge, g_graph, g_count, q_src, q_dst) plus `nodes` and `y`; the train spec's feeds say
+// what each is (graphFeeds), so the runtime never reads the names.
 
 // graphSettings are the train-block settings only graph models take.
 type graphSettings struct {
@@ -57,7 +58,7 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 	if loss != nil {
 		lossName = bareIdent(loss.Value)
 	}
-	pl := &plan{family: "graph", eval: b.Name + ".loss", extra: map[string]string{"predict": b.Name}}
+	pl := &plan{eval: b.Name + ".loss", roles: []ir.RoleFunc{{Role: ir.RolePredict, Func: b.Name}}}
 	for _, fn := range []string{"loss", "step"} {
 		l, sc, ins, pred, err := p.lowerModel(b, fn, "one tensor of node features and its graph (hyperparameters need defaults)")
 		if err != nil {
@@ -65,30 +66,27 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 		}
 		g := sc.names[gp.Name].g
 		ps := pred.Type.Shape
-		task := ""
+		var task ir.Task
 		switch {
 		case qp != nil:
-			task = "link"
+			task = ir.TaskLink
 			q := sc.names[qp.Name].g
 			if !(len(ps) == 1 || len(ps) == 2 && ps[1].Equal(ir.Const(1))) || !ps[0].Equal(q.edges) {
 				return nil, lang.Errorf(returnPos(b), "train: %s scores pairs, so it returns one logit per pair [%v] or [%v, 1], not %v", b.Name, q.edges, q.edges, ps)
 			}
 		case len(ps) >= 1 && ps[0].Equal(g.nodes):
-			task = "node"
+			task = ir.TaskNode
 		case len(ps) >= 1 && g.ids != nil && ps[0].Equal(g.graphs):
-			task = "graph"
+			task = ir.TaskGraph
 		default:
 			return nil, lang.Errorf(returnPos(b), "train: %s returns %v: want one row per node [%v, …], one per graph (a readout, [G, …]) or, with a pairs parameter, one score per pair", b.Name, ps, g.nodes)
 		}
-		pl.extra["task"] = task
-		if g.undirected {
-			pl.extra["undirected"] = "true"
-		}
+		pl.task, pl.graph.Undirected = task, g.undirected
 		if err := p.checkGraphSettings(task, gs, gs.train); err != nil {
 			return nil, err
 		}
 		want := []string{"cross_entropy", "mse", "l1", "bce", "bce_logits"}
-		if task == "link" {
+		if task == ir.TaskLink {
 			want = []string{"bce_logits"}
 			if lossName == "" {
 				lossName = "bce_logits"
@@ -109,7 +107,7 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 			at = loss.Pos
 		}
 		l.setPos(at)
-		if task == "node" {
+		if task == ir.TaskNode {
 			// The rows the loss (or the metric) covers.
 			rows := ir.Sym(freshDim(sc, "L"))
 			nodes := l.b.Input("nodes", ir.Type{DType: "i32", Shape: ir.Shape{rows}})
@@ -130,9 +128,9 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 				if err != nil {
 					return nil, err
 				}
-				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:accuracy", Value: acc})
+				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "accuracy"), Value: acc})
 			}
-			if task == "link" {
+			if task == ir.TaskLink {
 				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "score", Value: pred})
 			}
 		}
@@ -144,22 +142,45 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 			pl.phases = []ir.Phase{ph}
 		}
 		m.Funcs = append(m.Funcs, l.b.F)
-		pl.inputs = []string{ins[0].Name, gp.Name}
-		if qp != nil {
-			pl.inputs = append(pl.inputs, qp.Name)
-		}
+		pl.feeds = graphFeeds(pl.feeds, l.b.F, ins[0].Name, gp.Name, qp)
 	}
-	for _, s := range []*lang.Setting{gs.labelled, gs.testEdges} {
-		if s == nil {
-			continue
-		}
-		v, err := p.graphSetting(s)
-		if err != nil {
+	var err error
+	if gs.labelled != nil {
+		if pl.graph.Labelled, err = p.labelled(gs.labelled); err != nil {
 			return nil, err
 		}
-		pl.extra[s.Name] = v
+	}
+	if pl.task == ir.TaskLink {
+		pl.graph.TestEdges = 0.1
+		if gs.testEdges != nil {
+			if pl.graph.TestEdges, err = p.testEdges(gs.testEdges); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return pl, nil
+}
+
+// graphFeeds adds the feeds of f's inputs not yet in feeds. The compiler names a graph's
+// arrays after the model's parameters (graph.go): x the features, g_src, g_dst, g_edge,
+// g_graph, g_count the graph g's, q_src, q_dst the pairs q's, plus nodes and y.
+func graphFeeds(feeds []ir.Feed, f *ir.Func, features, graph string, pairs *lang.Param) []ir.Feed {
+	kinds := map[string]ir.FeedKind{features: ir.FeedNodeFeatures, "nodes": ir.FeedNodes, "y": ir.FeedTargets,
+		graph + "_src": ir.FeedEdgeSrc, graph + "_dst": ir.FeedEdgeDst, graph + "_edge": ir.FeedEdgeFeatures,
+		graph + "_graph": ir.FeedNodeGraph, graph + "_count": ir.FeedGraphSizes}
+	if pairs != nil {
+		kinds[pairs.Name+"_src"], kinds[pairs.Name+"_dst"] = ir.FeedPairSrc, ir.FeedPairDst
+	}
+	have := map[string]bool{}
+	for _, fd := range feeds {
+		have[fd.Input] = true
+	}
+	for _, in := range f.Inputs {
+		if k, ok := kinds[in.Name]; ok && !have[in.Name] {
+			feeds, have[in.Name] = append(feeds, ir.Feed{Input: in.Name, Kind: k}), true
+		}
+	}
+	return feeds
 }
 
 // freshDim returns a dimension name not bound in sc: want, or want with a digit.
@@ -173,66 +194,66 @@ func freshDim(sc *scope, want string) string {
 	}
 }
 
-func (p *Program) checkGraphSettings(task string, gs graphSettings, t *lang.Train) error {
-	if task == "node" && gs.labelled == nil {
+func (p *Program) checkGraphSettings(task ir.Task, gs graphSettings, t *lang.Train) error {
+	if task == ir.TaskNode && gs.labelled == nil {
 		return lang.Errorf(t.Pos, "train: a node-level task needs labelled = nodes([…]), per_class(k) or fraction(f): the nodes whose labels the loss sees")
 	}
-	if gs.labelled != nil && task != "node" {
+	if gs.labelled != nil && task != ir.TaskNode {
 		return lang.Errorf(gs.labelled.Pos, "train: labelled chooses the nodes a node-level task learns from; this model's task is %s-level", task)
 	}
-	if gs.testEdges != nil && task != "link" {
+	if gs.testEdges != nil && task != ir.TaskLink {
 		return lang.Errorf(gs.testEdges.Pos, "train: test_edges holds out edges for link prediction; this model's task is %s-level (give it a pairs parameter)", task)
 	}
 	return nil
 }
 
-// graphSetting checks a labelled or test_edges setting and returns its spec form:
-// labelled = per_class(k) | fraction(f) | nodes([i, j, …]) gives "per_class 1",
-// "fraction 0.1", "nodes 0 33"; test_edges = f gives "0.1".
-func (p *Program) graphSetting(s *lang.Setting) (string, error) {
-	if s.Name == "test_edges" {
-		v, err := p.evalConst(s.Value)
-		if err != nil {
-			return "", err
-		}
-		if (v.kind != kFloat && v.kind != kInt) || v.num <= 0 || v.num >= 1 {
-			return "", lang.Errorf(s.Value.Pos, "train: test_edges = %s, want a fraction of the edges in (0, 1)", v)
-		}
-		return fmt.Sprint(v.num), nil
+// testEdges reads test_edges = f, a fraction of the edges in (0, 1).
+func (p *Program) testEdges(s *lang.Setting) (float64, error) {
+	v, err := p.evalConst(s.Value)
+	if err != nil {
+		return 0, err
 	}
+	if (v.kind != kFloat && v.kind != kInt) || v.num <= 0 || v.num >= 1 {
+		return 0, lang.Errorf(s.Value.Pos, "train: test_edges = %s, want a fraction of the edges in (0, 1)", v)
+	}
+	return v.num, nil
+}
+
+// labelled reads labelled = per_class(k) | fraction(f) | nodes([i, j, …]).
+func (p *Program) labelled(s *lang.Setting) (*ir.NodeSplit, error) {
 	c := bareCall(s.Value)
 	if c == nil || len(c.Args) != 1 {
-		return "", lang.Errorf(s.Value.Pos, "train: labelled = %s, want per_class(k), fraction(f) or nodes([i, j, …])", exprString(s.Value))
+		return nil, lang.Errorf(s.Value.Pos, "train: labelled = %s, want per_class(k), fraction(f) or nodes([i, j, …])", exprString(s.Value))
 	}
 	v, err := p.evalConst(c.Args[0].Value)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	at := c.Args[0].Value.Pos
 	switch c.Func {
 	case "per_class":
 		if v.kind != kInt || v.num < 1 {
-			return "", lang.Errorf(at, "train: per_class(%s), want an int ≥ 1", v)
+			return nil, lang.Errorf(at, "train: per_class(%s), want an int ≥ 1", v)
 		}
-		return fmt.Sprintf("per_class %d", int(v.num)), nil
+		return &ir.NodeSplit{PerClass: int(v.num)}, nil
 	case "fraction":
 		if (v.kind != kFloat && v.kind != kInt) || v.num <= 0 || v.num >= 1 {
-			return "", lang.Errorf(at, "train: fraction(%s), want a number in (0, 1)", v)
+			return nil, lang.Errorf(at, "train: fraction(%s), want a number in (0, 1)", v)
 		}
-		return fmt.Sprintf("fraction %v", v.num), nil
+		return &ir.NodeSplit{Fraction: v.num}, nil
 	case "nodes":
 		ids, ok := v.asInts()
 		if !ok || len(ids) == 0 {
-			return "", lang.Errorf(at, "train: nodes(%s), want a list of node numbers such as [0, 33]", v)
+			return nil, lang.Errorf(at, "train: nodes(%s), want a list of node numbers such as [0, 33]", v)
 		}
-		parts := make([]string, len(ids))
+		split := &ir.NodeSplit{Nodes: make([]int32, len(ids))}
 		for i, id := range ids {
-			if id < 0 {
-				return "", lang.Errorf(at, "train: nodes(%s): node %d is negative", v, id)
+			if id < 0 || id > math.MaxInt32 {
+				return nil, lang.Errorf(at, "train: nodes(%s): node %d is out of range", v, id)
 			}
-			parts[i] = fmt.Sprint(id)
+			split.Nodes[i] = int32(id)
 		}
-		return "nodes " + strings.Join(parts, " "), nil
+		return split, nil
 	}
-	return "", lang.Errorf(s.Value.Pos, "train: labelled = %s, want per_class(k), fraction(f) or nodes([i, j, …])", exprString(s.Value))
+	return nil, lang.Errorf(s.Value.Pos, "train: labelled = %s, want per_class(k), fraction(f) or nodes([i, j, …])", exprString(s.Value))
 }

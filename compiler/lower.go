@@ -75,7 +75,7 @@ func (l *lowerer) training() bool { return l.mode == "train" }
 // stateOutputs appends an output "state:NAME" for every state the function updated.
 func (l *lowerer) stateOutputs() {
 	for _, n := range l.stateOrder {
-		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "state:" + n, Value: l.states[n]})
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutState, n), Value: l.states[n]})
 	}
 }
 

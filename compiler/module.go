@@ -1,6 +1,9 @@
 package compiler
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -99,28 +102,52 @@ func typeString(t *lang.TypeExpr) string {
 }
 
 // plan is what a family (or a plain model) contributes to the train spec: the functions it
-// lowered for each phase, evaluation and its extras, and what feeds their inputs. The train
-// block adds the optimisers and the data.
+// lowered for each phase, the evaluation and the roles, and what feeds their inputs. The
+// train block adds the optimisers and the data.
 type plan struct {
-	family string
-	inputs []string
-	phases []ir.Phase // without optimisers
+	task   ir.Task
+	inputs []ir.FeedKind // what feeds each input of the eval function, in order (samples tasks)
+	feeds  []ir.Feed     // or the feeds by name (graph tasks)
+	phases []ir.Phase    // without optimisers
 	eval   string
-	extra  map[string]string
+	roles  []ir.RoleFunc
+	noise  ir.Noise
+	graph  ir.GraphSpec
+}
+
+// role records that function fn plays role r.
+func (pl *plan) role(r ir.Role, fn string) {
+	pl.roles = append(pl.roles, ir.RoleFunc{Role: r, Func: fn})
+}
+
+// familyKind is one kind of family block: what it is and how it lowers. Each family's
+// file registers its kind (registerFamily, in an init function), so that a new family is
+// one new file.
+type familyKind struct {
+	doc   string // one line for the reference: what the family trains
+	lower func(p *Program, m *ir.Module, f *lang.Family) (*plan, error)
+}
+
+var familyKinds = map[string]familyKind{}
+
+func registerFamily(kind string, k familyKind) { familyKinds[kind] = k }
+
+// familyKindNames lists the registered kinds, sorted.
+func familyKindNames() []string {
+	return slices.Sorted(maps.Keys(familyKinds))
 }
 
 // lowerFamily lowers the functions of family block f and records its plan.
 func (p *Program) lowerFamily(m *ir.Module, f *lang.Family) error {
-	var pl *plan
-	var err error
-	switch f.Kind {
-	case "autoencoder":
-		pl, err = p.lowerAutoencoder(m, f)
-	case "gan":
-		pl, err = p.lowerGAN(m, f)
-	default:
-		return lang.Errorf(f.Pos, "%s: %s family blocks are not supported yet", f.Name, f.Kind)
+	k, ok := familyKinds[f.Kind]
+	if !ok {
+		msg := fmt.Sprintf("%s: unknown family kind %s (want %s)", f.Name, f.Kind, strings.Join(familyKindNames(), ", "))
+		if s := nearest(f.Kind, familyKindNames()); s != "" {
+			msg = fmt.Sprintf("%s: unknown family kind %s (did you mean %s?)", f.Name, f.Kind, s)
+		}
+		return lang.Errorf(f.Pos, "%s", msg)
 	}
+	pl, err := k.lower(p, m, f)
 	if err != nil {
 		return err
 	}
@@ -165,7 +192,7 @@ func (l *lowerer) finishStep(pos lang.Pos, name string, loss *ir.Op, params []*i
 	ph := ir.Phase{Name: name, Step: l.b.F.Name, Repeat: 1, Params: []string{}}
 	for i, prm := range params {
 		n := prm.Attrs.String("name")
-		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "grad:" + n, Value: grads[i]})
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutGrad, n), Value: grads[i]})
 		ph.Params = append(ph.Params, n)
 	}
 	l.stateOutputs()

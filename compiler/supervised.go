@@ -23,7 +23,8 @@ func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Settin
 	if !known {
 		return nil, lang.Errorf(loss.Value.Pos, "train: loss = %s, want %s", exprString(loss.Value), strings.Join(supervisedLosses, ", "))
 	}
-	pl := &plan{family: "model", inputs: []string{"x", "y"}, eval: b.Name + ".loss", extra: map[string]string{"predict": b.Name}}
+	pl := &plan{inputs: []ir.FeedKind{ir.FeedSamples, ir.FeedTargets}, eval: b.Name + ".loss"}
+	pl.role(ir.RolePredict, b.Name)
 	for _, fn := range []string{"loss", "step"} {
 		l, _, _, pred, err := p.lowerModel(b, fn, "one tensor (hyperparameters need defaults) to be trained on samples")
 		if err != nil {
@@ -41,7 +42,7 @@ func (p *Program) lowerSupervised(m *ir.Module, b *lang.Block, loss *lang.Settin
 			if err != nil {
 				return nil, err
 			}
-			l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "metric:accuracy", Value: acc})
+			l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "accuracy"), Value: acc})
 		}
 		if fn == "step" {
 			ph, err := l.finishStep(loss.Pos, "train", lv.op, l.b.F.Params())

@@ -145,6 +145,10 @@ type scope struct {
 	counts map[string]int // calls made so far per callee, for naming the next instance
 	file   string
 	inStd  bool // a standard-library block: its ops take the caller's position
+	// top: a call of a block here is a call of that network at the top level (a phase of
+	// a train block), whose parameters are named after the block alone and shared by
+	// every such call.
+	top bool
 }
 
 func newScope(prefix, file string) *scope {

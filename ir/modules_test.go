@@ -35,8 +35,8 @@ func autoencoderModule(t testing.TB) *Module {
 		names = append(names, p.Attrs.String("name"))
 	}
 	m := &Module{Funcs: []*Func{step, eval}, Train: &TrainSpec{
-		Family: "autoencoder",
-		Inputs: []string{"x"},
+		Task:  TaskSamples,
+		Feeds: []Feed{{Input: "x", Kind: FeedSamples}},
 		Phases: []Phase{{Name: "train", Step: "AE.step", Params: names, Repeat: 1,
 			Optimizer: OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, Pos: Pos{"ae.dl", 23, 14}}}},
 		Eval:    "AE.eval",
@@ -46,7 +46,7 @@ func autoencoderModule(t testing.TB) *Module {
 		Epochs:  10,
 		Seed:    -42,
 		Shuffle: true,
-		Extra:   map[string]string{"reconstruct": "AE.eval"},
+		Roles:   []RoleFunc{{Role: RoleReconstruct, Func: "AE.eval"}},
 		Pos:     Pos{"ae.dl", 20, 1},
 	}}
 	if err := Verify(m); err != nil {

@@ -189,15 +189,10 @@ func opRef(o *Op) string {
 
 func (p *printer) train(t *TrainSpec) {
 	p.print("train {", posComment(t.Pos), "\n")
-	p.print("  family ", strconv.Quote(t.Family), "\n")
-	p.print("  inputs [")
-	for i, s := range t.Inputs {
-		if i > 0 {
-			p.print(", ")
-		}
-		p.print(strconv.Quote(s))
+	p.print("  task ", t.Task.String(), "\n")
+	for _, f := range t.Feeds {
+		p.print("  feed ", strconv.Quote(f.Input), " ", f.Kind.String(), "\n")
 	}
-	p.print("]\n")
 	for _, ph := range t.Phases {
 		p.print("  phase ", strconv.Quote(ph.Name), " {\n")
 		p.print("    step @", quoteName(ph.Step), "\n")
@@ -214,6 +209,15 @@ func (p *printer) train(t *TrainSpec) {
 		p.print("  }\n")
 	}
 	p.print("  eval @", quoteName(t.Eval), "\n")
+	for _, r := range t.Roles {
+		p.print("  role ", r.Role.String(), " @", quoteName(r.Func), "\n")
+	}
+	if t.Noise != NoiseNone {
+		p.print("  noise ", t.Noise.String(), "\n")
+	}
+	if t.Task.IsGraph() {
+		p.graph(t.Graph)
+	}
 	p.print("  data ", formatData(t.Data), posComment(t.Data.Pos), "\n")
 	if t.Test != nil {
 		p.print("  test ", formatData(*t.Test), posComment(t.Test.Pos), "\n")
@@ -222,14 +226,32 @@ func (p *printer) train(t *TrainSpec) {
 	p.print("  epochs ", strconv.Itoa(t.Epochs), "\n")
 	p.print("  seed ", strconv.FormatInt(t.Seed, 10), "\n")
 	p.print("  shuffle ", strconv.FormatBool(t.Shuffle), "\n")
-	p.print("  extra {")
-	for i, k := range sortedKeys(t.Extra) {
-		if i > 0 {
-			p.print(", ")
-		}
-		p.print(quoteName(k), "=", strconv.Quote(t.Extra[k]))
+	p.print("}\n")
+}
+
+// graph writes a graph task's settings.
+func (p *printer) graph(g GraphSpec) {
+	p.print("  undirected ", strconv.FormatBool(g.Undirected), "\n")
+	if g.TestEdges != 0 {
+		p.print("  test_edges ", formatFloat(g.TestEdges), "\n")
 	}
-	p.print("}\n}\n")
+	if s := g.Labelled; s != nil {
+		switch {
+		case s.Nodes != nil:
+			p.print("  labelled nodes [")
+			for i, n := range s.Nodes {
+				if i > 0 {
+					p.print(", ")
+				}
+				p.print(strconv.Itoa(int(n)))
+			}
+			p.print("]\n")
+		case s.PerClass > 0:
+			p.print("  labelled per_class ", strconv.Itoa(s.PerClass), "\n")
+		default:
+			p.print("  labelled fraction ", formatFloat(s.Fraction), "\n")
+		}
+	}
 }
 
 // formatOpt writes adam(beta1=0.5, lr=0.0002), arguments in name order.

@@ -1,6 +1,9 @@
 package ir
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Reading the train section: one field per line, in any order, each at most once. A field
 // left out keeps its zero value; the printer writes them all.
@@ -26,21 +29,42 @@ func (r *reader) train() *TrainSpec {
 		if kt.kind != tIdent {
 			r.errorf(kt.col, "got %v, want a train field or }", kt)
 		}
-		if line, dup := seen[kt.text]; dup && kt.text != "phase" {
+		if line, dup := seen[kt.text]; dup && kt.text != "phase" && kt.text != "feed" && kt.text != "role" {
 			r.errorf(kt.col, "train field %s repeated (first on line %d)", kt.text, line)
 		}
 		seen[kt.text] = r.ln + 1
 		switch kt.text {
-		case "family":
-			t.Family = r.str("family")
+		case "task":
+			t.Task = Task(r.enum(taskNames, "task"))
+		case "feed":
+			f := Feed{Input: r.str("input name")}
+			if _, dup := t.Feed(f.Input); dup {
+				r.errorf(1, "feed %q repeated", f.Input)
+			}
+			f.Kind = FeedKind(r.enum(feedNames, "feed kind"))
+			t.Feeds = append(t.Feeds, f)
+		case "role":
+			rf := RoleFunc{Role: Role(r.enum(roleNames, "role"))}
+			if _, dup := t.Role(rf.Role); dup {
+				r.errorf(1, "role %s repeated", rf.Role)
+			}
+			r.expect("@")
+			rf.Func = r.name("func name")
+			t.Roles = append(t.Roles, rf)
+		case "noise":
+			t.Noise = Noise(r.enum(noiseNames, "noise"))
+		case "undirected":
+			t.Graph.Undirected = r.boolTok()
+		case "test_edges":
+			t.Graph.TestEdges = r.floatTok(r.next(), "test_edges")
+		case "labelled":
+			t.Graph.Labelled = r.nodeSplit()
 		case "phase":
 			t.Phases = append(t.Phases, r.phase(t))
 			continue // phase reads its own closing line
 		case "eval":
 			r.expect("@")
 			t.Eval = r.name("func name")
-		case "inputs":
-			t.Inputs = r.strList("input")
 		case "data":
 			t.Data = r.data()
 		case "test":
@@ -58,30 +82,56 @@ func (r *reader) train() *TrainSpec {
 			}
 			t.Seed = n
 		case "shuffle":
-			bt := r.next()
-			if bt.kind != tIdent || bt.text != "true" && bt.text != "false" {
-				r.errorf(bt.col, "got %v, want true or false", bt)
-			}
-			t.Shuffle = bt.text == "true"
-		case "extra":
-			r.expect("{")
-			for !r.isPunct("}") {
-				if len(t.Extra) > 0 {
-					r.expect(",")
-				}
-				k := r.argKey(func(k string) bool { _, ok := t.Extra[k]; return ok })
-				if t.Extra == nil {
-					t.Extra = map[string]string{}
-				}
-				t.Extra[k] = r.str("extra value")
-			}
-			r.next()
+			t.Shuffle = r.boolTok()
 		default:
 			r.errorf(kt.col, "unknown train field %s%s", kt.text, suggest(kt.text,
-				[]string{"family", "inputs", "phase", "eval", "data", "test", "batch", "epochs", "seed", "shuffle", "extra"}))
+				[]string{"task", "feed", "phase", "eval", "role", "noise", "undirected", "test_edges", "labelled", "data", "test", "batch", "epochs", "seed", "shuffle"}))
 		}
 		r.expectEOL()
 	}
+}
+
+// enum reads an identifier that must be one of names and returns its index.
+func (r *reader) enum(names []string, what string) int {
+	t := r.next()
+	i, ok := enumIndex(names, t.text)
+	if t.kind != tIdent || !ok {
+		r.errorf(t.col, "got %v, want a %s (%s)", t, what, strings.Join(names, ", "))
+	}
+	return i
+}
+
+// boolTok reads true or false.
+func (r *reader) boolTok() bool {
+	bt := r.next()
+	if bt.kind != tIdent || bt.text != "true" && bt.text != "false" {
+		r.errorf(bt.col, "got %v, want true or false", bt)
+	}
+	return bt.text == "true"
+}
+
+// nodeSplit reads per_class K, fraction F or nodes [i, j, …].
+func (r *reader) nodeSplit() *NodeSplit {
+	s := &NodeSplit{}
+	switch kt := r.next(); kt.text {
+	case "per_class":
+		s.PerClass = r.intTok(r.next(), "nodes per class")
+	case "fraction":
+		s.Fraction = r.floatTok(r.next(), "fraction")
+	case "nodes":
+		r.expect("[")
+		s.Nodes = []int32{}
+		for !r.isPunct("]") {
+			if len(s.Nodes) > 0 {
+				r.expect(",")
+			}
+			s.Nodes = append(s.Nodes, int32(r.intTok(r.next(), "node")))
+		}
+		r.next()
+	default:
+		r.errorf(kt.col, "got %v, want per_class, fraction or nodes", kt)
+	}
+	return s
 }
 
 // str reads a quoted string.

@@ -3,7 +3,6 @@ package ir
 import (
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // The verifier checks the invariants every pass must keep, so that a pass that breaks the
@@ -119,8 +118,57 @@ func verifyModule(m *Module) *verifyError {
 		if t.Eval != "" && m.Func(t.Eval) == nil {
 			return &verifyError{train: true, msg: fmt.Sprintf("eval func %s is not in the module", quoteName(t.Eval))}
 		}
+		if e := verifyContract(m, t); e != "" {
+			return &verifyError{train: true, msg: e}
+		}
 	}
 	return nil
+}
+
+// verifyContract checks the typed fields of the train spec against the module: every input
+// of a step or the evaluation is fed, every role's function exists, a sample role has a
+// prior to draw from, and only a graph task has graph settings.
+func verifyContract(m *Module, t *TrainSpec) string {
+	if int(t.Task) < 0 || int(t.Task) >= len(taskNames) {
+		return fmt.Sprintf("unknown task %d", t.Task)
+	}
+	fns := []string{t.Eval}
+	for _, ph := range t.Phases {
+		fns = append(fns, ph.Step)
+	}
+	for _, fn := range fns {
+		f := m.Func(fn)
+		if f == nil {
+			continue
+		}
+		for _, in := range f.Inputs {
+			if _, ok := t.Feed(in.Attrs.String("name")); !ok {
+				return fmt.Sprintf("input %s of func %s has no feed", in.Attrs.String("name"), quoteName(fn))
+			}
+		}
+	}
+	for _, r := range t.Roles {
+		if m.Func(r.Func) == nil {
+			return fmt.Sprintf("role %s: func %s is not in the module", r.Role, quoteName(r.Func))
+		}
+	}
+	if _, ok := t.Role(RoleSample); ok != (t.Noise != NoiseNone) {
+		return fmt.Sprintf("noise %s with%s a sample role: a sample is drawn from a prior, and only a sample role has one", t.Noise, map[bool]string{true: "", false: "out"}[ok])
+	}
+	g := t.Graph
+	switch {
+	case !t.Task.IsGraph() && (g.Undirected || g.TestEdges != 0 || g.Labelled != nil):
+		return "graph settings on a samples task"
+	case t.Task == TaskNode && g.Labelled == nil:
+		return "a node task without labelled nodes"
+	case t.Task != TaskNode && g.Labelled != nil:
+		return fmt.Sprintf("labelled nodes on a %s task", t.Task)
+	case t.Task == TaskLink && (g.TestEdges <= 0 || g.TestEdges >= 1):
+		return fmt.Sprintf("test_edges %s, want a fraction in (0, 1)", formatFloat(g.TestEdges))
+	case t.Task != TaskLink && g.TestEdges != 0:
+		return fmt.Sprintf("test_edges on a %s task", t.Task)
+	}
+	return ""
 }
 
 // verifyPhase checks that a phase's step function exists, that its repeat count is
@@ -142,12 +190,12 @@ func verifyPhase(m *Module, ph Phase) string {
 			return fmt.Sprintf("parameter %q listed twice", n)
 		}
 		want[n] = true
-		if f.Output("grad:"+n) == nil {
+		if f.Output(OutputName(OutGrad, n)) == nil {
 			return fmt.Sprintf("step func %s has no output grad:%s", quoteName(ph.Step), n)
 		}
 	}
 	for _, o := range f.Outputs {
-		if n, ok := strings.CutPrefix(o.Name, "grad:"); ok && !want[n] {
+		if k, n := o.Kind(); k == OutGrad && !want[n] {
 			return fmt.Sprintf("step func %s outputs grad:%s, which the phase does not list", quoteName(ph.Step), n)
 		}
 	}

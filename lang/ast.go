@@ -20,14 +20,14 @@ type File struct {
 	Decls  []*Decl `parser:"@@*"`
 }
 
-// Decl = Import | Block | Family | Train .
+// Decl = Import | Block | Train | Family .
 type Decl struct {
 	Pos    Pos
 	EndPos Pos
 	Import *Import `parser:"  @@"`
 	Block  *Block  `parser:"| @@"`
-	Family *Family `parser:"| @@"`
 	Train  *Train  `parser:"| @@"`
+	Family *Family `parser:"| @@"`
 }
 
 // Import = "import" String .
@@ -116,34 +116,50 @@ type Unpack struct {
 
 // Setting = Ident "=" Expr .
 // The name may be any identifier but "return", so that a return where only settings may
-// stand is reported as such.
+// stand is reported as such (and but "phase" opening a phase of a train block).
 type Setting struct {
 	Pos    Pos
 	EndPos Pos
-	Name   string `parser:"(?! 'return') @Ident '='"`
+	Name   string `parser:"(?! 'return' | 'phase' Ident '{') @Ident '='"`
 	Value  *Expr  `parser:"@@"`
 }
 
-// Family = FamilyKind Ident "(" [ Param { "," Param } ] ")" "{" { Setting } "}" .
-// FamilyKind = "autoencoder" | "gan" .
+// Family = Ident Ident "(" [ Param { "," Param } ] ")" "{" { Setting } "}" .
 //
 // A family block pairs blocks (an encoder with a decoder, a generator with a discriminator)
-// and declares how they train together.
+// and declares how they train together. Its kind (autoencoder, gan, …) is any identifier
+// here; the compiler's table of families says which exist.
 type Family struct {
 	Pos      Pos
 	EndPos   Pos
-	Kind     string     `parser:"@('autoencoder' | 'gan')"`
+	Kind     string     `parser:"(?= Ident Ident '(') (?! 'train' | 'import') @Ident"`
 	Name     string     `parser:"@Ident"`
 	Params   []*Param   `parser:"'(' ( @@ ( (?! ',' ')') ',' @@ )* ','? )? ')'"`
 	Settings []*Setting `parser:"'{' @@* '}'"`
 }
 
-// Train = "train" Ident "{" { Setting } "}" .
+// Train = "train" Ident [ "(" [ Param { "," Param } ] ")" ] "{" { Setting } { Phase } "}" .
+//
+// The target names a family block or a model; a train block that writes its own phases
+// names the run instead, and its parameters are the tensors the data feeds its phases.
 type Train struct {
 	Pos      Pos
 	EndPos   Pos
 	Target   string     `parser:"'train' @Ident"`
-	Settings []*Setting `parser:"'{' @@* '}'"`
+	Params   []*Param   `parser:"( '(' ( @@ ( (?! ',' ')') ',' @@ )* ','? )? ')' )?"`
+	Settings []*Setting `parser:"'{' @@*"`
+	Phases   []*Phase   `parser:"@@* '}'"`
+}
+
+// Phase = "phase" Ident "{" { Stmt } "}" .
+//
+// One optimiser step of a train block: statements computing its loss, and the settings
+// loss, updates, optimizer, repeat and report.
+type Phase struct {
+	Pos    Pos
+	EndPos Pos
+	Name   string  `parser:"'phase' @Ident"`
+	Body   []*Stmt `parser:"'{' @@* '}'"`
 }
 
 // Expr = Term { ("+" | "-") Term } .

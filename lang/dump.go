@@ -31,17 +31,7 @@ func Dump(f *File) string {
 			if bl.Result != nil {
 				fmt.Fprintf(&b, "  -> %s\n", resultString(bl.Result))
 			}
-			for _, s := range bl.Body {
-				switch {
-				case s == nil:
-				case s.Unpack != nil:
-					fmt.Fprintf(&b, "  %s = %s\n", strings.Join(s.Unpack.Names, ", "), exprString(s.Unpack.Value))
-				case s.Assign != nil:
-					dumpSetting(&b, s.Assign)
-				default:
-					fmt.Fprintf(&b, "  return %s\n", exprList(s.Return))
-				}
-			}
+			dumpStmts(&b, bl.Body, "  ")
 		case d.Family != nil:
 			fmt.Fprintf(&b, "%s %s\n", d.Family.Kind, d.Family.Name)
 			dumpParams(&b, d.Family.Params)
@@ -50,14 +40,35 @@ func Dump(f *File) string {
 			}
 		case d.Train != nil:
 			fmt.Fprintf(&b, "train %s\n", d.Train.Target)
+			dumpParams(&b, d.Train.Params)
 			for _, s := range d.Train.Settings {
 				dumpSetting(&b, s)
+			}
+			for _, ph := range d.Train.Phases {
+				if ph != nil {
+					fmt.Fprintf(&b, "  phase %s\n", ph.Name)
+					dumpStmts(&b, ph.Body, "    ")
+				}
 			}
 		default:
 			b.WriteString("?\n")
 		}
 	}
 	return b.String()
+}
+
+func dumpStmts(b *strings.Builder, body []*Stmt, indent string) {
+	for _, s := range body {
+		switch {
+		case s == nil:
+		case s.Unpack != nil:
+			fmt.Fprintf(b, "%s%s = %s\n", indent, strings.Join(s.Unpack.Names, ", "), exprString(s.Unpack.Value))
+		case s.Assign != nil:
+			fmt.Fprintf(b, "%s%s = %s\n", indent, s.Assign.Name, exprString(s.Assign.Value))
+		default:
+			fmt.Fprintf(b, "%sreturn %s\n", indent, exprList(s.Return))
+		}
+	}
 }
 
 func dumpParams(b *strings.Builder, params []*Param) {

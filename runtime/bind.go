@@ -11,7 +11,7 @@ import (
 // Binding symbolic dimensions.
 //
 // A dimension is a monomial c·S1·S2…, so one concrete size rarely determines a symbol on its
-// own: [B*T] says nothing about B until another input pins T. bindSymbols therefore solves
+// own: [B*T] says nothing about B until another input pins T. BindSymbols therefore solves
 // to a fixed point over all inputs together: any dimension with exactly one unbound symbol
 // occurrence determines that symbol (its size divided by the rest of the monomial, which
 // must divide it exactly). Afterwards every dimension is checked against its size; one that
@@ -28,14 +28,15 @@ func checkInput(name, dtype string, t *Tensor) error {
 	case t.DType() != dtype && t.Size() > 0:
 		return fmt.Errorf("runtime: input %s: got an %s tensor, want %s", name, t.DType(), dtype)
 	case !t.validAs(dtype):
-		return fmt.Errorf("runtime: input %s: shape %s does not hold %d elements", name, shapeString(t.Shape), t.Size())
+		return fmt.Errorf("runtime: input %s: shape %s does not hold %d elements", name, ShapeString(t.Shape), t.Size())
 	}
 	return nil
 }
 
-// bindSymbols extends env from the declared shapes and the concrete shapes of the inputs.
-// It reports nothing itself: checkInput does.
-func bindSymbols(env map[string]int, want []ir.Shape, got [][]int) {
+// BindSymbols extends env from the declared shapes and the concrete shapes of the inputs.
+// It reports nothing itself (a Run's checkInput does), so a caller that holds only some of
+// a function's inputs may bind the symbols those give.
+func BindSymbols(env map[string]int, want []ir.Shape, got [][]int) {
 	for progress := true; progress; {
 		progress = false
 		for i, s := range want {
@@ -84,9 +85,9 @@ func matchShape(env map[string]int, want ir.Shape, got []int) bool {
 // input would fit on its own, the conflict is with bindings made by other inputs, and
 // those are named.
 func shapeMismatch(what string, env map[string]int, want ir.Shape, got []int) error {
-	msg := fmt.Sprintf("runtime: %s: got %s, want %v", what, shapeString(got), want)
+	msg := fmt.Sprintf("runtime: %s: got %s, want %v", what, ShapeString(got), want)
 	alone := map[string]int{}
-	bindSymbols(alone, []ir.Shape{want}, [][]int{got})
+	BindSymbols(alone, []ir.Shape{want}, [][]int{got})
 	if !matchShape(alone, want, got) {
 		return fmt.Errorf("%s", msg)
 	}

@@ -127,7 +127,7 @@ func (l *stridedLoop) rows(row func(off [3]int)) {
 // contiguousStrides returns the row-major strides of shape, appended to dst[:0] (a caller's
 // scratch array, so that no allocation is needed up to its length).
 func contiguousStrides(dst, shape []int) []int {
-	st := resize(dst, len(shape))
+	st := Resize(dst, len(shape))
 	acc := 1
 	for i := len(shape) - 1; i >= 0; i-- {
 		st[i] = acc
@@ -140,7 +140,7 @@ func contiguousStrides(dst, shape []int) []int {
 // broadcast shape out (aligned at the last dimension): 0 where s lacks the dimension or
 // has it as 1. The strides are written over dst[:0], as contiguousStrides does.
 func broadcastStrides(dst, s, out []int) []int {
-	st := resize(dst, len(out))
+	st := Resize(dst, len(out))
 	clear(st)
 	acc := 1
 	for i := len(s) - 1; i >= 0; i-- {
@@ -155,7 +155,7 @@ func broadcastStrides(dst, s, out []int) []int {
 // broadcastShapes returns the NumPy broadcast of a and b, written over dst[:0], or false.
 func broadcastShapes(dst, a, b []int) ([]int, bool) {
 	n := max(len(a), len(b))
-	out := resize(dst, n)
+	out := Resize(dst, n)
 	for i := range out {
 		da, db := 1, 1
 		if j := len(a) - n + i; j >= 0 {
@@ -219,9 +219,9 @@ func accumulate(dst, src []float32, shape, dstStrides []int) {
 	})
 }
 
-// resize returns dst[:n], reusing dst's array when it is long enough (the reused elements
+// Resize returns dst[:n], reusing dst's array when it is long enough (the reused elements
 // keep their values).
-func resize[T any](dst []T, n int) []T {
+func Resize[T any](dst []T, n int) []T {
 	if cap(dst) < n {
 		return make([]T, n)
 	}

@@ -22,4 +22,11 @@
 //
 // Errors name the op and its source line: "runtime: matmul at ae.dl:4:9: got [128, 784]
 // and [512, 64], want equal inner dimensions". A bad input or shape never panics.
+//
+// From the plans the package also estimates what a training run holds in memory
+// (EstimateMemory, GraphMemory), since only the executor knows its programs' buffers.
+// Training itself (the Trainer, its optimisers and initialisers, the epoch loop,
+// checkpoints and pictures) and inference with a trained model are package train
+// (runtime/train), which uses this package through its exported API; nothing here uses
+// train.
 package runtime

@@ -185,7 +185,7 @@ func (p *Program) Run(inputs, params map[string]*Tensor) (map[string]*Tensor, er
 		}
 		p.got[i] = t.Shape
 	}
-	bindSymbols(env, p.want, p.got)
+	BindSymbols(env, p.want, p.got)
 	for i, in := range p.inputs {
 		if !matchShape(env, p.want[i], p.got[i]) {
 			return nil, shapeMismatch("input "+in.name, env, p.want[i], p.got[i])
@@ -245,7 +245,7 @@ func (p *Program) eval(s *step, params map[string]*Tensor) (*Tensor, error) {
 		if !ok {
 			return nil, fmt.Errorf("runtime: missing param %s", s.param)
 		}
-		if !t.valid() {
+		if !t.Valid() {
 			return nil, fmt.Errorf("runtime: param %s: %s", s.param, invalidTensor(t))
 		}
 		if !matchShape(p.ctx.Env, op.Type.Shape, t.Shape) {
@@ -290,12 +290,12 @@ func (p *Program) finish(s *step, out *Tensor, args []*Tensor, err error) (*Tens
 		return nil, err
 	}
 	if !matchShape(p.ctx.Env, op.Type.Shape, out.Shape) {
-		return nil, opErrorf(op, "got result %s, want %v", shapeString(out.Shape), op.Type.Shape)
+		return nil, opErrorf(op, "got result %s, want %v", ShapeString(out.Shape), op.Type.Shape)
 	}
 	if p.CheckFinite {
 		for _, v := range out.Data {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, opErrorf(op, "result %s holds %v", shapeString(out.Shape), v)
+				return nil, opErrorf(op, "result %s holds %v", ShapeString(out.Shape), v)
 			}
 		}
 	}
@@ -309,7 +309,7 @@ func invalidTensor(t *Tensor) string {
 	if t.IsI32() {
 		return "got an i32 tensor, want f32"
 	}
-	return fmt.Sprintf("shape %s does not hold %d elements", shapeString(t.Shape), len(t.Data))
+	return fmt.Sprintf("shape %s does not hold %d elements", ShapeString(t.Shape), len(t.Data))
 }
 
 // checkStorage fails when a kernel's result shares storage with an operand and the kernel

@@ -121,7 +121,7 @@ func TestBindSymbols(t *testing.T) {
 	}
 	for i, c := range cases {
 		env := map[string]int{}
-		bindSymbols(env, c.want, c.got)
+		BindSymbols(env, c.want, c.got)
 		ok := true
 		for j := range c.want {
 			ok = ok && matchShape(env, c.want[j], c.got[j])
@@ -154,7 +154,7 @@ func TestReshapeSymbolInFunc(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !sameShape(res["y"].Shape, []int{4, 6}) {
-		t.Errorf("got %v, want [4, 6]", shapeString(res["y"].Shape))
+		t.Errorf("got %v, want [4, 6]", ShapeString(res["y"].Shape))
 	}
 }
 

@@ -42,7 +42,7 @@ func denseKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	}
 	n, bias := out.Shape[1], args[2]
 	if !(len(bias.Shape) == 1 && bias.Shape[0] == n) && !(len(bias.Shape) == 2 && bias.Shape[0] == 1 && bias.Shape[1] == n) {
-		return nil, opErrorf(op, "got bias %s, want [%d] or [1, %d]", shapeString(bias.Shape), n, n)
+		return nil, opErrorf(op, "got bias %s, want [%d] or [1, %d]", ShapeString(bias.Shape), n, n)
 	}
 	if n == 0 {
 		return out, nil
@@ -70,7 +70,7 @@ func matmulActGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	}
 	y := args[2]
 	if !sameShape(y.Shape, out.Shape) {
-		return nil, opErrorf(op, "got y %s, want the product's shape %s", shapeString(y.Shape), shapeString(out.Shape))
+		return nil, opErrorf(op, "got y %s, want the product's shape %s", ShapeString(y.Shape), ShapeString(out.Shape))
 	}
 	n := out.Shape[1]
 	if loop == nil || n == 0 {

@@ -155,12 +155,12 @@ func startElem(c *Ctx, op *ir.Op, args []*Tensor) (*elemRun, error) {
 			continue
 		}
 		if shape != nil && !sameShape(shape, a.Shape) {
-			return nil, opErrorf(op, "got operands %s and %s, want one shape (or scalars)", shapeString(shape), shapeString(a.Shape))
+			return nil, opErrorf(op, "got operands %s and %s, want one shape (or scalars)", ShapeString(shape), ShapeString(a.Shape))
 		}
 		shape = a.Shape
 	}
 	r := elemRuns.Get().(*elemRun)
-	r.prog, r.args, r.n, r.red = prog, args, numElements(shape), red
+	r.prog, r.args, r.n, r.red = prog, args, NumElements(shape), red
 	if red == reduceNone {
 		r.out = c.alloc(shape)
 		r.dst = r.out.Data
@@ -294,7 +294,7 @@ func checkElemFinite(op *ir.Op, args []*Tensor) error {
 			shape = a.Shape
 		}
 	}
-	n := numElements(shape)
+	n := NumElements(shape)
 	vals := make([][]float32, len(ep.code))
 	operand := func(a int) []float32 {
 		if a < 0 {
@@ -322,7 +322,7 @@ func checkElemFinite(op *ir.Op, args []*Tensor) error {
 		}
 		for _, v := range dst {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return &OpError{Kind: prog[k].Kind, Pos: prog[k].Pos, Msg: fmt.Sprintf("result %s holds %v", shapeString(shape), v)}
+				return &OpError{Kind: prog[k].Kind, Pos: prog[k].Pos, Msg: fmt.Sprintf("result %s holds %v", ShapeString(shape), v)}
 			}
 		}
 		vals[k] = dst

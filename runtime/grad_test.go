@@ -272,7 +272,7 @@ func checkGrad(t *testing.T, c gradCase, seed uint64) {
 		x := inputs[xs[i].Name]
 		got := res[fmt.Sprintf("grad:%d", j)]
 		if !sameShape(got.Shape, x.Shape) {
-			t.Errorf("grad of operand %d: got shape %s, want %s", i, shapeString(got.Shape), shapeString(x.Shape))
+			t.Errorf("grad of operand %d: got shape %s, want %s", i, ShapeString(got.Shape), ShapeString(x.Shape))
 			continue
 		}
 		orig := append([]float32{}, x.Data...)

@@ -2,11 +2,9 @@ package runtime
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
-	"github.com/dlc-lang/dlc/runtime/data"
 )
 
 // The memory of a graph run: the programs' planned buffers at the data's sizes
@@ -105,68 +103,16 @@ func indexBytesAt(f *ir.Func, env map[string]int) (int64, error) {
 	return total, nil
 }
 
-// memory estimates the run at its graph's sizes: each program's symbols bound from the
-// inputs it gets (for a set of small graphs, the largest batch).
-func (r *graphRun) memory() (MemoryEstimate, error) {
-	t := r.tr
-	step := t.Spec.Phases[0].Step
-	var stepIn, evalIn map[string]*Tensor
-	var err error
-	switch r.task {
-	case "node":
-		if stepIn, err = t.graphInputs(step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes}); err != nil {
-			return MemoryEstimate{}, err
-		}
-		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
-	case "link":
-		n := 2 * r.pos.Len()
-		pairs := data.Pairs{Src: make([]int32, n), Dst: make([]int32, n), Label: make([]float32, n)}
-		if stepIn, err = t.graphInputs(step, r.feed, &pairs, nil, pairs.Label, r.scoreShape(n)); err != nil {
-			return MemoryEstimate{}, err
-		}
-		p := r.testPairs
-		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, &p, nil, p.Label, r.scoreShape(p.Len()))
-	default:
-		if stepIn, err = r.batchInputs(step, r.set, largest(r.set, t.Spec.Batch)); err != nil {
-			return MemoryEstimate{}, err
-		}
-		if r.testSet != nil {
-			evalIn, err = r.batchInputs(t.Spec.Eval, r.testSet, largest(r.testSet, t.Spec.Batch))
-		}
+// IndexCacheBytes is what the segment-index caches of p's Ctx hold now, the lengths of
+// every entry's arrays (their capacities may be rounded up to an allocation size class),
+// and how many entries there are: what GraphMemory's Index estimates at the sizes p ran at.
+func (p *Program) IndexCacheBytes() (n int64, entries int) {
+	if p.ctx.graph == nil {
+		return 0, 0
 	}
-	if err != nil {
-		return MemoryEstimate{}, err
+	for _, e := range p.ctx.graph.indexes {
+		entries++
+		n += 4 * int64(len(e.key)+len(e.perm)+len(e.start)+len(e.cols)+len(e.colsKey))
 	}
-	dims := map[string]map[string]int{step: inputDims(t.Module.Func(step), stepIn)}
-	if evalIn != nil {
-		dims[t.Spec.Eval] = inputDims(t.Module.Func(t.Spec.Eval), evalIn)
-	}
-	e, err := GraphMemory(t.Module, dims)
-	e.Dims = dims[step]
-	return e, err
-}
-
-// largest returns the indices of the batch graphs of s with the most nodes.
-func largest(s *data.GraphSet, batch int) []int {
-	idx := make([]int, s.Len())
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return s.Graphs[idx[a]].N > s.Graphs[idx[b]].N })
-	return idx[:min(batch, len(idx))]
-}
-
-// inputDims binds f's symbolic dimensions from the inputs it is given.
-func inputDims(f *ir.Func, in map[string]*Tensor) map[string]int {
-	env := map[string]int{}
-	var want []ir.Shape
-	var got [][]int
-	for _, i := range f.Inputs {
-		if t, ok := in[i.Name]; ok {
-			want = append(want, i.Type.Shape)
-			got = append(got, t.Shape)
-		}
-	}
-	bindSymbols(env, want, got)
-	return env
+	return n, entries
 }

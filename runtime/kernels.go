@@ -55,7 +55,7 @@ func (c *Ctx) view(x *Tensor) *Tensor {
 // in overwriteKinds, whose kernels write every element. Only a kernel's first alloc gets the
 // planned buffer; a second one gets new storage, so that two results never share it.
 func (c *Ctx) alloc(shape []int) *Tensor {
-	n := numElements(shape)
+	n := NumElements(shape)
 	t := c.next
 	if t == nil {
 		return &Tensor{Shape: append([]int{}, shape...), Data: make([]float32, n)}
@@ -147,6 +147,14 @@ func (e *OpError) Error() string {
 	return "runtime: " + where + ": " + e.Msg
 }
 
+// SourcePos is the .dl position of the op, the zero Pos when it has none. With Fault it is
+// what a command needs to show the error at its line, found by errors.As as an interface,
+// without naming this type.
+func (e *OpError) SourcePos() ir.Pos { return e.Pos }
+
+// Fault is the error without its position: "KIND: MSG".
+func (e *OpError) Fault() string { return e.Kind + ": " + e.Msg }
+
 // opErrorf returns an *OpError for op.
 func opErrorf(op *ir.Op, format string, args ...any) error {
 	return &OpError{Kind: op.Kind, Pos: op.Pos, Msg: fmt.Sprintf(format, args...)}
@@ -163,5 +171,5 @@ func axisAttr(op *ir.Op, k string, def, rank int) (int, error) {
 
 // splitAt returns the products of the dimensions before, at and after axis.
 func splitAt(shape []int, axis int) (outer, n, inner int) {
-	return numElements(shape[:axis]), shape[axis], numElements(shape[axis+1:])
+	return NumElements(shape[:axis]), shape[axis], NumElements(shape[axis+1:])
 }

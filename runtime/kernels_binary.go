@@ -39,7 +39,7 @@ func binaryKernel(o binOp) Kernel {
 		var sb [loopRank]int
 		shape, ok := broadcastShapes(sb[:], a.Shape, b.Shape)
 		if !ok {
-			return nil, opErrorf(op, "got %s and %s, want broadcastable shapes", shapeString(a.Shape), shapeString(b.Shape))
+			return nil, opErrorf(op, "got %s and %s, want broadcastable shapes", ShapeString(a.Shape), ShapeString(b.Shape))
 		}
 		out := c.alloc(shape)
 		switch {

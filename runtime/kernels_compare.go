@@ -20,7 +20,7 @@ func argmaxKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	out := c.alloc(outShape)
 	outer, n, inner := splitAt(x.Shape, axis)
 	if n == 0 {
-		return nil, opErrorf(op, "argmax over an empty axis of %s", shapeString(x.Shape))
+		return nil, opErrorf(op, "argmax over an empty axis of %s", ShapeString(x.Shape))
 	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {

@@ -419,7 +419,7 @@ func init() {
 func rank4(op *ir.Op, what []string, ts ...*Tensor) error {
 	for i, t := range ts {
 		if len(t.Shape) != 4 {
-			return opErrorf(op, "got %s %s, want rank 4", what[i], shapeString(t.Shape))
+			return opErrorf(op, "got %s %s, want rank 4", what[i], ShapeString(t.Shape))
 		}
 	}
 	return nil
@@ -457,7 +457,7 @@ func conv2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	if x.Shape[1] != w.Shape[1] {
-		return nil, opErrorf(op, "input %s has %d channels, weight %s wants %d", shapeString(x.Shape), x.Shape[1], shapeString(w.Shape), w.Shape[1])
+		return nil, opErrorf(op, "input %s has %d channels, weight %s wants %d", ShapeString(x.Shape), x.Shape[1], ShapeString(w.Shape), w.Shape[1])
 	}
 	g := convGeom{b: x.Shape[0], c: x.Shape[1], h: x.Shape[2], w: x.Shape[3], o: w.Shape[0], kh: w.Shape[2], kw: w.Shape[3], stride: stride, pad: pad}
 	if err := outSize(op, &g); err != nil {
@@ -484,7 +484,7 @@ func convTranspose2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		return nil, opErrorf(op, "attribute output_pad is %v, want an int", op.Attrs["output_pad"])
 	}
 	if x.Shape[1] != w.Shape[0] {
-		return nil, opErrorf(op, "input %s has %d channels, weight %s [in, out, kh, kw] wants %d", shapeString(x.Shape), x.Shape[1], shapeString(w.Shape), w.Shape[0])
+		return nil, opErrorf(op, "input %s has %d channels, weight %s [in, out, kh, kw] wants %d", ShapeString(x.Shape), x.Shape[1], ShapeString(w.Shape), w.Shape[0])
 	}
 	g := convGeom{b: x.Shape[0], c: w.Shape[1], o: x.Shape[1], kh: w.Shape[2], kw: w.Shape[3], stride: stride, pad: pad, ho: x.Shape[2], wo: x.Shape[3]}
 	if g.h, err = ir.ConvTransposeOut(g.ho, g.kh, stride, pad, opad); err != nil {
@@ -517,7 +517,7 @@ func conv2dWeightGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) 
 		return nil, err
 	}
 	if dy.Shape[0] != g.b || dy.Shape[2] != g.ho || dy.Shape[3] != g.wo {
-		return nil, opErrorf(op, "input %s gives [%d, O, %d, %d], got gradient %s", shapeString(x.Shape), g.b, g.ho, g.wo, shapeString(dy.Shape))
+		return nil, opErrorf(op, "input %s gives [%d, O, %d, %d], got gradient %s", ShapeString(x.Shape), g.b, g.ho, g.wo, ShapeString(dy.Shape))
 	}
 	dw := c.alloc([]int{g.o, g.c, g.kh, g.kw})
 	conv2dWeightGrad(dw.Data, x.Data, dy.Data, g)

@@ -44,7 +44,7 @@ func pairKernel(loop func(dst, a, b []float32, op *ir.Op)) Kernel {
 	return func(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		a, b := args[0], args[1]
 		if !sameShape(a.Shape, b.Shape) {
-			return nil, opErrorf(op, "got %s and %s, want equal shapes", shapeString(a.Shape), shapeString(b.Shape))
+			return nil, opErrorf(op, "got %s and %s, want equal shapes", ShapeString(a.Shape), ShapeString(b.Shape))
 		}
 		out := c.alloc(a.Shape)
 		loop(out.Data, a.Data, b.Data, op)

@@ -99,7 +99,7 @@ func (c *Ctx) graphState() *graphState {
 // indexArg returns the values of operand i of op, which must be an i32 tensor of rank 1.
 func indexArg(op *ir.Op, t *Tensor, i int) ([]int32, error) {
 	if !t.validAs(ir.DTypeI32) || len(t.Shape) != 1 {
-		return nil, opErrorf(op, "operand %d is %s %s, want an index i32[E]", i, t.DType(), shapeString(t.Shape))
+		return nil, opErrorf(op, "operand %d is %s %s, want an index i32[E]", i, t.DType(), ShapeString(t.Shape))
 	}
 	return t.Ints, nil
 }
@@ -109,10 +109,10 @@ func rowsArg(op *ir.Op, x *Tensor, what string) (rows, f int, err error) {
 	switch {
 	case len(x.Shape) == 0:
 		return 0, 0, opErrorf(op, "%s is a scalar, want rank ≥ 1", what)
-	case !x.valid():
+	case !x.Valid():
 		return 0, 0, opErrorf(op, "%s: %s", what, invalidTensor(x))
 	}
-	return x.Shape[0], numElements(x.Shape[1:]), nil
+	return x.Shape[0], NumElements(x.Shape[1:]), nil
 }
 
 // segmentCount returns the op's number of segments, attribute n with the run's symbols.
@@ -187,7 +187,7 @@ func segmentKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	if rows != len(idx) {
-		return nil, opErrorf(op, "x %s has %d rows, index has %d entries", shapeString(x.Shape), rows, len(idx))
+		return nil, opErrorf(op, "x %s has %d rows, index has %d entries", ShapeString(x.Shape), rows, len(idx))
 	}
 	n, err := segmentCount(c, op)
 	if err != nil {
@@ -284,9 +284,9 @@ func argextGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	}
 	switch {
 	case rows != len(idx):
-		return nil, opErrorf(op, "x %s has %d rows, index has %d entries", shapeString(x.Shape), rows, len(idx))
+		return nil, opErrorf(op, "x %s has %d rows, index has %d entries", ShapeString(x.Shape), rows, len(idx))
 	case !sameShape(dy.Shape, y.Shape) || f != fy:
-		return nil, opErrorf(op, "gradient %s and result %s do not reduce x %s", shapeString(dy.Shape), shapeString(y.Shape), shapeString(x.Shape))
+		return nil, opErrorf(op, "gradient %s and result %s do not reduce x %s", ShapeString(dy.Shape), ShapeString(y.Shape), ShapeString(x.Shape))
 	}
 	g := c.graphState()
 	s, err := g.index(c, op, idx, n)

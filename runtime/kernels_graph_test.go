@@ -114,7 +114,7 @@ func randomF32(r *rand.Rand, shape ...int) *Tensor {
 // naiveSegment is the reference of the segment reductions: for every segment, a scan of
 // every entry in order.
 func naiveSegment(kind string, x *Tensor, idx []int32, n int) *Tensor {
-	f := numElements(x.Shape[1:])
+	f := NumElements(x.Shape[1:])
 	out := NewTensor(append([]int{n}, x.Shape[1:]...)...)
 	for s := 0; s < n; s++ {
 		for j := 0; j < f; j++ {
@@ -153,7 +153,7 @@ func naiveSegment(kind string, x *Tensor, idx []int32, n int) *Tensor {
 
 // naiveArgext is the reference of segment_argext_grad.
 func naiveArgext(dy, x, y *Tensor, idx []int32) *Tensor {
-	f := numElements(x.Shape[1:])
+	f := NumElements(x.Shape[1:])
 	out := NewTensor(x.Shape...)
 	for s := 0; s < y.Shape[0]; s++ {
 		for j := 0; j < f; j++ {
@@ -169,7 +169,7 @@ func naiveArgext(dy, x, y *Tensor, idx []int32) *Tensor {
 }
 
 func naiveGather(x *Tensor, idx []int32) *Tensor {
-	f := numElements(x.Shape[1:])
+	f := NumElements(x.Shape[1:])
 	out := NewTensor(append([]int{len(idx)}, x.Shape[1:]...)...)
 	for e, v := range idx {
 		copy(out.Data[e*f:(e+1)*f], x.Data[int(v)*f:int(v+1)*f])

@@ -13,7 +13,7 @@ func init() { register("matmul", matmulKernel) }
 func matmulKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	a, b := args[0], args[1]
 	if len(a.Shape) != 2 || len(b.Shape) != 2 {
-		return nil, opErrorf(op, "got %s and %s, want rank 2", shapeString(a.Shape), shapeString(b.Shape))
+		return nil, opErrorf(op, "got %s and %s, want rank 2", ShapeString(a.Shape), ShapeString(b.Shape))
 	}
 	ta, tb := op.Attrs.Bool("ta"), op.Attrs.Bool("tb")
 	m, k := a.Shape[0], a.Shape[1]
@@ -26,7 +26,7 @@ func matmulKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	}
 	if k != k2 {
 		return nil, opErrorf(op, "got %s and %s (ta=%v, tb=%v), want equal inner dimensions",
-			shapeString(a.Shape), shapeString(b.Shape), ta, tb)
+			ShapeString(a.Shape), ShapeString(b.Shape), ta, tb)
 	}
 	out := c.alloc([]int{m, n})
 	sgemm(ta, tb, m, n, k, a.Data, max(a.Shape[1], 1), b.Data, max(b.Shape[1], 1), 0, out.Data, max(n, 1))

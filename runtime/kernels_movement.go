@@ -31,9 +31,9 @@ func reshapeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		}
 		shape = append(shape, v)
 	}
-	if numElements(shape) != len(x.Data) {
+	if NumElements(shape) != len(x.Data) {
 		return nil, opErrorf(op, "got %s (%d elements), want %v = %s (%d elements)",
-			shapeString(x.Shape), len(x.Data), want, shapeString(shape), numElements(shape))
+			ShapeString(x.Shape), len(x.Data), want, ShapeString(shape), NumElements(shape))
 	}
 	t := c.view(x)
 	t.Shape = append(t.Shape, shape...)
@@ -44,7 +44,7 @@ func transposeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	x := args[0]
 	perm := op.Attrs.Ints("perm")
 	if !ir.IsPerm(perm, len(x.Shape)) {
-		return nil, opErrorf(op, "got perm %v for %s, want a permutation of %d axes", perm, shapeString(x.Shape), len(x.Shape))
+		return nil, opErrorf(op, "got perm %v for %s, want a permutation of %d axes", perm, ShapeString(x.Shape), len(x.Shape))
 	}
 	shape := make([]int, len(perm))
 	src := make([]int, len(perm))
@@ -81,11 +81,11 @@ func concatKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	shape[axis] = 0
 	for _, x := range args {
 		if len(x.Shape) != len(first) {
-			return nil, opErrorf(op, "got %s and %s, want equal ranks", shapeString(first), shapeString(x.Shape))
+			return nil, opErrorf(op, "got %s and %s, want equal ranks", ShapeString(first), ShapeString(x.Shape))
 		}
 		for i := range x.Shape {
 			if i != axis && x.Shape[i] != first[i] {
-				return nil, opErrorf(op, "got %s and %s, want equal shapes except on axis %d", shapeString(first), shapeString(x.Shape), axis)
+				return nil, opErrorf(op, "got %s and %s, want equal shapes except on axis %d", ShapeString(first), ShapeString(x.Shape), axis)
 			}
 		}
 		shape[axis] += x.Shape[axis]
@@ -112,7 +112,7 @@ func sliceBounds(op *ir.Op, shape []int) (axis, lo, hi int, err error) {
 	lo, hi = op.Attrs.Int("start", 0), op.Attrs.Int("end", 0)
 	if lo < 0 || hi > shape[axis] || lo >= hi {
 		return 0, 0, 0, opErrorf(op, "got slice [%d:%d] of axis %d of %s, want 0 <= start < end <= %d",
-			lo, hi, axis, shapeString(shape), shape[axis])
+			lo, hi, axis, ShapeString(shape), shape[axis])
 	}
 	return axis, lo, hi, nil
 }
@@ -144,7 +144,7 @@ func unsliceKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	want := append([]int{}, like.Shape...)
 	want[axis] = hi - lo
 	if !sameShape(dy.Shape, want) {
-		return nil, opErrorf(op, "got %s, want %s", shapeString(dy.Shape), shapeString(want))
+		return nil, opErrorf(op, "got %s, want %s", ShapeString(dy.Shape), ShapeString(want))
 	}
 	out := c.alloc(like.Shape)
 	outer, n, inner := splitAt(like.Shape, axis)

@@ -279,7 +279,7 @@ func init() {
 // poolGeomOf reads max pooling's attributes and checks x [B, C, H, W] against them.
 func poolGeomOf(op *ir.Op, x *Tensor) (poolGeom, error) {
 	if len(x.Shape) != 4 {
-		return poolGeom{}, opErrorf(op, "got input %s, want rank 4", shapeString(x.Shape))
+		return poolGeom{}, opErrorf(op, "got input %s, want rank 4", ShapeString(x.Shape))
 	}
 	k, ok := op.Attrs["kernel"].(int)
 	if !ok {
@@ -318,7 +318,7 @@ func maxPool2dGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	if want := []int{x.Shape[0], x.Shape[1], g.ho, g.wo}; !sameShape(dy.Shape, want) {
-		return nil, opErrorf(op, "got gradient %s, want %s for input %s", shapeString(dy.Shape), shapeString(want), shapeString(x.Shape))
+		return nil, opErrorf(op, "got gradient %s, want %s for input %s", ShapeString(dy.Shape), ShapeString(want), ShapeString(x.Shape))
 	}
 	dx := c.alloc(x.Shape)
 	maxPool2dBackward(dx.Data, dy.Data, x.Data, g)

@@ -113,7 +113,7 @@ func sumToKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	x, like := args[0], args[1]
 	var sb, st [loopRank]int
 	if s, ok := broadcastShapes(sb[:], like.Shape, x.Shape); !ok || !sameShape(s, x.Shape) {
-		return nil, opErrorf(op, "got %s, want a shape that %s broadcasts to", shapeString(x.Shape), shapeString(like.Shape))
+		return nil, opErrorf(op, "got %s, want a shape that %s broadcasts to", ShapeString(x.Shape), ShapeString(like.Shape))
 	}
 	out := c.alloc(like.Shape)
 	accumulate(out.Data, x.Data, x.Shape, broadcastStrides(st[:], like.Shape, x.Shape))
@@ -135,7 +135,7 @@ func broadcastLikeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 		}
 		if len(xs)+len(axes) != len(like.Shape) {
 			return nil, opErrorf(op, "got %s, want rank %d to re-insert axes %v of %s",
-				shapeString(xs), len(like.Shape)-len(axes), axes, shapeString(like.Shape))
+				ShapeString(xs), len(like.Shape)-len(axes), axes, ShapeString(like.Shape))
 		}
 		expanded := exp[:0]
 		j := 0
@@ -151,7 +151,7 @@ func broadcastLikeKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	}
 	var sb [loopRank]int
 	if s, ok := broadcastShapes(sb[:], xs, like.Shape); !ok || !sameShape(s, like.Shape) {
-		return nil, opErrorf(op, "got %s, want a shape that broadcasts to %s", shapeString(x.Shape), shapeString(like.Shape))
+		return nil, opErrorf(op, "got %s, want a shape that broadcasts to %s", ShapeString(x.Shape), ShapeString(like.Shape))
 	}
 	out := c.alloc(like.Shape)
 	broadcastTo(out.Data, &Tensor{Shape: xs, Data: x.Data}, like.Shape)

@@ -279,7 +279,7 @@ func TestReductions(t *testing.T) {
 			continue
 		}
 		if !sameShape(got.Shape, c.shape) || !close32(got.Data, c.want, 1e-6) {
-			t.Errorf("%s%v: got %v, want %v%v", c.kind, c.attrs, got, shapeString(c.shape), c.want)
+			t.Errorf("%s%v: got %v, want %v%v", c.kind, c.attrs, got, ShapeString(c.shape), c.want)
 		}
 	}
 	for _, c := range []struct {
@@ -423,7 +423,7 @@ func TestMovement(t *testing.T) {
 			continue
 		}
 		if !sameShape(got.Shape, c.shape) || !close32(got.Data, c.want, 0) {
-			t.Errorf("%s%v: got %v, want %v%v", c.kind, c.attrs, got, shapeString(c.shape), c.want)
+			t.Errorf("%s%v: got %v, want %v%v", c.kind, c.attrs, got, ShapeString(c.shape), c.want)
 		}
 	}
 	for _, c := range []struct {

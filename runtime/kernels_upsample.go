@@ -234,7 +234,7 @@ func upGeomOf(op *ir.Op, small []int) (upGeom, error) {
 func upsample2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	x := args[0]
 	if len(x.Shape) != 4 {
-		return nil, opErrorf(op, "got input %s, want rank 4", shapeString(x.Shape))
+		return nil, opErrorf(op, "got input %s, want rank 4", ShapeString(x.Shape))
 	}
 	g, err := upGeomOf(op, x.Shape)
 	if err != nil {
@@ -248,11 +248,11 @@ func upsample2dKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 func upsample2dGradKernel(c *Ctx, op *ir.Op, args []*Tensor) (*Tensor, error) {
 	dy := args[0]
 	if len(dy.Shape) != 4 {
-		return nil, opErrorf(op, "got gradient %s, want rank 4", shapeString(dy.Shape))
+		return nil, opErrorf(op, "got gradient %s, want rank 4", ShapeString(dy.Shape))
 	}
 	s, _ := op.Attrs["scale"].(int)
 	if s < 1 || dy.Shape[2]%s != 0 || dy.Shape[3]%s != 0 {
-		return nil, opErrorf(op, "got gradient %s, want its height and width multiples of scale %v", shapeString(dy.Shape), op.Attrs["scale"])
+		return nil, opErrorf(op, "got gradient %s, want its height and width multiples of scale %v", ShapeString(dy.Shape), op.Attrs["scale"])
 	}
 	small := []int{dy.Shape[0], dy.Shape[1], dy.Shape[2] / s, dy.Shape[3] / s}
 	g, err := upGeomOf(op, small)

@@ -26,6 +26,10 @@ type MemoryEstimate struct {
 	Index int64
 }
 
+// DefaultEvalBatch is the batch size of evaluation on the test set, at which
+// EstimateMemory counts the eval function when given 0 (train.RunOptions.EvalBatch 0).
+const DefaultEvalBatch = 500
+
 // Total is the sum of the parts.
 func (e MemoryEstimate) Total() int64 { return e.Params + e.State + e.Optim + e.Activ + e.Index }
 
@@ -74,7 +78,7 @@ func EstimateMemory(m *ir.Module, evalBatch int) (MemoryEstimate, error) {
 			e.Optim += slots * sizes[p]
 		}
 	}
-	if m.Train.Family == "graph" {
+	if m.Train.Task.IsGraph() {
 		e.Graph = true
 		return e, nil
 	}
@@ -86,9 +90,9 @@ func EstimateMemory(m *ir.Module, evalBatch int) (MemoryEstimate, error) {
 	}
 	// An autoencoder's encode, decode and score functions serve other commands (embed,
 	// anomaly scoring), not a run; decode still counts when it is also the sample function.
-	for role, fn := range m.Train.Extra {
-		if role != "encode" && role != "decode" && role != "score" {
-			batchOf[fn] = max(batchOf[fn], m.Train.Batch)
+	for _, r := range m.Train.Roles {
+		if r.Role != ir.RoleEncode && r.Role != ir.RoleDecode && r.Role != ir.RoleScore {
+			batchOf[r.Func] = max(batchOf[r.Func], m.Train.Batch)
 		}
 	}
 	if m.Train.Test != nil {

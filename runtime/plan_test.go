@@ -48,7 +48,7 @@ func sameBits(got, want map[string]*Tensor) error {
 	for k, w := range want {
 		g := got[k]
 		if g == nil || !sameShape(g.Shape, w.Shape) {
-			return fmt.Errorf("%s: got %v, want shape %s", k, g, shapeString(w.Shape))
+			return fmt.Errorf("%s: got %v, want shape %s", k, g, ShapeString(w.Shape))
 		}
 		for i := range w.Data {
 			if math.Float32bits(g.Data[i]) != math.Float32bits(w.Data[i]) {

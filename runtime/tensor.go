@@ -24,18 +24,18 @@ type Tensor struct {
 
 // NewTensor returns a zero tensor of the given shape. It panics if a dimension is negative.
 func NewTensor(shape ...int) *Tensor {
-	return &Tensor{Shape: append([]int{}, shape...), Data: make([]float32, numElements(shape))}
+	return &Tensor{Shape: append([]int{}, shape...), Data: make([]float32, NumElements(shape))}
 }
 
 // FromData returns a tensor of the given shape holding data, which it does not copy.
 func FromData(shape []int, data []float32) (*Tensor, error) {
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("runtime: negative dimension in shape %s", shapeString(shape))
+			return nil, fmt.Errorf("runtime: negative dimension in shape %s", ShapeString(shape))
 		}
 	}
-	if n := numElements(shape); n != len(data) {
-		return nil, fmt.Errorf("runtime: shape %s holds %d elements, got %d", shapeString(shape), n, len(data))
+	if n := NumElements(shape); n != len(data) {
+		return nil, fmt.Errorf("runtime: shape %s holds %d elements, got %d", ShapeString(shape), n, len(data))
 	}
 	return &Tensor{Shape: append([]int{}, shape...), Data: data}, nil
 }
@@ -44,11 +44,11 @@ func FromData(shape []int, data []float32) (*Tensor, error) {
 func FromInts(shape []int, data []int32) (*Tensor, error) {
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("runtime: negative dimension in shape %s", shapeString(shape))
+			return nil, fmt.Errorf("runtime: negative dimension in shape %s", ShapeString(shape))
 		}
 	}
-	if n := numElements(shape); n != len(data) {
-		return nil, fmt.Errorf("runtime: shape %s holds %d elements, got %d", shapeString(shape), n, len(data))
+	if n := NumElements(shape); n != len(data) {
+		return nil, fmt.Errorf("runtime: shape %s holds %d elements, got %d", ShapeString(shape), n, len(data))
 	}
 	if data == nil {
 		data = []int32{}
@@ -89,14 +89,14 @@ func (t *Tensor) Clone() *Tensor {
 
 func (t *Tensor) String() string {
 	if t.IsI32() {
-		return fmt.Sprintf("i32 tensor%s%v", shapeString(t.Shape), t.Ints)
+		return fmt.Sprintf("i32 tensor%s%v", ShapeString(t.Shape), t.Ints)
 	}
-	return fmt.Sprintf("tensor%s%v", shapeString(t.Shape), t.Data)
+	return fmt.Sprintf("tensor%s%v", ShapeString(t.Shape), t.Data)
 }
 
-// valid reports whether t is an f32 tensor whose data matches its shape, so that kernels
+// Valid reports whether t is an f32 tensor whose data matches its shape, so that kernels
 // may index freely. Every operand but an index is checked by it; validAs checks inputs.
-func (t *Tensor) valid() bool { return t.validAs(ir.DTypeF32) }
+func (t *Tensor) Valid() bool { return t.validAs(ir.DTypeF32) }
 
 // validAs reports whether t has the given dtype and holds as many elements as its shape.
 // A tensor with no elements has either dtype: an empty edge list made as &Tensor{Shape:
@@ -113,7 +113,7 @@ func (t *Tensor) validAs(dtype string) bool {
 			return false
 		}
 	}
-	return numElements(t.Shape) == t.Size()
+	return NumElements(t.Shape) == t.Size()
 }
 
 // checkElements refuses an op whose result, with the symbols bound by env, would have more
@@ -125,21 +125,21 @@ func checkElements(o *ir.Op, env map[string]int) error {
 		for _, s := range d.Syms {
 			b := env[s]
 			if b < 0 || (b > 0 && v > ir.MaxElements/b) {
-				return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, envString(env, " = "))
+				return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, EnvString(env, " = "))
 			}
 			v *= b
 		}
 		if v > 0 && n > ir.MaxElements/v {
-			return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, envString(env, " = "))
+			return opErrorf(o, "result %v with %s has more than 2^53 elements", o.Type.Shape, EnvString(env, " = "))
 		}
 		n *= v
 	}
 	return nil
 }
 
-// envString spells a binding of dimensions in sorted order, each name eq its size: " = "
+// EnvString spells a binding of dimensions in sorted order, each name eq its size: " = "
 // in messages ("B = 4, N = 10"), "=" in the compact memory lines ("E=1000000, N=100000").
-func envString(env map[string]int, eq string) string {
+func EnvString(env map[string]int, eq string) string {
 	var parts []string
 	for _, k := range sortedIntKeys(env) {
 		parts = append(parts, k+eq+strconv.Itoa(env[k]))
@@ -156,9 +156,9 @@ func sortedIntKeys(m map[string]int) []string {
 	return ks
 }
 
-// numElements is the product of a concrete shape: shapes a program makes have passed
+// NumElements is the product of a concrete shape: shapes a program makes have passed
 // checkElements, and loaded ones the readers' own bounds.
-func numElements(shape []int) int {
+func NumElements(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -178,8 +178,8 @@ func sameShape(a, b []int) bool {
 	return true
 }
 
-// shapeString prints a concrete shape the way ir.Shape prints a symbolic one: [128, 784].
-func shapeString(s []int) string {
+// ShapeString prints a concrete shape the way ir.Shape prints a symbolic one: [128, 784].
+func ShapeString(s []int) string {
 	var b strings.Builder
 	b.WriteByte('[')
 	for i, d := range s {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/train"
 )
 
 // BenchmarkCompileExamples times what `dlc compile` does with each example, in process:
@@ -28,7 +29,7 @@ func BenchmarkCompileExamples(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := runtime.Validate(m); err != nil {
+				if err := train.Validate(m); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := runtime.EstimateMemory(m, 0); err != nil {

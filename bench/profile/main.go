@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/dlc-lang/dlc/compiler"
-	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/train"
 )
 
 func main() {
@@ -43,14 +43,14 @@ func run(file string, epochs, steps int, cpu, mem string, optimize bool) error {
 	if err != nil {
 		return err
 	}
-	tr, err := runtime.NewTrainer(m)
+	tr, err := train.NewTrainer(m)
 	if err != nil {
 		return err
 	}
-	o := runtime.RunOptions{Source: file, Epochs: epochs, Steps: steps, Seed: -1, Out: os.Stdout}
+	o := train.RunOptions{Source: file, Epochs: epochs, Steps: steps, Seed: -1, Out: os.Stdout}
 	// The data is loaded inside Train; load it once before so that the profile holds
 	// training, not decoding.
-	if err := runtime.Train(tr, runtime.RunOptions{Source: file, Epochs: 0, Seed: -1, Out: nopWriter{}}); err != nil {
+	if err := train.Train(tr, train.RunOptions{Source: file, Epochs: 0, Seed: -1, Out: nopWriter{}}); err != nil {
 		return err
 	}
 	if cpu != "" {
@@ -65,7 +65,7 @@ func run(file string, epochs, steps int, cpu, mem string, optimize bool) error {
 		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
-	if err := runtime.Train(tr, o); err != nil {
+	if err := train.Train(tr, o); err != nil {
 		return err
 	}
 	fmt.Printf("trained in %.2fs\n", time.Since(start).Seconds())

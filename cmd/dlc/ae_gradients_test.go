@@ -9,6 +9,7 @@ import (
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 )
 
 // TestContractivePenalty checks the contractive penalty for each supported activation, for
@@ -46,7 +47,7 @@ train AE {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr, err := runtime.NewTrainer(m)
+			tr, err := dlctrain.NewTrainer(m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +147,7 @@ train AE {
 	if count != 1 || len(m.Train.Phases[0].Params) != 3 {
 		t.Errorf("E.dense0.weight listed %d times; the phase trains %v", count, m.Train.Phases[0].Params)
 	}
-	tr, err := runtime.NewTrainer(m)
+	tr, err := dlctrain.NewTrainer(m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/dlc-lang/dlc/ir"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -9,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/compiler"
-	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 )
 
 // Tiny versions of every autoencoder variant of examples/autoencoder, trained on
@@ -204,7 +205,7 @@ func TestAutoencoderVariantsTrain(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, src)
 			}
-			tr, err := runtime.NewTrainer(m)
+			tr, err := dlctrain.NewTrainer(m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -231,19 +232,20 @@ func TestAutoencoderVariantsTrain(t *testing.T) {
 				t.Errorf("%s: test loss %.4f after %d steps (%.4f before), want below %.4f", v.name, after, tr.Steps, before, v.bound)
 			}
 			// Every extra function runs on a batch and gives what its role says.
-			for role, fn := range tr.Spec.Extra {
-				if role == "noise" || role == "sample" || role == "decode" {
+			for _, r := range tr.Spec.Roles {
+				role, fn := r.Role, r.Func
+				if role == ir.RoleSample || role == ir.RoleDecode {
 					continue
 				}
 				out, err := tr.Apply(fn, test, []int{0, 1, 2})
 				if err != nil {
 					t.Fatalf("%s (%s): %v", role, fn, err)
 				}
-				if out.Shape[0] != 3 || (role == "score" && len(out.Shape) != 1) {
+				if out.Shape[0] != 3 || (role == ir.RoleScore && len(out.Shape) != 1) {
 					t.Errorf("%s (%s) gave shape %v", role, fn, out.Shape)
 				}
 			}
-			if _, ok := tr.Spec.Extra["sample"]; ok {
+			if tr.HasRole(ir.RoleSample) {
 				imgs, err := tr.Sample(4, rand.New(rand.NewPCG(1, 1)), nil)
 				if err != nil || imgs.T.Shape[0] != 4 {
 					t.Errorf("sample: %v", err)
@@ -258,7 +260,7 @@ func TestAutoencoderVariantsTrain(t *testing.T) {
 
 // checkMasking checks that the corrupt function of a masking model zeroes about a fraction
 // q of the inputs, with a fresh mask at every run.
-func checkMasking(t *testing.T, tr *runtime.Trainer, set *data.Set, q float64) {
+func checkMasking(t *testing.T, tr *dlctrain.Trainer, set *data.Set, q float64) {
 	t.Helper()
 	idx := make([]int, set.Len())
 	for i := range idx {
@@ -266,7 +268,8 @@ func checkMasking(t *testing.T, tr *runtime.Trainer, set *data.Set, q float64) {
 	}
 	var masks [2][]bool
 	for run := range masks {
-		out, err := tr.Apply(tr.Spec.Extra["corrupt"], set, idx)
+		corrupt, _ := tr.Spec.Role(ir.RoleCorrupt)
+		out, err := tr.Apply(corrupt, set, idx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,9 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dlc-lang/dlc/runtime"
-	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/report"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/pflag"
 )
 
@@ -31,8 +30,8 @@ func (f *anomalyFlags) declare(fs *pflag.FlagSet) {
 }
 
 // options checks the flags and says what to evaluate.
-func (f anomalyFlags) options(fs *pflag.FlagSet, file string) (runtime.AnomalyOptions, error) {
-	o := runtime.AnomalyOptions{Source: file, Which: f.which, Percentile: f.pct, Threshold: math.NaN(),
+func (f anomalyFlags) options(fs *pflag.FlagSet, file string) (train.AnomalyOptions, error) {
+	o := train.AnomalyOptions{Source: file, Which: f.which, Percentile: f.pct, Threshold: math.NaN(),
 		Batch: f.batch, Data: f.dataOptions()}
 	if err := checkSplit(f.which); err != nil {
 		return o, err
@@ -70,7 +69,7 @@ func (s *session) anomaly(fs *pflag.FlagSet, file string, f anomalyFlags) error 
 	if err != nil {
 		return err
 	}
-	r, how, err := runtime.EvaluateAnomalies(tr, o)
+	r, how, err := train.EvaluateAnomalies(tr, o)
 	if err != nil {
 		return err
 	}
@@ -90,12 +89,12 @@ func (s *session) anomaly(fs *pflag.FlagSet, file string, f anomalyFlags) error 
 
 // writeScores writes PREFIX.npy, PREFIX.csv and the histogram PREFIX-hist.png: normal
 // against anomalous samples when the labels tell both apart, else all the scores.
-func writeScores(prefix, title, which string, r anomaly.Report) error {
+func writeScores(prefix, title, which string, r train.AnomalyReport) error {
 	scores := make([]float32, len(r.Scores))
 	for i, v := range r.Scores {
 		scores[i] = float32(v)
 	}
-	if err := writeNPYFile(prefix+".npy", &runtime.Tensor{Shape: []int{len(scores)}, Data: scores}); err != nil {
+	if err := writeNPYFile(prefix+".npy", &train.Tensor{Shape: []int{len(scores)}, Data: scores}); err != nil {
 		return err
 	}
 	if err := writeFileAtomic(prefix+".csv", r.CSV()); err != nil {

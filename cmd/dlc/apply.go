@@ -6,9 +6,9 @@ import (
 	"io"
 	"io/fs"
 
-	"github.com/dlc-lang/dlc/runtime"
-	"github.com/dlc-lang/dlc/runtime/data"
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/report"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/pflag"
 )
 
@@ -45,8 +45,8 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 			return err
 		}
 	}
-	if runtime.SameFile(f.out, f.in) || runtime.SameFile(f.out, file) || runtime.SameFile(f.out, f.init) ||
-		(f.grid != "" && (runtime.SameFile(f.grid, f.in) || runtime.SameFile(f.grid, file) || runtime.SameFile(f.grid, f.init) || runtime.SameFile(f.grid, f.out))) {
+	if train.SameFile(f.out, f.in) || train.SameFile(f.out, file) || train.SameFile(f.out, f.init) ||
+		(f.grid != "" && (train.SameFile(f.grid, f.in) || train.SameFile(f.grid, file) || train.SameFile(f.grid, f.init) || train.SameFile(f.grid, f.out))) {
 		return usagef("--out or --grid names one of the inputs or the other output; refusing to overwrite it")
 	}
 	tr, err := s.loadTrained(file, f.init, "apply")
@@ -58,11 +58,11 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 		return err
 	}
 	fn := f.block
-	var y *runtime.Tensor
-	if tr.Module.Func(fn) == nil && runtime.IsFamilyRole(fn) {
+	var y *train.Tensor
+	if role, isRole := ir.ParseRole(fn); tr.Module.Func(fn) == nil && isRole {
 		// A role names the family's function for it: reconstruct is AE.reconstruct.
-		y, err = tr.ApplyRole(fn, x, f.batch)
-		fn = tr.Spec.Extra[fn]
+		y, err = tr.ApplyRole(role, x, f.batch)
+		fn, _ = tr.Spec.Role(role)
 	} else {
 		y, err = tr.ApplyBlock(fn, x, f.batch)
 	}
@@ -87,8 +87,8 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 		return nil
 	}
 	k := min(32, x.Shape[0])
-	xs, ys := runtime.Images{T: x}.Rows()[:k], runtime.Images{T: y}.Rows()[:k]
-	h, w := runtime.Images{T: x}.ImageSize()
+	xs, ys := train.Images{T: x}.Rows()[:k], train.Images{T: y}.Rows()[:k]
+	h, w := train.Images{T: x}.ImageSize()
 	lo, hi := tr.DataRange()
 	if err := report.StackedGrid(f.grid, [][][]float32{xs, ys}, h, w, 8, float32(lo), float32(hi)); err != nil {
 		return err
@@ -99,24 +99,23 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 
 // applyInputs are the rows dlc apply runs on: those of --in or of the --data set, the
 // first -n of them when -n is given.
-func applyInputs(tr *runtime.Trainer, file string, f applyFlags) (*runtime.Tensor, error) {
-	var x *runtime.Tensor
+func applyInputs(tr *train.Trainer, file string, f applyFlags) (*train.Tensor, error) {
+	var x *train.Tensor
 	if f.in != "" {
-		d, shape, err := data.NPY(f.in)
-		if err != nil {
+		var err error
+		if x, err = train.ReadNPY(f.in); err != nil {
 			return nil, err
 		}
-		x = &runtime.Tensor{Shape: shape, Data: d}
 	} else {
-		set, err := runtime.LoadSplit(tr.Spec, file, f.which, f.dataOptions())
+		set, err := train.LoadSplit(tr.Spec, file, f.which, f.dataOptions())
 		if err != nil {
 			return nil, err
 		}
-		x = runtime.SetTensor(set)
+		x = train.SetTensor(set)
 	}
 	if f.n > 0 && len(x.Shape) > 0 && f.n < x.Shape[0] {
 		row := len(x.Data) / x.Shape[0]
-		x = &runtime.Tensor{Shape: append([]int{f.n}, x.Shape[1:]...), Data: x.Data[:f.n*row]}
+		x = &train.Tensor{Shape: append([]int{f.n}, x.Shape[1:]...), Data: x.Data[:f.n*row]}
 	}
 	return x, nil
 }
@@ -126,11 +125,11 @@ func applyInputs(tr *runtime.Trainer, file string, f applyFlags) (*runtime.Tenso
 // pairs. done is false for any other model.
 func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
 	m, err := (&session{stdout: io.Discard, stderr: io.Discard}).compileFile(file, true)
-	if err != nil || m.Train == nil || m.Train.Family != "graph" {
+	if err != nil || m.Train == nil || !m.Train.Task.IsGraph() {
 		return false, nil // reported, if at all, by the general path
 	}
-	fn := m.Train.Extra["predict"]
-	link := m.Train.Extra["task"] == "link"
+	fn, _ := m.Train.Role(ir.RolePredict)
+	link := m.Train.Task == ir.TaskLink
 	if f.in != "" || f.grid != "" || f.target != "" || (f.which != "" && f.which != "train") || (f.block != "" && f.block != fn) || f.out == "" {
 		if link {
 			return true, usagef("%s is a link model: want --init W --out P.npy (and at most --block %s, --pairs PAIRS.csv|PAIRS.npy, --write-pairs PAIRS.csv); it scores node pairs, by default the run's held-out test pairs", file, fn)
@@ -141,11 +140,11 @@ func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
 		return true, usagef("--pairs and --write-pairs are for a link model; %s predicts over its graph data", file)
 	}
 	for _, o := range []string{f.out, f.writePairs} {
-		if o != "" && (runtime.SameFile(o, file) || runtime.SameFile(o, f.init) || (f.pairs != "" && runtime.SameFile(o, f.pairs))) {
+		if o != "" && (train.SameFile(o, file) || train.SameFile(o, f.init) || (f.pairs != "" && train.SameFile(o, f.pairs))) {
 			return true, usagef("--out or --write-pairs %s names one of the inputs; refusing to overwrite it", o)
 		}
 	}
-	if f.writePairs != "" && runtime.SameFile(f.out, f.writePairs) {
+	if f.writePairs != "" && train.SameFile(f.out, f.writePairs) {
 		return true, usagef("--out and --write-pairs name one file")
 	}
 	tr, err := s.loadTrained(file, f.init, "apply")
@@ -155,7 +154,7 @@ func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
 	if link {
 		return true, s.applyLink(tr, f)
 	}
-	y, err := runtime.PredictGraph(tr)
+	y, err := train.PredictGraph(tr)
 	if err != nil {
 		return true, fmt.Errorf("apply %s: %v", fn, err)
 	}
@@ -170,23 +169,23 @@ func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
 // over the graph it was trained on. Without a pairs file it scores the run's held-out
 // test pairs (split with the seed the checkpoint's run state holds) and prints their
 // AUROC, which is the one dlc run printed for the same weights.
-func (s *session) applyLink(tr *runtime.Trainer, f applyFlags) error {
-	fn := tr.Spec.Extra["predict"]
-	seed, ok, err := runtime.CheckpointSeed(f.init)
+func (s *session) applyLink(tr *train.Trainer, f applyFlags) error {
+	fn, _ := tr.Spec.Role(ir.RolePredict)
+	seed, ok, err := train.CheckpointSeed(f.init)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		seed = tr.Spec.Seed
 	}
-	ls, err := runtime.NewLinkScorer(tr, seed)
+	ls, err := train.NewLinkScorer(tr, seed)
 	if err != nil {
 		return err
 	}
-	var p data.Pairs
+	var p train.NodePairs
 	what := ""
 	if f.pairs != "" {
-		if p, err = data.ReadNodePairs(f.pairs, ls.Nodes()); errors.Is(err, fs.ErrNotExist) {
+		if p, err = train.ReadNodePairs(f.pairs, ls.Nodes()); errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("--pairs %s: no such file", f.pairs)
 		} else if err != nil {
 			return err
@@ -200,12 +199,12 @@ func (s *session) applyLink(tr *runtime.Trainer, f applyFlags) error {
 	if err != nil {
 		return fmt.Errorf("apply %s: %v", fn, err)
 	}
-	if err := writeNPYFile(f.out, &runtime.Tensor{Shape: []int{len(probs)}, Data: probs}); err != nil {
+	if err := writeNPYFile(f.out, &train.Tensor{Shape: []int{len(probs)}, Data: probs}); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "wrote %s's edge probabilities (the sigmoid of its logits) for %s, [%d], to %s\n", fn, what, len(probs), f.out)
 	if f.pairs == "" {
-		auroc, err := runtime.PairsAUROC(logits, p)
+		auroc, err := train.PairsAUROC(logits, p)
 		if err != nil {
 			return err
 		}
@@ -214,7 +213,7 @@ func (s *session) applyLink(tr *runtime.Trainer, f applyFlags) error {
 	if f.writePairs == "" {
 		return nil
 	}
-	if err := writeFileAtomic(f.writePairs, data.NodePairsCSV(p, f.pairs == "")); err != nil {
+	if err := writeFileAtomic(f.writePairs, train.NodePairsCSV(p, f.pairs == "")); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "wrote the %d pairs to %s\n", p.Len(), f.writePairs)

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
-	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/cobra"
 )
 
@@ -24,7 +24,7 @@ func newCompileCmd(s *session) *cobra.Command {
 			_, err := io.WriteString(s.stdout, text)
 			return err
 		}
-		if runtime.SameFile(out, file) {
+		if train.SameFile(out, file) {
 			return fmt.Errorf("-o %s is the source file; refusing to overwrite it", out)
 		}
 		return writeFileAtomic(out, []byte(text))
@@ -59,7 +59,7 @@ func (s *session) compileText(file, show string) (string, error) {
 	sb.WriteString(m.String())
 	if m.Train != nil {
 		// What a run of this IR holds, as a comment the IR reader skips.
-		e, err := runtime.EstimateMemory(m, 0)
+		e, err := train.EstimateMemory(m, 0)
 		if err != nil {
 			return "", err
 		}

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dlc-lang/dlc/runtime"
-	"github.com/dlc-lang/dlc/runtime/embed"
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/report"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/pflag"
 )
 
@@ -60,11 +60,11 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	if err != nil {
 		return err
 	}
-	set, err := runtime.LoadSplit(tr.Spec, file, f.which, f.dataOptions())
+	set, err := train.LoadSplit(tr.Spec, file, f.which, f.dataOptions())
 	if err != nil {
 		return err
 	}
-	codes, err := tr.ApplyRole("encode", runtime.SetTensor(set), f.batch)
+	codes, err := tr.ApplyRole(ir.RoleEncode, train.SetTensor(set), f.batch)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	if err := writeNPYFile(npyPath, codes); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(csvPath, embed.CodesCSV(codes.Data, rows, dim, set.Labels)); err != nil {
+	if err := writeFileAtomic(csvPath, train.CodesCSV(codes.Data, rows, dim, set.Labels)); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "wrote %d codes %v of the %s set to %s and %s\n", rows, codes.Shape[1:], f.which, npyPath, csvPath)
@@ -84,12 +84,12 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	if dim == 2 && (f.pca || given(fs, "perplexity")) {
 		fmt.Fprintf(s.stdout, "a 2-D code is plotted as it is: no PCA or t-SNE\n")
 	}
-	o := embed.MapOptions{PCA: f.pca, Perplexity: f.perplexity, Seed: uint64(f.seed), N: rows}
+	o := train.CodeMapOptions{PCA: f.pca, Perplexity: f.perplexity, Seed: uint64(f.seed), N: rows}
 	if given(fs, "n") || (dim > 2 && !f.pca) {
 		o.N = f.n // t-SNE's default sample, or the one asked for
 	}
 	start := time.Now()
-	m, err := embed.Map2D(codes.Data, rows, dim, set.Labels, o)
+	m, err := train.MapCodes(codes.Data, rows, dim, set.Labels, o)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dlc-lang/dlc/runtime/data"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/pflag"
 )
 
@@ -70,7 +70,7 @@ func (t *trainedFlags) declareTrained(fs *pflag.FlagSet, whose, which, what stri
 }
 
 // dataOptions are where the data lies, as the flags say.
-func (t *trainedFlags) dataOptions() data.Options { return data.Options{MNISTDir: t.dataDir} }
+func (t *trainedFlags) dataOptions() train.DataOptions { return train.DataOptions{MNISTDir: t.dataDir} }
 
 // minCount is the least value of an integer flag given on the command line: a count of
 // samples or rows is at least 1; every other (epochs, steps, seed) at least 0. A default

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/compiler"
-	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
+	dlctrain "github.com/dlc-lang/dlc/runtime/train"
 )
 
 // tinyGAN is a GAN small enough to train in a test, with batch norm in both networks so
@@ -53,14 +53,14 @@ func writePoints(t *testing.T, dir string, n int) {
 	writeFile(t, dir, "points.csv", sb.String())
 }
 
-func compileTiny(t *testing.T, dir string) *runtime.Trainer {
+func compileTiny(t *testing.T, dir string) *dlctrain.Trainer {
 	t.Helper()
 	return trainerFor(t, writeFile(t, dir, "gan.dl", tinyGAN), 5)
 }
 
 // trainerFor compiles the .dl file at path with optimisation and returns its trainer with
 // parameters drawn with seed.
-func trainerFor(t *testing.T, path string, seed int64) *runtime.Trainer {
+func trainerFor(t *testing.T, path string, seed int64) *dlctrain.Trainer {
 	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -70,7 +70,7 @@ func trainerFor(t *testing.T, path string, seed int64) *runtime.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := runtime.NewTrainer(m)
+	tr, err := dlctrain.NewTrainer(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func trainTiny(t *testing.T, dir string) (gan, ckpt string) {
 	return gan, ckpt
 }
 
-func snapshot(tr *runtime.Trainer) map[string][]float32 {
+func snapshot(tr *dlctrain.Trainer) map[string][]float32 {
 	s := map[string][]float32{}
 	for n, v := range tr.Vars {
 		s[n] = slices.Clone(v.Data)
@@ -178,7 +178,7 @@ func TestGANRunAndCheckpoint(t *testing.T) {
 	}
 	// The checkpoint holds the state and restores it: evaluation from it runs.
 	tr := compileTiny(t, dir)
-	if err := runtime.StartVars(tr, ckpt, 0); err != nil {
+	if err := dlctrain.StartVars(tr, ckpt, 0); err != nil {
 		t.Fatal(err)
 	}
 	if v := tr.Vars["D.batchnorm0.running_var"]; v == nil || slices.Equal(v.Data, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}) {
@@ -319,7 +319,7 @@ func TestLossesWrittenInTheFile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		tr, _ := runtime.NewTrainer(m)
+		tr, _ := dlctrain.NewTrainer(m)
 		if err := tr.InitParams(5); err != nil {
 			t.Fatal(err)
 		}

@@ -330,7 +330,7 @@ var regexpEpochSecs = regexp.MustCompile(`[0-9.]+s\n`)
 // TestGraphBarAllocations: within an epoch over a set of graphs, telling the bar of a step
 // allocates nothing (it draws at most every 100 ms).
 func TestGraphBarAllocations(t *testing.T) {
-	b := &graphBar{w: io.Discard, spec: &ir.TrainSpec{Epochs: 3, Extra: map[string]string{"task": "graph"}, Phases: []ir.Phase{{Name: "train"}}}}
+	b := &graphBar{w: io.Discard, spec: &ir.TrainSpec{Epochs: 3, Task: ir.TaskGraph, Phases: []ir.Phase{{Name: "train"}}}}
 	losses := map[string]float64{"train": 0.5}
 	b.progress(1, 16, 1000, losses)
 	done := 16

@@ -1,20 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
-	"github.com/dlc-lang/dlc/runtime"
-	"github.com/dlc-lang/dlc/runtime/atomicfile"
-	"github.com/dlc-lang/dlc/runtime/data"
+	"github.com/dlc-lang/dlc/runtime/train"
 )
 
 // compileFile reads and compiles a .dl file, printing diagnostics with their source line.
@@ -29,7 +24,7 @@ func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
 		fmt.Fprintln(s.stderr, render(err, p, file, src))
 		return nil, errReported
 	}
-	if err := runtime.Validate(m); err != nil {
+	if err := train.Validate(m); err != nil {
 		fmt.Fprintln(s.stderr, err)
 		return nil, errReported
 	}
@@ -59,7 +54,7 @@ func unwrap(err error) error {
 
 // loadTrained compiles file and loads the checkpoint at init into a trainer; what names
 // the command in messages.
-func (s *session) loadTrained(file, init, what string) (*runtime.Trainer, error) {
+func (s *session) loadTrained(file, init, what string) (*train.Trainer, error) {
 	m, err := s.compileFile(file, true)
 	if err != nil {
 		return nil, err
@@ -67,14 +62,14 @@ func (s *session) loadTrained(file, init, what string) (*runtime.Trainer, error)
 	if m.Train == nil {
 		return nil, fmt.Errorf("%s: no train block: %s needs the family it trains", file, what)
 	}
-	tr, err := runtime.NewTrainer(m)
+	tr, err := train.NewTrainer(m)
 	if err != nil {
 		return nil, err
 	}
 	if init == "" {
 		return nil, usagef("--init CHECKPOINT is required (the weights dlc run --save wrote)")
 	}
-	if err := runtime.StartVars(tr, init, 0); err != nil {
+	if err := train.StartVars(tr, init, 0); err != nil {
 		return nil, err
 	}
 	return tr, nil
@@ -82,7 +77,7 @@ func (s *session) loadTrained(file, init, what string) (*runtime.Trainer, error)
 
 // loadGenerator is loadTrained for a generator that is asked for the classes of label
 // (--label 3 or 0,1,2).
-func (s *session) loadGenerator(file, init, label, what string) (*runtime.Trainer, []int, error) {
+func (s *session) loadGenerator(file, init, label, what string) (*train.Trainer, []int, error) {
 	labels, err := parseLabels("--label", label)
 	if err != nil {
 		return nil, nil, err
@@ -91,35 +86,24 @@ func (s *session) loadGenerator(file, init, label, what string) (*runtime.Traine
 	return tr, labels, err
 }
 
-// writeFileAtomic replaces path with b all at once (runtime/atomicfile), so that a reader
-// never sees a half-written file and a failed write keeps the old one.
-func writeFileAtomic(path string, b []byte) error {
-	return atomicfile.WriteFile(path, b, 0o644)
-}
+// writeFileAtomic replaces path with b all at once, so that a reader never sees a
+// half-written file and a failed write keeps the old one.
+func writeFileAtomic(path string, b []byte) error { return train.WriteFileAtomic(path, b) }
 
 // writeNPYFile writes t as a .npy file, atomically.
-func writeNPYFile(path string, t *runtime.Tensor) error {
-	var buf bytes.Buffer
-	if err := data.WriteNPY(&buf, t.Shape, t.Data); err != nil {
-		return err
-	}
-	return writeFileAtomic(path, buf.Bytes())
-}
+func writeNPYFile(path string, t *train.Tensor) error { return train.WriteNPY(path, t) }
 
 // refuseInputs refuses an output path that names one of the command's inputs, or that
 // cannot be written, before any work.
 func refuseInputs(outs []string, inputs ...string) error {
 	for _, o := range outs {
 		for _, in := range inputs {
-			if in != "" && runtime.SameFile(o, in) {
+			if in != "" && train.SameFile(o, in) {
 				return usagef("output %s is one of the inputs; refusing to overwrite it", o)
 			}
 		}
-		if err := atomicfile.CheckWritable(o); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("cannot write %s: directory %s does not exist", o, filepath.Dir(o))
-			}
-			return err // CheckWritable names the path
+		if err := train.CheckWritable(o); err != nil {
+			return err
 		}
 	}
 	return nil

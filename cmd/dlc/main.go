@@ -24,8 +24,9 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/compiler"
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
-	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/train"
 )
 
 // exitInterrupted is the exit code of a run stopped by SIGINT, as a shell reports 128+2.
@@ -76,22 +77,31 @@ func (s *session) exitCode(err error) int {
 		return 2
 	case errors.Is(err, errReported):
 		return 1
-	case errors.Is(err, runtime.ErrInterrupted):
+	case errors.Is(err, train.ErrInterrupted):
 		return exitInterrupted
 	}
-	var oe *runtime.OpError
-	if errors.As(err, &oe) && oe.Pos.IsValid() && s.prog != nil {
+	var f sourceFault
+	if errors.As(err, &f) && f.SourcePos().IsValid() && s.prog != nil {
 		// A fault at run time is shown like a compile error: the op's line with a caret.
-		le := &lang.Error{Pos: lang.Pos{Filename: oe.Pos.File, Line: oe.Pos.Line, Column: oe.Pos.Col}, Msg: oe.Kind + ": " + oe.Msg}
-		context := strings.TrimSuffix(strings.TrimSuffix(err.Error(), oe.Error()), ": ")
+		pos := f.SourcePos()
+		le := &lang.Error{Pos: lang.Pos{Filename: pos.File, Line: pos.Line, Column: pos.Col}, Msg: f.Fault()}
+		context := strings.TrimSuffix(strings.TrimSuffix(err.Error(), f.Error()), ": ")
 		if context != "" {
 			context += ": "
 		}
-		fmt.Fprintf(s.stderr, "dlc: %sruntime error\n%s", context, lang.Render(le, s.prog.Source(oe.Pos.File)))
+		fmt.Fprintf(s.stderr, "dlc: %sruntime error\n%s", context, lang.Render(le, s.prog.Source(pos.File)))
 		return 1
 	}
 	fmt.Fprintf(s.stderr, "dlc: %v\n", err)
 	return 1
+}
+
+// sourceFault is an error at a .dl line when the program ran: an op's fault at run time
+// (runtime.OpError, which cmd does not name).
+type sourceFault interface {
+	error
+	SourcePos() ir.Pos // the zero Pos when the op has none
+	Fault() string     // the error without its position
 }
 
 // errReported marks an error already printed as a diagnostic.

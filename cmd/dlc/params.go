@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dlc-lang/dlc/ir"
-	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/cobra"
 )
 
@@ -34,7 +34,7 @@ func newParamsCmd(s *session) *cobra.Command {
 		if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
 			return err
 		}
-		e, err := runtime.EstimateMemory(m, 0)
+		e, err := train.EstimateMemory(m, 0)
 		if err != nil {
 			return err
 		}
@@ -44,12 +44,12 @@ func newParamsCmd(s *session) *cobra.Command {
 }
 
 // memoryLine describes a training run's memory estimate in one line.
-func memoryLine(e runtime.MemoryEstimate) string {
+func memoryLine(e train.MemoryEstimate) string {
 	if e.Graph {
 		return fmt.Sprintf("memory before the data: parameters %s, state %s, optimiser %s; the activations grow with the graph's nodes and edges, and dlc run reports them once the graph is loaded",
-			runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State), runtime.FormatBytes(e.Optim))
+			train.FormatBytes(e.Params), train.FormatBytes(e.State), train.FormatBytes(e.Optim))
 	}
 	return fmt.Sprintf("memory at batch %d: %s (parameters %s, state %s, optimiser %s, activations %s), before the data",
-		e.Batch, runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State),
-		runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ))
+		e.Batch, train.FormatBytes(e.Total()), train.FormatBytes(e.Params), train.FormatBytes(e.State),
+		train.FormatBytes(e.Optim), train.FormatBytes(e.Activ))
 }

@@ -80,7 +80,7 @@ type graphBar struct {
 }
 
 func (b *graphBar) progress(epoch, done, total int, losses map[string]float64) {
-	graphs := b.spec.Extra["task"] == "graph"
+	graphs := b.spec.Task == ir.TaskGraph
 	now := time.Now()
 	if b.bar != nil && !b.ended && done < total && now.Sub(b.desc) < 100*time.Millisecond {
 		return // the bar draws each call, so the calls are what is throttled

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dlc-lang/dlc/ir"
-	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
@@ -76,35 +76,35 @@ func (s *session) run(fs *pflag.FlagSet, file string, f runFlags) error {
 	if m.Train == nil {
 		return fmt.Errorf("%s: no train block: nothing to run", file)
 	}
-	if limit > 0 && m.Train.Family != "graph" {
+	if limit > 0 && !m.Train.Task.IsGraph() {
 		// (A graph model's sizes are the data's node and edge counts, known only once the
 		// data is loaded; its estimate is not made.)
 		// Refused before anything is allocated, rather than killed by the kernel later.
-		e, err := runtime.EstimateMemory(m, 0)
+		e, err := train.EstimateMemory(m, 0)
 		if err != nil {
 			return err
 		}
 		if e.Total() > limit {
 			return fmt.Errorf("%s: the run needs an estimated %s at batch %d (parameters %s, state %s, optimiser %s, activations %s), more than --max-memory %s; lower the batch size or the model's widths, or raise the limit",
-				file, runtime.FormatBytes(e.Total()), e.Batch, runtime.FormatBytes(e.Params), runtime.FormatBytes(e.State),
-				runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(limit))
+				file, train.FormatBytes(e.Total()), e.Batch, train.FormatBytes(e.Params), train.FormatBytes(e.State),
+				train.FormatBytes(e.Optim), train.FormatBytes(e.Activ), train.FormatBytes(limit))
 		}
 	}
 	return s.train(file, m, f, limit)
 }
 
 func (s *session) train(file string, m *ir.Module, f runFlags, limit int64) error {
-	tr, err := runtime.NewTrainer(m)
+	tr, err := train.NewTrainer(m)
 	if err != nil {
 		return err
 	}
 	showBar := f.progress == "always" || (f.progress == "auto" && isTerminal(s.stderr))
-	o := runtime.RunOptions{
+	o := train.RunOptions{
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
 		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
 		MaxMemory: limit, MNISTDir: f.dataDir, Out: s.stdout,
 	}
-	if showBar && m.Train.Family == "graph" {
+	if showBar && m.Train.Task.IsGraph() {
 		b := &graphBar{w: s.stderr, spec: m.Train}
 		o.Progress, o.EpochDone = b.progress, b.epochDone
 	} else if showBar {
@@ -114,7 +114,7 @@ func (s *session) train(file string, m *ir.Module, f runFlags, limit int64) erro
 	stop, release := interruptible(s.stderr, f.save)
 	defer release()
 	o.Stop = stop
-	return runtime.Train(tr, o)
+	return train.Train(tr, o)
 }
 
 // interruptible makes Ctrl-C ask the run to stop after the current step and save: stop

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/cobra"
 )
 
@@ -24,10 +25,10 @@ func newScoreCmd(s *session) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if labels == nil && gen.Module.Func(gen.Spec.Extra["sample"]) != nil && len(gen.Module.Func(gen.Spec.Extra["sample"]).Inputs) == 2 {
+		if fn, ok := gen.Spec.Role(ir.RoleSample); labels == nil && ok && gen.Module.Func(fn) != nil && len(gen.Module.Func(fn).Inputs) == 2 {
 			labels = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 		}
-		res, err := runtime.Score(gen, cls, n, rand.New(rand.NewPCG(uint64(seed), 0x73636f72)), labels)
+		res, err := train.Score(gen, cls, n, rand.New(rand.NewPCG(uint64(seed), 0x73636f72)), labels)
 		if err != nil {
 			return err
 		}
@@ -45,7 +46,7 @@ func newScoreCmd(s *session) *cobra.Command {
 }
 
 // printScore prints what dlc score measured.
-func (s *session) printScore(res runtime.ScoreResult, labelled bool) {
+func (s *session) printScore(res train.ScoreResult, labelled bool) {
 	fmt.Fprintf(s.stdout, "samples %d  mean confidence %.4f\n", res.N, res.Confidence)
 	lo, hi := 1.0, 0.0
 	for c, share := range res.Shares {

@@ -1,26 +1,25 @@
-package runtime
+package train
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dlc-lang/dlc/compiler"
+	"github.com/dlc-lang/dlc/runtime"
+	"github.com/dlc-lang/dlc/runtime/data"
 )
 
 // cacheBytes is what the segment-index caches of tr's programs hold: the lengths of every
 // entry's arrays (their capacities may be rounded up to an allocation size class).
 func cacheBytes(tr *Trainer) (n int64, entries int) {
 	for _, p := range tr.progs {
-		if p.ctx.graph == nil {
-			continue
-		}
-		for _, e := range p.ctx.graph.indexes {
-			entries++
-			n += 4 * int64(len(e.key)+len(e.perm)+len(e.start)+len(e.cols)+len(e.colsKey))
-		}
+		pn, pe := p.IndexCacheBytes()
+		n, entries = n+pn, entries+pe
 	}
 	return n, entries
 }
@@ -89,7 +88,7 @@ train Kind {
 			if err := TrainGraph(tr, RunOptions{Source: path, Epochs: 1, Seed: -1, Out: &out}); err != nil {
 				t.Fatal(err)
 			}
-			run, err := newGraphRun(tr, tr.Spec.Extra["task"], tr.Spec, &bytes.Buffer{})
+			run, err := newGraphRun(tr, tr.Spec.Task, tr.Spec, &bytes.Buffer{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +103,7 @@ train Kind {
 			if e.Total() != e.Params+e.State+e.Optim+e.Activ+e.Index {
 				t.Errorf("total %d leaves out the indexes", e.Total())
 			}
-			if !strings.Contains(out.String(), "segment indexes "+FormatBytes(e.Index)) {
+			if !strings.Contains(out.String(), "segment indexes "+runtime.FormatBytes(e.Index)) {
 				t.Errorf("the run's memory line does not give the indexes:\n%s", out.String())
 			}
 			// --max-memory one byte under the estimate refuses the run.
@@ -114,5 +113,74 @@ train Kind {
 				t.Errorf("--max-memory below the estimate: %v", err)
 			}
 		})
+	}
+}
+
+// The estimate's activations are the buffers the programs really keep: after a step of each
+// phase of a GAN with batch norm (two phases, a sample extra), the programs' planned bytes
+// add up to the estimate's.
+func TestEstimateMatchesPlan(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("a,b,c,d,e,f\n")
+	for i := range 40 {
+		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d,%d\n", i%3, i%5, i%7, i%2, i%4, i%6)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p.csv"), []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+generator G(z: [B, 4]) -> [B, 6] {
+    return dense(relu(batchnorm(dense(z, 16))), 6)
+}
+discriminator D(x: [B, 6]) -> [B, 1] {
+    return dense(leaky_relu(dense(x, 16), 0.2), 1)
+}
+gan GAN(gen: G, disc: D) {
+    noise = normal(4)
+}
+train GAN {
+    data      = csv(path: "p.csv", label: "")
+    optimizer = adam(lr: 0.01)
+    batch     = 8
+    epochs    = 1
+}
+`
+	path := filepath.Join(dir, "g.dl")
+	m, _, err := compiler.Compile(path, []byte(src), compiler.Options{Optimize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := runtime.EstimateMemory(m, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.InitParams(1); err != nil {
+		t.Fatal(err)
+	}
+	set, err := data.Load(m.Train.Data, data.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	for i := range m.Train.Phases {
+		if _, _, err := tr.StepPhase(i, set, idx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tr.Sample(8, rand.New(rand.NewPCG(1, 1)), nil); err != nil {
+		t.Fatal(err)
+	}
+	got := int64(0)
+	for _, p := range tr.progs {
+		got += int64(p.PlannedBytes())
+	}
+	// Scalars (a loss, a metric) may be planned as views; allow a few bytes.
+	if d := e.Activ - got; d < 0 || d > 64 {
+		t.Errorf("estimated activations %d bytes, the programs planned %d", e.Activ, got)
 	}
 }

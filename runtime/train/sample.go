@@ -1,21 +1,24 @@
-package runtime
+package train
 
 import (
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"math/rand/v2"
+
+	"github.com/dlc-lang/dlc/runtime"
 )
 
 // Sampling from a generative family: the family's "sample" function maps a noise batch
 // (and, for a conditional model, one-hot labels) to samples. The noise comes from the
-// distribution the family declares (Extra "noise": normal or uniform on [-1, 1]).
+// distribution the train spec's Noise names: normal, or uniform on [-1, 1].
 
 // Sample draws n samples from the family's sample function with noise from rng. labels,
 // when the function takes a condition, gives each sample's class (nil: i mod the class
 // count). The result is the function's output, [n, …].
 func (t *Trainer) Sample(n int, rng *rand.Rand, labels []int) (Images, error) {
-	fn, ok := t.Spec.Extra["sample"]
+	fn, ok := t.Spec.Role(ir.RoleSample)
 	if !ok {
-		return Images{}, fmt.Errorf("runtime: a %s has nothing to sample from (only generative families do)", t.Spec.Family)
+		return Images{}, fmt.Errorf("runtime: this model has nothing to sample from (only generative families do)")
 	}
 	f := t.Module.Func(fn)
 	if f == nil || len(f.Inputs) == 0 {
@@ -25,16 +28,16 @@ func (t *Trainer) Sample(n int, rng *rand.Rand, labels []int) (Images, error) {
 	if err != nil {
 		return Images{}, err
 	}
-	inputs := map[string]*Tensor{}
+	inputs := map[string]*runtime.Tensor{}
 	for i, in := range f.Inputs {
 		shape, err := sampleShape(in.Type.Shape, n)
 		if err != nil {
 			return Images{}, fmt.Errorf("runtime: input %s of %s: %v", in.Name, fn, err)
 		}
-		x := NewTensor(shape...)
+		x := runtime.NewTensor(shape...)
 		switch {
 		case i == 0: // the noise
-			if t.Spec.Extra["noise"] == "uniform" {
+			if t.Spec.Noise == ir.NoiseUniform {
 				for j := range x.Data {
 					x.Data[j] = float32(2*rng.Float64() - 1)
 				}
@@ -66,7 +69,7 @@ func (t *Trainer) Sample(n int, rng *rand.Rand, labels []int) (Images, error) {
 }
 
 // Images is a batch of samples [n, …] read as n pictures.
-type Images struct{ T *Tensor }
+type Images struct{ T *runtime.Tensor }
 
 // Rows returns each sample's values.
 func (im Images) Rows() [][]float32 {

@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
 )
 
@@ -92,7 +93,7 @@ func (rs *runState) withRuns(t *Trainer) *runState {
 // is ever saved, so a run gone bad cannot replace a good checkpoint.
 func saveCheckpoint(tr *Trainer, path, source string, rs *runState) error {
 	ts := map[string]checkpoint.Tensor{}
-	add := func(n string, p *Tensor) error {
+	add := func(n string, p *runtime.Tensor) error {
 		if i := firstNonFinite(p.Data); i >= 0 {
 			return fmt.Errorf("%s: not saved: %s element %d is %v", path, n, i, p.Data[i])
 		}
@@ -134,12 +135,12 @@ func loadCheckpoint(tr *Trainer, path string, resume bool) (*runState, error) {
 	if resume {
 		flag = "--resume"
 	}
-	vars := map[string]*Tensor{}
-	opts := map[string]map[string]*Tensor{}
+	vars := map[string]*runtime.Tensor{}
+	opts := map[string]map[string]*runtime.Tensor{}
 	for n, t := range ts {
 		rest, ok := strings.CutPrefix(n, optPrefix)
 		if !ok {
-			vars[n] = &Tensor{Shape: t.Shape, Data: t.Data}
+			vars[n] = &runtime.Tensor{Shape: t.Shape, Data: t.Data}
 			continue
 		}
 		phase, key, ok := strings.Cut(rest, "/")
@@ -147,9 +148,9 @@ func loadCheckpoint(tr *Trainer, path string, resume bool) (*runState, error) {
 			return nil, fmt.Errorf("%s %s: optimiser state %q: want opt/PHASE/NAME", flag, path, n)
 		}
 		if opts[phase] == nil {
-			opts[phase] = map[string]*Tensor{}
+			opts[phase] = map[string]*runtime.Tensor{}
 		}
-		opts[phase][key] = &Tensor{Shape: t.Shape, Data: t.Data}
+		opts[phase][key] = &runtime.Tensor{Shape: t.Shape, Data: t.Data}
 	}
 	if err := tr.SetVars(vars); err != nil {
 		return nil, fmt.Errorf("%s %s: %v", flag, path, err)

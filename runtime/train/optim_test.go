@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"math"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 )
 
 // The optimiser tests run three steps on one four-element parameter with fixed gradients.
@@ -154,8 +155,8 @@ var optimCases = []struct {
 	},
 }
 
-func optTensor(xs []float64) *Tensor {
-	t := NewTensor(len(xs))
+func optTensor(xs []float64) *runtime.Tensor {
+	t := runtime.NewTensor(len(xs))
 	for i, x := range xs {
 		t.Data[i] = float32(x)
 	}
@@ -169,9 +170,9 @@ func TestOptimNumerics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			params := map[string]*Tensor{"w": optTensor(optP0)}
+			params := map[string]*runtime.Tensor{"w": optTensor(optP0)}
 			for step, g := range optGrads {
-				if err := opt.Step(params, map[string]*Tensor{"w": optTensor(g)}); err != nil {
+				if err := opt.Step(params, map[string]*runtime.Tensor{"w": optTensor(g)}); err != nil {
 					t.Fatal(err)
 				}
 				for i, got := range params["w"].Data {
@@ -220,9 +221,9 @@ func TestOptimQuadratic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := NewTensor(len(a))
-		grad := NewTensor(len(a))
-		params, grads := map[string]*Tensor{"w": w}, map[string]*Tensor{"w": grad}
+		w := runtime.NewTensor(len(a))
+		grad := runtime.NewTensor(len(a))
+		params, grads := map[string]*runtime.Tensor{"w": w}, map[string]*runtime.Tensor{"w": grad}
 		start := loss(w.Data)
 		for range tc.steps {
 			for i := range w.Data {
@@ -305,16 +306,16 @@ func TestOptimStepErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := map[string]*Tensor{"a": optTensor([]float64{1, 2}), "b": optTensor([]float64{3})}
+	params := map[string]*runtime.Tensor{"a": optTensor([]float64{1, 2}), "b": optTensor([]float64{3})}
 	for _, c := range []struct {
-		grads map[string]*Tensor
+		grads map[string]*runtime.Tensor
 		want  string
 	}{
-		{map[string]*Tensor{"a": optTensor([]float64{1, 1}), "c": optTensor([]float64{1})},
+		{map[string]*runtime.Tensor{"a": optTensor([]float64{1, 1}), "c": optTensor([]float64{1})},
 			`runtime: adam: gradient for unknown parameter "c"`},
-		{map[string]*Tensor{"a": optTensor([]float64{1, 1}), "b": optTensor([]float64{1, 1})},
+		{map[string]*runtime.Tensor{"a": optTensor([]float64{1, 1}), "b": optTensor([]float64{1, 1})},
 			`runtime: adam: gradient of b: got [2] (2 elements), want [1]`},
-		{map[string]*Tensor{"a": nil},
+		{map[string]*runtime.Tensor{"a": nil},
 			`runtime: adam: gradient of a: got nil, want [2]`},
 	} {
 		err := opt.Step(params, c.grads)
@@ -334,10 +335,10 @@ func TestOptimStepErrors(t *testing.T) {
 // count (and so its bias correction) does not advance.
 func TestOptimFrozen(t *testing.T) {
 	opt, _ := NewOptimizer(ir.OptSpec{Name: "adam", Args: map[string]float64{"lr": 0.1}})
-	params := map[string]*Tensor{"a": optTensor([]float64{1}), "b": optTensor([]float64{1})}
+	params := map[string]*runtime.Tensor{"a": optTensor([]float64{1}), "b": optTensor([]float64{1})}
 	g := optTensor([]float64{0.5})
-	must(t, opt.Step(params, map[string]*Tensor{"a": g, "b": g}))
-	must(t, opt.Step(params, map[string]*Tensor{"a": g}))
+	must(t, opt.Step(params, map[string]*runtime.Tensor{"a": g, "b": g}))
+	must(t, opt.Step(params, map[string]*runtime.Tensor{"a": g}))
 	if got := params["b"].Data[0]; !closeTo(float64(got), 0.9, 1e-6) {
 		t.Errorf("frozen b = %v, want 0.9 (one step of lr 0.1)", got)
 	}
@@ -360,9 +361,9 @@ func TestOptimState(t *testing.T) {
 	for _, c := range optimCases {
 		t.Run(c.name, func(t *testing.T) {
 			orig, _ := NewOptimizer(c.spec)
-			p1 := map[string]*Tensor{"Enc.dense0.weight": optTensor(optP0)}
-			grad := func(i int) map[string]*Tensor {
-				return map[string]*Tensor{"Enc.dense0.weight": optTensor(optGrads[i])}
+			p1 := map[string]*runtime.Tensor{"Enc.dense0.weight": optTensor(optP0)}
+			grad := func(i int) map[string]*runtime.Tensor {
+				return map[string]*runtime.Tensor{"Enc.dense0.weight": optTensor(optGrads[i])}
 			}
 			must(t, orig.Step(p1, grad(0)))
 			must(t, orig.Step(p1, grad(1)))
@@ -375,7 +376,7 @@ func TestOptimState(t *testing.T) {
 			}
 			resumed, _ := NewOptimizer(c.spec)
 			must(t, resumed.SetState(st))
-			p2 := map[string]*Tensor{"Enc.dense0.weight": p1["Enc.dense0.weight"].Clone()}
+			p2 := map[string]*runtime.Tensor{"Enc.dense0.weight": p1["Enc.dense0.weight"].Clone()}
 
 			must(t, orig.Step(p1, grad(2)))
 			must(t, resumed.Step(p2, grad(2)))
@@ -388,12 +389,12 @@ func TestOptimState(t *testing.T) {
 	}
 	names := func(opt Optimizer) string { return strings.Join(optimSortedNames(opt.State()), " ") }
 	adam, _ := NewOptimizer(ir.OptSpec{Name: "adam"})
-	must(t, adam.Step(map[string]*Tensor{"w": optTensor([]float64{1})}, map[string]*Tensor{"w": optTensor([]float64{1})}))
+	must(t, adam.Step(map[string]*runtime.Tensor{"w": optTensor([]float64{1})}, map[string]*runtime.Tensor{"w": optTensor([]float64{1})}))
 	if got, want := names(adam), "adam.m/w adam.step/w adam.v/w"; got != want {
 		t.Errorf("adam state names %q, want %q", got, want)
 	}
 	sgd, _ := NewOptimizer(ir.OptSpec{Name: "sgd", Args: map[string]float64{"momentum": 0.5}})
-	must(t, sgd.Step(map[string]*Tensor{"w": optTensor([]float64{1})}, map[string]*Tensor{"w": optTensor([]float64{1})}))
+	must(t, sgd.Step(map[string]*runtime.Tensor{"w": optTensor([]float64{1})}, map[string]*runtime.Tensor{"w": optTensor([]float64{1})}))
 	if got, want := names(sgd), "sgd.momentum/w"; got != want {
 		t.Errorf("sgd state names %q, want %q", got, want)
 	}
@@ -403,18 +404,18 @@ func TestOptimSetStateErrors(t *testing.T) {
 	one := optTensor([]float64{1})
 	for _, c := range []struct {
 		opt  string
-		st   map[string]*Tensor
+		st   map[string]*runtime.Tensor
 		want string
 	}{
-		{"adam", map[string]*Tensor{"adam.mom/w": one},
+		{"adam", map[string]*runtime.Tensor{"adam.mom/w": one},
 			`runtime: adam: unknown state "adam.mom/w" (want adam.m/PARAM, adam.v/PARAM, adam.step/PARAM)`},
-		{"adamw", map[string]*Tensor{"adam.m/w": one},
+		{"adamw", map[string]*runtime.Tensor{"adam.m/w": one},
 			`runtime: adamw: unknown state "adam.m/w" (want adamw.m/PARAM, adamw.v/PARAM, adamw.step/PARAM)`},
-		{"adam", map[string]*Tensor{"adam.m/w": one, "adam.v/w": one},
+		{"adam", map[string]*runtime.Tensor{"adam.m/w": one, "adam.v/w": one},
 			`runtime: adam: state for "w": want adam.m, adam.v and adam.step together`},
-		{"adam", map[string]*Tensor{"adam.m/w": one, "adam.v/w": one, "adam.step/w": optTensor([]float64{0.5})},
+		{"adam", map[string]*runtime.Tensor{"adam.m/w": one, "adam.v/w": one, "adam.step/w": optTensor([]float64{0.5})},
 			`runtime: adam: state "adam.step/w": got [0.5], want one whole step count >= 1`},
-		{"sgd", map[string]*Tensor{"sgd.momentum/w": nil},
+		{"sgd", map[string]*runtime.Tensor{"sgd.momentum/w": nil},
 			`runtime: sgd: state "sgd.momentum/w" is nil`},
 	} {
 		opt, _ := NewOptimizer(ir.OptSpec{Name: c.opt})
@@ -424,9 +425,9 @@ func TestOptimSetStateErrors(t *testing.T) {
 	}
 	// A restored buffer of the wrong shape is caught at the next Step, before any update.
 	opt, _ := NewOptimizer(ir.OptSpec{Name: "sgd", Args: map[string]float64{"momentum": 0.9}})
-	must(t, opt.SetState(map[string]*Tensor{"sgd.momentum/w": optTensor([]float64{1, 2})}))
+	must(t, opt.SetState(map[string]*runtime.Tensor{"sgd.momentum/w": optTensor([]float64{1, 2})}))
 	w := optTensor([]float64{1})
-	err := opt.Step(map[string]*Tensor{"w": w}, map[string]*Tensor{"w": one})
+	err := opt.Step(map[string]*runtime.Tensor{"w": w}, map[string]*runtime.Tensor{"w": one})
 	if want := `runtime: sgd: state sgd.momentum/w: got [2], want [1]`; err == nil || err.Error() != want {
 		t.Errorf("Step: got error %v, want %q", err, want)
 	}
@@ -437,9 +438,9 @@ func TestOptimSetStateErrors(t *testing.T) {
 	// Nor does it create state for the parameters sorted before the bad one.
 	adam, _ := NewOptimizer(ir.OptSpec{Name: "adam"})
 	two := optTensor([]float64{1, 2})
-	must(t, adam.SetState(map[string]*Tensor{"adam.m/w": two, "adam.v/w": one, "adam.step/w": one}))
+	must(t, adam.SetState(map[string]*runtime.Tensor{"adam.m/w": two, "adam.v/w": one, "adam.step/w": one}))
 	a := optTensor([]float64{1})
-	err = adam.Step(map[string]*Tensor{"a": a, "w": w}, map[string]*Tensor{"a": one, "w": one})
+	err = adam.Step(map[string]*runtime.Tensor{"a": a, "w": w}, map[string]*runtime.Tensor{"a": one, "w": one})
 	if want := `runtime: adam: state adam.m/w: got [2], want [1]`; err == nil || err.Error() != want {
 		t.Errorf("Step: got error %v, want %q", err, want)
 	}
@@ -450,10 +451,10 @@ func TestOptimSetStateErrors(t *testing.T) {
 
 func BenchmarkOptimAdam(b *testing.B) {
 	// ~400k parameters, the size of a small MNIST autoencoder.
-	params := map[string]*Tensor{"Enc.dense0.weight": NewTensor(784, 256), "Dec.dense0.weight": NewTensor(256, 784)}
-	grads := map[string]*Tensor{}
+	params := map[string]*runtime.Tensor{"Enc.dense0.weight": runtime.NewTensor(784, 256), "Dec.dense0.weight": runtime.NewTensor(256, 784)}
+	grads := map[string]*runtime.Tensor{}
 	for n, p := range params {
-		g := NewTensor(p.Shape...)
+		g := runtime.NewTensor(p.Shape...)
 		for i := range g.Data {
 			g.Data[i] = float32(i%7) - 3
 		}

@@ -1,10 +1,13 @@
-package runtime
+package train
 
 import (
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"math"
 	"math/rand/v2"
 	"strconv"
+
+	"github.com/dlc-lang/dlc/runtime"
 )
 
 // Scoring a generator with a classifier: sample images, rescale them from the generator's
@@ -37,9 +40,9 @@ type ScoreResult struct {
 // when not nil, are the classes requested of a conditional generator (sample i asks for
 // labels[i mod len]); Agree then says how often the classifier saw what was asked.
 func Score(gen, cls *Trainer, n int, rng *rand.Rand, labels []int) (ScoreResult, error) {
-	fn, ok := cls.Spec.Extra["predict"]
+	fn, ok := cls.Spec.Role(ir.RolePredict)
 	if !ok {
-		return ScoreResult{}, fmt.Errorf("the classifier is a %s, want a model trained with a loss", cls.Spec.Family)
+		return ScoreResult{}, fmt.Errorf("the classifier has no predict function: want a model trained with a loss")
 	}
 	f := cls.Module.Func(fn)
 	if f == nil || len(f.Inputs) != 1 {
@@ -71,7 +74,7 @@ func Score(gen, cls *Trainer, n int, rng *rand.Rand, labels []int) (ScoreResult,
 		if err != nil {
 			return ScoreResult{}, err
 		}
-		x := NewTensor(shape...)
+		x := runtime.NewTensor(shape...)
 		if len(x.Data) != len(imgs.T.Data) {
 			return ScoreResult{}, fmt.Errorf("the generator's samples have %d values each, the classifier's input %v wants %d",
 				len(imgs.T.Data)/m, f.Inputs[0].Type.Shape, len(x.Data)/m)
@@ -79,7 +82,7 @@ func Score(gen, cls *Trainer, n int, rng *rand.Rand, labels []int) (ScoreResult,
 		for i, v := range imgs.T.Data {
 			x.Data[i] = (v-float32(glo))*scale + float32(clo)
 		}
-		outs, err := prog.Run(map[string]*Tensor{f.Inputs[0].Name: x}, cls.Vars)
+		outs, err := prog.Run(map[string]*runtime.Tensor{f.Inputs[0].Name: x}, cls.Vars)
 		if err != nil {
 			return ScoreResult{}, err
 		}

@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"encoding/binary"
@@ -114,7 +114,7 @@ func startGraphRun(tr *Trainer, o RunOptions, spec *ir.TrainSpec, out io.Writer)
 	if err != nil {
 		return nil, false, 0, nil, err
 	}
-	task := spec.Extra["task"]
+	task := spec.Task
 	if run, err = newGraphRun(tr, task, spec, out); err != nil {
 		return nil, false, 0, nil, err
 	}
@@ -133,7 +133,7 @@ func startGraphRun(tr *Trainer, o RunOptions, spec *ir.TrainSpec, out io.Writer)
 		progress = rs.Progress
 	}
 	fmt.Fprintf(out, "resuming %s at step %d, epoch %d", o.Resume, tr.Steps, first)
-	if task == "graph" {
+	if task == ir.TaskGraph {
 		fmt.Fprintf(out, " (%d graphs done)", progress.Samples)
 	}
 	fmt.Fprintln(out)

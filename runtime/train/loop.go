@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"encoding/json"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/atomicfile"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
@@ -61,7 +62,7 @@ type RunOptions struct {
 }
 
 // DefaultEvalBatch is the batch size of evaluation on the test set.
-const DefaultEvalBatch = 500
+const DefaultEvalBatch = runtime.DefaultEvalBatch
 
 // EpochRecord is one line of the metrics file.
 type EpochRecord struct {
@@ -98,7 +99,7 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 
 // Train runs the module's train spec as o says.
 func Train(tr *Trainer, o RunOptions) error {
-	if tr.Spec.Family == "graph" {
+	if tr.Spec.Task.IsGraph() {
 		return TrainGraph(tr, o)
 	}
 	spec, out := applyRunOptions(tr, o)
@@ -398,7 +399,7 @@ func StartVarsPartial(tr *Trainer, path string, seed int64) (drawn, ignored []st
 			ignored = append(ignored, n)
 			continue
 		}
-		vars[n] = &Tensor{Shape: t.Shape, Data: t.Data}
+		vars[n] = &runtime.Tensor{Shape: t.Shape, Data: t.Data}
 	}
 	for n := range vars {
 		if _, ok := ts[n]; !ok {
@@ -422,7 +423,7 @@ func SaveVars(tr *Trainer, path, source string) error {
 // epochPictures writes what a family shows after each epoch: a generative model's (a GAN's,
 // a VAE's) samples from one fixed noise batch, in the data's range.
 func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) error {
-	if _, ok := tr.Spec.Extra["sample"]; !ok {
+	if !tr.HasRole(ir.RoleSample) {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -463,7 +464,7 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 		}
 		fmt.Fprintf(out, "wrote loss curve to %s\n", lossPath)
 	}
-	if !tr.HasRole("reconstruct") {
+	if !tr.HasRole(ir.RoleReconstruct) {
 		return nil
 	}
 	set := testSet
@@ -471,18 +472,18 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 		set = trainSet
 	}
 	n, row := min(16, set.Len()), set.XRow()
-	x := &Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
+	x := &runtime.Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
 	kinds := [][][]float32{rows(x)}
 	what := "test images and reconstructions"
-	if tr.HasRole("corrupt") {
-		noisy, err := tr.ApplyRole("corrupt", x, n)
+	if tr.HasRole(ir.RoleCorrupt) {
+		noisy, err := tr.ApplyRole(ir.RoleCorrupt, x, n)
 		if err != nil {
 			return err
 		}
 		kinds = append(kinds, rows(noisy))
 		x, what = noisy, "test images, corrupted, and the reconstructions of the corrupted"
 	}
-	recon, err := tr.ApplyRole("reconstruct", x, n)
+	recon, err := tr.ApplyRole(ir.RoleReconstruct, x, n)
 	if err != nil {
 		return err
 	}
@@ -501,7 +502,7 @@ func finalPictures(tr *Trainer, dir, base string, trainCurve, testCurve []float6
 }
 
 // rows returns each sample of a batch [n, …] as its values.
-func rows(t *Tensor) [][]float32 { return Images{T: t}.Rows() }
+func rows(t *runtime.Tensor) [][]float32 { return Images{T: t}.Rows() }
 
 // squareSize guesses the height and width of a flattened image: square when it can be.
 func squareSize(n int) (int, int) {

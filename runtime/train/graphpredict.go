@@ -1,10 +1,12 @@
-package runtime
+package train
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 	"io"
 
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
 	"github.com/dlc-lang/dlc/runtime/data"
@@ -14,27 +16,27 @@ import (
 // itself) on the train block's data: one row per node of its graph, or, for a set of small
 // graphs, one row per graph in the set's order. A link model scores pairs instead
 // (LinkScorer).
-func PredictGraph(tr *Trainer) (*Tensor, error) {
+func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 	spec := tr.Spec
-	fn := spec.Extra["predict"]
+	fn, _ := spec.Role(ir.RolePredict)
 	prog, err := tr.Program(fn)
 	if err != nil {
 		return nil, err
 	}
-	r := &graphRun{tr: tr, task: spec.Extra["task"]}
+	r := &graphRun{tr: tr, task: spec.Task}
 	switch r.task {
-	case "link":
+	case ir.TaskLink:
 		return nil, fmt.Errorf("%s scores node pairs, not the nodes of its data (see LinkScorer)", fn)
-	case "graph":
+	case ir.TaskGraph:
 		if r.set, err = data.LoadGraphs(spec.Data); err != nil {
 			return nil, err
 		}
-		if spec.Extra["undirected"] == "true" {
+		if spec.Graph.Undirected {
 			for i, g := range r.set.Graphs {
 				r.set.Graphs[i] = g.Undirected()
 			}
 		}
-		var out *Tensor
+		var out *runtime.Tensor
 		n := r.set.Len()
 		for lo := 0; lo < n; lo += spec.Batch {
 			idx := make([]int, 0, spec.Batch)
@@ -51,7 +53,7 @@ func PredictGraph(tr *Trainer) (*Tensor, error) {
 			}
 			y := outs["out"]
 			if out == nil {
-				out = &Tensor{Shape: append([]int{0}, y.Shape[1:]...)}
+				out = &runtime.Tensor{Shape: append([]int{0}, y.Shape[1:]...)}
 			}
 			out.Shape[0] += y.Shape[0]
 			out.Data = append(out.Data, y.Data...) // the program reuses its buffers
@@ -65,7 +67,7 @@ func PredictGraph(tr *Trainer) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if spec.Extra["undirected"] == "true" && !g.Symmetric() {
+	if spec.Graph.Undirected && !g.Symmetric() {
 		g = g.Undirected()
 	}
 	feed, err := newGraphFeed(g)
@@ -94,11 +96,11 @@ type LinkScorer struct {
 // NewLinkScorer loads the train block's graph and splits it as the run with the given
 // seed did (the seed a checkpoint's run state holds, or the train block's).
 func NewLinkScorer(tr *Trainer, seed int64) (*LinkScorer, error) {
-	if task := tr.Spec.Extra["task"]; task != "link" {
+	if task := tr.Spec.Task; task != ir.TaskLink {
 		return nil, fmt.Errorf("%s: a %s-level model predicts over its data; only a link model scores pairs", tr.Spec.Pos, task)
 	}
 	tr.Spec.Seed = seed
-	r, err := newGraphRun(tr, "link", tr.Spec, io.Discard)
+	r, err := newGraphRun(tr, ir.TaskLink, tr.Spec, io.Discard)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +118,7 @@ func (s *LinkScorer) TestPairs() data.Pairs { return s.r.testPairs }
 // model itself), from one run over the whole graph. Every node must be in [0, Nodes()).
 func (s *LinkScorer) Logits(p data.Pairs) ([]float32, error) {
 	tr := s.r.tr
-	fn := tr.Spec.Extra["predict"]
+	fn, _ := tr.Spec.Role(ir.RolePredict)
 	prog, err := tr.Program(fn)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,10 @@
-package runtime
+package train
 
 import (
 	"fmt"
+	"github.com/dlc-lang/dlc/ir"
 
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -12,23 +14,23 @@ import (
 
 // graphFeed holds the tensors of one graph (or one batch of graphs), made once and reused.
 type graphFeed struct {
-	x, src, dst, edge, ids, count *Tensor
+	x, src, dst, edge, ids, count *runtime.Tensor
 }
 
 func newGraphFeed(g *data.Graph) (*graphFeed, error) {
 	f := &graphFeed{}
 	var err error
-	if f.x, err = FromData([]int{g.N, g.F}, g.X); err != nil {
+	if f.x, err = runtime.FromData([]int{g.N, g.F}, g.X); err != nil {
 		return nil, err
 	}
-	if f.src, err = FromInts([]int{g.E()}, g.Src); err != nil {
+	if f.src, err = runtime.FromInts([]int{g.E()}, g.Src); err != nil {
 		return nil, err
 	}
-	if f.dst, err = FromInts([]int{g.E()}, g.Dst); err != nil {
+	if f.dst, err = runtime.FromInts([]int{g.E()}, g.Dst); err != nil {
 		return nil, err
 	}
 	if g.Fe > 0 {
-		if f.edge, err = FromData([]int{g.E(), g.Fe}, g.EdgeX); err != nil {
+		if f.edge, err = runtime.FromData([]int{g.E(), g.Fe}, g.EdgeX); err != nil {
 			return nil, err
 		}
 	}
@@ -37,63 +39,56 @@ func newGraphFeed(g *data.Graph) (*graphFeed, error) {
 	if ids == nil {
 		ids, graphs = make([]int32, g.N), 1
 	}
-	if f.ids, err = FromInts([]int{g.N}, ids); err != nil {
+	if f.ids, err = runtime.FromInts([]int{g.N}, ids); err != nil {
 		return nil, err
 	}
 	counts := make([]int32, graphs)
 	for _, id := range ids {
 		counts[id]++
 	}
-	if f.count, err = FromInts([]int{graphs}, counts); err != nil {
+	if f.count, err = runtime.FromInts([]int{graphs}, counts); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
 // graphInputs names the tensors of a feed for function fn.
-func (t *Trainer) graphInputs(fn string, f *graphFeed, pairs *data.Pairs, nodes []int32, y []float32, yShape []int) (map[string]*Tensor, error) {
+func (t *Trainer) graphInputs(fn string, f *graphFeed, pairs *data.Pairs, nodes []int32, y []float32, yShape []int) (map[string]*runtime.Tensor, error) {
 	fun := t.Module.Func(fn)
 	if fun == nil {
 		return nil, fmt.Errorf("runtime: no function %s in the module", fn)
 	}
-	names := t.Spec.Inputs
-	gname, qname := "", ""
-	if len(names) > 1 {
-		gname = names[1]
-	}
-	if len(names) > 2 {
-		qname = names[2]
-	}
-	in := map[string]*Tensor{}
+	in := map[string]*runtime.Tensor{}
 	for _, i := range fun.Inputs {
-		var v *Tensor
+		var v *runtime.Tensor
 		var err error
-		switch n := i.Name; {
-		case n == names[0]:
+		kind, _ := t.Spec.Feed(i.Name)
+		switch kind {
+		case ir.FeedNodeFeatures:
 			v = f.x
-		case n == gname+"_src":
+		case ir.FeedEdgeSrc:
 			v = f.src
-		case n == gname+"_dst":
+		case ir.FeedEdgeDst:
 			v = f.dst
-		case n == gname+"_edge":
+		case ir.FeedEdgeFeatures:
 			v = f.edge
 			if v == nil {
 				return nil, fmt.Errorf("%s: the model's graph has edge features, the data's graph has none", t.Spec.Data.Pos)
 			}
-		case n == gname+"_graph":
+		case ir.FeedNodeGraph:
 			v = f.ids
-		case n == gname+"_count":
+		case ir.FeedGraphSizes:
 			v = f.count
-		case qname != "" && n == qname+"_src":
-			v, err = FromInts([]int{pairs.Len()}, pairs.Src)
-		case qname != "" && n == qname+"_dst":
-			v, err = FromInts([]int{pairs.Len()}, pairs.Dst)
-		case n == "nodes":
-			v, err = FromInts([]int{len(nodes)}, nodes)
-		case n == "y":
-			v, err = FromData(yShape, y)
+		case ir.FeedPairSrc:
+			v, err = runtime.FromInts([]int{pairs.Len()}, pairs.Src)
+		case ir.FeedPairDst:
+			v, err = runtime.FromInts([]int{pairs.Len()}, pairs.Dst)
+		case ir.FeedNodes:
+			v, err = runtime.FromInts([]int{len(nodes)}, nodes)
+		case ir.FeedTargets:
+			v, err = runtime.FromData(yShape, y)
 		default:
-			return nil, fmt.Errorf("runtime: function %s: no data feeds input %s", fn, n)
+			return nil, fmt.Errorf("runtime: function %s: no data feeds input %s", fn, i.Name)
 		}
 		if err != nil {
 			return nil, err
@@ -124,7 +119,7 @@ func oneHot(labels []int32, rows []int32, classes int) ([]float32, []int) {
 func (r *graphRun) scoreShape(p int) []int {
 	f := r.tr.Module.Func(r.tr.Spec.Eval)
 	for _, in := range f.Inputs {
-		if in.Name == "y" && len(in.Type.Shape) == 2 {
+		if k, _ := r.tr.Spec.Feed(in.Name); k == ir.FeedTargets && len(in.Type.Shape) == 2 {
 			return []int{p, 1}
 		}
 	}
@@ -133,7 +128,7 @@ func (r *graphRun) scoreShape(p int) []int {
 
 // batchInputs feeds function fn the disjoint union of the graphs idx of set, in the run's
 // reused batch, with their one-hot classes as targets.
-func (r *graphRun) batchInputs(fn string, set *data.GraphSet, idx []int) (map[string]*Tensor, error) {
+func (r *graphRun) batchInputs(fn string, set *data.GraphSet, idx []int) (map[string]*runtime.Tensor, error) {
 	b := set.Batch(&r.batch, idx)
 	feed, err := newGraphFeed(b)
 	if err != nil {

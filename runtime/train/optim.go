@@ -1,4 +1,4 @@
-package runtime
+package train
 
 // Optimisers follow torch.optim step for step (SGD, Adam, AdamW without amsgrad), in float32
 // with the per-step scalars (bias corrections, step size) computed once in float64, so a
@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/vecmath"
 )
 
@@ -32,15 +33,15 @@ type Optimizer interface {
 	// Step applies one update to every parameter named in grads, in sorted name order.
 	// A gradient without a parameter, or of another shape, is an error, and then no
 	// parameter is changed. A parameter without a gradient is left untouched.
-	Step(params, grads map[string]*Tensor) error
+	Step(params, grads map[string]*runtime.Tensor) error
 	// Name is the optimiser's name as written in the source: "sgd", "adam", "adamw".
 	Name() string
 	// State returns the optimiser's state tensors under stable names. The tensors are the
 	// optimiser's own, not copies.
-	State() map[string]*Tensor
+	State() map[string]*runtime.Tensor
 	// SetState replaces the optimiser's state with copies of the tensors in st, which must
 	// use the names State returns. Shapes are checked against the parameters at the next Step.
-	SetState(st map[string]*Tensor) error
+	SetState(st map[string]*runtime.Tensor) error
 }
 
 // optArg is one hyperparameter an optimiser accepts, with its default and validity check.
@@ -173,7 +174,7 @@ func resolveOptArgs(opt string, table []optArg, args map[string]float64) (map[st
 // gradient names in sorted order.
 // The names are sorted into *names, which is reused when it already holds exactly the
 // gradients' names, so that a step with the same parameters as the last allocates nothing.
-func checkOptimGrads(opt string, params, grads map[string]*Tensor, names *[]string) ([]string, error) {
+func checkOptimGrads(opt string, params, grads map[string]*runtime.Tensor, names *[]string) ([]string, error) {
 	if !sameKeys(*names, grads) {
 		*names = optimSortedNames(grads)
 	}
@@ -182,21 +183,21 @@ func checkOptimGrads(opt string, params, grads map[string]*Tensor, names *[]stri
 		switch {
 		case p == nil:
 			return nil, fmt.Errorf("runtime: %s: gradient for unknown parameter %q", opt, n)
-		case !p.valid():
-			return nil, fmt.Errorf("runtime: %s: parameter %q holds %d elements for shape %s", opt, n, len(p.Data), shapeString(p.Shape))
-		case g == nil || !sameShape(p.Shape, g.Shape) || len(g.Data) != len(p.Data):
+		case !p.Valid():
+			return nil, fmt.Errorf("runtime: %s: parameter %q holds %d elements for shape %s", opt, n, len(p.Data), runtime.ShapeString(p.Shape))
+		case g == nil || !slices.Equal(p.Shape, g.Shape) || len(g.Data) != len(p.Data):
 			got := "nil"
 			if g != nil {
-				got = fmt.Sprintf("%s (%d elements)", shapeString(g.Shape), len(g.Data))
+				got = fmt.Sprintf("%s (%d elements)", runtime.ShapeString(g.Shape), len(g.Data))
 			}
-			return nil, fmt.Errorf("runtime: %s: gradient of %s: got %s, want %s", opt, n, got, shapeString(p.Shape))
+			return nil, fmt.Errorf("runtime: %s: gradient of %s: got %s, want %s", opt, n, got, runtime.ShapeString(p.Shape))
 		}
 	}
 	return *names, nil
 }
 
 // sameKeys reports whether names, which has no duplicates, lists exactly m's keys.
-func sameKeys(names []string, m map[string]*Tensor) bool {
+func sameKeys(names []string, m map[string]*runtime.Tensor) bool {
 	if len(names) != len(m) {
 		return false
 	}
@@ -211,19 +212,19 @@ func sameKeys(names []string, m map[string]*Tensor) bool {
 // optimSlot returns the state tensor of param p in slot, or a new zero one (fresh) that the
 // caller stores once every slot has been checked. It fails when restored state has the wrong
 // shape.
-func optimSlot(opt string, slot map[string]*Tensor, slotName, name string, p *Tensor) (t *Tensor, fresh bool, err error) {
+func optimSlot(opt string, slot map[string]*runtime.Tensor, slotName, name string, p *runtime.Tensor) (t *runtime.Tensor, fresh bool, err error) {
 	t, ok := slot[name]
 	if !ok {
-		return NewTensor(p.Shape...), true, nil
+		return runtime.NewTensor(p.Shape...), true, nil
 	}
-	if !sameShape(t.Shape, p.Shape) || len(t.Data) != len(p.Data) {
+	if !slices.Equal(t.Shape, p.Shape) || len(t.Data) != len(p.Data) {
 		return nil, false, fmt.Errorf("runtime: %s: state %s.%s/%s: got %s, want %s",
-			opt, opt, slotName, name, shapeString(t.Shape), shapeString(p.Shape))
+			opt, opt, slotName, name, runtime.ShapeString(t.Shape), runtime.ShapeString(p.Shape))
 	}
 	return t, false, nil
 }
 
-func optimSortedNames(m map[string]*Tensor) []string { return slices.Sorted(maps.Keys(m)) }
+func optimSortedNames(m map[string]*runtime.Tensor) []string { return slices.Sorted(maps.Keys(m)) }
 
 // splitOptimState splits "adam.m/Enc.w" into slot "m" and param "Enc.w", checking the prefix.
 func splitOptimState(opt, key string, slots ...string) (slot, param string, err error) {
@@ -254,22 +255,22 @@ type SGD struct {
 	LR, Momentum, Dampening, WeightDecay float64
 	Nesterov                             bool
 
-	buf map[string]*Tensor // momentum buffers
+	buf map[string]*runtime.Tensor // momentum buffers
 
-	names []string  // the last step's parameter names, sorted
-	bufs  []*Tensor // the last step's momentum buffers, by name
+	names []string          // the last step's parameter names, sorted
+	bufs  []*runtime.Tensor // the last step's momentum buffers, by name
 	fresh []bool
 }
 
 func (o *SGD) Name() string { return "sgd" }
 
-func (o *SGD) Step(params, grads map[string]*Tensor) error {
+func (o *SGD) Step(params, grads map[string]*runtime.Tensor) error {
 	names, err := checkOptimGrads("sgd", params, grads, &o.names)
 	if err != nil {
 		return err
 	}
 	// Fetch every buffer before touching a parameter, so a bad restored state changes nothing.
-	o.bufs, o.fresh = resize(o.bufs, len(names)), resize(o.fresh, len(names))
+	o.bufs, o.fresh = runtime.Resize(o.bufs, len(names)), runtime.Resize(o.fresh, len(names))
 	bufs, fresh := o.bufs, o.fresh
 	clear(bufs)
 	clear(fresh)
@@ -280,7 +281,7 @@ func (o *SGD) Step(params, grads map[string]*Tensor) error {
 			}
 		}
 		if o.buf == nil {
-			o.buf = map[string]*Tensor{}
+			o.buf = map[string]*runtime.Tensor{}
 		}
 		for i, n := range names {
 			o.buf[n] = bufs[i]
@@ -299,16 +300,16 @@ func (o *SGD) Step(params, grads map[string]*Tensor) error {
 	return nil
 }
 
-func (o *SGD) State() map[string]*Tensor {
-	st := make(map[string]*Tensor, len(o.buf))
+func (o *SGD) State() map[string]*runtime.Tensor {
+	st := make(map[string]*runtime.Tensor, len(o.buf))
 	for n, t := range o.buf {
 		st["sgd.momentum/"+n] = t
 	}
 	return st
 }
 
-func (o *SGD) SetState(st map[string]*Tensor) error {
-	buf := make(map[string]*Tensor, len(st))
+func (o *SGD) SetState(st map[string]*runtime.Tensor) error {
+	buf := make(map[string]*runtime.Tensor, len(st))
 	for _, k := range optimSortedNames(st) {
 		t := st[k]
 		if t == nil {
@@ -334,7 +335,7 @@ type Adam struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float64
 	Decoupled                          bool
 
-	m, v, step map[string]*Tensor
+	m, v, step map[string]*runtime.Tensor
 
 	names []string    // the last step's parameter names, sorted
 	slots []adamSlots // the last step's state tensors, by name
@@ -342,7 +343,7 @@ type Adam struct {
 }
 
 // adamSlots are one parameter's Adam state: the moments and the step count.
-type adamSlots struct{ m, v, t *Tensor }
+type adamSlots struct{ m, v, t *runtime.Tensor }
 
 func (o *Adam) Name() string {
 	if o.Decoupled {
@@ -351,14 +352,14 @@ func (o *Adam) Name() string {
 	return "adam"
 }
 
-func (o *Adam) Step(params, grads map[string]*Tensor) error {
+func (o *Adam) Step(params, grads map[string]*runtime.Tensor) error {
 	opt := o.Name()
 	names, err := checkOptimGrads(opt, params, grads, &o.names)
 	if err != nil {
 		return err
 	}
 	// Fetch every slot before touching a parameter, so a bad restored state changes nothing.
-	o.slots = resize(o.slots, len(names))
+	o.slots = runtime.Resize(o.slots, len(names))
 	ss := o.slots
 	clear(ss)
 	for i, n := range names {
@@ -370,13 +371,13 @@ func (o *Adam) Step(params, grads map[string]*Tensor) error {
 			return err
 		}
 		if s.t = o.step[n]; s.t == nil {
-			s.t = NewTensor(1)
+			s.t = runtime.NewTensor(1)
 		} else if len(s.t.Data) != 1 {
-			return fmt.Errorf("runtime: %s: state %s.step/%s: got %s, want [1]", opt, opt, n, shapeString(s.t.Shape))
+			return fmt.Errorf("runtime: %s: state %s.step/%s: got %s, want [1]", opt, opt, n, runtime.ShapeString(s.t.Shape))
 		}
 	}
 	if o.m == nil {
-		o.m, o.v, o.step = map[string]*Tensor{}, map[string]*Tensor{}, map[string]*Tensor{}
+		o.m, o.v, o.step = map[string]*runtime.Tensor{}, map[string]*runtime.Tensor{}, map[string]*runtime.Tensor{}
 	}
 	for i, n := range names {
 		o.m[n], o.v[n], o.step[n] = ss[i].m, ss[i].v, ss[i].t
@@ -401,9 +402,9 @@ func (o *Adam) Step(params, grads map[string]*Tensor) error {
 	return nil
 }
 
-func (o *Adam) State() map[string]*Tensor {
+func (o *Adam) State() map[string]*runtime.Tensor {
 	opt := o.Name()
-	st := make(map[string]*Tensor, 3*len(o.m))
+	st := make(map[string]*runtime.Tensor, 3*len(o.m))
 	for n, t := range o.m {
 		st[opt+".m/"+n] = t
 	}
@@ -416,9 +417,9 @@ func (o *Adam) State() map[string]*Tensor {
 	return st
 }
 
-func (o *Adam) SetState(st map[string]*Tensor) error {
+func (o *Adam) SetState(st map[string]*runtime.Tensor) error {
 	opt := o.Name()
-	m, v, step := map[string]*Tensor{}, map[string]*Tensor{}, map[string]*Tensor{}
+	m, v, step := map[string]*runtime.Tensor{}, map[string]*runtime.Tensor{}, map[string]*runtime.Tensor{}
 	for _, k := range optimSortedNames(st) {
 		t := st[k]
 		if t == nil {
@@ -441,8 +442,8 @@ func (o *Adam) SetState(st map[string]*Tensor) error {
 		}
 	}
 	// A moment without its step count (or the reverse) would get the wrong bias correction.
-	all := map[string]*Tensor{}
-	for _, slot := range []map[string]*Tensor{m, v, step} {
+	all := map[string]*runtime.Tensor{}
+	for _, slot := range []map[string]*runtime.Tensor{m, v, step} {
 		for n, t := range slot {
 			all[n] = t
 		}

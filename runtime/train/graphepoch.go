@@ -1,9 +1,10 @@
-package runtime
+package train
 
 import (
 	"fmt"
-	"strings"
+	"github.com/dlc-lang/dlc/ir"
 
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -22,7 +23,7 @@ func (r *graphRun) epochFrom(p *EpochProgress, maxSteps int, stop func() bool, s
 		p.LossSums, p.LossRuns = map[string]float64{}, map[string]int{}
 	}
 	halt := func() bool { return (maxSteps > 0 && t.Steps >= maxSteps) || (stop != nil && stop()) }
-	if r.task != "graph" {
+	if r.task != ir.TaskGraph {
 		if halt() {
 			return 0, 0, false, nil
 		}
@@ -44,10 +45,10 @@ func (r *graphRun) epochFrom(p *EpochProgress, maxSteps int, stop func() bool, s
 func (r *graphRun) fullGraphStep() (float64, int, error) {
 	t := r.tr
 	ph := t.Spec.Phases[0]
-	var in map[string]*Tensor
+	var in map[string]*runtime.Tensor
 	var err error
 	samples := len(r.train)
-	if r.task == "node" {
+	if r.task == ir.TaskNode {
 		in, err = t.graphInputs(ph.Step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes})
 	} else {
 		pairs := data.Pairs{Src: append([]int32{}, r.pos.Src...), Dst: append([]int32{}, r.pos.Dst...), Label: append([]float32{}, r.pos.Label...)}
@@ -109,7 +110,7 @@ func (r *graphRun) setEpochFrom(p *EpochProgress, halt func() bool, step func(do
 
 // graphEval runs the evaluation function on the given inputs and returns its loss, its
 // metrics and, for link prediction, its scores.
-func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64, []float32, error) {
+func (t *Trainer) graphEval(in map[string]*runtime.Tensor) (float64, map[string]float64, []float32, error) {
 	prog, err := t.Program(t.Spec.Eval)
 	if err != nil {
 		return 0, nil, nil, err
@@ -120,7 +121,7 @@ func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64,
 	}
 	m := map[string]float64{}
 	for name, v := range outs {
-		if k, ok := strings.CutPrefix(name, "metric:"); ok {
+		if kind, k := ir.ParseOutputName(name); kind == ir.OutMetric {
 			m[k] = float64(v.Data[0])
 		}
 	}
@@ -136,14 +137,14 @@ func (t *Trainer) graphEval(in map[string]*Tensor) (float64, map[string]float64,
 func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 	t := r.tr
 	switch r.task {
-	case "node":
+	case ir.TaskNode:
 		in, err := t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
 		if err != nil {
 			return 0, nil, err
 		}
 		loss, m, _, err := t.graphEval(in)
 		return loss, m, err
-	case "link":
+	case ir.TaskLink:
 		p := r.testPairs
 		in, err := t.graphInputs(t.Spec.Eval, r.feed, &p, nil, p.Label, r.scoreShape(p.Len()))
 		if err != nil {

@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"encoding/json"
@@ -13,22 +13,20 @@ import (
 	"github.com/dlc-lang/dlc/runtime/report"
 )
 
-// Training a model that takes a graph (train spec family "graph"; compiler/graphtask.go
-// lowers its functions). Extra["task"] says the level:
+// Training a model that takes a graph (compiler/graphtask.go lowers its functions). The
+// train spec's Task says the level:
 //
 //   - node: one full-graph step per epoch. The loss covers the labelled nodes (the spec's
 //     "labelled" split: explicit nodes, k per class, or a fraction, drawn with the run's
 //     seed); evaluation covers every other node with a known label.
 //   - graph: the data is a set of small graphs; an epoch is a pass over them in batches of
 //     spec.Batch graphs, each batch their disjoint union. The test set is the test source.
-//   - link: SplitEdges holds out the "test_edges" fraction of the edges with as many
+//   - link: SplitEdges holds out the spec's TestEdges fraction of the edges with as many
 //     sampled non-edges; each epoch is one full-graph step scoring every training edge
 //     against as many fresh non-edges. The test metric is the AUROC of the held-out pairs.
 //
-// The functions' inputs are fed by name: the features parameter (spec.Inputs[0]) gets the
-// node features; GRAPH_src, GRAPH_dst, GRAPH_edge, GRAPH_graph, GRAPH_count the graph's
-// (GRAPH = spec.Inputs[1]); PAIRS_src, PAIRS_dst the pairs (PAIRS = spec.Inputs[2]);
-// nodes and y the rows the loss covers and their one-hot targets.
+// The spec's Feeds say what each input of the functions gets: the node features, one of
+// the graph's arrays, the scored pairs, or the rows the loss covers and their targets.
 //
 // A graph run is spread over files by idea: this one runs the epochs (start, each epoch,
 // finish); graphrun.go loads and splits the data, graphepoch.go trains an epoch of each
@@ -95,7 +93,7 @@ func newGraphLoop(run *graphRun, o RunOptions, out io.Writer, metrics *os.File) 
 		phase := l.spec.Phases[0].Name
 		l.step = func(done, total int, loss float64) {
 			l.losses[phase] = loss
-			if run.task != "graph" {
+			if run.task != ir.TaskGraph {
 				done, total = l.epoch, l.spec.Epochs
 			}
 			o.Progress(l.epoch, done, total, l.losses)
@@ -123,7 +121,7 @@ func (l *graphLoop) epochFrom(epoch int, progress *EpochProgress) error {
 		here.Epoch, here.RNG, here.Progress = epoch-1, rngStart, progress
 	}
 	if l.o.Stop != nil && l.o.Stop() && !complete {
-		if run.task == "graph" {
+		if run.task == ir.TaskGraph {
 			fmt.Fprintf(l.out, "interrupted at step %d (epoch %d, %d of %d graphs)\n", tr.Steps, epoch, samples, run.set.Len())
 		} else {
 			fmt.Fprintf(l.out, "interrupted at step %d, after epoch %d\n", tr.Steps, epoch-1)
@@ -149,7 +147,7 @@ func (l *graphLoop) epochFrom(epoch int, progress *EpochProgress) error {
 func (l *graphLoop) train(epoch int, progress *EpochProgress) (loss float64, samples int, complete bool, secs float64, err error) {
 	l.epoch = epoch
 	start := time.Now()
-	if l.o.Progress != nil && l.run.task != "graph" {
+	if l.o.Progress != nil && l.run.task != ir.TaskGraph {
 		l.o.Progress(epoch, epoch-1, l.spec.Epochs, l.losses)
 	}
 	loss, samples, complete, err = l.run.epochFrom(progress, l.o.Steps, l.o.Stop, l.step)

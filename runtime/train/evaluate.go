@@ -1,4 +1,4 @@
-package runtime
+package train
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
@@ -34,7 +35,7 @@ func LoadSplit(spec *ir.TrainSpec, source, which string, o data.Options) (*data.
 // SampleScores runs the model's score function on every sample of set: one finite score
 // (a reconstruction error) each.
 func (t *Trainer) SampleScores(set *data.Set, batch int) ([]float64, error) {
-	s, err := t.ApplyRole("score", SetTensor(set), batch)
+	s, err := t.ApplyRole(ir.RoleScore, SetTensor(set), batch)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func joinInts(xs []int) string {
 
 // TargetMSE is the mean squared difference between y's rows and the first rows of target:
 // a .npy file, or the train block's train or test set (source names the .dl file).
-func (t *Trainer) TargetMSE(source, target string, y *Tensor, o data.Options) (float64, error) {
+func (t *Trainer) TargetMSE(source, target string, y *runtime.Tensor, o data.Options) (float64, error) {
 	var want []float32
 	if target == "train" || target == "test" {
 		set, err := LoadSplit(t.Spec, source, target, o)

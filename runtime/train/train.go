@@ -1,13 +1,15 @@
-package runtime
+package train
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -25,7 +27,7 @@ type Trainer struct {
 	Module *ir.Module
 	Spec   *ir.TrainSpec
 	// Vars holds every named tensor the functions read: the parameters and the state.
-	Vars map[string]*Tensor
+	Vars map[string]*runtime.Tensor
 	Opts []Optimizer // one per phase, in the spec's order
 	// Steps counts the optimiser steps taken, over all phases.
 	Steps int
@@ -34,11 +36,11 @@ type Trainer struct {
 	// DrawSeed keys the draw ops of every program (see Ctx).
 	DrawSeed uint64
 
-	progs  map[string]*Program
+	progs  map[string]*runtime.Program
 	vars   []*ir.Op // the param and state ops, one per name, in order of first appearance
 	bufX   []float32
 	bufY   []float32
-	inputs map[string]*Tensor
+	inputs map[string]*runtime.Tensor
 	feeds  map[string]*feedPlan // per step function: its input tensors at the last batch size
 	phases []phaseBufs          // per phase: what a step reuses
 	means  map[string]float64   // the running mean losses a pass hands its progress callback
@@ -53,7 +55,7 @@ func NewTrainer(m *ir.Module) (*Trainer, error) {
 	if m.Train == nil {
 		return nil, fmt.Errorf("runtime: the module has no train block")
 	}
-	t := &Trainer{Module: m, Spec: m.Train, progs: map[string]*Program{}, inputs: map[string]*Tensor{}}
+	t := &Trainer{Module: m, Spec: m.Train, progs: map[string]*runtime.Program{}, inputs: map[string]*runtime.Tensor{}}
 	t.vars = append(m.Params(), m.States()...)
 	for _, ph := range m.Train.Phases {
 		opt, err := NewOptimizer(ph.Optimizer)
@@ -70,7 +72,7 @@ func NewTrainer(m *ir.Module) (*Trainer, error) {
 // appearance, so the same seed gives the same weights whatever the map order.
 func (t *Trainer) InitParams(seed int64) error {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x646c63))
-	t.Vars = map[string]*Tensor{}
+	t.Vars = map[string]*runtime.Tensor{}
 	for _, o := range t.vars {
 		n := o.Attrs.String("name")
 		shape, err := o.Type.Shape.Eval(nil)
@@ -89,7 +91,7 @@ func (t *Trainer) InitParams(seed int64) error {
 // SetVars replaces the parameters and state with loaded ones. Every one must be present
 // with its declared shape and finite values, and there must be no others; the error lists
 // every missing, unexpected or misshapen name, which tells a checkpoint of another model.
-func (t *Trainer) SetVars(ts map[string]*Tensor) error {
+func (t *Trainer) SetVars(ts map[string]*runtime.Tensor) error {
 	var missing, wrong, bad []string
 	known := map[string]bool{}
 	for _, o := range t.vars {
@@ -101,8 +103,8 @@ func (t *Trainer) SetVars(ts map[string]*Tensor) error {
 			continue
 		}
 		want, _ := o.Type.Shape.Eval(nil)
-		if !sameShape(p.Shape, want) {
-			wrong = append(wrong, fmt.Sprintf("%s (got %s, want %s)", n, shapeString(p.Shape), shapeString(want)))
+		if !slices.Equal(p.Shape, want) {
+			wrong = append(wrong, fmt.Sprintf("%s (got %s, want %s)", n, runtime.ShapeString(p.Shape), runtime.ShapeString(want)))
 			continue
 		}
 		if i := firstNonFinite(p.Data); i >= 0 {
@@ -152,7 +154,7 @@ func firstNonFinite(xs []float32) int {
 }
 
 // Program returns the compiled program of function name, compiling it at first use.
-func (t *Trainer) Program(name string) (*Program, error) {
+func (t *Trainer) Program(name string) (*runtime.Program, error) {
 	if p, ok := t.progs[name]; ok {
 		return p, nil
 	}
@@ -160,7 +162,7 @@ func (t *Trainer) Program(name string) (*Program, error) {
 	if f == nil {
 		return nil, fmt.Errorf("runtime: no function %s in the module", name)
 	}
-	p, err := Compile(f)
+	p, err := runtime.Compile(f)
 	if err != nil {
 		return nil, err
 	}
@@ -174,13 +176,15 @@ func (t *Trainer) Program(name string) (*Program, error) {
 // feed gathers the samples idx of set into the inputs of fn: the input the spec says is
 // fed "x" gets the samples, the one fed "y" their targets. The tensors alias the trainer's
 // batch buffers, which the next call overwrites.
-func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor, error) {
+func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*runtime.Tensor, error) {
 	f := t.Module.Func(fn)
 	if f == nil {
 		return nil, fmt.Errorf("runtime: no function %s in the module", fn)
 	}
-	if len(f.Inputs) > len(t.Spec.Inputs) {
-		return nil, fmt.Errorf("runtime: function %s has %d inputs, the train spec feeds %d", fn, len(f.Inputs), len(t.Spec.Inputs))
+	for _, in := range f.Inputs {
+		if k, ok := t.Spec.Feed(in.Name); !ok || k != ir.FeedSamples && k != ir.FeedTargets {
+			return nil, fmt.Errorf("runtime: function %s: the train spec feeds input %s no samples or targets", fn, in.Name)
+		}
 	}
 	t.bufX, t.bufY = set.Batch(t.bufX, t.bufY, idx)
 	clear(t.inputs)
@@ -188,7 +192,7 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 	if fp == nil || fp.batch != len(idx) {
 		// The shapes are worked out again only when the batch size changes (the last,
 		// partial batch of an epoch), so a step allocates nothing.
-		fp = &feedPlan{batch: len(idx), tensors: make([]Tensor, len(f.Inputs))}
+		fp = &feedPlan{batch: len(idx), tensors: make([]runtime.Tensor, len(f.Inputs))}
 		if t.feeds == nil {
 			t.feeds = map[string]*feedPlan{}
 		}
@@ -196,7 +200,7 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 	}
 	for i, in := range f.Inputs {
 		src, buf, shape := "samples", t.bufX, set.XShape
-		if t.Spec.Inputs[i] == "y" {
+		if k, _ := t.Spec.Feed(in.Name); k == ir.FeedTargets {
 			if set.Y == nil {
 				return nil, fmt.Errorf("%s: the data has no targets, and input %s of %s needs them", t.Spec.Data.Pos, in.Name, fn)
 			}
@@ -216,7 +220,7 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 		}
 		if row*len(idx) != len(buf) {
 			return nil, fmt.Errorf("%s: the data's %s have shape %s (%d values), input %s of %s wants %v (%d values)",
-				t.Spec.Data.Pos, src, shapeString(shape[1:]), len(buf)/max(len(idx), 1), in.Name, fn, in.Type.Shape, row)
+				t.Spec.Data.Pos, src, runtime.ShapeString(shape[1:]), len(buf)/max(len(idx), 1), in.Name, fn, in.Type.Shape, row)
 		}
 		tensor.Shape, tensor.Data = want, buf
 		t.inputs[in.Name] = tensor
@@ -227,14 +231,14 @@ func (t *Trainer) feed(fn string, set *data.Set, idx []int) (map[string]*Tensor,
 // feedPlan is a step function's input tensors for one batch size, reused step after step.
 type feedPlan struct {
 	batch   int
-	tensors []Tensor
+	tensors []runtime.Tensor
 }
 
 // phaseBufs is what a phase's step reuses: the names of its gradient outputs, the map that
 // hands them to the optimiser, and the metrics map it returns.
 type phaseBufs struct {
 	gradKeys []string
-	grads    map[string]*Tensor
+	grads    map[string]*runtime.Tensor
 	metrics  map[string]float64
 }
 
@@ -246,10 +250,10 @@ func (t *Trainer) bufs(i int) *phaseBufs {
 	b := &t.phases[i]
 	if b.grads == nil {
 		ph := &t.Spec.Phases[i]
-		b.grads = make(map[string]*Tensor, len(ph.Params))
+		b.grads = make(map[string]*runtime.Tensor, len(ph.Params))
 		b.metrics = map[string]float64{}
 		for _, name := range ph.Params {
-			b.gradKeys = append(b.gradKeys, "grad:"+name)
+			b.gradKeys = append(b.gradKeys, ir.OutputName(ir.OutGrad, name))
 		}
 	}
 	return b
@@ -421,7 +425,7 @@ func (t *Trainer) StepPhase(i int, set *data.Set, idx []int) (float64, map[strin
 // gradients it returned, then the state updates; it returns the loss and the step's
 // metrics (nil if none), in a map the phase's next step reuses. Batches of samples
 // (StepPhase) and graphs (graphepoch.go) both step through it.
-func (t *Trainer) runPhase(i int, inputs map[string]*Tensor) (float64, map[string]float64, error) {
+func (t *Trainer) runPhase(i int, inputs map[string]*runtime.Tensor) (float64, map[string]float64, error) {
 	ph := &t.Spec.Phases[i]
 	prog, err := t.Program(ph.Step)
 	if err != nil {
@@ -446,11 +450,12 @@ func (t *Trainer) runPhase(i int, inputs map[string]*Tensor) (float64, map[strin
 	var metrics map[string]float64
 	clear(b.metrics)
 	for name, v := range outs {
-		if s, ok := strings.CutPrefix(name, "state:"); ok {
+		switch kind, s := ir.ParseOutputName(name); kind {
+		case ir.OutState:
 			copy(t.Vars[s].Data, v.Data)
-		} else if m, ok := strings.CutPrefix(name, "metric:"); ok {
+		case ir.OutMetric:
 			metrics = b.metrics
-			metrics[m] = float64(v.Data[0])
+			metrics[s] = float64(v.Data[0])
 		}
 	}
 	t.Steps++
@@ -483,9 +488,9 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 			return 0, nil, err
 		}
 		w := float64(len(idx))
-		sum += float64(outs["loss"].Data[0]) * w
+		sum += float64(outs[ir.OutputName(ir.OutLoss, "")].Data[0]) * w
 		for name, v := range outs {
-			if m, ok := strings.CutPrefix(name, "metric:"); ok {
+			if kind, m := ir.ParseOutputName(name); kind == ir.OutMetric {
 				metrics[m] += float64(v.Data[0]) * w
 			}
 		}
@@ -497,7 +502,7 @@ func (t *Trainer) Evaluate(set *data.Set, batch int) (float64, map[string]float6
 }
 
 // Apply runs function fn on the samples idx of set and returns its output "out".
-func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*Tensor, error) {
+func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*runtime.Tensor, error) {
 	p, err := t.Program(fn)
 	if err != nil {
 		return nil, err

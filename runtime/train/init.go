@@ -1,4 +1,4 @@
-package runtime
+package train
 
 // Parameter initialisers. The scaled ones follow torch.nn.init: glorot (xavier) keeps the
 // activation variance equal going forward and backward, so its scale depends on both fans; he
@@ -18,6 +18,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/dlc-lang/dlc/runtime"
 )
 
 // initRule is one initialiser: how to fill a tensor given its fans and the optional argument.
@@ -78,7 +80,7 @@ const initNames = "zeros, ones, glorot_uniform, glorot_normal, he_uniform, he_no
 //
 // Fans are computed from shape as the file comment describes. rng must not be nil unless init
 // is zeros or ones; the caller seeds it.
-func InitTensor(init string, shape []int, rng *rand.Rand) (*Tensor, error) {
+func InitTensor(init string, shape []int, rng *rand.Rand) (*runtime.Tensor, error) {
 	name, arg, hasArg, err := parseInit(init)
 	if err != nil {
 		return nil, err
@@ -100,13 +102,13 @@ func InitTensor(init string, shape []int, rng *rand.Rand) (*Tensor, error) {
 	}
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("runtime: init: %s: got shape %s, want no negative dimension", name, shapeString(shape))
+			return nil, fmt.Errorf("runtime: init: %s: got shape %s, want no negative dimension", name, runtime.ShapeString(shape))
 		}
 	}
 	if rng == nil && name != "zeros" && name != "ones" {
 		return nil, fmt.Errorf("runtime: init: %s needs a random source, got nil", name)
 	}
-	t := NewTensor(append([]int(nil), shape...)...)
+	t := runtime.NewTensor(append([]int(nil), shape...)...)
 	fanIn, fanOut := Fans(shape)
 	rule.fill(t.Data, fanIn, fanOut, arg, rng)
 	return t, nil

@@ -1,13 +1,12 @@
-package runtime
+package train
 
 import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -17,7 +16,7 @@ import (
 // graphRun is one task's data, split and feeds.
 type graphRun struct {
 	tr   *Trainer
-	task string
+	task ir.Task
 	pcg  *rand.PCG // the generator of the link task's non-edges and the graph task's order
 	rng  *rand.Rand
 	id   *graphIdentity // the training data, for resuming
@@ -38,11 +37,11 @@ type graphRun struct {
 }
 
 // newGraphRun loads the data of a run of task, splits it and prints the run's first line.
-func newGraphRun(tr *Trainer, task string, spec *ir.TrainSpec, out io.Writer) (*graphRun, error) {
+func newGraphRun(tr *Trainer, task ir.Task, spec *ir.TrainSpec, out io.Writer) (*graphRun, error) {
 	r := &graphRun{tr: tr, task: task, pcg: rand.NewPCG(uint64(spec.Seed), 0x6772756e)}
 	r.rng = rand.New(r.pcg)
-	undirected := spec.Extra["undirected"] == "true"
-	if task == "graph" {
+	undirected := spec.Graph.Undirected
+	if task == ir.TaskGraph {
 		if err := r.loadSet(spec, undirected, out); err != nil {
 			return nil, err
 		}
@@ -59,11 +58,11 @@ func newGraphRun(tr *Trainer, task string, spec *ir.TrainSpec, out io.Writer) (*
 		g = g.Undirected()
 	}
 	r.g = g
-	r.id = identify(task, g, nil)
+	r.id = identify(task.String(), g, nil)
 	switch task {
-	case "node":
+	case ir.TaskNode:
 		err = r.splitNodes(spec, out)
-	case "link":
+	case ir.TaskLink:
 		err = r.splitEdges(spec, undirected, out)
 	default:
 		err = fmt.Errorf("runtime: graph task %q, want node, graph or link", task)
@@ -100,7 +99,7 @@ func (r *graphRun) loadSet(spec *ir.TrainSpec, undirected bool, out io.Writer) e
 	if r.set.Classes == 0 {
 		return fmt.Errorf("%s: %s has no graph classes to learn", spec.Data.Pos, r.set.Name)
 	}
-	r.id = identify(r.task, nil, r.set)
+	r.id = identify(r.task.String(), nil, r.set)
 	fmt.Fprintf(out, "training %s: %d graphs, batch %d, %d epochs, %s\n", phasesString(r.tr), r.set.Len(), spec.Batch, spec.Epochs, optString(r.tr))
 	return nil
 }
@@ -128,11 +127,7 @@ func (r *graphRun) splitNodes(spec *ir.TrainSpec, out io.Writer) error {
 // the positive pairs of every step.
 func (r *graphRun) splitEdges(spec *ir.TrainSpec, undirected bool, out io.Writer) error {
 	g := r.g
-	frac, err := strconv.ParseFloat(spec.Extra["test_edges"], 64)
-	if err != nil {
-		frac = 0.1
-	}
-	train, test, err := data.SplitEdges(g, frac, uint64(spec.Seed))
+	train, test, err := data.SplitEdges(g, spec.Graph.TestEdges, uint64(spec.Seed))
 	if err != nil {
 		return fmt.Errorf("%s: test_edges: %v", spec.Pos, err)
 	}
@@ -155,9 +150,9 @@ func (r *graphRun) splitEdges(spec *ir.TrainSpec, undirected bool, out io.Writer
 
 func (r *graphRun) hasTest() bool {
 	switch r.task {
-	case "node":
+	case ir.TaskNode:
 		return len(r.test) > 0
-	case "link":
+	case ir.TaskLink:
 		return r.testPairs.Len() > 0
 	}
 	return r.testSet != nil
@@ -166,22 +161,11 @@ func (r *graphRun) hasTest() bool {
 // nodeSplit reads the spec's labelled setting.
 func nodeSplit(spec *ir.TrainSpec, seed int64) (data.NodeSplit, error) {
 	s := data.NodeSplit{Seed: uint64(seed)}
-	v, ok := spec.Extra["labelled"]
-	if !ok {
+	v := spec.Graph.Labelled
+	if v == nil {
 		return s, fmt.Errorf("%s: train: a node-level task needs labelled = per_class(k), fraction(f) or nodes([…])", spec.Pos)
 	}
-	f := strings.Fields(v)
-	switch f[0] {
-	case "per_class":
-		s.PerClass, _ = strconv.Atoi(f[1])
-	case "fraction":
-		s.Fraction, _ = strconv.ParseFloat(f[1], 64)
-	case "nodes":
-		for _, w := range f[1:] {
-			n, _ := strconv.Atoi(w)
-			s.Nodes = append(s.Nodes, int32(n))
-		}
-	}
+	s.PerClass, s.Fraction, s.Nodes = v.PerClass, v.Fraction, v.Nodes
 	return s, nil
 }
 
@@ -193,10 +177,10 @@ func (r *graphRun) checkMemory(o RunOptions, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s, segment indexes %s), besides the graph's own arrays\n",
-		envString(e.Dims, "="), FormatBytes(e.Total()), FormatBytes(e.Params), FormatBytes(e.Optim), FormatBytes(e.Activ), FormatBytes(e.Index))
+		runtime.EnvString(e.Dims, "="), runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(e.Index))
 	if o.MaxMemory > 0 && e.Total() > o.MaxMemory {
 		return fmt.Errorf("%s: the run needs an estimated %s at %s, more than --max-memory %s; use a smaller graph or narrower layers, or raise the limit",
-			o.Source, FormatBytes(e.Total()), envString(e.Dims, "="), FormatBytes(o.MaxMemory))
+			o.Source, runtime.FormatBytes(e.Total()), runtime.EnvString(e.Dims, "="), runtime.FormatBytes(o.MaxMemory))
 	}
 	return nil
 }

@@ -1,0 +1,286 @@
+package ir
+
+import "fmt"
+
+// The train contract: what the compiler tells the trainer about a module, as typed values.
+//
+// A module that trains carries a TrainSpec. The compiler fills it from the train block
+// (and the family block or the phases written there); the training package reads it and
+// nothing else: it never looks at a function's or an input's name to learn what to do.
+//
+//   - Task says how an epoch walks the data: batches of samples, or a graph task (one
+//     graph's nodes or edges, or a set of small graphs batched as disjoint unions).
+//   - Feeds say what each input of the step and evaluation functions is fed: the batch's
+//     samples or targets, a batch drawn in an order of its own, or one array of a graph.
+//   - Phases are the optimiser steps, run in order over the batches: each names its step
+//     function, the parameters it updates (all others are frozen while it runs), its
+//     optimiser and how many batches it takes before the next phase runs.
+//   - Roles name the functions the commands use on a trained model (predict, reconstruct,
+//     encode, decode, corrupt, score, sample), and Noise the prior a sample is drawn from.
+//
+// The printer writes every field, the reader reads them back, and Verify checks that they
+// agree with the module's functions.
+
+// Task is how an epoch of training walks the data.
+type Task int
+
+const (
+	// TaskSamples: batches of samples (and their targets) from a data source.
+	TaskSamples Task = iota
+	// TaskNode: one graph; one full-graph step per epoch, the loss over the labelled nodes.
+	TaskNode
+	// TaskGraph: a set of small graphs, batched as their disjoint union.
+	TaskGraph
+	// TaskLink: one graph; one full-graph step per epoch scoring the training edges
+	// against as many fresh non-edges.
+	TaskLink
+)
+
+var taskNames = []string{"samples", "node", "graph", "link"}
+
+func (t Task) String() string { return enumName(taskNames, int(t), "task") }
+
+// IsGraph reports whether the task trains on graph data.
+func (t Task) IsGraph() bool { return t != TaskSamples }
+
+// FeedKind is what the trainer feeds one input of a step or evaluation function.
+type FeedKind int
+
+const (
+	FeedSamples      FeedKind = iota // the batch's samples, [B, …]
+	FeedTargets                      // the batch's targets: the data's y, one-hot labels, or a graph task's labels
+	FeedDraw                         // samples of a second batch, drawn in an order of its own
+	FeedNodeFeatures                 // a graph's node features, [N, F]
+	FeedEdgeSrc                      // a graph's edge sources, i32 [E]
+	FeedEdgeDst                      // a graph's edge destinations, i32 [E]
+	FeedEdgeFeatures                 // a graph's edge features, [E, Fe]
+	FeedNodeGraph                    // each node's graph in a batch of graphs, i32 [N]
+	FeedGraphSizes                   // the node count of each graph of a batch, i32 [G]
+	FeedPairSrc                      // the first node of each scored pair, i32 [P]
+	FeedPairDst                      // the second node of each scored pair, i32 [P]
+	FeedNodes                        // the rows of the nodes the loss or metric covers, i32 [L]
+)
+
+var feedNames = []string{"samples", "targets", "draw", "node_features", "edge_src", "edge_dst",
+	"edge_features", "node_graph", "graph_sizes", "pair_src", "pair_dst", "nodes"}
+
+func (k FeedKind) String() string { return enumName(feedNames, int(k), "feed") }
+
+// Feed says what one input of the spec's functions is fed, by the input's name.
+type Feed struct {
+	Input string
+	Kind  FeedKind
+}
+
+// Role is what a function of a trained module does for the commands that use it.
+type Role int
+
+const (
+	RolePredict     Role = iota // the model itself: samples (or a graph) → predictions
+	RoleReconstruct             // x → its reconstruction (an autoencoder; an image-to-image generator)
+	RoleEncode                  // x → its code
+	RoleDecode                  // a code → its reconstruction
+	RoleCorrupt                 // x → x with the training noise (a denoising autoencoder)
+	RoleScore                   // x → each sample's reconstruction error
+	RoleSample                  // noise (and a condition) → a sample
+	RoleShow                    // the train inputs → images to show side by side, one output a row
+)
+
+var roleNames = []string{"predict", "reconstruct", "encode", "decode", "corrupt", "score", "sample", "show"}
+
+func (r Role) String() string { return enumName(roleNames, int(r), "role") }
+
+// Roles lists every role, in order.
+func Roles() []Role {
+	out := make([]Role, len(roleNames))
+	for i := range out {
+		out[i] = Role(i)
+	}
+	return out
+}
+
+// ParseRole returns the role named s.
+func ParseRole(s string) (Role, bool) {
+	i, ok := enumIndex(roleNames, s)
+	return Role(i), ok
+}
+
+// RoleFunc names the function that plays a role.
+type RoleFunc struct {
+	Role Role
+	Func string
+}
+
+// Noise is the prior the sample role's first input is drawn from.
+type Noise int
+
+const (
+	NoiseNone    Noise = iota
+	NoiseNormal        // N(0, I)
+	NoiseUniform       // U[-1, 1]
+)
+
+var noiseNames = []string{"none", "normal", "uniform"}
+
+func (n Noise) String() string { return enumName(noiseNames, int(n), "noise") }
+
+// GraphSpec holds what only a graph task has.
+type GraphSpec struct {
+	Undirected bool       // the model treats the graph as undirected: its data must be symmetric
+	TestEdges  float64    // a link task's held-out fraction of the edges, in (0, 1)
+	Labelled   *NodeSplit // a node task's training nodes
+}
+
+// NodeSplit chooses the nodes a node-level task learns from: Nodes when given, else
+// PerClass nodes of each class, else a Fraction of the labelled nodes, drawn with the
+// run's seed.
+type NodeSplit struct {
+	PerClass int
+	Fraction float64
+	Nodes    []int32
+}
+
+// TrainSpec says how `dlc run` trains a module. It is plain data: the compiler fills it, the
+// training package reads it. Every function of the spec (the phases' steps and Eval) takes
+// inputs that Feeds names.
+type TrainSpec struct {
+	Task    Task
+	Feeds   []Feed
+	Phases  []Phase
+	Eval    string // func computing the loss and the metrics on a batch, in eval mode
+	Roles   []RoleFunc
+	Noise   Noise
+	Graph   GraphSpec
+	Data    DataSpec
+	Test    *DataSpec
+	Batch   int
+	Epochs  int
+	Seed    int64
+	Shuffle bool
+	Pos     Pos
+}
+
+// Phase is one kind of optimiser step. Its Step function outputs the loss, one gradient per
+// name in Params, the new value of every state it updates (batch-norm running statistics)
+// and the metrics it reports (see OutputKind); Params lists exactly the parameters it has
+// gradients for.
+type Phase struct {
+	Name      string
+	Step      string
+	Params    []string
+	Optimizer OptSpec
+	Repeat    int // runs of this phase, one batch each, before the next phase runs
+}
+
+// Phase returns the phase named name, or nil.
+func (t *TrainSpec) Phase(name string) *Phase {
+	for i := range t.Phases {
+		if t.Phases[i].Name == name {
+			return &t.Phases[i]
+		}
+	}
+	return nil
+}
+
+// Role returns the function that plays role r, if one does.
+func (t *TrainSpec) Role(r Role) (string, bool) {
+	for _, rf := range t.Roles {
+		if rf.Role == r {
+			return rf.Func, true
+		}
+	}
+	return "", false
+}
+
+// Feed returns what input is fed.
+func (t *TrainSpec) Feed(input string) (FeedKind, bool) {
+	for _, f := range t.Feeds {
+		if f.Input == input {
+			return f.Kind, true
+		}
+	}
+	return 0, false
+}
+
+// FeedInput returns the input fed kind, if one is.
+func (t *TrainSpec) FeedInput(kind FeedKind) (string, bool) {
+	for _, f := range t.Feeds {
+		if f.Kind == kind {
+			return f.Input, true
+		}
+	}
+	return "", false
+}
+
+// DataSpec names a data source and its arguments, e.g. mnist(split: "train").
+type DataSpec struct {
+	Source string
+	Args   map[string]string
+	Pos    Pos
+}
+
+// OptSpec names an optimiser and its hyperparameters, e.g. adam(lr: 1e-3).
+type OptSpec struct {
+	Name string
+	Args map[string]float64
+	Pos  Pos
+}
+
+// OutputKind is what a function's output is to the trainer. The kind is spelled in the
+// output's name (the IR text form writes `output grad:NAME = …`); Output.Kind reads it and
+// OutputName writes it, so that no other package spells or parses the names.
+type OutputKind int
+
+const (
+	OutValue  OutputKind = iota // a plain result (out, score)
+	OutLoss                     // the scalar loss
+	OutGrad                     // the gradient of a parameter
+	OutState                    // the new value of a state (running statistics)
+	OutMetric                   // a scalar the trainer reports
+)
+
+var outputPrefixes = []string{"", "", "grad:", "state:", "metric:"}
+
+// OutputName is the name of an output of kind k for name (a parameter, state or metric
+// name; ignored for the loss).
+func OutputName(k OutputKind, name string) string {
+	if k == OutLoss {
+		return "loss"
+	}
+	return outputPrefixes[k] + name
+}
+
+// Kind returns what the output is and the name it is of: the parameter of a gradient, the
+// state, the metric, or the output's own name.
+func (o Output) Kind() (OutputKind, string) {
+	return ParseOutputName(o.Name)
+}
+
+// ParseOutputName splits an output name into its kind and what it names.
+func ParseOutputName(s string) (OutputKind, string) {
+	if s == "loss" {
+		return OutLoss, ""
+	}
+	for k := OutGrad; k <= OutMetric; k++ {
+		if p := outputPrefixes[k]; len(s) > len(p) && s[:len(p)] == p {
+			return k, s[len(p):]
+		}
+	}
+	return OutValue, s
+}
+
+func enumName(names []string, i int, what string) string {
+	if i < 0 || i >= len(names) {
+		return fmt.Sprintf("%s(%d)", what, i)
+	}
+	return names[i]
+}
+
+func enumIndex(names []string, s string) (int, bool) {
+	for i, n := range names {
+		if n == s {
+			return i, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,25 @@
+// Package train trains dlc models and runs the trained ones, on package runtime's
+// executor: it imports runtime, and runtime knows nothing of it.
+//
+// A Trainer holds a module's parameters, its training state and one Optimizer per phase
+// of the module's train spec, and compiles the spec's functions to runtime Programs at
+// first use. Train runs the spec as epochs: it starts the parameters (drawn by the
+// initialisers' rules or loaded from a checkpoint), loads the data, and in each epoch
+// cycles the phases over the batches (a GAN's discriminator step, then its generator step
+// on the same batch), each phase's step function giving its gradients to its own
+// optimiser. A graph model's spec goes to TrainGraph, a loop of the same shape whose epoch
+// is one full-graph step (node and link tasks) or a pass over a set of small graphs.
+// After each epoch a run evaluates on the test set, writes a metrics line and the family's
+// pictures (samples from fixed noise; at the end the loss curve and reconstructions), and
+// with Save a checkpoint that holds, besides the parameters, the optimisers' state and the
+// run's position, so that a resumed run computes what the uninterrupted one would have,
+// bit for bit (resume.go, graphresume.go). Inference runs a trained Trainer: ApplyBlock
+// and ApplyRole run one of a block's functions over data in batches, Sample draws from a
+// generative family, Score judges a generator by a classifier, PredictGraph and LinkScorer
+// run graph models; evaluate.go holds what the commands compute from a trained model's
+// outputs (anomaly scores and their Report, the error against targets, link
+// probabilities). Validate checks a module's initialisers, sizes and optimisers before
+// any of this. outputs.go names what the command line needs of the packages below train
+// (tensors, .npy and atomic files, node pairs, the memory estimate), so that it imports
+// train alone.
+package train

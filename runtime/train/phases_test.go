@@ -1,0 +1,82 @@
+package train
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/dlc-lang/dlc/compiler"
+	"github.com/dlc-lang/dlc/runtime/data"
+)
+
+// TestPhasesUpdateWhatTheyDeclare runs one step of each phase of models with several
+// phases and checks that exactly the parameters the phase lists moved: every other
+// tensor (the frozen networks, the states the phase does not touch) is bit for bit the
+// same, and every listed parameter changed.
+func TestPhasesUpdateWhatTheyDeclare(t *testing.T) {
+	for _, ex := range phaseExamples {
+		t.Run(ex, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("../../examples", ex))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _, err := compiler.Compile(ex, src, compiler.Options{Optimize: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tr.InitParams(1); err != nil {
+				t.Fatal(err)
+			}
+			set := randomImages(256, 784)
+			idx := make([]int, 32)
+			for i := range idx {
+				idx[i] = i
+			}
+			for i, ph := range tr.Spec.Phases {
+				before := map[string][]float32{}
+				for name, v := range tr.Vars {
+					before[name] = slices.Clone(v.Data)
+				}
+				if _, _, err := tr.StepPhase(i, set, idx); err != nil {
+					t.Fatalf("phase %s: %v", ph.Name, err)
+				}
+				updates := map[string]bool{}
+				for _, n := range ph.Params {
+					updates[n] = true
+				}
+				for _, prm := range tr.Module.Params() {
+					name := prm.Attrs.String("name")
+					moved := !slices.Equal(before[name], tr.Vars[name].Data)
+					if updates[name] && !moved {
+						t.Errorf("phase %s: %s, which it updates, did not move", ph.Name, name)
+					}
+					if !updates[name] && moved {
+						t.Errorf("phase %s: %s moved, but the phase updates only %v", ph.Name, name, ph.Params)
+					}
+				}
+				if len(updates) == 0 {
+					t.Errorf("phase %s updates nothing", ph.Name)
+				}
+			}
+		})
+	}
+}
+
+// phaseExamples are the examples whose training has several phases.
+var phaseExamples = []string{"gan/lsgan.dl", "gan/mlp.dl", "autoencoder/adversarial.dl"}
+
+// randomImages is a set of n rows of f values in [-1, 1].
+func randomImages(n, f int) *data.Set {
+	rng := rand.New(rand.NewPCG(7, 7))
+	x := make([]float32, n*f)
+	for i := range x {
+		x[i] = float32(2*rng.Float64() - 1)
+	}
+	return &data.Set{X: x, XShape: []int{n, f}}
+}
