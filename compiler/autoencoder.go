@@ -1,10 +1,8 @@
 package compiler
 
 import (
-	"fmt"
-	"math"
-
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -117,106 +115,12 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 		}
 		ae.dPos = f.Params[2].Pos
 	}
-	// number evaluates a setting's argument to a finite number that ok accepts, or returns
-	// an error at the argument naming what it is and what it wants.
-	number := func(e *lang.Expr, what, want string, ok func(float64) bool) (float64, error) {
-		v, err := p.evalConst(e)
-		if err != nil {
-			return 0, err
-		}
-		if (v.kind != kFloat && v.kind != kInt) || math.IsNaN(v.num) || math.IsInf(v.num, 0) || !ok(v.num) {
-			return 0, lang.Errorf(e.Pos, "%s: %s %s, want %s", f.Name, what, v, want)
-		}
-		return v.num, nil
+	got, err := p.checkSettings(f.Name, schema.AutoencoderSettings, f.Settings, f.EndPos)
+	if err != nil {
+		return nil, err
 	}
-	nonNeg := func(x float64) bool { return x >= 0 }
-	seen := map[string]bool{}
-	hasPrior, hasReduction := false, false
-	for _, s := range f.Settings {
-		if seen[s.Name] {
-			return nil, lang.Errorf(s.Pos, "%s: %s set twice", f.Name, s.Name)
-		}
-		seen[s.Name] = true
-		c := bareCall(s.Value)
-		switch s.Name {
-		case "loss":
-			name := bareIdent(s.Value)
-			switch {
-			case name == "bce" || name == "mse" || name == "l1":
-				ae.loss, ae.lossPos = name, s.Value.Pos
-			case name != "":
-				return nil, lang.Errorf(s.Value.Pos, "%s: loss = %s, want bce, mse or l1, or an expression of x, z and recon", f.Name, exprString(s.Value))
-			default:
-				ae.loss, ae.lossExpr, ae.lossPos = "", s.Value, s.Value.Pos
-			}
-		case "reduction":
-			name := bareIdent(s.Value)
-			if name != "mean" && name != "sum" {
-				return nil, lang.Errorf(s.Value.Pos, "%s: reduction = %s, want mean (over every element) or sum (over each sample's elements, mean over the batch)", f.Name, exprString(s.Value))
-			}
-			ae.reduction, hasReduction = name, true
-		case "penalty":
-			if c == nil || c.Func != "l2" || len(c.Args) != 1 {
-				return nil, lang.Errorf(s.Value.Pos, "%s: penalty = %s, want l2(lambda)", f.Name, exprString(s.Value))
-			}
-			if ae.l2, err = number(c.Args[0].Value, "l2 weight", "a number ≥ 0", nonNeg); err != nil {
-				return nil, err
-			}
-		case "sparsity":
-			switch {
-			case c != nil && c.Func == "l1" && len(c.Args) == 1 && c.Args[0].Name == "":
-				if ae.sparseW, err = number(c.Args[0].Value, "sparsity l1 weight", "a number ≥ 0", nonNeg); err != nil {
-					return nil, err
-				}
-			case c != nil && c.Func == "kl" && len(c.Args) == 2:
-				rho, beta, err := klArgs(c)
-				if err != nil {
-					return nil, lang.Errorf(s.Value.Pos, "%s: sparsity = kl(…): %v", f.Name, err)
-				}
-				if ae.rho, err = number(rho, "sparsity target rho", "a number in (0, 1): the mean activation each code unit is pulled towards", func(x float64) bool { return x > 0 && x < 1 }); err != nil {
-					return nil, err
-				}
-				if ae.sparseW, err = number(beta, "sparsity weight beta", "a number ≥ 0", nonNeg); err != nil {
-					return nil, err
-				}
-			default:
-				return nil, lang.Errorf(s.Value.Pos, "%s: sparsity = %s, want l1(lambda) or kl(rho: …, beta: …)", f.Name, exprString(s.Value))
-			}
-			ae.sparse, ae.sparsePos = c.Func, s.Value.Pos
-		case "corrupt":
-			switch {
-			case c != nil && c.Func == "mask" && len(c.Args) == 1:
-				if ae.corruptP, err = number(c.Args[0].Value, "masking probability q", "a number in [0, 1]", func(x float64) bool { return x >= 0 && x <= 1 }); err != nil {
-					return nil, err
-				}
-			case c != nil && c.Func == "gaussian" && len(c.Args) == 1:
-				if ae.corruptP, err = number(c.Args[0].Value, "noise standard deviation sigma", "a number ≥ 0", nonNeg); err != nil {
-					return nil, err
-				}
-			default:
-				return nil, lang.Errorf(s.Value.Pos, "%s: corrupt = %s, want mask(q) or gaussian(sigma)", f.Name, exprString(s.Value))
-			}
-			ae.corrupt, ae.corruptPos = c.Func, s.Value.Pos
-		case "contractive":
-			if ae.contractive, err = number(s.Value, "contractive weight", "a number ≥ 0", nonNeg); err != nil {
-				return nil, err
-			}
-			ae.contractPos = s.Value.Pos
-		case "latent":
-			if name := bareIdent(s.Value); name != "gaussian" {
-				return nil, lang.Errorf(s.Value.Pos, "%s: latent = %s, want gaussian (a variational autoencoder)", f.Name, exprString(s.Value))
-			}
-			ae.variational, ae.latentPos = true, s.Value.Pos
-		case "prior":
-			name := bareIdent(s.Value)
-			if name != "normal" && name != "uniform" {
-				return nil, lang.Errorf(s.Value.Pos, "%s: prior = %s, want normal (N(0, I)) or uniform (U[−1, 1])", f.Name, exprString(s.Value))
-			}
-			ae.prior, ae.priorPos, hasPrior = name, s.Value.Pos, true
-		default:
-			return nil, lang.Errorf(s.Pos, "%s: unknown autoencoder setting %s (want loss, reduction, penalty, sparsity, corrupt, contractive, latent, prior)", f.Name, s.Name)
-		}
-	}
+	ae.read(got)
+	hasPrior, hasReduction := got.has("prior"), got.has("reduction")
 	switch {
 	case hasPrior && ae.disc == nil:
 		return nil, lang.Errorf(ae.priorPos, "%s: a prior needs a discriminator on the codes: autoencoder %s(enc: …, dec: …, disc: CodeDisc)", f.Name, f.Name)
@@ -230,24 +134,27 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 	return ae, nil
 }
 
-// klArgs returns the rho and beta arguments of kl(rho: …, beta: …), named or in that order.
-func klArgs(c *lang.Call) (rho, beta *lang.Expr, err error) {
-	byName := map[string]*lang.Expr{}
-	for i, a := range c.Args {
-		name := a.Name
-		if name == "" {
-			name = []string{"rho", "beta"}[i]
+// read takes the variant from the family's checked settings (schema.AutoencoderSettings).
+func (ae *autoencoder) read(got settings) {
+	if loss := got["loss"]; loss.given() {
+		ae.loss, ae.lossPos = loss.val.str, loss.pos
+		if ae.loss == "" {
+			ae.lossExpr = loss.expr // an expression of x, z and recon
 		}
-		if name != "rho" && name != "beta" {
-			return nil, nil, fmt.Errorf("unknown argument %s (want rho, beta)", name)
-		}
-		if byName[name] != nil {
-			return nil, nil, fmt.Errorf("argument %s given twice", name)
-		}
-		byName[name] = a.Value
 	}
-	if byName["rho"] == nil || byName["beta"] == nil {
-		return nil, nil, fmt.Errorf("want kl(rho: …, beta: …)")
+	ae.reduction = got.word("reduction")
+	ae.l2 = got["penalty"].args.num("lambda")
+	if sp := got["sparsity"]; sp.given() {
+		ae.sparse, ae.sparsePos = sp.fn.Name, sp.pos
+		ae.sparseW, ae.rho = sp.args.num("lambda"), sp.args.num("rho")
+		if sp.fn.Name == "kl" {
+			ae.sparseW = sp.args.num("beta")
+		}
 	}
-	return byName["rho"], byName["beta"], nil
+	if c := got["corrupt"]; c.given() {
+		ae.corrupt, ae.corruptP, ae.corruptPos = c.fn.Name, c.args.num(c.fn.Args[0].Name), c.pos
+	}
+	ae.contractive, ae.contractPos = got.num("contractive"), got["contractive"].pos
+	ae.variational, ae.latentPos = got.has("latent"), got["latent"].pos
+	ae.prior, ae.priorPos = got.word("prior"), got["prior"].pos
 }

@@ -187,13 +187,7 @@ func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]val
 			given[i], vals[i] = args[i][0], vs[i][0]
 		}
 	}
-	idx := caller.counts[b.Name]
-	caller.counts[b.Name]++
-	prefix := fmt.Sprintf("%s.%s%d", caller.prefix, b.Name, idx)
-	if caller.top {
-		prefix = b.Name
-	}
-	sc := newScope(prefix, b.Pos.Filename)
+	sc := newScope(caller.instance(b.Name), b.Pos.Filename)
 	if l.p.std[b] && l.stdPos == nil {
 		pos := c.Pos
 		l.stdPos = &pos
@@ -248,6 +242,17 @@ func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]val
 		}
 	}
 	return rets, err
+}
+
+// instance names the next call of block in scope sc: its parameters' prefix, Enc.dense0
+// for the first dense of Enc, or the block's own name for a network a phase calls.
+func (sc *scope) instance(block string) string {
+	idx := sc.counts[block]
+	sc.counts[block]++
+	if sc.top {
+		return block
+	}
+	return fmt.Sprintf("%s.%s%d", sc.prefix, block, idx)
 }
 
 // checkKind checks a hyperparameter value against its declared scalar type.

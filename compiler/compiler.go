@@ -10,9 +10,13 @@
 // through ir.Builder, whose shape rules check every op. Nested block calls are inlined; each
 // instance's parameters are named by the path of calls that made it (Enc.dense0.weight).
 //
-// Family blocks (autoencoder) and the train block then assemble the functions that the
-// runtime needs: one per top-level block, the family's loss (Eval), its gradient step (Step,
-// built with ir.Grad) and its extras (the reconstruction of an autoencoder).
+// The family blocks (autoencoder, gan) and the train block then assemble the functions that
+// the runtime needs and the typed train spec that says how to use them: one function per
+// top-level block, and for what is trained its loss (Eval), its gradient steps, one per
+// training phase (built with ir.Grad), and the functions of its roles (the model's predict;
+// an autoencoder's reconstruct, encode, decode, score and corrupt; a gan's sample). A train
+// block that names a plain model trains it as a supervised model (supervised.go) or, when it
+// takes a graph, as a node-, graph- or edge-level graph task (graphtask.go).
 //
 // Every error is a *lang.Error naming file:line:col; compilation stops at the first one.
 package compiler
@@ -72,79 +76,91 @@ func Load(filename string, src []byte, opts Options) (*Program, error) {
 		called:   map[string]bool{},
 		plans:    map[string]*plan{},
 	}
-	read := opts.ReadFile
-	if read == nil {
-		read = os.ReadFile
-	}
-	loaded := map[string]bool{}
-	var load func(name string, src []byte, std bool, main bool) error
-	load = func(name string, src []byte, std bool, main bool) error {
-		loaded[name] = true
-		p.Sources[name] = src
-		f, err := lang.Parse(name, src)
-		if err != nil {
-			return err
-		}
-		if main {
-			p.Main = f
-		}
-		p.Files = append(p.Files, f)
-		for _, d := range f.Decls {
-			switch {
-			case d.Import != nil:
-				path := d.Import.Path
-				if strings.HasPrefix(path, "std/") {
-					if loaded[path] {
-						continue
-					}
-					text, ok := stdlib.Source(path)
-					if !ok {
-						return lang.Errorf(d.Import.Pos, "import: no standard file %q (have %s)", path, strings.Join(stdlib.Paths(), ", "))
-					}
-					if err := load(path, text, true, false); err != nil {
-						return err
-					}
-					continue
-				}
-				full := filepath.Join(filepath.Dir(name), path)
-				if loaded[full] {
-					continue
-				}
-				text, err := read(full)
-				if err != nil {
-					return lang.Errorf(d.Import.Pos, "import: cannot read %s: %v", full, unwrapPathError(err))
-				}
-				if err := load(full, text, false, false); err != nil {
-					return err
-				}
-			case d.Block != nil:
-				if err := p.declare(d.Block.Name, d.Block.Pos); err != nil {
-					return err
-				}
-				p.blocks[d.Block.Name] = d.Block
-				p.std[d.Block] = std
-			case d.Family != nil:
-				if err := p.declare(d.Family.Name, d.Family.Pos); err != nil {
-					return err
-				}
-				p.families[d.Family.Name] = d.Family
-			case d.Train != nil:
-				if std || !main {
-					return lang.Errorf(d.Train.Pos, "train: a train block belongs in the main file, not in an import")
-				}
-				p.trains = append(p.trains, d.Train)
-			}
-		}
-		return nil
+	ld := &loader{p: p, read: opts.ReadFile, loaded: map[string]bool{}}
+	if ld.read == nil {
+		ld.read = os.ReadFile
 	}
 	std, _ := stdlib.Source("std/nn")
-	if err := load("std/nn", std, true, false); err != nil {
+	if err := ld.load("std/nn", std, true, false); err != nil {
 		return nil, fmt.Errorf("std/nn: %w", err)
 	}
-	if err := load(filename, src, false, true); err != nil {
+	if err := ld.load(filename, src, false, true); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// loader reads a program's files, each once: the main file, the standard files and the
+// imports, which name files relative to the file that imports them.
+type loader struct {
+	p      *Program
+	read   func(string) ([]byte, error)
+	loaded map[string]bool
+}
+
+// load parses one file and declares what it holds; std marks a standard file, main the
+// file given to Load.
+func (ld *loader) load(name string, src []byte, std, main bool) error {
+	p := ld.p
+	ld.loaded[name] = true
+	p.Sources[name] = src
+	f, err := lang.Parse(name, src)
+	if err != nil {
+		return err
+	}
+	if main {
+		p.Main = f
+	}
+	p.Files = append(p.Files, f)
+	for _, d := range f.Decls {
+		switch {
+		case d.Import != nil:
+			if err := ld.importFile(name, d.Import); err != nil {
+				return err
+			}
+		case d.Block != nil:
+			if err := p.declare(d.Block.Name, d.Block.Pos); err != nil {
+				return err
+			}
+			p.blocks[d.Block.Name] = d.Block
+			p.std[d.Block] = std
+		case d.Family != nil:
+			if err := p.declare(d.Family.Name, d.Family.Pos); err != nil {
+				return err
+			}
+			p.families[d.Family.Name] = d.Family
+		case d.Train != nil:
+			if std || !main {
+				return lang.Errorf(d.Train.Pos, "train: a train block belongs in the main file, not in an import")
+			}
+			p.trains = append(p.trains, d.Train)
+		}
+	}
+	return nil
+}
+
+// importFile loads what file from imports: a standard file (std/…) or a file beside it.
+func (ld *loader) importFile(from string, imp *lang.Import) error {
+	path := imp.Path
+	if strings.HasPrefix(path, "std/") {
+		if ld.loaded[path] {
+			return nil
+		}
+		text, ok := stdlib.Source(path)
+		if !ok {
+			return lang.Errorf(imp.Pos, "import: no standard file %q (have %s)", path, strings.Join(stdlib.Paths(), ", "))
+		}
+		return ld.load(path, text, true, false)
+	}
+	full := filepath.Join(filepath.Dir(from), path)
+	if ld.loaded[full] {
+		return nil
+	}
+	text, err := ld.read(full)
+	if err != nil {
+		return lang.Errorf(imp.Pos, "import: cannot read %s: %v", full, unwrapPathError(err))
+	}
+	return ld.load(full, text, false, false)
 }
 
 func unwrapPathError(err error) error {
@@ -185,6 +201,9 @@ func Compile(filename string, src []byte, opts Options) (*ir.Module, *Program, e
 	}
 	m, err := p.Lower()
 	if err != nil {
+		return nil, p, err
+	}
+	if err := checkRunnable(m); err != nil {
 		return nil, p, err
 	}
 	// The verifier is cheap; a failure here is a compiler bug, reported rather than run.

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -69,84 +70,35 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 	}
 	g := &gan{gen: gen, disc: disc, noise: "normal", loss: "non_saturating", dSteps: 1, realLabel: 1,
 		lossPos: f.Pos, noisePos: f.Pos, genPos: f.Params[0].Pos, dPos: f.Params[1].Pos}
-	num := func(s *lang.Setting) (value, error) { return p.evalConst(s.Value) }
-	seen := map[string]bool{}
-	hasNoise := false
-	for _, s := range f.Settings {
-		if seen[s.Name] {
-			return nil, lang.Errorf(s.Pos, "%s: %s set twice", f.Name, s.Name)
-		}
-		seen[s.Name] = true
-		switch s.Name {
-		case "noise":
-			c := bareCall(s.Value)
-			if c == nil || (c.Func != "normal" && c.Func != "uniform") || len(c.Args) != 1 {
-				return nil, lang.Errorf(s.Value.Pos, "%s: noise = %s, want normal(size) or uniform(size)", f.Name, exprString(s.Value))
-			}
-			v, err := p.evalConst(c.Args[0].Value)
-			if err != nil {
-				return nil, err
-			}
-			if v.kind != kInt || v.num < 1 {
-				return nil, lang.Errorf(c.Args[0].Pos, "%s: noise size %s, want a positive int", f.Name, v)
-			}
-			g.noise, g.noiseSize, g.noisePos, hasNoise = c.Func, int(v.num), s.Value.Pos, true
-		case "input":
-			g.input = s.Value
-		case "d_loss":
-			g.dLossExpr = s.Value
-		case "g_loss":
-			g.gLossExpr = s.Value
-		case "content":
-			c := bareCall(s.Value)
-			if c == nil || (c.Func != "l1" && c.Func != "mse") || len(c.Args) != 1 {
-				return nil, lang.Errorf(s.Value.Pos, "%s: content = %s, want l1(weight) or mse(weight)", f.Name, exprString(s.Value))
-			}
-			v, err := p.evalConst(c.Args[0].Value)
-			if err != nil {
-				return nil, err
-			}
-			if (v.kind != kInt && v.kind != kFloat) || v.num < 0 || math.IsInf(v.num, 0) {
-				return nil, lang.Errorf(c.Args[0].Pos, "%s: content weight %s, want a number ≥ 0", f.Name, v)
-			}
-			g.content, g.contentW, g.contentPos = c.Func, v.num, s.Value.Pos
-		case "loss":
-			name := bareIdent(s.Value)
-			if name != "non_saturating" && name != "minimax" {
-				return nil, lang.Errorf(s.Value.Pos, "%s: loss = %s, want non_saturating or minimax", f.Name, exprString(s.Value))
-			}
-			g.loss, g.lossPos = name, s.Value.Pos
-		case "d_steps":
-			v, err := num(s)
-			if err != nil {
-				return nil, err
-			}
-			if v.kind != kInt || v.num < 1 {
-				return nil, lang.Errorf(s.Value.Pos, "%s: d_steps = %s, want an int ≥ 1 (discriminator steps per generator step)", f.Name, v)
-			}
-			g.dSteps = int(v.num)
-		case "label_smoothing":
-			v, err := num(s)
-			if err != nil {
-				return nil, err
-			}
-			if (v.kind != kInt && v.kind != kFloat) || v.num <= 0 || v.num > 1 {
-				return nil, lang.Errorf(s.Value.Pos, "%s: label_smoothing = %s, want a number in (0, 1]: the target of real samples", f.Name, v)
-			}
-			g.realLabel = v.num
-		default:
-			return nil, lang.Errorf(s.Pos, "%s: unknown gan setting %s (want noise, input, content, loss, d_loss, g_loss, d_steps, label_smoothing)", f.Name, s.Name)
-		}
+	got, err := p.checkSettings(f.Name, schema.GANSettings, f.Settings, f.EndPos)
+	if err != nil {
+		return nil, err
 	}
+	g.read(got)
 	switch {
-	case hasNoise && g.input != nil:
+	case got.has("noise") && g.input != nil:
 		return nil, lang.Errorf(g.noisePos, "%s: noise and input both set: the generator takes one or the other", f.Name)
-	case !hasNoise && g.input == nil:
+	case !got.has("noise") && g.input == nil:
 		return nil, lang.Errorf(f.Pos, "%s: missing noise = normal(size) (or uniform(size), or input = an expression of x)", f.Name)
 	case g.content != "" && g.input == nil:
 		return nil, lang.Errorf(g.contentPos, "%s: a content loss compares G's output with x, so it needs input = …, not noise", f.Name)
 	}
 	return g, nil
+}
+
+// read takes the family's checked settings (schema.GANSettings).
+func (g *gan) read(got settings) {
+	if n := got["noise"]; n.given() {
+		g.noise, g.noiseSize, g.noisePos = n.fn.Name, int(n.args.num("size")), n.pos
+	}
+	g.input, g.dLossExpr, g.gLossExpr = got["input"].expr, got["d_loss"].expr, got["g_loss"].expr
+	if c := got["content"]; c.given() {
+		g.content, g.contentW, g.contentPos = c.fn.Name, c.args.num("weight"), c.pos
+	}
+	if l := got["loss"]; l.given() {
+		g.loss, g.lossPos = l.val.str, l.pos
+	}
+	g.dSteps, g.realLabel = int(got.num("d_steps")), got.num("label_smoothing")
 }
 
 func init() {
@@ -190,188 +142,262 @@ func (p *Program) lowerGAN(m *ir.Module, f *lang.Family) (*plan, error) {
 
 // ganFunc lowers one function of the family into l.
 func (l *lowerer) ganFunc(f *lang.Family, g *gan, fn string) (ir.Phase, error) {
-	fail := func(err error) (ir.Phase, error) { return ir.Phase{}, err }
-	// The generator's signature fixes the noise and the condition.
-	gsc := newScope(g.gen.Name, g.gen.Pos.Filename)
-	gl := l.p.newLowerer("signature", "eval")
-	gins, ok, err := gl.bindEntryParams(g.gen, gsc)
+	gs := &ganStep{l: l, f: f, g: g, fn: fn}
+	if err := gs.inputs(); err != nil {
+		return ir.Phase{}, err
+	}
+	fake, err := l.instantiateTop(g.gen, gs.withCond(gs.z), g.genPos)
 	if err != nil {
-		return fail(err)
-	}
-	if !ok || len(gins) < 1 || len(gins) > 2 {
-		return fail(lang.Errorf(g.gen.Pos, "%s: a generator takes the noise [B, n] (and, conditional, one-hot labels [B, K]), and hyperparameters with defaults", g.gen.Name))
-	}
-	zs := gins[0].Type.Shape
-	if g.input == nil {
-		if len(zs) != 2 || !zs[1].IsConst() {
-			return fail(lang.Errorf(g.gen.Pos, "%s: noise input %v, want [B, n] with a constant n", g.gen.Name, zs))
-		}
-		if zs[1].Coef != g.noiseSize {
-			return fail(lang.Errorf(g.noisePos, "%s: noise size %d differs from the generator's input %s %v", f.Name, g.noiseSize, gins[0].Name, zs))
-		}
-	}
-	g.conditional = len(gins) == 2
-
-	var x, y, z *ir.Op
-	var batch ir.Dim
-	if fn == "sample" && g.input == nil {
-		l.setPos(g.genPos)
-		z = l.b.Input("z", ir.F32(zs))
-		if g.conditional {
-			y = l.b.Input("y", ir.F32(gins[1].Type.Shape))
-		}
-	} else {
-		// The data feed D's inputs: x, and y when conditional.
-		dsc := newScope(g.disc.Name, g.disc.Pos.Filename)
-		dins, ok, err := l.bindEntryParams(g.disc, dsc)
-		if err != nil {
-			return fail(err)
-		}
-		if want := map[bool]int{false: 1, true: 2}[g.conditional]; !ok || len(dins) != want {
-			return fail(lang.Errorf(g.disc.Pos, "%s: a discriminator takes %d tensors here (samples%s), and hyperparameters with defaults",
-				g.disc.Name, want, map[bool]string{false: "", true: " and one-hot labels"}[g.conditional]))
-		}
-		x = dins[0]
-		if g.conditional {
-			y = dins[1]
-		}
-		batch = x.Type.Shape[0]
-		l.setPos(g.noisePos)
-		attrs := ir.Attrs{"shape": ir.Shape{batch, zs[1]}, "stream": l.p.nextStream()}
-		if g.input != nil {
-			sc := newScope(f.Name, f.Pos.Filename)
-			sc.names["x"] = tensorVal(x)
-			v, err := l.eval(sc, g.input)
-			if err != nil {
-				return fail(err)
-			}
-			if v.kind != kTensor {
-				return fail(lang.Errorf(g.input.Pos, "%s: input = %s is %s, want a tensor made from x", f.Name, exprString(g.input), v))
-			}
-			z = v.op
-		} else if g.noise == "uniform" {
-			attrs["low"], attrs["high"] = -1.0, 1.0
-			z = l.b.Op("random_uniform", attrs)
-		} else {
-			attrs["mean"], attrs["std"] = 0.0, 1.0
-			z = l.b.Op("random_normal", attrs)
-		}
-	}
-	withCond := func(v *ir.Op) []value {
-		if g.conditional {
-			return []value{tensorVal(v), tensorVal(y)}
-		}
-		return []value{tensorVal(v)}
-	}
-	fake, err := l.instantiateTop(g.gen, withCond(z), g.genPos)
-	if err != nil {
-		return fail(err)
+		return ir.Phase{}, err
 	}
 	if fn == "sample" {
 		l.b.F.Outputs = []ir.Output{{Name: "out", Value: fake}}
 		return ir.Phase{}, nil
 	}
+	return gs.losses(fake)
+}
+
+// ganStep is one function of a gan family being lowered: its inputs (the data x, the
+// condition y, the generator's input z) and the pieces its losses share.
+type ganStep struct {
+	l       *lowerer
+	f       *lang.Family
+	g       *gan
+	fn      string
+	x, y, z *ir.Op
+}
+
+// signature checks the generator's signature, which fixes the noise and the condition,
+// and returns its tensor inputs.
+func (gs *ganStep) signature() ([]*ir.Op, error) {
+	g := gs.g
+	gl := gs.l.p.newLowerer("signature", "eval")
+	gins, ok, err := gl.bindEntryParams(g.gen, newScope(g.gen.Name, g.gen.Pos.Filename))
+	if err != nil {
+		return nil, err
+	}
+	if !ok || len(gins) < 1 || len(gins) > 2 {
+		return nil, lang.Errorf(g.gen.Pos, "%s: a generator takes the noise [B, n] (and, conditional, one-hot labels [B, K]), and hyperparameters with defaults", g.gen.Name)
+	}
+	zs := gins[0].Type.Shape
+	if g.input == nil {
+		if len(zs) != 2 || !zs[1].IsConst() {
+			return nil, lang.Errorf(g.gen.Pos, "%s: noise input %v, want [B, n] with a constant n", g.gen.Name, zs)
+		}
+		if zs[1].Coef != g.noiseSize {
+			return nil, lang.Errorf(g.noisePos, "%s: noise size %d differs from the generator's input %s %v", gs.f.Name, g.noiseSize, gins[0].Name, zs)
+		}
+	}
+	g.conditional = len(gins) == 2
+	return gins, nil
+}
+
+// inputs makes the function's inputs: the noise (and condition) for sample, else the data
+// that feeds D (x, and y when conditional) and G's input drawn or made from x.
+func (gs *ganStep) inputs() error {
+	l, g, f := gs.l, gs.g, gs.f
+	gins, err := gs.signature()
+	if err != nil {
+		return err
+	}
+	zs := gins[0].Type.Shape
+	if gs.fn == "sample" && g.input == nil {
+		l.setPos(g.genPos)
+		gs.z = l.b.Input("z", ir.F32(zs))
+		if g.conditional {
+			gs.y = l.b.Input("y", ir.F32(gins[1].Type.Shape))
+		}
+		return nil
+	}
+	dins, ok, err := l.bindEntryParams(g.disc, newScope(g.disc.Name, g.disc.Pos.Filename))
+	if err != nil {
+		return err
+	}
+	if want := map[bool]int{false: 1, true: 2}[g.conditional]; !ok || len(dins) != want {
+		return lang.Errorf(g.disc.Pos, "%s: a discriminator takes %d tensors here (samples%s), and hyperparameters with defaults",
+			g.disc.Name, want, map[bool]string{false: "", true: " and one-hot labels"}[g.conditional])
+	}
+	gs.x = dins[0]
+	if g.conditional {
+		gs.y = dins[1]
+	}
+	l.setPos(g.noisePos)
+	attrs := ir.Attrs{"shape": ir.Shape{gs.x.Type.Shape[0], zs[1]}, "stream": l.p.nextStream()}
+	switch {
+	case g.input != nil:
+		sc := newScope(f.Name, f.Pos.Filename)
+		sc.names["x"] = tensorVal(gs.x)
+		v, err := l.eval(sc, g.input)
+		if err != nil {
+			return err
+		}
+		if v.kind != kTensor {
+			return lang.Errorf(g.input.Pos, "%s: input = %s is %s, want a tensor made from x", f.Name, exprString(g.input), v)
+		}
+		gs.z = v.op
+	case g.noise == "uniform":
+		attrs["low"], attrs["high"] = -1.0, 1.0
+		gs.z = l.b.Op("random_uniform", attrs)
+	default:
+		attrs["mean"], attrs["std"] = 0.0, 1.0
+		gs.z = l.b.Op("random_normal", attrs)
+	}
+	return nil
+}
+
+// withCond is v, with the condition y when the model is conditional: a network's inputs.
+func (gs *ganStep) withCond(v *ir.Op) []value {
+	if gs.g.conditional {
+		return []value{tensorVal(v), tensorVal(gs.y)}
+	}
+	return []value{tensorVal(v)}
+}
+
+// disc runs D on v, which must give one logit per sample.
+func (gs *ganStep) disc(v *ir.Op, what string) (*ir.Op, error) {
+	g := gs.g
+	logit, err := gs.l.instantiateTop(g.disc, gs.withCond(v), g.dPos)
+	if err != nil {
+		return nil, err
+	}
+	if s := logit.Type.Shape; len(s) != 2 || !s[0].Equal(v.Type.Shape[0]) || !s[1].Equal(ir.Const(1)) {
+		return nil, lang.Errorf(g.dPos, "%s: discriminator %s returns %v on %s, want one logit per sample [%v, 1]", gs.f.Name, g.disc.Name, s, what, v.Type.Shape[0])
+	}
+	return logit, nil
+}
+
+// bce is the mean bce of logits against a constant target.
+func (gs *ganStep) bce(logit *ir.Op, target float64) *ir.Op {
+	b := gs.l.b
+	t := b.Op("broadcast_like", nil, b.Const(target), logit)
+	return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, b.Op("bce_logits", nil, logit, t))
+}
+
+func (gs *ganStep) meanProb(logit *ir.Op) *ir.Op {
+	b := gs.l.b
+	return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, b.Op("sigmoid", nil, logit))
+}
+
+// ganLosses are what the steps and the evaluation report.
+type ganLosses struct {
+	dLoss, gLoss, dReal, dFake, fakeLogit *ir.Op
+}
+
+// losses lowers the losses of d_step, g_step or loss on the generator's output fake and
+// finishes the function.
+func (gs *ganStep) losses(fake *ir.Op) (ir.Phase, error) {
+	l, g, f, fn := gs.l, gs.g, gs.f, gs.fn
 	var content *ir.Op
 	if g.content != "" && (fn == "g_step" || fn == "loss") {
-		cv, err := builtins[g.content].lower(l, &lang.Call{Pos: g.contentPos, Func: g.content}, []value{tensorVal(fake), tensorVal(x)})
+		cv, err := builtins[g.content].lower(l, &lang.Call{Pos: g.contentPos, Func: g.content}, []value{tensorVal(fake), tensorVal(gs.x)})
 		if err != nil {
-			return fail(err)
+			return ir.Phase{}, err
 		}
 		content = cv.op
 	}
 	genParams := l.b.F.Params()
-	disc := func(v *ir.Op, what string) (*ir.Op, error) {
-		logit, err := l.instantiateTop(g.disc, withCond(v), g.dPos)
-		if err != nil {
-			return nil, err
-		}
-		if s := logit.Type.Shape; len(s) != 2 || !s[0].Equal(v.Type.Shape[0]) || !s[1].Equal(ir.Const(1)) {
-			return nil, lang.Errorf(g.dPos, "%s: discriminator %s returns %v on %s, want one logit per sample [%v, 1]", f.Name, g.disc.Name, s, what, v.Type.Shape[0])
-		}
-		return logit, nil
+	if !fake.Type.Shape.Equal(gs.x.Type.Shape) {
+		return ir.Phase{}, lang.Errorf(g.genPos, "%s: generator %s returns %v, which does not fit discriminator %s's input %v", f.Name, g.gen.Name, fake.Type.Shape, g.disc.Name, gs.x.Type.Shape)
 	}
-	if !fake.Type.Shape.Equal(x.Type.Shape) {
-		return fail(lang.Errorf(g.genPos, "%s: generator %s returns %v, which does not fit discriminator %s's input %v", f.Name, g.gen.Name, fake.Type.Shape, g.disc.Name, x.Type.Shape))
-	}
-	b := l.b
-	// bce of logits against a constant target, averaged over the batch.
-	bce := func(logit *ir.Op, target float64) *ir.Op {
-		t := b.Op("broadcast_like", nil, b.Const(target), logit)
-		return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, b.Op("bce_logits", nil, logit, t))
-	}
-	meanProb := func(logit *ir.Op) *ir.Op {
-		return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, b.Op("sigmoid", nil, logit))
-	}
-	var dLoss, gLoss, dReal, dFake, fakeLogit *ir.Op
+	var ls ganLosses
 	if fn == "d_step" || fn == "loss" {
-		realLogit, err := disc(x, "the real samples")
-		if err != nil {
-			return fail(err)
+		if err := gs.dLosses(&ls, fake); err != nil {
+			return ir.Phase{}, err
 		}
-		l.setPos(g.lossPos)
-		held := b.Op("stop_gradient", nil, fake)
-		if fakeLogit, err = disc(held, "the generator's samples"); err != nil {
-			return fail(err)
-		}
-		l.setPos(g.lossPos)
-		dLoss = b.Op("add", nil, bce(realLogit, g.realLabel), bce(fakeLogit, 0))
-		if g.dLossExpr != nil {
-			if dLoss, err = l.lossExpr(f, g.dLossExpr, map[string]*ir.Op{"d_real": realLogit, "d_fake": fakeLogit, "x": x, "fake": held}); err != nil {
-				return fail(err)
-			}
-		}
-		dReal, dFake = meanProb(realLogit), meanProb(fakeLogit)
 	}
 	if fn == "g_step" || fn == "loss" {
-		if fakeLogit == nil { // the evaluation reuses D(G(z)) of the discriminator's loss
-			if fakeLogit, err = disc(fake, "the generator's samples"); err != nil {
-				return fail(err)
-			}
-		}
-		l.setPos(g.lossPos)
-		if g.loss == "minimax" {
-			gLoss = b.Op("neg", nil, bce(fakeLogit, 0))
-		} else {
-			gLoss = bce(fakeLogit, 1)
-		}
-		if content != nil && g.contentW > 0 {
-			gLoss = b.Op("add", nil, gLoss, b.Op("mul", nil, content, b.Const(g.contentW)))
-		}
-		if g.gLossExpr != nil {
-			if gLoss, err = l.lossExpr(f, g.gLossExpr, map[string]*ir.Op{"d_fake": fakeLogit, "x": x, "fake": fake}); err != nil {
-				return fail(err)
-			}
-		}
-		if dFake == nil {
-			dFake = meanProb(fakeLogit)
+		if err := gs.gLosses(&ls, fake, content); err != nil {
+			return ir.Phase{}, err
 		}
 	}
-	if b.Err != nil {
-		return fail(lang.Errorf(g.lossPos, "%s: %v", f.Name, b.Err))
+	if l.b.Err != nil {
+		return ir.Phase{}, lang.Errorf(g.lossPos, "%s: %v", f.Name, l.b.Err)
 	}
-	discParams := []*ir.Op{}
+	return gs.finish(ls, fake, genParams)
+}
+
+// dLosses lowers the discriminator's loss: real samples towards the real label, the
+// detached fakes towards 0.
+func (gs *ganStep) dLosses(ls *ganLosses, fake *ir.Op) error {
+	l, g, b := gs.l, gs.g, gs.l.b
+	realLogit, err := gs.disc(gs.x, "the real samples")
+	if err != nil {
+		return err
+	}
+	l.setPos(g.lossPos)
+	held := b.Op("stop_gradient", nil, fake)
+	if ls.fakeLogit, err = gs.disc(held, "the generator's samples"); err != nil {
+		return err
+	}
+	l.setPos(g.lossPos)
+	ls.dLoss = b.Op("add", nil, gs.bce(realLogit, g.realLabel), gs.bce(ls.fakeLogit, 0))
+	if g.dLossExpr != nil {
+		if ls.dLoss, err = l.lossExpr(gs.f, g.dLossExpr, map[string]*ir.Op{"d_real": realLogit, "d_fake": ls.fakeLogit, "x": gs.x, "fake": held}); err != nil {
+			return err
+		}
+	}
+	ls.dReal, ls.dFake = gs.meanProb(realLogit), gs.meanProb(ls.fakeLogit)
+	return nil
+}
+
+// gLosses lowers the generator's loss through D, plus its content loss.
+func (gs *ganStep) gLosses(ls *ganLosses, fake, content *ir.Op) error {
+	l, g, b := gs.l, gs.g, gs.l.b
+	if ls.fakeLogit == nil { // the evaluation reuses D(G(z)) of the discriminator's loss
+		var err error
+		if ls.fakeLogit, err = gs.disc(fake, "the generator's samples"); err != nil {
+			return err
+		}
+	}
+	l.setPos(g.lossPos)
+	if g.loss == "minimax" {
+		ls.gLoss = b.Op("neg", nil, gs.bce(ls.fakeLogit, 0))
+	} else {
+		ls.gLoss = gs.bce(ls.fakeLogit, 1)
+	}
+	if content != nil && g.contentW > 0 {
+		ls.gLoss = b.Op("add", nil, ls.gLoss, b.Op("mul", nil, content, b.Const(g.contentW)))
+	}
+	if g.gLossExpr != nil {
+		var err error
+		if ls.gLoss, err = l.lossExpr(gs.f, g.gLossExpr, map[string]*ir.Op{"d_fake": ls.fakeLogit, "x": gs.x, "fake": fake}); err != nil {
+			return err
+		}
+	}
+	if ls.dFake == nil {
+		ls.dFake = gs.meanProb(ls.fakeLogit)
+	}
+	return nil
+}
+
+// finish sets the function's outputs: a step's metrics and gradients, or the evaluation's
+// losses and metrics.
+func (gs *ganStep) finish(ls ganLosses, fake *ir.Op, genParams []*ir.Op) (ir.Phase, error) {
+	l, g, b := gs.l, gs.g, gs.l.b
 	isGen := map[*ir.Op]bool{}
 	for _, o := range genParams {
 		isGen[o] = true
 	}
-	for _, o := range l.b.F.Params() {
+	discParams := []*ir.Op{}
+	for _, o := range b.F.Params() {
 		if !isGen[o] {
 			discParams = append(discParams, o)
 		}
 	}
-	switch fn {
+	metric := func(name string) string { return ir.OutputName(ir.OutMetric, name) }
+	switch gs.fn {
 	case "d_step":
-		b.F.Outputs = []ir.Output{{Name: ir.OutputName(ir.OutMetric, "d_real"), Value: dReal}, {Name: ir.OutputName(ir.OutMetric, "d_fake"), Value: dFake}}
-		return l.finishStep(g.lossPos, "d", dLoss, discParams)
+		b.F.Outputs = []ir.Output{{Name: metric("d_real"), Value: ls.dReal}, {Name: metric("d_fake"), Value: ls.dFake}}
+		return l.finishStep(g.lossPos, "d", ls.dLoss, discParams)
 	case "g_step":
-		b.F.Outputs = []ir.Output{{Name: ir.OutputName(ir.OutMetric, "d_fake_g"), Value: dFake}}
-		return l.finishStep(g.lossPos, "g", gLoss, genParams)
+		b.F.Outputs = []ir.Output{{Name: metric("d_fake_g"), Value: ls.dFake}}
+		return l.finishStep(g.lossPos, "g", ls.gLoss, genParams)
 	}
-	b.F.Outputs = []ir.Output{{Name: "loss", Value: dLoss}, {Name: ir.OutputName(ir.OutMetric, "g_loss"), Value: gLoss},
-		{Name: ir.OutputName(ir.OutMetric, "d_real"), Value: dReal}, {Name: ir.OutputName(ir.OutMetric, "d_fake"), Value: dFake}}
+	b.F.Outputs = []ir.Output{{Name: "loss", Value: ls.dLoss}, {Name: metric("g_loss"), Value: ls.gLoss},
+		{Name: metric("d_real"), Value: ls.dReal}, {Name: metric("d_fake"), Value: ls.dFake}}
 	if g.input != nil {
-		if err := l.psnrMetrics(g, z, fake, x); err != nil {
-			return fail(err)
+		if err := l.psnrMetrics(g, gs.z, fake, gs.x); err != nil {
+			return ir.Phase{}, err
 		}
 	}
 	return ir.Phase{}, nil

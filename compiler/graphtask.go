@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -54,88 +55,26 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 	if gp == nil {
 		return nil, lang.Errorf(b.Pos, "train: %s takes no graph", b.Name)
 	}
-	lossName := ""
-	if loss != nil {
-		lossName = bareIdent(loss.Value)
-	}
 	pl := &plan{eval: b.Name + ".loss", roles: []ir.RoleFunc{{Role: ir.RolePredict, Func: b.Name}}}
 	for _, fn := range []string{"loss", "step"} {
 		l, sc, ins, pred, err := p.lowerModel(b, fn, "one tensor of node features and its graph (hyperparameters need defaults)")
 		if err != nil {
 			return nil, err
 		}
-		g := sc.names[gp.Name].g
-		ps := pred.Type.Shape
-		var task ir.Task
-		switch {
-		case qp != nil:
-			task = ir.TaskLink
-			q := sc.names[qp.Name].g
-			if !(len(ps) == 1 || len(ps) == 2 && ps[1].Equal(ir.Const(1))) || !ps[0].Equal(q.edges) {
-				return nil, lang.Errorf(returnPos(b), "train: %s scores pairs, so it returns one logit per pair [%v] or [%v, 1], not %v", b.Name, q.edges, q.edges, ps)
-			}
-		case len(ps) >= 1 && ps[0].Equal(g.nodes):
-			task = ir.TaskNode
-		case len(ps) >= 1 && g.ids != nil && ps[0].Equal(g.graphs):
-			task = ir.TaskGraph
-		default:
-			return nil, lang.Errorf(returnPos(b), "train: %s returns %v: want one row per node [%v, …], one per graph (a readout, [G, …]) or, with a pairs parameter, one score per pair", b.Name, ps, g.nodes)
-		}
-		pl.task, pl.graph.Undirected = task, g.undirected
-		if err := p.checkGraphSettings(task, gs, gs.train); err != nil {
-			return nil, err
-		}
-		want := []string{"cross_entropy", "mse", "l1", "bce", "bce_logits"}
-		if task == ir.TaskLink {
-			want = []string{"bce_logits"}
-			if lossName == "" {
-				lossName = "bce_logits"
-			}
-		}
-		if loss == nil && lossName == "" {
-			return nil, lang.Errorf(b.Pos, "train: missing loss = … (training model %s needs one: %s)", b.Name, strings.Join(want, ", "))
-		}
-		known := false
-		for _, w := range want {
-			known = known || w == lossName
-		}
-		if !known {
-			return nil, lang.Errorf(loss.Value.Pos, "train: loss = %s, want %s for a %s-level task", exprString(loss.Value), strings.Join(want, ", "), task)
-		}
-		at := b.Pos
-		if loss != nil {
-			at = loss.Pos
-		}
-		l.setPos(at)
-		if task == ir.TaskNode {
-			// The rows the loss (or the metric) covers.
-			rows := ir.Sym(freshDim(sc, "L"))
-			nodes := l.b.Input("nodes", ir.Type{DType: "i32", Shape: ir.Shape{rows}})
-			if pred, err = l.emit(at, "labelled nodes", "gather", nil, pred, nodes); err != nil {
-				return nil, err
-			}
-		}
-		y := l.b.Input("y", ir.F32(pred.Type.Shape))
-		call := &lang.Call{Pos: at, Func: lossName}
-		lv, err := builtins[lossName].lower(l, call, []value{tensorVal(pred), tensorVal(y)})
+		task, err := graphTask(b, sc.names[gp.Name].g, qp, sc, pred)
 		if err != nil {
 			return nil, err
 		}
-		l.b.F.Outputs = []ir.Output{{Name: "loss", Value: lv.op}}
-		if fn == "loss" {
-			if lossName == "cross_entropy" {
-				acc, err := l.accuracy(&lang.Setting{Pos: at}, pred, y)
-				if err != nil {
-					return nil, err
-				}
-				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "accuracy"), Value: acc})
-			}
-			if task == ir.TaskLink {
-				l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "score", Value: pred})
-			}
+		pl.task, pl.graph.Undirected = task, sc.names[gp.Name].g.undirected
+		if err := p.checkGraphSettings(task, gs, gs.train); err != nil {
+			return nil, err
+		}
+		lv, at, err := l.graphLoss(b, sc, task, loss, pred, fn)
+		if err != nil {
+			return nil, err
 		}
 		if fn == "step" {
-			ph, err := l.finishStep(at, "train", lv.op, l.b.F.Params())
+			ph, err := l.finishStep(at, "train", lv, l.b.F.Params())
 			if err != nil {
 				return nil, err
 			}
@@ -144,21 +83,98 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 		m.Funcs = append(m.Funcs, l.b.F)
 		pl.feeds = graphFeeds(pl.feeds, l.b.F, ins[0].Name, gp.Name, qp)
 	}
+	return pl, p.graphTaskSettings(pl, gs)
+}
+
+// graphTask says what a graph model's result predicts: with a pairs parameter a score per
+// pair, else a row per node or a row per graph.
+func graphTask(b *lang.Block, g *graphVal, qp *lang.Param, sc *scope, pred *ir.Op) (ir.Task, error) {
+	ps := pred.Type.Shape
+	switch {
+	case qp != nil:
+		q := sc.names[qp.Name].g
+		if !(len(ps) == 1 || len(ps) == 2 && ps[1].Equal(ir.Const(1))) || !ps[0].Equal(q.edges) {
+			return 0, lang.Errorf(returnPos(b), "train: %s scores pairs, so it returns one logit per pair [%v] or [%v, 1], not %v", b.Name, q.edges, q.edges, ps)
+		}
+		return ir.TaskLink, nil
+	case len(ps) >= 1 && ps[0].Equal(g.nodes):
+		return ir.TaskNode, nil
+	case len(ps) >= 1 && g.ids != nil && ps[0].Equal(g.graphs):
+		return ir.TaskGraph, nil
+	}
+	return 0, lang.Errorf(returnPos(b), "train: %s returns %v: want one row per node [%v, …], one per graph (a readout, [G, …]) or, with a pairs parameter, one score per pair", b.Name, ps, g.nodes)
+}
+
+// graphLoss lowers the loss of a graph model's prediction against its targets y (over the
+// labelled nodes, for a node task) and, in the evaluation, its metrics; it returns the
+// loss and where it was written.
+func (l *lowerer) graphLoss(b *lang.Block, sc *scope, task ir.Task, loss *lang.Setting, pred *ir.Op, fn string) (*ir.Op, lang.Pos, error) {
+	lossName, at := "", b.Pos
+	if loss != nil {
+		lossName, at = bareIdent(loss.Value), loss.Pos
+	}
+	want := []string{"cross_entropy", "mse", "l1", "bce", "bce_logits"}
+	if task == ir.TaskLink {
+		want = []string{"bce_logits"}
+		if lossName == "" {
+			lossName = "bce_logits"
+		}
+	}
+	if lossName == "" {
+		return nil, at, lang.Errorf(b.Pos, "train: missing loss = … (training model %s needs one: %s)", b.Name, strings.Join(want, ", "))
+	}
+	if !slices.Contains(want, lossName) {
+		return nil, at, lang.Errorf(loss.Value.Pos, "train: loss = %s, want %s for a %s-level task", exprString(loss.Value), strings.Join(want, ", "), task)
+	}
+	l.setPos(at)
+	if task == ir.TaskNode {
+		// The rows the loss (or the metric) covers.
+		rows := ir.Sym(freshDim(sc, "L"))
+		nodes := l.b.Input("nodes", ir.Type{DType: "i32", Shape: ir.Shape{rows}})
+		var err error
+		if pred, err = l.emit(at, "labelled nodes", "gather", nil, pred, nodes); err != nil {
+			return nil, at, err
+		}
+	}
+	y := l.b.Input("y", ir.F32(pred.Type.Shape))
+	lv, err := builtins[lossName].lower(l, &lang.Call{Pos: at, Func: lossName}, []value{tensorVal(pred), tensorVal(y)})
+	if err != nil {
+		return nil, at, err
+	}
+	l.b.F.Outputs = []ir.Output{{Name: "loss", Value: lv.op}}
+	if fn != "loss" {
+		return lv.op, at, nil
+	}
+	if lossName == "cross_entropy" {
+		acc, err := l.accuracy(&lang.Setting{Pos: at}, pred, y)
+		if err != nil {
+			return nil, at, err
+		}
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "accuracy"), Value: acc})
+	}
+	if task == ir.TaskLink {
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: "score", Value: pred})
+	}
+	return lv.op, at, nil
+}
+
+// graphTaskSettings reads the task's train settings into the plan.
+func (p *Program) graphTaskSettings(pl *plan, gs graphSettings) error {
 	var err error
 	if gs.labelled != nil {
 		if pl.graph.Labelled, err = p.labelled(gs.labelled); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if pl.task == ir.TaskLink {
 		pl.graph.TestEdges = 0.1
 		if gs.testEdges != nil {
 			if pl.graph.TestEdges, err = p.testEdges(gs.testEdges); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return pl, nil
+	return nil
 }
 
 // graphFeeds adds the feeds of f's inputs not yet in feeds. The compiler names a graph's

@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -26,148 +27,148 @@ import (
 // in-degrees (edges into the node, plus one with self loops); a node of degree 0 is scaled
 // by 1. On an undirected graph in- and out-degree agree, which is what GCN assumes.
 
-// layerBody lowers the statements of a layer instance and returns its update.
+// layerState is what a layer instance's settings have built so far.
+type layerState struct {
+	b                 *lang.Block
+	g                 *graphVal
+	got               settings // the settings read, over the table's defaults
+	msg, msgSelf, agg *ir.Op
+	update            *value
+}
+
+// layerBody lowers the statements of a layer instance and returns its update. The
+// settings of schema.LayerSettings are checked as they come; any other name is a variable.
 func (l *lowerer) layerBody(b *lang.Block, sc *scope) ([]value, error) {
 	outer := l.sc
 	l.sc = sc
 	defer func() { l.sc = outer }()
-	var g *graphVal
+	ly := &layerState{b: b, got: defaults(schema.LayerSettings)}
 	for _, prm := range b.Params {
 		if prm.Type.Named == "graph" {
-			if g != nil {
+			if ly.g != nil {
 				return nil, lang.Errorf(prm.Pos, "layer %s: takes two graphs; a layer passes messages over one", b.Name)
 			}
-			g = sc.names[prm.Name].g
+			ly.g = sc.names[prm.Name].g
 		}
 	}
-	if g == nil {
+	if ly.g == nil {
 		return nil, lang.Errorf(b.Pos, "layer %s: takes no graph (want a parameter such as g: graph)", b.Name)
 	}
-	var (
-		msg, msgSelf *ir.Op
-		agg          *ir.Op
-		update       *value
-		selfLoops    bool
-		norm         = "none"
-	)
+	ck := settingsChecker{what: "layer " + b.Name, eval: func(e *lang.Expr) (value, error) { return l.eval(sc, e) }}
 	for _, s := range b.Body {
-		switch {
+		var err error
+		switch _, isSetting := schema.Lookup(schema.LayerSettings, settingName(s)); {
 		case s.Return != nil:
 			return nil, lang.Errorf(s.Pos, "layer %s: a layer's result is its update; write update = … instead of return", b.Name)
 		case s.Unpack != nil:
-			if err := l.unpack(sc, s.Unpack); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		a := s.Assign
-		switch a.Name {
-		case "self_loops":
-			if msg != nil {
-				return nil, lang.Errorf(a.Pos, "layer %s: set self_loops before the message", b.Name)
-			}
-			v, err := l.eval(sc, a.Value)
-			if err != nil {
-				return nil, err
-			}
-			if v.kind != kBool {
-				return nil, lang.Errorf(a.Value.Pos, "layer %s: self_loops = %s, want true or false", b.Name, describe(v))
-			}
-			selfLoops = v.num != 0
-		case "normalize":
-			if msg != nil {
-				return nil, lang.Errorf(a.Pos, "layer %s: set normalize before the message", b.Name)
-			}
-			switch id := settingWord(a.Value); id {
-			case "none", "sym":
-				norm = id
-			default:
-				return nil, lang.Errorf(a.Value.Pos, "layer %s: normalize = %s, want none or sym", b.Name, exprString(a.Value))
-			}
-		case "message":
-			if msg != nil {
-				return nil, lang.Errorf(a.Pos, "layer %s: message set twice", b.Name)
-			}
-			counts := maps.Clone(sc.counts)
-			v, err := l.eval(sc, a.Value)
-			if err != nil {
-				return nil, err
-			}
-			if v.kind != kTensor || len(v.op.Type.Shape) == 0 || !v.op.Type.Shape[0].Equal(g.edges) {
-				return nil, lang.Errorf(a.Value.Pos, "layer %s: message is %s, want one row per edge [%v, …] (index node tensors with %s.src or %s.dst)",
-					b.Name, describe(v), g.edges, g.name, g.name)
-			}
-			msg = v.op
-			if selfLoops {
-				sc.counts = counts
-				l.self = g
-				sv, err := l.eval(sc, a.Value)
-				l.self = nil
-				if err != nil {
-					return nil, err
-				}
-				if sv.kind != kTensor || len(sv.op.Type.Shape) == 0 || !sv.op.Type.Shape[0].Equal(g.nodes) {
-					return nil, lang.Errorf(a.Value.Pos, "layer %s: the self-loop message is %s, want one row per node [%v, …]", b.Name, describe(sv), g.nodes)
-				}
-				msgSelf = sv.op
-			}
-			sc.names["message"] = v
-		case "aggregate":
-			if msg == nil {
-				return nil, lang.Errorf(a.Pos, "layer %s: aggregate before any message", b.Name)
-			}
-			if agg != nil {
-				return nil, lang.Errorf(a.Pos, "layer %s: aggregate set twice", b.Name)
-			}
-			how := settingWord(a.Value)
-			switch how {
-			case "sum", "mean", "max", "min":
-			default:
-				return nil, lang.Errorf(a.Value.Pos, "layer %s: unknown aggregation %s (want sum, mean, max or min)", b.Name, exprString(a.Value))
-			}
-			var err error
-			if agg, err = l.aggregate(a.Value.Pos, g, how, norm, msg, msgSelf); err != nil {
-				return nil, err
-			}
-			sc.names["aggregated"] = tensorVal(agg)
-		case "update":
-			if agg == nil {
-				return nil, lang.Errorf(a.Pos, "layer %s: update before aggregate (message, then aggregate, then update)", b.Name)
-			}
-			if update != nil {
-				return nil, lang.Errorf(a.Pos, "layer %s: update set twice", b.Name)
-			}
-			if w := bareIdent(a.Value); w == "add" || w == "concat" {
-				return nil, lang.Errorf(a.Value.Pos, "layer %s: update = %s: write the update as an expression of aggregated, e.g. relu(dense(concat(h, aggregated), H)) or relu(dense(h, H) + aggregated)", b.Name, w)
-			}
-			v, err := l.eval(sc, a.Value)
-			if err != nil {
-				return nil, err
-			}
-			if v.kind != kTensor || len(v.op.Type.Shape) == 0 || !v.op.Type.Shape[0].Equal(g.nodes) {
-				return nil, lang.Errorf(a.Value.Pos, "layer %s: update is %s, want one row per node [%v, …]", b.Name, describe(v), g.nodes)
-			}
-			update = &v
-			sc.names["update"] = v
+			err = l.unpack(sc, s.Unpack)
+		case isSetting:
+			err = l.layerSetting(ck, ly, sc, s.Assign)
 		default:
-			v, err := l.assign(sc, a)
-			if err != nil {
-				return nil, err
-			}
-			sc.names[a.Name] = v
+			var v value
+			v, err = l.assign(sc, s.Assign)
+			sc.names[s.Assign.Name] = v
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	if msg == nil {
-		return nil, lang.Errorf(b.EndPos, "layer %s: missing message = … (one row per edge)", b.Name)
+	if err := ck.finish(ck.what, schema.LayerSettings, ly.got, b.EndPos, false); err != nil {
+		return nil, err
 	}
-	if agg == nil {
-		return nil, lang.Errorf(b.EndPos, "layer %s: missing aggregate = sum | mean | max | min", b.Name)
-	}
-	if update == nil {
-		return nil, lang.Errorf(b.EndPos, "layer %s: missing update = … (the layer's result)", b.Name)
-	}
-	rets := []value{*update}
+	rets := []value{*ly.update}
 	return rets, l.checkResults(b, sc, rets, b.EndPos)
+}
+
+// settingName is the name a statement assigns, "" for a return or an unpacking.
+func settingName(s *lang.Stmt) string {
+	if s.Assign == nil {
+		return ""
+	}
+	return s.Assign.Name
+}
+
+// layerSetting reads one of a layer's settings, in their order: self_loops and normalize,
+// then the message, its aggregation and the update.
+func (l *lowerer) layerSetting(ck settingsChecker, ly *layerState, sc *scope, a *lang.Setting) error {
+	name := ly.b.Name
+	switch {
+	case (a.Name == "self_loops" || a.Name == "normalize") && ly.msg != nil:
+		return lang.Errorf(a.Pos, "layer %s: set %s before the message", name, a.Name)
+	case a.Name == "aggregate" && ly.msg == nil:
+		return lang.Errorf(a.Pos, "layer %s: aggregate before any message", name)
+	case a.Name == "update" && ly.agg == nil:
+		return lang.Errorf(a.Pos, "layer %s: update before aggregate (message, then aggregate, then update)", name)
+	}
+	st, err := ck.read(schema.LayerSettings, ly.got, a)
+	if err != nil {
+		return err
+	}
+	switch a.Name {
+	case "message":
+		return l.layerMessage(ly, sc, a.Value)
+	case "aggregate":
+		if ly.agg, err = l.aggregate(a.Value.Pos, ly.g, st.val.str, ly.got.word("normalize"), ly.msg, ly.msgSelf); err != nil {
+			return err
+		}
+		sc.names["aggregated"] = tensorVal(ly.agg)
+	case "update":
+		return l.layerUpdate(ly, sc, a.Value)
+	}
+	return nil
+}
+
+// layerMessage lowers the message, and with self loops lowers it again for the nodes
+// themselves, h[g.src] and h[g.dst] both meaning h.
+func (l *lowerer) layerMessage(ly *layerState, sc *scope, e *lang.Expr) error {
+	g := ly.g
+	counts := maps.Clone(sc.counts)
+	v, err := l.eval(sc, e)
+	if err != nil {
+		return err
+	}
+	if !rowsOf(v, g.edges) {
+		return lang.Errorf(e.Pos, "layer %s: message is %s, want one row per edge [%v, …] (index node tensors with %s.src or %s.dst)",
+			ly.b.Name, describe(v), g.edges, g.name, g.name)
+	}
+	ly.msg = v.op
+	if ly.got.num("self_loops") != 0 {
+		sc.counts = counts
+		l.self = g
+		sv, err := l.eval(sc, e)
+		l.self = nil
+		if err != nil {
+			return err
+		}
+		if !rowsOf(sv, g.nodes) {
+			return lang.Errorf(e.Pos, "layer %s: the self-loop message is %s, want one row per node [%v, …]", ly.b.Name, describe(sv), g.nodes)
+		}
+		ly.msgSelf = sv.op
+	}
+	sc.names["message"] = v
+	return nil
+}
+
+// layerUpdate lowers the update, the layer's result: one row per node.
+func (l *lowerer) layerUpdate(ly *layerState, sc *scope, e *lang.Expr) error {
+	if w := bareIdent(e); w == "add" || w == "concat" {
+		return lang.Errorf(e.Pos, "layer %s: update = %s: write the update as an expression of aggregated, e.g. relu(dense(concat(h, aggregated), H)) or relu(dense(h, H) + aggregated)", ly.b.Name, w)
+	}
+	v, err := l.eval(sc, e)
+	if err != nil {
+		return err
+	}
+	if !rowsOf(v, ly.g.nodes) {
+		return lang.Errorf(e.Pos, "layer %s: update is %s, want one row per node [%v, …]", ly.b.Name, describe(v), ly.g.nodes)
+	}
+	ly.update = &v
+	sc.names["update"] = v
+	return nil
+}
+
+// rowsOf reports whether v is a tensor of n rows.
+func rowsOf(v value, n ir.Dim) bool {
+	return v.kind == kTensor && len(v.op.Type.Shape) > 0 && v.op.Type.Shape[0].Equal(n)
 }
 
 // settingWord is the word a setting names, bare or quoted: aggregate = mean, or "mean".

@@ -308,8 +308,21 @@ func (l *lowerer) param(sc *scope, name string, c *lang.Call) (value, error) {
 	if _, err := shape.Elements(); err != nil {
 		return value{}, lang.Errorf(c.Args[0].Pos, "param: %v", err)
 	}
+	if err := checkInit("param", args[1].str, initPos(c)); err != nil {
+		return value{}, err
+	}
 	o, err := l.declareParam(sc, name, shape, args[1].str, c.Pos)
 	return tensorVal(o), err
+}
+
+// initPos is where param call c gives its init, named or second; the call when it does not.
+func initPos(c *lang.Call) lang.Pos {
+	for i, a := range c.Args {
+		if a.Name == "init" || a.Name == "" && i == 1 {
+			return a.Value.Pos
+		}
+	}
+	return c.Pos
 }
 
 // declareParam makes the parameter NAME of the instance sc (full name PREFIX.NAME), or

@@ -262,7 +262,7 @@ func (l *lowerer) phaseSetting(sc *scope, wp *writtenPhase, s *lang.Setting) err
 	case "show":
 		return l.phaseShow(sc, wp, s)
 	case "optimizer":
-		o, err := l.p.optimizerCall(s)
+		o, err := l.p.optimizerSpec(s.Value)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 )
 
 // builtinTable renders spec.md's table of builtins from the builtins themselves: the ops
@@ -67,8 +68,10 @@ func defaultString(v value) string {
 	return fmt.Sprint(v.num)
 }
 
-// TestSpecTables checks that spec.md's generated tables (the builtins of section 7 and the
-// IR ops of section 11) are those the code defines; -update rewrites them.
+// TestSpecTables checks that spec.md's generated tables (the builtins of section 7, the IR
+// ops of section 11, and the settings tables of ir/schema: data sources, optimisers,
+// initialisers, the settings of layers, the two families and the train block) are those the code defines; -update
+// rewrites them.
 func TestSpecTables(t *testing.T) {
 	path := filepath.Join("..", "spec.md")
 	src, err := os.ReadFile(path)
@@ -79,6 +82,13 @@ func TestSpecTables(t *testing.T) {
 	for _, tab := range []struct{ name, body string }{
 		{"builtins", builtinTable()},
 		{"ir-ops", ir.SpecTable()},
+		{"data-sources", schema.CallsTable("source", schema.DataSources)},
+		{"optimizers", schema.CallsTable("optimizer", schema.Optimizers)},
+		{"initializers", schema.CallsTable("init", schema.Initializers)},
+		{"layer-settings", schema.SettingsTable(schema.LayerSettings)},
+		{"autoencoder-settings", schema.SettingsTable(schema.AutoencoderSettings)},
+		{"gan-settings", schema.SettingsTable(schema.GANSettings)},
+		{"train-settings", schema.SettingsTable(schema.TrainSettings)},
 	} {
 		begin := "<!-- generated: " + tab.name + " (go test ./compiler -update) -->\n"
 		end := "<!-- end: " + tab.name + " -->"

@@ -4,12 +4,13 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/lang"
 )
 
 // supervisedLosses are the losses a plain model can be trained with, against the data's
 // targets.
-var supervisedLosses = []string{"cross_entropy", "mse", "l1", "bce", "bce_logits"}
+var supervisedLosses = schema.SupervisedLosses
 
 // lowerSupervised adds the functions that train model block b on (sample, target) pairs:
 // b.loss, computing the loss and the metrics of the loss's kind, and b.step, adding the

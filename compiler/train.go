@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -28,20 +29,12 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 	if err := p.trainTarget(tb); err != nil {
 		return err
 	}
-	hasData := false
-	seen := map[string]bool{}
-	for _, s := range t.Settings {
-		if seen[s.Name] {
-			return lang.Errorf(s.Pos, "train: %s set twice", s.Name)
-		}
-		seen[s.Name] = true
-		hasData = hasData || s.Name == "data"
-		if err := p.trainSetting(tb, s); err != nil {
-			return err
-		}
+	got, err := p.checkSettings("train", schema.TrainSettings, t.Settings, t.Pos)
+	if err != nil {
+		return err
 	}
-	if !hasData {
-		return lang.Errorf(t.Pos, "train: missing data = …")
+	if err := p.readTrainSettings(tb, got); err != nil {
+		return err
 	}
 	pl, err := p.trainPlan(m, tb)
 	if err != nil {
@@ -106,45 +99,31 @@ func (p *Program) trainTarget(tb *trainBlock) error {
 	return lang.Errorf(t.Pos, "train: undefined: %s", t.Target)
 }
 
-// trainSetting reads one setting of the train block into tb.
-func (p *Program) trainSetting(tb *trainBlock, s *lang.Setting) error {
+// readTrainSettings takes the checked settings of the train block into tb, and checks
+// what the table cannot: which settings the target allows.
+func (p *Program) readTrainSettings(tb *trainBlock, got settings) error {
 	spec := tb.spec
-	switch s.Name {
-	case "data", "test":
-		d, err := p.dataSpec(s)
-		if err != nil {
-			return err
-		}
-		if s.Name == "data" {
-			spec.Data = d
-		} else {
-			spec.Test = &d
-		}
-	case "optimizer", "d_optimizer", "g_optimizer":
-		if s.Name != "optimizer" && !hasPhase(p.plans[tb.t.Target], strings.TrimSuffix(s.Name, "_optimizer")) {
-			return lang.Errorf(s.Pos, "train: %s applies to the phases of a gan or an adversarial autoencoder; use optimizer (or a phase's own)", s.Name)
-		}
-		o, err := p.optimizerCall(s)
-		if err != nil {
-			return err
-		}
-		if s.Name == "optimizer" {
-			tb.optimizer = o
-		} else {
-			tb.phaseOpts[strings.TrimSuffix(s.Name, "_optimizer")] = o
-		}
-	case "batch", "epochs", "seed":
-		return p.trainCount(spec, s)
-	case "shuffle":
-		switch bareIdent(s.Value) {
-		case "true":
-			spec.Shuffle = true
-		case "false":
-			spec.Shuffle = false
+	spec.Data = got["data"].dataSpec()
+	if got.has("test") {
+		d := got["test"].dataSpec()
+		spec.Test = &d
+	}
+	spec.Batch, spec.Epochs, spec.Seed = int(got.num("batch")), int(got.num("epochs")), int64(got.num("seed"))
+	spec.Shuffle = got.num("shuffle") != 0
+	if got.has("optimizer") {
+		tb.optimizer = got["optimizer"].optSpec()
+	}
+	for _, name := range []string{"d_optimizer", "g_optimizer"} {
+		phase := strings.TrimSuffix(name, "_optimizer")
+		switch {
+		case !got.has(name):
+		case !hasPhase(p.plans[tb.t.Target], phase):
+			return lang.Errorf(tb.setting(name).Pos, "train: %s applies to the phases of a gan or an adversarial autoencoder; use optimizer (or a phase's own)", name)
 		default:
-			return lang.Errorf(s.Value.Pos, "train: shuffle = %s, want true or false", exprString(s.Value))
+			tb.phaseOpts[phase] = got[name].optSpec()
 		}
-	case "loss":
+	}
+	if s := tb.setting("loss"); s != nil {
 		switch {
 		case tb.fam != nil:
 			return lang.Errorf(s.Pos, "train: the loss of %s %s is set in its own block", tb.fam.Kind, tb.fam.Name)
@@ -152,41 +131,22 @@ func (p *Program) trainSetting(tb *trainBlock, s *lang.Setting) error {
 			return lang.Errorf(s.Pos, "train: each phase sets its own loss = …")
 		}
 		tb.loss = s
-	case "labelled", "test_edges":
-		if g, _ := graphParams(tb.block); g == nil {
+	}
+	tb.graph.labelled, tb.graph.testEdges = tb.setting("labelled"), tb.setting("test_edges")
+	for _, s := range []*lang.Setting{tb.graph.labelled, tb.graph.testEdges} {
+		if g, _ := graphParams(tb.block); s != nil && g == nil {
 			return lang.Errorf(s.Pos, "train: %s applies to a model that takes a graph", s.Name)
 		}
-		if s.Name == "labelled" {
-			tb.graph.labelled = s
-		} else {
-			tb.graph.testEdges = s
-		}
-	default:
-		return lang.Errorf(s.Pos, "train: unknown setting %s (want data, test, optimizer, d_optimizer, g_optimizer, batch, epochs, seed, shuffle, loss, labelled, test_edges)", s.Name)
 	}
 	return nil
 }
 
-// trainCount reads batch, epochs or seed.
-func (p *Program) trainCount(spec *ir.TrainSpec, s *lang.Setting) error {
-	v, err := p.evalConst(s.Value)
-	if err != nil {
-		return err
-	}
-	if v.kind != kInt || v.num < 0 || (v.num == 0 && s.Name != "seed") {
-		want := "a positive int"
-		if s.Name == "seed" {
-			want = "an int ≥ 0"
+// setting returns the train block's setting name as written, or nil.
+func (tb *trainBlock) setting(name string) *lang.Setting {
+	for _, s := range tb.t.Settings {
+		if s.Name == name {
+			return s
 		}
-		return lang.Errorf(s.Value.Pos, "train: %s = %s, want %s", s.Name, v, want)
-	}
-	switch s.Name {
-	case "batch":
-		spec.Batch = int(v.num)
-	case "epochs":
-		spec.Epochs = int(v.num)
-	default:
-		spec.Seed = int64(v.num)
 	}
 	return nil
 }
@@ -207,30 +167,6 @@ func (p *Program) trainPlan(m *ir.Module, tb *trainBlock) (*plan, error) {
 		return nil, lang.Errorf(tb.t.Pos, "train: missing loss = … (training model %s needs one: %s)", tb.block.Name, strings.Join(supervisedLosses, ", "))
 	}
 	return p.lowerSupervised(m, tb.block, tb.loss)
-}
-
-// optimizerCall reads `optimizer = adam(lr: 1e-3)`: a call whose arguments are named
-// numbers.
-func (p *Program) optimizerCall(s *lang.Setting) (ir.OptSpec, error) {
-	c := bareCall(s.Value)
-	if c == nil {
-		return ir.OptSpec{}, lang.Errorf(s.Value.Pos, "train: %s = %s, want a call such as adam(lr: 1e-3)", s.Name, exprString(s.Value))
-	}
-	o := ir.OptSpec{Name: c.Func, Args: map[string]float64{}, Pos: irPos(c.Pos)}
-	for _, a := range c.Args {
-		if a.Name == "" {
-			return ir.OptSpec{}, lang.Errorf(a.Pos, "train: %s arguments are named (lr: 1e-3)", c.Func)
-		}
-		v, err := p.evalConst(a.Value)
-		if err != nil {
-			return ir.OptSpec{}, err
-		}
-		if v.kind != kInt && v.kind != kFloat && v.kind != kBool {
-			return ir.OptSpec{}, lang.Errorf(a.Value.Pos, "train: %s: %s is %s, want a number", c.Func, a.Name, v)
-		}
-		o.Args[a.Name] = v.num
-	}
-	return o, nil
 }
 
 // hasPhase reports whether plan pl (nil for a plain model, lowered later) trains a phase

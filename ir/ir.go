@@ -2,7 +2,8 @@
 // of tensor operations in topological order.
 //
 // Every op produces exactly one value, so an op and the value it defines are the same object
-// (*Op). An op names its kind (a key of the op table in ops.go), its operands, its attributes,
+// (*Op). An op names its kind (a key of the op table: OpDef in opdef.go, the entries in the
+// ops*.go files and passes_fuse_elementwise.go), its operands, its attributes,
 // its result type and the source position it was lowered from. Types carry shapes whose
 // dimensions may be symbolic (B, N): a monomial Coef·Sym1·Sym2…, which is enough to express
 // the reshapes and flattens that models use ([B, C, H, W] → [B, C·H·W]) and to check them.

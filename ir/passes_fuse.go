@@ -1,6 +1,6 @@
 package ir
 
-// FuseRules fold dense layers into the fused ops of fused.go, and a gather into the segment
+// FuseRules fold dense layers into the fused ops of ops_fused.go, and a gather into the segment
 // reduction that reads it (ops_graph_fused.go). A fusion is legal only when
 // the values it swallows have no other user, so each rule checks Uses; after autodiff this
 // holds for the forward intermediates because every activation's gradient reads its output,

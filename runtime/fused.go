@@ -5,7 +5,7 @@ import (
 	"github.com/dlc-lang/dlc/runtime/vecmath"
 )
 
-// Kernels for the fused ops of ir/fused.go. Both are a Gemm into a fresh result followed by
+// Kernels for the fused ops of ir/ops_fused.go. Both are a Gemm into a fresh result followed by
 // one in-place epilogue pass over it, row by row, so that each row is still in cache when
 // its elementwise work is done: the fused op saves the temporaries and passes the unfused
 // ops would allocate and make, and nothing else changes, so its results are bit-for-bit

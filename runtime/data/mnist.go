@@ -116,7 +116,7 @@ func mnistSet(x []float32, xShape []int, labels []int, labelsPath string) (*Set,
 	return &Set{X: x, XShape: xShape, Y: y, YShape: []int{xShape[0], mnistClasses}, Labels: labels}, nil
 }
 
-// parseDigits reads a list such as "1,7" (validDigits has checked it).
+// parseDigits reads a list such as "1,7" (the schema's check of mnist's digits has passed it).
 func parseDigits(s string) []bool {
 	keep := make([]bool, mnistClasses)
 	for _, f := range strings.Split(s, ",") {
@@ -124,23 +124,6 @@ func parseDigits(s string) []bool {
 		keep[n] = true
 	}
 	return keep
-}
-
-// validDigits reports whether s lists digits 0-9, separated by commas, each once, or is
-// empty (all digits).
-func validDigits(s string) bool {
-	if s == "" {
-		return true
-	}
-	seen := map[int]bool{}
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 0 || n >= mnistClasses || seen[n] {
-			return false
-		}
-		seen[n] = true
-	}
-	return true
 }
 
 // keepDigits returns the samples of s whose digit keep marks, in their order, in new

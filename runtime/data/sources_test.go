@@ -2,12 +2,11 @@ package data
 
 import (
 	"errors"
-	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/ir/schema"
 )
 
 func TestValidate(t *testing.T) {
@@ -26,8 +25,8 @@ func TestValidate(t *testing.T) {
 		{"csv", map[string]string{}, "", "csv: missing argument path, want a file path"},
 		{"csv", map[string]string{"path": " "}, "path", `csv: path = " ", want a file path`},
 		{"csv", map[string]string{"path": "a", "target": "regression"}, "target", `csv: target = "regression", want "class" or "value"`},
-		{"csv", map[string]string{"path": "a", "classes": "x"}, "classes", `csv: classes = x, want an int >= 0`},
-		{"csv", map[string]string{"path": "a", "classes": "-2"}, "classes", `csv: classes = -2, want an int >= 0`},
+		{"csv", map[string]string{"path": "a", "classes": "x"}, "classes", `csv: classes = x, want an int ≥ 0`},
+		{"csv", map[string]string{"path": "a", "classes": "-2"}, "classes", `csv: classes = -2, want an int ≥ 0`},
 		{"mnist", nil, "", `mnist: missing argument split, want "train" or "test"`},
 		{"mnist", map[string]string{"split": "validation"}, "split", `mnist: split = "validation", want "train" or "test"`},
 		{"npy", map[string]string{"x": ""}, "x", `npy: x = "", want a file path`},
@@ -54,57 +53,23 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// The table is well formed: every source loads, argument names are
-// unique, a default fits its argument, and a required argument has none.
-func TestSourceTable(t *testing.T) {
+// Every source of the schema has a loader here, and every loader a schema
+// entry: the names agree, so a source the compiler accepts can load.
+func TestEverySourceLoads(t *testing.T) {
 	for _, s := range Sources() {
-		if s.load == nil && s.graph == nil && s.graphs == nil || s.Doc == "" {
-			t.Errorf("%s: no loader or no doc", s.Name)
+		if s.load == nil && s.graph == nil && s.graphs == nil {
+			t.Errorf("schema source %s has no loader in runtime/data", s.Name)
 		}
-		seen := map[string]bool{}
-		for _, a := range s.Args {
-			if seen[a.Name] {
-				t.Errorf("%s: argument %s twice", s.Name, a.Name)
-			}
-			seen[a.Name] = true
-			if a.Doc == "" {
-				t.Errorf("%s: %s has no doc", s.Name, a.Name)
-			}
-			if a.Required && a.Default != "" {
-				t.Errorf("%s: %s is required and has a default", s.Name, a.Name)
-			}
-			if a.Default != "" && !a.fits(a.Default) {
-				t.Errorf("%s: default %s = %q does not fit", s.Name, a.Name, a.Default)
+	}
+	for _, m := range []map[string]Source{loaders, graphLoaders} {
+		for name := range m {
+			if _, ok := schema.Find(schema.DataSources, name); !ok {
+				t.Errorf("loader %s has no entry in schema.DataSources", name)
 			}
 		}
 	}
-}
-
-// spec.md's table of data sources lists every source and argument.
-func TestSpecListsSources(t *testing.T) {
-	spec, err := os.ReadFile("../../spec.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := map[string]string{}
-	for _, line := range strings.Split(string(spec), "\n") {
-		for _, s := range Sources() {
-			if strings.HasPrefix(line, "| `"+s.Name+"(") {
-				rows[s.Name] = line
-			}
-		}
-	}
-	for _, s := range Sources() {
-		row, ok := rows[s.Name]
-		if !ok {
-			t.Errorf("spec.md has no row starting | `%s( in its table of data sources", s.Name)
-			continue
-		}
-		for _, a := range s.Args {
-			if !strings.Contains(row, "`"+a.Name+"`") {
-				t.Errorf("spec.md's row for %s does not mention `%s`", s.Name, a.Name)
-			}
-		}
+	if len(loaders)+len(graphLoaders) != len(schema.DataSources) {
+		t.Errorf("%d loaders for %d schema sources", len(loaders)+len(graphLoaders), len(schema.DataSources))
 	}
 }
 
