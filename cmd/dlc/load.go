@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
-	"github.com/dlc-lang/dlc/lang"
 	"github.com/dlc-lang/dlc/runtime/train"
 )
 
@@ -29,19 +27,6 @@ func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
 		return nil, errReported
 	}
 	return m, nil
-}
-
-// render prints a diagnostic with the line of whichever loaded file it points into.
-func render(err error, p *compiler.Program, file string, src []byte) string {
-	var le *lang.Error
-	if errors.As(err, &le) {
-		text := src
-		if p != nil && le.Pos.Filename != file {
-			text = p.Source(le.Pos.Filename)
-		}
-		return strings.TrimRight(lang.Render(le, text), "\n")
-	}
-	return err.Error()
 }
 
 func unwrap(err error) error {

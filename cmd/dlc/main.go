@@ -104,6 +104,19 @@ type sourceFault interface {
 	Fault() string     // the error without its position
 }
 
+// render prints a diagnostic with the line of whichever loaded file it points into.
+func render(err error, p *compiler.Program, file string, src []byte) string {
+	var le *lang.Error
+	if errors.As(err, &le) {
+		text := src
+		if p != nil && le.Pos.Filename != file {
+			text = p.Source(le.Pos.Filename)
+		}
+		return strings.TrimRight(lang.Render(le, text), "\n")
+	}
+	return err.Error()
+}
+
 // errReported marks an error already printed as a diagnostic.
 var errReported = errors.New("reported")
 

@@ -50,9 +50,9 @@ func newRoot(s *session) *cobra.Command {
 	return root
 }
 
-// command is what every dlc command shares: its help (docs), one FILE argument, the least values of its
-// counts checked before its body runs, and its body's errors marked as its own (a usage
-// error prefixed with "dlc NAME: ").
+// command is what every dlc command shares: its help (docs.go), one FILE argument, the
+// least values of its counts checked before its body runs, and its body's errors marked
+// as its own (a usage error prefixed with "dlc NAME: ").
 func command(use string, run func(c *cobra.Command, file string) error) *cobra.Command {
 	name, _, _ := strings.Cut(use, " ")
 	return &cobra.Command{
