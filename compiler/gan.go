@@ -57,14 +57,7 @@ type gan struct {
 }
 
 func (p *Program) ganOf(f *lang.Family) (*gan, error) {
-	if len(f.Params) != 2 {
-		return nil, lang.Errorf(f.Pos, "%s: a gan takes (gen: Generator, disc: Discriminator), got %d parameters", f.Name, len(f.Params))
-	}
-	gen, err := p.familyBlock(f, f.Params[0], "generator")
-	if err != nil {
-		return nil, err
-	}
-	disc, err := p.familyBlock(f, f.Params[1], "discriminator")
+	gen, disc, err := p.ganBlocks(f)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +77,18 @@ func (p *Program) ganOf(f *lang.Family) (*gan, error) {
 		return nil, lang.Errorf(g.contentPos, "%s: a content loss compares G's output with x, so it needs input = …, not noise", f.Name)
 	}
 	return g, nil
+}
+
+// ganBlocks returns the generator and the discriminator a GAN-like family block pairs.
+func (p *Program) ganBlocks(f *lang.Family) (gen, disc *lang.Block, err error) {
+	if len(f.Params) != 2 {
+		return nil, nil, lang.Errorf(f.Pos, "%s: %s %s takes (gen: Generator, disc: Discriminator), got %d parameters", f.Name, article(f.Kind), f.Kind, len(f.Params))
+	}
+	if gen, err = p.familyBlock(f, f.Params[0], "generator"); err != nil {
+		return nil, nil, err
+	}
+	disc, err = p.familyBlock(f, f.Params[1], "discriminator")
+	return gen, disc, err
 }
 
 // read takes the family's checked settings (schema.GANSettings).

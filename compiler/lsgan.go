@@ -44,14 +44,7 @@ const lsganPhases = `train %[1]s(x: %[2]s) {
 }`
 
 func (p *Program) lowerLSGAN(m *ir.Module, f *lang.Family) (*plan, error) {
-	if len(f.Params) != 2 {
-		return nil, lang.Errorf(f.Pos, "%s: an lsgan takes (gen: Generator, disc: Discriminator), got %d parameters", f.Name, len(f.Params))
-	}
-	gen, err := p.familyBlock(f, f.Params[0], "generator")
-	if err != nil {
-		return nil, err
-	}
-	disc, err := p.familyBlock(f, f.Params[1], "discriminator")
+	gen, disc, err := p.ganBlocks(f)
 	if err != nil {
 		return nil, err
 	}

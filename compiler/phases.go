@@ -101,12 +101,7 @@ func (p *Program) lowerPhases(m *ir.Module, t *lang.Train) (*plan, error) {
 			return nil, lang.Errorf(ph.Pos, "train: phase %s written twice", ph.Name)
 		}
 		seen[ph.Name] = true
-		l := p.newLowerer(t.Target+"."+ph.Name, "train")
-		sc, err := l.phaseScope(t)
-		if err != nil {
-			return nil, err
-		}
-		wp, err := l.phaseBody(sc, ph)
+		l, wp, err := p.lowerPhase(t, ph, t.Target+"."+ph.Name, "train")
 		if err != nil {
 			return nil, err
 		}
@@ -148,12 +143,7 @@ func hasSetting(ph *lang.Phase, name string) bool {
 // lowerPhaseShow lowers T.show: phase ph's body in evaluation mode, with its show list as
 // the outputs out0, out1, ….
 func (p *Program) lowerPhaseShow(t *lang.Train, ph *lang.Phase) (*ir.Func, error) {
-	l := p.newLowerer(t.Target+".show", "eval")
-	sc, err := l.phaseScope(t)
-	if err != nil {
-		return nil, err
-	}
-	wp, err := l.phaseBody(sc, ph)
+	l, wp, err := p.lowerPhase(t, ph, t.Target+".show", "eval")
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +154,17 @@ func (p *Program) lowerPhaseShow(t *lang.Train, ph *lang.Phase) (*ir.Func, error
 		return nil, lang.Errorf(ph.Pos, "phase %s: %v", ph.Name, l.b.Err)
 	}
 	return l.b.F, nil
+}
+
+// lowerPhase lowers phase ph of t alone into a new function fn, in mode.
+func (p *Program) lowerPhase(t *lang.Train, ph *lang.Phase, fn, mode string) (*lowerer, *writtenPhase, error) {
+	l := p.newLowerer(fn, mode)
+	sc, err := l.phaseScope(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	wp, err := l.phaseBody(sc, ph)
+	return l, wp, err
 }
 
 // phaseScope makes the inputs of a phase's function from the train block's parameters and

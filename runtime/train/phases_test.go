@@ -7,7 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
@@ -22,17 +21,7 @@ func TestPhasesUpdateWhatTheyDeclare(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, _, err := compiler.Compile(ex, src, compiler.Options{Optimize: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := NewTrainer(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tr.InitParams(1); err != nil {
-				t.Fatal(err)
-			}
+			tr := compiledTrainer(t, ex, string(src))
 			set := randomImages(256, 784)
 			idx := make([]int, 32)
 			for i := range idx {
