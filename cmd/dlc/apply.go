@@ -53,7 +53,7 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	if err != nil {
 		return err
 	}
-	x, err := applyInputs(tr, file, f)
+	x, err := tr.InputRows(file, f.in, f.which, f.n, f.dataOptions())
 	if err != nil {
 		return err
 	}
@@ -95,29 +95,6 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	}
 	fmt.Fprintf(s.stdout, "wrote %d inputs above their outputs to %s\n", k, f.grid)
 	return nil
-}
-
-// applyInputs are the rows dlc apply runs on: those of --in or of the --data set, the
-// first -n of them when -n is given.
-func applyInputs(tr *train.Trainer, file string, f applyFlags) (*train.Tensor, error) {
-	var x *train.Tensor
-	if f.in != "" {
-		var err error
-		if x, err = train.ReadNPY(f.in); err != nil {
-			return nil, err
-		}
-	} else {
-		set, err := train.LoadSplit(tr.Spec, file, f.which, f.dataOptions())
-		if err != nil {
-			return nil, err
-		}
-		x = train.SetTensor(set)
-	}
-	if f.n > 0 && len(x.Shape) > 0 && f.n < x.Shape[0] {
-		row := len(x.Data) / x.Shape[0]
-		x = &train.Tensor{Shape: append([]int{f.n}, x.Shape[1:]...), Data: x.Data[:f.n*row]}
-	}
-	return x, nil
 }
 
 // applyGraph runs dlc apply for a graph model: its predictions over the train block's graph

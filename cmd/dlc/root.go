@@ -212,34 +212,30 @@ func wantOf(f *pflag.Flag) string {
 	return "a " + f.Value.Type()
 }
 
-// version is dlc's module version and, when the binary was built from a checkout, the
-// revision it was built from (with "+changes" when the work tree had some).
+// version is dlc's module version, which for a build from a checkout is a pseudo-version
+// naming the revision (with +dirty when the work tree had changes); where the go command
+// stamped no version ("(devel)", e.g. in a git worktree) the revision is added from the
+// VCS settings when there are any; then the Go version.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown version)"
 	}
 	v := bi.Main.Version
-	if v == "" {
+	if v == "" || v == "(devel)" {
 		v = "(devel)"
-	}
-	var rev, when, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			when = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+changes"
-			}
+		vcs := map[string]string{}
+		for _, s := range bi.Settings {
+			vcs[s.Key] = s.Value
 		}
-	}
-	if rev != "" {
-		v += " " + rev[:min(len(rev), 12)] + dirty
-		if when != "" {
-			v += " " + when
+		if rev := vcs["vcs.revision"]; rev != "" {
+			v += " " + rev[:min(len(rev), 12)]
+			if vcs["vcs.modified"] == "true" {
+				v += "+changes"
+			}
+			if t := vcs["vcs.time"]; t != "" {
+				v += " " + t
+			}
 		}
 	}
 	return v + " " + bi.GoVersion
