@@ -13,8 +13,7 @@ import (
 // dlc apply's rows and its error against targets: the first n rows of a .npy file, and
 // the mean squared difference of outputs from the first rows of another.
 func TestInputRowsAndTargetMSE(t *testing.T) {
-	dir := t.TempDir()
-	x := filepath.Join(dir, "x.npy")
+	x := filepath.Join(t.TempDir(), "x.npy")
 	if err := WriteNPY(x, &runtime.Tensor{Shape: []int{3, 2}, Data: []float32{1, 2, 3, 4, 5, 6}}); err != nil {
 		t.Fatal(err)
 	}
