@@ -172,6 +172,9 @@ func flagError(c *cobra.Command, err error) error {
 		msg = "unknown flag -" + ne.GetSpecifiedName()
 		if short := ne.GetSpecifiedShortnames(); short != ne.GetSpecifiedName() {
 			msg += " in -" + short
+			if name, _, _ := strings.Cut(short, "="); c.Flags().Lookup(name) != nil {
+				msg += " (did you mean --" + name + "?)" // Go's flag package took -epochs
+			}
 		}
 	case errors.As(err, &ne):
 		name := ne.GetSpecifiedName()
