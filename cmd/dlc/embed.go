@@ -26,7 +26,7 @@ type embedFlags struct {
 
 func (f *embedFlags) declare(fs *pflag.FlagSet) {
 	f.declareTrained(fs, "the autoencoder's", "test", "to encode")
-	addOutput(fs, &f.out, "", "the codes' .npy `FILE`; the CSV and the map are named after it (NAME.csv, NAME-map.png); default FILE's name + -codes.npy")
+	addOutput(fs, &f.out, "", "the codes' file `NAME.npy`; the CSV and the map are named after it (NAME.csv, NAME-map.png); default FILE's name + -codes.npy")
 	fs.BoolVar(&f.pca, "pca", false, "map the codes with PCA (all of them, fast) instead of t-SNE")
 	addCount(fs, &f.n, 5000, "the map shows a random sample of at most this many codes (default: 5000 with t-SNE, all with --pca or a 2-D code)")
 	fs.Lookup("n").DefValue = "" // the usage says it
