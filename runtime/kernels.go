@@ -147,6 +147,14 @@ func (e *OpError) Error() string {
 	return "runtime: " + where + ": " + e.Msg
 }
 
+// SourcePos is the .dl position of the op, the zero Pos when it has none. With Fault it is
+// what a command needs to show the error at its line, found by errors.As as an interface,
+// without naming this type.
+func (e *OpError) SourcePos() ir.Pos { return e.Pos }
+
+// Fault is the error without its position: "KIND: MSG".
+func (e *OpError) Fault() string { return e.Kind + ": " + e.Msg }
+
 // opErrorf returns an *OpError for op.
 func opErrorf(op *ir.Op, format string, args ...any) error {
 	return &OpError{Kind: op.Kind, Pos: op.Pos, Msg: fmt.Sprintf(format, args...)}

@@ -282,3 +282,10 @@ func TestDenoisingAndVAEPictures(t *testing.T) {
 		t.Errorf("VAE codes of shape %v, want [90 2] (μ)", shape)
 	}
 }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

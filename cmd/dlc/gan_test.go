@@ -108,7 +108,7 @@ func TestFrozenAdversary(t *testing.T) {
 	dir := t.TempDir()
 	writePoints(t, dir, 64)
 	tr := compileTiny(t, dir)
-	set, err := data.Load(tr.Spec.Data)
+	set, err := data.Load(tr.Spec.Data, data.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestLossesWrittenInTheFile(t *testing.T) {
 		if err := tr.InitParams(5); err != nil {
 			t.Fatal(err)
 		}
-		set, err := data.Load(tr.Spec.Data)
+		set, err := data.Load(tr.Spec.Data, data.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

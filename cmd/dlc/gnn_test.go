@@ -416,23 +416,3 @@ train Link {
 		}
 	}
 }
-
-// FuzzReadPairs: a pairs file never panics the reader, and what it accepts is in range.
-func FuzzReadPairs(f *testing.F) {
-	for _, s := range []string{"src,dst\n0,1\n", "src,dst\n0\n", "src,dst\n-1,2\n", "0,1\n", "src,dst\n\"3\",4\n", ""} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, read := range []func(io.Reader, string, int) (data.Pairs, error){readPairsCSV, readPairsNPY} {
-			p, err := read(bytes.NewReader(b), "f", 10)
-			if err != nil {
-				continue
-			}
-			for i := range p.Src {
-				if p.Src[i] < 0 || p.Src[i] >= 10 || p.Dst[i] < 0 || p.Dst[i] >= 10 {
-					t.Fatalf("pair %d (%d, %d) accepted for 10 nodes", i, p.Src[i], p.Dst[i])
-				}
-			}
-		}
-	})
-}

@@ -47,7 +47,7 @@ func TestExitCodes(t *testing.T) {
 		{nil, 2, "usage"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"check"}, 2, "want one FILE"},
-		{[]string{"run", example, "--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"run", example, "--no-such-flag"}, 2, "unknown flag --no-such-flag"},
 		{[]string{"compile", example, "--show", "sideways"}, 2, "--show"},
 	}
 	for _, c := range cases {
@@ -232,5 +232,29 @@ func TestParseMemory(t *testing.T) {
 	}
 	if _, err := parseMemory("auto"); err != nil {
 		t.Error(err)
+	}
+}
+
+// Every command answers --help and dlc help COMMAND on stdout with exit 0, in lines that
+// fit 80 columns; --version prints one line.
+func TestHelpAndVersion(t *testing.T) {
+	for _, cmd := range []string{"check", "compile", "params", "run", "apply", "sample", "score", "embed", "anomaly", "help"} {
+		for _, args := range [][]string{{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}} {
+			code, out, stderr := run(t, args...)
+			if code != 0 || stderr != "" || !strings.HasPrefix(out, "usage: dlc "+cmd+" ") {
+				t.Errorf("dlc %v: exit %d, stderr %q, stdout %q", args, code, stderr, out)
+			}
+			for _, line := range strings.Split(out, "\n") {
+				if n := len([]rune(line)); n > 80 {
+					t.Errorf("dlc %v: a line of %d characters: %q", args, n, line)
+				}
+			}
+		}
+	}
+	if code, out, _ := run(t, "--help"); code != 0 || !strings.Contains(out, "anomaly FILE") {
+		t.Errorf("dlc --help: exit %d, %q", code, out)
+	}
+	if code, out, _ := run(t, "--version"); code != 0 || !strings.HasPrefix(out, "dlc ") || strings.Count(out, "\n") != 1 {
+		t.Errorf("dlc --version: exit %d, %q", code, out)
 	}
 }

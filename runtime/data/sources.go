@@ -22,7 +22,7 @@ import (
 // exactly one is set.
 type Source struct {
 	*schema.Call
-	load   func(src *Source, args map[string]string) (*Set, error)
+	load   func(src *Source, args map[string]string, o Options) (*Set, error)
 	graph  func(src *Source, args map[string]string) (*Graph, error)
 	graphs func(src *Source, args map[string]string) (*GraphSet, error)
 }
@@ -46,13 +46,13 @@ func (s *Source) value(args map[string]string, name string) string {
 
 // loaders holds each source's loader under its schema name.
 var loaders = map[string]Source{
-	"mnist": {load: func(src *Source, args map[string]string) (*Set, error) {
+	"mnist": {load: func(src *Source, args map[string]string, o Options) (*Set, error) {
 		lo, _ := strconv.Atoi(src.value(args, "low"))
 		hi, _ := strconv.Atoi(src.value(args, "high"))
 		if lo >= hi {
 			return nil, fmt.Errorf("mnist: low = %d, high = %d, want low < high", lo, hi)
 		}
-		s, err := MNIST(args["split"])
+		s, err := MNIST(args["split"], o.MNISTDir)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +70,7 @@ var loaders = map[string]Source{
 		}
 		return s, nil
 	}},
-	"csv": {load: func(src *Source, args map[string]string) (*Set, error) {
+	"csv": {load: func(src *Source, args map[string]string, o Options) (*Set, error) {
 		k, _ := strconv.Atoi(src.value(args, "classes"))
 		return CSV(args["path"], CSVOptions{
 			LabelColumn: src.value(args, "label"),
@@ -78,7 +78,7 @@ var loaders = map[string]Source{
 			Classes:     k,
 		})
 	}},
-	"npy": {load: func(src *Source, args map[string]string) (*Set, error) {
+	"npy": {load: func(src *Source, args map[string]string, o Options) (*Set, error) {
 		k, _ := strconv.Atoi(src.value(args, "classes"))
 		return NPYSetClasses(args["x"], args["y"], k)
 	}},
@@ -170,19 +170,29 @@ func Validate(source string, args map[string]string) error {
 	return nil
 }
 
-// Load validates a train block's data source and loads it. Errors carry
+// Options are what loading a data set takes besides its spec: what the
+// command line says about where data lies. The zero value looks in the
+// usual places.
+type Options struct {
+	// MNISTDir, when not empty, is the directory holding MNIST's four IDX
+	// files (train-images-idx3-ubyte.gz and the rest, gzipped or not). It
+	// is dlc's --data-dir, and wins over $DLC_MNIST_DIR.
+	MNISTDir string
+}
+
+// Load validates a train block's data source and loads it as o says. Errors carry
 // the source's .dl position when it has one. A set with no samples, or
 // whose samples hold no values, is an error: training on it would
 // report a loss of 0 and mean nothing.
-func Load(spec ir.DataSpec) (*Set, error) {
-	s, err := load(spec)
+func Load(spec ir.DataSpec, o Options) (*Set, error) {
+	s, err := load(spec, o)
 	if err != nil && spec.Pos.IsValid() {
 		return nil, fmt.Errorf("%s: %w", spec.Pos, err)
 	}
 	return s, err
 }
 
-func load(spec ir.DataSpec) (*Set, error) {
+func load(spec ir.DataSpec, o Options) (*Set, error) {
 	if err := Validate(spec.Source, spec.Args); err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
@@ -190,7 +200,7 @@ func load(spec ir.DataSpec) (*Set, error) {
 	if src.load == nil {
 		return nil, fmt.Errorf("data: %s gives %s, want a source of samples", describe(src, spec.Args), src.Gives())
 	}
-	s, err := src.load(src, spec.Args)
+	s, err := src.load(src, spec.Args, o)
 	if err != nil {
 		return nil, err
 	}

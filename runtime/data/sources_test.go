@@ -75,18 +75,18 @@ func TestEverySourceLoads(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	csvPath := writeTemp(t, "d.csv", []byte("a,b,y\n1,2,0\n3,4,2\n"))
-	s, err := Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y"}})
+	s, err := Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y"}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Len() != 2 || s.XRow() != 2 || s.YRow() != 3 {
 		t.Errorf("got %d samples of %d values with %d targets, want 2 of 2 with 3", s.Len(), s.XRow(), s.YRow())
 	}
-	s, err = Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y", "classes": "5"}})
+	s, err = Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y", "classes": "5"}}, Options{})
 	if err != nil || s.YRow() != 5 {
 		t.Errorf("declared 5 classes: got %v, %v", s, err)
 	}
-	s, err = Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y", "target": "value"}})
+	s, err = Load(ir.DataSpec{Source: "csv", Args: map[string]string{"path": csvPath, "label": "y", "target": "value"}}, Options{})
 	if err != nil || s.YRow() != 1 || s.Y[1] != 2 {
 		t.Errorf("regression: got %v, %v", s, err)
 	}
@@ -111,7 +111,7 @@ func TestLoad(t *testing.T) {
 		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": headerOnly}},
 			"data: " + headerOnly + ": no data rows"},
 	} {
-		_, err := Load(tc.spec)
+		_, err := Load(tc.spec, Options{})
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("Load(%+v): got error %v\nwant %s", tc.spec, err, tc.want)
 		}

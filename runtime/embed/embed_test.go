@@ -314,3 +314,34 @@ func TestNearestKeepsTheKSmallest(t *testing.T) {
 		t.Errorf("got %v, want %v", h.idx, order[:k])
 	}
 }
+
+// The codes' CSV has a column per value and one for the label.
+func TestCodesCSV(t *testing.T) {
+	got := string(CodesCSV([]float32{1, 2.5, -3, 0}, 2, 2, []int{7, 1}))
+	if want := "z0,z1,label\n1,2.5,7\n-3,0,1\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := string(CodesCSV([]float32{1, 2}, 2, 1, nil)); got != "z0\n1\n2\n" {
+		t.Errorf("unlabelled: %q", got)
+	}
+}
+
+// A 2-D code is shown as it is, a sample of N of its rows with their labels; a wider one
+// by PCA, described with its share of the variance.
+func TestMap2D(t *testing.T) {
+	codes := []float32{0, 1, 2, 3, 4, 5, 6, 7}
+	m, err := Map2D(codes, 4, 2, []int{0, 1, 2, 3}, MapOptions{N: 3, Seed: 1})
+	if err != nil || m.Shown != 3 || len(m.XY) != 6 || len(m.Labels) != 3 || m.Describe("3 of 4 codes") != "3 of 4 codes, as they are" {
+		t.Fatalf("2-D map %+v, %v", m, err)
+	}
+	for k, l := range m.Labels {
+		if m.XY[2*k] != float64(2*l) {
+			t.Errorf("point %d (%v) is not the code of label %d", k, m.XY[2*k:2*k+2], l)
+		}
+	}
+	wide := []float32{0, 0, 1, 1, 1, 0, 2, 2, 1, 3, 3, 0}
+	m, err = Map2D(wide, 4, 3, nil, MapOptions{PCA: true, N: 4})
+	if err != nil || m.How != "PCA" || !(m.Variance > 0.99) || m.Axes[0] != "PC 1" {
+		t.Errorf("PCA map %+v, %v", m, err)
+	}
+}

@@ -17,7 +17,11 @@
 // bit for bit (resume.go, graphresume.go). Inference runs a trained Trainer: ApplyBlock
 // and ApplyRole run one of a block's functions over data in batches, Sample draws from a
 // generative family, Score judges a generator by a classifier, PredictGraph and LinkScorer
-// run graph models. The optimisers' and initialisers' names, arguments and defaults are
+// run graph models; evaluate.go holds what the commands compute from a trained model's
+// outputs (anomaly scores and their Report, the error against targets, link
+// probabilities), and outputs.go names what the command line needs of the packages below
+// train (tensors, .npy and atomic files, node pairs, the memory estimate), so that it
+// imports train alone. The optimisers' and initialisers' names, arguments and defaults are
 // ir/schema's (optim.go, init.go hold the update and drawing rules): the compiler checks
 // them, and NewOptimizer and InitTensor refuse, with an error, what a module read from
 // its text form gets wrong.

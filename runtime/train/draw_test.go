@@ -89,7 +89,7 @@ func loadedTrainer(t *testing.T, m *ir.Module) (*Trainer, *data.Set) {
 	if err := tr.InitParams(1); err != nil {
 		t.Fatal(err)
 	}
-	set, err := data.Load(m.Train.Data)
+	set, err := data.Load(m.Train.Data, data.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

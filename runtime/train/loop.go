@@ -41,7 +41,8 @@ type RunOptions struct {
 	Metrics     string // write one JSON line per epoch here
 	OutDir      string // directory for the pictures; "" writes none
 	CheckFinite bool
-	EvalBatch   int // batch size of evaluation; 0 means DefaultEvalBatch
+	EvalBatch   int    // batch size of evaluation; 0 means DefaultEvalBatch
+	MNISTDir    string // where MNIST's IDX files lie; "": the usual places (data.Options)
 	// MaxMemory refuses a graph model's run whose estimate at the loaded graph's sizes
 	// exceeds it (0: no limit); other runs are checked before they start, by the caller.
 	MaxMemory int64

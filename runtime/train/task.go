@@ -57,7 +57,7 @@ func newTask(tr *Trainer, o RunOptions) task {
 		if batch <= 0 {
 			batch = DefaultEvalBatch
 		}
-		return &samplesTask{tr: tr, evalBatch: batch}
+		return &samplesTask{tr: tr, evalBatch: batch, data: data.Options{MNISTDir: o.MNISTDir}}
 	case ir.TaskGraph:
 		return &graphSetTask{graphTask{tr: tr}}
 	}
@@ -72,16 +72,17 @@ type samplesTask struct {
 	pcg         *rand.PCG
 	rng         *rand.Rand
 	train, test *data.Set
+	data        data.Options
 }
 
 func (s *samplesTask) setup(out io.Writer) (*rand.PCG, *graphIdentity, error) {
 	spec := s.tr.Spec
 	var err error
-	if s.train, err = data.Load(spec.Data); err != nil {
+	if s.train, err = data.Load(spec.Data, s.data); err != nil {
 		return nil, nil, err
 	}
 	if spec.Test != nil {
-		if s.test, err = data.Load(*spec.Test); err != nil {
+		if s.test, err = data.Load(*spec.Test, s.data); err != nil {
 			return nil, nil, err
 		}
 	}

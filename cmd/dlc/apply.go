@@ -1,0 +1,198 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/report"
+	"github.com/dlc-lang/dlc/runtime/train"
+	"github.com/spf13/pflag"
+)
+
+type applyFlags struct {
+	trainedFlags
+	block, in, out, grid, target, pairs, writePairs string
+	n                                               int
+}
+
+func (f *applyFlags) declare(fs *pflag.FlagSet) {
+	f.declareTrained(fs, "the", "", "to run on instead of --in")
+	fs.StringVar(&f.block, "block", "", "the function `NAME` to run: a block (an encoder), a family function (AE.reconstruct), or a family role (encode, decode, reconstruct, corrupt, score)")
+	fs.StringVar(&f.in, "in", "", "input rows, a .npy array [N, …] in `FILE`")
+	addCount(fs, &f.n, 0, "use only the first n input rows (default all)")
+	fs.StringVar(&f.out, "out", "", "where to write the outputs, a .npy array `FILE`")
+	fs.StringVar(&f.grid, "grid", "", "also write a PNG grid of the first 32 inputs above their outputs (outputs of the inputs' size) to `FILE`")
+	fs.StringVar(&f.target, "target", "", "print the outputs' mean squared error against the rows of `TARGET`: a .npy array, or train or test (the data set's first rows)")
+	fs.StringVar(&f.pairs, "pairs", "", "a link model: the node pairs to score, a `FILE`: a CSV with a header line src,dst or an integer .npy [P, 2] (default: the run's held-out test pairs)")
+	fs.StringVar(&f.writePairs, "write-pairs", "", "a link model: also write the pairs scored to `FILE`, as a CSV src,dst (and label, for the test pairs)")
+}
+
+func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
+	if done, err := s.applyGraph(file, f); done {
+		return err
+	}
+	if f.pairs != "" || f.writePairs != "" {
+		return usagef("--pairs and --write-pairs are for a link model; %s is not a graph model", file)
+	}
+	if f.block == "" || (f.in == "") == (f.which == "") || f.out == "" {
+		return usagef("want --block NAME --init W, the inputs as --in X.npy or --data train|test, and --out Y.npy")
+	}
+	if f.which != "" {
+		if err := checkSplit(f.which); err != nil {
+			return err
+		}
+	}
+	if train.SameFile(f.out, f.in) || train.SameFile(f.out, file) || train.SameFile(f.out, f.init) ||
+		(f.grid != "" && (train.SameFile(f.grid, f.in) || train.SameFile(f.grid, file) || train.SameFile(f.grid, f.init) || train.SameFile(f.grid, f.out))) {
+		return usagef("--out or --grid names one of the inputs or the other output; refusing to overwrite it")
+	}
+	tr, err := s.loadTrained(file, f.init, "apply")
+	if err != nil {
+		return err
+	}
+	x, err := tr.InputRows(file, f.in, f.which, f.n, f.dataOptions())
+	if err != nil {
+		return err
+	}
+	fn := f.block
+	var y *train.Tensor
+	if role, isRole := ir.ParseRole(fn); tr.Module.Func(fn) == nil && isRole {
+		// A role names the family's function for it: reconstruct is AE.reconstruct.
+		y, err = tr.ApplyRole(role, x, f.batch)
+		fn, _ = tr.Spec.Role(role)
+	} else {
+		y, err = tr.ApplyBlock(fn, x, f.batch)
+	}
+	if err != nil {
+		return fmt.Errorf("apply %s: %v", f.block, err)
+	}
+	if f.target != "" {
+		mse, err := tr.TargetMSE(file, f.target, y, f.dataOptions())
+		if err != nil {
+			return err
+		}
+		defer fmt.Fprintf(s.stdout, "mean squared error against %s: %.6g per value\n", f.target, mse)
+	}
+	if f.grid != "" && len(y.Data) != len(x.Data) {
+		return fmt.Errorf("--grid: %s gives %d values a row for inputs of %d; a grid shows outputs of the inputs' size under them", fn, len(y.Data)/max(y.Shape[0], 1), len(x.Data)/max(x.Shape[0], 1))
+	}
+	if err := writeNPYFile(f.out, y); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "wrote %s %v to %s\n", fn, y.Shape, f.out)
+	if f.grid == "" {
+		return nil
+	}
+	k := min(32, x.Shape[0])
+	xs, ys := train.Images{T: x}.Rows()[:k], train.Images{T: y}.Rows()[:k]
+	h, w := train.Images{T: x}.ImageSize()
+	lo, hi := tr.DataRange()
+	if err := report.StackedGrid(f.grid, [][][]float32{xs, ys}, h, w, 8, float32(lo), float32(hi)); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "wrote %d inputs above their outputs to %s\n", k, f.grid)
+	return nil
+}
+
+// applyGraph runs dlc apply for a graph model: its predictions over the train block's graph
+// data (a row per node, or per graph of a set), or a link model's probabilities for node
+// pairs. done is false for any other model.
+func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
+	m, err := (&session{stdout: io.Discard, stderr: io.Discard}).compileFile(file, true)
+	if err != nil || m.Train == nil || !m.Train.Task.IsGraph() {
+		return false, nil // reported, if at all, by the general path
+	}
+	fn, _ := m.Train.Role(ir.RolePredict)
+	link := m.Train.Task == ir.TaskLink
+	if f.in != "" || f.grid != "" || f.target != "" || (f.which != "" && f.which != "train") || (f.block != "" && f.block != fn) || f.out == "" {
+		if link {
+			return true, usagef("%s is a link model: want --init W --out P.npy (and at most --block %s, --pairs PAIRS.csv|PAIRS.npy, --write-pairs PAIRS.csv); it scores node pairs, by default the run's held-out test pairs", file, fn)
+		}
+		return true, usagef("%s is a graph model: want --init W --out Y.npy (and at most --data train, --block %s); it predicts over the train block's graph data", file, fn)
+	}
+	if !link && (f.pairs != "" || f.writePairs != "") {
+		return true, usagef("--pairs and --write-pairs are for a link model; %s predicts over its graph data", file)
+	}
+	for _, o := range []string{f.out, f.writePairs} {
+		if o != "" && (train.SameFile(o, file) || train.SameFile(o, f.init) || (f.pairs != "" && train.SameFile(o, f.pairs))) {
+			return true, usagef("--out or --write-pairs %s names one of the inputs; refusing to overwrite it", o)
+		}
+	}
+	if f.writePairs != "" && train.SameFile(f.out, f.writePairs) {
+		return true, usagef("--out and --write-pairs name one file")
+	}
+	tr, err := s.loadTrained(file, f.init, "apply")
+	if err != nil {
+		return true, err
+	}
+	if link {
+		return true, s.applyLink(tr, f)
+	}
+	y, err := train.PredictGraph(tr)
+	if err != nil {
+		return true, fmt.Errorf("apply %s: %v", fn, err)
+	}
+	if err := writeNPYFile(f.out, y); err != nil {
+		return true, err
+	}
+	fmt.Fprintf(s.stdout, "wrote %s %v to %s\n", fn, y.Shape, f.out)
+	return true, nil
+}
+
+// applyLink writes a link model's probability for each pair, the sigmoid of its logit,
+// over the graph it was trained on. Without a pairs file it scores the run's held-out
+// test pairs (split with the seed the checkpoint's run state holds) and prints their
+// AUROC, which is the one dlc run printed for the same weights.
+func (s *session) applyLink(tr *train.Trainer, f applyFlags) error {
+	fn, _ := tr.Spec.Role(ir.RolePredict)
+	seed, ok, err := train.CheckpointSeed(f.init)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		seed = tr.Spec.Seed
+	}
+	ls, err := train.NewLinkScorer(tr, seed)
+	if err != nil {
+		return err
+	}
+	var p train.NodePairs
+	what := ""
+	if f.pairs != "" {
+		if p, err = train.ReadNodePairs(f.pairs, ls.Nodes()); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("--pairs %s: no such file", f.pairs)
+		} else if err != nil {
+			return err
+		}
+		what = fmt.Sprintf("the %d pairs of %s", p.Len(), f.pairs)
+	} else {
+		p = ls.TestPairs()
+		what = fmt.Sprintf("the held-out test pairs (%d edges, then as many non-edges; seed %d)", p.Len()/2, seed)
+	}
+	probs, logits, err := ls.Probabilities(p)
+	if err != nil {
+		return fmt.Errorf("apply %s: %v", fn, err)
+	}
+	if err := writeNPYFile(f.out, &train.Tensor{Shape: []int{len(probs)}, Data: probs}); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "wrote %s's edge probabilities (the sigmoid of its logits) for %s, [%d], to %s\n", fn, what, len(probs), f.out)
+	if f.pairs == "" {
+		auroc, err := train.PairsAUROC(logits, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.stdout, "test pairs: AUROC %.4f\n", auroc)
+	}
+	if f.writePairs == "" {
+		return nil
+	}
+	if err := writeFileAtomic(f.writePairs, train.NodePairsCSV(p, f.pairs == "")); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "wrote the %d pairs to %s\n", p.Len(), f.writePairs)
+	return nil
+}

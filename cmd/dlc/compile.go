@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/train"
+	"github.com/spf13/cobra"
+)
+
+func newCompileCmd(s *session) *cobra.Command {
+	var out, show string
+	c := command("compile FILE", func(c *cobra.Command, file string) error {
+		if show != "before" && show != "after" && show != "both" {
+			return usagef("--show %q, want before, after or both", show)
+		}
+		text, err := s.compileText(file, show)
+		if err != nil {
+			return err
+		}
+		if out == "" {
+			_, err := io.WriteString(s.stdout, text)
+			return err
+		}
+		if train.SameFile(out, file) {
+			return fmt.Errorf("-o %s is the source file; refusing to overwrite it", out)
+		}
+		return writeFileAtomic(out, []byte(text))
+	})
+	addOutput(c.Flags(), &out, "", "write the IR to `FILE` instead of standard output")
+	c.Flags().StringVar(&show, "show", "after", "`WHICH` IR to print: before (as lowered), after (optimised) or both")
+	return c
+}
+
+// compileText is the IR text of file that dlc compile --show prints.
+func (s *session) compileText(file, show string) (string, error) {
+	var sb strings.Builder
+	m, err := s.compileFile(file, false)
+	if err != nil {
+		return "", err
+	}
+	if show != "after" {
+		if show == "both" {
+			sb.WriteString("# before optimisation\n")
+		}
+		sb.WriteString(m.String())
+	}
+	if show == "before" {
+		return sb.String(), nil
+	}
+	if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
+		return "", err
+	}
+	if show == "both" {
+		sb.WriteString("\n# after optimisation\n")
+	}
+	sb.WriteString(m.String())
+	if m.Train != nil {
+		// What a run of this IR holds, as a comment the IR reader skips.
+		e, err := train.EstimateMemory(m, 0)
+		if err != nil {
+			return "", err
+		}
+		sb.WriteString("# " + memoryLine(e) + "\n")
+	}
+	return sb.String(), nil
+}

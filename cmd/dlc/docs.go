@@ -1,0 +1,24 @@
+package main
+
+// docs are the commands' help: the line dlc --help lists for each, and the text
+// that dlc help COMMAND prints above its flags.
+var docs = map[string]struct{ short, long string }{
+	"check": {"report diagnostics; exit 1 if there are any",
+		"Compile FILE and report its diagnostics, each with its line and a caret; exit 1 if there are any."},
+	"compile": {"print the IR of FILE",
+		"Print the IR of FILE: as lowered (--show before), optimised (after, the default) or both. A model with a train block ends with the memory a run of it holds, as a comment the IR reader skips."},
+	"params": {"list each trained parameter's name, shape and count",
+		"List each trained parameter of FILE with its shape, element count and initialiser, and the total; for a model with a train block, the memory a run of it holds."},
+	"run": {"train per FILE's train block",
+		"Train the model of FILE as its train block says, printing a line per epoch and drawing its pictures (the loss curve, reconstructions, samples) into --out. The flags override the train block."},
+	"apply": {"run one block or role of a trained model on data",
+		"Run one block of FILE (an encoder, a decoder, a discriminator), a family function (AE.reconstruct) or role (reconstruct, corrupt, encode, …) with the weights of --init on the rows of a .npy array (--in) or of a data set (--data), and write its outputs as a .npy array; --grid draws the inputs above the outputs.\n\nFor a graph model, dlc apply FILE --init W --out Y.npy writes its predictions over its graph data (a row per node, or per graph of a set); for a link model, each pair's edge probability, of --pairs or by default of the run's held-out test pairs (printing their AUROC)."},
+	"sample": {"draw from a trained generator",
+		"Draw -n samples from the generator of FILE (a gan's GAN.sample) with the weights of --init, and write them as a PNG grid, or as a .npy array when -o ends in .npy."},
+	"score": {"classify a generator's samples with a trained classifier",
+		"Draw -n samples from the generator of FILE, classify them with the classifier --classifier (a model trained with cross_entropy) and print the mean max-softmax confidence and each class's share; for a conditional generator, also how often the requested label is seen."},
+	"embed": {"an autoencoder's codes and their 2-D map",
+		"Encode a data set with the autoencoder of FILE (its encode function: a VAE's μ) and write the codes as .npy and CSV (with a label column), and a 2-D map of them, NAME-map.png, coloured by label: t-SNE of up to -n codes, PCA with --pca, the code itself when it has two values."},
+	"anomaly": {"flag samples by reconstruction error",
+		"Score every sample of a data set by the reconstruction error of the autoencoder of FILE, flag those above the training data's 99th percentile (or --threshold), write PREFIX.csv, PREFIX.npy and a histogram PREFIX-hist.png, and for a set with labels print precision, recall and AUROC (normal: the classes of the training data, or --normal)."},
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/dlc-lang/dlc/compiler"
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/train"
+)
+
+// compileFile reads and compiles a .dl file, printing diagnostics with their source line.
+func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
+	}
+	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize})
+	s.prog = p
+	if err != nil {
+		fmt.Fprintln(s.stderr, render(err, p, file, src))
+		return nil, errReported
+	}
+	return m, nil
+}
+
+func unwrap(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// loadTrained compiles file and loads the checkpoint at init into a trainer; what names
+// the command in messages.
+func (s *session) loadTrained(file, init, what string) (*train.Trainer, error) {
+	m, err := s.compileFile(file, true)
+	if err != nil {
+		return nil, err
+	}
+	if m.Train == nil {
+		return nil, fmt.Errorf("%s: no train block: %s needs the family it trains", file, what)
+	}
+	tr, err := train.NewTrainer(m)
+	if err != nil {
+		return nil, err
+	}
+	if init == "" {
+		return nil, usagef("--init CHECKPOINT is required (the weights dlc run --save wrote)")
+	}
+	if err := train.StartVars(tr, init, 0); err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+// loadGenerator is loadTrained for a generator that is asked for the classes of label
+// (--label 3 or 0,1,2).
+func (s *session) loadGenerator(file, init, label, what string) (*train.Trainer, []int, error) {
+	labels, err := parseLabels("--label", label)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := s.loadTrained(file, init, what)
+	return tr, labels, err
+}
+
+// writeFileAtomic replaces path with b all at once, so that a reader never sees a
+// half-written file and a failed write keeps the old one.
+func writeFileAtomic(path string, b []byte) error { return train.WriteFileAtomic(path, b) }
+
+// writeNPYFile writes t as a .npy file, atomically.
+func writeNPYFile(path string, t *train.Tensor) error { return train.WriteNPY(path, t) }
+
+// refuseInputs refuses an output path that names one of the command's inputs, or that
+// cannot be written, before any work.
+func refuseInputs(outs []string, inputs ...string) error {
+	for _, o := range outs {
+		for _, in := range inputs {
+			if in != "" && train.SameFile(o, in) {
+				return usagef("output %s is one of the inputs; refusing to overwrite it", o)
+			}
+		}
+		if err := train.CheckWritable(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/dlc-lang/dlc/runtime/report"
+	"github.com/spf13/cobra"
+)
+
+func newSampleCmd(s *session) *cobra.Command {
+	var init, out, label string
+	var n int
+	var seed int64
+	c := command("sample FILE", func(c *cobra.Command, file string) error {
+		tr, labels, err := s.loadGenerator(file, init, label, "sample")
+		if err != nil {
+			return err
+		}
+		imgs, err := tr.Sample(n, rand.New(rand.NewPCG(uint64(seed), 0x73616d70)), labels)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(out, ".npy") {
+			if err := writeNPYFile(out, imgs.T); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.stdout, "wrote %d samples %v to %s\n", n, imgs.T.Shape, out)
+			return nil
+		}
+		lo, hi := tr.DataRange()
+		h, w := imgs.ImageSize()
+		if err := report.ImageGrid(out, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.stdout, "wrote %d samples to %s\n", n, out)
+		return nil
+	})
+	fs := c.Flags()
+	addInit(fs, &init, "the generator's checkpoint `FILE` (from dlc run --save)")
+	addCount(fs, &n, 64, "how many samples")
+	addOutput(fs, &out, "samples.png", "where to write them: a PNG grid, or a .npy array [n, …] when the `FILE` name ends in .npy")
+	addSeed(fs, &seed, 1, "seed of the noise")
+	addLabel(fs, &label, "for a conditional generator: the class `K` of every sample, or a list (0,1,2) to cycle through")
+	return c
+}
