@@ -59,6 +59,8 @@ func (g *graphTask) evaluate() (float64, map[string]float64, bool, error) {
 
 func (g *graphTask) pictures(string, string, io.Writer) error { return nil }
 
+func (g *graphTask) epochPictures(string, string, int, io.Writer) error { return nil }
+
 // oneGraphTask is a node or link task: an epoch is one step on the whole graph. Its
 // progress counts the run's epochs: o.Progress hears of an epoch before its step (so that
 // a bar shows during it) and after, in a map kept from epoch to epoch.

@@ -231,7 +231,7 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 		return err
 	}
 	if o.OutDir != "" {
-		if err := epochPictures(tr, o.OutDir, l.base(), epoch, l.out); err != nil {
+		if err := l.task.epochPictures(o.OutDir, l.base(), epoch, l.out); err != nil {
 			return err
 		}
 	}

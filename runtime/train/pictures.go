@@ -13,8 +13,9 @@ import (
 	"github.com/dlc-lang/dlc/runtime/report"
 )
 
-// The pictures of a run: after each epoch a generative family's samples from fixed noise;
-// at the end the loss curve and, for a family that reconstructs, its reconstructions.
+// The pictures of a run: after each epoch a generative family's samples from fixed noise
+// and the images a train block shows; at the end the loss curve and, for a family that
+// reconstructs, its reconstructions.
 
 // epochPictures writes what a family shows after each epoch: a generative model's (a GAN's,
 // a VAE's) samples from one fixed noise batch, in the data's range.
@@ -37,6 +38,54 @@ func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) erro
 	}
 	if epoch == 1 {
 		fmt.Fprintf(out, "writing 64 samples from fixed noise to %s after every epoch\n", path)
+	}
+	return nil
+}
+
+// showPicture writes, for a model whose train block lists images to show (the show role),
+// those images for the first samples of set (and, for a draw, the first of its fixed
+// permutation), one row each.
+func showPicture(tr *Trainer, dir, base string, set *data.Set, epoch int, out io.Writer) error {
+	fn, ok := tr.Spec.Role(ir.RoleShow)
+	if !ok {
+		return nil
+	}
+	n := min(8, set.Len())
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	var draw []int
+	if perm := tr.evalPerm(set.Len()); perm != nil {
+		draw = perm[:n]
+	}
+	prog, err := tr.Program(fn)
+	if err != nil {
+		return err
+	}
+	in, err := tr.feed(fn, set, idx, draw)
+	if err != nil {
+		return err
+	}
+	res, err := prog.Run(in, tr.Vars)
+	if err != nil {
+		return err
+	}
+	var kinds [][][]float32
+	for _, o := range tr.Module.Func(fn).Outputs {
+		kinds = append(kinds, rows(res[o.Name]))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, base+"-show.png")
+	h, w := Images{T: res[tr.Module.Func(fn).Outputs[0].Name]}.ImageSize()
+	lo, hi := tr.DataRange()
+	if err := report.StackedGrid(path, kinds, h, w, n, float32(lo), float32(hi)); err != nil {
+		return err
+	}
+	if epoch == 1 {
+		fmt.Fprintf(out, "writing the shown images of %d test samples to %s after every epoch\n", n, path)
 	}
 	return nil
 }

@@ -33,6 +33,8 @@ type task interface {
 	trainEpoch(l *loop, p *EpochProgress) (EpochStats, error)
 	// evaluate returns the loss and metrics on the test data; ok is false without any.
 	evaluate() (loss float64, metrics map[string]float64, ok bool, err error)
+	// epochPictures writes what the model shows after each epoch (epoch counts from 1).
+	epochPictures(dir, base string, epoch int, out io.Writer) error
 	// pictures writes the task's pictures at the end of a run, besides the loss curve.
 	pictures(dir, base string, out io.Writer) error
 }
@@ -106,6 +108,17 @@ func (s *samplesTask) evaluate() (float64, map[string]float64, bool, error) {
 	}
 	loss, m, err := s.tr.Evaluate(s.test, s.evalBatch)
 	return loss, m, true, err
+}
+
+func (s *samplesTask) epochPictures(dir, base string, epoch int, out io.Writer) error {
+	if err := epochPictures(s.tr, dir, base, epoch, out); err != nil {
+		return err
+	}
+	set := s.test
+	if set == nil {
+		set = s.train
+	}
+	return showPicture(s.tr, dir, base, set, epoch, out)
 }
 
 func (s *samplesTask) pictures(dir, base string, out io.Writer) error {
