@@ -2,7 +2,8 @@ package runtime
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -147,14 +148,7 @@ func EnvString(env map[string]int, eq string) string {
 	return strings.Join(parts, ", ")
 }
 
-func sortedIntKeys(m map[string]int) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
+func sortedIntKeys(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }
 
 // NumElements is the product of a concrete shape: shapes a program makes have passed
 // checkElements, and loaded ones the readers' own bounds.

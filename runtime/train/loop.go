@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -521,14 +520,7 @@ func optString(tr *Trainer) string {
 	return strings.Join(parts, ", ")
 }
 
-func sortedKeys(m map[string]float64) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
+func sortedKeys(m map[string]float64) []string { return slices.Sorted(maps.Keys(m)) }
 
 // namedString formats values as "  PREFIXname value" pairs in name order.
 func namedString(prefix string, values map[string]float64) string {
