@@ -162,17 +162,29 @@ func TestExamples(t *testing.T) {
 
 var specBlock = regexp.MustCompile("(?s)```dl\n(.*?)```")
 
-// Every ```dl block of spec.md compiles. A block whose first line is a comment containing
-// "error:" must fail with a message containing the rest of that comment.
+// Every ```dl block of spec.md and README.md compiles. A block whose first line is a
+// comment containing "error:" must fail with a message containing the rest of that
+// comment. (The README's other blocks are fragments or output.)
 func TestSpecExamples(t *testing.T) {
-	spec, err := os.ReadFile("../spec.md")
-	if err != nil {
-		t.Fatal(err)
+	for _, doc := range []struct {
+		file  string
+		least int
+	}{{"../spec.md", 3}, {"../README.md", 1}} {
+		text, err := os.ReadFile(doc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := specBlock.FindAllSubmatch(text, -1)
+		if len(blocks) < doc.least {
+			t.Fatalf("%s has %d dl examples, want at least %d", doc.file, len(blocks), doc.least)
+		}
+		checkExamples(t, doc.file, blocks)
 	}
-	blocks := specBlock.FindAllSubmatch(spec, -1)
-	if len(blocks) < 3 {
-		t.Fatalf("spec.md has %d dl examples, want several", len(blocks))
-	}
+}
+
+// checkExamples compiles the dl blocks of one document.
+func checkExamples(t *testing.T, file string, blocks [][][]byte) {
+	t.Helper()
 	for i, b := range blocks {
 		src := b[1]
 		first, _, _ := bytes.Cut(src, []byte("\n"))
@@ -180,11 +192,11 @@ func TestSpecExamples(t *testing.T) {
 		_, p, err := Compile("spec.dl", src, Options{Optimize: true})
 		switch {
 		case isErr && err == nil:
-			t.Errorf("spec example %d compiled, want error %q", i+1, strings.TrimSpace(wantErr))
+			t.Errorf("%s example %d compiled, want error %q", file, i+1, strings.TrimSpace(wantErr))
 		case isErr && !strings.Contains(err.Error(), strings.TrimSpace(wantErr)):
-			t.Errorf("spec example %d: got error %v, want %q", i+1, err, strings.TrimSpace(wantErr))
+			t.Errorf("%s example %d: got error %v, want %q", file, i+1, err, strings.TrimSpace(wantErr))
 		case !isErr && err != nil:
-			t.Errorf("spec example %d:\n%s\n%s", i+1, src, renderErr(err, p, src))
+			t.Errorf("%s example %d:\n%s\n%s", file, i+1, src, renderErr(err, p, src))
 		}
 	}
 }
