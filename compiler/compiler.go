@@ -211,14 +211,23 @@ func Compile(filename string, src []byte, opts Options) (*ir.Module, *Program, e
 		return nil, p, fmt.Errorf("internal error: lowered IR does not verify: %w", err)
 	}
 	if opts.Optimize {
-		if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
+		if err := Optimize(m); err != nil {
 			return nil, p, err
-		}
-		if err := ir.Verify(m); err != nil {
-			return nil, p, fmt.Errorf("internal error: optimised IR does not verify: %w", err)
 		}
 	}
 	return m, p, nil
+}
+
+// Optimize runs the default passes over a compiled module and verifies the result: what
+// Compile does with Options.Optimize, for a caller that also wants the IR as lowered.
+func Optimize(m *ir.Module) error {
+	if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
+		return err
+	}
+	if err := ir.Verify(m); err != nil {
+		return fmt.Errorf("internal error: optimised IR does not verify: %w", err)
+	}
+	return nil
 }
 
 func irPos(p lang.Pos) ir.Pos { return ir.Pos{File: p.Filename, Line: p.Line, Col: p.Column} }

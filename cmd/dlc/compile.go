@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/cobra"
 )
@@ -50,7 +50,7 @@ func (s *session) compileText(file, show string) (string, error) {
 	if show == "before" {
 		return sb.String(), nil
 	}
-	if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
+	if err := compiler.Optimize(m); err != nil {
 		return "", err
 	}
 	if show == "both" {

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/cobra"
 )
@@ -31,7 +31,7 @@ func newParamsCmd(s *session) *cobra.Command {
 			return nil
 		}
 		// The estimate follows what dlc run executes: the optimised IR.
-		if err := ir.Optimize(m, ir.DefaultPasses()...); err != nil {
+		if err := compiler.Optimize(m); err != nil {
 			return err
 		}
 		e, err := train.EstimateMemory(m, 0)
