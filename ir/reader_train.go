@@ -96,6 +96,9 @@ func (r *reader) enum(names []string, what string) int {
 	t := r.next()
 	i, ok := enumIndex(names, t.text)
 	if t.kind != tIdent || !ok {
+		if hint := suggest(t.text, names); t.kind == tIdent && hint != "" {
+			r.errorf(t.col, "unknown %s %s%s", what, t.text, hint)
+		}
 		r.errorf(t.col, "got %v, want a %s (%s)", t, what, strings.Join(names, ", "))
 	}
 	return i
