@@ -55,6 +55,9 @@ type Program struct {
 	// blockParams holds the parameters of blocks lowered alone for a reference
 	// Block.path.name to one of them (see paramRef); nil while one is being lowered.
 	blockParams map[*lang.Block]map[string]*ir.Op
+	// expansions holds, by family name, the train block with phases a family written in
+	// the language stands for (expand.go).
+	expansions map[string]string
 }
 
 // nextStream numbers a draw op: unique across the module, and the same for the same source.

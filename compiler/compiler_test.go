@@ -224,3 +224,32 @@ func TestSpecGrammar(t *testing.T) {
 		}
 	}
 }
+
+// Phases says how a file trains in the language's terms: a family's phases with the
+// networks each updates, and a family written as phases in full.
+func TestPhasesText(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []string
+	}{
+		{"../examples/gan/lsgan.dl", []string{"# LS trains in 2 phase(s)", "phase d {  # step function LS.d", "    updates   = [D]  # 6 tensors",
+			"phase g {  # step function LS.g", "    updates   = [G]  # 6 tensors", "# lsgan LS is written as these phases:", "        loss    = 0.5 * mean(square(D(G(z)) - 1))"}},
+		{"../examples/autoencoder/adversarial.dl", []string{"# AAE trains in 3 phase(s)", "    updates   = [Enc, Dec]  # 12 tensors", "    updates   = [Codes]", "    optimizer = adam(lr: 0.001)"}},
+		{"../examples/gan/cyclegan.dl", []string{"    updates   = [DA, DB]  # 8 tensors", "    updates   = [GAB, GBA]  # 12 tensors", "    optimizer = adam(beta1: 0.5, lr: 0.0001)"}},
+	} {
+		src, err := os.ReadFile(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, p, err := Compile(tc.file, src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := p.Phases(m)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w+"\n") && !strings.Contains(got, w) {
+				t.Errorf("%s: Phases lacks %q:\n%s", tc.file, w, got)
+			}
+		}
+	}
+}

@@ -1,8 +1,13 @@
 package compiler
 
 import (
+	"fmt"
+	"maps"
 	"reflect"
+	"slices"
+	"strings"
 
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
 )
 
@@ -23,7 +28,51 @@ func (p *Program) expandPhases(f *lang.Family, src string) (*lang.Train, error) 
 	}
 	t := file.Decls[0].Train
 	setPositions(reflect.ValueOf(t), f.Pos)
+	if p.expansions == nil {
+		p.expansions = map[string]string{}
+	}
+	p.expansions[f.Name] = src
 	return t, nil
+}
+
+// Phases describes in the language how module m trains: for each phase, the networks it
+// updates (the blocks its parameters belong to), its optimiser, its repeat count and its
+// step function; for a family written as phases, the train block it expands to.
+func (p *Program) Phases(m *ir.Module) string {
+	if m.Train == nil {
+		return "# nothing trains: the file has no train block\n"
+	}
+	var sb strings.Builder
+	target := ""
+	if len(p.trains) == 1 {
+		target = p.trains[0].Target
+	}
+	fmt.Fprintf(&sb, "# %s trains in %d phase(s), run in this order over the batches:\n", target, len(m.Train.Phases))
+	for _, ph := range m.Train.Phases {
+		var nets []string
+		for _, n := range ph.Params {
+			net, _, _ := strings.Cut(n, ".")
+			if !slices.Contains(nets, net) {
+				nets = append(nets, net)
+			}
+		}
+		fmt.Fprintf(&sb, "phase %s {  # step function %s\n", ph.Name, ph.Step)
+		fmt.Fprintf(&sb, "    updates   = [%s]  # %d tensors; every other network is frozen\n", strings.Join(nets, ", "), len(ph.Params))
+		fmt.Fprintf(&sb, "    optimizer = %s\n    repeat    = %d\n}\n", optString(ph.Optimizer), ph.Repeat)
+	}
+	if src, ok := p.expansions[target]; ok {
+		fmt.Fprintf(&sb, "\n# %s %s is written as these phases:\n%s\n", p.families[target].Kind, target, src)
+	}
+	return sb.String()
+}
+
+// optString writes an optimiser as the language does: adam(beta1: 0.5, lr: 0.0002).
+func optString(o ir.OptSpec) string {
+	var args []string
+	for _, k := range slices.Sorted(maps.Keys(o.Args)) {
+		args = append(args, fmt.Sprintf("%s: %g", k, o.Args[k]))
+	}
+	return o.Name + "(" + strings.Join(args, ", ") + ")"
 }
 
 // setPositions sets every Pos and EndPos field reachable from v to pos.

@@ -13,8 +13,8 @@ import (
 func newCompileCmd(s *session) *cobra.Command {
 	var out, show string
 	c := command("compile FILE", func(c *cobra.Command, file string) error {
-		if show != "before" && show != "after" && show != "both" {
-			return usagef("--show %q, want before, after or both", show)
+		if show != "before" && show != "after" && show != "both" && show != "phases" {
+			return usagef("--show %q, want before, after, both or phases", show)
 		}
 		text, err := s.compileText(file, show)
 		if err != nil {
@@ -30,7 +30,7 @@ func newCompileCmd(s *session) *cobra.Command {
 		return writeFileAtomic(out, []byte(text))
 	})
 	addOutput(c.Flags(), &out, "", "write the IR to `FILE` instead of standard output")
-	c.Flags().StringVar(&show, "show", "after", "`WHICH` IR to print: before (as lowered), after (optimised) or both")
+	c.Flags().StringVar(&show, "show", "after", "`WHICH` IR to print: before (as lowered), after (optimised) or both; or phases: how the file trains, phase by phase, in the language")
 	return c
 }
 
@@ -40,6 +40,9 @@ func (s *session) compileText(file, show string) (string, error) {
 	m, err := s.compileFile(file, false)
 	if err != nil {
 		return "", err
+	}
+	if show == "phases" {
+		return s.prog.Phases(m), nil
 	}
 	if show != "after" {
 		if show == "both" {
