@@ -37,20 +37,9 @@ func (r *reader) train() *TrainSpec {
 		case "task":
 			t.Task = Task(r.enum(taskNames, "task"))
 		case "feed":
-			f := Feed{Input: r.str("input name")}
-			if _, dup := t.Feed(f.Input); dup {
-				r.errorf(1, "feed %q repeated", f.Input)
-			}
-			f.Kind = FeedKind(r.enum(feedNames, "feed kind"))
-			t.Feeds = append(t.Feeds, f)
+			t.Feeds = append(t.Feeds, r.feed(t))
 		case "role":
-			rf := RoleFunc{Role: Role(r.enum(roleNames, "role"))}
-			if _, dup := t.Role(rf.Role); dup {
-				r.errorf(1, "role %s repeated", rf.Role)
-			}
-			r.expect("@")
-			rf.Func = r.name("func name")
-			t.Roles = append(t.Roles, rf)
+			t.Roles = append(t.Roles, r.role(t))
 		case "noise":
 			t.Noise = Noise(r.enum(noiseNames, "noise"))
 		case "undirected":
@@ -89,6 +78,27 @@ func (r *reader) train() *TrainSpec {
 		}
 		r.expectEOL()
 	}
+}
+
+// feed reads `"input" kind`, an input not fed yet in t.
+func (r *reader) feed(t *TrainSpec) Feed {
+	f := Feed{Input: r.str("input name")}
+	if _, dup := t.Feed(f.Input); dup {
+		r.errorf(1, "feed %q repeated", f.Input)
+	}
+	f.Kind = FeedKind(r.enum(feedNames, "feed kind"))
+	return f
+}
+
+// role reads `role @func`, a role not given yet in t.
+func (r *reader) role(t *TrainSpec) RoleFunc {
+	rf := RoleFunc{Role: Role(r.enum(roleNames, "role"))}
+	if _, dup := t.Role(rf.Role); dup {
+		r.errorf(1, "role %s repeated", rf.Role)
+	}
+	r.expect("@")
+	rf.Func = r.name("func name")
+	return rf
 }
 
 // enum reads an identifier that must be one of names and returns its index.
