@@ -6,7 +6,7 @@ var docs = map[string]struct{ short, long string }{
 	"check": {"report diagnostics; exit 1 if there are any",
 		"Compile FILE and report its diagnostics, each with its line and a caret; exit 1 if there are any."},
 	"compile": {"print the IR of FILE",
-		"Print the IR of FILE: as lowered (--show before), optimised (after, the default) or both. A model with a train block ends with the memory a run of it holds, as a comment the IR reader skips."},
+		"Print the IR of FILE: as lowered (--show before), optimised (after, the default) or both. A model with a train block ends with the memory a run of it holds, as a comment the IR reader skips. --show phases says instead how FILE trains, phase by phase, in the language."},
 	"params": {"list each trained parameter's name, shape and count",
 		"List each trained parameter of FILE with its shape, element count and initialiser, and the total; for a model with a train block, the memory a run of it holds."},
 	"run": {"train per FILE's train block",
