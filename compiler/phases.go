@@ -141,7 +141,13 @@ func hasSetting(ph *lang.Phase, name string) bool {
 // lowerPhaseShow lowers T.show: phase ph's body in evaluation mode, with its show list as
 // the outputs out0, out1, ….
 func (p *Program) lowerPhaseShow(t *lang.Train, ph *lang.Phase) (*ir.Func, error) {
-	l, wp, err := p.lowerPhase(t, ph, t.Target+".show", "eval")
+	l := p.newLowerer(t.Target+".show", "eval")
+	l.showFunc = l.b.F.Name
+	sc, err := l.phaseScope(t)
+	if err != nil {
+		return nil, err
+	}
+	wp, err := l.phaseBody(sc, ph)
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +261,11 @@ func (l *lowerer) phaseSetting(sc *scope, wp *writtenPhase, s *lang.Setting) err
 			wp.reports = append(wp.reports, ir.Output{Name: ir.OutputName(ir.OutMetric, n), Value: v.op})
 		}
 	case "show":
+		// Only T.show computes the images: in a step they would be a forward pass more
+		// (updating batch-norm statistics), and in the evaluation dead ops.
+		if l.b.F.Name != l.showFunc {
+			return nil
+		}
 		return l.phaseShow(sc, wp, s)
 	case "optimizer", "repeat":
 		spec, _ := schema.Lookup(schema.PhaseSettings, s.Name)
