@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -361,7 +362,14 @@ func (l *lowerer) finishWritten(wp *writtenPhase) (ir.Phase, error) {
 			}
 		}
 		if !found {
-			return ir.Phase{}, lang.Errorf(wp.updPos, "phase %s: updates %s, but the phase never calls %s (or %s has no parameters)", wp.ph.Name, n, n, n)
+			var called []string
+			for _, prm := range l.b.F.Params() {
+				if net, _, _ := strings.Cut(prm.Attrs.String("name"), "."); !slices.Contains(called, net) {
+					called = append(called, net)
+				}
+			}
+			return ir.Phase{}, lang.Errorf(wp.updPos, "phase %s: updates %s, but the phase never calls %s (or %s has no parameters); the networks it calls are %s",
+				wp.ph.Name, n, n, n, strings.Join(called, ", "))
 		}
 	}
 	if l.b.Err != nil {
