@@ -14,16 +14,7 @@ func TestTrainStepAllocs(t *testing.T) {
 		t.Skip("allocation counts mean nothing under the race detector")
 	}
 	for name, src := range map[string]string{
-		"classifier": `model M(x: [B, 20]) -> [B, 4] {
-    return dense(relu(dense(x, 16)), 4)
-}
-train M {
-    data      = mnist(split: "train")
-    loss      = cross_entropy
-    optimizer = adam(lr: 1e-3)
-    batch     = 8
-}
-`,
+		"classifier": passSources["classifier"],
 		"autoencoder": `encoder E(x: [B, 20]) -> [B, 4] {
     return relu(dense(x, 4))
 }
