@@ -99,6 +99,9 @@ func (p *Program) lowerPhases(m *ir.Module, t *lang.Train) (*plan, error) {
 		if seen[ph.Name] {
 			return nil, lang.Errorf(ph.Pos, "train: phase %s written twice", ph.Name)
 		}
+		if ph.Name == "eval" || ph.Name == "show" {
+			return nil, lang.Errorf(ph.Pos, "train: a phase cannot be named %s: %s.%s is the run's %s function", ph.Name, t.Target, ph.Name, map[string]string{"eval": "evaluation", "show": "pictures'"}[ph.Name])
+		}
 		seen[ph.Name] = true
 		l, wp, err := p.lowerPhase(t, ph, t.Target+"."+ph.Name, "train")
 		if err != nil {
@@ -116,27 +119,34 @@ func (p *Program) lowerPhases(m *ir.Module, t *lang.Train) (*plan, error) {
 		return nil, err
 	}
 	m.Funcs = append(m.Funcs, ev)
+	var shown *lang.Setting
 	for _, ph := range t.Phases {
-		if hasSetting(ph, "show") {
-			f, err := p.lowerPhaseShow(t, ph)
-			if err != nil {
-				return nil, err
-			}
-			m.Funcs = append(m.Funcs, f)
-			pl.role(ir.RoleShow, f.Name)
-			break
+		s := phaseSettingOf(ph, "show")
+		switch {
+		case s == nil:
+			continue
+		case shown != nil:
+			return nil, lang.Errorf(s.Pos, "train: show is set in two phases (first at %s): the run shows one list of images", shortPos(shown.Pos))
 		}
+		shown = s
+		f, err := p.lowerPhaseShow(t, ph)
+		if err != nil {
+			return nil, err
+		}
+		m.Funcs = append(m.Funcs, f)
+		pl.role(ir.RoleShow, f.Name)
 	}
 	return pl, nil
 }
 
-func hasSetting(ph *lang.Phase, name string) bool {
+// phaseSettingOf returns phase ph's setting name, or nil.
+func phaseSettingOf(ph *lang.Phase, name string) *lang.Setting {
 	for _, s := range ph.Body {
 		if s.Assign != nil && s.Assign.Name == name {
-			return true
+			return s.Assign
 		}
 	}
-	return false
+	return nil
 }
 
 // lowerPhaseShow lowers T.show: phase ph's body in evaluation mode, with its show list as
