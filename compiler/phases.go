@@ -339,9 +339,12 @@ func identList(s *lang.Setting, what string) ([]string, error) {
 	return out, nil
 }
 
-// checkUpdates checks that every network a phase updates is a block.
+// checkUpdates checks that every network a phase updates is a block, listed once.
 func (l *lowerer) checkUpdates(wp *writtenPhase) error {
-	for _, n := range wp.updates {
+	for i, n := range wp.updates {
+		if slices.Contains(wp.updates[:i], n) {
+			return lang.Errorf(wp.updPos, "phase %s: updates lists %s twice", wp.ph.Name, n)
+		}
 		b, ok := l.p.blocks[n]
 		if !ok || l.p.std[b] {
 			var cands []string
@@ -364,12 +367,17 @@ func (l *lowerer) checkUpdates(wp *writtenPhase) error {
 // networks it updates and returns its phase.
 func (l *lowerer) finishWritten(wp *writtenPhase) (ir.Phase, error) {
 	var params []*ir.Op
+	feeds := ancestors(wp.loss)
 	for _, n := range wp.updates {
-		found := false
+		found, used := false, false
 		for _, prm := range l.b.F.Params() {
 			if strings.HasPrefix(prm.Attrs.String("name"), n+".") {
 				params, found = append(params, prm), true
+				used = used || feeds[prm]
 			}
+		}
+		if found && !used {
+			return ir.Phase{}, lang.Errorf(wp.updPos, "phase %s: updates %s, but its loss does not depend on %s: the phase would never move it", wp.ph.Name, n, n)
 		}
 		if !found {
 			var called []string
@@ -395,6 +403,25 @@ func (l *lowerer) finishWritten(wp *writtenPhase) (ir.Phase, error) {
 		ph.Optimizer = *wp.opt
 	}
 	return ph, nil
+}
+
+// ancestors returns the ops v's gradient reaches: those it is computed from, v included,
+// not through a stop_gradient.
+func ancestors(v *ir.Op) map[*ir.Op]bool {
+	seen := map[*ir.Op]bool{}
+	stack := []*ir.Op{v}
+	for len(stack) > 0 {
+		o := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
+		if o.Kind != "stop_gradient" {
+			stack = append(stack, o.Args...)
+		}
+	}
+	return seen
 }
 
 // lowerPhaseEval lowers T.eval: every phase's body in evaluation mode, in one function.
