@@ -15,11 +15,11 @@ import (
 
 // LossCurve writes a PNG line plot of loss against epoch, one line per
 // series, named in the legend. series[name][i] is the loss after epoch
-// i+1. NaN and infinite losses (a diverged epoch) are left out of the
+// first+i (first is 1 for a run from the start, later for a resumed one). NaN and infinite losses (a diverged epoch) are left out of the
 // line rather than wrecking the y axis; a series with a single point is
 // drawn as a marker. A series with no finite values is an error, since
 // a legend entry with nothing behind it would mislead.
-func LossCurve(path, title string, series map[string][]float64) error {
+func LossCurve(path, title string, series map[string][]float64, first int) error {
 	if len(series) == 0 {
 		return errorf(path, "no loss series to plot")
 	}
@@ -41,7 +41,7 @@ func LossCurve(path, title string, series map[string][]float64) error {
 		var xys plotter.XYs
 		for j, v := range series[name] {
 			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				xys = append(xys, plotter.XY{X: float64(j + 1), Y: v})
+				xys = append(xys, plotter.XY{X: float64(first + j), Y: v})
 			}
 		}
 		if len(xys) == 0 {
@@ -65,7 +65,7 @@ func LossCurve(path, title string, series map[string][]float64) error {
 	}
 	// Epochs are whole numbers; pad the axis so end points are not on
 	// the frame, and so a single epoch still gets a visible range.
-	p.X.Min, p.X.Max = 0.5, float64(maxEpoch)+0.5
+	p.X.Min, p.X.Max = float64(first)-0.5, float64(first+maxEpoch-1)+0.5
 	p.X.Tick.Marker = epochTicks{}
 	// Likewise keep the highest and lowest losses off the frame.
 	pad := (p.Y.Max - p.Y.Min) * 0.05

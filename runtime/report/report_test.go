@@ -183,7 +183,7 @@ func TestLossCurve(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".png")
-			if err := LossCurve(path, "loss: "+tc.name, tc.series); err != nil {
+			if err := LossCurve(path, "loss: "+tc.name, tc.series, 1); err != nil {
 				t.Fatal(err)
 			}
 			img := decodePNG(t, path)
@@ -212,7 +212,7 @@ func TestLossCurveErrors(t *testing.T) {
 		{map[string][]float64{"train": {1}, "test": {}}, `series "test" has no finite values`},
 		{map[string][]float64{"train": {math.NaN(), math.Inf(1)}}, `series "train" has no finite values`},
 	} {
-		err := LossCurve(path, "t", tc.series)
+		err := LossCurve(path, "t", tc.series, 1)
 		if want := "report: " + path + ": " + tc.want; err == nil || err.Error() != want {
 			t.Errorf("got error %v\nwant %s", err, want)
 		}

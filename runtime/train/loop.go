@@ -143,8 +143,8 @@ type loop struct {
 	// epoch is the epoch under way; step hands o.Progress a pass's progress in it (nil
 	// without o.Progress).
 	epoch                 int
-	step                  func(done, total int, losses map[string]float64)
-	trainCurve, testCurve []float64
+	step   func(done, total int, losses map[string]float64)
+	curves lossCurves
 }
 
 // start sets the parameters, state and, resuming, the optimisers and run position
@@ -274,7 +274,7 @@ func (l *loop) finish(stay *runState, saved bool) error {
 	if o.OutDir == "" {
 		return nil
 	}
-	if err := lossCurve(o.OutDir, l.base(), l.trainCurve, l.testCurve, out); err != nil {
+	if err := lossCurve(o.OutDir, l.base(), l.curves, out); err != nil {
 		return err
 	}
 	return l.task.pictures(o.OutDir, l.base(), out)
@@ -353,9 +353,8 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) error {
 	if ok {
 		rec.TestLoss, rec.TestMetrics = &testLoss, m
 		line += fmt.Sprintf("  test_loss %.5f", testLoss) + namedString("test_", m)
-		l.testCurve = append(l.testCurve, testLoss)
 	}
-	l.trainCurve = append(l.trainCurve, st.Loss)
+	l.curves.epoch(epoch, spec.Phases, st, testLoss, m, ok)
 	if l.words.graphLine {
 		rec.Steps = l.tr.Steps
 		line += fmt.Sprintf("  %.3fs", secs)

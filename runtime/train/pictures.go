@@ -90,21 +90,61 @@ func showPicture(tr *Trainer, dir, base string, set *data.Set, epoch int, out io
 	return nil
 }
 
-// lossCurve writes the loss curve of the epochs run, with the test curve when every epoch
+// lossCurves are the loss curves of the epochs this process ran (a resumed run's start at
+// the epoch it resumed from): one train curve per phase, "train" for a model of one phase,
+// and the test losses beside them, each phase's from the evaluation (its first phase's
+// loss, the others' PHASE_loss metrics).
+type lossCurves struct {
+	first  int
+	series map[string][]float64
+}
+
+// epoch adds the points of one epoch's line.
+func (c *lossCurves) epoch(epoch int, phases []ir.Phase, st EpochStats, testLoss float64, test map[string]float64, tested bool) {
+	if c.series == nil {
+		c.first, c.series = epoch, map[string][]float64{}
+	}
+	add := func(name string, v float64) { c.series[name] = append(c.series[name], v) }
+	if len(phases) == 1 {
+		add("train", st.Loss)
+		if tested {
+			add("test", testLoss)
+		}
+		return
+	}
+	for i, ph := range phases {
+		add("train "+ph.Name, st.Losses[ph.Name])
+		v, ok := testLoss, tested
+		if i > 0 {
+			v, ok = test[ph.Name+"_loss"]
+		}
+		if ok {
+			add("test "+ph.Name, v)
+		}
+	}
+}
+
+// lossCurve writes the loss curves of the epochs run; a test curve only when every epoch
 // was evaluated.
-func lossCurve(dir, base string, trainCurve, testCurve []float64, out io.Writer) error {
-	if len(trainCurve) == 0 {
+func lossCurve(dir, base string, c lossCurves, out io.Writer) error {
+	epochs := 0
+	for _, s := range c.series {
+		epochs = max(epochs, len(s))
+	}
+	if epochs == 0 {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	series := map[string][]float64{"train": trainCurve}
-	if len(testCurve) == len(trainCurve) {
-		series["test"] = testCurve
+	series := map[string][]float64{}
+	for name, s := range c.series {
+		if len(s) == epochs {
+			series[name] = s
+		}
 	}
 	path := filepath.Join(dir, base+"-loss.png")
-	if err := report.LossCurve(path, base+": loss per epoch", series); err != nil {
+	if err := report.LossCurve(path, base+": loss per epoch", series, c.first); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "wrote loss curve to %s\n", path)
