@@ -142,7 +142,7 @@ type loop struct {
 	words   taskWords
 	// epoch is the epoch under way; step hands o.Progress a pass's progress in it (nil
 	// without o.Progress).
-	epoch                 int
+	epoch  int
 	step   func(done, total int, losses map[string]float64)
 	curves lossCurves
 }
