@@ -14,14 +14,15 @@ import (
 
 type applyFlags struct {
 	trainedFlags
-	block, in, out, grid, target, pairs, writePairs string
-	n                                               int
+	block, out, grid, target, pairs, writePairs string
+	in                                          []string
+	n                                           int
 }
 
 func (f *applyFlags) declare(fs *pflag.FlagSet) {
 	f.declareTrained(fs, "the", "", "to run on instead of --in")
 	fs.StringVar(&f.block, "block", "", "the function `NAME` to run: a block (an encoder), a family function (AE.reconstruct), or a family role (encode, decode, reconstruct, corrupt, score)")
-	fs.StringVar(&f.in, "in", "", "input rows, a .npy array [N, …] in `FILE`")
+	fs.StringArrayVar(&f.in, "in", nil, "input rows, a .npy array [N, …]: `NAME=FILE` for the input NAME, once per input not fed by --data (FILE alone for a block of one input)")
 	addCount(fs, &f.n, 0, "use only the first n input rows (default all)")
 	fs.StringVar(&f.out, "out", "", "where to write the outputs, a .npy array `FILE`")
 	fs.StringVar(&f.grid, "grid", "", "also write a PNG grid of the first 32 inputs above their outputs (outputs of the inputs' size) to `FILE`")
@@ -37,38 +38,43 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	if f.pairs != "" || f.writePairs != "" {
 		return usagef("--pairs and --write-pairs are for a link model; %s is not a graph model", file)
 	}
-	if f.block == "" || (f.in == "") == (f.which == "") || f.out == "" {
-		return usagef("want --block NAME --init W, the inputs as --in X.npy or --data train|test, and --out Y.npy")
+	files := make([]train.InputFile, len(f.in))
+	for i, v := range f.in {
+		files[i] = train.ParseInputFile(v)
+	}
+	if f.block == "" || (len(files) == 0 && f.which == "") || f.out == "" || (f.which != "" && hasUnnamed(files)) {
+		return usagef("want --block NAME --init W, the inputs as --in X.npy (--in NAME=X.npy for each of several) or --data train|test, and --out Y.npy")
 	}
 	if f.which != "" {
 		if err := checkSplit(f.which); err != nil {
 			return err
 		}
 	}
-	if train.SameFile(f.out, f.in) || train.SameFile(f.out, file) || train.SameFile(f.out, f.init) ||
-		(f.grid != "" && (train.SameFile(f.grid, f.in) || train.SameFile(f.grid, file) || train.SameFile(f.grid, f.init) || train.SameFile(f.grid, f.out))) {
-		return usagef("--out or --grid names one of the inputs or the other output; refusing to overwrite it")
+	for _, o := range []string{f.out, f.grid} {
+		if o != "" && (train.SameFile(o, file) || train.SameFile(o, f.init) || (o == f.grid && train.SameFile(o, f.out)) || namesInput(o, files)) {
+			return usagef("--out or --grid names one of the inputs or the other output; refusing to overwrite it")
+		}
 	}
 	tr, err := s.loadTrained(file, f.init, "apply")
 	if err != nil {
 		return err
 	}
-	x, err := tr.InputRows(file, f.in, f.which, f.n, f.dataOptions())
-	if err != nil {
-		return err
-	}
 	fn := f.block
-	var y *train.Tensor
 	if role, isRole := ir.ParseRole(fn); tr.Module.Func(fn) == nil && isRole {
 		// A role names the family's function for it: reconstruct is AE.reconstruct.
-		y, err = tr.ApplyRole(role, x, f.batch)
-		fn, _ = tr.Spec.Role(role)
-	} else {
-		y, err = tr.ApplyBlock(fn, x, f.batch)
+		if fn, err = tr.RoleFunc(role); err != nil {
+			return fmt.Errorf("apply %s: %v", f.block, err)
+		}
 	}
+	rs, err := tr.FuncRows(fn, train.RowFeed{Files: files, Which: f.which, N: f.n, Source: file, Data: f.dataOptions()})
 	if err != nil {
 		return fmt.Errorf("apply %s: %v", f.block, err)
 	}
+	y, err := tr.ApplyRows(fn, rs, f.batch)
+	if err != nil {
+		return fmt.Errorf("apply %s: %v", f.block, err)
+	}
+	x := rs[0].T
 	if f.target != "" {
 		mse, err := tr.TargetMSE(file, f.target, y, f.dataOptions())
 		if err != nil {
@@ -97,6 +103,26 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	return nil
 }
 
+// hasUnnamed reports whether a file is given without the name of its input.
+func hasUnnamed(files []train.InputFile) bool {
+	for _, f := range files {
+		if f.Name == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// namesInput reports whether path is one of the input files.
+func namesInput(path string, files []train.InputFile) bool {
+	for _, f := range files {
+		if train.SameFile(path, f.Path) {
+			return true
+		}
+	}
+	return false
+}
+
 // applyGraph runs dlc apply for a graph model: its predictions over the train block's graph
 // data (a row per node, or per graph of a set), or a link model's probabilities for node
 // pairs. done is false for any other model.
@@ -107,7 +133,7 @@ func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
 	}
 	fn, _ := m.Train.Role(ir.RolePredict)
 	link := m.Train.Task == ir.TaskLink
-	if f.in != "" || f.grid != "" || f.target != "" || (f.which != "" && f.which != "train") || (f.block != "" && f.block != fn) || f.out == "" {
+	if len(f.in) != 0 || f.grid != "" || f.target != "" || (f.which != "" && f.which != "train") || (f.block != "" && f.block != fn) || f.out == "" {
 		if link {
 			return true, usagef("%s is a link model: want --init W --out P.npy (and at most --block %s, --pairs PAIRS.csv|PAIRS.npy, --write-pairs PAIRS.csv); it scores node pairs, by default the run's held-out test pairs", file, fn)
 		}

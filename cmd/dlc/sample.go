@@ -6,11 +6,13 @@ import (
 	"strings"
 
 	"github.com/dlc-lang/dlc/runtime/report"
+	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/cobra"
 )
 
 func newSampleCmd(s *session) *cobra.Command {
 	var init, out, label string
+	var in []string
 	var n int
 	var seed int64
 	c := command("sample FILE", func(c *cobra.Command, file string) error {
@@ -18,10 +20,18 @@ func newSampleCmd(s *session) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		imgs, err := tr.Sample(n, rand.New(rand.NewPCG(uint64(seed), 0x73616d70)), labels)
+		files := make([]train.InputFile, len(in))
+		for i, v := range in {
+			files[i] = train.ParseInputFile(v)
+		}
+		if len(files) > 0 && !given(c.Flags(), "n") {
+			n = 0 // as many samples as the files have rows
+		}
+		imgs, err := tr.SampleFrom(n, rand.New(rand.NewPCG(uint64(seed), 0x73616d70)), labels, files)
 		if err != nil {
 			return err
 		}
+		n = imgs.T.Shape[0]
 		if strings.HasSuffix(out, ".npy") {
 			if err := writeNPYFile(out, imgs.T); err != nil {
 				return err
@@ -43,5 +53,6 @@ func newSampleCmd(s *session) *cobra.Command {
 	addOutput(fs, &out, "samples.png", "where to write them: a PNG grid, or a .npy array [n, …] when the `FILE` name ends in .npy")
 	addSeed(fs, &seed, 1, "seed of the noise")
 	addLabel(fs, &label, "for a conditional generator: the class `K` of every sample, or a list (0,1,2) to cycle through")
+	fs.StringArrayVar(&in, "in", nil, "feed the sample function's input NAME the rows of a .npy array, `NAME=FILE` (e.g. y=labels.npy: the conditions); its first n rows, or all of them without -n")
 	return c
 }

@@ -13,55 +13,16 @@ import (
 // ApplyBlock runs function fn, a block's standalone function with one tensor input, on the
 // rows of x (shape [N, …]) in batches, and returns its output "out" for all rows, [N, …].
 // It is how an encoder maps data to codes, a decoder codes to images, a discriminator
-// images to logits.
+// images to logits. A function of several inputs is ApplyRows'.
 func (t *Trainer) ApplyBlock(fn string, x *runtime.Tensor, batch int) (*runtime.Tensor, error) {
-	f := t.Module.Func(fn)
-	if f == nil {
-		var names []string
-		for _, g := range t.Module.Funcs {
-			names = append(names, g.Name)
-		}
-		return nil, fmt.Errorf("no block function %s (have %v)", fn, names)
-	}
-	if len(f.Inputs) != 1 {
-		return nil, fmt.Errorf("%s takes %d tensors; apply feeds one", fn, len(f.Inputs))
-	}
-	if len(x.Shape) == 0 || x.Shape[0] == 0 {
-		return nil, fmt.Errorf("the input holds no rows (shape %s)", runtime.ShapeString(x.Shape))
-	}
-	p, err := t.Program(fn)
+	f, err := t.blockFunc(fn)
 	if err != nil {
 		return nil, err
 	}
-	n := x.Shape[0]
-	row := len(x.Data) / n
-	in := f.Inputs[0]
-	var out *runtime.Tensor
-	for lo := 0; lo < n; lo += batch {
-		m := min(batch, n-lo)
-		shape, err := sampleShape(in.Type.Shape, m)
-		if err != nil {
-			return nil, fmt.Errorf("input %s of %s: %v", in.Name, fn, err)
-		}
-		if runtime.NumElements(shape) != m*row {
-			return nil, fmt.Errorf("rows of %d values, but input %s of %s wants %v (%d values a row)",
-				row, in.Name, fn, in.Type.Shape, runtime.NumElements(shape)/m)
-		}
-		res, err := p.Run(map[string]*runtime.Tensor{in.Name: {Shape: shape, Data: x.Data[lo*row : (lo+m)*row]}}, t.Vars)
-		if err != nil {
-			return nil, err
-		}
-		y := res["out"]
-		if y == nil {
-			return nil, fmt.Errorf("%s has no output out", fn)
-		}
-		if out == nil {
-			s := append([]int{n}, y.Shape[1:]...)
-			out = runtime.NewTensor(s...)
-		}
-		copy(out.Data[lo*(len(out.Data)/n):], y.Data)
+	if len(f.Inputs) != 1 {
+		return nil, fmt.Errorf("%s takes %s; this feeds one", fn, inputList(f))
 	}
-	return out, nil
+	return t.ApplyRows(fn, []Rows{{Input: f.Inputs[0].Name, From: "the input", T: x}}, batch)
 }
 
 // familyRoles says what each role's function does and which models have one, for the
@@ -85,6 +46,20 @@ func (t *Trainer) HasRole(role ir.Role) bool {
 // ApplyRole runs the function the train spec names for role (an autoencoder's encode,
 // score, corrupt, …) on the rows of x, as ApplyBlock does.
 func (t *Trainer) ApplyRole(role ir.Role, x *runtime.Tensor, batch int) (*runtime.Tensor, error) {
+	fn, err := t.RoleFunc(role)
+	if err != nil {
+		return nil, err
+	}
+	y, err := t.ApplyBlock(fn, x, batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	return y, nil
+}
+
+// RoleFunc returns the function the train spec names for role, or an error that says what
+// has one and which roles this model has.
+func (t *Trainer) RoleFunc(role ir.Role) (string, error) {
 	fn, ok := t.Spec.Role(role)
 	if !ok {
 		var have []string
@@ -96,13 +71,9 @@ func (t *Trainer) ApplyRole(role ir.Role, x *runtime.Tensor, batch int) (*runtim
 		if len(have) > 0 {
 			msg += "; this one has " + strings.Join(have, ", ")
 		}
-		return nil, errors.New(msg)
+		return "", errors.New(msg)
 	}
-	y, err := t.ApplyBlock(fn, x, batch)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", fn, err)
-	}
-	return y, nil
+	return fn, nil
 }
 
 // SetTensor is the samples of a data set as one tensor [N, …], sharing its array.

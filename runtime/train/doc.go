@@ -15,8 +15,9 @@
 // with Save a checkpoint that holds, besides the parameters, the optimisers' state and the
 // run's position, so that a resumed run computes what the uninterrupted one would have,
 // bit for bit (resume.go, graphresume.go). Inference runs a trained Trainer: ApplyBlock
-// and ApplyRole run one of a block's functions over data in batches, Sample draws from a
-// generative family, Score judges a generator by a classifier, PredictGraph and LinkScorer
+// and ApplyRole run one of a block's functions over data in batches, FuncRows and
+// ApplyRows a function of several inputs, each fed from a file or the data as training
+// fed it (feedrows.go), Sample draws from a generative family, Score judges a generator by a classifier, PredictGraph and LinkScorer
 // run graph models; evaluate.go holds what the commands compute from a trained model's
 // outputs (anomaly scores and their Report, the error against targets, link
 // probabilities), and outputs.go names what the command line needs of the packages below

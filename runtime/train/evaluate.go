@@ -158,27 +158,3 @@ func (s *LinkScorer) Probabilities(p data.Pairs) (probs, logits []float32, err e
 	}
 	return probs, logits, nil
 }
-
-// InputRows are the rows dlc apply runs a model on: those of the .npy file path, or when
-// path is "" those of the train block's set which (LoadSplit; source names the .dl file);
-// only the first n of them when 0 < n < their number.
-func (t *Trainer) InputRows(source, path, which string, n int, o data.Options) (*runtime.Tensor, error) {
-	var x *runtime.Tensor
-	if path != "" {
-		var err error
-		if x, err = ReadNPY(path); err != nil {
-			return nil, err
-		}
-	} else {
-		set, err := LoadSplit(t.Spec, source, which, o)
-		if err != nil {
-			return nil, err
-		}
-		x = SetTensor(set)
-	}
-	if n > 0 && len(x.Shape) > 0 && n < x.Shape[0] {
-		row := len(x.Data) / x.Shape[0]
-		x = &runtime.Tensor{Shape: append([]int{n}, x.Shape[1:]...), Data: x.Data[:n*row]}
-	}
-	return x, nil
-}

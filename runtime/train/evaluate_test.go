@@ -10,17 +10,20 @@ import (
 	"github.com/dlc-lang/dlc/runtime/data"
 )
 
-// dlc apply's rows and its error against targets: the first n rows of a .npy file, and
+// dlc apply's rows (-n) and its error against targets: the first n rows of a .npy file, and
 // the mean squared difference of outputs from the first rows of another.
-func TestInputRowsAndTargetMSE(t *testing.T) {
+func TestFirstRowsAndTargetMSE(t *testing.T) {
 	x := filepath.Join(t.TempDir(), "x.npy")
 	if err := WriteNPY(x, &runtime.Tensor{Shape: []int{3, 2}, Data: []float32{1, 2, 3, 4, 5, 6}}); err != nil {
 		t.Fatal(err)
 	}
-	var tr Trainer // neither reads the train block for a file
-	rows, err := tr.InputRows("m.dl", x, "", 2, data.Options{})
-	if err != nil || len(rows.Shape) != 2 || rows.Shape[0] != 2 || len(rows.Data) != 4 || rows.Data[3] != 4 {
-		t.Fatalf("InputRows: %v, %v", rows, err)
+	var tr Trainer // TargetMSE reads no train block for a file
+	all, err := ReadNPY(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := firstRows(all, 2); len(rows.Shape) != 2 || rows.Shape[0] != 2 || len(rows.Data) != 4 || rows.Data[3] != 4 {
+		t.Fatalf("the first 2 rows: %v", rows)
 	}
 	y := &runtime.Tensor{Shape: []int{2, 2}, Data: []float32{1, 2, 3, 6}}
 	if mse, err := tr.TargetMSE("m.dl", x, y, data.Options{}); err != nil || math.Abs(mse-1) > 1e-9 {

@@ -155,19 +155,27 @@ func lossCurve(dir, base string, c lossCurves, out io.Writer) error {
 // without a test set) beside their reconstructions: with a corrupt function (a denoising
 // autoencoder) the rows are the clean images, their corrupted versions and the
 // reconstructions of those, so that the picture shows what the model was trained to undo.
+// A reconstruct function of several inputs (an image-to-image generator with a condition)
+// is fed each from the set as training fed it; the picture shows the samples.
 func reconstructions(tr *Trainer, dir, base string, testSet, trainSet *data.Set, out io.Writer) error {
-	if !tr.HasRole(ir.RoleReconstruct) {
+	fn, ok := tr.Spec.Role(ir.RoleReconstruct)
+	if !ok {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	set := testSet
+	set, which := testSet, "test"
 	if set == nil {
-		set = trainSet
+		set, which = trainSet, "train"
 	}
 	n, row := min(16, set.Len()), set.XRow()
-	x := &runtime.Tensor{Shape: append([]int{n}, set.XShape[1:]...), Data: set.X[:n*row]}
+	rs, err := tr.setFuncRows(fn, set, which, n)
+	if err != nil {
+		return err
+	}
+	xi := samplesInput(tr.Spec, tr.Module.Func(fn))
+	x := rs[xi].T
 	kinds := [][][]float32{rows(x)}
 	what := "test images and reconstructions"
 	if tr.HasRole(ir.RoleCorrupt) {
@@ -177,10 +185,11 @@ func reconstructions(tr *Trainer, dir, base string, testSet, trainSet *data.Set,
 		}
 		kinds = append(kinds, rows(noisy))
 		x, what = noisy, "test images, corrupted, and the reconstructions of the corrupted"
+		rs[xi].T = noisy
 	}
-	recon, err := tr.ApplyRole(ir.RoleReconstruct, x, n)
+	recon, err := tr.ApplyRows(fn, rs, n)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %v", fn, err)
 	}
 	if len(recon.Data) != n*row {
 		return fmt.Errorf("reconstructions of %d values a sample, want the input's %d", len(recon.Data)/n, row)
@@ -194,6 +203,17 @@ func reconstructions(tr *Trainer, dir, base string, testSet, trainSet *data.Set,
 	}
 	fmt.Fprintf(out, "wrote %s to %s\n", what, path)
 	return nil
+}
+
+// samplesInput is the index of f's input that the train spec feeds the samples: the one
+// a picture shows above the outputs (the first when none is).
+func samplesInput(spec *ir.TrainSpec, f *ir.Func) int {
+	for i, in := range f.Inputs {
+		if k, ok := spec.Feed(in.Name); ok && k == ir.FeedSamples {
+			return i
+		}
+	}
+	return 0
 }
 
 // rows returns each sample of a batch [n, …] as its values.
