@@ -159,6 +159,13 @@ func (l *lowerer) aePenalties(f *lang.Family, ae *autoencoder, fw *aeForward, lo
 			// and the loss is the negative ELBO divided by the elements per sample.
 			term = b.Op("div", nil, kl, b.Op("count", ir.Attrs{"axes": sampleAxes(fw.x)}, fw.x))
 		}
+		if ae.beta != 1 {
+			// A β-VAE weighs the KL term (β = 1 lowers no op, so the plain VAE's IR is
+			// unchanged); the metrics keep the unweighted KL and negative ELBO.
+			l.setPos(ae.betaPos)
+			term = b.Op("mul", nil, term, b.Const(ae.beta))
+			l.setPos(ae.latentPos)
+		}
 		loss = b.Op("add", nil, loss, term)
 		metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "kl"), Value: kl})
 		if ae.loss == "bce" {
