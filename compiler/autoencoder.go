@@ -44,6 +44,8 @@ type autoencoder struct {
 	contractPos    lang.Pos
 	variational    bool
 	latentPos      lang.Pos
+	beta           float64 // a VAE's weight of the KL term: 1 unless beta = β is set
+	betaPos        lang.Pos
 	prior          string // adversarial: "normal" or "uniform"
 	priorPos       lang.Pos
 }
@@ -124,6 +126,8 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 	switch {
 	case hasPrior && ae.disc == nil:
 		return nil, lang.Errorf(ae.priorPos, "%s: a prior needs a discriminator on the codes: autoencoder %s(enc: …, dec: …, disc: CodeDisc)", f.Name, f.Name)
+	case got.has("beta") && !ae.variational:
+		return nil, lang.Errorf(ae.betaPos, "%s: beta weighs a variational autoencoder's KL term: it needs latent = gaussian", f.Name)
 	case ae.variational && ae.disc != nil:
 		return nil, lang.Errorf(ae.latentPos, "%s: latent = gaussian and a discriminator both match the codes to a prior: pick one", f.Name)
 	case ae.variational && ae.lossExpr != nil:
@@ -156,5 +160,6 @@ func (ae *autoencoder) read(got settings) {
 	}
 	ae.contractive, ae.contractPos = got.num("contractive"), got["contractive"].pos
 	ae.variational, ae.latentPos = got.has("latent"), got["latent"].pos
+	ae.beta, ae.betaPos = got.num("beta"), got["beta"].pos
 	ae.prior, ae.priorPos = got.word("prior"), got["prior"].pos
 }

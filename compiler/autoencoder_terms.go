@@ -147,31 +147,53 @@ func (l *lowerer) aePenalties(f *lang.Family, ae *autoencoder, fw *aeForward, lo
 		loss = b.Op("add", nil, loss, b.Op("mul", nil, pen, b.Const(ae.contractive)))
 	}
 	if ae.variational {
-		l.setPos(ae.latentPos)
-		// KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ_j (1 + log σ² − μ² − σ²) per sample, mean over the
-		// batch: in nats, like the reconstruction summed over pixels.
-		lv := fw.logvar
-		inner := b.Op("sub", nil, b.Op("sub", nil, b.Op("add", nil, lv, b.Const(1)), b.Op("square", nil, fw.h)), b.Op("exp", nil, lv))
-		kl := mean(b.Op("mul", nil, sum(inner, sampleAxes(fw.h)), b.Const(-0.5)), []int{})
-		term := kl
-		if ae.reduction == "mean" {
-			// The reconstruction is a mean over each sample's elements: so is the KL term,
-			// and the loss is the negative ELBO divided by the elements per sample.
-			term = b.Op("div", nil, kl, b.Op("count", ir.Attrs{"axes": sampleAxes(fw.x)}, fw.x))
+		var kl []ir.Output
+		if loss, kl, err = l.vaeKL(ae, fw, loss); err != nil {
+			return nil, nil, err
 		}
-		loss = b.Op("add", nil, loss, term)
-		metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "kl"), Value: kl})
-		if ae.loss == "bce" {
-			summed := &autoencoder{loss: "bce", reduction: "sum", lossPos: ae.latentPos}
-			rec, err := l.reconError(summed, fw, false)
-			if err != nil {
-				return nil, nil, err
-			}
-			metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "nelbo"), Value: b.Op("add", nil, rec, kl)})
-		}
+		metrics = append(metrics, kl...)
 	}
 	if b.Err != nil {
 		return nil, nil, lang.Errorf(f.Pos, "%s: %v", f.Name, b.Err)
+	}
+	return loss, metrics, nil
+}
+
+// vaeKL adds a VAE's KL term, β times KL(N(μ, σ²) ‖ N(0, I)), to loss, and returns the
+// metrics that report it unweighted: the KL and, with bce, the negative ELBO per image.
+func (l *lowerer) vaeKL(ae *autoencoder, fw *aeForward, loss *ir.Op) (*ir.Op, []ir.Output, error) {
+	b := l.b
+	mean := func(o *ir.Op, axes []int) *ir.Op { return b.Op("mean", ir.Attrs{"axes": axes, "keepdims": false}, o) }
+	sum := func(o *ir.Op, axes []int) *ir.Op { return b.Op("sum", ir.Attrs{"axes": axes, "keepdims": false}, o) }
+	var metrics []ir.Output
+	l.setPos(ae.latentPos)
+	// KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ_j (1 + log σ² − μ² − σ²) per sample, mean over the
+	// batch: in nats, like the reconstruction summed over pixels.
+	lv := fw.logvar
+	inner := b.Op("sub", nil, b.Op("sub", nil, b.Op("add", nil, lv, b.Const(1)), b.Op("square", nil, fw.h)), b.Op("exp", nil, lv))
+	kl := mean(b.Op("mul", nil, sum(inner, sampleAxes(fw.h)), b.Const(-0.5)), []int{})
+	term := kl
+	if ae.reduction == "mean" {
+		// The reconstruction is a mean over each sample's elements: so is the KL term,
+		// and the loss is the negative ELBO divided by the elements per sample.
+		term = b.Op("div", nil, kl, b.Op("count", ir.Attrs{"axes": sampleAxes(fw.x)}, fw.x))
+	}
+	if ae.beta != 1 {
+		// A β-VAE weighs the KL term (β = 1 lowers no op, so the plain VAE's IR is
+		// unchanged); the metrics keep the unweighted KL and negative ELBO.
+		l.setPos(ae.betaPos)
+		term = b.Op("mul", nil, term, b.Const(ae.beta))
+		l.setPos(ae.latentPos)
+	}
+	loss = b.Op("add", nil, loss, term)
+	metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "kl"), Value: kl})
+	if ae.loss == "bce" {
+		summed := &autoencoder{loss: "bce", reduction: "sum", lossPos: ae.latentPos}
+		rec, err := l.reconError(summed, fw, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		metrics = append(metrics, ir.Output{Name: ir.OutputName(ir.OutMetric, "nelbo"), Value: b.Op("add", nil, rec, kl)})
 	}
 	return loss, metrics, nil
 }

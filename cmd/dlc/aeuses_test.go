@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/dlc-lang/dlc/runtime/anomaly"
 	"github.com/dlc-lang/dlc/runtime/data"
+	"github.com/dlc-lang/dlc/runtime/train"
 )
 
 // The autoencoder's uses on the command line: dlc embed, dlc anomaly, dlc apply with a
@@ -148,12 +150,50 @@ func TestEmbed(t *testing.T) {
 	}
 }
 
-func TestApplyRoles(t *testing.T) {
+// trainTinyAE trains tinyAE with a 3-D code on 90 labelled points in a new working
+// directory, saving w.safetensors.
+func trainTinyAE(t *testing.T) {
+	t.Helper()
 	dir := t.TempDir()
 	t.Chdir(dir)
 	writeLabelled(t, dir, 90)
 	writeFile(t, dir, "ae.dl", tinyAE(3, "", ""))
 	mustRun(t, "run", "ae.dl", "--save", "w.safetensors", "--out", "")
+}
+
+// --kmeans adds each code's cluster to the CSV and scores the clusters against the
+// labels; the purity and NMI printed are those of the CSV's columns.
+func TestEmbedKMeans(t *testing.T) {
+	trainTinyAE(t)
+	out := mustRun(t, "embed", "ae.dl", "--init", "w.safetensors", "--data", "train", "-o", "c.npy", "--pca", "--kmeans", "3")
+	csv := lines(t, "c.csv")
+	if len(csv) != 91 || csv[0] != "z0,z1,z2,label,cluster" {
+		t.Fatalf("CSV of %d lines headed %q, want 91 headed z0,z1,z2,label,cluster", len(csv), csv[0])
+	}
+	var labels, clusters []int
+	for _, row := range csv[1:] {
+		f := strings.Split(row, ",")
+		l, err1 := strconv.Atoi(f[3])
+		c, err2 := strconv.Atoi(f[4])
+		if err1 != nil || err2 != nil || c < 0 || c >= 3 {
+			t.Fatalf("row %q: want an int label and a cluster in [0, 3)", row)
+		}
+		labels, clusters = append(labels, l), append(clusters, c)
+	}
+	want := fmt.Sprintf("against the labels: purity %.4f, NMI %.4f", train.ClusterPurity(clusters, labels), train.ClusterNMI(clusters, labels))
+	if !strings.Contains(out, "k-means: 3 clusters of the 90 codes, the best of 10 starts") || !strings.Contains(out, want) {
+		t.Errorf("output %q, want the k-means line and %q", out, want)
+	}
+	if again := mustRun(t, "embed", "ae.dl", "--init", "w.safetensors", "--data", "train", "-o", "d.npy", "--pca", "--kmeans", "3"); !slices.Equal(lines(t, "d.csv"), csv) {
+		t.Errorf("the same seed gave other clusters:\n%s", again)
+	}
+	if code, _, stderr := run(t, "embed", "ae.dl", "--init", "w.safetensors", "--data", "train", "-o", "e.npy", "--kmeans", "91"); code != 2 || !strings.Contains(stderr, "--kmeans 91, want at most the 90 codes of the train set") {
+		t.Errorf("--kmeans 91 of 90 codes: exit %d, %q", code, stderr)
+	}
+}
+
+func TestApplyRoles(t *testing.T) {
+	trainTinyAE(t)
 	// decode(encode(x)) is reconstruct(x), and --target measures it against the data.
 	mustRun(t, "apply", "ae.dl", "--init", "w.safetensors", "--block", "encode", "--data", "train", "-n", "20", "--out", "z.npy")
 	mustRun(t, "apply", "ae.dl", "--init", "w.safetensors", "--block", "decode", "--in", "z.npy", "--out", "d.npy")

@@ -13,7 +13,8 @@ import (
 )
 
 // dlc embed: an autoencoder's codes of a data set (its "encode" function: a VAE's μ), as
-// .npy and CSV, and a 2-D map of them coloured by label.
+// .npy and CSV, a 2-D map of them coloured by label and, with --kmeans, their k-means
+// clusters scored against the labels.
 
 type embedFlags struct {
 	trainedFlags
@@ -22,6 +23,7 @@ type embedFlags struct {
 	n          int
 	perplexity float64
 	seed       int64
+	kmeans     int
 }
 
 func (f *embedFlags) declare(fs *pflag.FlagSet) {
@@ -31,7 +33,8 @@ func (f *embedFlags) declare(fs *pflag.FlagSet) {
 	addCount(fs, &f.n, 5000, "the map shows a random sample of at most this many codes (default: 5000 with t-SNE, all with --pca or a 2-D code)")
 	fs.Lookup("n").DefValue = "" // the usage says it
 	fs.Float64Var(&f.perplexity, "perplexity", 30, "t-SNE's perplexity: the effective number of neighbours")
-	addSeed(fs, &f.seed, 1, "seed of the sample and of t-SNE's start")
+	addSeed(fs, &f.seed, 1, "seed of the sample, of t-SNE's start and of k-means' starts")
+	fs.IntVar(&f.kmeans, "kmeans", 0, "cluster the codes by k-means into `K` clusters (a cluster column in the CSV; purity and NMI against the labels)")
 }
 
 func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
@@ -43,6 +46,9 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	}
 	if !(f.perplexity > 0) || f.perplexity > 1e6 {
 		return usagef("--perplexity %v, want a positive number (5 to 50 is usual)", f.perplexity)
+	}
+	if f.kmeans < 0 || given(fs, "kmeans") && f.kmeans == 0 {
+		return usagef("--kmeans %d, want a number of clusters ≥ 1", f.kmeans)
 	}
 	npyPath := f.out
 	if npyPath == "" {
@@ -73,7 +79,11 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	if err := writeNPYFile(npyPath, codes); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(csvPath, train.CodesCSV(codes.Data, rows, dim, set.Labels)); err != nil {
+	clusters, err := s.clusterCodes(f, codes.Data, rows, dim, set.Labels)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(csvPath, train.CodesCSV(codes.Data, rows, dim, set.Labels, clusters)); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "wrote %d codes %v of the %s set to %s and %s\n", rows, codes.Shape[1:], f.which, npyPath, csvPath)
@@ -103,4 +113,28 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	}
 	fmt.Fprintf(s.stdout, "wrote the map (%s) to %s in %.1fs\n", how, mapPath, time.Since(start).Seconds())
 	return nil
+}
+
+// clusterCodes clusters the codes by k-means when --kmeans asks, prints the clustering
+// and, when the set has labels, its purity and NMI against them; nil without --kmeans.
+func (s *session) clusterCodes(f embedFlags, codes []float32, rows, dim int, labels []int) ([]int, error) {
+	if f.kmeans == 0 {
+		return nil, nil
+	}
+	if f.kmeans > rows {
+		return nil, usagef("--kmeans %d, want at most the %d codes of the %s set", f.kmeans, rows, f.which)
+	}
+	start := time.Now()
+	c, err := train.ClusterCodes(codes, rows, dim, train.CodeClusterOptions{K: f.kmeans, Seed: uint64(f.seed)})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(s.stdout, "k-means: %d clusters of the %d codes, the best of %d starts (k-means++): inertia %.6g after %d iterations, in %.1fs\n",
+		f.kmeans, rows, c.Restarts, c.Inertia, c.Iterations, time.Since(start).Seconds())
+	if labels == nil {
+		fmt.Fprintf(s.stdout, "the %s set has no class labels: no purity or NMI\n", f.which)
+		return c.Assign, nil
+	}
+	fmt.Fprintf(s.stdout, "against the labels: purity %.4f, NMI %.4f\n", train.ClusterPurity(c.Assign, labels), train.ClusterNMI(c.Assign, labels))
+	return c.Assign, nil
 }

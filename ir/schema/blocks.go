@@ -45,6 +45,8 @@ var AutoencoderSettings = []Setting{
 	{Name: "latent", Kind: Word, Values: []string{"gaussian"},
 		Want: "gaussian (a variational autoencoder)",
 		Doc:  "gaussian: a variational autoencoder, whose encoder returns (μ, log σ²); not with disc or a loss expression"},
+	{Name: "beta", Kind: Float, Range: AtLeast(0), Default: "1",
+		Doc: "β, the weight of a VAE's KL term: the loss is reconstruction + β·KL (β-VAE, Higgins et al. 2017; 1 is the plain VAE); needs latent = gaussian"},
 	{Name: "prior", Kind: Word, Values: []string{"normal", "uniform"}, Default: "normal",
 		Want: "normal (N(0, I)) or uniform (U[−1, 1])",
 		Doc:  "the adversarial autoencoder's target for the codes; needs disc"},

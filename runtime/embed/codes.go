@@ -10,9 +10,9 @@ import (
 
 // Codes: an encoder's codes of a data set, written as CSV and mapped to the plane.
 
-// CodesCSV writes codes (rows × dim) with a header z0, z1, …, and a label column when
-// labels are known.
-func CodesCSV(codes []float32, rows, dim int, labels []int) []byte {
+// CodesCSV writes codes (rows × dim) with a header z0, z1, …, a label column when labels
+// are known and a cluster column when clusters are (each row's k-means cluster).
+func CodesCSV(codes []float32, rows, dim int, labels, clusters []int) []byte {
 	var b bytes.Buffer
 	for j := 0; j < dim; j++ {
 		if j > 0 {
@@ -22,6 +22,9 @@ func CodesCSV(codes []float32, rows, dim int, labels []int) []byte {
 	}
 	if labels != nil {
 		b.WriteString(",label")
+	}
+	if clusters != nil {
+		b.WriteString(",cluster")
 	}
 	b.WriteByte('\n')
 	for i := 0; i < rows; i++ {
@@ -33,6 +36,9 @@ func CodesCSV(codes []float32, rows, dim int, labels []int) []byte {
 		}
 		if labels != nil {
 			fmt.Fprintf(&b, ",%d", labels[i])
+		}
+		if clusters != nil {
+			fmt.Fprintf(&b, ",%d", clusters[i])
 		}
 		b.WriteByte('\n')
 	}

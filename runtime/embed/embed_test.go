@@ -315,14 +315,17 @@ func TestNearestKeepsTheKSmallest(t *testing.T) {
 	}
 }
 
-// The codes' CSV has a column per value and one for the label.
+// The codes' CSV has a column per value, one for the label and one for the cluster.
 func TestCodesCSV(t *testing.T) {
-	got := string(CodesCSV([]float32{1, 2.5, -3, 0}, 2, 2, []int{7, 1}))
+	got := string(CodesCSV([]float32{1, 2.5, -3, 0}, 2, 2, []int{7, 1}, nil))
 	if want := "z0,z1,label\n1,2.5,7\n-3,0,1\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got := string(CodesCSV([]float32{1, 2}, 2, 1, nil)); got != "z0\n1\n2\n" {
+	if got := string(CodesCSV([]float32{1, 2}, 2, 1, nil, nil)); got != "z0\n1\n2\n" {
 		t.Errorf("unlabelled: %q", got)
+	}
+	if got := string(CodesCSV([]float32{1, 2}, 2, 1, []int{4, 5}, []int{1, 0})); got != "z0,label,cluster\n1,4,1\n2,5,0\n" {
+		t.Errorf("with clusters: %q", got)
 	}
 }
 

@@ -1,11 +1,14 @@
 // Package embed maps high-dimensional points (an autoencoder's codes) to two dimensions, for
 // a scatter picture: PCA, a fast linear projection, and t-SNE, a non-linear map that keeps
 // each point's near neighbours near (van der Maaten and Hinton, 2008), computed with the
-// Barnes-Hut approximation (van der Maaten, 2014) so that 5,000 points take seconds.
+// Barnes-Hut approximation (van der Maaten, 2014) so that 5,000 points take seconds. It
+// also clusters them by k-means (KMeans) and scores a clustering against class labels
+// (Purity, NMI).
 //
-// Points are n rows of d float64 values, back to back. Both maps are deterministic: PCA
-// fixes the sign of each axis, and t-SNE draws its start from a seeded generator and splits
-// its work so that the result does not depend on the number of cores.
+// Points are n rows of d float64 values, back to back. The maps and the clustering are
+// deterministic: PCA fixes the sign of each axis, and t-SNE and k-means draw their starts
+// from seeded generators and split their work so that the result does not depend on the
+// number of cores.
 package embed
 
 import (

@@ -63,11 +63,31 @@ func MapCodes(codes []float32, rows, dim int, labels []int, o CodeMapOptions) (C
 	return embed.Map2D(codes, rows, dim, labels, o)
 }
 
-// CodesCSV writes codes (rows × dim), a column each and a label column when labels are
-// known (embed.CodesCSV).
-func CodesCSV(codes []float32, rows, dim int, labels []int) []byte {
-	return embed.CodesCSV(codes, rows, dim, labels)
+// CodesCSV writes codes (rows × dim), a column each, a label column when labels are
+// known and a cluster column when clusters are (embed.CodesCSV).
+func CodesCSV(codes []float32, rows, dim int, labels, clusters []int) []byte {
+	return embed.CodesCSV(codes, rows, dim, labels, clusters)
 }
+
+// CodeClusters is a k-means clustering of codes, and CodeClusterOptions how (embed.KMeans).
+type (
+	CodeClusters       = embed.Clusters
+	CodeClusterOptions = embed.KMeansOptions
+)
+
+// ClusterCodes clusters the codes (rows × dim) by k-means, as embed.KMeans does.
+func ClusterCodes(codes []float32, rows, dim int, o CodeClusterOptions) (CodeClusters, error) {
+	x := make([]float64, len(codes))
+	for i, v := range codes {
+		x[i] = float64(v)
+	}
+	return embed.KMeans(x, rows, dim, o)
+}
+
+// ClusterPurity and ClusterNMI compare each sample's cluster with its label (embed.Purity,
+// embed.NMI: the normalized mutual information, arithmetic normalization).
+func ClusterPurity(clusters, labels []int) float64 { return embed.Purity(clusters, labels) }
+func ClusterNMI(clusters, labels []int) float64    { return embed.NMI(clusters, labels) }
 
 // ReadNPY reads a .npy file as a tensor.
 func ReadNPY(path string) (*Tensor, error) {
