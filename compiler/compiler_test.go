@@ -253,3 +253,32 @@ func TestPhasesText(t *testing.T) {
 		}
 	}
 }
+
+// A dl block of spec.md that opens with "# examples/DIR/NAME.dl:" is that example file,
+// whole: the walkthroughs show the files they run.
+func TestSpecListingsAreTheExamples(t *testing.T) {
+	spec, err := os.ReadFile("../spec.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, b := range specBlock.FindAllSubmatch(spec, -1) {
+		first, _, _ := bytes.Cut(b[1], []byte("\n"))
+		name, _, ok := strings.Cut(strings.TrimPrefix(string(first), "# "), ":")
+		if !strings.HasPrefix(string(first), "# examples/") || !ok || !strings.HasSuffix(name, ".dl") {
+			continue
+		}
+		n++
+		file, err := os.ReadFile("../" + name)
+		if err != nil {
+			t.Errorf("spec.md lists %s: %v", name, err)
+			continue
+		}
+		if !bytes.Equal(file, b[1]) {
+			t.Errorf("spec.md's listing of %s differs from the file", name)
+		}
+	}
+	if n < 4 {
+		t.Errorf("spec.md lists %d example files, want the walkthroughs' (at least 4)", n)
+	}
+}
