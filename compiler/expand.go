@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -58,21 +57,12 @@ func (p *Program) Phases(m *ir.Module) string {
 		}
 		fmt.Fprintf(&sb, "phase %s {  # step function %s\n", ph.Name, ph.Step)
 		fmt.Fprintf(&sb, "    updates   = [%s]  # %d tensors; every other network is frozen\n", strings.Join(nets, ", "), len(ph.Params))
-		fmt.Fprintf(&sb, "    optimizer = %s\n    repeat    = %d\n}\n", optString(ph.Optimizer), ph.Repeat)
+		fmt.Fprintf(&sb, "    optimizer = %s\n    repeat    = %d\n}\n", ph.Optimizer.Source(), ph.Repeat)
 	}
 	if src, ok := p.expansions[target]; ok {
 		fmt.Fprintf(&sb, "\n# %s %s is written as these phases:\n%s\n", p.families[target].Kind, target, src)
 	}
 	return sb.String()
-}
-
-// optString writes an optimiser as the language does: adam(beta1: 0.5, lr: 0.0002).
-func optString(o ir.OptSpec) string {
-	var args []string
-	for _, k := range slices.Sorted(maps.Keys(o.Args)) {
-		args = append(args, fmt.Sprintf("%s: %g", k, o.Args[k]))
-	}
-	return o.Name + "(" + strings.Join(args, ", ") + ")"
 }
 
 // setPositions sets every Pos and EndPos field reachable from v to pos.

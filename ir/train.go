@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // The train contract: what the compiler tells the trainer about a module, as typed values.
 //
@@ -224,6 +227,16 @@ type OptSpec struct {
 	Name string
 	Args map[string]float64
 	Pos  Pos
+}
+
+// Source writes the optimiser as a train block writes it, arguments in name order:
+// adam(beta1: 0.5, lr: 0.0002).
+func (o OptSpec) Source() string {
+	args := make([]string, 0, len(o.Args))
+	for _, k := range sortedKeys(o.Args) {
+		args = append(args, fmt.Sprintf("%s: %g", k, o.Args[k]))
+	}
+	return o.Name + "(" + strings.Join(args, ", ") + ")"
 }
 
 // OutputKind is what a function's output is to the trainer. The kind is spelled in the

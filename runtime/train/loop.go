@@ -502,15 +502,7 @@ func optString(tr *Trainer) string {
 	var parts []string
 	seen := map[string]bool{}
 	for _, ph := range tr.Spec.Phases {
-		o := ph.Optimizer
-		s := o.Name + "("
-		for i, k := range sortedKeys(o.Args) {
-			if i > 0 {
-				s += ", "
-			}
-			s += fmt.Sprintf("%s: %g", k, o.Args[k])
-		}
-		s += ")"
+		s := ph.Optimizer.Source()
 		if !seen[s] {
 			seen[s] = true
 			parts = append(parts, s)
