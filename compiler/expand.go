@@ -3,7 +3,6 @@ package compiler
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -48,13 +47,7 @@ func (p *Program) Phases(m *ir.Module) string {
 	}
 	fmt.Fprintf(&sb, "# %s trains in %d phase(s), run in this order over the batches:\n", target, len(m.Train.Phases))
 	for _, ph := range m.Train.Phases {
-		var nets []string
-		for _, n := range ph.Params {
-			net, _, _ := strings.Cut(n, ".")
-			if !slices.Contains(nets, net) {
-				nets = append(nets, net)
-			}
-		}
+		nets := networks(ph.Params)
 		fmt.Fprintf(&sb, "phase %s {  # step function %s\n", ph.Name, ph.Step)
 		fmt.Fprintf(&sb, "    updates   = [%s]  # %d tensors; every other network is frozen\n", strings.Join(nets, ", "), len(ph.Params))
 		fmt.Fprintf(&sb, "    optimizer = %s\n    repeat    = %d\n}\n", ph.Optimizer.Source(), ph.Repeat)

@@ -38,9 +38,6 @@ type lowerer struct {
 	// self, while a layer's message is lowered for its self loops, is the graph whose
 	// indices then mean the node itself (layer.go).
 	self *graphVal
-	// showFunc names the function that computes a phase's show images (phases.go): the
-	// only one whose lowering evaluates them.
-	showFunc string
 }
 
 // declared is a parameter and the scope instance that declared it.

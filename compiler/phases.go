@@ -152,13 +152,7 @@ func phaseSettingOf(ph *lang.Phase, name string) *lang.Setting {
 // lowerPhaseShow lowers T.show: phase ph's body in evaluation mode, with its show list as
 // the outputs out0, out1, ….
 func (p *Program) lowerPhaseShow(t *lang.Train, ph *lang.Phase) (*ir.Func, error) {
-	l := p.newLowerer(t.Target+".show", "eval")
-	l.showFunc = l.b.F.Name
-	sc, err := l.phaseScope(t)
-	if err != nil {
-		return nil, err
-	}
-	wp, err := l.phaseBody(sc, ph)
+	l, wp, err := p.lowerPhase(t, ph, t.Target+".show", "eval")
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +268,7 @@ func (l *lowerer) phaseSetting(sc *scope, wp *writtenPhase, s *lang.Setting) err
 	case "show":
 		// Only T.show computes the images: in a step they would be a forward pass more
 		// (updating batch-norm statistics), and in the evaluation dead ops.
-		if l.b.F.Name != l.showFunc {
+		if l.b.F.Name != sc.prefix+".show" {
 			return nil
 		}
 		return l.phaseShow(sc, wp, s)
@@ -297,11 +291,11 @@ func (l *lowerer) phaseSetting(sc *scope, wp *writtenPhase, s *lang.Setting) err
 // phaseShow reads show = [a, G(a), …]: images of one shape, shown as the rows of a picture
 // after each epoch (the first of each on the test set's first samples).
 func (l *lowerer) phaseShow(sc *scope, wp *writtenPhase, s *lang.Setting) error {
-	pr := s.Value.Left.Left.Postfix.Primary
-	if len(s.Value.Rest) > 0 || len(s.Value.Left.Rest) > 0 || pr.List == nil || len(pr.List.Elems) == 0 {
+	elems := listElems(s.Value)
+	if len(elems) == 0 {
 		return lang.Errorf(s.Value.Pos, "phase %s: show = %s, want a list of images such as [a, G(a)]", wp.ph.Name, exprString(s.Value))
 	}
-	for _, e := range pr.List.Elems {
+	for _, e := range elems {
 		v, err := l.eval(sc, e)
 		if err != nil {
 			return err
@@ -317,12 +311,18 @@ func (l *lowerer) phaseShow(sc *scope, wp *writtenPhase, s *lang.Setting) error 
 	return nil
 }
 
-// identList reads [A, B, …], a list of names.
+// listElems returns the elements of e when e is a list literal [a, b, …], else nil.
+func listElems(e *lang.Expr) []*lang.Expr {
+	if pr := e.Left.Left.Postfix.Primary; len(e.Rest) == 0 && len(e.Left.Rest) == 0 && !e.Left.Left.Neg && len(e.Left.Left.Postfix.Suffix) == 0 && pr.List != nil {
+		return pr.List.Elems
+	}
+	return nil
+}
+
+// identList reads [A, B, …], a list of names (or one name alone).
 func identList(s *lang.Setting, what string) ([]string, error) {
-	var elems []*lang.Expr
-	if pr := s.Value.Left.Left.Postfix.Primary; len(s.Value.Rest) == 0 && len(s.Value.Left.Rest) == 0 && pr.List != nil {
-		elems = pr.List.Elems
-	} else if bareIdent(s.Value) != "" {
+	elems := listElems(s.Value)
+	if elems == nil && bareIdent(s.Value) != "" {
 		elems = []*lang.Expr{s.Value}
 	}
 	var out []string
@@ -382,12 +382,10 @@ func (l *lowerer) finishWritten(wp *writtenPhase) (ir.Phase, error) {
 		if !found {
 			var called []string
 			for _, prm := range l.b.F.Params() {
-				if net, _, _ := strings.Cut(prm.Attrs.String("name"), "."); !slices.Contains(called, net) {
-					called = append(called, net)
-				}
+				called = append(called, prm.Attrs.String("name"))
 			}
 			return ir.Phase{}, lang.Errorf(wp.updPos, "phase %s: updates %s, but the phase never calls %s (or %s has no parameters); the networks it calls are %s",
-				wp.ph.Name, n, n, n, strings.Join(called, ", "))
+				wp.ph.Name, n, n, n, strings.Join(networks(called), ", "))
 		}
 	}
 	if l.b.Err != nil {
@@ -403,6 +401,18 @@ func (l *lowerer) finishWritten(wp *writtenPhase) (ir.Phase, error) {
 		ph.Optimizer = *wp.opt
 	}
 	return ph, nil
+}
+
+// networks returns the networks parameters belong to (G of G.dense0.weight), in order of
+// first appearance.
+func networks(params []string) []string {
+	var nets []string
+	for _, n := range params {
+		if net, _, _ := strings.Cut(n, "."); !slices.Contains(nets, net) {
+			nets = append(nets, net)
+		}
+	}
+	return nets
 }
 
 // ancestors returns the ops v's gradient reaches: those it is computed from, v included,
