@@ -1,0 +1,153 @@
+package lang
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+)
+
+// TestFormatGolden formats the in.dl of each testdata/fmt/*.txtar and compares the result
+// with its out.dl (-update rewrites it). As go/printer's tests do, it also checks that the
+// golden output re-parses and formats to itself, that it parses to the same tree as the
+// input, and that it holds every comment of the input, in order.
+func TestFormatGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/fmt/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test cases: %v", err)
+	}
+	for _, path := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := section(ar, "in.dl")
+			if in == nil {
+				t.Fatalf("%s: no in.dl section", path)
+			}
+			got, err := Format("in.dl", in)
+			if err != nil {
+				t.Fatalf("Format: %v", err)
+			}
+			if *update {
+				writeFormatGolden(t, path, ar, got)
+				return
+			}
+			want := section(ar, "out.dl")
+			if want == nil {
+				t.Fatalf("%s: no out.dl section; run go test ./lang -run TestFormatGolden -update", path)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: formatted:\n%s\nwant:\n%s", path, got, want)
+			}
+			checkFormatted(t, "out.dl", in, want)
+		})
+	}
+}
+
+func writeFormatGolden(t *testing.T, path string, ar *txtar.Archive, got []byte) {
+	out := &txtar.Archive{Comment: ar.Comment}
+	for _, f := range ar.Files {
+		if f.Name != "out.dl" {
+			out.Files = append(out.Files, f)
+		}
+	}
+	out.Files = append(out.Files, txtar.File{Name: "out.dl", Data: got})
+	if err := os.WriteFile(path, txtar.Format(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkFormatted checks that out, the formatting of in, formats to itself, parses to the
+// same tree as in and keeps in's comments.
+func checkFormatted(t *testing.T, name string, in, out []byte) {
+	t.Helper()
+	again, err := Format(name, out)
+	if err != nil {
+		t.Fatalf("the formatted text does not parse: %v\n%s", err, out)
+	}
+	if !bytes.Equal(again, out) {
+		t.Errorf("formatting is not idempotent; second pass:\n%s\nfirst:\n%s", again, out)
+	}
+	f1, err := Parse(name, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, _ := Parse(name, out)
+	if d1, d2 := treeText(f1), treeText(f2); d1 != d2 {
+		t.Errorf("the formatted text parses to another tree:\n%s\nwant:\n%s", d2, d1)
+	}
+	if c1, c2 := commentTexts(in), commentTexts(out); strings.Join(c1, "\n") != strings.Join(c2, "\n") {
+		t.Errorf("comments changed:\n%q\nwant:\n%q", c2, c1)
+	}
+}
+
+var declPos = regexp.MustCompile(`(?m)^\d+:\d+ `)
+
+// treeText is the Dump of f without the positions of its declarations.
+func treeText(f *File) string { return declPos.ReplaceAllString(Dump(f), "") }
+
+func commentTexts(src []byte) []string {
+	p, err := newPrinter("x.dl", src)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range p.comments {
+		out = append(out, c.text)
+	}
+	return out
+}
+
+// The files of the repository's examples and standard library are formatted here too, and
+// the property checks hold for each (cmd/dlc's tests check they are formatted and compile
+// to the same IR).
+func TestFormatRepositoryFiles(t *testing.T) {
+	var files []string
+	for _, pat := range []string{"../examples/*/*.dl", "../stdlib/*.dl"} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no .dl files found")
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Format(f, src)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		checkFormatted(t, f, src, out)
+	}
+}
+
+// A syntax error is returned as a *Error at its position, and no text.
+func TestFormatSyntaxError(t *testing.T) {
+	out, err := Format("bad.dl", []byte("model M(x: [B]) {\n    h = relu(x\n}\n"))
+	var e *Error
+	if !errors.As(err, &e) || out != nil {
+		t.Fatalf("Format = %q, %v; want a *lang.Error", out, err)
+	}
+	if got := e.Error(); !strings.HasPrefix(got, "bad.dl:3:1: ") {
+		t.Errorf("error %q, want it at bad.dl:3:1", got)
+	}
+}
+
+// Formatting an empty file, or one of blank lines, gives an empty file.
+func TestFormatEmpty(t *testing.T) {
+	for _, src := range []string{"", "\n\n", "  \n"} {
+		out, err := Format("e.dl", []byte(src))
+		if err != nil || len(out) != 0 {
+			t.Errorf("Format(%q) = %q, %v; want empty", src, out, err)
+		}
+	}
+}
