@@ -58,6 +58,8 @@ type Program struct {
 	// expansions holds, by family name, the train block with phases a family written in
 	// the language stands for (expand.go).
 	expansions map[string]string
+	// values, set by Analyze, records the value of each expression and binding (query.go).
+	values *valueTable
 }
 
 // nextStream numbers a draw op: unique across the module, and the same for the same source.

@@ -205,10 +205,20 @@ func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
 	l.sc = sc
 	defer func() { l.sc = outer }()
 	var rets []value
+	if l.p.values != nil {
+		for _, prm := range b.Params {
+			if v, ok := sc.names[prm.Name]; ok {
+				l.p.recordValue(prm.Pos, nameEnd(prm.Pos, prm.Name), v)
+			}
+		}
+	}
 	for _, s := range b.Body {
 		if s.Unpack != nil {
 			if err := l.unpack(sc, s.Unpack); err != nil {
 				return nil, err
+			}
+			for _, n := range s.Unpack.Names {
+				l.p.recordValue(s.Unpack.Pos, s.Unpack.Value.Pos, sc.names[n])
 			}
 			continue
 		}
@@ -218,6 +228,7 @@ func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
 				return nil, err
 			}
 			sc.names[s.Assign.Name] = v
+			l.p.recordValue(s.Assign.Pos, nameEnd(s.Assign.Pos, s.Assign.Name), v)
 			continue
 		}
 		for _, e := range s.Return {
@@ -384,6 +395,7 @@ func (l *lowerer) evalMode(sc *scope, e *lang.Expr, dims bool) (value, error) {
 			return value{}, err
 		}
 	}
+	l.p.recordValue(e.Pos, e.EndPos, acc)
 	return acc, nil
 }
 
