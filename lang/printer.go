@@ -701,3 +701,27 @@ func (p *printer) primary(pr *Primary) {
 	}
 	p.mark(p.closing(pr.EndPos))
 }
+
+// TokenEnd is the position just past the token of src that starts at pos: where an editor
+// ends the range of a diagnostic at pos. Where no token starts at pos (the end of the file,
+// a character no token matches), it is pos one column on.
+func TokenEnd(src []byte, pos Pos) Pos {
+	end := pos
+	end.Offset++
+	end.Column++
+	lx, err := dlLexer.Lex(pos.Filename, bytes.NewReader(src))
+	if err != nil {
+		return end
+	}
+	for {
+		t, err := lx.Next()
+		if err != nil || t.EOF() || t.Pos.Offset > pos.Offset {
+			return end
+		}
+		if t.Pos.Offset == pos.Offset {
+			end.Offset += len(t.Value) - 1
+			end.Column += utf8.RuneCountInString(t.Value) - 1
+			return end
+		}
+	}
+}

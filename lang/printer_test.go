@@ -151,3 +151,21 @@ func TestFormatEmpty(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenEnd(t *testing.T) {
+	src := []byte("model M(x: [B, 4]) {\n    return dense(x, 4)\n}\n")
+	for _, tc := range []struct{ line, col, endCol int }{{2, 12, 17}, {2, 5, 11}, {1, 8, 9}, {3, 2, 3}} {
+		off := bytes.Index(src, []byte("\n"))
+		start := 0
+		if tc.line > 1 {
+			start = off + 1
+			for l := 2; l < tc.line; l++ {
+				start += bytes.IndexByte(src[start:], '\n') + 1
+			}
+		}
+		pos := Pos{Line: tc.line, Column: tc.col, Offset: start + tc.col - 1}
+		if got := TokenEnd(src, pos); got.Column != tc.endCol || got.Line != tc.line {
+			t.Errorf("TokenEnd(%d:%d) = %d:%d, want %d:%d", tc.line, tc.col, got.Line, got.Column, tc.line, tc.endCol)
+		}
+	}
+}

@@ -21,4 +21,8 @@ var docs = map[string]struct{ short, long string }{
 		"Encode a data set with the autoencoder of FILE (its encode function: a VAE's μ) and write the codes as .npy and CSV (with a label column), and a 2-D map of them, NAME-map.png, coloured by label: t-SNE of up to -n codes, PCA with --pca, the code itself when it has two values."},
 	"anomaly": {"flag samples by reconstruction error",
 		"Score every sample of a data set by the reconstruction error of the autoencoder of FILE, flag those above the training data's 99th percentile (or --threshold), write PREFIX.csv, PREFIX.npy and a histogram PREFIX-hist.png, and for a set with labels print precision, recall and AUROC (normal: the classes of the training data, or --normal)."},
+	"fmt": {"format .dl files in place",
+		"Format each FILE in the canonical layout (lang.Format): four spaces per level, one space around = and the operators, the = of consecutive settings aligned, every comment and blank-line group kept. The file is rewritten atomically, and only when it changes; one that does not parse is reported with its line and left as it was. -d prints the changes as a unified diff instead, -l lists the files that would change."},
+	"lsp": {"a language server for editors, over stdin and stdout",
+		"Serve the Language Server Protocol on standard input and output, for an editor: the compiler's diagnostics as a file is opened and edited, the shape of the value under the cursor on hover, go to the definition of a block, binding or import, and formatting as dlc fmt does. It runs until the editor asks it to exit."},
 }

@@ -238,7 +238,7 @@ func TestParseMemory(t *testing.T) {
 // Every command answers --help and dlc help COMMAND on stdout with exit 0, in lines that
 // fit 80 columns; --version prints one line.
 func TestHelpAndVersion(t *testing.T) {
-	for _, cmd := range []string{"check", "compile", "params", "run", "apply", "sample", "score", "embed", "anomaly", "help"} {
+	for _, cmd := range []string{"check", "compile", "params", "run", "apply", "sample", "score", "embed", "anomaly", "fmt", "lsp", "help"} {
 		for _, args := range [][]string{{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}} {
 			code, out, stderr := run(t, args...)
 			if code != 0 || stderr != "" || !strings.HasPrefix(out, "usage: dlc "+cmd+" ") {

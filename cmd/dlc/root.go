@@ -45,6 +45,8 @@ func newRoot(s *session) *cobra.Command {
 		newScoreCmd(s),
 		commandWith[embedFlags]("embed FILE", s.embed),
 		commandWith[anomalyFlags]("anomaly FILE", s.anomaly),
+		newFmtCmd(s),
+		newLSPCmd(s),
 	)
 	root.InitDefaultHelpCmd() // now, not at Execute: checkCommand and the usage list it
 	return root
