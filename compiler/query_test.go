@@ -1,7 +1,10 @@
 package compiler
 
 import (
+	"encoding/json"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,5 +96,23 @@ func TestDefinitionAt(t *testing.T) {
 		if !ok || !strings.HasPrefix(src[pos.Offset:], tc.want) {
 			t.Errorf("DefinitionAt(%q) = %v, %v; want %q", tc.sub, pos, ok, tc.want)
 		}
+	}
+}
+
+// The editor grammar highlights the family kinds the compiler registers.
+func TestEditorGrammarFamilies(t *testing.T) {
+	b, err := os.ReadFile("../editors/vscode/syntaxes/dl.tmLanguage.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Repository map[string]struct{ Match string } `json:"repository"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`\(([a-z_|]+)\)`).FindStringSubmatch(g.Repository["family-declaration"].Match)
+	if m == nil || !slices.Equal(strings.Split(m[1], "|"), familyKindNames()) {
+		t.Errorf("the grammar's family kinds %v, want the compiler's %v", m, familyKindNames())
 	}
 }
