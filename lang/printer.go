@@ -81,6 +81,7 @@ type printer struct {
 	toks     []srcToken // the significant tokens, in order
 	comments []srcToken
 	next     int // index of the next comment to emit
+	cursor   int // index in toks of the next source token to print
 
 	lines     []outLine
 	cur       strings.Builder // the code of the line being built
@@ -160,6 +161,24 @@ func (p *printer) space() {
 }
 
 func (p *printer) mark(pos Pos) { p.lastLine = pos.Line }
+
+// tok prints the next token of the source, text: first the comments before it, then the
+// token (on a new line when a comment ended the line). The printer prints the source's
+// tokens in their order, but the commas it adds at the end of a list (which are no source
+// token and are printed with text) and leaves out at the end of a one-line list (which tok
+// passes over).
+func (p *printer) tok(text string) {
+	for i := p.cursor; i < len(p.toks); i++ {
+		if p.toks[i].text == text {
+			p.flush(p.toks[i].pos.Offset)
+			p.text(text)
+			p.mark(p.toks[i].pos)
+			p.cursor = i + 1
+			return
+		}
+	}
+	p.text(text) // unreachable for a tree parsed from the source
+}
 
 // endLine finishes the current line, if it has content.
 func (p *printer) endLine() {
@@ -259,6 +278,7 @@ func (p *printer) bytes() []byte {
 	var b bytes.Buffer
 	for _, l := range p.lines {
 		if !l.blank {
+			l.code = strings.TrimRight(l.code, " ")
 			b.WriteString(strings.Repeat(indentUnit, l.indent))
 			b.WriteString(l.code)
 			if l.comment != "" {
@@ -280,21 +300,21 @@ func (p *printer) bytes() []byte {
 type item struct {
 	pos, end Pos
 	name     string
-	print    func(name string)
+	print    func()
 }
 
 // items prints the items of a file or a braced body, each on its own line, with the blank
 // lines of the source and the = of each run of settings aligned.
 func (p *printer) items(list []item) {
 	for i := 0; i < len(list); {
-		// The run of aligned items that starts at i.
-		j, w := i+1, utf8.RuneCountInString(list[i].name)
+		// The items from i on that stand on consecutive source lines, each with a name.
+		j := i + 1
 		if list[i].name != "" {
 			for j < len(list) && list[j].name != "" && list[j].pos.Line <= list[j-1].end.Line+1 {
-				w = max(w, utf8.RuneCountInString(list[j].name))
 				j++
 			}
 		}
+		var run []aligned
 		for k := i; k < j; k++ {
 			it := list[k]
 			p.flush(it.pos.Offset)
@@ -302,28 +322,66 @@ func (p *printer) items(list []item) {
 			if it.pos.Line > p.lastLine+1 {
 				p.blankLine()
 			}
-			name := it.name
-			if name != "" {
-				name += strings.Repeat(" ", w-utf8.RuneCountInString(name))
-			}
+			first := len(p.lines)
 			p.mark(it.pos)
-			it.print(name)
+			it.print()
 			p.mark(p.closing(it.end))
+			if it.name == "" {
+				continue
+			}
+			p.flushTrailing()
+			p.endLine()
+			run = append(run, aligned{line: first, name: it.name, single: len(p.lines) == first+1})
+		}
+		p.align(run)
+		i = j
+	}
+}
+
+// aligned is an item of a run whose = signs align: its first output line and its name.
+type aligned struct {
+	line   int
+	name   string
+	single bool // the item printed on one line
+}
+
+// align pads the names of each stretch of one-line items of run to the longest one's
+// width; an item printed on several lines ends a stretch, as it ends a gofmt alignment
+// section (and so the alignment does not depend on how the source broke its lines).
+func (p *printer) align(run []aligned) {
+	for i := 0; i < len(run); {
+		if !run[i].single {
+			i++
+			continue
+		}
+		j, w := i, 0
+		for ; j < len(run) && run[j].single; j++ {
+			w = max(w, utf8.RuneCountInString(run[j].name))
+		}
+		for _, a := range run[i:j] {
+			l := &p.lines[a.line]
+			pad := strings.Repeat(" ", w-utf8.RuneCountInString(a.name))
+			l.code = l.code[:len(a.name)] + pad + l.code[len(a.name):]
 		}
 		i = j
 	}
 }
 
+// flushTrailing emits the comments on the source line of the last token printed: the
+// trailing comment of the current line.
+func (p *printer) flushTrailing() {
+	for p.inLine && p.next < len(p.comments) && p.comments[p.next].pos.Line == p.lastLine {
+		p.flush(p.comments[p.next].pos.Offset + 1)
+	}
+}
+
 // body prints "{", the items one level in, and "}" (the brace of a node ending at end).
 func (p *printer) body(open int, list []item, end Pos) {
-	lbrace := p.tokenAt(open, "{")
 	rbrace := p.closing(end)
 	p.space()
-	p.text("{")
-	p.mark(lbrace.pos)
+	p.tok("{")
 	if len(list) == 0 && !p.commentBefore(rbrace.Offset) {
-		p.text("}")
-		p.mark(rbrace)
+		p.tok("}")
 		return
 	}
 	p.indent++
@@ -332,8 +390,7 @@ func (p *printer) body(open int, list []item, end Pos) {
 	p.flush(rbrace.Offset)
 	p.endLine()
 	p.indent--
-	p.text("}")
-	p.mark(rbrace)
+	p.tok("}")
 }
 
 func (p *printer) commentBefore(off int) bool {
@@ -344,7 +401,7 @@ func (p *printer) file(f *File) {
 	var list []item
 	for _, d := range f.Decls {
 		d := d
-		list = append(list, item{pos: d.Pos, end: d.EndPos, print: func(string) { p.decl(d) }})
+		list = append(list, item{pos: d.Pos, end: d.EndPos, print: func() { p.decl(d) }})
 	}
 	p.items(list)
 }
@@ -352,24 +409,34 @@ func (p *printer) file(f *File) {
 func (p *printer) decl(d *Decl) {
 	switch {
 	case d.Import != nil:
-		p.text("import " + p.stringAfter(d.Import.Pos.Offset))
+		p.tok("import")
+		p.space()
+		p.tok(p.stringAfter(d.Import.Pos.Offset))
 	case d.Block != nil:
 		b := d.Block
-		p.text(b.Kind + " " + b.Name)
+		p.tok(b.Kind)
+		p.space()
+		p.tok(b.Name)
 		p.params(b.Pos.Offset, b.Params, true)
 		if b.Result != nil {
-			p.text(" -> ")
+			p.space()
+			p.tok("->")
+			p.space()
 			p.result(b.Result)
 		}
 		p.body(b.Result.endOr(b.Pos).Offset, p.stmtItems(b.Body), b.EndPos)
 	case d.Family != nil:
 		fm := d.Family
-		p.text(fm.Kind + " " + fm.Name)
+		p.tok(fm.Kind)
+		p.space()
+		p.tok(fm.Name)
 		p.params(fm.Pos.Offset, fm.Params, true)
 		p.body(p.paramsEnd(fm.Pos.Offset, fm.Params), p.settingItems(fm.Settings), fm.EndPos)
 	case d.Train != nil:
 		t := d.Train
-		p.text("train " + t.Target)
+		p.tok("train")
+		p.space()
+		p.tok(t.Target)
 		open := t.Pos.Offset
 		if len(t.Params) > 0 {
 			p.params(t.Pos.Offset, t.Params, true)
@@ -378,8 +445,10 @@ func (p *printer) decl(d *Decl) {
 		list := p.settingItems(t.Settings)
 		for _, ph := range t.Phases {
 			ph := ph
-			list = append(list, item{pos: ph.Pos, end: ph.EndPos, print: func(string) {
-				p.text("phase " + ph.Name)
+			list = append(list, item{pos: ph.Pos, end: ph.EndPos, print: func() {
+				p.tok("phase")
+				p.space()
+				p.tok(ph.Name)
 				p.body(ph.Pos.Offset, p.stmtItems(ph.Body), ph.EndPos)
 			}})
 		}
@@ -419,26 +488,24 @@ func (p *printer) settingItems(list []*Setting) []item {
 	var items []item
 	for _, s := range list {
 		s := s
-		items = append(items, item{pos: s.Pos, end: s.EndPos, name: alignName(s.Name, s.Pos, s.EndPos), print: func(name string) {
-			p.assign(name, s.Name, s.Value)
+		items = append(items, item{pos: s.Pos, end: s.EndPos, name: s.Name, print: func() {
+			p.assign(s.Name, s.Value)
 		}})
 	}
 	return items
 }
 
-// alignName is the name to align a setting by: none when it spans several lines.
-func alignName(name string, pos, end Pos) string {
-	if pos.Line != end.Line {
-		return ""
+// assign prints name = v; name may be several, "mu, logvar".
+func (p *printer) assign(name string, v *Expr) {
+	for i, n := range strings.Split(name, ", ") {
+		if i > 0 {
+			p.tok(",")
+			p.space()
+		}
+		p.tok(n)
 	}
-	return name
-}
-
-func (p *printer) assign(padded, name string, v *Expr) {
-	if padded == "" {
-		padded = name
-	}
-	p.text(padded + " =")
+	p.space()
+	p.tok("=")
 	p.space()
 	p.expr(v)
 }
@@ -450,15 +517,18 @@ func (p *printer) stmtItems(list []*Stmt) []item {
 		it := item{pos: s.Pos, end: s.EndPos}
 		switch {
 		case s.Assign != nil:
-			it.name = alignName(s.Assign.Name, s.Pos, s.EndPos)
-			it.print = func(name string) { p.assign(name, s.Assign.Name, s.Assign.Value) }
+			it.name = s.Assign.Name
+			it.print = func() { p.assign(s.Assign.Name, s.Assign.Value) }
 		case s.Unpack != nil:
 			names := strings.Join(s.Unpack.Names, ", ")
-			it.name = alignName(names, s.Pos, s.EndPos)
-			it.print = func(name string) { p.assign(name, names, s.Unpack.Value) }
+			it.name = names
+			it.print = func() { p.assign(names, s.Unpack.Value) }
 		default:
-			it.print = func(string) {
-				p.text("return ")
+			it.print = func() {
+				p.tok("return")
+				if s.Return[0].Pos.Line == p.lastLine {
+					p.space()
+				}
 				p.seq(len(s.Return), func(i int) (Pos, Pos) { return s.Return[i].Pos, s.Return[i].EndPos },
 					func(i int) { p.expr(s.Return[i]) })
 			}
@@ -475,8 +545,7 @@ func (p *printer) stmtItems(list []*Stmt) []item {
 // comma says whether the list may end in a comma (it does when its closing bracket stands
 // on its own line).
 func (p *printer) list(open, close string, openPos Pos, n int, span func(int) (Pos, Pos), elem func(int), closePos Pos, comma bool) {
-	p.text(open)
-	p.mark(openPos)
+	p.tok(open)
 	prevLine := openPos.Line
 	broken := false
 	lastEnd := openPos
@@ -505,8 +574,7 @@ func (p *printer) list(open, close string, openPos Pos, n int, span func(int) (P
 	if broken {
 		p.indent--
 	}
-	p.text(close)
-	p.mark(closePos)
+	p.tok(close)
 }
 
 // seq prints n comma-separated elements without brackets (a return's values).
@@ -530,7 +598,7 @@ func (p *printer) elems(n, line int, span func(int) (Pos, Pos), elem func(int)) 
 	for i := 0; i < n; i++ {
 		s, e := span(i)
 		if i > 0 {
-			p.text(",")
+			p.tok(",")
 		}
 		p.flush(s.Offset)
 		if s.Line > line {
@@ -555,10 +623,14 @@ func (p *printer) params(off int, params []*Param, comma bool) {
 }
 
 func (p *printer) param(prm *Param) {
-	p.text(prm.Name + ": ")
+	p.tok(prm.Name)
+	p.tok(":")
+	p.space()
 	p.typeExpr(prm.Type)
 	if prm.Default != nil {
-		p.text(" = ")
+		p.space()
+		p.tok("=")
+		p.space()
 		p.expr(prm.Default)
 	}
 }
@@ -577,7 +649,7 @@ func (p *printer) typeExpr(t *TypeExpr) {
 		p.exprList("[", "]", t.Shape.Pos, t.Shape.Dims, t.Shape.EndPos)
 		return
 	}
-	p.text(t.Named)
+	p.tok(t.Named)
 	if len(t.Args) > 0 {
 		p.args(p.tokenAt(t.Pos.Offset, "(").pos, t.Args, t.EndPos, false)
 	}
@@ -593,7 +665,9 @@ func (p *printer) args(open Pos, args []*Arg, end Pos, comma bool) {
 		func(i int) {
 			a := args[i]
 			if a.Name != "" {
-				p.text(a.Name + ": ")
+				p.tok(a.Name)
+				p.tok(":")
+				p.space()
 			}
 			p.expr(a.Value)
 		}, p.closing(end), comma)
@@ -636,8 +710,7 @@ func (p *printer) binary(leftEnd Pos, n int, op func(int) (string, Pos, Pos), op
 		} else {
 			p.space()
 		}
-		p.text(o)
-		p.mark(opPos)
+		p.tok(o)
 		p.flush(argPos.Offset)
 		if argPos.Line > opPos.Line {
 			p.endLine()
@@ -654,52 +727,47 @@ func (p *printer) binary(leftEnd Pos, n int, op func(int) (string, Pos, Pos), op
 
 func (p *printer) unary(u *Unary) {
 	if u.Neg {
-		p.text("-")
+		p.tok("-")
 	}
 	p.postfix(u.Postfix)
 }
 
 func (p *printer) postfix(pf *Postfix) {
 	p.primary(pf.Primary)
-	for _, s := range pf.Suffix {
-		p.flush(s.Pos.Offset)
+	for i, s := range pf.Suffix {
 		if s.Index != nil {
-			p.text("[")
-			p.mark(s.Pos)
-			p.flush(s.Index.Pos.Offset)
+			p.tok("[")
 			p.expr(s.Index)
-			p.flush(p.closing(s.EndPos).Offset)
-			p.text("]")
-		} else {
-			p.text("." + s.Field)
+			p.tok("]")
+			continue
 		}
-		p.mark(p.closing(s.EndPos))
+		if n := pf.Primary.Number; i == 0 && n != nil && !strings.ContainsAny(*n, ".eE") {
+			p.space() // 1.x would lex as the float 1. and the name x
+		}
+		p.tok(".")
+		p.tok(s.Field)
 	}
 }
 
 func (p *printer) primary(pr *Primary) {
 	switch {
 	case pr.Number != nil:
-		p.text(*pr.Number)
+		p.tok(*pr.Number)
 	case pr.String != nil:
-		p.text(p.lastBefore(pr.EndPos.Offset).text) // the string's source text, escapes and all
+		p.tok(p.lastBefore(pr.EndPos.Offset).text) // the string's source text, escapes and all
 	case pr.Call != nil:
 		c := pr.Call
-		p.text(c.Func)
+		p.tok(c.Func)
 		p.args(p.tokenAt(c.Pos.Offset, "(").pos, c.Args, c.EndPos, true)
 	case pr.List != nil:
 		p.exprList("[", "]", pr.List.Pos, pr.List.Elems, pr.List.EndPos)
 	case pr.Paren != nil:
-		p.text("(")
-		p.mark(pr.Pos)
-		p.flush(pr.Paren.Pos.Offset)
+		p.tok("(")
 		p.expr(pr.Paren)
-		p.flush(p.closing(pr.EndPos).Offset)
-		p.text(")")
+		p.tok(")")
 	default:
-		p.text(pr.Ident)
+		p.tok(pr.Ident)
 	}
-	p.mark(p.closing(pr.EndPos))
 }
 
 // TokenEnd is the position just past the token of src that starts at pos: where an editor

@@ -3,6 +3,8 @@ package lang
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -166,6 +168,86 @@ func TestTokenEnd(t *testing.T) {
 		pos := Pos{Line: tc.line, Column: tc.col, Offset: start + tc.col - 1}
 		if got := TokenEnd(src, pos); got.Column != tc.endCol || got.Line != tc.line {
 			t.Errorf("TokenEnd(%d:%d) = %d:%d, want %d:%d", tc.line, tc.col, got.Line, got.Column, tc.line, tc.endCol)
+		}
+	}
+}
+
+// FuzzFormat: whatever parses formats without error to a text that parses to the same
+// tree, keeps every comment and formats to itself.
+func FuzzFormat(f *testing.F) {
+	for _, pat := range []string{"testdata/fmt/*.txtar", "testdata/*.txtar"} {
+		files, _ := filepath.Glob(pat)
+		for _, path := range files {
+			if ar, err := txtar.ParseFile(path); err == nil {
+				f.Add(section(ar, "in.dl"))
+			}
+		}
+	}
+	for _, pat := range []string{"../examples/*/*.dl", "../stdlib/*.dl"} {
+		files, _ := filepath.Glob(pat)
+		for _, path := range files {
+			if b, err := os.ReadFile(path); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if _, err := Parse("fuzz.dl", src); err != nil {
+			if out, err := Format("fuzz.dl", src); err == nil || out != nil {
+				t.Fatalf("Format of a text that does not parse: %q, %v", out, err)
+			}
+			return
+		}
+		out, err := Format("fuzz.dl", src)
+		if err != nil {
+			t.Fatalf("Format: %v", err)
+		}
+		checkFormatted(t, "fuzz.dl", src, out)
+	})
+}
+
+// Comments and line breaks put between any two tokens of the examples are kept, in order,
+// and the result still formats to itself and parses to the same tree. The places are drawn
+// with a fixed seed.
+func TestFormatCommentsAnywhere(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*/*.dl")
+	if len(files) == 0 {
+		t.Fatal("no examples")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := newPrinter(file, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for trial := 0; trial < 8; trial++ {
+			var b bytes.Buffer
+			last := 0
+			for i, tok := range p.toks {
+				b.Write(src[last:tok.pos.Offset])
+				last = tok.pos.Offset
+				switch rng.IntN(12) {
+				case 0:
+					fmt.Fprintf(&b, " # c%d\n", i)
+				case 1:
+					fmt.Fprintf(&b, "\n// own %d\n", i)
+				case 2:
+					b.WriteString("\n")
+				case 3:
+					b.WriteString("\n\n")
+				}
+			}
+			b.Write(src[last:])
+			in := b.Bytes()
+			out, err := Format(file, in)
+			if err != nil {
+				t.Fatalf("%s trial %d: %v\n%s", file, trial, err, in)
+			}
+			t.Run(fmt.Sprintf("%s/%d", filepath.Base(file), trial), func(t *testing.T) { checkFormatted(t, file, in, out) })
 		}
 	}
 }
