@@ -59,7 +59,7 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	}
 	stem := strings.TrimSuffix(npyPath, ".npy")
 	csvPath, mapPath := stem+".csv", stem+"-map.png"
-	if err := refuseInputs([]string{npyPath, csvPath, mapPath}, file, f.init); err != nil {
+	if err := declareOutputs(output{"-o", npyPath}, output{"the CSV", csvPath}, output{"the map", mapPath}); err != nil {
 		return err
 	}
 	tr, err := s.loadTrained(file, f.init, "embed")

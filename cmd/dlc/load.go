@@ -7,16 +7,21 @@ import (
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/guard"
 	"github.com/dlc-lang/dlc/runtime/train"
 )
 
 // compileFile reads and compiles a .dl file, printing diagnostics with their source line.
 func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
-	src, err := os.ReadFile(file)
+	src, err := readSource("the .dl source")(file)
+	var clash *guard.Clash
+	if errors.As(err, &clash) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
 	}
-	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize})
+	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize, ReadFile: readSource("an imported file")})
 	s.prog = p
 	if err != nil {
 		fmt.Fprintln(s.stderr, render(err, p, file, src))
@@ -73,19 +78,3 @@ func writeFileAtomic(path string, b []byte) error { return train.WriteFileAtomic
 
 // writeNPYFile writes t as a .npy file, atomically.
 func writeNPYFile(path string, t *train.Tensor) error { return train.WriteNPY(path, t) }
-
-// refuseInputs refuses an output path that names one of the command's inputs, or that
-// cannot be written, before any work.
-func refuseInputs(outs []string, inputs ...string) error {
-	for _, o := range outs {
-		for _, in := range inputs {
-			if in != "" && train.SameFile(o, in) {
-				return usagef("output %s is one of the inputs; refusing to overwrite it", o)
-			}
-		}
-		if err := train.CheckWritable(o); err != nil {
-			return err
-		}
-	}
-	return nil
-}

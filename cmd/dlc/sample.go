@@ -16,6 +16,9 @@ func newSampleCmd(s *session) *cobra.Command {
 	var n int
 	var seed int64
 	c := command("sample FILE", func(c *cobra.Command, file string) error {
+		if err := declareOutputs(output{"-o", out}); err != nil {
+			return err
+		}
 		tr, labels, err := s.loadGenerator(file, init, label, "sample")
 		if err != nil {
 			return err

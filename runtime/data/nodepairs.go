@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/dlc-lang/dlc/runtime/guard"
 )
 
 // ReadNodePairs reads the node pairs a link model scores: a CSV file whose header line is
@@ -18,6 +20,9 @@ import (
 // file, a bad row of an array by its row (from 0). A file that cannot be opened gives
 // os.Open's error. (Pairs of steps, runtime's pairing, are another thing.)
 func ReadNodePairs(path string, n int) (Pairs, error) {
+	if err := guard.Read(path, "a pairs file"); err != nil {
+		return Pairs{}, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Pairs{}, err

@@ -2,10 +2,8 @@ package train
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -16,8 +14,8 @@ import (
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime"
-	"github.com/dlc-lang/dlc/runtime/atomicfile"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
+	"github.com/dlc-lang/dlc/runtime/guard"
 )
 
 // The training run: what `dlc run` does, with the command line reduced to filling
@@ -375,49 +373,34 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) error {
 	return nil
 }
 
-// checkOutputs checks every output path before any work, and refuses one that is one of
-// the run's inputs: an hour of training must not end in "cannot write", nor overwrite what
-// it read.
+// checkOutputs declares the run's outputs to runtime/guard before any work: each must be
+// writable and free of another process's lock, and none may be one of the files the run
+// reads, which the guard refuses whether the file was read before (the source, a
+// checkpoint) or is read later (the data, as it is loaded): an hour of training must not
+// end in "cannot write", nor overwrite what it read.
 func checkOutputs(o RunOptions, spec *ir.TrainSpec) error {
 	if o.Resume != "" && o.Init != "" {
 		return fmt.Errorf("--resume and --init: give one (--resume continues a run, --init starts one from trained weights)")
 	}
-	inputs := map[string]string{o.Source: "the .dl source", o.Init: "the --init checkpoint"}
-	for _, d := range []*ir.DataSpec{&spec.Data, spec.Test} {
-		if d != nil {
-			for _, k := range []string{"path", "x", "y"} {
-				if p := d.Args[k]; p != "" {
-					inputs[p] = "a data file"
-				}
-			}
-		}
+	// Saving over the checkpoint being resumed is how a run goes on: it is read whole
+	// before training, and replaced atomically.
+	replaces := o.Resume != "" && SameFile(o.Resume, o.Save)
+	if err := guard.Output("--save", o.Save, guard.Options{Replaces: replaces}); err != nil {
+		return err
 	}
-	for flag, p := range map[string]string{"--save": o.Save, "--metrics": o.Metrics} {
-		if p == "" {
-			continue
-		}
-		if o.Resume != "" && SameFile(o.Resume, p) {
-			// Saving over the checkpoint being resumed is how a run goes on: it is read
-			// whole before training, and replaced atomically.
-			if flag == "--save" {
-				continue
-			}
-			return fmt.Errorf("%s %s is the --resume checkpoint; refusing to overwrite it", flag, p)
-		}
-		for in, what := range inputs {
-			if in != "" && SameFile(in, p) {
-				return fmt.Errorf("%s %s is %s; refusing to overwrite it", flag, p, what)
-			}
-		}
-		if err := atomicfile.CheckWritable(p); err != nil {
-			// CheckWritable names the path already.
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("%s %s: directory %s does not exist", flag, p, filepath.Dir(p))
-			}
-			return fmt.Errorf("%s %v", flag, err)
-		}
+	if err := guard.Output("--metrics", o.Metrics, guard.Options{}); err != nil {
+		return err
 	}
-	return nil
+	if o.OutDir == "" {
+		return nil
+	}
+	// The pictures' directory is made now, as their writers would make it, so that it is
+	// checked writable before the first epoch rather than after the last.
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %v", o.OutDir, err)
+	}
+	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
+	return guard.OutputPattern("--out", o.OutDir, base+"-*.png")
 }
 
 // SameFile reports whether two paths name one file: the same cleaned absolute path, or
