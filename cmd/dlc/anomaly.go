@@ -53,6 +53,7 @@ func (f anomalyFlags) options(fs *pflag.FlagSet, file string) (train.AnomalyOpti
 }
 
 func (s *session) anomaly(fs *pflag.FlagSet, file string, f anomalyFlags) error {
+	s.data = f.dataOptions()
 	o, err := f.options(fs, file)
 	if err != nil {
 		return err

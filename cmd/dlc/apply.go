@@ -32,6 +32,7 @@ func (f *applyFlags) declare(fs *pflag.FlagSet) {
 }
 
 func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
+	s.data = f.dataOptions()
 	if err := declareOutputs(output{"--out", f.out}, output{"--grid", f.grid}, output{"--write-pairs", f.writePairs}); err != nil {
 		return err
 	}

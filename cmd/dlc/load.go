@@ -14,8 +14,7 @@ import (
 // compileFile reads and compiles a .dl file, printing diagnostics with their source line.
 func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
 	src, err := readSource("the .dl source")(file)
-	var clash *guard.Clash
-	if errors.As(err, &clash) {
+	if _, ok := errors.AsType[*guard.Clash](err); ok {
 		return nil, err
 	}
 	if err != nil {
@@ -26,6 +25,15 @@ func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
 	if err != nil {
 		fmt.Fprintln(s.stderr, render(err, p, file, src))
 		return nil, errReported
+	}
+	if m.Train != nil {
+		// The model's data is an input of every command on it, loaded or not: dlc sample
+		// must not write its PNG over the CSV the generator learnt from either.
+		for _, path := range train.DataFiles(m.Train, s.data) {
+			if err := guard.Read(path, "a data file"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return m, nil
 }

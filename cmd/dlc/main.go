@@ -44,6 +44,8 @@ type session struct {
 	stdout, stderr io.Writer
 	prog           *compiler.Program
 	signals        *signals
+	data           train.DataOptions // where the data lies (--data-dir), for the guard's record
+
 }
 
 // mainErr runs the command line args and returns its exit code.

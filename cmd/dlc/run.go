@@ -51,6 +51,7 @@ func (f *runFlags) declare(fs *pflag.FlagSet) {
 }
 
 func (s *session) run(fs *pflag.FlagSet, file string, f runFlags) error {
+	s.data = train.DataOptions{MNISTDir: f.dataDir}
 	if given(fs, "O") {
 		if f.optLevel != "0" {
 			return usagef("-O%s: the one level is -O0 (no optimisation)", f.optLevel)
@@ -73,6 +74,11 @@ func (s *session) run(fs *pflag.FlagSet, file string, f runFlags) error {
 	}
 	if m.Train == nil {
 		return fmt.Errorf("%s: no train block: nothing to run", file)
+	}
+	if limit > 0 && m.Train.Task.IsGraph() {
+		if err := train.CheckGeneratedMemory(m.Train, limit); err != nil {
+			return err
+		}
 	}
 	if limit > 0 && !m.Train.Task.IsGraph() {
 		// (A graph model's sizes are the data's node and edge counts, known only once the
