@@ -42,4 +42,3 @@ func mulAdd(a, b, c, d int64) int64 {
 	}
 	return min(mul(a, b)+mul(c, d), limit)
 }
-

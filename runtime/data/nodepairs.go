@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -41,7 +40,7 @@ func ReadNodePairs(path string, n int) (Pairs, error) {
 }
 
 func readNodePairsCSV(r io.Reader, name string, n int) (Pairs, error) {
-	cr := csv.NewReader(bufio.NewReader(r))
+	cr := csv.NewReader(skipBOM(r))
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true

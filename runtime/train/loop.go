@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -74,7 +75,8 @@ type EpochRecord struct {
 }
 
 // MarshalJSON writes the record flat: epoch, train_loss, PHASE_loss…, train metrics under
-// their names, test_loss, test_NAME…, seconds, samples, steps.
+// their names, test_loss, test_NAME…, seconds, samples, steps. JSON has no NaN or
+// infinity: such a value is written null, and its name listed under non_finite.
 func (r EpochRecord) MarshalJSON() ([]byte, error) {
 	m := map[string]any{"epoch": r.Epoch, "train_loss": r.TrainLoss, "seconds": r.Seconds, "samples": r.Samples, "steps": r.Steps}
 	for k, v := range r.PhaseLosses {
@@ -88,6 +90,17 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 	}
 	for k, v := range r.TestMetrics {
 		m["test_"+k] = v
+	}
+	var bad []string
+	for k, v := range m {
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			m[k] = nil
+			bad = append(bad, k)
+		}
+	}
+	if bad != nil {
+		slices.Sort(bad)
+		m["non_finite"] = bad
 	}
 	return json.Marshal(m)
 }
@@ -224,7 +237,8 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 		}
 		return saveInterrupted(tr, o, l.out, here)
 	}
-	if err := l.report(epoch, st, secs); err != nil {
+	finite, err := l.report(epoch, st, secs)
+	if err != nil {
 		return err
 	}
 	if o.OutDir != "" {
@@ -233,13 +247,16 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 		}
 	}
 	if o.Save == "" {
-		return nil
+		return finite
 	}
 	if st.Complete {
 		// A resumed run redoes an incomplete epoch's report and pictures, not a complete one's.
 		here.withRuns(tr)
 	}
-	return saveCheckpoint(tr, o.Save, o.Source, here)
+	if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+		return err
+	}
+	return finite // the epoch's checkpoint is written first: its weights are finite
 }
 
 // halted reports whether the run is to stop before its next step: o.Steps reached, or
@@ -259,6 +276,9 @@ func (l *loop) finish(stay *runState, saved bool) error {
 		}
 		if ok {
 			fmt.Fprintf(out, "evaluation  test_loss %.5f%s\n", loss, namedString("test_", m))
+			if err := l.writeEvaluation(loss, m); err != nil {
+				return err
+			}
 		}
 	}
 	if o.Save != "" {
@@ -331,8 +351,9 @@ func saveInterrupted(tr *Trainer, o RunOptions, out io.Writer, here *runState) e
 }
 
 // report evaluates after an epoch, prints the epoch's line, writes its metrics line and
-// adds it to the loss curves.
-func (l *loop) report(epoch int, st EpochStats, secs float64) error {
+// adds it to the loss curves. With --check-finite, finite names the epoch's metrics that
+// are NaN or infinite, an error the run ends with once the epoch is saved.
+func (l *loop) report(epoch int, st EpochStats, secs float64) (finite, err error) {
 	spec := l.spec
 	rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
 	line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
@@ -346,7 +367,7 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) error {
 	}
 	testLoss, m, ok, err := l.task.evaluate()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ok {
 		rec.TestLoss, rec.TestMetrics = &testLoss, m
@@ -360,17 +381,28 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) error {
 		line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
 	}
 	fmt.Fprintln(l.out, line)
+	if l.tr.CheckFinite {
+		bad := nonFinite("", rec.TrainMetrics)
+		bad = append(bad, nonFinite("", prefixed("", "_loss", rec.PhaseLosses))...)
+		if rec.TestLoss != nil {
+			bad = append(bad, nonFinite("", map[string]float64{"test_loss": *rec.TestLoss})...)
+		}
+		bad = append(bad, nonFinite("test_", rec.TestMetrics)...)
+		if bad != nil {
+			finite = fmt.Errorf("epoch %d: %s (--check-finite)", epoch, strings.Join(bad, ", "))
+		}
+	}
 	if l.metrics == nil {
-		return nil
+		return finite, nil
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("--metrics: %v", err)
+		return nil, fmt.Errorf("--metrics: %v", err)
 	}
 	if _, err := fmt.Fprintf(l.metrics, "%s\n", b); err != nil {
-		return fmt.Errorf("--metrics: %v", err)
+		return nil, fmt.Errorf("--metrics: %v", err)
 	}
-	return nil
+	return finite, nil
 }
 
 // checkOutputs declares the run's outputs to runtime/guard before any work: each must be
