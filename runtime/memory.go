@@ -112,6 +112,11 @@ func EstimateMemory(m *ir.Module, evalBatch int) (MemoryEstimate, error) {
 	return e, nil
 }
 
+// FuncMemory is what one run of f at batch batch holds in its planned result buffers:
+// a command that runs f over all its rows at once (dlc sample) checks it before it
+// allocates them.
+func FuncMemory(f *ir.Func, batch int) (int64, error) { return planBytes(f, batch) }
+
 // planBytes is f's planned result buffers with its batch dimension bound to batch, after
 // checking that no result's count overflows (which the plan's sum does not).
 func planBytes(f *ir.Func, batch int) (int64, error) {

@@ -53,6 +53,7 @@ func (f anomalyFlags) options(fs *pflag.FlagSet, file string) (train.AnomalyOpti
 }
 
 func (s *session) anomaly(fs *pflag.FlagSet, file string, f anomalyFlags) error {
+	s.data = f.dataOptions()
 	o, err := f.options(fs, file)
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ func (s *session) anomaly(fs *pflag.FlagSet, file string, f anomalyFlags) error 
 		prefix = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + "-scores"
 	}
 	csvPath, npyPath, histPath := prefix+".csv", prefix+".npy", prefix+"-hist.png"
-	if err := refuseInputs([]string{csvPath, npyPath, histPath}, file, f.init); err != nil {
+	if err := declareOutputs(output{"the scores' CSV", csvPath}, output{"the scores' .npy", npyPath}, output{"the histogram", histPath}); err != nil {
 		return err
 	}
 	tr, err := s.loadTrained(file, f.init, "anomaly")

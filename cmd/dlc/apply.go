@@ -32,6 +32,10 @@ func (f *applyFlags) declare(fs *pflag.FlagSet) {
 }
 
 func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
+	s.data = f.dataOptions()
+	if err := declareOutputs(output{"--out", f.out}, output{"--grid", f.grid}, output{"--write-pairs", f.writePairs}); err != nil {
+		return err
+	}
 	if done, err := s.applyGraph(file, f); done {
 		return err
 	}
@@ -50,11 +54,6 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 			return err
 		}
 	}
-	for _, o := range []string{f.out, f.grid} {
-		if o != "" && (train.SameFile(o, file) || train.SameFile(o, f.init) || (o == f.grid && train.SameFile(o, f.out)) || namesInput(o, files)) {
-			return usagef("--out or --grid names one of the inputs or the other output; refusing to overwrite it")
-		}
-	}
 	tr, err := s.loadTrained(file, f.init, "apply")
 	if err != nil {
 		return err
@@ -63,16 +62,16 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	if role, isRole := ir.ParseRole(fn); tr.Module.Func(fn) == nil && isRole {
 		// A role names the family's function for it: reconstruct is AE.reconstruct.
 		if fn, err = tr.RoleFunc(role); err != nil {
-			return fmt.Errorf("apply %s: %v", f.block, err)
+			return fmt.Errorf("apply %s: %w", f.block, err)
 		}
 	}
 	rs, err := tr.FuncRows(fn, train.RowFeed{Files: files, Which: f.which, N: f.n, Source: file, Data: f.dataOptions()})
 	if err != nil {
-		return fmt.Errorf("apply %s: %v", f.block, err)
+		return fmt.Errorf("apply %s: %w", f.block, err)
 	}
 	y, err := tr.ApplyRows(fn, rs, f.batch)
 	if err != nil {
-		return fmt.Errorf("apply %s: %v", f.block, err)
+		return fmt.Errorf("apply %s: %w", f.block, err)
 	}
 	x := rs[0].T
 	if f.target != "" {
@@ -113,16 +112,6 @@ func hasUnnamed(files []train.InputFile) bool {
 	return false
 }
 
-// namesInput reports whether path is one of the input files.
-func namesInput(path string, files []train.InputFile) bool {
-	for _, f := range files {
-		if train.SameFile(path, f.Path) {
-			return true
-		}
-	}
-	return false
-}
-
 // applyGraph runs dlc apply for a graph model: its predictions over the train block's graph
 // data (a row per node, or per graph of a set), or a link model's probabilities for node
 // pairs. done is false for any other model.
@@ -141,14 +130,6 @@ func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
 	}
 	if !link && (f.pairs != "" || f.writePairs != "") {
 		return true, usagef("--pairs and --write-pairs are for a link model; %s predicts over its graph data", file)
-	}
-	for _, o := range []string{f.out, f.writePairs} {
-		if o != "" && (train.SameFile(o, file) || train.SameFile(o, f.init) || (f.pairs != "" && train.SameFile(o, f.pairs))) {
-			return true, usagef("--out or --write-pairs %s names one of the inputs; refusing to overwrite it", o)
-		}
-	}
-	if f.writePairs != "" && train.SameFile(f.out, f.writePairs) {
-		return true, usagef("--out and --write-pairs name one file")
 	}
 	tr, err := s.loadTrained(file, f.init, "apply")
 	if err != nil {

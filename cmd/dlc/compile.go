@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -16,6 +15,9 @@ func newCompileCmd(s *session) *cobra.Command {
 		if show != "before" && show != "after" && show != "both" && show != "phases" {
 			return usagef("--show %q, want before, after, both or phases", show)
 		}
+		if err := declareOutputs(output{"-o", out}); err != nil {
+			return err
+		}
 		text, err := s.compileText(file, show)
 		if err != nil {
 			return err
@@ -23,9 +25,6 @@ func newCompileCmd(s *session) *cobra.Command {
 		if out == "" {
 			_, err := io.WriteString(s.stdout, text)
 			return err
-		}
-		if train.SameFile(out, file) {
-			return fmt.Errorf("-o %s is the source file; refusing to overwrite it", out)
 		}
 		return writeFileAtomic(out, []byte(text))
 	})

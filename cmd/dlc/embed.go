@@ -38,14 +38,15 @@ func (f *embedFlags) declare(fs *pflag.FlagSet) {
 }
 
 func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
+	s.data = f.dataOptions()
 	if err := checkSplit(f.which); err != nil {
 		return err
 	}
 	if f.pca && given(fs, "perplexity") {
 		return usagef("--perplexity is t-SNE's; --pca maps without it")
 	}
-	if !(f.perplexity > 0) || f.perplexity > 1e6 {
-		return usagef("--perplexity %v, want a positive number (5 to 50 is usual)", f.perplexity)
+	if !(f.perplexity >= 1) || f.perplexity > 1e6 {
+		return usagef("--perplexity %v, want a number of neighbours of at least 1 (5 to 50 is usual)", f.perplexity)
 	}
 	if f.kmeans < 0 || given(fs, "kmeans") && f.kmeans == 0 {
 		return usagef("--kmeans %d, want a number of clusters ≥ 1", f.kmeans)
@@ -59,7 +60,7 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	}
 	stem := strings.TrimSuffix(npyPath, ".npy")
 	csvPath, mapPath := stem+".csv", stem+"-map.png"
-	if err := refuseInputs([]string{npyPath, csvPath, mapPath}, file, f.init); err != nil {
+	if err := declareOutputs(output{"-o", npyPath}, output{"the CSV", csvPath}, output{"the map", mapPath}); err != nil {
 		return err
 	}
 	tr, err := s.loadTrained(file, f.init, "embed")

@@ -48,6 +48,29 @@ func addOutput(fs *pflag.FlagSet, p *string, def, usage string) {
 	fs.StringVarP(p, "o", "o", def, usage)
 }
 
+// addMaxMemory declares --max-memory SIZE, the most memory a command's rows may take.
+func addMaxMemory(fs *pflag.FlagSet, p *string, usage string) {
+	fs.StringVar(p, "max-memory", "auto", usage+": bytes with an optional K, M, G or T (binary units), auto (the memory the system has available) or none")
+}
+
+// checkRowsMemory refuses, before anything is drawn or allocated, running fn over n rows
+// when its inputs and outputs alone (train.Trainer.RowsMemory) exceed --max-memory max.
+func checkRowsMemory(tr *train.Trainer, fn string, n int, max string) error {
+	limit, err := parseMemory(max)
+	if err != nil {
+		return usagef("--max-memory %q: %v", max, err)
+	}
+	if limit == 0 || n <= 0 {
+		return nil
+	}
+	need, err := tr.RowsMemory(fn, n)
+	if err != nil || need <= limit {
+		return err
+	}
+	return fmt.Errorf("-n %d: a run of %s over %d rows at once needs an estimated %s, more than --max-memory %s; ask for fewer rows, or raise the limit",
+		n, fn, n, train.FormatBytes(need), train.FormatBytes(limit))
+}
+
 // addLabel declares --label K, the classes a conditional generator is asked for.
 func addLabel(fs *pflag.FlagSet, p *string, usage string) {
 	fs.StringVar(p, "label", "", usage)

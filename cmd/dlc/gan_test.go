@@ -293,8 +293,8 @@ func TestApply(t *testing.T) {
 	if code, _, stderr := run(t, "apply", gan, "--block", "Nope", "--init", gw, "--in", in, "--out", out); code != 1 || !strings.Contains(stderr, "no block function Nope") {
 		t.Errorf("apply of an unknown block: exit %d, %s", code, stderr)
 	}
-	if code, _, _ := run(t, "apply", gan, "--block", "D", "--init", gw, "--in", in, "--out", in); code != 2 {
-		t.Errorf("apply over its own input: exit %d, want 2", code)
+	if code, _, stderr := run(t, "apply", gan, "--block", "D", "--init", gw, "--in", in, "--out", in); code != 2 {
+		t.Errorf("apply over its own input: exit %d, want 2: %s", code, stderr)
 	}
 }
 

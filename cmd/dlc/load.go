@@ -7,20 +7,33 @@ import (
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/guard"
 	"github.com/dlc-lang/dlc/runtime/train"
 )
 
 // compileFile reads and compiles a .dl file, printing diagnostics with their source line.
 func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
-	src, err := os.ReadFile(file)
+	src, err := readSource("the .dl source")(file)
+	if _, ok := errors.AsType[*guard.Clash](err); ok {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
 	}
-	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize})
+	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize, ReadFile: readSource("an imported file")})
 	s.prog = p
 	if err != nil {
 		fmt.Fprintln(s.stderr, render(err, p, file, src))
 		return nil, errReported
+	}
+	if m.Train != nil {
+		// The model's data is an input of every command on it, loaded or not: dlc sample
+		// must not write its PNG over the CSV the generator learnt from either.
+		for _, path := range train.DataFiles(m.Train, s.data) {
+			if err := guard.Read(path, "a data file"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return m, nil
 }
@@ -73,19 +86,3 @@ func writeFileAtomic(path string, b []byte) error { return train.WriteFileAtomic
 
 // writeNPYFile writes t as a .npy file, atomically.
 func writeNPYFile(path string, t *train.Tensor) error { return train.WriteNPY(path, t) }
-
-// refuseInputs refuses an output path that names one of the command's inputs, or that
-// cannot be written, before any work.
-func refuseInputs(outs []string, inputs ...string) error {
-	for _, o := range outs {
-		for _, in := range inputs {
-			if in != "" && train.SameFile(o, in) {
-				return usagef("output %s is one of the inputs; refusing to overwrite it", o)
-			}
-		}
-		if err := train.CheckWritable(o); err != nil {
-			return err
-		}
-	}
-	return nil
-}

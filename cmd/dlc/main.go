@@ -12,8 +12,9 @@
 // parses its flags (the shared ones are declared once, in flags.go) and calls the
 // library. The command line is github.com/spf13/cobra's, with GNU-style flags.
 //
-// Exit codes: 0 on success, 1 on diagnostics or a failed run, 2 on a usage error, 130 when
-// an interrupt (Ctrl-C) stopped a run.
+// Exit codes: 0 on success, 1 on diagnostics or a failed run, 2 on a usage error (an
+// output that would overwrite an input is one), 130 when an interrupt (Ctrl-C) stopped a
+// run, 128+N when signal N ended another command (after removing its temporary files).
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/lang"
+	"github.com/dlc-lang/dlc/runtime/guard"
 	"github.com/dlc-lang/dlc/runtime/train"
 )
 
@@ -41,11 +43,21 @@ func main() {
 type session struct {
 	stdout, stderr io.Writer
 	prog           *compiler.Program
+	signals        *signals
+	data           train.DataOptions // where the data lies (--data-dir), for the guard's record
+
 }
 
 // mainErr runs the command line args and returns its exit code.
 func mainErr(args []string, stdout, stderr io.Writer) int {
 	s := &session{stdout: stdout, stderr: stderr}
+	// The files the command reads and writes are guarded (runtime/guard), and a signal
+	// leaves none half-written (signals.go), from here to the end.
+	guard.Begin()
+	defer guard.End()
+	var release func()
+	s.signals, release = catchSignals(stderr)
+	defer release()
 	root := newRoot(s)
 	if len(args) == 0 {
 		root.SetOut(stderr)
@@ -63,9 +75,14 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 func (s *session) exitCode(err error) int {
 	var ue *usageError
 	var re *runError
+	var clash *guard.Clash
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &clash):
+		// Outputs that name an input, or each other: the command line's mistake.
+		fmt.Fprintf(s.stderr, "dlc: %v\n", err)
+		return 2
 	case errors.As(err, &ue):
 		if ue.msg != "" {
 			fmt.Fprintln(s.stderr, ue.msg)

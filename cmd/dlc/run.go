@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync/atomic"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/train"
@@ -53,6 +51,7 @@ func (f *runFlags) declare(fs *pflag.FlagSet) {
 }
 
 func (s *session) run(fs *pflag.FlagSet, file string, f runFlags) error {
+	s.data = train.DataOptions{MNISTDir: f.dataDir}
 	if given(fs, "O") {
 		if f.optLevel != "0" {
 			return usagef("-O%s: the one level is -O0 (no optimisation)", f.optLevel)
@@ -75,6 +74,11 @@ func (s *session) run(fs *pflag.FlagSet, file string, f runFlags) error {
 	}
 	if m.Train == nil {
 		return fmt.Errorf("%s: no train block: nothing to run", file)
+	}
+	if limit > 0 && m.Train.Task.IsGraph() {
+		if err := train.CheckGeneratedMemory(m.Train, limit); err != nil {
+			return err
+		}
 	}
 	if limit > 0 && !m.Train.Task.IsGraph() {
 		// (A graph model's sizes are the data's node and edge counts, known only once the
@@ -111,42 +115,14 @@ func (s *session) train(file string, m *ir.Module, f runFlags, limit int64) erro
 		b := &sampleBar{w: s.stderr, spec: m.Train}
 		o.Progress, o.EpochDone = b.progress, b.epochDone
 	}
-	stop, release := interruptible(s.stderr, f.save)
-	defer release()
-	o.Stop = stop
-	return train.Train(tr, o)
-}
-
-// interruptible makes Ctrl-C ask the run to stop after the current step and save: stop
-// reports whether it was pressed. A second one quits at once (a save in progress is
-// atomic, so that loses nothing already written). release stops listening.
-func interruptible(stderr io.Writer, save string) (stop func() bool, release func()) {
-	var stopped atomic.Bool
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-sigs:
-				if stopped.Swap(true) {
-					fmt.Fprintln(stderr, "dlc run: interrupted again; quitting without saving")
-					os.Exit(exitInterrupted)
-				}
-				if save != "" {
-					fmt.Fprintf(stderr, "dlc run: interrupt: finishing the current step, then saving to %s (Ctrl-C again to quit now)\n", save)
-				} else {
-					fmt.Fprintln(stderr, "dlc run: interrupt: finishing the current step (Ctrl-C again to quit now)")
-				}
-			case <-done:
-				return
-			}
+	o.Stop = s.signals.stopGracefully(func(sig os.Signal) {
+		if f.save != "" {
+			fmt.Fprintf(s.stderr, "dlc run: %v: finishing the current step, then saving to %s (Ctrl-C again to quit now)\n", sig, f.save)
+		} else {
+			fmt.Fprintf(s.stderr, "dlc run: %v: finishing the current step (Ctrl-C again to quit now)\n", sig)
 		}
-	}()
-	return stopped.Load, func() {
-		signal.Stop(sigs)
-		close(done)
-	}
+	})
+	return train.Train(tr, o)
 }
 
 func isTerminal(w io.Writer) bool {

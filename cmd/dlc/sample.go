@@ -5,17 +5,21 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/report"
 	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/cobra"
 )
 
 func newSampleCmd(s *session) *cobra.Command {
-	var init, out, label string
+	var init, out, label, maxMemory string
 	var in []string
 	var n int
 	var seed int64
 	c := command("sample FILE", func(c *cobra.Command, file string) error {
+		if err := declareOutputs(output{"-o", out}); err != nil {
+			return err
+		}
 		tr, labels, err := s.loadGenerator(file, init, label, "sample")
 		if err != nil {
 			return err
@@ -26,6 +30,11 @@ func newSampleCmd(s *session) *cobra.Command {
 		}
 		if len(files) > 0 && !given(c.Flags(), "n") {
 			n = 0 // as many samples as the files have rows
+		}
+		if fn, ok := tr.Spec.Role(ir.RoleSample); ok && tr.Module.Func(fn) != nil {
+			if err := checkRowsMemory(tr, fn, n, maxMemory); err != nil {
+				return err
+			}
 		}
 		imgs, err := tr.SampleFrom(n, rand.New(rand.NewPCG(uint64(seed), 0x73616d70)), labels, files)
 		if err != nil {
@@ -52,6 +61,7 @@ func newSampleCmd(s *session) *cobra.Command {
 	addCount(fs, &n, 64, "how many samples")
 	addOutput(fs, &out, "samples.png", "where to write them: a PNG grid, or a .npy array [n, …] when the `FILE` name ends in .npy")
 	addSeed(fs, &seed, 1, "seed of the noise")
+	addMaxMemory(fs, &maxMemory, "refuse -n samples whose values alone exceed this `SIZE`")
 	addLabel(fs, &label, "for a conditional generator: the class `K` of every sample, or a list (0,1,2) to cycle through")
 	fs.StringArrayVar(&in, "in", nil, "feed the sample function's input NAME the rows of a .npy array, `NAME=FILE` (e.g. y=labels.npy: the conditions); its first n rows, or all of them without -n")
 	return c

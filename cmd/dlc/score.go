@@ -10,7 +10,7 @@ import (
 )
 
 func newScoreCmd(s *session) *cobra.Command {
-	var init, clsFile, clsInit, label string
+	var init, clsFile, clsInit, label, maxMemory string
 	var n int
 	var seed int64
 	c := command("score FILE", func(c *cobra.Command, file string) error {
@@ -20,6 +20,11 @@ func newScoreCmd(s *session) *cobra.Command {
 		gen, labels, err := s.loadGenerator(file, init, label, "score")
 		if err != nil {
 			return err
+		}
+		if fn, ok := gen.Spec.Role(ir.RoleSample); ok && gen.Module.Func(fn) != nil {
+			if err := checkRowsMemory(gen, fn, n, maxMemory); err != nil {
+				return err
+			}
 		}
 		cls, err := s.loadTrained(clsFile, clsInit, "score")
 		if err != nil {
@@ -41,6 +46,7 @@ func newScoreCmd(s *session) *cobra.Command {
 	fs.StringVar(&clsInit, "classifier-init", "", "the classifier's checkpoint `FILE`")
 	addCount(fs, &n, 10000, "how many samples to classify")
 	addSeed(fs, &seed, 1, "seed of the noise")
+	addMaxMemory(fs, &maxMemory, "refuse -n samples whose values alone exceed this `SIZE`")
 	addLabel(fs, &label, "for a conditional generator: the classes `K` to request, cycled (default: every class in turn)")
 	return c
 }

@@ -34,7 +34,7 @@ var DataSources = []*Call{
 			Want: "digits 0-9 separated by commas, e.g. \"0\" or \"1,7\"",
 			Doc:  "keep only these digits, in their order in the split, e.g. \"0\" (one-class training, examples/autoencoder/oneclass.dl) or \"1,7\"; \"\" keeps all"},
 	}},
-	{Name: "csv", Doc: "samples: a numeric CSV file (a header when any field of the first row is not a number); X holds the non-label columns", Args: []Setting{
+	{Name: "csv", Doc: "samples: a numeric CSV file (its first row is a header when none of its fields is a number: §17 CSV files); X holds the non-label columns", Args: []Setting{
 		{Name: "path", Kind: Path, Required: true, Doc: "the CSV file"},
 		{Name: "label", Kind: StringOrInt, Default: "-1",
 			Doc: "the target column, a header name or a 0-based index; -1 or \"\" for none"},

@@ -9,12 +9,20 @@
 // never reached the disk, and the directory is synced after it. On any
 // error the temporary file is removed.
 //
-// A process killed mid-write (SIGKILL, a power cut) cannot remove its
-// temporary file, so each write first removes the stale ones a killed
-// earlier write of the same target left: files of exactly that pattern,
-// for that target name only, that nobody has modified for staleAfter. A
-// write still under way in another process keeps its file's modification
-// time fresh and is left alone.
+// On Linux the temporary file has no name while it is written (O_TMPFILE):
+// it is linked under the ".NAME.tmpDIGITS" name only for the instant of
+// the rename, so a process killed mid-write (SIGKILL, a power cut) leaves
+// nothing behind. Where that is not supported, a named temporary file is
+// written instead; a killed write cannot remove it, so each write first
+// removes the stale ones a killed earlier write of the same target left:
+// files of exactly that pattern, for that target name only, that nobody
+// has modified for staleAfter. A write still under way in another process
+// keeps its file's modification time fresh and is left alone.
+//
+// Every write asks runtime/guard first, and refuses to replace a file the
+// process has read. Abort, called on a signal, removes every named
+// temporary file of the writes under way and stops new ones, so a process
+// that exits on SIGINT or SIGTERM leaves no temporary file either.
 package atomicfile
 
 import (
@@ -25,6 +33,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dlc-lang/dlc/runtime/guard"
 )
 
 // staleAfter is how long a temporary file must sit unmodified before a
@@ -44,41 +54,40 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if base == "" {
 		return fmt.Errorf("%s: want a file name, not a directory", path)
 	}
+	if err := guard.Writable(path); err != nil {
+		return err
+	}
 	RemoveStale(path)
-	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*")
+	tmp, err := create(dir, base)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, unwrapPath(err))
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			tmp.discard()
 		}
 	}()
-	w := bufio.NewWriterSize(tmp, 1<<20)
+	w := bufio.NewWriterSize(tmp.f, 1<<20)
 	if err := write(w); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("%s: writing: %w", path, unwrapPath(err))
 	}
-	// CreateTemp makes the file private (0600); the caller says what the
-	// finished file should be.
-	if err := tmp.Chmod(perm); err != nil {
+	// A temporary file is private (0600); the caller says what the finished
+	// file should be.
+	if err := tmp.f.Chmod(perm); err != nil {
 		return fmt.Errorf("%s: %w", path, unwrapPath(err))
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := tmp.f.Sync(); err != nil {
 		return fmt.Errorf("%s: syncing: %w", path, unwrapPath(err))
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: closing: %w", path, unwrapPath(err))
-	}
 	if testHookBeforeRename != nil {
-		if err := testHookBeforeRename(tmp.Name()); err != nil {
+		if err := testHookBeforeRename(tmp.f.Name()); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := tmp.publish(path); err != nil {
 		if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
 			return fmt.Errorf("%s: is a directory", path)
 		}

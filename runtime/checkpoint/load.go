@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"slices"
+
+	"github.com/dlc-lang/dlc/runtime/guard"
 )
 
 // dtypeSizes lists the dtypes Load converts to float32, by bytes per value.
@@ -25,6 +27,9 @@ var dtypeSizes = map[string]int64{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}
 // A tensor holding NaN or an infinity (after conversion to float32) is
 // refused with its name: training from it could only produce NaN.
 func Load(path string) (map[string]Tensor, map[string]string, error) {
+	if err := guard.Read(path, "a checkpoint"); err != nil {
+		return nil, nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint: %w", err)

@@ -16,8 +16,9 @@ import (
 type HeaderMode int
 
 const (
-	// HeaderAuto treats the first row as a header when any of its fields
-	// is not a number.
+	// HeaderAuto treats the first row as a header when none of its fields
+	// is a number (isHeader): a data row with a typo in one field is still
+	// data, and its line is reported, rather than dropped as a header.
 	HeaderAuto HeaderMode = iota
 	// HeaderPresent always treats the first row as a header.
 	HeaderPresent
@@ -55,7 +56,7 @@ func CSV(path string, opts CSVOptions) (*Set, error) {
 }
 
 func readCSV(r io.Reader, name string, opts CSVOptions) (*Set, error) {
-	r = &boundedReader{r: r, left: MaxFileBytes}
+	r = &boundedReader{r: skipBOM(r), left: MaxFileBytes}
 	r = &lineBoundedReader{r: r, max: MaxCSVLine, num: 1}
 	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
 	cr.Comma = ','
@@ -89,7 +90,7 @@ func readCSV(r io.Reader, name string, opts CSVOptions) (*Set, error) {
 		}
 		if first {
 			cols = len(rec)
-			if opts.Header == HeaderPresent || opts.Header == HeaderAuto && !allNumeric(rec) {
+			if opts.Header == HeaderPresent || opts.Header == HeaderAuto && isHeader(rec) {
 				header = append([]string(nil), rec...)
 			}
 			if label, err = labelIndex(name, opts.LabelColumn, header, cols); err != nil {
@@ -163,15 +164,31 @@ func parseField(field string) (float64, error) {
 	return v, nil
 }
 
-// allNumeric reports whether every field parses as a number; "NaN" counts,
-// so a data row holding one is reported as bad data, not taken as a header.
-func allNumeric(rec []string) bool {
+// isHeader is the header rule of every CSV file dlc reads without being told
+// (spec.md §"CSV files"): the first row is a row of column names when none
+// of its fields parses as a number and none is empty. A data row holding a
+// typo ("0.1,0.2x,3") has numbers beside it, so it stays data and its bad
+// field is reported with its line: the rule cannot silently eat a row of
+// data. "NaN" and "inf" parse as numbers, so a row holding one is data too.
+func isHeader(rec []string) bool {
 	for _, f := range rec {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err != nil {
+		f = strings.TrimSpace(f)
+		if _, err := strconv.ParseFloat(f, 64); err == nil || f == "" {
 			return false
 		}
 	}
-	return true
+	return len(rec) > 0
+}
+
+// skipBOM drops a UTF-8 byte-order mark at the start of r, which editors on
+// Windows write before a CSV file: left in, it would make the first field
+// "\ufeff0", a header to the rule above and a lost first row.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\xef\xbb\xbf" {
+		br.Discard(3)
+	}
+	return br
 }
 
 // labelIndex resolves LabelColumn against the header (by name first, so a

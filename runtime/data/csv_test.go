@@ -238,3 +238,38 @@ func FuzzCSV(f *testing.F) {
 		}
 	})
 }
+
+// The header rule cannot eat a data row: a first row with a typo in one field is data, and
+// its field an error with its line; a row of names is a header; a byte-order mark is skipped.
+func TestCSVHeaderRule(t *testing.T) {
+	cases := []struct {
+		name, text string
+		rows       int
+		err        string
+	}{
+		{"names", "a,b\n1,2\n3,4\n", 2, ""},
+		{"numbers", "1,2\n3,4\n", 2, ""},
+		{"typo in the first row", "1,2x\n3,4\n", 0, `data: t.csv:1: field 2: got "2x", want a number`},
+		{"one name and a number", "a,2\n3,4\n", 0, `data: t.csv:1: field 1: got "a", want a number`},
+		{"an empty field", "a,\n3,4\n", 0, `data: t.csv:1: field 1: got "a", want a number`},
+		{"NaN in the first row", "NaN,x\n3,4\n", 0, `data: t.csv:1: field 1: got "NaN", want a finite float32`},
+		{"byte-order mark, no header", "\ufeff1,2\n3,4\n", 2, ""},
+		{"byte-order mark, header", "\ufeffa,b\n1,2\n", 1, ""},
+	}
+	for _, c := range cases {
+		s, err := readCSV(strings.NewReader(c.text), "t.csv", CSVOptions{})
+		switch {
+		case c.err != "" && (err == nil || err.Error() != c.err):
+			t.Errorf("%s: got error %v, want %s", c.name, err, c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.err == "" && s.Len() != c.rows:
+			t.Errorf("%s: %d rows, want %d", c.name, s.Len(), c.rows)
+		}
+	}
+	// A headerless edge list with a byte-order mark keeps its first edge.
+	g := &Graph{N: 3}
+	if err := readEdgeCSV(strings.NewReader("\ufeff0,1\n1,2\n"), "e.csv", g); err != nil || len(g.Src) != 2 {
+		t.Errorf("edge list with a BOM: %v, %d edges, want 2", err, len(g.Src))
+	}
+}

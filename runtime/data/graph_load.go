@@ -251,7 +251,7 @@ func edgeIndices(name string, v []float32, n int) (src, dst []int32, err error) 
 // columns, g.EdgeX, checking each index against g.N as it goes so that the
 // error can name the line.
 func readEdgeCSV(r io.Reader, name string, g *Graph) error {
-	r = &boundedReader{r: r, left: MaxFileBytes}
+	r = &boundedReader{r: skipBOM(r), left: MaxFileBytes}
 	r = &lineBoundedReader{r: r, max: MaxCSVLine, num: 1}
 	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
 	cr.TrimLeadingSpace = true
@@ -273,7 +273,7 @@ func readEdgeCSV(r io.Reader, name string, g *Graph) error {
 				return lineErrorf(name, line, "got %d field, want a source and a target per edge", cols)
 			}
 			g.Fe = cols - 2
-			if !allNumeric(rec) {
+			if isHeader(rec) {
 				continue // a header
 			}
 		}

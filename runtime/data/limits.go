@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/dlc-lang/dlc/runtime/guard"
 )
 
 // Limits on outside input. Every reader checks them before it allocates
@@ -37,6 +39,9 @@ var errTooLarge = fmt.Errorf("larger than %d bytes (the limit for a data file)",
 func openInput(path string) (f *os.File, size int64, err error) {
 	if path == "" {
 		return nil, 0, errors.New("data: no file name given")
+	}
+	if err := guard.Read(path, "a data file"); err != nil {
+		return nil, 0, err
 	}
 	f, err = os.Open(path)
 	if err != nil {

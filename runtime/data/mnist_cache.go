@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -41,10 +40,10 @@ import (
 // truncated write, another version, a flipped bit) falls back to the
 // source files, whose decoded copy then replaces the cache atomically.
 //
-// The checksum is per block so that both cores verify it: reading the
-// mapped page cache runs at about 1.8 GB/s per core on this project's
-// virtual machine, so one CRC over the 188 MB training set took 105 ms
-// of every run's start and two halves take 60. (Version 1 had one CRC.)
+// The checksum is per block so that both cores read and verify it: one
+// CRC over the 188 MB training set took 105 ms of every run's start and
+// two halves take 60. (Version 1 had one CRC.) The cache is read, never
+// memory-mapped: readMNISTCache says why.
 
 const mnistCacheMagic = "DLCMNST\x02"
 
@@ -90,8 +89,13 @@ func sourceKey(paths ...string) (string, error) {
 
 const mnistCacheHeader = len(mnistCacheMagic) + sha256.Size + 8
 
+// readMNISTCache reads and verifies the cache at path. It is read into memory, never
+// mapped: another process may rewrite the file in place (cp does), and a mapped page that
+// is truncated away kills the reader with SIGBUS, while a read only comes up short or
+// fails its checksum, and the set is then decoded from the source files. Anything but a
+// regular file (a FIFO, a device) is no cache, and is opened without waiting for a writer.
 func readMNISTCache(path, key string) (s *Set, err error) {
-	f, err := os.Open(path)
+	f, err := openNoWait(path)
 	if err != nil {
 		return nil, err
 	}
@@ -100,9 +104,11 @@ func readMNISTCache(path, key string) (s *Set, err error) {
 	if err != nil {
 		return nil, err
 	}
-	r := bufio.NewReader(f)
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("cache is not a regular file")
+	}
 	var hdr [mnistCacheHeader]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
 		return nil, err
 	}
 	wantKey, _ := hex.DecodeString(key)
@@ -117,27 +123,20 @@ func readMNISTCache(path, key string) (s *Set, err error) {
 	if !ok || n == 0 || row == 0 || fi.Size() != int64(size) {
 		return nil, errors.New("cache has the wrong size")
 	}
-	body, mapped, release, err := cacheBody(f, r, size)
-	if err != nil {
-		return nil, err
+	pixels, free := residentBytes(4 * count)
+	defer func() {
+		if err != nil {
+			free() // the set is decoded from the source files instead
+		}
+	}()
+	tail := make([]byte, n+4*(blocks+1)+1) // the labels, the sums and one byte more
+	m, err := f.ReadAt(tail, int64(mnistCacheHeader+4*count))
+	if m != len(tail)-1 || (err != nil && err != io.EOF) {
+		return nil, errors.New("cache changed while it was read")
 	}
-	defer release()
-	pixels, lb, sums := body[:4*count], body[4*count:4*count+n], body[4*count+n:]
-	var dst []byte
-	if mapped {
-		var free func()
-		dst, free = residentBytes(len(pixels))
-		defer func() {
-			if err != nil {
-				free() // the set is decoded from the source files instead
-			}
-		}()
-	}
-	if !verifyBlocks(dst, pixels, lb, sums, 4*row*mnistCacheBlock) {
+	lb, sums := tail[:n], tail[n:len(tail)-1]
+	if !readBlocks(f, pixels, lb, sums, 4*row*mnistCacheBlock) {
 		return nil, errors.New("cache checksum mismatch")
-	}
-	if mapped {
-		pixels = dst
 	}
 	labels := make([]int, n)
 	for i, b := range lb {
@@ -146,38 +145,34 @@ func readMNISTCache(path, key string) (s *Set, err error) {
 	return mnistSet(float32s(pixels), []int{n, row}, labels, path)
 }
 
-// verifyBlocks checks each block of step bytes of pixels, and the labels, against their
-// CRC-32C in sums, on both cores; with dst it also copies the pixels there as it goes.
+// readBlocks reads the pixels from f, a block of step bytes at a time on both cores, and
+// checks each block, and the labels, against their CRC-32C in sums; a short read is a
+// mismatch. A block is checked just after it is read, while it is in the CPU's caches.
 //
-// The pixels are copied out of the mapped cache because of what a training step does to
-// memory: between two batches the model's weights and activations evict the caches, and
-// then each of a batch's 128 rows, read from the file mapping, costs a walk of the page
-// tables in memory. Measured on this project's virtual machine, a batch took 400–600 µs to
-// gather from the mapping and 90 µs from anonymous memory (huge pages or not), about a
-// fifth of an MNIST classifier's step. The copy is made while the checksum reads the
-// mapping anyway, a piece at a time, and each piece of the mapping is dropped once copied,
-// so the process never holds the set twice.
-func verifyBlocks(dst, pixels, labels, sums []byte, step int) bool {
+// The pixels go to anonymous memory (residentBytes) rather than staying in a mapping of
+// the file because of what a training step does to memory: between two batches the
+// model's weights and activations evict the caches, and then each of a batch's 128 rows,
+// read from a file mapping, costs a walk of the page tables in memory. Measured on this
+// project's virtual machine, a batch took 400–600 µs to gather from a mapping and 90 µs
+// from anonymous memory (huge pages or not), about a fifth of an MNIST classifier's step.
+func readBlocks(f *os.File, pixels, labels, sums []byte, step int) bool {
 	blocks := (len(pixels) + step - 1) / step
 	var bad atomic.Bool
 	parallel.For(blocks+1, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
+		for i := lo; i < hi && !bad.Load(); i++ {
 			if i == blocks {
 				if crc32.Checksum(labels, castagnoli) != binary.LittleEndian.Uint32(sums[4*i:]) {
 					bad.Store(true)
 				}
 				continue
 			}
-			src := pixels[i*step : min((i+1)*step, len(pixels))]
+			dst := pixels[i*step : min((i+1)*step, len(pixels))]
 			crc := uint32(0)
-			for off := 0; off < len(src); off += 1 << 18 {
-				piece := src[off:min(off+1<<18, len(src))]
-				if dst != nil {
-					populate(piece)
-					out := dst[i*step+off:][:len(piece)]
-					copy(out, piece)
-					dropPages(piece)
-					piece = out
+			for off := 0; off < len(dst); off += 1 << 18 {
+				piece := dst[off:min(off+1<<18, len(dst))]
+				if n, _ := f.ReadAt(piece, int64(mnistCacheHeader+i*step+off)); n != len(piece) {
+					bad.Store(true)
+					return
 				}
 				crc = crc32.Update(crc, castagnoli, piece)
 			}
@@ -187,21 +182,6 @@ func verifyBlocks(dst, pixels, labels, sums []byte, step int) bool {
 		}
 	})
 	return !bad.Load()
-}
-
-// cacheBody returns the cache file's bytes after the header: mapped where the machine
-// allows it and its byte order is the file's, read otherwise. release unmaps.
-func cacheBody(f *os.File, r io.Reader, size int) (body []byte, mapped bool, release func(), err error) {
-	if nativeLittleEndian {
-		if m, err := mapFile(f, size); err == nil {
-			return m[mnistCacheHeader:], true, func() { unmapFile(m) }, nil
-		}
-	}
-	body = make([]byte, size-mnistCacheHeader)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, false, nil, err
-	}
-	return body, false, func() {}, nil
 }
 
 // float32s views little-endian float32 bytes as floats: without a copy
@@ -277,7 +257,7 @@ func writeMNISTCache(path, key string, s *Set) error {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, split+"-") && strings.HasSuffix(name, ".f32") && name != filepath.Base(path) {
+		if strings.HasPrefix(name, split+"-") && strings.HasSuffix(name, ".f32") && name != filepath.Base(path) && e.Type().IsRegular() {
 			os.Remove(filepath.Join(dir, name))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -203,6 +204,17 @@ func TestMNISTCache(t *testing.T) {
 		if b, _ := os.ReadFile(path); !bytes.Equal(b, good) {
 			t.Errorf("%s: cache not rewritten", name)
 		}
+	}
+
+	// Not a regular file: a FIFO (whose open would wait for a writer forever) or a
+	// directory at the cache's name is no cache; the set is decoded, and a FIFO replaced.
+	os.Remove(path)
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check("a FIFO")
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("a FIFO: not replaced by the cache: %v", err)
 	}
 
 	// New source files: a new key, the old cache removed.

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/dlc-lang/dlc/runtime/guard"
 )
 
 // ReadNodePairs reads the node pairs a link model scores: a CSV file whose header line is
@@ -18,6 +19,9 @@ import (
 // file, a bad row of an array by its row (from 0). A file that cannot be opened gives
 // os.Open's error. (Pairs of steps, runtime's pairing, are another thing.)
 func ReadNodePairs(path string, n int) (Pairs, error) {
+	if err := guard.Read(path, "a pairs file"); err != nil {
+		return Pairs{}, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Pairs{}, err
@@ -36,7 +40,7 @@ func ReadNodePairs(path string, n int) (Pairs, error) {
 }
 
 func readNodePairsCSV(r io.Reader, name string, n int) (Pairs, error) {
-	cr := csv.NewReader(bufio.NewReader(r))
+	cr := csv.NewReader(skipBOM(r))
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true

@@ -34,7 +34,7 @@ import (
 
 // TSNEOptions are t-SNE's settings; zero values take the defaults in brackets.
 type TSNEOptions struct {
-	Perplexity   float64 // the effective number of neighbours [30; at most (n−1)/3]
+	Perplexity   float64 // the effective number of neighbours [30; at least 1, at most (n−1)/3]
 	Iterations   int     // gradient steps [1000]
 	Theta        float64 // Barnes-Hut accuracy: 0 is exact, larger is faster [0.5]; negative means 0
 	LearningRate float64 // [max(n/12, 50)]
@@ -59,8 +59,11 @@ func TSNE(x []float64, n, d int, o TSNEOptions) ([]float64, error) {
 	if o.Perplexity == 0 {
 		o.Perplexity = 30
 	}
-	if !(o.Perplexity > 0) || math.IsInf(o.Perplexity, 0) {
-		return nil, fmt.Errorf("embed: perplexity %v, want a positive number", o.Perplexity)
+	// A perplexity is 2^entropy of a point's neighbour distribution: below 1 it has no
+	// distribution at all (and ⌊3·perplexity⌋ neighbours can be none), and each point
+	// keeps at most n−1 neighbours, so at most (n−1)/3 of them can count.
+	if !(o.Perplexity >= 1) || math.IsInf(o.Perplexity, 0) {
+		return nil, fmt.Errorf("embed: perplexity %v, want a number of neighbours from 1 to %g (a third of the %d points less one)", o.Perplexity, float64(n-1)/3, n)
 	}
 	o.Perplexity = min(o.Perplexity, float64(n-1)/3)
 	if o.Iterations == 0 {

@@ -33,6 +33,33 @@ type graphIdentity struct {
 	CRC string `json:"crc64"`
 }
 
+// identifySamples returns the identity of a run's training samples: task "samples", their
+// count (under Nodes) and the CRC-64 of their shapes, X, Y and labels. A supervised,
+// generative or autoencoder run records it like a graph run, so that its checkpoint
+// resumes only on the data set it trained on, and a graph run's checkpoint not at all.
+func identifySamples(s *data.Set) *graphIdentity {
+	id := &graphIdentity{Task: "samples", Nodes: s.Len()}
+	h := crc64.New(crc64.MakeTable(crc64.ECMA))
+	var buf []byte
+	for _, shape := range [][]int{s.XShape, s.YShape} {
+		dims := make([]int32, len(shape)+1)
+		dims[0] = int32(len(shape))
+		for i, d := range shape {
+			dims[i+1] = int32(d)
+		}
+		buf = hashInts(h, buf, dims)
+	}
+	buf = hashFloats(h, buf, s.X)
+	buf = hashFloats(h, buf, s.Y)
+	labels := make([]int32, len(s.Labels))
+	for i, l := range s.Labels {
+		labels[i] = int32(l)
+	}
+	hashInts(h, buf, labels)
+	id.CRC = fmt.Sprintf("%016x", h.Sum64())
+	return id
+}
+
 // identify returns the identity of a run's training data: one graph, or a set.
 func identify(task string, g *data.Graph, set *data.GraphSet) *graphIdentity {
 	id := &graphIdentity{Task: task}
@@ -82,22 +109,34 @@ func hashWords[T int32 | float32](h hash.Hash64, buf []byte, xs []T, bits func(T
 }
 
 func (id *graphIdentity) String() string {
-	if id.Task == "graph" {
+	switch id.Task {
+	case "samples":
+		return fmt.Sprintf("a run on a data set of %d samples (crc64 %s)", id.Nodes, id.CRC)
+	case "graph":
 		return fmt.Sprintf("a graph-level run on %d graphs of %d nodes and %d edges in all (crc64 %s)", id.Graphs, id.Nodes, id.Edges, id.CRC)
 	}
 	return fmt.Sprintf("a %s-level run on a graph of %d nodes and %d edges (crc64 %s)", id.Task, id.Nodes, id.Edges, id.CRC)
 }
 
-// checkIdentity fails unless the checkpoint at path was saved by a graph run on the data
-// this run has loaded.
+// checkIdentity fails unless the checkpoint at path was saved by a run of this task on
+// the data this run has loaded. (A samples run's checkpoint from before runs recorded
+// their data has no identity: it is taken on trust.)
 func checkIdentity(path string, saved, here *graphIdentity) error {
 	switch {
+	case saved == nil && here.Task == "samples":
+		return nil
 	case saved == nil:
 		return fmt.Errorf("--resume %s: the checkpoint's run state was not saved by a graph run; start from its weights with --init", path)
 	case *saved == *here:
 		return nil
+	case saved.Task != here.Task && (saved.Task == "samples" || here.Task == "samples"):
+		return fmt.Errorf("--resume %s: the checkpoint continues %s, not one of this task (%s); resume it with the model that saved it, or start from its weights with --init", path, saved, here)
 	case saved.Task != here.Task || saved.Graphs != here.Graphs || saved.Nodes != here.Nodes || saved.Edges != here.Edges:
 		return fmt.Errorf("--resume %s: the checkpoint continues %s; this run's data gives %s; resume on the data it trained on, or start from its weights with --init", path, saved, here)
+	}
+	if here.Task == "samples" {
+		return fmt.Errorf("--resume %s: the checkpoint continues %s; this run's data has as many samples but other values (crc64 %s); resume on the data it trained on, or start from its weights with --init",
+			path, saved, here.CRC)
 	}
 	return fmt.Errorf("--resume %s: the checkpoint continues %s; this run's data has the same sizes but other edges, features or labels (crc64 %s); resume on the data it trained on, or start from its weights with --init",
 		path, saved, here.CRC)

@@ -2,11 +2,10 @@ package train
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,8 +15,8 @@ import (
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime"
-	"github.com/dlc-lang/dlc/runtime/atomicfile"
 	"github.com/dlc-lang/dlc/runtime/checkpoint"
+	"github.com/dlc-lang/dlc/runtime/guard"
 )
 
 // The training run: what `dlc run` does, with the command line reduced to filling
@@ -76,7 +75,8 @@ type EpochRecord struct {
 }
 
 // MarshalJSON writes the record flat: epoch, train_loss, PHASE_loss…, train metrics under
-// their names, test_loss, test_NAME…, seconds, samples, steps.
+// their names, test_loss, test_NAME…, seconds, samples, steps. JSON has no NaN or
+// infinity: such a value is written null, and its name listed under non_finite.
 func (r EpochRecord) MarshalJSON() ([]byte, error) {
 	m := map[string]any{"epoch": r.Epoch, "train_loss": r.TrainLoss, "seconds": r.Seconds, "samples": r.Samples, "steps": r.Steps}
 	for k, v := range r.PhaseLosses {
@@ -90,6 +90,17 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 	}
 	for k, v := range r.TestMetrics {
 		m["test_"+k] = v
+	}
+	var bad []string
+	for k, v := range m {
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			m[k] = nil
+			bad = append(bad, k)
+		}
+	}
+	if bad != nil {
+		slices.Sort(bad)
+		m["non_finite"] = bad
 	}
 	return json.Marshal(m)
 }
@@ -226,7 +237,8 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 		}
 		return saveInterrupted(tr, o, l.out, here)
 	}
-	if err := l.report(epoch, st, secs); err != nil {
+	finite, err := l.report(epoch, st, secs)
+	if err != nil {
 		return err
 	}
 	if o.OutDir != "" {
@@ -235,13 +247,16 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 		}
 	}
 	if o.Save == "" {
-		return nil
+		return finite
 	}
 	if st.Complete {
 		// A resumed run redoes an incomplete epoch's report and pictures, not a complete one's.
 		here.withRuns(tr)
 	}
-	return saveCheckpoint(tr, o.Save, o.Source, here)
+	if err := saveCheckpoint(tr, o.Save, o.Source, here); err != nil {
+		return err
+	}
+	return finite // the epoch's checkpoint is written first: its weights are finite
 }
 
 // halted reports whether the run is to stop before its next step: o.Steps reached, or
@@ -261,6 +276,9 @@ func (l *loop) finish(stay *runState, saved bool) error {
 		}
 		if ok {
 			fmt.Fprintf(out, "evaluation  test_loss %.5f%s\n", loss, namedString("test_", m))
+			if err := l.writeEvaluation(loss, m); err != nil {
+				return err
+			}
 		}
 	}
 	if o.Save != "" {
@@ -333,8 +351,9 @@ func saveInterrupted(tr *Trainer, o RunOptions, out io.Writer, here *runState) e
 }
 
 // report evaluates after an epoch, prints the epoch's line, writes its metrics line and
-// adds it to the loss curves.
-func (l *loop) report(epoch int, st EpochStats, secs float64) error {
+// adds it to the loss curves. With --check-finite, finite names the epoch's metrics that
+// are NaN or infinite, an error the run ends with once the epoch is saved.
+func (l *loop) report(epoch int, st EpochStats, secs float64) (finite, err error) {
 	spec := l.spec
 	rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
 	line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
@@ -348,7 +367,7 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) error {
 	}
 	testLoss, m, ok, err := l.task.evaluate()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ok {
 		rec.TestLoss, rec.TestMetrics = &testLoss, m
@@ -362,62 +381,58 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) error {
 		line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
 	}
 	fmt.Fprintln(l.out, line)
+	if l.tr.CheckFinite {
+		bad := nonFinite("", rec.TrainMetrics)
+		bad = append(bad, nonFinite("", prefixed("", "_loss", rec.PhaseLosses))...)
+		if rec.TestLoss != nil {
+			bad = append(bad, nonFinite("", map[string]float64{"test_loss": *rec.TestLoss})...)
+		}
+		bad = append(bad, nonFinite("test_", rec.TestMetrics)...)
+		if bad != nil {
+			finite = fmt.Errorf("epoch %d: %s (--check-finite)", epoch, strings.Join(bad, ", "))
+		}
+	}
 	if l.metrics == nil {
-		return nil
+		return finite, nil
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("--metrics: %v", err)
+		return nil, fmt.Errorf("--metrics: %v", err)
 	}
 	if _, err := fmt.Fprintf(l.metrics, "%s\n", b); err != nil {
-		return fmt.Errorf("--metrics: %v", err)
+		return nil, fmt.Errorf("--metrics: %v", err)
 	}
-	return nil
+	return finite, nil
 }
 
-// checkOutputs checks every output path before any work, and refuses one that is one of
-// the run's inputs: an hour of training must not end in "cannot write", nor overwrite what
-// it read.
+// checkOutputs declares the run's outputs to runtime/guard before any work: each must be
+// writable and free of another process's lock, and none may be one of the files the run
+// reads, which the guard refuses whether the file was read before (the source, a
+// checkpoint) or is read later (the data, as it is loaded): an hour of training must not
+// end in "cannot write", nor overwrite what it read.
 func checkOutputs(o RunOptions, spec *ir.TrainSpec) error {
 	if o.Resume != "" && o.Init != "" {
 		return fmt.Errorf("--resume and --init: give one (--resume continues a run, --init starts one from trained weights)")
 	}
-	inputs := map[string]string{o.Source: "the .dl source", o.Init: "the --init checkpoint"}
-	for _, d := range []*ir.DataSpec{&spec.Data, spec.Test} {
-		if d != nil {
-			for _, k := range []string{"path", "x", "y"} {
-				if p := d.Args[k]; p != "" {
-					inputs[p] = "a data file"
-				}
-			}
-		}
+	// Saving over the checkpoint being resumed is how a run goes on: it is read whole
+	// before training, and replaced atomically.
+	replaces := o.Resume != "" && SameFile(o.Resume, o.Save)
+	if err := guard.Output("--save", o.Save, guard.Options{Replaces: replaces}); err != nil {
+		return err
 	}
-	for flag, p := range map[string]string{"--save": o.Save, "--metrics": o.Metrics} {
-		if p == "" {
-			continue
-		}
-		if o.Resume != "" && SameFile(o.Resume, p) {
-			// Saving over the checkpoint being resumed is how a run goes on: it is read
-			// whole before training, and replaced atomically.
-			if flag == "--save" {
-				continue
-			}
-			return fmt.Errorf("%s %s is the --resume checkpoint; refusing to overwrite it", flag, p)
-		}
-		for in, what := range inputs {
-			if in != "" && SameFile(in, p) {
-				return fmt.Errorf("%s %s is %s; refusing to overwrite it", flag, p, what)
-			}
-		}
-		if err := atomicfile.CheckWritable(p); err != nil {
-			// CheckWritable names the path already.
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("%s %s: directory %s does not exist", flag, p, filepath.Dir(p))
-			}
-			return fmt.Errorf("%s %v", flag, err)
-		}
+	if err := guard.Output("--metrics", o.Metrics, guard.Options{}); err != nil {
+		return err
 	}
-	return nil
+	if o.OutDir == "" {
+		return nil
+	}
+	// The pictures' directory is made now, as their writers would make it, so that it is
+	// checked writable before the first epoch rather than after the last.
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %v", o.OutDir, err)
+	}
+	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
+	return guard.OutputPattern("--out", o.OutDir, base+"-*.png")
 }
 
 // SameFile reports whether two paths name one file: the same cleaned absolute path, or

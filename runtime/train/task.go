@@ -59,7 +59,7 @@ func newTask(tr *Trainer, o RunOptions) task {
 		if batch <= 0 {
 			batch = DefaultEvalBatch
 		}
-		return &samplesTask{tr: tr, evalBatch: batch, data: data.Options{MNISTDir: o.MNISTDir}}
+		return &samplesTask{tr: tr, evalBatch: batch, data: data.Options{MNISTDir: o.MNISTDir}, identify: o.Save != "" || o.Resume != ""}
 	case ir.TaskGraph:
 		return &graphSetTask{graphTask{tr: tr}}
 	}
@@ -75,6 +75,9 @@ type samplesTask struct {
 	rng         *rand.Rand
 	train, test *data.Set
 	data        data.Options
+	// identify makes setup name the training data (identifySamples), which a checkpoint
+	// records and a resumed run checks; only a run that saves or resumes needs it.
+	identify bool
 }
 
 func (s *samplesTask) setup(out io.Writer) (*rand.PCG, *graphIdentity, error) {
@@ -91,7 +94,10 @@ func (s *samplesTask) setup(out io.Writer) (*rand.PCG, *graphIdentity, error) {
 	s.pcg = rand.NewPCG(uint64(spec.Seed), 0x73687566)
 	s.rng = rand.New(s.pcg)
 	fmt.Fprintf(out, "training %s: %d samples, batch %d, %d epochs, %s\n", phasesString(s.tr), s.train.Len(), spec.Batch, spec.Epochs, optString(s.tr))
-	return s.pcg, nil, nil
+	if !s.identify {
+		return s.pcg, nil, nil
+	}
+	return s.pcg, identifySamples(s.train), nil
 }
 
 func (s *samplesTask) words() taskWords { return taskWords{unit: "samples", total: s.train.Len()} }

@@ -343,6 +343,11 @@ func (t *Trainer) runPhase(i int, inputs map[string]*runtime.Tensor) (float64, m
 		}
 	}
 	t.Steps++
+	if t.CheckFinite {
+		if err := t.checkStepFinite(i); err != nil {
+			return 0, nil, err
+		}
+	}
 	return loss, metrics, nil
 }
 
