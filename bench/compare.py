@@ -62,7 +62,7 @@ STEPPED = GANS | {"convae"}
 SETTINGS = [(t, ob, isa) for t in (1, 2) for ob in (None, "1") for isa in (None, "avx512")]
 # The short run of each setting in the search: batches for the stepped models, epochs for
 # the others (sbm: full-graph epochs, timed by the median).
-SEARCH_BATCHES = {"gan": 60, "dcgan": 30, "convae": 150}
+SEARCH_BATCHES = {"gan": 60, "dcgan": 30, "convae": 60}
 SEARCH_EPOCHS = {"ae": 1, "mlp": 1, "sbm": 4}
 
 
