@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"math/bits"
 	"sync"
 
 	"github.com/dlc-lang/dlc/ir"
@@ -182,19 +183,27 @@ func deinterleave(dst, src []float32, nb, rows, n int) {
 // scratch recycles the loops' im2col and staging buffers across calls: a DCGAN layer needs
 // megabytes of them, which would otherwise be allocated and zeroed at every call. The loops
 // write every element of a buffer before they read it, so a recycled one needs no clearing.
-var scratch sync.Pool // of *[]float32
+// There is one pool per power-of-two capacity: with a single pool, a call that asks for a
+// small and a large buffer (the filters and the image, or the partial sums) could be handed
+// the large one first and then allocate a second large one, megabytes faulted in afresh
+// at every call.
+var scratch [48]sync.Pool // of *[]float32, class c holding capacity 1<<c
+
+// scratchClass is the pool of buffers with room for n floats.
+func scratchClass(n int) int { return bits.Len(uint(max(n, 1) - 1)) }
 
 // getScratch returns a buffer of n floats, of undefined contents, for putScratch.
 func getScratch(n int) *[]float32 {
-	if p, _ := scratch.Get().(*[]float32); p != nil && cap(*p) >= n {
+	c := scratchClass(n)
+	if p, _ := scratch[c].Get().(*[]float32); p != nil {
 		*p = (*p)[:n]
 		return p
 	}
-	s := make([]float32, n)
+	s := make([]float32, n, 1<<c)
 	return &s
 }
 
-func putScratch(p *[]float32) { scratch.Put(p) }
+func putScratch(p *[]float32) { scratch[scratchClass(cap(*p))].Put(p) }
 
 // im2colJob is one call of the general loops, shared by the goroutines of the pool and
 // recycled with its loop functions bound once, so that a call allocates nothing (a func
@@ -237,6 +246,10 @@ func (j *im2colJob) groups() int { return (j.g.b + j.nb - 1) / j.nb }
 func conv2dForward(y, x, w []float32, g convGeom) {
 	if g.wideOK() {
 		conv2dForwardWide(y, x, w, g)
+		return
+	}
+	if g.implicitPays(false) {
+		conv2dForwardImplicit(y, x, w, g)
 		return
 	}
 	conv2dForwardIm2col(y, x, w, g)
@@ -284,6 +297,10 @@ func (j *im2colJob) forwardGroups(lo, hi int) {
 func conv2dAdjoint(dx, dy, w []float32, g convGeom) {
 	if f, ok := g.flippedGeom(); ok {
 		conv2dAdjointWide(dx, dy, w, g, f)
+		return
+	}
+	if g.implicitPays(true) {
+		conv2dAdjointImplicit(dx, dy, w, g)
 		return
 	}
 	conv2dAdjointCol2im(dx, dy, w, g)
@@ -338,6 +355,10 @@ const weightGradParts = 4
 func conv2dWeightGrad(dw, x, dy []float32, g convGeom) {
 	if g.wideOK() && g.b > 0 {
 		conv2dWeightGradWide(dw, x, dy, g)
+		return
+	}
+	if g.implicitPays(false) {
+		conv2dWeightGradImplicit(dw, x, dy, g)
 		return
 	}
 	conv2dWeightGradIm2col(dw, x, dy, g)

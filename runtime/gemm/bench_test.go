@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // gemmShape is one product C[m,n] = op(A)·op(B) with inner dimension k.
@@ -119,5 +120,39 @@ func BenchmarkBlocking(b *testing.B) {
 				b.Run(fmt.Sprintf("kc%d/mc%d/%s", kc, mc, s.name), func(b *testing.B) { benchShape(b, s, bl, false) })
 			}
 		}
+	}
+}
+
+// BenchmarkPeak reports the micro-kernel's throughput in L1 (Peak), one core and all.
+func BenchmarkPeak(b *testing.B) {
+	for _, par := range []bool{false, true} {
+		name := "1t"
+		if par {
+			name = "par"
+		}
+		b.Run(name, func(b *testing.B) {
+			var g float64
+			for i := 0; i < b.N; i++ {
+				g = Peak(200*time.Millisecond, par)
+			}
+			b.ReportMetric(g, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkFMAPeak reports the FMA units' throughput on registers (FMAPeak).
+func BenchmarkFMAPeak(b *testing.B) {
+	for _, par := range []bool{false, true} {
+		name := "1t"
+		if par {
+			name = "par"
+		}
+		b.Run(name, func(b *testing.B) {
+			var g float64
+			for i := 0; i < b.N; i++ {
+				g = FMAPeak(200*time.Millisecond, par)
+			}
+			b.ReportMetric(g, "GFLOP/s")
+		})
 	}
 }

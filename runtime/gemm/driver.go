@@ -16,6 +16,9 @@ type gemmCall struct {
 	lda        int
 	b          []float32
 	ldb        int
+	brows      []int // when set, B(p, j) = b[brows[p]+bcols[j/bw]+j%bw] (SgemmImplicit); ldb unused
+	bcols      []int
+	bw         int
 	c          []float32
 	ldc        int
 	accumulate bool // β = 1: add to C rather than overwrite it

@@ -174,15 +174,17 @@ func check(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 	if tb {
 		br, bc = n, k
 	}
-	need := func(name string, s []float32, r, cols, ld int) {
-		if ld < max(cols, 1) {
-			panic(fmt.Sprintf("gemm: ld%s=%d, want at least %d", name, ld, max(cols, 1)))
-		}
-		if r > 0 && cols > 0 && len(s) < (r-1)*ld+cols {
-			panic(fmt.Sprintf("gemm: len(%s)=%d, want at least %d for %d×%d with stride %d", name, len(s), (r-1)*ld+cols, r, cols, ld))
-		}
-	}
 	need("a", a, ar, ac, lda)
 	need("b", b, br, bc, ldb)
 	need("c", c, m, n, ldc)
+}
+
+// need panics unless s holds an r×cols matrix with row stride ld.
+func need(name string, s []float32, r, cols, ld int) {
+	if ld < max(cols, 1) {
+		panic(fmt.Sprintf("gemm: ld%s=%d, want at least %d", name, ld, max(cols, 1)))
+	}
+	if r > 0 && cols > 0 && len(s) < (r-1)*ld+cols {
+		panic(fmt.Sprintf("gemm: len(%s)=%d, want at least %d for %d×%d with stride %d", name, len(s), (r-1)*ld+cols, r, cols, ld))
+	}
 }

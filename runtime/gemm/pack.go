@@ -9,6 +9,10 @@ func (g *gemmCall) packB(dst []float32, q0, q1, pc, kcb int) {
 		j0 := jp * nr
 		cols := min(nr, g.n-j0)
 		panel := dst[(jp-q0)*nr*kcb : (jp-q0+1)*nr*kcb]
+		if g.brows != nil {
+			g.packImplicit(panel, j0, cols, pc, kcb)
+			continue
+		}
 		if !g.tb && cols == nr {
 			src := g.b[pc*g.ldb+j0 : (pc+kcb-1)*g.ldb+j0+nr] // bounds for the assembly
 			g.kern.copyPanel(kcb, &src[0], g.ldb, &panel[0])
@@ -71,4 +75,56 @@ func (g *gemmCall) packEdge(dst []float32, i0, rows, pc, kcb int) {
 	for p := 0; p < kcb; p++ {
 		copy(dst[p*mr:p*mr+rows], g.a[(pc+p)*g.lda+i0:])
 	}
+}
+
+// packImplicit packs one panel of SgemmImplicit's B: columns [j0, j0+cols) of the k block
+// [pc, pc+kcb), zero past cols. A panel within one run of columns is a copy of NR floats
+// per row; one that straddles runs is copied a run at a time.
+func (g *gemmCall) packImplicit(panel []float32, j0, cols, pc, kcb int) {
+	nr, w := g.kern.nr, g.bw
+	rows := g.brows[pc : pc+kcb]
+	if j0/w == (j0+cols-1)/w {
+		base := g.bcols[j0/w] + j0%w
+		if cols == nr {
+			for p, r := range rows {
+				copy(panel[p*nr:(p+1)*nr], g.b[r+base:r+base+nr])
+			}
+			return
+		}
+		for p, r := range rows {
+			row := panel[p*nr : (p+1)*nr]
+			copy(row, g.b[r+base:r+base+cols])
+			clear(row[cols:])
+		}
+		return
+	}
+	for p, r := range rows {
+		row := panel[p*nr : (p+1)*nr]
+		for j := 0; j < cols; {
+			jj := j0 + j
+			run := min(w-jj%w, cols-j)
+			at := r + g.bcols[jj/w] + jj%w
+			copy(row[j:j+run], g.b[at:at+run])
+			j += run
+		}
+		clear(row[cols:])
+	}
+}
+
+// Transpose writes the r×c matrix src (row stride lds) transposed into dst (row stride
+// ldd): dst[p·ldd+j] = src[j·lds+p] for j < r, p < c, through the vector routine where
+// there is one. The convolutions use it to put the batch innermost and back.
+func Transpose(dst []float32, ldd int, src []float32, lds, r, c int) {
+	if r == 0 || c == 0 {
+		return
+	}
+	_ = dst[(c-1)*ldd+r-1]
+	_ = src[(r-1)*lds+c-1]
+	if active == nil { // the vector routine needs AVX, which a CPU without a kernel may lack
+		for j := 0; j < r; j++ {
+			transposeColumn(dst[j:], src[j*lds:j*lds+c], ldd)
+		}
+		return
+	}
+	transpose(dst, ldd, src, lds, r, c)
 }
