@@ -261,3 +261,31 @@ func TestLSPFraming(t *testing.T) {
 		t.Errorf("exit before shutdown: nil, want an error")
 	}
 }
+
+// dlc lsp is the server on the process's standard input and output.
+func TestLSPCommand(t *testing.T) {
+	var in bytes.Buffer
+	for _, m := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"shutdown"}`,
+		`{"jsonrpc":"2.0","method":"exit"}`,
+	} {
+		fmt.Fprintf(&in, "Content-Length: %d\r\n\r\n%s", len(m), m)
+	}
+	f, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(in.Bytes())
+	f.Seek(0, io.SeekStart)
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old; f.Close() }()
+	code, out, stderr := run(t, "lsp")
+	if code != 0 || stderr != "" || !strings.Contains(out, `"hoverProvider":true`) || !strings.Contains(out, `{"jsonrpc":"2.0","id":2,"result":null}`) {
+		t.Errorf("dlc lsp: exit %d, stderr %q, stdout %q", code, stderr, out)
+	}
+	if code, _, stderr := run(t, "lsp", "x.dl"); code != 2 || stderr == "" {
+		t.Errorf("dlc lsp x.dl: exit %d, %q; want a usage error", code, stderr)
+	}
+}
