@@ -285,7 +285,7 @@ func TestLSPCommand(t *testing.T) {
 	if code != 0 || stderr != "" || !strings.Contains(out, `"hoverProvider":true`) || !strings.Contains(out, `{"jsonrpc":"2.0","id":2,"result":null}`) {
 		t.Errorf("dlc lsp: exit %d, stderr %q, stdout %q", code, stderr, out)
 	}
-	if code, _, stderr := run(t, "lsp", "x.dl"); code != 2 || stderr == "" {
+	if code, _, stderr := run(t, "lsp", "x.dl"); code != 2 || !strings.Contains(stderr, "want no arguments") {
 		t.Errorf("dlc lsp x.dl: exit %d, %q; want a usage error", code, stderr)
 	}
 }
