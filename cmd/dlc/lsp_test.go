@@ -168,6 +168,18 @@ func TestLSP(t *testing.T) {
 		t.Errorf("after the fix: diagnostics %+v, want none", diags)
 	}
 
+	// A syntax error: the parser's message, at its token; hover answers nothing.
+	synURI := pathURI(filepath.Join(dir, "syntax.dl"))
+	c.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": synURI, "languageId": "dl", "version": 1, "text": "model M(x: [B]) {\n    return x +\n}\n"}})
+	var none json.RawMessage
+	c.call("textDocument/hover", docParams(synURI, 1, 11), &none)
+	if diags, _ := c.diagnosticsFor(synURI); len(diags) != 1 || diags[0].Range != (lspRange{lspPosition{2, 0}, lspPosition{2, 1}}) || !strings.HasPrefix(diags[0].Message, `unexpected "}"`) {
+		t.Errorf("a syntax error: diagnostics %+v, want unexpected \"}\" at 2:0-2:1", diags)
+	}
+	if string(none) != "null" {
+		t.Errorf("hover in a file that does not parse: %s, want null", none)
+	}
+
 	// Hover and definition in the DCGAN example.
 	src, err := os.ReadFile("../../examples/gan/dcgan.dl")
 	if err != nil {
