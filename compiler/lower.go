@@ -228,7 +228,6 @@ func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
 				return nil, err
 			}
 			sc.names[s.Assign.Name] = v
-			l.p.recordValue(s.Assign.Pos, nameEnd(s.Assign.Pos, s.Assign.Name), v)
 			continue
 		}
 		for _, e := range s.Return {
@@ -293,7 +292,12 @@ func returnPos(b *lang.Block) lang.Pos {
 	return b.EndPos
 }
 
-func (l *lowerer) assign(sc *scope, s *lang.Setting) (value, error) {
+func (l *lowerer) assign(sc *scope, s *lang.Setting) (v value, err error) {
+	defer func() {
+		if err == nil {
+			l.p.recordValue(s.Pos, nameEnd(s.Pos, s.Name), v)
+		}
+	}()
 	if c := bareCall(s.Value); c != nil && c.Func == "param" {
 		return l.param(sc, s.Name, c)
 	}

@@ -116,3 +116,30 @@ func TestEditorGrammarFamilies(t *testing.T) {
 		t.Errorf("the grammar's family kinds %v, want the compiler's %v", m, familyKindNames())
 	}
 }
+
+// A binding of a written phase and of a layer's body have their values too.
+func TestValueAtPhasesAndLayers(t *testing.T) {
+	for _, tc := range []struct{ file, sub, want string }{
+		{"../examples/gan/cyclegan.dl", "fake_b  = GAB(a)", "[B, 1, 28, 28]"},
+		{"../examples/gnn/karate.dl", "h = relu(gcn", "[N, 16]"},
+	} {
+		b, err := os.ReadFile(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Analyze(tc.file, b, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got, ok := p.ValueAt(tc.file, strings.Index(string(b), tc.sub)); !ok || got != tc.want {
+			t.Errorf("%s: ValueAt(%q) = %q, %v; want %q", tc.file, tc.sub, got, ok, tc.want)
+		}
+	}
+	// std/gnn's layer bodies are lowered with the user's shapes; their values are there too.
+	b, _ := os.ReadFile("../examples/gnn/karate.dl")
+	p, _ := Analyze("../examples/gnn/karate.dl", b, Options{})
+	std := string(p.Source("std/gnn"))
+	if _, got, ok := p.ValueAt("std/gnn", strings.Index(std, "hw         = linear")); !ok || got != "[N, 16] | [N, 2]" {
+		t.Errorf("std/gnn gcn's hw: %q, %v; want both of karate's widths", got, ok)
+	}
+}

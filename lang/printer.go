@@ -14,8 +14,9 @@ package lang
 //     brackets;
 //   - blank lines between declarations and statements are kept, at most one in a row, none
 //     after an opening brace or before a closing one;
-//   - in a run of consecutive single-line settings or assignments (no blank line or comment
-//     line between them) the = signs are aligned, as gofmt aligns a const block;
+//   - in a run of consecutive settings or assignments (no blank line or comment line between
+//     them) the = signs are aligned, as gofmt aligns a const block; one continued on further
+//     lines takes part by its first line;
 //   - a trailing comment keeps its column (measured from the line's indentation) when the
 //     code before it leaves room, and consecutive trailing comments that shared a column
 //     share one still: a run is pushed right together, one space past its longest line;
@@ -331,7 +332,7 @@ func (p *printer) items(list []item) {
 			}
 			p.flushTrailing()
 			p.endLine()
-			run = append(run, aligned{line: first, name: it.name, single: len(p.lines) == first+1})
+			run = append(run, aligned{line: first, name: it.name})
 		}
 		p.align(run)
 		i = j
@@ -340,30 +341,21 @@ func (p *printer) items(list []item) {
 
 // aligned is an item of a run whose = signs align: its first output line and its name.
 type aligned struct {
-	line   int
-	name   string
-	single bool // the item printed on one line
+	line int
+	name string
 }
 
-// align pads the names of each stretch of one-line items of run to the longest one's
-// width; an item printed on several lines ends a stretch, as it ends a gofmt alignment
-// section (and so the alignment does not depend on how the source broke its lines).
+// align pads the names of run to the longest one's width. An item printed on several lines
+// takes part by its first line and does not end the run, so that a setting whose value is
+// continued on the next line keeps its = in the column of its neighbours'.
 func (p *printer) align(run []aligned) {
-	for i := 0; i < len(run); {
-		if !run[i].single {
-			i++
-			continue
-		}
-		j, w := i, 0
-		for ; j < len(run) && run[j].single; j++ {
-			w = max(w, utf8.RuneCountInString(run[j].name))
-		}
-		for _, a := range run[i:j] {
-			l := &p.lines[a.line]
-			pad := strings.Repeat(" ", w-utf8.RuneCountInString(a.name))
-			l.code = l.code[:len(a.name)] + pad + l.code[len(a.name):]
-		}
-		i = j
+	w := 0
+	for _, a := range run {
+		w = max(w, utf8.RuneCountInString(a.name))
+	}
+	for _, a := range run {
+		l := &p.lines[a.line]
+		l.code = l.code[:len(a.name)] + strings.Repeat(" ", w-utf8.RuneCountInString(a.name)) + l.code[len(a.name):]
 	}
 }
 

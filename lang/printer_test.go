@@ -251,3 +251,16 @@ func TestFormatCommentsAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// CRLF line ends and tab indentation format to the canonical newlines and spaces.
+func TestFormatCRLFAndTabs(t *testing.T) {
+	in := []byte("model M(x: [B, 4]) -> [B, 4] {\r\n\th = relu(x)\t# r\r\n\treturn h\r\n}\r\n")
+	out, err := Format("crlf.dl", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "model M(x: [B, 4]) -> [B, 4] {\n    h = relu(x) # r\n    return h\n}\n"; string(out) != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+	checkFormatted(t, "crlf.dl", in, out)
+}

@@ -22,7 +22,7 @@ var docs = map[string]struct{ short, long string }{
 	"anomaly": {"flag samples by reconstruction error",
 		"Score every sample of a data set by the reconstruction error of the autoencoder of FILE, flag those above the training data's 99th percentile (or --threshold), write PREFIX.csv, PREFIX.npy and a histogram PREFIX-hist.png, and for a set with labels print precision, recall and AUROC (normal: the classes of the training data, or --normal)."},
 	"fmt": {"format .dl files in place",
-		"Format each FILE in the canonical layout (lang.Format): four spaces per level, one space around = and the operators, the = of consecutive settings aligned, every comment and blank-line group kept. The file is rewritten atomically, and only when it changes; one that does not parse is reported with its line and left as it was. -d prints the changes as a unified diff instead, -l lists the files that would change."},
+		"Format each FILE (each .dl file under FILE when it is a directory) in the canonical layout (lang.Format): four spaces per level, one space around = and the operators, the = of consecutive settings aligned, every comment and blank-line group kept. The file is rewritten atomically, and only when it changes; one that does not parse is reported with its line and left as it was. -d prints the changes as a unified diff instead, -l lists the files that would change."},
 	"lsp": {"a language server for editors, over stdin and stdout",
 		"Serve the Language Server Protocol on standard input and output, for an editor: the compiler's diagnostics as a file is opened and edited, the shape of the value under the cursor on hover, go to the definition of a block, binding or import, and formatting as dlc fmt does. It runs until the editor asks it to exit."},
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
 	"github.com/dlc-lang/dlc/lang"
@@ -14,7 +16,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// newFmtCmd is dlc fmt FILE…: lang.Format of each file, written back in place (atomically,
+// newFmtCmd is dlc fmt FILE…: lang.Format of each file (and of each .dl file under a
+// directory), written back in place (atomically,
 // and only when it changes), or with -d the diff, with -l the names of the files it would
 // change. A file that does not parse is reported with its line and left as it was; the
 // other files are still formatted, and the command exits 1.
@@ -37,7 +40,11 @@ func newFmtCmd(s *session) *cobra.Command {
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			failed := false
-			for _, file := range args {
+			files, err := dlFiles(args)
+			if err != nil {
+				return &runError{err}
+			}
+			for _, file := range files {
 				if err := s.fmtFile(file, diff, list); err != nil {
 					if !errors.Is(err, errReported) {
 						fmt.Fprintf(s.stderr, "dlc fmt: %v\n", err)
@@ -54,6 +61,32 @@ func newFmtCmd(s *session) *cobra.Command {
 	c.Flags().BoolVarP(&diff, "diff", "d", false, "print the changes as a unified diff instead of writing the files")
 	c.Flags().BoolVarP(&list, "list", "l", false, "list the files whose formatting differs instead of writing them")
 	return c
+}
+
+// dlFiles is the files args name: a file as it is, a directory as the .dl files under it,
+// in lexical order.
+func dlFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		info, err := os.Stat(a)
+		if err != nil || !info.IsDir() {
+			files = append(files, a) // a missing file is reported when it is read
+			continue
+		}
+		err = filepath.WalkDir(a, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(path, ".dl") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot list %s: %v", a, unwrap(err))
+		}
+	}
+	return files, nil
 }
 
 // fmtFile formats one file as the flags say.

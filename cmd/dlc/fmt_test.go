@@ -160,6 +160,14 @@ func TestFmtCommand(t *testing.T) {
 	if len(entries) != 3 {
 		t.Errorf("dlc fmt left %d files in the directory, want the 3 (no temporary file)", len(entries))
 	}
+	// A directory stands for the .dl files under it.
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	nested := writeFile(t, sub, "n.dl", messy)
+	writeFile(t, sub, "notes.txt", messy)
+	if code, out, _ := run(t, "fmt", "-l", dir); code != 1 || !strings.Contains(out, nested+"\n") {
+		t.Errorf("dlc fmt -l DIR: exit %d, %q; want %s listed (and exit 1 for bad.dl)", code, out, nested)
+	}
 	if code, _, stderr := run(t, "fmt"); code != 2 || !strings.Contains(stderr, "want at least one FILE") {
 		t.Errorf("dlc fmt without files: exit %d, %q", code, stderr)
 	}

@@ -25,7 +25,12 @@ func newLSPCmd(s *session) *cobra.Command {
 		Use:   "lsp",
 		Short: docs["lsp"].short,
 		Long:  docs["lsp"].long,
-		Args:  cobra.NoArgs,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("dlc lsp: want no arguments, got %q (an editor starts the server as dlc lsp and sends it the files)", args)
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := serveLSP(c.InOrStdin(), s.stdout); err != nil {
 				return &runError{err}

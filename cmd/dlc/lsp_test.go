@@ -168,6 +168,18 @@ func TestLSP(t *testing.T) {
 		t.Errorf("after the fix: diagnostics %+v, want none", diags)
 	}
 
+	// A syntax error: the parser's message, at its token; hover answers nothing.
+	synURI := pathURI(filepath.Join(dir, "syntax.dl"))
+	c.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": synURI, "languageId": "dl", "version": 1, "text": "model M(x: [B]) {\n    return x +\n}\n"}})
+	var none json.RawMessage
+	c.call("textDocument/hover", docParams(synURI, 1, 11), &none)
+	if diags, _ := c.diagnosticsFor(synURI); len(diags) != 1 || diags[0].Range != (lspRange{lspPosition{2, 0}, lspPosition{2, 1}}) || !strings.HasPrefix(diags[0].Message, `unexpected "}"`) {
+		t.Errorf("a syntax error: diagnostics %+v, want unexpected \"}\" at 2:0-2:1", diags)
+	}
+	if string(none) != "null" {
+		t.Errorf("hover in a file that does not parse: %s, want null", none)
+	}
+
 	// Hover and definition in the DCGAN example.
 	src, err := os.ReadFile("../../examples/gan/dcgan.dl")
 	if err != nil {
@@ -259,5 +271,33 @@ func TestLSPFraming(t *testing.T) {
 	}
 	if err := serveLSP(strings.NewReader("Content-Length: 33\r\n\r\n"+`{"jsonrpc":"2.0","method":"exit"}`), io.Discard); err == nil {
 		t.Errorf("exit before shutdown: nil, want an error")
+	}
+}
+
+// dlc lsp is the server on the process's standard input and output.
+func TestLSPCommand(t *testing.T) {
+	var in bytes.Buffer
+	for _, m := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"shutdown"}`,
+		`{"jsonrpc":"2.0","method":"exit"}`,
+	} {
+		fmt.Fprintf(&in, "Content-Length: %d\r\n\r\n%s", len(m), m)
+	}
+	f, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(in.Bytes())
+	f.Seek(0, io.SeekStart)
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old; f.Close() }()
+	code, out, stderr := run(t, "lsp")
+	if code != 0 || stderr != "" || !strings.Contains(out, `"hoverProvider":true`) || !strings.Contains(out, `{"jsonrpc":"2.0","id":2,"result":null}`) {
+		t.Errorf("dlc lsp: exit %d, stderr %q, stdout %q", code, stderr, out)
+	}
+	if code, _, stderr := run(t, "lsp", "x.dl"); code != 2 || !strings.Contains(stderr, "want no arguments") {
+		t.Errorf("dlc lsp x.dl: exit %d, %q; want a usage error", code, stderr)
 	}
 }
