@@ -12,11 +12,16 @@ import (
 
 // compileFile reads and compiles a .dl file, printing diagnostics with their source line.
 func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
+	return s.compileWith(file, compiler.Options{Optimize: optimize})
+}
+
+// compileWith is compileFile with the compiler's options (dlc run's --set overrides).
+func (s *session) compileWith(file string, opts compiler.Options) (*ir.Module, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
 	}
-	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize})
+	m, p, err := compiler.Compile(file, src, opts)
 	s.prog = p
 	if err != nil {
 		fmt.Fprintln(s.stderr, render(err, p, file, src))

@@ -124,6 +124,24 @@ func (c *lossCurves) epoch(epoch int, phases []ir.Phase, st EpochStats, testLoss
 	}
 }
 
+// validation adds an epoch's validation losses beside its train and test ones: "val" for
+// a model of one phase, else "val PHASE", as the test curves are named.
+func (c *lossCurves) validation(phases []ir.Phase, loss float64, m map[string]float64) {
+	if len(phases) == 1 {
+		c.series["val"] = append(c.series["val"], loss)
+		return
+	}
+	for i, ph := range phases {
+		v, ok := loss, true
+		if i > 0 {
+			v, ok = m[ph.Name+"_loss"]
+		}
+		if ok {
+			c.series["val "+ph.Name] = append(c.series["val "+ph.Name], v)
+		}
+	}
+}
+
 // lossCurve writes the loss curves of the epochs run; a test curve only when every epoch
 // was evaluated.
 func lossCurve(dir, base string, c lossCurves, out io.Writer) error {

@@ -54,6 +54,8 @@ type runState struct {
 	Runs   map[string]uint64 `json:"program_runs"`
 	// Graph names the data of a graph run (graphresume.go); nil for other runs.
 	Graph *graphIdentity `json:"graph,omitempty"`
+	// Loop is what the loop watches (monitor.go); nil when it watches nothing.
+	Loop *loopState `json:"loop,omitempty"`
 }
 
 // programRuns returns the draw counter of every program compiled or restored.
