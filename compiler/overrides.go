@@ -76,9 +76,11 @@ func (p *Program) override(t *lang.Train, key string, v *lang.Expr) error {
 			return fmt.Errorf("phase %s has no setting %s (it takes optimizer, schedule, clip and lr)", head, name)
 		}
 		if arg != "" && settingOf(t.Settings, head+"_"+name) == nil && name == "optimizer" {
-			if base := settingOf(t.Settings, "optimizer"); base != nil {
-				setSetting(&t.Settings, head+"_optimizer", base.Value)
+			base, err := trainOptimizer(t)
+			if err != nil {
+				return err
 			}
+			setSetting(&t.Settings, head+"_optimizer", base)
 		}
 		return setPath(&t.Settings, schema.TrainSettings, head+"_"+name, arg, v, "train")
 	}
@@ -115,9 +117,11 @@ func overridePhase(t *lang.Train, ph *lang.Phase, rest string, v *lang.Expr) err
 	}
 	before := len(settings)
 	if arg != "" && settingOf(settings, name) == nil && name == "optimizer" {
-		if base := settingOf(t.Settings, "optimizer"); base != nil {
-			settings = append(settings, &lang.Setting{Pos: base.Pos, Name: "optimizer", Value: base.Value})
+		base, err := trainOptimizer(t)
+		if err != nil {
+			return err
 		}
+		settings = append(settings, &lang.Setting{Pos: base.Pos, Name: "optimizer", Value: base})
 	}
 	if err := setPath(&settings, schema.PhaseSettings, name, arg, v, "phase "+ph.Name); err != nil {
 		return err
@@ -126,6 +130,15 @@ func overridePhase(t *lang.Train, ph *lang.Phase, rest string, v *lang.Expr) err
 		ph.Body = append(ph.Body, &lang.Stmt{Pos: s.Pos, Assign: s})
 	}
 	return nil
+}
+
+// trainOptimizer is the train block's optimizer as written, or its default.
+func trainOptimizer(t *lang.Train) (*lang.Expr, error) {
+	if base := settingOf(t.Settings, "optimizer"); base != nil {
+		return base.Value, nil
+	}
+	spec, _ := schema.Lookup(schema.TrainSettings, "optimizer")
+	return parseValue(-1, Override{Key: "optimizer", Value: spec.Default})
 }
 
 // callExpr is an expression that is call c alone, at e's position.

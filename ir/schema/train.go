@@ -123,7 +123,7 @@ func scheduleSetting(name, doc string) Setting {
 }
 
 func clipSetting(name, doc string) Setting {
-	return Setting{Name: name, Kind: CallOf, Calls: Clips, Noun: "clip", Want: "norm(max) or value(max)", Doc: doc}
+	return Setting{Name: name, Kind: CallOf, Calls: Clips, CallsIn: "the table of clips", Noun: "clip", Want: "norm(max) or value(max)", Doc: doc}
 }
 
 func sizeArg(doc string) []Setting {

@@ -296,11 +296,13 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 	if err != nil {
 		return err
 	}
-	if l.stopped, err = l.watch.observe(tr, l.spec, epoch, vals, l.out); err != nil {
-		return err
-	}
-	here.Loop = l.watch.save(l.spec)
 	if st.Complete {
+		// A partial epoch (--steps) is reported but not watched: its resumed run
+		// watches the whole epoch once.
+		if l.stopped, err = l.watch.observe(tr, l.spec, epoch, vals, l.out); err != nil {
+			return err
+		}
+		here.Loop = l.watch.save(l.spec)
 		l.last = here
 	}
 	if o.OutDir != "" {
