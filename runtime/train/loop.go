@@ -525,7 +525,11 @@ func checkOutputs(o RunOptions, spec *ir.TrainSpec) error {
 		return fmt.Errorf("--resume and --init: give one (--resume continues a run, --init starts one from trained weights)")
 	}
 	inputs := map[string]string{o.Source: "the .dl source", o.Init: "the --init checkpoint"}
-	for _, d := range []*ir.DataSpec{&spec.Data, spec.Test} {
+	data := []*ir.DataSpec{&spec.Data, spec.Test}
+	if spec.Validation != nil {
+		data = append(data, spec.Validation.Data)
+	}
+	for _, d := range data {
 		if d != nil {
 			for _, k := range []string{"path", "x", "y"} {
 				if p := d.Args[k]; p != "" {
@@ -534,7 +538,11 @@ func checkOutputs(o RunOptions, spec *ir.TrainSpec) error {
 			}
 		}
 	}
-	for flag, p := range map[string]string{"--save": o.Save, "--metrics": o.Metrics} {
+	outputs := map[string]string{"--save": o.Save, "--metrics": o.Metrics}
+	if o.Save != "" {
+		outputs["--save (its best epoch's copy)"] = BestPath(o.Save)
+	}
+	for flag, p := range outputs {
 		if p == "" {
 			continue
 		}
