@@ -81,8 +81,9 @@ type EpochRecord struct {
 	ValLoss      *float64
 	ValMetrics   map[string]float64 // the same on the validation data (val_accuracy)
 	// LR is each scheduled phase's learning rate in the epoch, by phase name; nil
-	// without a schedule.
+	// without a schedule. It is written lr for a model of one phase, else PHASE_lr.
 	LR      map[string]float64
+	phases  int
 	Seconds float64
 	Samples int
 	Steps   int
@@ -111,15 +112,15 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 		m["val_"+k] = v
 	}
 	for k, v := range r.LR {
-		m[lrName(k, len(r.LR))] = v
+		m[lrName(k, r.phases)] = v
 	}
 	return json.Marshal(m)
 }
 
-// lrName names a phase's learning rate in a line: lr when one phase is scheduled, else
+// lrName names a phase's learning rate in a line: lr for a model of one phase, else
 // PHASE_lr.
-func lrName(phase string, scheduled int) string {
-	if scheduled == 1 {
+func lrName(phase string, phases int) string {
+	if phases == 1 {
 		return "lr"
 	}
 	return phase + "_lr"
@@ -154,7 +155,7 @@ func Train(tr *Trainer, o RunOptions) error {
 	}
 	if l.log != nil {
 		tr.onStep = l.log.step
-		defer func() { tr.onStep = nil }()
+		defer func() { tr.onStep = nil; l.log.close() }()
 	}
 	stay, saved := standing(tr, spec, first-1, l.pcg, progress), false
 	stay.Graph = l.id
@@ -353,8 +354,8 @@ func (l *loop) finish(stay *runState, saved bool) error {
 			}
 		}
 		fmt.Fprintf(out, "wrote weights to %s\n", o.Save)
-		if l.watch.state.Has && l.watch.savePath != "" {
-			fmt.Fprintf(out, "wrote the best epoch's weights (epoch %d, %s %.5f) to %s\n", l.watch.state.BestEpoch, l.watch.best.Metric, l.watch.state.Best, l.watch.savePath)
+		if w := l.watch; w.state.Has && w.best != nil && w.savePath != "" {
+			fmt.Fprintf(out, "wrote the best epoch's weights (epoch %d, %s %.5f) to %s\n", w.state.BestEpoch, w.best.Metric, w.state.Best, w.savePath)
 		}
 	}
 	if o.OutDir == "" {
@@ -450,7 +451,7 @@ func saveInterrupted(tr *Trainer, o RunOptions, out io.Writer, here *runState) e
 // the values the line names, for the monitors.
 func (l *loop) report(epoch int, st EpochStats, secs float64) (map[string]float64, error) {
 	spec := l.spec
-	rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
+	rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps, phases: len(spec.Phases)}
 	line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
 	if len(spec.Phases) > 1 {
 		rec.PhaseLosses = st.Losses
@@ -486,7 +487,7 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) (map[string]float6
 	}
 	for _, ph := range spec.Phases {
 		if lr, ok := rec.LR[ph.Name]; ok {
-			line += fmt.Sprintf("  %s %.3g", lrName(ph.Name, len(rec.LR)), lr)
+			line += fmt.Sprintf("  %s %.3g", lrName(ph.Name, len(spec.Phases)), lr)
 		}
 	}
 	l.curves.epoch(epoch, spec.Phases, st, testLoss, m, ok)
@@ -538,11 +539,12 @@ func checkOutputs(o RunOptions, spec *ir.TrainSpec) error {
 			}
 		}
 	}
-	outputs := map[string]string{"--save": o.Save, "--metrics": o.Metrics}
+	outputs := [][2]string{{"--save", o.Save}, {"--metrics", o.Metrics}}
 	if o.Save != "" {
-		outputs["--save (its best epoch's copy)"] = BestPath(o.Save)
+		outputs = append(outputs, [2]string{"--save (its best epoch's copy)", BestPath(o.Save)})
 	}
-	for flag, p := range outputs {
+	for _, out := range outputs {
+		flag, p := out[0], out[1]
 		if p == "" {
 			continue
 		}

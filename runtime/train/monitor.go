@@ -117,7 +117,7 @@ func (w *watcher) setRates(tr *Trainer, epoch int) {
 	}
 }
 
-// state returns the loop's standing for a checkpoint, nil when it watches nothing.
+// save returns the loop's standing for a checkpoint, nil when it watches nothing.
 func (w *watcher) save(spec *ir.TrainSpec) *loopState {
 	if w.best == nil && !w.scheduled() {
 		return nil
@@ -144,6 +144,10 @@ func (w *watcher) restore(tr *Trainer, spec *ir.TrainSpec, ls *loopState, resume
 		return fmt.Errorf("--resume %s: the run has finished: early_stopping ended it and restored the weights of epoch %d; start a new run from them with --init %s", resume, ls.Best.BestEpoch, resume)
 	}
 	w.state = ls.Best
+	if w.state.Has && w.best == nil {
+		// The run watched its test loss, which newWatcher leaves to the first epoch.
+		w.best = &ir.Monitor{Metric: "test_loss", Mode: "min"}
+	}
 	for i, s := range w.scheds {
 		if s == nil || s.watch == nil {
 			continue

@@ -140,7 +140,7 @@ func saveCheckpoint(tr *Trainer, path, source string, rs *runState) error {
 			}
 		}
 	}
-	meta := map[string]string{"dlc.source": source, "dlc.steps": fmt.Sprint(tr.Steps)}
+	meta := map[string]string{"dlc.source": source, "dlc.steps": fmt.Sprint(tr.Steps), "dlc.settings": settingsText(tr.Spec)}
 	if rs != nil {
 		b, err := json.Marshal(rs)
 		if err != nil {

@@ -83,11 +83,7 @@ func openRunLog(dir string, every int, tr *Trainer, spec *ir.TrainSpec, sources 
 		}
 	}
 	l := &runLog{dir: vdir, every: every}
-	var sb strings.Builder
-	for _, s := range spec.Settings() {
-		fmt.Fprintf(&sb, "%s = %s\n", s.Name, s.Value)
-	}
-	if err := os.WriteFile(filepath.Join(vdir, "settings.txt"), []byte(sb.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(vdir, "settings.txt"), []byte(settingsText(spec)), 0o644); err != nil {
 		return nil, fmt.Errorf("--log-dir: %v", err)
 	}
 	if err := copySources(filepath.Join(vdir, "source"), sources); err != nil {
@@ -124,6 +120,16 @@ func openRunLog(dir string, every int, tr *Trainer, spec *ir.TrainSpec, sources 
 	}
 	fmt.Fprintf(out, "logging to %s\n", vdir)
 	return l, nil
+}
+
+// settingsText writes the run's resolved settings one `name = value` a line, as a train
+// block writes them: settings.txt, and a checkpoint's dlc.settings.
+func settingsText(spec *ir.TrainSpec) string {
+	var sb strings.Builder
+	for _, s := range spec.Settings() {
+		fmt.Fprintf(&sb, "%s = %s\n", s.Name, s.Value)
+	}
+	return sb.String()
 }
 
 // copySources writes each source file under dir by its path, made relative and kept
@@ -212,13 +218,14 @@ func (l *runLog) stepRow(steps int, phase string, loss float64, metrics map[stri
 	return nil
 }
 
-// close flushes and closes the log's files.
+// close flushes and closes the log's files; closing again does nothing.
 func (l *runLog) close() error {
-	if l == nil {
+	if l == nil || l.steps == nil {
 		return nil
 	}
 	l.stepsW.Flush()
 	err := errors.Join(l.stepsW.Error(), l.steps.Close(), l.epochs.Close())
+	l.steps, l.epochs = nil, nil
 	if err != nil {
 		return fmt.Errorf("--log-dir: %v", err)
 	}
