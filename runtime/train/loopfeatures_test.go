@@ -272,7 +272,21 @@ func TestClipBoundsNorm(t *testing.T) {
 			}
 		}
 	}
-	// In a run: clipping keeps training finite and learning.
+	// In a run: one SGD step of rate 1 moves no weight by more than the clipped value.
+	sgd, _ := loopModel(t, "    epochs = 1\n    clip = value(0.001)\n", compiler.Override{Key: "optimizer", Value: "sgd(lr: 1)"})
+	if err := sgd.InitParams(1); err != nil {
+		t.Fatal(err)
+	}
+	start := cloneVars(sgd.Vars)
+	runLoop(t, sgd, RunOptions{Steps: 1})
+	for n, v := range sgd.Vars {
+		for i, x := range v.Data {
+			if d := math.Abs(float64(x - start[n].Data[i])); d > 0.001+1e-6 { // 1e-6: a float32 rounding of the weight
+				t.Fatalf("%s[%d] moved %v in one step, more than the clip 0.001", n, i, d)
+			}
+		}
+	}
+	// Clipping with a schedule keeps training finite, and the lines show the rate.
 	tr, src := loopModel(t, "    epochs = 4\n    clip = norm(0.5)\n    schedule = step(every: 2, gamma: 0.5)\n")
 	out := runLoop(t, tr, RunOptions{Source: src})
 	if !strings.Contains(out, "lr 0.025") {
