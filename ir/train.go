@@ -144,6 +144,21 @@ type NodeSplit struct {
 	Nodes    []int32
 }
 
+// Source writes the split as a train block writes it: per_class(4).
+func (s *NodeSplit) Source() string {
+	switch {
+	case s.Nodes != nil:
+		ids := make([]string, len(s.Nodes))
+		for i, n := range s.Nodes {
+			ids[i] = strconv.Itoa(int(n))
+		}
+		return "nodes([" + strings.Join(ids, ", ") + "])"
+	case s.PerClass > 0:
+		return fmt.Sprintf("per_class(%d)", s.PerClass)
+	}
+	return fmt.Sprintf("fraction(%g)", s.Fraction)
+}
+
 // TrainSpec says how `dlc run` trains a module. It is plain data: the compiler fills it, the
 // training package reads it. Every function of the spec (the phases' steps and Eval) takes
 // inputs that Feeds names.
@@ -403,7 +418,10 @@ func (t *TrainSpec) Settings() []Setting {
 	out = append(out, Setting{"batch", strconv.Itoa(t.Batch)}, Setting{"epochs", strconv.Itoa(t.Epochs)},
 		Setting{"seed", strconv.FormatInt(t.Seed, 10)}, Setting{"shuffle", strconv.FormatBool(t.Shuffle)})
 	if g := t.Graph; t.Task == TaskLink {
-		out = append(out, Setting{"test_edges", formatFloat(g.TestEdges)})
+		out = append(out, Setting{"test_edges", strconv.FormatFloat(g.TestEdges, 'g', -1, 64)})
+	}
+	if s := t.Graph.Labelled; s != nil {
+		out = append(out, Setting{"labelled", s.Source()})
 	}
 	if t.EarlyStop != nil {
 		out = append(out, Setting{"early_stopping", t.EarlyStop.Source()})
