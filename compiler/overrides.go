@@ -3,7 +3,7 @@ package compiler
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"reflect"
 	"strings"
 
 	"github.com/dlc-lang/dlc/ir/schema"
@@ -30,23 +30,27 @@ import (
 // Override is one --set: a key and the value's source text.
 type Override struct{ Key, Value string }
 
-// setFile names the synthetic file of override i, so that its errors are told apart.
-func setFile(i int) string { return "--set#" + strconv.Itoa(i) }
+// setPrefix starts the file name of every position in an override's value: "--set
+// KEY=VALUE", at line 1, column 1, so that an error found later (a data file the runtime
+// cannot open) names the flag; a compile error there is rewritten (overrideError).
+const setPrefix = "--set "
 
 // parseValue parses an override's value as a setting's expression.
-func parseValue(i int, o Override) (*lang.Expr, error) {
+func parseValue(o Override) (*lang.Expr, error) {
 	src := "train T {\n    v = " + o.Value + "\n}\n"
-	f, err := lang.Parse(setFile(i), []byte(src))
+	f, err := lang.Parse("--set", []byte(src))
 	if err != nil || len(f.Decls) != 1 || f.Decls[0].Train == nil || len(f.Decls[0].Train.Settings) != 1 {
 		return nil, fmt.Errorf("--set %s=%s: want KEY=VALUE with VALUE an expression as the train block writes it", o.Key, o.Value)
 	}
-	return f.Decls[0].Train.Settings[0].Value, nil
+	v := f.Decls[0].Train.Settings[0].Value
+	setPositions(reflect.ValueOf(v), lang.Pos{Filename: setPrefix + o.Key + "=" + o.Value, Line: 1, Column: 1})
+	return v, nil
 }
 
 // applyOverrides rewrites train block t's settings (and its phases') by opts.
 func (p *Program) applyOverrides(t *lang.Train, overrides []Override) error {
-	for i, o := range overrides {
-		v, err := parseValue(i, o)
+	for _, o := range overrides {
+		v, err := parseValue(o)
 		if err != nil {
 			return err
 		}
@@ -138,7 +142,7 @@ func trainOptimizer(t *lang.Train) (*lang.Expr, error) {
 		return base.Value, nil
 	}
 	spec, _ := schema.Lookup(schema.TrainSettings, "optimizer")
-	return parseValue(-1, Override{Key: "optimizer", Value: spec.Default})
+	return parseValue(Override{Key: "optimizer", Value: spec.Default})
 }
 
 // callExpr is an expression that is call c alone, at e's position.
@@ -164,7 +168,7 @@ func setPath(settings *[]*lang.Setting, table []schema.Setting, name, arg string
 		if spec.Default == "" {
 			return fmt.Errorf("%s: the train block sets no %s to change the %s of; set it whole: --set %s='%s'", what, name, arg, name, spec.Wants())
 		}
-		dv, err := parseValue(-1, Override{Key: name, Value: spec.Default})
+		dv, err := parseValue(Override{Key: name, Value: spec.Default})
 		if err != nil {
 			return err
 		}
@@ -246,16 +250,11 @@ func phaseNamed(t *lang.Train, name string) *lang.Phase {
 	return nil
 }
 
-// overrideError rewrites an error at an override's value (its synthetic file) as one of
-// that --set.
+// overrideError rewrites an error at an override's value as one of that --set.
 func overrideError(err error, overrides []Override) error {
 	var le *lang.Error
-	if !errors.As(err, &le) || !strings.HasPrefix(le.Pos.Filename, "--set#") {
+	if !errors.As(err, &le) || !strings.HasPrefix(le.Pos.Filename, setPrefix) {
 		return err
 	}
-	i, _ := strconv.Atoi(strings.TrimPrefix(le.Pos.Filename, "--set#"))
-	if i < 0 || i >= len(overrides) {
-		return errors.New(le.Msg)
-	}
-	return fmt.Errorf("--set %s=%s: %s", overrides[i].Key, overrides[i].Value, le.Msg)
+	return fmt.Errorf("%s: %s", le.Pos.Filename, le.Msg)
 }

@@ -49,6 +49,12 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("clip %+v", c)
 	}
 
+	// A path in a --set value is the working directory's, not the .dl file's.
+	ovs := []Override{{Key: "test", Value: `csv(path: "sub/t.csv", label: 4)`}}
+	if m, _, err := Compile("dir/m.dl", []byte(setModel), Options{Overrides: ovs}); err != nil || m.Train.Test.Args["path"] != "sub/t.csv" || m.Train.Data.Args["path"] != "dir/t.csv" {
+		t.Errorf("--set test=…: %v, %+v", err, m.Train.Test)
+	}
+
 	m, err = compileSet(t, setGAN, "d.lr=1e-4", "g.schedule=exponential(0.9)", "d.clip=value(0.5)")
 	if err != nil {
 		t.Fatal(err)
