@@ -51,8 +51,10 @@ func TestOverrides(t *testing.T) {
 
 	// A path in a --set value is the working directory's, not the .dl file's.
 	ovs := []Override{{Key: "test", Value: `csv(path: "sub/t.csv", label: 4)`}}
-	if m, _, err := Compile("dir/m.dl", []byte(setModel), Options{Overrides: ovs}); err != nil || m.Train.Test.Args["path"] != "sub/t.csv" || m.Train.Data.Args["path"] != "dir/t.csv" {
-		t.Errorf("--set test=…: %v, %+v", err, m.Train.Test)
+	if m, _, err := Compile("dir/m.dl", []byte(setModel), Options{Overrides: ovs}); err != nil {
+		t.Error(err)
+	} else if m.Train.Test.Args["path"] != "sub/t.csv" || m.Train.Data.Args["path"] != "dir/t.csv" {
+		t.Errorf("--set test=…: test %+v, data %+v", m.Train.Test, m.Train.Data)
 	}
 
 	m, err = compileSet(t, setGAN, "d.lr=1e-4", "g.schedule=exponential(0.9)", "d.clip=value(0.5)")
