@@ -38,6 +38,9 @@ type Options struct {
 	Optimize bool
 	// ReadFile reads an imported file; nil means os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
+	// Overrides replace settings of the train block, in order (dlc run --set;
+	// overrides.go).
+	Overrides []Override
 }
 
 // Program is a set of loaded files and their declarations.
@@ -60,6 +63,10 @@ type Program struct {
 	expansions map[string]string
 	// values, set by Analyze, records the value of each expression and binding (query.go).
 	values *valueTable
+	// monitors are the train block's monitors, checked once its metrics are known
+	// (loop_settings.go).
+	monitors  []monitorAt
+	overrides []Override
 }
 
 // nextStream numbers a draw op: unique across the module, and the same for the same source.
@@ -74,12 +81,13 @@ func (p *Program) Source(file string) []byte { return p.Sources[file] }
 // Load parses filename (whose text is src), the standard prelude and every import.
 func Load(filename string, src []byte, opts Options) (*Program, error) {
 	p := &Program{
-		Sources:  map[string][]byte{},
-		blocks:   map[string]*lang.Block{},
-		families: map[string]*lang.Family{},
-		std:      map[*lang.Block]bool{},
-		called:   map[string]bool{},
-		plans:    map[string]*plan{},
+		Sources:   map[string][]byte{},
+		blocks:    map[string]*lang.Block{},
+		families:  map[string]*lang.Family{},
+		std:       map[*lang.Block]bool{},
+		called:    map[string]bool{},
+		plans:     map[string]*plan{},
+		overrides: opts.Overrides,
 	}
 	ld := &loader{p: p, read: opts.ReadFile, loaded: map[string]bool{}}
 	if ld.read == nil {

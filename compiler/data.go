@@ -3,6 +3,7 @@ package compiler
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/ir/schema"
@@ -25,7 +26,11 @@ func (st setting) dataSpec() ir.DataSpec {
 	if st.call == nil {
 		return ir.DataSpec{}
 	}
-	arg := func(a setting) string { return dataArg(a, st.call.Pos.Filename) }
+	file := st.call.Pos.Filename
+	if strings.HasPrefix(file, setPrefix) {
+		file = "" // a --set value's paths are the working directory's
+	}
+	arg := func(a setting) string { return dataArg(a, file) }
 	return ir.DataSpec{Source: st.fn.Name, Args: written(st, arg), Pos: irPos(st.call.Pos)}
 }
 

@@ -46,9 +46,15 @@ func (p *Program) Lower() (*ir.Module, error) {
 	if len(p.trains) > 1 {
 		return nil, lang.Errorf(p.trains[1].Pos, "train: a file has at most one train block (first at %s)", shortPos(p.trains[0].Pos))
 	}
+	if len(p.trains) == 0 && len(p.overrides) > 0 {
+		return nil, fmt.Errorf("--set %s=%s: the file has no train block to set it in", p.overrides[0].Key, p.overrides[0].Value)
+	}
 	if len(p.trains) == 1 {
-		if err := p.lowerTrain(m, p.trains[0]); err != nil {
+		if err := p.applyOverrides(p.trains[0], p.overrides); err != nil {
 			return nil, err
+		}
+		if err := p.lowerTrain(m, p.trains[0]); err != nil {
+			return nil, overrideError(err, p.overrides)
 		}
 	}
 	return m, nil

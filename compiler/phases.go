@@ -48,6 +48,8 @@ type writtenPhase struct {
 	updPos  lang.Pos
 	opt     *ir.OptSpec
 	repeat  int
+	sched   *ir.Schedule
+	clip    *ir.Clip
 	reports []ir.Output
 	show    []*ir.Op // images to show after each epoch, one row each
 }
@@ -272,15 +274,22 @@ func (l *lowerer) phaseSetting(sc *scope, wp *writtenPhase, s *lang.Setting) err
 			return nil
 		}
 		return l.phaseShow(sc, wp, s)
-	case "optimizer", "repeat":
+	case "optimizer", "repeat", "schedule", "clip":
 		spec, _ := schema.Lookup(schema.PhaseSettings, s.Name)
 		st, err := settingsChecker{what: "phase " + name, eval: l.p.evalConst}.value("phase "+name, spec, s.Value)
 		if err != nil {
 			return err
 		}
-		if s.Name == "repeat" {
+		switch s.Name {
+		case "repeat":
 			wp.repeat = int(st.val.num)
-		} else {
+		case "schedule":
+			// (Each lowering of the phase, the step's and the evaluation's, reads it:
+			// its monitor is checked once per reading, against the same metrics.)
+			wp.sched = l.p.schedule("phase "+name+": schedule", st)
+		case "clip":
+			wp.clip = clipOf(st)
+		default:
 			o := st.optSpec()
 			wp.opt = &o
 		}
@@ -397,6 +406,7 @@ func (l *lowerer) finishWritten(wp *writtenPhase) (ir.Phase, error) {
 		return ir.Phase{}, err
 	}
 	ph.Repeat = wp.repeat
+	ph.Schedule, ph.Clip = wp.sched, wp.clip
 	if wp.opt != nil {
 		ph.Optimizer = *wp.opt
 	}

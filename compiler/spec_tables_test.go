@@ -85,6 +85,8 @@ func TestSpecTables(t *testing.T) {
 		{"data-sources", schema.CallsTable("source", schema.DataSources)},
 		{"optimizers", schema.CallsTable("optimizer", schema.Optimizers)},
 		{"initializers", schema.CallsTable("init", schema.Initializers)},
+		{"schedules", schema.CallsTable("schedule", schema.Schedules)},
+		{"clips", schema.CallsTable("clip", schema.Clips)},
 		{"layer-settings", schema.SettingsTable(schema.LayerSettings)},
 		{"autoencoder-settings", schema.SettingsTable(schema.AutoencoderSettings)},
 		{"gan-settings", schema.SettingsTable(schema.GANSettings)},

@@ -17,12 +17,15 @@ type trainBlock struct {
 	phaseOpts map[string]ir.OptSpec // d_optimizer, g_optimizer: by phase
 	loss      *lang.Setting
 	graph     graphSettings
-	fam       *lang.Family // the target, when it is a family block
-	block     *lang.Block  // the target, when it is a model
+	fam       *lang.Family            // the target, when it is a family block
+	block     *lang.Block             // the target, when it is a model
+	schedules map[string]*ir.Schedule // by phase name; "" for every phase
+	clips     map[string]*ir.Clip
 }
 
 // lowerTrain fills the module's train spec from the train block.
 func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
+	p.monitors = nil
 	tb := &trainBlock{t: t, graph: graphSettings{train: t}, phaseOpts: map[string]ir.OptSpec{},
 		spec:      &ir.TrainSpec{Batch: 32, Epochs: 1, Seed: 1, Shuffle: true, Pos: irPos(t.Pos)},
 		optimizer: ir.OptSpec{Name: "adam", Args: map[string]float64{"lr": 1e-3}, Pos: irPos(t.Pos)}}
@@ -34,6 +37,9 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 		return err
 	}
 	if err := p.readTrainSettings(tb, got); err != nil {
+		return err
+	}
+	if err := p.readLoopSettings(tb, got); err != nil {
 		return err
 	}
 	pl, err := p.trainPlan(m, tb)
@@ -58,7 +64,11 @@ func (p *Program) lowerTrain(m *ir.Module, t *lang.Train) error {
 		if o, ok := tb.phaseOpts[ph.Name]; ok {
 			ph.Optimizer = o
 		}
+		tb.phaseLoop(&ph)
 		spec.Phases = append(spec.Phases, ph)
+	}
+	if err := p.checkMonitors(m, spec); err != nil {
+		return err
 	}
 	m.Train = spec
 	return nil

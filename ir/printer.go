@@ -206,6 +206,16 @@ func (p *printer) train(t *TrainSpec) {
 		p.print("]\n")
 		p.print("    optimizer ", formatOpt(ph.Optimizer), posComment(ph.Optimizer.Pos), "\n")
 		p.print("    repeat ", strconv.Itoa(ph.Repeat), "\n")
+		if sc := ph.Schedule; sc != nil {
+			p.print("    schedule ", formatNumCall(sc.Name, sc.Args))
+			if sc.Monitor != nil {
+				p.print(" monitor ", formatMonitor(sc.Monitor))
+			}
+			p.print(posComment(sc.Pos), "\n")
+		}
+		if c := ph.Clip; c != nil {
+			p.print("    clip ", quoteName(c.Kind), " ", formatFloat(c.Max), posComment(c.Pos), "\n")
+		}
 		p.print("  }\n")
 	}
 	p.print("  eval @", quoteName(t.Eval), "\n")
@@ -226,6 +236,14 @@ func (p *printer) train(t *TrainSpec) {
 	p.print("  epochs ", strconv.Itoa(t.Epochs), "\n")
 	p.print("  seed ", strconv.FormatInt(t.Seed, 10), "\n")
 	p.print("  shuffle ", strconv.FormatBool(t.Shuffle), "\n")
+	if v := t.Validation; v != nil && v.Data != nil {
+		p.print("  validation data ", formatData(*v.Data), posComment(v.Data.Pos), "\n")
+	} else if v != nil {
+		p.print("  validation fraction ", formatFloat(v.Fraction), posComment(v.Pos), "\n")
+	}
+	if m := t.EarlyStop; m != nil {
+		p.print("  early_stopping ", formatMonitor(m), posComment(m.Pos), "\n")
+	}
 	p.print("}\n")
 }
 
@@ -266,6 +284,16 @@ func formatOpt(o OptSpec) string {
 	}
 	sb.WriteString(")")
 	return sb.String()
+}
+
+// formatNumCall writes step(every=3, gamma=0.5), arguments in name order.
+func formatNumCall(name string, args map[string]float64) string {
+	return formatOpt(OptSpec{Name: name, Args: args})
+}
+
+// formatMonitor writes a monitor as PATIENCE "METRIC" MIN_DELTA MODE: 5 "val_loss" 0 min.
+func formatMonitor(m *Monitor) string {
+	return strconv.Itoa(m.Patience) + " " + strconv.Quote(m.Metric) + " " + formatFloat(m.MinDelta) + " " + quoteName(m.Mode)
 }
 
 func formatData(d DataSpec) string {

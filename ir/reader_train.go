@@ -72,9 +72,16 @@ func (r *reader) train() *TrainSpec {
 			t.Seed = n
 		case "shuffle":
 			t.Shuffle = r.boolTok()
+		case "validation":
+			t.Validation = r.validation()
+			continue // validation reads its line's end
+		case "early_stopping":
+			t.EarlyStop = r.monitor()
+			t.EarlyStop.Pos = r.pos()
+			continue
 		default:
 			r.errorf(kt.col, "unknown train field %s%s", kt.text, suggest(kt.text,
-				[]string{"task", "feed", "phase", "eval", "role", "noise", "undirected", "test_edges", "labelled", "data", "test", "batch", "epochs", "seed", "shuffle"}))
+				[]string{"task", "feed", "phase", "eval", "role", "noise", "undirected", "test_edges", "labelled", "data", "test", "batch", "epochs", "seed", "shuffle", "validation", "early_stopping"}))
 		}
 		r.expectEOL()
 	}
@@ -255,9 +262,71 @@ func (r *reader) phase(t *TrainSpec) Phase {
 			continue
 		case "repeat":
 			ph.Repeat = r.intTok(r.next(), "repeat")
+		case "schedule":
+			sc := &Schedule{}
+			sc.Name, sc.Args = r.numCall("schedule")
+			if r.peek().kind == tIdent && r.peek().text == "monitor" {
+				r.next()
+				sc.Monitor = r.monitor()
+			} else {
+				r.expectEOL()
+			}
+			sc.Pos = r.pos()
+			ph.Schedule = sc
+			continue
+		case "clip":
+			c := &Clip{Kind: r.name("clip kind")}
+			c.Max = r.floatTok(r.next(), "clip max")
+			r.expectEOL()
+			c.Pos = r.pos()
+			ph.Clip = c
+			continue
 		default:
-			r.errorf(kt.col, "unknown phase field %s%s", kt.text, suggest(kt.text, []string{"step", "params", "optimizer", "repeat"}))
+			r.errorf(kt.col, "unknown phase field %s%s", kt.text, suggest(kt.text, []string{"step", "params", "optimizer", "repeat", "schedule", "clip"}))
 		}
 		r.expectEOL()
 	}
+}
+
+// numCall reads name(key=number, …), as an optimiser or a schedule is written.
+func (r *reader) numCall(what string) (string, map[string]float64) {
+	name := r.name(what + " name")
+	args := map[string]float64{}
+	r.expect("(")
+	for !r.isPunct(")") {
+		if len(args) > 0 {
+			r.expect(",")
+		}
+		k := r.argKey(func(k string) bool { _, ok := args[k]; return ok })
+		args[k] = r.floatTok(r.next(), what+" argument")
+	}
+	r.next()
+	return name, args
+}
+
+// monitor reads PATIENCE "METRIC" MIN_DELTA MODE and the end of its line.
+func (r *reader) monitor() *Monitor {
+	m := &Monitor{Patience: r.intTok(r.next(), "patience")}
+	m.Metric = r.str("monitored metric")
+	m.MinDelta = r.floatTok(r.next(), "min_delta")
+	m.Mode = r.name("mode (min or max)")
+	r.expectEOL()
+	return m
+}
+
+// validation reads `fraction F` or `data SOURCE(…)`, with its line's end.
+func (r *reader) validation() *Validation {
+	v := &Validation{}
+	switch kt := r.next(); kt.text {
+	case "fraction":
+		v.Fraction = r.floatTok(r.next(), "validation fraction")
+		r.expectEOL()
+		v.Pos = r.pos()
+	case "data":
+		d := r.data()
+		v.Data, v.Pos = &d, d.Pos
+	default:
+		r.errorf(kt.col, "got %v, want fraction or data", kt)
+	}
+	return v
 }

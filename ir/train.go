@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -143,6 +144,21 @@ type NodeSplit struct {
 	Nodes    []int32
 }
 
+// Source writes the split as a train block writes it: per_class(4).
+func (s *NodeSplit) Source() string {
+	switch {
+	case s.Nodes != nil:
+		ids := make([]string, len(s.Nodes))
+		for i, n := range s.Nodes {
+			ids[i] = strconv.Itoa(int(n))
+		}
+		return "nodes([" + strings.Join(ids, ", ") + "])"
+	case s.PerClass > 0:
+		return fmt.Sprintf("per_class(%d)", s.PerClass)
+	}
+	return fmt.Sprintf("fraction(%g)", s.Fraction)
+}
+
 // TrainSpec says how `dlc run` trains a module. It is plain data: the compiler fills it, the
 // training package reads it. Every function of the spec (the phases' steps and Eval) takes
 // inputs that Feeds names.
@@ -160,7 +176,78 @@ type TrainSpec struct {
 	Epochs  int
 	Seed    int64
 	Shuffle bool
+	// Validation, when set, is evaluated after every epoch, its metrics named val_*.
+	Validation *Validation
+	// EarlyStop, when set, stops the run when its monitor stops improving and restores
+	// the best epoch's weights.
+	EarlyStop *Monitor
+	Pos       Pos
+}
+
+// Validation is the data a run validates on: a Fraction of the training data held out
+// with the run's seed (of the labelled nodes for a node task, of the training edges for a
+// link task), or a data source of the training data's kind.
+type Validation struct {
+	Fraction float64
+	Data     *DataSpec
+	Pos      Pos
+}
+
+// Monitor watches one metric of the epoch lines, by the name the line gives it
+// (val_loss, test_accuracy, d_loss), and counts the epochs it has not improved by more
+// than MinDelta; Mode says whether lower (min) or higher (max) is better. Patience is the
+// epochs without improvement that an early stop or a plateau schedule waits.
+type Monitor struct {
+	Patience int
+	Metric   string
+	MinDelta float64
+	Mode     string // "min" or "max"
+	Pos      Pos
+}
+
+// Schedule is a phase's learning-rate schedule, one of schema.Schedules with its
+// arguments (the defaults filled in); a plateau schedule watches Monitor.
+type Schedule struct {
+	Name    string
+	Args    map[string]float64
+	Monitor *Monitor
 	Pos     Pos
+}
+
+// Clip is a phase's gradient clipping: Kind "norm" bounds the global L2 norm of its
+// gradients by Max, "value" each element's magnitude.
+type Clip struct {
+	Kind string
+	Max  float64
+	Pos  Pos
+}
+
+// Source writes the schedule as a train block writes it, arguments in name order.
+func (s *Schedule) Source() string {
+	args := make([]string, 0, len(s.Args)+2)
+	for _, k := range sortedKeys(s.Args) {
+		args = append(args, fmt.Sprintf("%s: %g", k, s.Args[k]))
+	}
+	if m := s.Monitor; m != nil {
+		args = append(args, fmt.Sprintf("monitor: %q", m.Metric), fmt.Sprintf("mode: %q", m.Mode))
+	}
+	return s.Name + "(" + strings.Join(args, ", ") + ")"
+}
+
+// Source writes the clipping as a train block writes it: norm(1).
+func (c *Clip) Source() string { return fmt.Sprintf("%s(%g)", c.Kind, c.Max) }
+
+// Source writes the monitor as early_stopping takes it.
+func (m *Monitor) Source() string {
+	return fmt.Sprintf("patience(%d, monitor: %q, min_delta: %g, mode: %q)", m.Patience, m.Metric, m.MinDelta, m.Mode)
+}
+
+// Source writes the validation as a train block writes it.
+func (v *Validation) Source() string {
+	if v.Data != nil {
+		return v.Data.Written()
+	}
+	return fmt.Sprintf("fraction(%g)", v.Fraction)
 }
 
 // Phase is one kind of optimiser step. Its Step function outputs the loss, one gradient per
@@ -172,7 +259,9 @@ type Phase struct {
 	Step      string
 	Params    []string
 	Optimizer OptSpec
-	Repeat    int // runs of this phase, one batch each, before the next phase runs
+	Repeat    int       // runs of this phase, one batch each, before the next phase runs
+	Schedule  *Schedule // the learning rate's schedule; nil: constant
+	Clip      *Clip     // gradient clipping before the optimiser's step; nil: none
 }
 
 // Phase returns the phase named name, or nil.
@@ -220,6 +309,20 @@ type DataSpec struct {
 	Source string
 	Args   map[string]string
 	Pos    Pos
+}
+
+// Written writes the data source as a train block writes it, arguments in name order: a
+// number bare, anything else quoted, mnist(split: "test").
+func (d DataSpec) Written() string {
+	args := make([]string, 0, len(d.Args))
+	for _, k := range sortedKeys(d.Args) {
+		v := d.Args[k]
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			v = strconv.Quote(v)
+		}
+		args = append(args, k+": "+v)
+	}
+	return d.Source + "(" + strings.Join(args, ", ") + ")"
 }
 
 // OptSpec names an optimiser and its hyperparameters, e.g. adam(lr: 1e-3).
@@ -296,4 +399,48 @@ func enumIndex(names []string, s string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Setting is one resolved setting of a run, as a train block writes it: batch = 128.
+type Setting struct{ Name, Value string }
+
+// Settings lists the run's resolved settings, every default filled in, in the order a
+// train block writes them: what `dlc run` prints and saves beside a run's logs. A setting
+// of one phase among several is named PHASE.NAME (d.optimizer).
+func (t *TrainSpec) Settings() []Setting {
+	out := []Setting{{"data", t.Data.Written()}}
+	if t.Test != nil {
+		out = append(out, Setting{"test", t.Test.Written()})
+	}
+	if t.Validation != nil {
+		out = append(out, Setting{"validation", t.Validation.Source()})
+	}
+	out = append(out, Setting{"batch", strconv.Itoa(t.Batch)}, Setting{"epochs", strconv.Itoa(t.Epochs)},
+		Setting{"seed", strconv.FormatInt(t.Seed, 10)}, Setting{"shuffle", strconv.FormatBool(t.Shuffle)})
+	if g := t.Graph; t.Task == TaskLink {
+		out = append(out, Setting{"test_edges", strconv.FormatFloat(g.TestEdges, 'g', -1, 64)})
+	}
+	if s := t.Graph.Labelled; s != nil {
+		out = append(out, Setting{"labelled", s.Source()})
+	}
+	if t.EarlyStop != nil {
+		out = append(out, Setting{"early_stopping", t.EarlyStop.Source()})
+	}
+	for _, ph := range t.Phases {
+		prefix := ""
+		if len(t.Phases) > 1 {
+			prefix = ph.Name + "."
+		}
+		out = append(out, Setting{prefix + "optimizer", ph.Optimizer.Source()})
+		if ph.Schedule != nil {
+			out = append(out, Setting{prefix + "schedule", ph.Schedule.Source()})
+		}
+		if ph.Clip != nil {
+			out = append(out, Setting{prefix + "clip", ph.Clip.Source()})
+		}
+		if ph.Repeat != 1 {
+			out = append(out, Setting{prefix + "repeat", strconv.Itoa(ph.Repeat)})
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -167,6 +168,49 @@ func verifyContract(m *Module, t *TrainSpec) string {
 		return fmt.Sprintf("test_edges %s, want a fraction in (0, 1)", formatFloat(g.TestEdges))
 	case t.Task != TaskLink && g.TestEdges != 0:
 		return fmt.Sprintf("test_edges on a %s task", t.Task)
+	}
+	return verifyTraining(t)
+}
+
+// verifyTraining checks the settings of the loop itself: the validation, the early stop,
+// and each phase's schedule and clipping. The schedules' names and arguments are
+// runtime/train's to check against ir/schema, as the optimisers' are.
+func verifyTraining(t *TrainSpec) string {
+	if v := t.Validation; v != nil && (v.Data == nil) == (v.Fraction <= 0 || v.Fraction >= 1) {
+		return fmt.Sprintf("validation fraction %s, want one in (0, 1) or a data source", formatFloat(v.Fraction))
+	}
+	if e := verifyMonitor(t.EarlyStop, 1); e != "" {
+		return "early_stopping: " + e
+	}
+	for _, ph := range t.Phases {
+		if sc := ph.Schedule; sc != nil {
+			if (sc.Name == "plateau") != (sc.Monitor != nil) {
+				return fmt.Sprintf("phase %q: schedule %s: only a plateau schedule has a monitor", ph.Name, sc.Name)
+			}
+			if e := verifyMonitor(sc.Monitor, 0); e != "" {
+				return fmt.Sprintf("phase %q: schedule %s: %s", ph.Name, sc.Name, e)
+			}
+		}
+		if c := ph.Clip; c != nil && (c.Kind != "norm" && c.Kind != "value" || !(c.Max > 0) || math.IsInf(c.Max, 0)) {
+			return fmt.Sprintf("phase %q: clip %s %s, want norm or value and a finite max > 0", ph.Name, c.Kind, formatFloat(c.Max))
+		}
+	}
+	return ""
+}
+
+// verifyMonitor checks a monitor's fields; nil is valid.
+func verifyMonitor(m *Monitor, least int) string {
+	switch {
+	case m == nil:
+		return ""
+	case m.Metric == "":
+		return "no metric to monitor"
+	case m.Patience < least:
+		return fmt.Sprintf("patience %d, want at least %d", m.Patience, least)
+	case m.Mode != "min" && m.Mode != "max":
+		return fmt.Sprintf("mode %s, want min or max", m.Mode)
+	case !(m.MinDelta >= 0) || math.IsInf(m.MinDelta, 0):
+		return fmt.Sprintf("min_delta %s, want a finite number >= 0", formatFloat(m.MinDelta))
 	}
 	return ""
 }

@@ -13,6 +13,11 @@ import (
 
 // compileFile reads and compiles a .dl file, printing diagnostics with their source line.
 func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
+	return s.compileWith(file, compiler.Options{Optimize: optimize})
+}
+
+// compileWith is compileFile with the compiler's options (dlc run's --set overrides).
+func (s *session) compileWith(file string, opts compiler.Options) (*ir.Module, error) {
 	src, err := readSource("the .dl source")(file)
 	if _, ok := errors.AsType[*guard.Clash](err); ok {
 		return nil, err
@@ -20,7 +25,8 @@ func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
 	}
-	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize, ReadFile: readSource("an imported file")})
+	opts.ReadFile = readSource("an imported file")
+	m, p, err := compiler.Compile(file, src, opts)
 	s.prog = p
 	if err != nil {
 		fmt.Fprintln(s.stderr, render(err, p, file, src))

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/pflag"
@@ -28,6 +30,9 @@ type runFlags struct {
 	checkFinite bool
 	dataDir     string
 	maxMemory   string
+	sets        []string
+	logDir      string
+	logEvery    int
 }
 
 func (f *runFlags) declare(fs *pflag.FlagSet) {
@@ -48,6 +53,23 @@ func (f *runFlags) declare(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.checkFinite, "check-finite", false, "check every op's result for NaN and infinity, naming the first op (and its .dl line) that makes one")
 	fs.StringVar(&f.maxMemory, "max-memory", "auto", "refuse a run whose estimated memory (dlc params shows it) exceeds this `SIZE`: bytes with an optional K, M, G or T (binary units), auto (the memory the system has available) or none")
 	fs.StringVar(&f.progress, "progress", "auto", "the progress bar `MODE`: auto (when stderr is a terminal), always or never")
+	fs.StringArrayVar(&f.sets, "set", nil, "override a train-block setting, `KEY=VALUE` as the train block writes it: batch=256, lr=3e-4 (optimizer.lr), optimizer=sgd(lr: 0.1), early_stopping.n=3, d.lr=1e-4 (a phase's); repeatable")
+	fs.StringVar(&f.logDir, "log-dir", "", "log the run to a new version folder `DIR`/version_N: metrics.csv (epochs), steps.csv, settings.txt and the sources")
+	fs.IntVar(&f.logEvery, "log-every", 50, "with --log-dir: write a row to steps.csv every `N` optimiser steps")
+}
+
+// overrides reads the --set flags as KEY=VALUE pairs.
+func (f *runFlags) overrides() ([]compiler.Override, error) {
+	var out []compiler.Override
+	for _, kv := range f.sets {
+		k, v, ok := strings.Cut(kv, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return nil, usagef("--set %q, want KEY=VALUE (e.g. --set batch=256 or --set lr=3e-4)", kv)
+		}
+		out = append(out, compiler.Override{Key: k, Value: v})
+	}
+	return out, nil
 }
 
 func (s *session) run(fs *pflag.FlagSet, file string, f runFlags) error {
@@ -68,7 +90,17 @@ func (s *session) run(fs *pflag.FlagSet, file string, f runFlags) error {
 	if err != nil {
 		return usagef("--max-memory %q: %v", f.maxMemory, err)
 	}
-	m, err := s.compileFile(file, !f.noOpt)
+	if given(fs, "log-every") && f.logDir == "" {
+		return usagef("--log-every needs --log-dir DIR")
+	}
+	if f.logEvery < 1 {
+		return usagef("--log-every %d, want an integer >= 1", f.logEvery)
+	}
+	sets, err := f.overrides()
+	if err != nil {
+		return err
+	}
+	m, err := s.compileWith(file, compiler.Options{Optimize: !f.noOpt, Overrides: sets})
 	if err != nil {
 		return err
 	}
@@ -107,6 +139,15 @@ func (s *session) train(file string, m *ir.Module, f runFlags, limit int64) erro
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
 		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
 		MaxMemory: limit, MNISTDir: f.dataDir, Out: s.stdout,
+		LogDir: f.logDir, LogEvery: f.logEvery, ShowSettings: len(f.sets) > 0 || f.logDir != "",
+	}
+	if f.logDir != "" && s.prog != nil {
+		o.Sources = map[string][]byte{}
+		for name, src := range s.prog.Sources {
+			if !strings.HasPrefix(name, "std/") {
+				o.Sources[name] = src
+			}
+		}
 	}
 	if showBar && m.Train.Task.IsGraph() {
 		b := &graphBar{w: s.stderr, spec: m.Train}

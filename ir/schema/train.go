@@ -1,5 +1,7 @@
 package schema
 
+import "fmt"
+
 // The settings of the train block and of the gan family. compiler/train.go reads the train
 // block through compiler.checkSettings; compiler/gan.go reads its settings by hand, and
 // TestTrainAndGANTables in compiler holds it to these names.
@@ -40,6 +42,88 @@ var TrainSettings = []Setting{
 			{Name: "f", Kind: Float, Range: Open(0, 1), Required: true, Doc: "the share"}}}}},
 	{Name: "test_edges", Kind: Float, Range: Open(0, 1), Default: "0.1", Want: "a fraction of the edges in (0, 1)",
 		Doc: "a link-prediction model only: the fraction of node pairs held out"},
+	{Name: "validation", Kind: CallOf, Calls: ValidationCalls, Noun: "validation source",
+		Want: "fraction(f) or a data source such as mnist(split: \"test\")",
+		Doc:  "data evaluated after every epoch as val_loss and val_NAME: fraction(f) holds out that share of the training data (drawn with the run's seed; for a node-level model, of the labelled nodes; for a link-level model, of the training edges), or a data source of the data's kind (the table of data sources)"},
+	{Name: "early_stopping", Kind: CallOf, Want: "patience(n, monitor: \"val_loss\", min_delta: 0)",
+		Doc: "stop when the monitor has not improved for n epochs, then restore the best epoch's weights (also when n never ran out)", Calls: []*Call{
+			{Name: "patience", Positional: true, Doc: "epochs without improvement before the run stops", Args: append([]Setting{
+				{Name: "n", Kind: Int, Range: AtLeast(1), Required: true, Doc: "the patience, in epochs"}}, monitorArgs("val_loss")...)}}},
+	scheduleSetting("schedule", "the learning rate's schedule, for every phase (a phase's own schedule overrides it)"),
+	clipSetting("clip", "gradient clipping, for every phase (a phase's own clip overrides it)"),
+	scheduleSetting("d_schedule", "a gan or an adversarial autoencoder only: the schedule of its discriminator phase d, overriding schedule"),
+	scheduleSetting("g_schedule", "a gan or an adversarial autoencoder only: the schedule of its phase g, overriding schedule"),
+	clipSetting("d_clip", "a gan or an adversarial autoencoder only: the clipping of its discriminator phase d, overriding clip"),
+	clipSetting("g_clip", "a gan or an adversarial autoencoder only: the clipping of its phase g, overriding clip"),
+}
+
+// ValidationCalls are what validation = … takes: a fraction of the training data, or any
+// data source.
+var ValidationCalls = append([]*Call{
+	{Name: "fraction", Positional: true, Doc: "hold out this share of the training data, drawn with the run's seed", Args: []Setting{
+		{Name: "f", Kind: Float, Range: Open(0, 1), Required: true, Doc: "the share held out"}}},
+}, DataSources...)
+
+// Modes are how a monitor improves: auto infers it from the name (a loss falls; an
+// accuracy or an AUROC rises).
+var Modes = []string{"auto", "min", "max"}
+
+// monitorArgs are the arguments that name a monitored metric, as early_stopping and
+// plateau take them.
+func monitorArgs(def string) []Setting {
+	return []Setting{
+		{Name: "monitor", Kind: String, Default: def,
+			Doc: "the metric watched, as the epoch line names it: val_loss, val_accuracy, test_loss, train_loss, d_loss…"},
+		{Name: "min_delta", Kind: Float, Range: AtLeast(0), Default: "0", Doc: "the least change that counts as an improvement"},
+		{Name: "mode", Kind: String, Values: Modes, Default: "auto",
+			Doc: "min (lower is better), max, or auto: max for a name ending in accuracy or auroc, min for one ending in loss"},
+	}
+}
+
+// Schedules are the learning-rate schedules. Each sets a phase's rate at the start of
+// every epoch e = 1, 2, … from the optimiser's lr, as PyTorch's schedulers stepped once
+// an epoch do (StepLR, ExponentialLR, CosineAnnealingLR after a linear warm-up,
+// ReduceLROnPlateau); runtime/train/schedule.go holds the formulas.
+var Schedules = []*Call{
+	{Name: "step", Positional: true, Doc: "lr·gamma^⌊(e−1)/every⌋ (StepLR)", Args: []Setting{
+		{Name: "every", Kind: Int, Range: AtLeast(1), Required: true, Doc: "epochs between decays"},
+		{Name: "gamma", Kind: Float, Range: Above(0), Default: "0.1", Doc: "the factor of each decay"}}},
+	{Name: "exponential", Positional: true, Doc: "lr·gamma^(e−1) (ExponentialLR)", Args: []Setting{
+		{Name: "gamma", Kind: Float, Range: Above(0), Required: true, Doc: "the factor of each epoch"}}},
+	{Name: "cosine", Positional: true, Check: cosineCheck,
+		Doc: "lr·e/(warmup+1) for e ≤ warmup, then min_lr + (lr − min_lr)·(1 + cos(π·(e − 1 − warmup)/(T − warmup)))/2, T the run's epochs (CosineAnnealingLR)", Args: []Setting{
+			{Name: "warmup", Kind: Int, Range: AtLeast(0), Default: "0", Doc: "epochs of linear warm-up"},
+			{Name: "min_lr", Kind: Float, Range: AtLeast(0), Default: "0", Doc: "the rate the cosine ends at"},
+			{Name: "epochs", Kind: Int, Range: AtLeast(0), Default: "0", Doc: "T, the epochs the cosine spans after the warm-up counted in; 0 for the run's epochs"}}},
+	{Name: "plateau", Positional: true, Doc: "multiply the rate by factor when the monitor has not improved for patience epochs, down to min_lr (ReduceLROnPlateau)", Args: append([]Setting{
+		{Name: "patience", Kind: Int, Range: AtLeast(0), Default: "10", Doc: "epochs without improvement before a cut"},
+		{Name: "factor", Kind: Float, Range: Open(0, 1), Default: "0.1", Doc: "the factor of a cut"},
+		{Name: "min_lr", Kind: Float, Range: AtLeast(0), Default: "0", Doc: "the least rate"}}, monitorArgs("val_loss")...)},
+}
+
+// cosineCheck refuses a cosine whose warm-up fills its epochs.
+func cosineCheck(a map[string]float64) (arg, msg string) {
+	if a["epochs"] > 0 && a["warmup"] >= a["epochs"] {
+		return "warmup", fmt.Sprintf("warmup %g, want fewer epochs than epochs %g", a["warmup"], a["epochs"])
+	}
+	return "", ""
+}
+
+// Clips are the ways a phase's gradients are clipped before its optimiser steps.
+var Clips = []*Call{
+	{Name: "norm", Positional: true, Doc: "scale the gradients of the parameters the phase updates so that their global L2 norm is at most max (torch.nn.utils.clip_grad_norm_)", Args: []Setting{
+		{Name: "max", Kind: Float, Range: Above(0), Required: true, Doc: "the largest norm"}}},
+	{Name: "value", Positional: true, Doc: "clamp every gradient element to [−max, max] (torch.nn.utils.clip_grad_value_)", Args: []Setting{
+		{Name: "max", Kind: Float, Range: Above(0), Required: true, Doc: "the largest magnitude"}}},
+}
+
+func scheduleSetting(name, doc string) Setting {
+	return Setting{Name: name, Kind: CallOf, Calls: Schedules, CallsIn: "the table of schedules", Noun: "schedule",
+		Want: "a schedule such as step(every: 5, gamma: 0.5)", Doc: doc}
+}
+
+func clipSetting(name, doc string) Setting {
+	return Setting{Name: name, Kind: CallOf, Calls: Clips, CallsIn: "the table of clips", Noun: "clip", Want: "norm(max) or value(max)", Doc: doc}
 }
 
 func sizeArg(doc string) []Setting {
@@ -83,6 +167,8 @@ var PhaseSettings = []Setting{
 		Doc: "batches this phase takes, one step each, before the next phase runs"},
 	{Name: "report", Kind: Expr, Want: "a list of scalars assigned earlier in the phase",
 		Doc: "scalars reported as metrics on every epoch's line"},
+	scheduleSetting("schedule", "this phase's learning-rate schedule; the train block's schedule when not set"),
+	clipSetting("clip", "this phase's gradient clipping; the train block's clip when not set"),
 	{Name: "show", Kind: Expr, Want: "a list of image batches of one shape",
 		Doc: "the rows of NAME-show.png, written after each epoch from the test set's first samples (one phase at most)"},
 }

@@ -20,13 +20,19 @@ import (
 // drawn as a marker. A series with no finite values is an error, since
 // a legend entry with nothing behind it would mislead.
 func LossCurve(path, title string, series map[string][]float64, first int) error {
+	return EpochCurves(path, title, "loss", series, first)
+}
+
+// EpochCurves is LossCurve for any value per epoch, named ylabel on the y axis (a GAN's
+// D(x) and D(G(z))).
+func EpochCurves(path, title, ylabel string, series map[string][]float64, first int) error {
 	if len(series) == 0 {
-		return errorf(path, "no loss series to plot")
+		return errorf(path, "no %s series to plot", ylabel)
 	}
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = "loss"
+	p.Y.Label.Text = ylabel
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 

@@ -10,7 +10,9 @@
 // optimiser. One loop runs every spec, over a task (task.go) that brings the data, an
 // epoch's training and the evaluation: the samples task, or a graph task whose epoch is one
 // full-graph step (node and link tasks) or a pass over a set of small graphs.
-// After each epoch a run evaluates on the test set, writes a metrics line and the family's
+// After each epoch a run evaluates on the test set (and the validation data), writes a
+// metrics line (and, with a log directory, CSV rows: runlog.go), watches its monitors
+// (monitor.go: the best checkpoint, early stopping, plateau schedules) and the family's
 // pictures (samples from fixed noise; at the end the loss curve and reconstructions), and
 // with Save a checkpoint that holds, besides the parameters, the optimisers' state and the
 // run's position, so that a resumed run computes what the uninterrupted one would have,

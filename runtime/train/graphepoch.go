@@ -66,17 +66,39 @@ func (t *Trainer) graphEval(in map[string]*runtime.Tensor) (float64, map[string]
 // evaluate returns the test loss and metrics: accuracy for classification, AUROC for link
 // prediction.
 func (r *graphRun) evaluate() (float64, map[string]float64, error) {
+	return r.evaluateOn(r.test, r.yte, r.testPairs, r.testSet)
+}
+
+// validate returns the loss and metrics on the validation data, which hasValidation says
+// the run has.
+func (r *graphRun) validate() (float64, map[string]float64, error) {
+	return r.evaluateOn(r.val, r.yval, r.valPairs, r.valSet)
+}
+
+func (r *graphRun) hasValidation() bool {
+	switch r.task {
+	case ir.TaskNode:
+		return len(r.val) > 0
+	case ir.TaskLink:
+		return r.valPairs.Len() > 0
+	}
+	return r.valSet != nil
+}
+
+// evaluateOn evaluates as the task says: on the nodes with targets y (node), the pairs
+// (link) or the set of graphs (graph).
+func (r *graphRun) evaluateOn(nodes []int32, y []float32, pairs data.Pairs, set *data.GraphSet) (float64, map[string]float64, error) {
 	t := r.tr
 	switch r.task {
 	case ir.TaskNode:
-		in, err := t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
+		in, err := t.graphInputs(t.Spec.Eval, r.feed, nil, nodes, y, []int{len(nodes), r.g.Classes})
 		if err != nil {
 			return 0, nil, err
 		}
 		loss, m, _, err := t.graphEval(in)
 		return loss, m, err
 	case ir.TaskLink:
-		p := r.testPairs
+		p := pairs
 		in, err := t.graphInputs(t.Spec.Eval, r.feed, &p, nil, p.Label, r.scoreShape(p.Len()))
 		if err != nil {
 			return 0, nil, err
@@ -88,7 +110,7 @@ func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 		m["auroc"], err = PairsAUROC(score, p)
 		return loss, m, err
 	}
-	n := r.testSet.Len()
+	n := set.Len()
 	var sum float64
 	ms := map[string]float64{}
 	for lo := 0; lo < n; lo += t.Spec.Batch {
@@ -96,7 +118,7 @@ func (r *graphRun) evaluate() (float64, map[string]float64, error) {
 		for i := lo; i < min(lo+t.Spec.Batch, n); i++ {
 			idx = append(idx, i)
 		}
-		in, err := r.batchInputs(t.Spec.Eval, r.testSet, idx)
+		in, err := r.batchInputs(t.Spec.Eval, set, idx)
 		if err != nil {
 			return 0, nil, err
 		}

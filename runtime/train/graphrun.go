@@ -34,6 +34,11 @@ type graphRun struct {
 	// graph
 	set, testSet *data.GraphSet
 	batch        data.Graph
+	// validation (validation.go): held-out labelled nodes, training edges or graphs
+	val      []int32
+	yval     []float32
+	valPairs data.Pairs
+	valSet   *data.GraphSet
 }
 
 // newGraphRun loads the data of a run of task, splits it and prints the run's first line.
@@ -99,6 +104,9 @@ func (r *graphRun) loadSet(spec *ir.TrainSpec, undirected bool, out io.Writer) e
 	if r.set.Classes == 0 {
 		return fmt.Errorf("%s: %s has no graph classes to learn", spec.Data.Pos, r.set.Name)
 	}
+	if err := r.validationGraphs(spec, undirected); err != nil {
+		return err
+	}
 	r.id = identify(r.task.String(), nil, r.set)
 	fmt.Fprintf(out, "training %s: %d graphs, batch %d, %d epochs, %s\n", phasesString(r.tr), r.set.Len(), spec.Batch, spec.Epochs, optString(r.tr))
 	return nil
@@ -114,6 +122,9 @@ func (r *graphRun) splitNodes(spec *ir.TrainSpec, out io.Writer) error {
 	}
 	if r.train, r.test, err = data.SplitNodes(g, split); err != nil {
 		return fmt.Errorf("%s: labelled: %v", spec.Pos, err)
+	}
+	if err := r.validationNodes(spec); err != nil {
+		return err
 	}
 	r.ytr, _ = oneHot(g.Labels, r.train, g.Classes)
 	r.yte, _ = oneHot(g.Labels, r.test, g.Classes)
@@ -133,6 +144,9 @@ func (r *graphRun) splitEdges(spec *ir.TrainSpec, undirected bool, out io.Writer
 	}
 	r.index = data.NewEdgeIndex(g)
 	r.testPairs = test
+	if train, err = r.validationEdges(spec, train); err != nil {
+		return err
+	}
 	for e, s := range train.Src {
 		d := train.Dst[e]
 		if s == d || undirected && s > d {

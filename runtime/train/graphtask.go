@@ -57,6 +57,14 @@ func (g *graphTask) evaluate() (float64, map[string]float64, bool, error) {
 	return loss, m, true, err
 }
 
+func (g *graphTask) validate() (float64, map[string]float64, bool, error) {
+	if !g.run.hasValidation() {
+		return 0, nil, false, nil
+	}
+	loss, m, err := g.run.validate()
+	return loss, m, true, err
+}
+
 func (g *graphTask) pictures(string, string, io.Writer) error { return nil }
 
 func (g *graphTask) epochPictures(string, string, int, io.Writer) error { return nil }

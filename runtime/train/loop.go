@@ -55,6 +55,14 @@ type RunOptions struct {
 	// Stop, if set, is asked before every step; once it says true (it must keep saying so),
 	// the run stops, writes the checkpoint if Save is set and returns ErrInterrupted.
 	Stop func() bool
+	// LogDir, when set, gets a version folder of the run's logs (runlog.go): its epochs,
+	// every LogEvery-th step, its resolved settings and Sources, the .dl file and its
+	// imports by name.
+	LogDir   string
+	LogEvery int
+	Sources  map[string][]byte
+	// ShowSettings prints the run's resolved settings before it starts.
+	ShowSettings bool
 }
 
 // DefaultEvalBatch is the batch size of evaluation on the test set.
@@ -69,9 +77,15 @@ type EpochRecord struct {
 	TrainMetrics map[string]float64 // means of the steps' metrics (d_real, d_fake)
 	TestLoss     *float64
 	TestMetrics  map[string]float64 // the family's metrics on the test set (test_accuracy)
-	Seconds      float64
-	Samples      int
-	Steps        int
+	ValLoss      *float64
+	ValMetrics   map[string]float64 // the same on the validation data (val_accuracy)
+	// LR is each scheduled phase's learning rate in the epoch, by phase name; nil
+	// without a schedule. It is written lr for a model of one phase, else PHASE_lr.
+	LR      map[string]float64
+	phases  int
+	Seconds float64
+	Samples int
+	Steps   int
 }
 
 // MarshalJSON writes the record flat: epoch, train_loss, PHASE_loss…, train metrics under
@@ -91,6 +105,15 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 	for k, v := range r.TestMetrics {
 		m["test_"+k] = v
 	}
+	if r.ValLoss != nil {
+		m["val_loss"] = *r.ValLoss
+	}
+	for k, v := range r.ValMetrics {
+		m["val_"+k] = v
+	}
+	for k, v := range r.LR {
+		m[lrName(k, r.phases)] = v
+	}
 	var bad []string
 	for k, v := range m {
 		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
@@ -103,6 +126,15 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 		m["non_finite"] = bad
 	}
 	return json.Marshal(m)
+}
+
+// lrName names a phase's learning rate in a line: lr for a model of one phase, else
+// PHASE_lr.
+func lrName(phase string, phases int) string {
+	if phases == 1 {
+		return "lr"
+	}
+	return phase + "_lr"
 }
 
 // Train runs the module's train spec as o says: one loop for every task (task.go), which
@@ -126,10 +158,23 @@ func Train(tr *Trainer, o RunOptions) error {
 	if err := l.task.check(o, out); err != nil {
 		return err
 	}
+	if o.ShowSettings {
+		printSettings(out, spec)
+	}
+	if l.log, err = openRunLog(o.LogDir, o.LogEvery, tr, spec, o.Sources, out); err != nil {
+		return err
+	}
+	if l.log != nil {
+		tr.onStep = l.log.step
+		defer func() { tr.onStep = nil; l.log.close() }()
+	}
 	stay, saved := standing(tr, spec, first-1, l.pcg, progress), false
 	stay.Graph = l.id
-	for epoch := first; epoch <= spec.Epochs; epoch++ {
+	stay.Loop = l.watch.save(spec)
+	l.complete, l.last = true, stay
+	for epoch := first; epoch <= spec.Epochs && !l.stopped; epoch++ {
 		if o.Steps > 0 && tr.Steps >= o.Steps {
+			l.complete = false
 			break
 		}
 		if err := l.runEpoch(epoch, progress); err != nil {
@@ -137,7 +182,11 @@ func Train(tr *Trainer, o RunOptions) error {
 		}
 		progress, saved = &EpochProgress{}, o.Save != ""
 	}
-	return l.finish(stay, saved)
+	if err := l.finish(stay, saved); err != nil {
+		l.log.close()
+		return err
+	}
+	return l.log.close()
 }
 
 // loop is a run under way: what its epochs share.
@@ -156,6 +205,13 @@ type loop struct {
 	epoch  int
 	step   func(done, total int, losses map[string]float64)
 	curves lossCurves
+	watch  *watcher
+	log    *runLog // --log-dir, or nil
+	// stopped is set when early stopping ends the run; complete when the run has gone
+	// through its epochs (or stopped early), not stopped by --steps.
+	stopped, complete bool
+	// last is where the run stands after its last complete epoch (or where it started).
+	last *runState
 }
 
 // start sets the parameters, state and, resuming, the optimisers and run position
@@ -167,6 +223,9 @@ func (l *loop) start() (int, *EpochProgress, error) {
 		return 0, nil, err
 	}
 	if l.pcg, l.id, err = l.task.setup(l.out); err != nil {
+		return 0, nil, err
+	}
+	if l.watch, err = newWatcher(l.tr, l.spec, l.o); err != nil {
 		return 0, nil, err
 	}
 	l.words = l.task.words()
@@ -186,6 +245,9 @@ func (l *loop) start() (int, *EpochProgress, error) {
 		return 0, nil, fmt.Errorf("--resume %s: dlc.run: generator: %v", path, err)
 	}
 	if err := l.tr.setDrawState(rs.Draw, path); err != nil {
+		return 0, nil, err
+	}
+	if err := l.watch.restore(l.tr, l.spec, rs.Loop, path); err != nil {
 		return 0, nil, err
 	}
 	if err := rs.Progress.upgrade(l.spec.Task, path); err != nil {
@@ -212,6 +274,10 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 	rngStart, _ := l.pcg.MarshalBinary()
 	drawStart := tr.drawState()
 	l.epoch = epoch
+	l.watch.setRates(tr, epoch)
+	if l.log != nil {
+		l.log.curEpoch = epoch
+	}
 	start := time.Now()
 	st, err := l.task.trainEpoch(l, progress)
 	secs := time.Since(start).Seconds()
@@ -222,7 +288,8 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 		return err
 	}
 	// Where a checkpoint written now continues: after this epoch, or inside it.
-	here := &runState{Seed: l.spec.Seed, Shuffle: l.spec.Shuffle, Steps: tr.Steps, Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: l.id}
+	here := &runState{Seed: l.spec.Seed, Shuffle: l.spec.Shuffle, Steps: tr.Steps, Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: l.id,
+		Loop: l.watch.save(l.spec)}
 	if st.Complete {
 		here.RNG, _ = l.pcg.MarshalBinary()
 		here.Draw = tr.drawState()
@@ -237,9 +304,18 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 		}
 		return saveInterrupted(tr, o, l.out, here)
 	}
-	finite, err := l.report(epoch, st, secs)
+	vals, finite, err := l.report(epoch, st, secs)
 	if err != nil {
 		return err
+	}
+	if st.Complete {
+		// A partial epoch (--steps) is reported but not watched: its resumed run
+		// watches the whole epoch once.
+		if l.stopped, err = l.watch.observe(tr, l.spec, epoch, vals, l.out); err != nil {
+			return err
+		}
+		here.Loop = l.watch.save(l.spec)
+		l.last = here
 	}
 	if o.OutDir != "" {
 		if err := l.task.epochPictures(o.OutDir, l.base(), epoch, l.out); err != nil {
@@ -281,13 +357,23 @@ func (l *loop) finish(stay *runState, saved bool) error {
 			}
 		}
 	}
+	restored, err := l.restoreBest()
+	if err != nil {
+		return err
+	}
 	if o.Save != "" {
-		if !saved {
+		if !saved || restored != nil {
+			if restored != nil {
+				stay = restored
+			}
 			if err := saveCheckpoint(l.tr, o.Save, o.Source, stay); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintf(out, "wrote weights to %s\n", o.Save)
+		if w := l.watch; w.state.Has && w.best != nil && w.savePath != "" {
+			fmt.Fprintf(out, "wrote the best epoch's weights (epoch %d, %s %.5f) to %s\n", w.state.BestEpoch, w.best.Metric, w.state.Best, w.savePath)
+		}
 	}
 	if o.OutDir == "" {
 		return nil
@@ -296,6 +382,33 @@ func (l *loop) finish(stay *runState, saved bool) error {
 		return err
 	}
 	return l.task.pictures(o.OutDir, l.base(), out)
+}
+
+// restoreBest ends a complete run with early stopping in the best epoch's weights, and
+// returns the run state a checkpoint of them holds: the run marked finished (nil when
+// nothing is restored).
+func (l *loop) restoreBest() (*runState, error) {
+	w := l.watch
+	if !w.early || !l.complete || w.bestVars == nil {
+		return nil, nil
+	}
+	if err := l.tr.SetVars(w.bestVars); err != nil {
+		return nil, fmt.Errorf("early_stopping: restoring epoch %d: %v", w.state.BestEpoch, err)
+	}
+	w.finished = true
+	fmt.Fprintf(l.out, "restored the weights of epoch %d (%s %.5f)\n", w.state.BestEpoch, w.best.Metric, w.state.Best)
+	rs := *l.last
+	rs.Loop = w.save(l.spec)
+	return &rs, nil
+}
+
+// printSettings prints the run's resolved settings, one line.
+func printSettings(out io.Writer, spec *ir.TrainSpec) {
+	parts := []string{}
+	for _, s := range spec.Settings() {
+		parts = append(parts, s.Name+" = "+s.Value)
+	}
+	fmt.Fprintf(out, "settings: %s\n", strings.Join(parts, "; "))
 }
 
 // base is the .dl file's name without its extension, which names the pictures.
@@ -350,12 +463,14 @@ func saveInterrupted(tr *Trainer, o RunOptions, out io.Writer, here *runState) e
 	return ErrInterrupted
 }
 
-// report evaluates after an epoch, prints the epoch's line, writes its metrics line and
-// adds it to the loss curves. With --check-finite, finite names the epoch's metrics that
-// are NaN or infinite, an error the run ends with once the epoch is saved.
-func (l *loop) report(epoch int, st EpochStats, secs float64) (finite, err error) {
+// report evaluates after an epoch on the test and validation data, prints the epoch's
+// line, writes its metrics line and log rows and adds it to the loss curves. It returns
+// the values the line names, for the monitors, and with --check-finite, finite names the
+// epoch's metrics that are NaN or infinite, an error the run ends with once the epoch is
+// saved.
+func (l *loop) report(epoch int, st EpochStats, secs float64) (vals map[string]float64, finite, err error) {
 	spec := l.spec
-	rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps}
+	rec := EpochRecord{Epoch: epoch, TrainLoss: st.Loss, TrainMetrics: st.Metrics, Seconds: secs, Samples: st.Samples, Steps: st.Steps, phases: len(spec.Phases)}
 	line := fmt.Sprintf("epoch %d/%d  train_loss %.5f", epoch, spec.Epochs, st.Loss)
 	if len(spec.Phases) > 1 {
 		rec.PhaseLosses = st.Losses
@@ -367,13 +482,37 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) (finite, err error
 	}
 	testLoss, m, ok, err := l.task.evaluate()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ok {
 		rec.TestLoss, rec.TestMetrics = &testLoss, m
 		line += fmt.Sprintf("  test_loss %.5f", testLoss) + namedString("test_", m)
 	}
+	valLoss, vm, vok, err := l.task.validate()
+	if err != nil {
+		return nil, nil, err
+	}
+	if vok {
+		rec.ValLoss, rec.ValMetrics = &valLoss, vm
+		line += fmt.Sprintf("  val_loss %.5f", valLoss) + namedString("val_", vm)
+	}
+	for i, s := range l.watch.scheds {
+		if s != nil {
+			if rec.LR == nil {
+				rec.LR = map[string]float64{}
+			}
+			rec.LR[spec.Phases[i].Name] = l.tr.Opts[i].LearningRate()
+		}
+	}
+	for _, ph := range spec.Phases {
+		if lr, ok := rec.LR[ph.Name]; ok {
+			line += fmt.Sprintf("  %s %.3g", lrName(ph.Name, len(spec.Phases)), lr)
+		}
+	}
 	l.curves.epoch(epoch, spec.Phases, st, testLoss, m, ok)
+	if vok {
+		l.curves.validation(spec.Phases, valLoss, vm)
+	}
 	if l.words.graphLine {
 		rec.Steps = l.tr.Steps
 		line += fmt.Sprintf("  %.3fs", secs)
@@ -388,21 +527,29 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) (finite, err error
 			bad = append(bad, nonFinite("", map[string]float64{"test_loss": *rec.TestLoss})...)
 		}
 		bad = append(bad, nonFinite("test_", rec.TestMetrics)...)
+		if rec.ValLoss != nil {
+			bad = append(bad, nonFinite("", map[string]float64{"val_loss": *rec.ValLoss})...)
+		}
+		bad = append(bad, nonFinite("val_", rec.ValMetrics)...)
 		if bad != nil {
 			finite = fmt.Errorf("epoch %d: %s (--check-finite)", epoch, strings.Join(bad, ", "))
 		}
 	}
+	if err := l.log.epoch(&rec); err != nil {
+		return nil, nil, err
+	}
+	vals = epochValues(&rec)
 	if l.metrics == nil {
-		return finite, nil
+		return vals, finite, nil
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return nil, fmt.Errorf("--metrics: %v", err)
+		return nil, nil, fmt.Errorf("--metrics: %v", err)
 	}
 	if _, err := fmt.Fprintf(l.metrics, "%s\n", b); err != nil {
-		return nil, fmt.Errorf("--metrics: %v", err)
+		return nil, nil, fmt.Errorf("--metrics: %v", err)
 	}
-	return finite, nil
+	return vals, finite, nil
 }
 
 // checkOutputs declares the run's outputs to runtime/guard before any work: each must be
@@ -419,6 +566,13 @@ func checkOutputs(o RunOptions, spec *ir.TrainSpec) error {
 	replaces := o.Resume != "" && SameFile(o.Resume, o.Save)
 	if err := guard.Output("--save", o.Save, guard.Options{Replaces: replaces}); err != nil {
 		return err
+	}
+	if o.Save != "" {
+		// The best epoch's copy is replaced as the monitor improves, and on resume.
+		best := BestPath(o.Save)
+		if err := guard.Output("--save (its best epoch's copy)", best, guard.Options{Replaces: o.Resume != "" && SameFile(BestPath(o.Resume), best)}); err != nil {
+			return err
+		}
 	}
 	if err := guard.Output("--metrics", o.Metrics, guard.Options{}); err != nil {
 		return err

@@ -44,6 +44,10 @@ type Optimizer interface {
 	// SetState replaces the optimiser's state with copies of the tensors in st, which must
 	// use the names State returns. Shapes are checked against the parameters at the next Step.
 	SetState(st map[string]*runtime.Tensor) error
+	// LearningRate is the rate the next Step uses; SetLearningRate changes it (a
+	// schedule does, at the start of each epoch).
+	LearningRate() float64
+	SetLearningRate(lr float64)
 }
 
 // optimizers are the update rules, under schema.Optimizers' names. NewOptimizer hands
@@ -249,6 +253,9 @@ type SGD struct {
 
 func (o *SGD) Name() string { return "sgd" }
 
+func (o *SGD) LearningRate() float64      { return o.LR }
+func (o *SGD) SetLearningRate(lr float64) { o.LR = lr }
+
 func (o *SGD) Step(params, grads map[string]*runtime.Tensor) error {
 	names, err := checkOptimGrads("sgd", params, grads, &o.names)
 	if err != nil {
@@ -329,6 +336,9 @@ type Adam struct {
 
 // adamSlots are one parameter's Adam state: the moments and the step count.
 type adamSlots struct{ m, v, t *runtime.Tensor }
+
+func (o *Adam) LearningRate() float64      { return o.LR }
+func (o *Adam) SetLearningRate(lr float64) { o.LR = lr }
 
 func (o *Adam) Name() string {
 	if o.Decoupled {

@@ -97,6 +97,9 @@ func showPicture(tr *Trainer, dir, base string, set *data.Set, epoch int, out io
 type lossCurves struct {
 	first  int
 	series map[string][]float64
+	// metrics are the steps' reported metrics (a GAN's d_real, D(x), and d_fake,
+	// D(G(z))), "train NAME", beside the evaluation's of the same name, "test NAME".
+	metrics map[string][]float64
 }
 
 // epoch adds the points of one epoch's line.
@@ -105,6 +108,15 @@ func (c *lossCurves) epoch(epoch int, phases []ir.Phase, st EpochStats, testLoss
 		c.first, c.series = epoch, map[string][]float64{}
 	}
 	add := func(name string, v float64) { c.series[name] = append(c.series[name], v) }
+	if len(st.Metrics) > 0 && c.metrics == nil {
+		c.metrics = map[string][]float64{}
+	}
+	for name, v := range st.Metrics {
+		c.metrics["train "+name] = append(c.metrics["train "+name], v)
+		if tv, ok := test[name]; ok && tested {
+			c.metrics["test "+name] = append(c.metrics["test "+name], tv)
+		}
+	}
 	if len(phases) == 1 {
 		add("train", st.Loss)
 		if tested {
@@ -120,6 +132,24 @@ func (c *lossCurves) epoch(epoch int, phases []ir.Phase, st EpochStats, testLoss
 		}
 		if ok {
 			add("test "+ph.Name, v)
+		}
+	}
+}
+
+// validation adds an epoch's validation losses beside its train and test ones: "val" for
+// a model of one phase, else "val PHASE", as the test curves are named.
+func (c *lossCurves) validation(phases []ir.Phase, loss float64, m map[string]float64) {
+	if len(phases) == 1 {
+		c.series["val"] = append(c.series["val"], loss)
+		return
+	}
+	for i, ph := range phases {
+		v, ok := loss, true
+		if i > 0 {
+			v, ok = m[ph.Name+"_loss"]
+		}
+		if ok {
+			c.series["val "+ph.Name] = append(c.series["val "+ph.Name], v)
 		}
 	}
 }
@@ -148,6 +178,28 @@ func lossCurve(dir, base string, c lossCurves, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "wrote loss curve to %s\n", path)
+	return metricCurves(dir, base, c, epochs, out)
+}
+
+// metricCurves writes the steps' reported metrics per epoch, beside the test set's, when
+// the run reports any: for a GAN its discriminator's mean output on real samples, D(x)
+// (d_real), and on generated ones, D(G(z)) (d_fake before the generator's step, d_fake_g
+// after it).
+func metricCurves(dir, base string, c lossCurves, epochs int, out io.Writer) error {
+	series := map[string][]float64{}
+	for name, s := range c.metrics {
+		if len(s) == epochs {
+			series[name] = s
+		}
+	}
+	if len(series) == 0 {
+		return nil
+	}
+	path := filepath.Join(dir, base+"-metrics.png")
+	if err := report.EpochCurves(path, base+": reported metrics per epoch (a GAN's d_real is D(x), d_fake D(G(z)))", "mean", series, c.first); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote the reported metrics per epoch to %s\n", path)
 	return nil
 }
 

@@ -54,6 +54,8 @@ type runState struct {
 	Runs   map[string]uint64 `json:"program_runs"`
 	// Graph names the data of a graph run (graphresume.go); nil for other runs.
 	Graph *graphIdentity `json:"graph,omitempty"`
+	// Loop is what the loop watches (monitor.go); nil when it watches nothing.
+	Loop *loopState `json:"loop,omitempty"`
 }
 
 // programRuns returns the draw counter of every program compiled or restored.
@@ -138,7 +140,7 @@ func saveCheckpoint(tr *Trainer, path, source string, rs *runState) error {
 			}
 		}
 	}
-	meta := map[string]string{"dlc.source": source, "dlc.steps": fmt.Sprint(tr.Steps)}
+	meta := map[string]string{"dlc.source": source, "dlc.steps": fmt.Sprint(tr.Steps), "dlc.settings": settingsText(tr.Spec)}
 	if rs != nil {
 		b, err := json.Marshal(rs)
 		if err != nil {

@@ -33,6 +33,9 @@ type task interface {
 	trainEpoch(l *loop, p *EpochProgress) (EpochStats, error)
 	// evaluate returns the loss and metrics on the test data; ok is false without any.
 	evaluate() (loss float64, metrics map[string]float64, ok bool, err error)
+	// validate returns them on the validation data (the spec's Validation, held out or
+	// loaded at setup); ok is false without any.
+	validate() (loss float64, metrics map[string]float64, ok bool, err error)
 	// epochPictures writes what the model shows after each epoch (epoch counts from 1).
 	epochPictures(dir, base string, epoch int, out io.Writer) error
 	// pictures writes the task's pictures at the end of a run, besides the loss curve.
@@ -74,6 +77,7 @@ type samplesTask struct {
 	pcg         *rand.PCG
 	rng         *rand.Rand
 	train, test *data.Set
+	val         *data.Set // the validation data, or nil
 	data        data.Options
 	// identify makes setup name the training data (identifySamples), which a checkpoint
 	// records and a resumed run checks; only a run that saves or resumes needs it.
@@ -91,9 +95,16 @@ func (s *samplesTask) setup(out io.Writer) (*rand.PCG, *graphIdentity, error) {
 			return nil, nil, err
 		}
 	}
+	if s.train, s.val, err = validationSet(spec, s.train, s.data); err != nil {
+		return nil, nil, err
+	}
 	s.pcg = rand.NewPCG(uint64(spec.Seed), 0x73687566)
 	s.rng = rand.New(s.pcg)
-	fmt.Fprintf(out, "training %s: %d samples, batch %d, %d epochs, %s\n", phasesString(s.tr), s.train.Len(), spec.Batch, spec.Epochs, optString(s.tr))
+	held := ""
+	if s.val != nil {
+		held = fmt.Sprintf(" (%d validation samples)", s.val.Len())
+	}
+	fmt.Fprintf(out, "training %s: %d samples%s, batch %d, %d epochs, %s\n", phasesString(s.tr), s.train.Len(), held, spec.Batch, spec.Epochs, optString(s.tr))
 	if !s.identify {
 		return s.pcg, nil, nil
 	}
@@ -113,6 +124,14 @@ func (s *samplesTask) evaluate() (float64, map[string]float64, bool, error) {
 		return 0, nil, false, nil
 	}
 	loss, m, err := s.tr.Evaluate(s.test, s.evalBatch)
+	return loss, m, true, err
+}
+
+func (s *samplesTask) validate() (float64, map[string]float64, bool, error) {
+	if s.val == nil {
+		return 0, nil, false, nil
+	}
+	loss, m, err := s.tr.Evaluate(s.val, s.evalBatch)
 	return loss, m, true, err
 }
 

@@ -53,6 +53,8 @@ type Trainer struct {
 	turns  int
 	// runs holds the draw counters of programs not compiled yet, restored from a checkpoint.
 	runs map[string]uint64
+	// onStep, when set, hears of every optimiser step (the run's log, runlog.go).
+	onStep func(steps int, phase string, loss float64, metrics map[string]float64)
 }
 
 // NewTrainer prepares m for training; m must have a train spec.
@@ -328,6 +330,9 @@ func (t *Trainer) runPhase(i int, inputs map[string]*runtime.Tensor) (float64, m
 	for k, name := range ph.Params {
 		b.grads[name] = outs[b.gradKeys[k]]
 	}
+	if ph.Clip != nil {
+		clipGrads(ph.Clip, ph.Params, b.grads)
+	}
 	if err := t.Opts[i].Step(t.Vars, b.grads); err != nil {
 		return 0, nil, err
 	}
@@ -347,6 +352,9 @@ func (t *Trainer) runPhase(i int, inputs map[string]*runtime.Tensor) (float64, m
 		if err := t.checkStepFinite(i); err != nil {
 			return 0, nil, err
 		}
+	}
+	if t.onStep != nil {
+		t.onStep(t.Steps, ph.Name, loss, metrics)
 	}
 	return loss, metrics, nil
 }
