@@ -58,6 +58,10 @@ type Program struct {
 	// expansions holds, by family name, the train block with phases a family written in
 	// the language stands for (expand.go).
 	expansions map[string]string
+	// calls are the block calls lowered so far, one per instance name, in the order they
+	// were lowered (summary.go).
+	calls    []blockCall
+	callSeen map[string]bool
 }
 
 // nextStream numbers a draw op: unique across the module, and the same for the same source.

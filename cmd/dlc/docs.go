@@ -9,6 +9,8 @@ var docs = map[string]struct{ short, long string }{
 		"Print the IR of FILE: as lowered (--show before), optimised (after, the default) or both. A model with a train block ends with the memory a run of it holds, as a comment the IR reader skips. --show phases says instead how FILE trains, phase by phase, in the language."},
 	"params": {"list each trained parameter's name, shape and count",
 		"List each trained parameter of FILE with its shape, element count and initialiser, and the total; for a model with a train block, the memory a run of it holds."},
+	"summary": {"each block call's output shape and parameter count",
+		"For each network of FILE (a block no other block calls), list the block calls its body makes in order, each with its line, the shape it returns as the checker inferred it (symbolic dimensions kept: [B, 64, 14, 14]), its parameters and its training state (batch-norm running statistics); then the network's trainable and non-trainable parameters, and the totals. dlc run prints the same table before it trains (--no-summary leaves it out)."},
 	"run": {"train per FILE's train block",
 		"Train the model of FILE as its train block says, printing a line per epoch and drawing its pictures (the loss curve, reconstructions, samples) into --out. The flags override the train block."},
 	"apply": {"run one block or role of a trained model on data",

@@ -39,6 +39,7 @@ func newRoot(s *session) *cobra.Command {
 		newCheckCmd(s),
 		newCompileCmd(s),
 		newParamsCmd(s),
+		newSummaryCmd(s),
 		commandWith[runFlags]("run FILE", s.run),
 		commandWith[applyFlags]("apply FILE", s.apply),
 		newSampleCmd(s),

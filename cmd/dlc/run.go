@@ -30,6 +30,7 @@ type runFlags struct {
 	checkFinite bool
 	dataDir     string
 	maxMemory   string
+	noSummary   bool
 }
 
 func (f *runFlags) declare(fs *pflag.FlagSet) {
@@ -49,6 +50,7 @@ func (f *runFlags) declare(fs *pflag.FlagSet) {
 	addDataDir(fs, &f.dataDir)
 	fs.BoolVar(&f.checkFinite, "check-finite", false, "check every op's result for NaN and infinity, naming the first op (and its .dl line) that makes one")
 	fs.StringVar(&f.maxMemory, "max-memory", "auto", "refuse a run whose estimated memory (dlc params shows it) exceeds this `SIZE`: bytes with an optional K, M, G or T (binary units), auto (the memory the system has available) or none")
+	fs.BoolVar(&f.noSummary, "no-summary", false, "do not print the networks' summary (dlc summary) before training")
 	fs.StringVar(&f.progress, "progress", "auto", "the progress bar `MODE`: auto (when stderr is a terminal), always or never")
 }
 
@@ -103,6 +105,9 @@ func (s *session) train(file string, m *ir.Module, f runFlags, limit int64) erro
 		Source: file, Epochs: f.epochs, Steps: f.steps, Seed: f.seed, NoShuffle: !f.shuffle,
 		Init: f.init, InitPartial: f.initPartial, Resume: f.resume, Save: f.save, Metrics: f.metrics, OutDir: f.out, CheckFinite: f.checkFinite,
 		MaxMemory: limit, MNISTDir: f.dataDir, Out: s.stdout,
+	}
+	if !f.noSummary {
+		o.Out = summaryFirst(s.stdout, s.prog.Summary(m))
 	}
 	if showBar && m.Train.Task.IsGraph() {
 		b := &graphBar{w: s.stderr, spec: m.Train}

@@ -361,7 +361,7 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) error {
 	} else {
 		line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
 	}
-	fmt.Fprintln(l.out, line)
+	fmt.Fprintln(l.out, fitEpochLine(line))
 	if l.metrics == nil {
 		return nil
 	}
