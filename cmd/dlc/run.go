@@ -110,10 +110,10 @@ func (s *session) train(file string, m *ir.Module, f runFlags, limit int64) erro
 		o.Out = summaryFirst(s.stdout, s.prog.Summary(m))
 	}
 	if showBar && m.Train.Task.IsGraph() {
-		b := &graphBar{w: s.stderr, spec: m.Train}
+		b := &graphBar{w: s.stderr, cols: termColumns(s.stderr), spec: m.Train}
 		o.Progress, o.EpochDone = b.progress, b.epochDone
 	} else if showBar {
-		b := &sampleBar{w: s.stderr, spec: m.Train}
+		b := &sampleBar{w: s.stderr, cols: termColumns(s.stderr), spec: m.Train}
 		o.Progress, o.EpochDone = b.progress, b.epochDone
 	}
 	stop, release := interruptible(s.stderr, f.save)
