@@ -280,10 +280,8 @@ func (l *loop) finish(stay *runState, saved bool) error {
 	return l.task.pictures(o.OutDir, l.base(), out)
 }
 
-// base is the .dl file's name without its extension, which names the pictures.
-func (l *loop) base() string {
-	return strings.TrimSuffix(filepath.Base(l.o.Source), filepath.Ext(l.o.Source))
-}
+// base names the pictures (PictureBase).
+func (l *loop) base() string { return PictureBase(l.o.Source) }
 
 // applyRunOptions sets tr's train spec to o's overrides of its epochs, seed and shuffling,
 // and tr's finiteness checks; it returns the spec and the writer of the run's report.
