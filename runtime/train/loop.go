@@ -470,11 +470,16 @@ func StartVarsPartial(tr *Trainer, path string, seed int64) (drawn, ignored []st
 			drawn = append(drawn, n)
 		}
 	}
+	slices.Sort(drawn)
+	slices.Sort(ignored)
+	if len(drawn) == len(vars) {
+		// Training from scratch with exit 0 would hide that the names do not line up.
+		return nil, nil, fmt.Errorf("--init %s --init-partial: none of the file's tensors is one of the model's, so nothing would be loaded; the file holds %s; the model expects %s",
+			path, nameList(ignored), nameList(drawn))
+	}
 	if err := tr.SetVars(vars); err != nil {
 		return nil, nil, fmt.Errorf("--init %s: %v", path, err)
 	}
-	slices.Sort(drawn)
-	slices.Sort(ignored)
 	return drawn, ignored, nil
 }
 
@@ -518,4 +523,15 @@ func namedString(prefix string, values map[string]float64) string {
 		s += fmt.Sprintf("  %s%s %.4f", prefix, k, values[k])
 	}
 	return s
+}
+
+// nameList lists sorted names, the first eight of them when there are more.
+func nameList(names []string) string {
+	if len(names) == 0 {
+		return "no tensors"
+	}
+	if len(names) > 8 {
+		return fmt.Sprintf("%s, … (%d in all)", strings.Join(names[:8], ", "), len(names))
+	}
+	return strings.Join(names, ", ")
 }
