@@ -88,6 +88,10 @@ func (s *samplesTask) setup(out io.Writer) (*rand.PCG, *graphIdentity, error) {
 			return nil, nil, err
 		}
 	}
+	// Checked now, not at the first step (or, for the test set, after a whole epoch).
+	if err := checkLoaded(s.tr.Module, s.train, s.test); err != nil {
+		return nil, nil, err
+	}
 	s.pcg = rand.NewPCG(uint64(spec.Seed), 0x73687566)
 	s.rng = rand.New(s.pcg)
 	fmt.Fprintf(out, "training %s: %d samples, batch %d, %d epochs, %s\n", phasesString(s.tr), s.train.Len(), spec.Batch, spec.Epochs, optString(s.tr))
