@@ -23,8 +23,19 @@ type Dims struct {
 	// width depends on the values (classes counted from the largest label).
 	Y      []int
 	YKnown bool
-	Graph  bool   // a graph source: its sizes are not samples (graph loaders check them)
 	What   string // the source as a train block calls it: csv(path: "d.csv", …)
+	// Graph marks a graph source: then F and Fe are the features of a node and of an edge,
+	// and Classes the classes of its labels (0: none), and the fields above are unused.
+	// Known is false when only loading the graph tells them (Peek does not read graphs).
+	Graph, Known bool
+	F, Fe        int
+	Classes      int
+}
+
+// GraphDims describes a loaded graph, or a set of graphs (then g is its first graph and
+// classes the set's).
+func GraphDims(g *Graph, classes int) Dims {
+	return Dims{Graph: true, Known: true, F: g.F, Fe: g.Fe, Classes: classes, What: g.Name}
 }
 
 // Dims describes the loaded set s.

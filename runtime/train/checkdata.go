@@ -31,7 +31,7 @@ func (e *DataError) Error() string {
 // an input fed targets needs the data to have them. It returns every mismatch, each once.
 func CheckData(m *ir.Module, test bool, d data.Dims) []*DataError {
 	spec := m.Train
-	if spec == nil || d.Graph || spec.Task != ir.TaskSamples {
+	if spec == nil || d.Graph && !d.Known {
 		return nil
 	}
 	ds := spec.Data
@@ -63,6 +63,10 @@ func CheckData(m *ir.Module, test bool, d data.Dims) []*DataError {
 	for _, name := range fns {
 		f := m.Func(name)
 		if f == nil {
+			continue
+		}
+		if d.Graph {
+			checkGraph(spec, f, d, add)
 			continue
 		}
 		for _, in := range f.Inputs {
@@ -187,4 +191,38 @@ func checkLoaded(m *ir.Module, train, test *data.Set) error {
 		return nil
 	}
 	return errs[0]
+}
+
+// checkGraph checks a graph (or a set of graphs) against the inputs of f: the node
+// features [N, F] and edge features [E, Fe] it takes, and the classes of the targets of a
+// node or graph classification [L, K].
+func checkGraph(spec *ir.TrainSpec, f *ir.Func, d data.Dims, add func(key, msg string)) {
+	for _, in := range f.Inputs {
+		name := in.Attrs.String("name")
+		k, ok := spec.Feed(name)
+		if !ok {
+			continue
+		}
+		var what string
+		var got int
+		switch {
+		case k == ir.FeedNodeFeatures:
+			what, got = "features a node", d.F
+		case k == ir.FeedEdgeFeatures:
+			what, got = "features an edge", d.Fe
+		case k == ir.FeedTargets && spec.Task != ir.TaskLink && d.Classes > 0:
+			what, got = "classes", d.Classes
+		default:
+			continue
+		}
+		s := in.Type.Shape
+		if len(s) != 2 || !s[1].IsConst() || s[1].Coef == got {
+			continue
+		}
+		msg := fmt.Sprintf("%s has %d %s, and input %s of %s%s takes %d (%v)", d.What, got, what, name, f.Name, at(in.Pos), s[1].Coef, s)
+		if what == "classes" {
+			msg = fmt.Sprintf("%s has %d classes, and %s%s predicts %d (its targets %s are %v)", d.What, got, f.Name, at(in.Pos), s[1].Coef, name, s)
+		}
+		add(what+" "+name, msg)
+	}
 }
