@@ -1,0 +1,68 @@
+package train
+
+import (
+	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/report"
+)
+
+// Cells makes each sample of im a picture drawn from [lo, hi]: a [n, 3, H, W] batch in
+// colour, a [n, C, H, W] one of other C with its channels stacked vertically in grey, a
+// [n, H, W] one as it is, and a flat [n, F] one as the nearest square (ImageSize).
+func (im Images) Cells(lo, hi float32) []report.Cell {
+	s := im.T.Shape
+	rows := im.Rows()
+	c, h, w := 1, 0, 0
+	switch {
+	case len(s) == 4 && s[1] == 3:
+		c, h, w = 3, s[2], s[3]
+	case len(s) == 2:
+		h, w = nearSquare(s[1])
+	default:
+		h, w = im.ImageSize()
+	}
+	out := make([]report.Cell, len(rows))
+	for i, r := range rows {
+		out[i] = report.Cell{Pix: r, C: c, H: h, W: w, Lo: lo, Hi: hi}
+	}
+	return out
+}
+
+// nearSquare is the rectangle h×w = n nearest a square with h ≤ w: 28×28 for 784, 4×5 for
+// a code of 20 values.
+func nearSquare(n int) (int, int) {
+	h := 1
+	for d := 1; d*d <= n; d++ {
+		if n%d == 0 {
+			h = d
+		}
+	}
+	return h, n / max(h, 1)
+}
+
+// OutputRange is the range of the values function fn returns when its last op bounds them:
+// a tanh's [-1, 1], a sigmoid's [0, 1]; ok is false for any other.
+func (t *Trainer) OutputRange(fn string) (lo, hi float64, ok bool) {
+	f := t.Module.Func(fn)
+	if f == nil || len(f.Outputs) == 0 {
+		return 0, 0, false
+	}
+	return opRange(f.Outputs[0].Value)
+}
+
+func opRange(o *ir.Op) (float64, float64, bool) {
+	kind := o.Kind
+	if act := o.Attrs.String("act"); act != "" {
+		kind = act // a fused layer's activation: dense {act="tanh"}
+	}
+	switch kind {
+	case "tanh":
+		return -1, 1, true
+	case "sigmoid":
+		return 0, 1, true
+	case "reshape":
+		if len(o.Args) == 1 {
+			return opRange(o.Args[0])
+		}
+	}
+	return 0, 0, false
+}
