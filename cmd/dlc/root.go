@@ -45,6 +45,7 @@ func newRoot(s *session) *cobra.Command {
 		newSampleCmd(s),
 		newScoreCmd(s),
 		commandWith[embedFlags]("embed FILE", s.embed),
+		newTraverseCmd(s),
 		commandWith[anomalyFlags]("anomaly FILE", s.anomaly),
 	)
 	root.InitDefaultHelpCmd() // now, not at Execute: checkCommand and the usage list it

@@ -1,6 +1,9 @@
 package train
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/report"
 )
@@ -65,4 +68,56 @@ func opRange(o *ir.Op) (float64, float64, bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// FilterCells draws the trained parameter name as the filters it holds, one cell a unit:
+// a dense layer's weight [in, out] as out images of its in inputs (the nearest square, 28×28
+// for MNIST's 784), a convolution's [out, in, kh, kw] as out kernels (in colour when in is
+// 3, else their input channels stacked). Each is drawn over [-m, m] for its own largest
+// magnitude m, so 0 is mid-grey, positive weights light and negative dark. At most limit
+// units are drawn.
+func (t *Trainer) FilterCells(name string, limit int) ([]report.Cell, error) {
+	w, ok := t.Vars[name]
+	if !ok {
+		return nil, fmt.Errorf("no parameter %s in this model (dlc params lists them)", name)
+	}
+	s := w.Shape
+	var units [][]float32
+	c, h, wd := 1, 0, 0
+	switch len(s) {
+	case 2:
+		in, out := s[0], s[1]
+		h, wd = nearSquare(in)
+		for j := range min(out, limit) {
+			u := make([]float32, in)
+			for i := range in {
+				u[i] = w.Data[i*out+j]
+			}
+			units = append(units, u)
+		}
+	case 4:
+		out, in, kh, kw := s[0], s[1], s[2], s[3]
+		if in == 3 {
+			c, h, wd = 3, kh, kw
+		} else {
+			h, wd = in*kh, kw
+		}
+		for j := range min(out, limit) {
+			units = append(units, w.Data[j*in*kh*kw:(j+1)*in*kh*kw])
+		}
+	default:
+		return nil, fmt.Errorf("parameter %s has shape %v, want a dense layer's weight [in, out] or a convolution's [out, in, kh, kw]", name, s)
+	}
+	cells := make([]report.Cell, len(units))
+	for i, u := range units {
+		m := float32(0)
+		for _, v := range u {
+			m = max(m, float32(math.Abs(float64(v))))
+		}
+		if !(m > 0) || math.IsInf(float64(m), 0) {
+			m = 1
+		}
+		cells[i] = report.Cell{Pix: u, C: c, H: h, W: wd, Lo: -m, Hi: m}
+	}
+	return cells, nil
 }
