@@ -48,7 +48,7 @@ func newTraverseCmd(s *session) *cobra.Command {
 		var base []float32
 		start := "the others 0"
 		if which != "" {
-			if base, err = tr.EncodeOne(which, row, train.DataOptions{MNISTDir: dataDir}); err != nil {
+			if base, err = tr.EncodeOne(file, which, row, train.DataOptions{MNISTDir: dataDir}); err != nil {
 				return fmt.Errorf("--from %s: %v", from, err)
 			}
 			start = fmt.Sprintf("the others those of %s sample %d", which, row)

@@ -72,14 +72,14 @@ func (t *Trainer) Traverse(base []float32, dims []int, lo, hi float64, steps int
 	return tv, nil
 }
 
-// EncodeOne is the code of row i of the train block's data set which (train or test), by
+// EncodeOne is the code of row i (source names the .dl file in messages) of the train block's data set which (train or test), by
 // the encode role (a VAE's μ).
-func (t *Trainer) EncodeOne(which string, i int, o DataOptions) ([]float32, error) {
+func (t *Trainer) EncodeOne(source, which string, i int, o DataOptions) ([]float32, error) {
 	fn, err := t.RoleFunc(ir.RoleEncode)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := t.FuncRows(fn, RowFeed{Which: which, N: i + 1, Data: o})
+	rs, err := t.FuncRows(fn, RowFeed{Which: which, N: i + 1, Data: o, Source: source})
 	if err != nil {
 		return nil, err
 	}
