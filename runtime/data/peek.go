@@ -25,8 +25,8 @@ type Dims struct {
 	YKnown bool
 	What   string // the source as a train block calls it: csv(path: "d.csv", …)
 	// Graph marks a graph source: then F and Fe are the features of a node and of an edge,
-	// and Classes the classes of its labels (0: none), and the fields above are unused.
-	// Known is false when only loading the graph tells them (Peek does not read graphs).
+	// and Classes the classes of its labels (0: none), and the fields above are unused; a
+	// value of -1 is one only loading the graph tells. Known is false when none is known.
 	Graph, Known bool
 	F, Fe        int
 	Classes      int
@@ -68,7 +68,9 @@ func peek(spec ir.DataSpec, o Options) (Dims, error) {
 	src, _ := Lookup(spec.Source)
 	what := describe(src, spec.Args)
 	if src.load == nil {
-		return Dims{Graph: true, What: what}, nil
+		d, err := peekGraph(src, spec.Args)
+		d.What = what
+		return d, err
 	}
 	var d Dims
 	var err error
@@ -224,4 +226,89 @@ func npyShape(path string) ([]int, string, error) {
 		return nil, "", err
 	}
 	return h.shape, h.descr, nil
+}
+
+// peekGraph tells what it can of a graph source without loading it: a graph_npy's widths
+// from its arrays' headers, a graph_csv's node features from its node table's first row,
+// a generated graph's from its arguments. The classes are known when the source declares
+// them (classes: K).
+func peekGraph(src *Source, args map[string]string) (Dims, error) {
+	d := Dims{Graph: true, Known: true, F: -1, Fe: -1, Classes: -1}
+	if k, err := strconv.Atoi(args["classes"]); err == nil && k > 0 {
+		d.Classes = k
+	}
+	switch src.Name {
+	case "graph_npy":
+		xs, _, err := npyShape(args["x"])
+		if err != nil {
+			return Dims{}, err
+		}
+		if len(xs) == 2 {
+			d.F = xs[1]
+		}
+		for _, k := range []string{"edges", "labels"} {
+			if p := args[k]; p != "" {
+				if _, _, err := npyShape(p); err != nil {
+					return Dims{}, err
+				}
+			}
+		}
+		d.Fe = 0
+		if e := args["edge_x"]; e != "" {
+			es, _, err := npyShape(e)
+			if err != nil {
+				return Dims{}, err
+			}
+			if len(es) == 2 {
+				d.Fe = es[1]
+			}
+		}
+	case "graph_csv":
+		nodes := args["nodes"]
+		f, _, err := openInput(nodes)
+		if err != nil {
+			return Dims{}, err
+		}
+		defer f.Close()
+		cr := csv.NewReader(bufio.NewReaderSize(&lineBoundedReader{r: f, max: MaxCSVLine, num: 1}, 64<<10))
+		cr.TrimLeadingSpace = true
+		cr.FieldsPerRecord = -1
+		rec, err := cr.Read()
+		if err != nil {
+			return Dims{}, csvErr(nodes, err)
+		}
+		var header []string
+		if !allNumeric(rec) {
+			header = rec
+		}
+		label := args["label"]
+		if _, ok := src.Arg("label"); ok {
+			label = src.value(args, "label")
+		}
+		if label == "-1" {
+			label = ""
+		}
+		col, err := labelIndex(nodes, label, header, len(rec))
+		if err != nil {
+			return Dims{}, err
+		}
+		d.F = len(rec)
+		if col >= 0 {
+			d.F--
+		}
+		for _, k := range []string{"edges", "labels"} {
+			if p := args[k]; p != "" {
+				g, _, err := openInput(p)
+				if err != nil {
+					return Dims{}, err
+				}
+				g.Close()
+			}
+		}
+	case "karate":
+		d.F, d.Fe, d.Classes = 34, 0, 2
+	default:
+		return Dims{Graph: true}, nil // generated: its sizes are its arguments', checked when it is made
+	}
+	return d, nil
 }

@@ -216,7 +216,7 @@ func checkGraph(spec *ir.TrainSpec, f *ir.Func, d data.Dims, add func(key, msg s
 			continue
 		}
 		s := in.Type.Shape
-		if len(s) != 2 || !s[1].IsConst() || s[1].Coef == got {
+		if got < 0 || len(s) != 2 || !s[1].IsConst() || s[1].Coef == got {
 			continue
 		}
 		msg := fmt.Sprintf("%s has %d %s, and input %s of %s%s takes %d (%v)", d.What, got, what, name, f.Name, at(in.Pos), s[1].Coef, s)
