@@ -21,7 +21,7 @@ var docs = map[string]struct{ short, long string }{
 		"Draw -n samples from the generator of FILE, classify them with the classifier --classifier (a model trained with cross_entropy) and print the mean max-softmax confidence and each class's share; for a conditional generator, also how often the requested label is seen."},
 	"embed": {"an autoencoder's codes and their 2-D map",
 		"Encode a data set with the autoencoder of FILE (its encode function: a VAE's μ) and write the codes as .npy and CSV (with a label column), and a 2-D map of them, NAME-map.png, coloured by label: t-SNE of up to -n codes, PCA with --pca, the code itself when it has two values."},
-	"traverse": {"a latent traversal of an autoencoder: each code dimension varied",
+	"traverse": {"a latent traversal: each code dimension varied, decoded",
 		"Decode codes of the autoencoder of FILE (its decode function) with the weights of --init, each chosen code dimension (--dims, default all) going through --steps values from LO to HI (--span), the others fixed at 0 (a VAE prior's mean) or at the code of a sample (--from test:0), and write them as a PNG, a row per dimension labelled z0, z1, … and a column per value."},
 	"anomaly": {"flag samples by reconstruction error",
 		"Score every sample of a data set by the reconstruction error of the autoencoder of FILE, flag those above the training data's 99th percentile (or --threshold), write PREFIX.csv, PREFIX.npy and a histogram PREFIX-hist.png, and for a set with labels print precision, recall and AUROC (normal: the classes of the training data, or --normal)."},
