@@ -121,3 +121,44 @@ func (t *Trainer) FilterCells(name string, limit int) ([]report.Cell, error) {
 	}
 	return cells, nil
 }
+
+// SampleSheet lays out samples as a grid over the range r (nil: the sample function's
+// tanh's or sigmoid's, else the data's). A conditional generator's samples, asked for
+// their classes in turn (--label, or every class), are a column per class, labelled.
+func (tr *Trainer) SampleSheet(imgs Images, labels []int, fromFiles bool, r []float64) report.Sheet {
+	lo, hi := tr.DataRange()
+	fn, _ := tr.Spec.Role(ir.RoleSample)
+	if l, h, ok := tr.OutputRange(fn); ok {
+		lo, hi = l, h
+	}
+	if r != nil {
+		lo, hi = r[0], r[1]
+	}
+	cells := imgs.Cells(float32(lo), float32(hi))
+	cols, classes := 8, []int(nil)
+	if f := tr.Module.Func(fn); f != nil && len(f.Inputs) == 2 && !fromFiles {
+		classes = labels
+		if classes == nil && f.Inputs[1].Type.Shape[1].IsConst() {
+			for c := range f.Inputs[1].Type.Shape[1].Coef {
+				classes = append(classes, c)
+			}
+		}
+	}
+	s := report.Sheet{Title: fmt.Sprintf("%d samples of %s", len(cells), fn)}
+	switch {
+	case len(classes) == 1:
+		s.Title += fmt.Sprintf(", class %d", classes[0])
+		classes = nil
+	case len(classes) > 1 && len(classes) <= 16:
+		cols = len(classes)
+	default:
+		classes = nil
+	}
+	for _, c := range classes {
+		s.ColLabels = append(s.ColLabels, fmt.Sprint(c))
+	}
+	for b := 0; b < len(cells); b += cols {
+		s.Rows = append(s.Rows, cells[b:min(b+cols, len(cells))])
+	}
+	return s
+}

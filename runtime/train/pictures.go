@@ -32,8 +32,8 @@ func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) erro
 	}
 	path := filepath.Join(dir, base+"-samples.png")
 	lo, hi := tr.DataRange() // samples look like the data: a VAE's in [0, 1], a GAN's in [−1, 1]
-	sheet := report.Blocks([][]report.Cell{imgs.Cells(float32(lo), float32(hi))}, nil, 8)
-	sheet.GroupRows, sheet.Title = 0, fmt.Sprintf("%s: 64 samples from fixed noise, epoch %d", base, epoch)
+	sheet := tr.SampleSheet(imgs, nil, false, []float64{lo, hi})
+	sheet.Title = fmt.Sprintf("%s: 64 samples from fixed noise, epoch %d", base, epoch)
 	if err := report.WriteSheet(path, sheet); err != nil {
 		return err
 	}
