@@ -142,6 +142,12 @@ func (s Sheet) draw(l sheetLayout) image.Image {
 	if l.top > 0 {
 		draw.Draw(img, image.Rect(0, 0, l.W, l.top), &image.Uniform{labelBack}, image.Point{}, draw.Src)
 	}
+	if n := len(l.colX); n > 0 {
+		// A title wider than the cells leaves a margin at the right, not a grey band.
+		if end := l.colX[n-1] + l.colW[n-1] + gridGap; end < l.W {
+			draw.Draw(img, image.Rect(end, 0, l.W, l.H), &image.Uniform{labelBack}, image.Point{}, draw.Src)
+		}
+	}
 	if s.Title != "" {
 		drawText(img, gridGap, 0, s.Title)
 	}
