@@ -31,7 +31,7 @@ func TestModelPictures(t *testing.T) {
 		t.Errorf("traversal %d×%d px", w, h)
 	}
 	mustRun(t, "traverse", "vae.dl", "--init", "v.safetensors", "--dims", "1", "--from", "train:3", "-o", "t1.png")
-	if code, _, stderr := run(t, "traverse", "vae.dl", "--init", "v.safetensors", "--dims", "2"); code != 1 || !strings.Contains(stderr, "code dimension 2, want one of 0 to 1") {
+	if code, _, stderr := run(t, "traverse", "vae.dl", "--init", "v.safetensors", "--dims", "2"); code != 1 || !strings.Contains(stderr, "--dims: code dimension 2, want one of 0 to 1") {
 		t.Errorf("traverse --dims 2: exit %d, %q", code, stderr)
 	}
 

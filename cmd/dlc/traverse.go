@@ -20,6 +20,9 @@ func newTraverseCmd(s *session) *cobra.Command {
 	var init, out, dims, span, from, valueRange, dataDir string
 	var steps int
 	c := command("traverse FILE", func(c *cobra.Command, file string) error {
+		if steps < 2 || steps > train.MaxTraverseSteps {
+			return usagef("--steps %d, want 2 to %d", steps, train.MaxTraverseSteps)
+		}
 		lo, hi, err := parsePair("--span", span)
 		if err != nil {
 			return err
@@ -86,7 +89,7 @@ func newTraverseCmd(s *session) *cobra.Command {
 	addOutput(fs, &out, "traverse.png", "the picture `FILE` (PNG)")
 	fs.StringVar(&dims, "dims", "", "the code dimensions to vary, `0,1,2` (default all)")
 	fs.StringVar(&span, "span", "-3,3", "the values each dimension goes through, from `LO,HI`")
-	fs.IntVar(&steps, "steps", 9, "how many values from LO to HI (at least 2)")
+	fs.IntVar(&steps, "steps", 9, "how many values from LO to HI (2 to 64)")
 	fs.StringVar(&from, "from", "", "start from the code of a sample, `SET:I` (test:0, train:12), instead of the zero code (a VAE prior's mean)")
 	addRange(fs, &valueRange)
 	addDataDir(fs, &dataDir)

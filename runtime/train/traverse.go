@@ -11,6 +11,10 @@ import (
 // (the prior's mean, zeros, or the code of a sample), and for each chosen dimension a row
 // of decodings as that dimension alone goes from lo to hi, the others fixed.
 
+// MaxTraverseSteps bounds the columns of a traversal: beyond it a picture shows nothing
+// more, and the decodings (a row per dimension) grow with it.
+const MaxTraverseSteps = 64
+
 // Traversal is the codes a traversal decodes and their decodings: row r, column c is
 // Dims[r] set to Values[c].
 type Traversal struct {
@@ -45,11 +49,11 @@ func (t *Trainer) Traverse(base []float32, dims []int, lo, hi float64, steps int
 	}
 	for _, d := range dims {
 		if d < 0 || d >= k {
-			return Traversal{}, fmt.Errorf("code dimension %d, want one of 0 to %d (%s takes codes of %d)", d, k-1, fn, k)
+			return Traversal{}, fmt.Errorf("--dims: code dimension %d, want one of 0 to %d (%s takes codes of %d)", d, k-1, fn, k)
 		}
 	}
-	if steps < 2 || !(lo < hi) {
-		return Traversal{}, fmt.Errorf("a traversal of %d steps from %v to %v, want at least 2 steps and lo < hi", steps, lo, hi)
+	if steps < 2 || steps > MaxTraverseSteps || !(lo < hi) {
+		return Traversal{}, fmt.Errorf("a traversal of %d steps from %v to %v, want 2 to %d steps and lo < hi", steps, lo, hi, MaxTraverseSteps)
 	}
 	tv := Traversal{Dims: dims}
 	for c := range steps {
