@@ -89,6 +89,8 @@ func (s Sheet) layout(path string) (sheetLayout, error) {
 				continue
 			}
 			switch {
+			case float64(c.C)*float64(c.H)*float64(c.W) > maxGridPixels:
+				return l, errorf(path, "image %d of row %d is %d×%d×%d, want at most %d values", j, i, c.C, c.H, c.W, maxGridPixels)
 			case c.C <= 0 || c.H <= 0 || c.W <= 0:
 				return l, errorf(path, "image %d of row %d is %d×%d×%d, want every dimension > 0", j, i, c.C, c.H, c.W)
 			case len(c.Pix) != c.C*c.H*c.W:
