@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/dlc-lang/dlc/lang"
@@ -29,7 +30,17 @@ func (l *lowerer) call(sc *scope, c *lang.Call) (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		return bi.lower(l, c, args)
+		// A builtin that numbers its instance (batchnorm0) declares parameters: the
+		// summary lists it as it lists a block's call.
+		sc, before := l.sc, 0
+		if sc != nil {
+			before = sc.counts[c.Func]
+		}
+		v, err := bi.lower(l, c, args)
+		if err == nil && sc != nil && sc.counts[c.Func] > before {
+			l.p.recordCall(blockCall{instance: sc.prefix + "." + c.Func + strconv.Itoa(before), parent: sc.prefix, block: c.Func, pos: c.Pos}, v)
+		}
+		return v, err
 	}
 	b, ok := l.p.blocks[c.Func]
 	if !ok {
@@ -235,6 +246,9 @@ func (l *lowerer) instantiate(caller *scope, b *lang.Block, c *lang.Call) ([]val
 	l.depth++
 	defer func() { l.depth-- }()
 	rets, err := l.body(b, sc)
+	if err == nil {
+		l.p.recordCall(blockCall{instance: sc.prefix, parent: caller.prefix, block: b.Name, open: !l.p.std[b], pos: c.Pos}, rets...)
+	}
 	if err != nil && l.p.std[b] {
 		// A failure inside a standard block is reported at the user's call.
 		if le, ok := err.(*lang.Error); ok && l.stdPos != nil && le.Pos.Filename != c.Pos.Filename {

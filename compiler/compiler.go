@@ -67,6 +67,10 @@ type Program struct {
 	// (loop_settings.go).
 	monitors  []monitorAt
 	overrides []Override
+	// calls are the block calls lowered so far, one per instance name, in the order they
+	// were lowered (summary.go).
+	calls    []blockCall
+	callSeen map[string]bool
 }
 
 // nextStream numbers a draw op: unique across the module, and the same for the same source.

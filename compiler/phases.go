@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/ir/schema"
@@ -52,6 +53,8 @@ type writtenPhase struct {
 	clip    *ir.Clip
 	reports []ir.Output
 	show    []*ir.Op // images to show after each epoch, one row each
+	// showNames are the show list's elements as written, which name the picture's rows.
+	showNames []string
 }
 
 // trainFeeds reads the train block's parameters: what the data feeds each.
@@ -152,14 +155,22 @@ func phaseSettingOf(ph *lang.Phase, name string) *lang.Setting {
 }
 
 // lowerPhaseShow lowers T.show: phase ph's body in evaluation mode, with its show list as
-// the outputs out0, out1, ….
+// its outputs, each named by the element when it is a name and outI otherwise.
 func (p *Program) lowerPhaseShow(t *lang.Train, ph *lang.Phase) (*ir.Func, error) {
 	l, wp, err := p.lowerPhase(t, ph, t.Target+".show", "eval")
 	if err != nil {
 		return nil, err
 	}
+	taken := map[string]bool{}
 	for i, o := range wp.show {
-		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: fmt.Sprintf("out%d", i), Value: o})
+		// An element written as a name (a, fake_b) names its output, and so the picture's
+		// row; any other (GBA(fake_b)) is outI.
+		name := wp.showNames[i]
+		if !isIdent(name) || taken[name] {
+			name = fmt.Sprintf("out%d", i)
+		}
+		taken[name] = true
+		l.b.F.Outputs = append(l.b.F.Outputs, ir.Output{Name: name, Value: o})
 	}
 	if l.b.Err != nil {
 		return nil, lang.Errorf(ph.Pos, "phase %s: %v", ph.Name, l.b.Err)
@@ -316,6 +327,7 @@ func (l *lowerer) phaseShow(sc *scope, wp *writtenPhase, s *lang.Setting) error 
 			return lang.Errorf(e.Pos, "phase %s: show: %s is %v, the first image is %v; the rows of a picture have one shape", wp.ph.Name, exprString(e), v.op.Type.Shape, first[0].Type.Shape)
 		}
 		wp.show = append(wp.show, v.op)
+		wp.showNames = append(wp.showNames, exprString(e))
 	}
 	return nil
 }
@@ -478,4 +490,14 @@ func (p *Program) lowerPhaseEval(t *lang.Train) (*ir.Func, error) {
 		return nil, lang.Errorf(t.Pos, "train: %v", l.b.Err)
 	}
 	return l.b.F, nil
+}
+
+// isIdent reports whether s is a name: a letter or _, then letters, digits and _.
+func isIdent(s string) bool {
+	for i, r := range s {
+		if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -293,11 +293,12 @@ func TestDenoisingAndVAEPictures(t *testing.T) {
 	t.Chdir(dir)
 	writeLabelled(t, dir, 90)
 	// A denoising autoencoder's grid has three rows per block of 8 samples: 16 samples of
-	// 1×8 images make 2 blocks of 3 rows (4 px each, 2 px gaps, 4 px between blocks).
+	// 8 values, drawn 2×4, make 2 blocks of 3 rows (4 px each, 2 px gaps, 4 px between
+	// blocks).
 	writeFile(t, dir, "dae.dl", tinyAE(3, "", "    corrupt = mask(0.5)\n"))
 	mustRun(t, "run", "dae.dl", "--save", "w.safetensors", "--out", "out")
-	if _, h := pngSize(t, filepath.Join("out", "dae-recon.png")); h != 2+6*(2+2)+4 {
-		t.Errorf("grid %d px high, want %d: three rows per sample", h, 2+6*4+4)
+	if _, h := pngSize(t, filepath.Join("out", "dae-recon.png")); h != 2+6*(4+2)+4 {
+		t.Errorf("grid %d px high, want %d: three rows per sample", h, 2+6*(4+2)+4)
 	}
 	mustRun(t, "apply", "dae.dl", "--init", "w.safetensors", "--block", "corrupt", "--data", "train", "--out", "noisy.npy")
 	noisy, _ := readNPY(t, "noisy.npy")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/report"
@@ -15,6 +16,7 @@ import (
 type applyFlags struct {
 	trainedFlags
 	block, out, grid, target, pairs, writePairs string
+	valueRange                                  string
 	in                                          []string
 	n                                           int
 }
@@ -25,7 +27,8 @@ func (f *applyFlags) declare(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.in, "in", nil, "input rows, a .npy array [N, …]: `NAME=FILE` for the input NAME, once per input not fed by --data (FILE alone for a block of one input)")
 	addCount(fs, &f.n, 0, "use only the first n input rows (default all)")
 	fs.StringVar(&f.out, "out", "", "where to write the outputs, a .npy array `FILE`")
-	fs.StringVar(&f.grid, "grid", "", "also write a PNG grid of the first 32 inputs above their outputs (outputs of the inputs' size) to `FILE`")
+	fs.StringVar(&f.grid, "grid", "", "also write a PNG grid of the first 32 inputs above their outputs, each drawn at its own size (a code above the image it decodes to), to `FILE`")
+	addRange(fs, &f.valueRange)
 	fs.StringVar(&f.target, "target", "", "print the outputs' mean squared error against the rows of `TARGET`: a .npy array, or train or test (the data set's first rows)")
 	fs.StringVar(&f.pairs, "pairs", "", "a link model: the node pairs to score, a `FILE`: a CSV with a header line src,dst or an integer .npy [P, 2] (default: the run's held-out test pairs)")
 	fs.StringVar(&f.writePairs, "write-pairs", "", "a link model: also write the pairs scored to `FILE`, as a CSV src,dst (and label, for the test pairs)")
@@ -54,6 +57,10 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 			return err
 		}
 	}
+	r, err := parseRange(f.valueRange)
+	if err != nil {
+		return err
+	}
 	tr, err := s.loadTrained(file, f.init, "apply")
 	if err != nil {
 		return err
@@ -81,9 +88,6 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 		}
 		defer fmt.Fprintf(s.stdout, "mean squared error against %s: %.6g per value\n", f.target, mse)
 	}
-	if f.grid != "" && len(y.Data) != len(x.Data) {
-		return fmt.Errorf("--grid: %s gives %d values a row for inputs of %d; a grid shows outputs of the inputs' size under them", fn, len(y.Data)/max(y.Shape[0], 1), len(x.Data)/max(x.Shape[0], 1))
-	}
 	if err := writeNPYFile(f.out, y); err != nil {
 		return err
 	}
@@ -92,10 +96,24 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 		return nil
 	}
 	k := min(32, x.Shape[0])
-	xs, ys := train.Images{T: x}.Rows()[:k], train.Images{T: y}.Rows()[:k]
-	h, w := train.Images{T: x}.ImageSize()
-	lo, hi := tr.DataRange()
-	if err := report.StackedGrid(f.grid, [][][]float32{xs, ys}, h, w, 8, float32(lo), float32(hi)); err != nil {
+	inLo, inHi := tr.DataRange()
+	if len(files) > 0 {
+		// Rows from a file need not be images of the data's range (codes, noise): drawn
+		// over their own.
+		inLo, inHi = valueSpan(x.Data)
+	}
+	outLo, outHi, ok := tr.OutputRange(fn)
+	if !ok {
+		outLo, outHi = inLo, inHi
+	}
+	if r != nil {
+		inLo, inHi, outLo, outHi = r[0], r[1], r[0], r[1]
+	}
+	xs := train.Images{T: x}.Cells(float32(inLo), float32(inHi))[:k]
+	ys := train.Images{T: y}.Cells(float32(outLo), float32(outHi))[:k]
+	sheet := report.Blocks([][]report.Cell{xs, ys}, []string{"input", "output"}, 8)
+	sheet.Title = fmt.Sprintf("%s: %s above its output", fn, rs[0].Input)
+	if err := report.WriteSheet(f.grid, sheet); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "wrote %d inputs above their outputs to %s\n", k, f.grid)
@@ -202,4 +220,22 @@ func (s *session) applyLink(tr *train.Trainer, f applyFlags) error {
 	}
 	fmt.Fprintf(s.stdout, "wrote the %d pairs to %s\n", p.Len(), f.writePairs)
 	return nil
+}
+
+// valueSpan is the least and greatest finite value of xs, widened to [v-1, v+1] when they
+// are one value v (or there is none), so that it can map values to black..white.
+func valueSpan(xs []float32) (float64, float64) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range xs {
+		if f := float64(v); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			lo, hi = min(lo, f), max(hi, f)
+		}
+	}
+	if !(lo < hi) {
+		if math.IsInf(lo, 0) {
+			lo, hi = 0, 0
+		}
+		lo, hi = lo-1, hi+1
+	}
+	return lo, hi
 }

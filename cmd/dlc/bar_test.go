@@ -58,3 +58,45 @@ func TestSampleBarDraws(t *testing.T) {
 }
 
 var regexpSupervisedTiming = regexp.MustCompile(`[0-9.]+s +[0-9.e+]+ samples/s`)
+
+// TestBarFitsTerminal: a GAN's bar (its description names both phases' losses) and a
+// graph run's bar stay within a terminal of 80 or 40 columns, as drawn and as cleared,
+// through an epoch.
+func TestBarFitsTerminal(t *testing.T) {
+	gan := &ir.TrainSpec{Epochs: 100, Phases: []ir.Phase{{Name: "d"}, {Name: "g"}}}
+	for _, cols := range []int{80, 40} {
+		var buf strings.Builder
+		b := &sampleBar{w: &buf, cols: cols, spec: gan}
+		losses := map[string]float64{"d": 123.4567, "g": 0.5}
+		b.progress(100, 0, 60000, losses)
+		b.progress(100, 60000, 60000, losses)
+		b.epochDone()
+		g := &graphBar{w: &buf, cols: cols, spec: &ir.TrainSpec{Epochs: 1000, Task: ir.TaskNode, Phases: []ir.Phase{{Name: "train"}}}}
+		for e := 1; e <= 3; e++ {
+			g.progress(e, e-1, 1000, map[string]float64{"train": 0.25})
+			g.epochDone()
+		}
+		frames := strings.FieldsFunc(buf.String(), func(r rune) bool { return r == '\r' || r == '\n' })
+		if len(frames) < 3 {
+			t.Fatalf("%d columns: %d frames drawn: %q", cols, len(frames), buf.String())
+		}
+		for _, f := range frames {
+			if n := len([]rune(f)); n > cols-1 {
+				t.Errorf("%d columns: a frame of %d: %q", cols, n, f)
+			}
+		}
+	}
+}
+
+// TestFitWriter: a line longer than the terminal is cut at its last column, lines are
+// counted from each carriage return or newline, and what fits passes as it is.
+func TestFitWriter(t *testing.T) {
+	var buf strings.Builder
+	w := fitWriter{w: &buf, cols: 6}
+	if n, err := w.Write([]byte("\r12345\r█████████\n1234567\r")); err != nil || n != 43 { // bytes: █ is three
+		t.Fatalf("wrote %d, %v", n, err)
+	}
+	if got, want := buf.String(), "\r12345\r█████\n12345\r"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -144,4 +145,23 @@ func parseLabels(flag, s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// addRange declares --range LO,HI, the values a picture draws from black to white.
+func addRange(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "range", "", "draw the pictures' values from `LO,HI` (black to white), e.g. -1,1 (default: the data's range, and for outputs their tanh's or sigmoid's)")
+}
+
+// parseRange reads --range LO,HI: nil for "", else two finite numbers with LO < HI.
+func parseRange(s string) ([]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	a, b, ok := strings.Cut(s, ",")
+	lo, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	hi, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if !ok || err1 != nil || err2 != nil || !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return nil, usagef("--range %q: want LO,HI, two finite numbers with LO < HI (e.g. -1,1)", s)
+	}
+	return []float64{lo, hi}, nil
 }

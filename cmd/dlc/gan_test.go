@@ -173,7 +173,7 @@ func TestGANRunAndCheckpoint(t *testing.T) {
 	if metrics[0] != metrics[1] {
 		t.Errorf("two runs with one seed differ:\n%s\n%s", metrics[0], metrics[1])
 	}
-	if _, err := os.Stat(filepath.Join(dir, "gan-samples.png")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, dlctrain.PictureBase(model)+"-samples.png")); err != nil {
 		t.Errorf("no sample grid: %v", err)
 	}
 	// The checkpoint holds the state and restores it: evaluation from it runs.

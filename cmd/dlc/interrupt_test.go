@@ -36,7 +36,7 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 	model := writeFile(t, dir, "gan.dl", tinyGAN)
 	ckpt := filepath.Join(dir, "w.safetensors")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	args := []string{"run", model, "--epochs", "1000", "--save", ckpt, "--out", dir, "--progress", "never"}
+	args := []string{"run", model, "--epochs", "1000", "--save", ckpt, "--out", dir, "--progress", "never", "--no-summary"}
 	cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\n"))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

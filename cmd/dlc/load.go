@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
@@ -83,7 +84,21 @@ func (s *session) loadGenerator(file, init, label, what string) (*train.Trainer,
 		return nil, nil, err
 	}
 	tr, err := s.loadTrained(file, init, what)
-	return tr, labels, err
+	if err != nil || labels == nil {
+		return tr, labels, err
+	}
+	// A generator whose sample function takes only its noise has no condition for the
+	// labels to make: --label would be read and ignored.
+	if fn, ok := tr.Spec.Role(ir.RoleSample); ok {
+		if f := tr.Module.Func(fn); f != nil && len(f.Inputs) < 2 {
+			names := make([]string, len(f.Inputs))
+			for i, in := range f.Inputs {
+				names[i] = in.Name
+			}
+			return nil, nil, usagef("--label %s: %s's generator is unconditional (%s takes only %s, no condition for a label); --label is for a conditional generator", label, file, fn, strings.Join(names, ", "))
+		}
+	}
+	return tr, labels, nil
 }
 
 // writeFileAtomic replaces path with b all at once, so that a reader never sees a

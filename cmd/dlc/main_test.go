@@ -115,7 +115,7 @@ func TestRunSaveInit(t *testing.T) {
 	if trained > 0.25 {
 		t.Errorf("test loss after 60 steps = %.4f, want < 0.25: the model did not learn", trained)
 	}
-	for _, f := range []string{"ae-loss.png", "ae-recon.png"} {
+	for _, f := range []string{"autoencoder-ae-loss.png", "autoencoder-ae-recon.png"} { // the file is examples/autoencoder/ae.dl
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("picture %s: %v", f, err)
 		}

@@ -4,12 +4,21 @@ import (
 	"fmt"
 
 	"github.com/dlc-lang/dlc/compiler"
+	"github.com/dlc-lang/dlc/runtime/report"
 	"github.com/dlc-lang/dlc/runtime/train"
 	"github.com/spf13/cobra"
 )
 
 func newParamsCmd(s *session) *cobra.Command {
-	return command("params FILE", func(c *cobra.Command, file string) error {
+	var init, filters, out string
+	var n int
+	c := command("params FILE", func(c *cobra.Command, file string) error {
+		if filters != "" || given(c.Flags(), "o") || given(c.Flags(), "n") {
+			return s.drawFilters(file, init, filters, out, n)
+		}
+		if init != "" {
+			return usagef("--init: dlc params reads a checkpoint only to draw --filters NAME")
+		}
 		m, err := s.compileFile(file, false)
 		if err != nil {
 			return err
@@ -41,6 +50,45 @@ func newParamsCmd(s *session) *cobra.Command {
 		fmt.Fprintln(s.stdout, memoryLine(e))
 		return nil
 	})
+	fs := c.Flags()
+	addInit(fs, &init, "with --filters: the trained weights, a checkpoint `FILE` (from dlc run --save)")
+	fs.StringVar(&filters, "filters", "", "draw the trained parameter `NAME` as images, one a unit (a dense layer's weight: each unit's input weights; a convolution's: its kernels), or a layer's name (Enc.dense0: its weight)")
+	addOutput(fs, &out, "filters.png", "with --filters: the picture `FILE` (PNG)")
+	addCount(fs, &n, 64, "with --filters: draw the first n units")
+	return c
+}
+
+// drawFilters is dlc params --filters NAME: the trained weights of a dense or
+// convolutional layer, a unit to a picture. It belongs to params, which names the
+// parameters, rather than to a command of its own: the picture is of one of them.
+func (s *session) drawFilters(file, init, name, out string, n int) error {
+	if name == "" {
+		return usagef("-o and -n draw filters: give --filters NAME (a parameter dlc params lists)")
+	}
+	if err := declareOutputs(output{"-o", out}); err != nil {
+		return err
+	}
+	tr, err := s.loadTrained(file, init, "params --filters")
+	if err != nil {
+		return err
+	}
+	if _, ok := tr.Vars[name]; !ok {
+		if _, ok := tr.Vars[name+".weight"]; ok {
+			name += ".weight"
+		}
+	}
+	cells, err := tr.FilterCells(name, n)
+	if err != nil {
+		return fmt.Errorf("--filters %s: %v", name, err)
+	}
+	sheet := report.Blocks([][]report.Cell{cells}, nil, 16)
+	sheet.GroupRows = 0
+	sheet.Title = fmt.Sprintf("%s: %d units, each over [-max|w|, max|w|]", name, len(cells))
+	if err := report.WriteSheet(out, sheet); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "wrote %d filters of %s to %s\n", len(cells), name, out)
+	return nil
 }
 
 // memoryLine describes a training run's memory estimate in one line.

@@ -16,6 +16,7 @@ import (
 // costs a clock read here and allocates nothing.
 type sampleBar struct {
 	w    io.Writer
+	cols int // the terminal's width (termColumns)
 	spec *ir.TrainSpec
 	bar  *progressbar.ProgressBar
 	told time.Time
@@ -38,8 +39,9 @@ func (b *sampleBar) progress(epoch, done, total int, losses map[string]float64) 
 		}
 	}
 	if b.bar == nil {
-		b.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(desc),
-			progressbar.OptionShowIts(), progressbar.OptionSetItsString("samples"), progressbar.OptionClearOnFinish())
+		// The first frame has no losses yet: room is left for them as they will be.
+		opts := barLayout(b.w, b.cols, descRoom(b.spec), "samples", false)
+		b.bar = progressbar.NewOptions(total, append(opts, progressbar.OptionSetDescription(desc))...)
 		if done < total {
 			// The first frame shows no samples: a rate over one step would mean nothing.
 			b.bar.RenderBlank()
@@ -71,6 +73,7 @@ func (b *sampleBar) epochDone() {
 // allocates nothing.
 type graphBar struct {
 	w     io.Writer
+	cols  int // the terminal's width (termColumns)
 	spec  *ir.TrainSpec
 	bar   *progressbar.ProgressBar
 	ended bool      // finished and cleared; the next call starts it again
@@ -101,12 +104,14 @@ func (b *graphBar) progress(epoch, done, total int, losses map[string]float64) {
 	}
 	switch {
 	case b.bar == nil:
-		opts := []progressbar.Option{progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(desc),
-			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish()}
-		if graphs {
-			opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("graphs"))
+		// One bar serves the whole run, and from the second epoch of a run over epochs
+		// its description adds the time an epoch takes and the time left.
+		room, its := descRoom(b.spec), "graphs"
+		if !graphs {
+			room, its = room+len(" (123.45s an epoch, 1h23m45s left)"), ""
 		}
-		b.bar = progressbar.NewOptions(total, opts...)
+		opts := barLayout(b.w, b.cols, room, its, true)
+		b.bar = progressbar.NewOptions(total, append(opts, progressbar.OptionSetDescription(desc))...)
 	case b.ended:
 		// A finished bar takes the description without drawing; the reset bar then draws
 		// at once with it, at its first Set.
@@ -127,4 +132,18 @@ func (b *graphBar) epochDone() {
 		b.bar.Finish()
 		b.ended = true
 	}
+}
+
+// descRoom is the widest a bar's description of spec's run is expected to be: the epoch,
+// then each phase's loss with up to three digits before the point.
+func descRoom(spec *ir.TrainSpec) int {
+	n := len(fmt.Sprintf("epoch %d/%d", spec.Epochs, spec.Epochs))
+	for _, ph := range spec.Phases {
+		if len(spec.Phases) == 1 {
+			n += len(" loss 000.0000")
+		} else {
+			n += len(" " + ph.Name + "_loss 000.0000")
+		}
+	}
+	return n
 }

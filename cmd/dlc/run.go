@@ -33,6 +33,7 @@ type runFlags struct {
 	sets        []string
 	logDir      string
 	logEvery    int
+	noSummary   bool
 }
 
 func (f *runFlags) declare(fs *pflag.FlagSet) {
@@ -52,6 +53,7 @@ func (f *runFlags) declare(fs *pflag.FlagSet) {
 	addDataDir(fs, &f.dataDir)
 	fs.BoolVar(&f.checkFinite, "check-finite", false, "check every op's result for NaN and infinity, naming the first op (and its .dl line) that makes one")
 	fs.StringVar(&f.maxMemory, "max-memory", "auto", "refuse a run whose estimated memory (dlc params shows it) exceeds this `SIZE`: bytes with an optional K, M, G or T (binary units), auto (the memory the system has available) or none")
+	fs.BoolVar(&f.noSummary, "no-summary", false, "do not print the networks' summary (dlc summary) before training")
 	fs.StringVar(&f.progress, "progress", "auto", "the progress bar `MODE`: auto (when stderr is a terminal), always or never")
 	fs.StringArrayVar(&f.sets, "set", nil, "override a train-block setting, `KEY=VALUE` as the train block writes it: batch=256, lr=3e-4 (optimizer.lr), optimizer=sgd(lr: 0.1), early_stopping.n=3, d.lr=1e-4 (a phase's); repeatable")
 	fs.StringVar(&f.logDir, "log-dir", "", "log the run to a new version folder `DIR`/version_N: metrics.csv (epochs), steps.csv, settings.txt and the sources")
@@ -149,11 +151,14 @@ func (s *session) train(file string, m *ir.Module, f runFlags, limit int64) erro
 			}
 		}
 	}
+	if !f.noSummary {
+		o.Out = summaryFirst(s.stdout, s.prog.Summary(m))
+	}
 	if showBar && m.Train.Task.IsGraph() {
-		b := &graphBar{w: s.stderr, spec: m.Train}
+		b := &graphBar{w: s.stderr, cols: termColumns(s.stderr), spec: m.Train}
 		o.Progress, o.EpochDone = b.progress, b.epochDone
 	} else if showBar {
-		b := &sampleBar{w: s.stderr, spec: m.Train}
+		b := &sampleBar{w: s.stderr, cols: termColumns(s.stderr), spec: m.Train}
 		o.Progress, o.EpochDone = b.progress, b.epochDone
 	}
 	o.Stop = s.signals.stopGracefully(func(sig os.Signal) {

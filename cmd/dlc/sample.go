@@ -12,12 +12,16 @@ import (
 )
 
 func newSampleCmd(s *session) *cobra.Command {
-	var init, out, label, maxMemory string
+	var init, out, label, maxMemory, valueRange string
 	var in []string
 	var n int
 	var seed int64
 	c := command("sample FILE", func(c *cobra.Command, file string) error {
 		if err := declareOutputs(output{"-o", out}); err != nil {
+			return err
+		}
+		r, err := parseRange(valueRange)
+		if err != nil {
 			return err
 		}
 		tr, labels, err := s.loadGenerator(file, init, label, "sample")
@@ -48,9 +52,7 @@ func newSampleCmd(s *session) *cobra.Command {
 			fmt.Fprintf(s.stdout, "wrote %d samples %v to %s\n", n, imgs.T.Shape, out)
 			return nil
 		}
-		lo, hi := tr.DataRange()
-		h, w := imgs.ImageSize()
-		if err := report.ImageGrid(out, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
+		if err := report.WriteSheet(out, tr.SampleSheet(imgs, labels, len(files) > 0, r)); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.stdout, "wrote %d samples to %s\n", n, out)
@@ -63,6 +65,7 @@ func newSampleCmd(s *session) *cobra.Command {
 	addSeed(fs, &seed, 1, "seed of the noise")
 	addMaxMemory(fs, &maxMemory, "refuse -n samples whose values alone exceed this `SIZE`")
 	addLabel(fs, &label, "for a conditional generator: the class `K` of every sample, or a list (0,1,2) to cycle through")
+	addRange(fs, &valueRange)
 	fs.StringArrayVar(&in, "in", nil, "feed the sample function's input NAME the rows of a .npy array, `NAME=FILE` (e.g. y=labels.npy: the conditions); its first n rows, or all of them without -n")
 	return c
 }

@@ -61,22 +61,8 @@ func readIDX(r io.Reader, name string, want uint32) (dims []int, body []byte, er
 	if err != nil {
 		return nil, nil, err
 	}
-	var hdr [4]byte
-	if n, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, nil, readErr(name, "header", err, n, len(hdr))
-	}
-	magic := binary.BigEndian.Uint32(hdr[:])
-	if magic != want {
-		return nil, nil, errorf(name, "bad magic 0x%08x, want 0x%08x", magic, want)
-	}
-	ndims := int(magic & 0xff)
-	raw := make([]byte, 4*ndims)
-	if n, err := io.ReadFull(r, raw); err != nil {
-		return nil, nil, readErr(name, "dimensions", err, n, len(raw))
-	}
-	dims = make([]int, ndims)
-	for i := range dims {
-		dims[i] = int(binary.BigEndian.Uint32(raw[4*i:]))
+	if dims, err = readIDXDims(r, name, want); err != nil {
+		return nil, nil, err
 	}
 	total, ok := checkedCount(dims, maxIDXBytes)
 	if !ok {
@@ -93,6 +79,29 @@ func readIDX(r io.Reader, name string, want uint32) (dims []int, body []byte, er
 		return nil, nil, errorf(name, "trailing bytes after the %d that dimensions %v describe", total, dims)
 	}
 	return dims, body, nil
+}
+
+// readIDXDims reads an IDX header from r (gunzipped): its magic, checked against want, and
+// its dimensions, leaving r at the data.
+func readIDXDims(r io.Reader, name string, want uint32) ([]int, error) {
+	var hdr [4]byte
+	if n, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, readErr(name, "header", err, n, len(hdr))
+	}
+	magic := binary.BigEndian.Uint32(hdr[:])
+	if magic != want {
+		return nil, errorf(name, "bad magic 0x%08x, want 0x%08x", magic, want)
+	}
+	ndims := int(magic & 0xff)
+	raw := make([]byte, 4*ndims)
+	if n, err := io.ReadFull(r, raw); err != nil {
+		return nil, readErr(name, "dimensions", err, n, len(raw))
+	}
+	dims := make([]int, ndims)
+	for i := range dims {
+		dims[i] = int(binary.BigEndian.Uint32(raw[4*i:]))
+	}
+	return dims, nil
 }
 
 // readExactly reads up to n+1 bytes, so the caller can tell a short body

@@ -97,71 +97,18 @@ func ReadNPY(r io.Reader, name string) (data []float32, shape []int, descr strin
 // Knowing it lets the body be checked against the header before anything
 // is allocated for it, and then read straight into its final array.
 func readNPY(r io.Reader, name string, size int64) (data []float32, shape []int, descr string, err error) {
-	var pre [10]byte
-	if n, err := io.ReadFull(r, pre[:8]); err != nil {
-		return nil, nil, "", readErr(name, "npy preamble", err, n, 8)
-	}
-	if string(pre[:6]) != npyMagic {
-		return nil, nil, "", errorf(name, "bad magic %q, want %q: not a .npy file", pre[:6], npyMagic)
-	}
-	major, minor := pre[6], pre[7]
-	var hlen int
-	switch major {
-	case 1:
-		if n, err := io.ReadFull(r, pre[8:10]); err != nil {
-			return nil, nil, "", readErr(name, "npy header length", err, n, 2)
-		}
-		hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
-	case 2, 3:
-		var b [4]byte
-		if n, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, nil, "", readErr(name, "npy header length", err, n, 4)
-		}
-		v := binary.LittleEndian.Uint32(b[:])
-		if v > maxNPYHeader {
-			return nil, nil, "", errorf(name, "npy header length %d, want at most %d", v, maxNPYHeader)
-		}
-		hlen = int(v)
-	default:
-		return nil, nil, "", errorf(name, "npy format version %d.%d, want 1.0, 2.0 or 3.0", major, minor)
-	}
-	hdr := make([]byte, hlen)
-	if n, err := io.ReadFull(r, hdr); err != nil {
-		return nil, nil, "", readErr(name, "npy header", err, n, hlen)
-	}
-	if major < 3 {
-		for _, c := range hdr {
-			if c >= 0x80 {
-				return nil, nil, "", errorf(name, "npy header is not ASCII (only version 3 allows UTF-8)")
-			}
-		}
-	} else if !utf8.Valid(hdr) {
-		return nil, nil, "", errorf(name, "npy header is not valid UTF-8")
-	}
-	descr, fortran, shape, err := parseNPYHeader(string(hdr))
+	h, err := readNPYHeader(r, name)
 	if err != nil {
-		return nil, nil, "", errorf(name, "npy header %q: %v", strings.TrimSpace(string(hdr)), err)
+		return nil, nil, "", err
 	}
-	dt, ok := npyDtypes[descr]
-	if !ok {
-		return nil, nil, "", errorf(name, "dtype %q not supported, want one of <f4, <f8, <i4, <i8, |u1", descr)
-	}
-	if fortran {
-		return nil, nil, "", errorf(name, "fortran_order is True, want C order (save with np.ascontiguousarray)")
-	}
+	shape, descr, dt := h.shape, h.descr, h.dt
 	count, ok := checkedCount(shape, MaxValues)
 	if !ok || count*dt.size > MaxFileBytes {
 		return nil, nil, "", errorf(name, "shape %v holds more than %d values or %d bytes", shape, MaxValues, MaxFileBytes)
 	}
 	want := int64(count * dt.size)
 	if size >= 0 {
-		pre := int64(len(npyMagic)+2) + int64(hlen)
-		if major == 1 {
-			pre += 2
-		} else {
-			pre += 4
-		}
-		switch got := size - pre; {
+		switch got := size - h.size; {
 		case got < want:
 			return nil, nil, "", errorf(name, "truncated data: got %d bytes, want the %d that shape %v of %s describes", got, want, shape, descr)
 		case got > want:
@@ -176,6 +123,79 @@ func readNPY(r io.Reader, name string, size int64) (data []float32, shape []int,
 		return nil, nil, "", err
 	}
 	return data, shape, descr, nil
+}
+
+// npyMeta is what a .npy file's header says: the array's shape and dtype, and the
+// header's size in bytes (where the data starts).
+type npyMeta struct {
+	shape []int
+	descr string
+	dt    npyDtype
+	size  int64
+}
+
+// readNPYHeader reads the header of a .npy file from r, leaving r at the data.
+func readNPYHeader(r io.Reader, name string) (npyMeta, error) {
+	fail := func(err error) (npyMeta, error) { return npyMeta{}, err }
+	var pre [10]byte
+	if n, err := io.ReadFull(r, pre[:8]); err != nil {
+		return fail(readErr(name, "npy preamble", err, n, 8))
+	}
+	if string(pre[:6]) != npyMagic {
+		return fail(errorf(name, "bad magic %q, want %q: not a .npy file", pre[:6], npyMagic))
+	}
+	major, minor := pre[6], pre[7]
+	var hlen int
+	switch major {
+	case 1:
+		if n, err := io.ReadFull(r, pre[8:10]); err != nil {
+			return fail(readErr(name, "npy header length", err, n, 2))
+		}
+		hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
+	case 2, 3:
+		var b [4]byte
+		if n, err := io.ReadFull(r, b[:]); err != nil {
+			return fail(readErr(name, "npy header length", err, n, 4))
+		}
+		v := binary.LittleEndian.Uint32(b[:])
+		if v > maxNPYHeader {
+			return fail(errorf(name, "npy header length %d, want at most %d", v, maxNPYHeader))
+		}
+		hlen = int(v)
+	default:
+		return fail(errorf(name, "npy format version %d.%d, want 1.0, 2.0 or 3.0", major, minor))
+	}
+	hdr := make([]byte, hlen)
+	if n, err := io.ReadFull(r, hdr); err != nil {
+		return fail(readErr(name, "npy header", err, n, hlen))
+	}
+	if major < 3 {
+		for _, c := range hdr {
+			if c >= 0x80 {
+				return fail(errorf(name, "npy header is not ASCII (only version 3 allows UTF-8)"))
+			}
+		}
+	} else if !utf8.Valid(hdr) {
+		return fail(errorf(name, "npy header is not valid UTF-8"))
+	}
+	descr, fortran, shape, err := parseNPYHeader(string(hdr))
+	if err != nil {
+		return fail(errorf(name, "npy header %q: %v", strings.TrimSpace(string(hdr)), err))
+	}
+	dt, ok := npyDtypes[descr]
+	if !ok {
+		return fail(errorf(name, "dtype %q not supported, want one of <f4, <f8, <i4, <i8, |u1", descr))
+	}
+	if fortran {
+		return fail(errorf(name, "fortran_order is True, want C order (save with np.ascontiguousarray)"))
+	}
+	size := int64(len(npyMagic)+2) + int64(hlen)
+	if major == 1 {
+		size += 2
+	} else {
+		size += 4
+	}
+	return npyMeta{shape: shape, descr: descr, dt: dt, size: size}, nil
 }
 
 // readNPYBody reads count items of dt, converting a chunk at a time. When

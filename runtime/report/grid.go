@@ -1,10 +1,7 @@
 package report
 
 import (
-	"image"
 	"image/color"
-	"image/png"
-	"io"
 	"math"
 )
 
@@ -33,14 +30,24 @@ var separator = color.Gray{Y: 128}
 // To show images beside their reconstructions, interleave them: with
 // cols = 2 each row is one original and its reconstruction; or pass a row
 // of originals followed by a row of their reconstructions, as PairGrid does.
+// It is a Sheet without labels (sheet.go), which draws every picture.
 func ImageGrid(path string, images [][]float32, h, w, cols int, lo, hi float32) error {
-	g := grid{h: h, w: w, cols: cols, lo: lo, hi: hi}
-	if err := g.check(path, images); err != nil {
+	if err := checkGrid(path, images, len(images), h, w, cols, 0); err != nil {
 		return err
 	}
-	return writeAtomic(path, func(out io.Writer) error {
-		return png.Encode(out, g.draw(images))
-	})
+	var s Sheet
+	cells := GreyCells(images, h, w, lo, hi)
+	for i := range images {
+		if images[i] == nil {
+			cells[i].Pix = nil
+		}
+	}
+	for b := 0; b < len(cells); b += cols {
+		row := make([]Cell, cols)
+		copy(row, cells[b:min(b+cols, len(cells))])
+		s.Rows = append(s.Rows, row)
+	}
+	return WriteSheet(path, s)
 }
 
 // PairGrid writes a grayscale PNG with each original directly above its
@@ -69,102 +76,57 @@ func StackedGrid(path string, kinds [][][]float32, h, w, perRow int, lo, hi floa
 	if perRow <= 0 {
 		return errorf(path, "%d samples per row, want at least 1", perRow)
 	}
-	var cells [][]float32
-	for b := 0; b < len(kinds[0]); b += perRow {
-		for _, from := range kinds {
-			row := make([][]float32, perRow) // nil pads a short last row
-			copy(row, from[b:min(b+perRow, len(from))])
-			cells = append(cells, row...)
-		}
+	var all [][]float32
+	for _, imgs := range kinds {
+		all = append(all, imgs...)
 	}
-	g := grid{h: h, w: w, cols: perRow, lo: lo, hi: hi, group: len(kinds)}
-	if err := g.check(path, cells); err != nil {
+	if err := checkGrid(path, all, len(kinds[0]), h, w, perRow, len(kinds)); err != nil {
 		return err
 	}
-	return writeAtomic(path, func(out io.Writer) error {
-		return png.Encode(out, g.draw(cells))
-	})
+	cells := make([][]Cell, len(kinds))
+	for k, imgs := range kinds {
+		cells[k] = GreyCells(imgs, h, w, lo, hi)
+	}
+	return WriteSheet(path, Blocks(cells, nil, perRow))
 }
 
-// grid is the layout of equally sized images in cells. When group > 0,
-// every group rows are set apart by an extra pairGap.
-type grid struct {
-	h, w, cols int
-	lo, hi     float32
-	group      int
-}
-
-func (g grid) check(path string, images [][]float32) error {
+// checkGrid refuses, before the sheet is laid out, a grid of no images, of images or
+// columns of no size, of an image of the wrong length, or too big to draw: n images of h×w
+// (each of images, when it is not nil, h·w values), cols to a row, every group rows set
+// apart (0: none). The size is worked out in float64, so that huge sizes cannot overflow
+// into small ones.
+func checkGrid(path string, images [][]float32, n, h, w, cols, group int) error {
 	switch {
-	case len(images) == 0:
+	case n == 0:
 		return errorf(path, "no images to draw")
-	case g.h <= 0 || g.w <= 0:
-		return errorf(path, "image size %dx%d, want both dimensions > 0", g.h, g.w)
-	case g.cols <= 0:
-		return errorf(path, "%d columns, want at least 1", g.cols)
-	case !(g.lo < g.hi) || math.IsInf(float64(g.hi-g.lo), 0):
-		return errorf(path, "value range [%v, %v], want finite lo < hi", g.lo, g.hi)
+	case h <= 0 || w <= 0:
+		return errorf(path, "image size %dx%d, want both dimensions > 0", h, w)
+	case cols <= 0:
+		return errorf(path, "%d columns, want at least 1", cols)
 	}
-	for i, img := range images {
-		if img != nil && len(img) != g.h*g.w {
-			return errorf(path, "image %d has %d values, want %d×%d = %d", i, len(img), g.h, g.w, g.h*g.w)
-		}
+	rows := math.Ceil(float64(n) / float64(cols))
+	if group > 0 {
+		rows *= float64(group)
 	}
-	// In float64, so that huge sizes cannot overflow into small ones.
-	rows := float64(g.rows(len(images)))
-	W := gridGap + float64(g.cols)*(float64(g.w)*gridScale+gridGap)
-	H := gridGap + rows*(float64(g.h)*gridScale+gridGap)
-	if g.group > 0 {
-		H += math.Floor((rows-1)/float64(g.group)) * pairGap
+	W := gridGap + float64(cols)*(float64(w)*gridScale+gridGap)
+	H := gridGap + rows*(float64(h)*gridScale+gridGap)
+	if group > 0 {
+		H += math.Floor((rows-1)/float64(group)) * pairGap
 	}
 	if W*H > maxGridPixels {
-		return errorf(path, "grid of %d images of %dx%d would be %.0f×%.0f pixels, want at most %d", len(images), g.h, g.w, W, H, maxGridPixels)
+		return errorf(path, "grid of %d images of %dx%d would be %.0f×%.0f pixels, want at most %d", n, h, w, W, H, maxGridPixels)
+	}
+	for i, img := range images {
+		if img != nil && len(img) != h*w {
+			return errorf(path, "image %d has %d values, want %d×%d = %d", i, len(img), h, w, h*w)
+		}
 	}
 	return nil
 }
 
-func (g grid) rows(n int) int { return (n + g.cols - 1) / g.cols }
-
-// size returns the picture's width and height in pixels for n images.
-func (g grid) size(n int) (W, H int) {
-	rows := g.rows(n)
-	W = gridGap + g.cols*(g.w*gridScale+gridGap)
-	H = gridGap + rows*(g.h*gridScale+gridGap)
-	if g.group > 0 {
-		H += (rows - 1) / g.group * pairGap
-	}
-	return W, H
-}
-
-// origin returns the top-left pixel of cell (r, c).
-func (g grid) origin(r, c int) (x, y int) {
-	x = gridGap + c*(g.w*gridScale+gridGap)
-	y = gridGap + r*(g.h*gridScale+gridGap)
-	if g.group > 0 {
-		y += r / g.group * pairGap
-	}
-	return x, y
-}
-
-func (g grid) draw(images [][]float32) *image.Gray {
-	W, H := g.size(len(images))
-	img := image.NewGray(image.Rect(0, 0, W, H))
-	for i := range img.Pix {
-		img.Pix[i] = separator.Y
-	}
-	for k, src := range images {
-		if src == nil {
-			continue
-		}
-		x0, y0 := g.origin(k/g.cols, k%g.cols)
-		for r := 0; r < g.h*gridScale; r++ {
-			row := img.Pix[(y0+r)*img.Stride+x0:]
-			for c := 0; c < g.w*gridScale; c++ {
-				row[c] = g.gray(src[(r/gridScale)*g.w+c/gridScale])
-			}
-		}
-	}
-	return img
+// grid maps a value to a grey level over [lo, hi].
+type grid struct {
+	lo, hi float32
 }
 
 func (g grid) gray(v float32) uint8 {

@@ -59,6 +59,9 @@ func newGraphRun(tr *Trainer, task ir.Task, spec *ir.TrainSpec, out io.Writer) (
 	if err != nil {
 		return nil, err
 	}
+	if errs := CheckData(tr.Module, false, graphDims(spec.Data, g, g.Classes)); len(errs) > 0 {
+		return nil, errs[0]
+	}
 	if undirected && !g.Symmetric() {
 		g = g.Undirected()
 	}
@@ -92,6 +95,18 @@ func (r *graphRun) loadSet(spec *ir.TrainSpec, undirected bool, out io.Writer) e
 			return err
 		}
 	}
+	// Checked against the model now, not inside the first step or after an epoch.
+	for i, s := range []*data.GraphSet{r.set, r.testSet} {
+		if s != nil && s.Len() > 0 {
+			ds := spec.Data
+			if i == 1 {
+				ds = *spec.Test
+			}
+			if errs := CheckData(r.tr.Module, i == 1, graphDims(ds, s.Graphs[0], s.Classes)); len(errs) > 0 {
+				return errs[0]
+			}
+		}
+	}
 	if undirected {
 		for _, s := range []*data.GraphSet{r.set, r.testSet} {
 			if s != nil {
@@ -122,6 +137,11 @@ func (r *graphRun) splitNodes(spec *ir.TrainSpec, out io.Writer) error {
 	}
 	if r.train, r.test, err = data.SplitNodes(g, split); err != nil {
 		return fmt.Errorf("%s: labelled: %v", spec.Pos, err)
+	}
+	if len(r.test) == 0 {
+		// Every labelled node trains: an epoch's test metrics would be of no nodes.
+		return fmt.Errorf("%s: labelled: all %d nodes with a label in %s train, so no nodes are left to evaluate; leave some out of labelled (their labels are the test set)",
+			spec.Pos, len(r.train), data.Describe(spec.Data))
 	}
 	if err := r.validationNodes(spec); err != nil {
 		return err
@@ -197,4 +217,12 @@ func (r *graphRun) checkMemory(o RunOptions, out io.Writer) error {
 			o.Source, runtime.FormatBytes(e.Total()), runtime.EnvString(e.Dims, "="), runtime.FormatBytes(o.MaxMemory))
 	}
 	return nil
+}
+
+// graphDims describes a loaded graph (or the first of a set, with the set's classes) as
+// CheckData takes it, named by the train block's call of its source.
+func graphDims(spec ir.DataSpec, g *data.Graph, classes int) data.Dims {
+	d := data.GraphDims(g, classes)
+	d.What = data.Describe(spec)
+	return d
 }

@@ -411,10 +411,8 @@ func printSettings(out io.Writer, spec *ir.TrainSpec) {
 	fmt.Fprintf(out, "settings: %s\n", strings.Join(parts, "; "))
 }
 
-// base is the .dl file's name without its extension, which names the pictures.
-func (l *loop) base() string {
-	return strings.TrimSuffix(filepath.Base(l.o.Source), filepath.Ext(l.o.Source))
-}
+// base names the pictures (PictureBase).
+func (l *loop) base() string { return PictureBase(l.o.Source) }
 
 // applyRunOptions sets tr's train spec to o's overrides of its epochs, seed and shuffling,
 // and tr's finiteness checks; it returns the spec and the writer of the run's report.
@@ -519,7 +517,7 @@ func (l *loop) report(epoch int, st EpochStats, secs float64) (vals map[string]f
 	} else {
 		line += fmt.Sprintf("  %.1fs  %.0f samples/s", secs, float64(st.Samples)/secs)
 	}
-	fmt.Fprintln(l.out, line)
+	fmt.Fprintln(l.out, fitEpochLine(line))
 	if l.tr.CheckFinite {
 		bad := nonFinite("", rec.TrainMetrics)
 		bad = append(bad, nonFinite("", prefixed("", "_loss", rec.PhaseLosses))...)
@@ -641,11 +639,16 @@ func StartVarsPartial(tr *Trainer, path string, seed int64) (drawn, ignored []st
 			drawn = append(drawn, n)
 		}
 	}
+	slices.Sort(drawn)
+	slices.Sort(ignored)
+	if len(drawn) == len(vars) {
+		// Training from scratch with exit 0 would hide that the names do not line up.
+		return nil, nil, fmt.Errorf("--init %s --init-partial: none of the file's tensors is one of the model's, so nothing would be loaded; the file holds %s; the model expects %s",
+			path, nameList(ignored), nameList(drawn))
+	}
 	if err := tr.SetVars(vars); err != nil {
 		return nil, nil, fmt.Errorf("--init %s: %v", path, err)
 	}
-	slices.Sort(drawn)
-	slices.Sort(ignored)
 	return drawn, ignored, nil
 }
 
@@ -689,4 +692,15 @@ func namedString(prefix string, values map[string]float64) string {
 		s += fmt.Sprintf("  %s%s %.4f", prefix, k, values[k])
 	}
 	return s
+}
+
+// nameList lists sorted names, the first eight of them when there are more.
+func nameList(names []string) string {
+	if len(names) == 0 {
+		return "no tensors"
+	}
+	if len(names) > 8 {
+		return fmt.Sprintf("%s, … (%d in all)", strings.Join(names[:8], ", "), len(names))
+	}
+	return strings.Join(names, ", ")
 }

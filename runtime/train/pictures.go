@@ -31,9 +31,10 @@ func epochPictures(tr *Trainer, dir, base string, epoch int, out io.Writer) erro
 		return err
 	}
 	path := filepath.Join(dir, base+"-samples.png")
-	h, w := imgs.ImageSize()
 	lo, hi := tr.DataRange() // samples look like the data: a VAE's in [0, 1], a GAN's in [−1, 1]
-	if err := report.ImageGrid(path, imgs.Rows(), h, w, 8, float32(lo), float32(hi)); err != nil {
+	sheet := tr.SampleSheet(imgs, nil, false, []float64{lo, hi})
+	sheet.Title = fmt.Sprintf("%s: 64 samples from fixed noise, epoch %d", base, epoch)
+	if err := report.WriteSheet(path, sheet); err != nil {
 		return err
 	}
 	if epoch == 1 {
@@ -71,17 +72,18 @@ func showPicture(tr *Trainer, dir, base string, set *data.Set, epoch int, out io
 	if err != nil {
 		return err
 	}
-	var kinds [][][]float32
+	lo, hi := tr.DataRange()
+	var kinds [][]report.Cell
+	var names []string
 	for _, o := range tr.Module.Func(fn).Outputs {
-		kinds = append(kinds, rows(res[o.Name]))
+		kinds = append(kinds, Images{T: res[o.Name]}.Cells(float32(lo), float32(hi)))
+		names = append(names, o.Name)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	path := filepath.Join(dir, base+"-show.png")
-	h, w := Images{T: res[tr.Module.Func(fn).Outputs[0].Name]}.ImageSize()
-	lo, hi := tr.DataRange()
-	if err := report.StackedGrid(path, kinds, h, w, n, float32(lo), float32(hi)); err != nil {
+	if err := report.WriteSheet(path, report.Blocks(kinds, names, n)); err != nil {
 		return err
 	}
 	if epoch == 1 {
@@ -228,14 +230,14 @@ func reconstructions(tr *Trainer, dir, base string, testSet, trainSet *data.Set,
 	}
 	xi := samplesInput(tr.Spec, tr.Module.Func(fn))
 	x := rs[xi].T
-	kinds := [][][]float32{rows(x)}
+	kinds, names := []Images{{T: x}}, []string{which}
 	what := "test images and reconstructions"
 	if tr.HasRole(ir.RoleCorrupt) {
 		noisy, err := tr.ApplyRole(ir.RoleCorrupt, x, n)
 		if err != nil {
 			return err
 		}
-		kinds = append(kinds, rows(noisy))
+		kinds, names = append(kinds, Images{T: noisy}), append(names, "corrupted")
 		x, what = noisy, "test images, corrupted, and the reconstructions of the corrupted"
 		rs[xi].T = noisy
 	}
@@ -246,11 +248,14 @@ func reconstructions(tr *Trainer, dir, base string, testSet, trainSet *data.Set,
 	if len(recon.Data) != n*row {
 		return fmt.Errorf("reconstructions of %d values a sample, want the input's %d", len(recon.Data)/n, row)
 	}
-	kinds = append(kinds, rows(recon))
+	kinds, names = append(kinds, Images{T: recon}), append(names, "output")
 	path := filepath.Join(dir, base+"-recon.png")
-	h, w := Images{T: x}.ImageSize()
 	lo, hi := tr.DataRange()
-	if err := report.StackedGrid(path, kinds, h, w, 8, float32(lo), float32(hi)); err != nil {
+	cells := make([][]report.Cell, len(kinds))
+	for i, k := range kinds {
+		cells[i] = k.Cells(float32(lo), float32(hi))
+	}
+	if err := report.WriteSheet(path, report.Blocks(cells, names, 8)); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "wrote %s to %s\n", what, path)

@@ -95,6 +95,10 @@ func (s *samplesTask) setup(out io.Writer) (*rand.PCG, *graphIdentity, error) {
 			return nil, nil, err
 		}
 	}
+	// Checked now, not at the first step (or, for the test set, after a whole epoch).
+	if err := checkLoaded(s.tr.Module, s.train, s.test); err != nil {
+		return nil, nil, err
+	}
 	if s.train, s.val, err = validationSet(spec, s.train, s.data); err != nil {
 		return nil, nil, err
 	}
