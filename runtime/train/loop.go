@@ -583,8 +583,7 @@ func checkOutputs(o RunOptions, spec *ir.TrainSpec) error {
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fmt.Errorf("--out %s: %v", o.OutDir, err)
 	}
-	base := strings.TrimSuffix(filepath.Base(o.Source), filepath.Ext(o.Source))
-	return guard.OutputPattern("--out", o.OutDir, base+"-*.png")
+	return guard.OutputPattern("--out", o.OutDir, PictureBase(o.Source)+"-*.png")
 }
 
 // SameFile reports whether two paths name one file: the same cleaned absolute path, or
