@@ -37,9 +37,16 @@ const (
 	// TaskLink: one graph; one full-graph step per epoch scoring the training edges
 	// against as many fresh non-edges.
 	TaskLink
+	// TaskEdge: one graph whose edges carry targets (classes or values); one full-graph
+	// step per epoch, the loss over the training edges' targets, the held-out edges'
+	// targets evaluated.
+	TaskEdge
 )
 
-var taskNames = []string{"samples", "node", "graph", "link"}
+var taskNames = []string{"samples", "node", "graph", "link", "edge"}
+
+// HoldsOutEdges reports whether the task holds out a test_edges fraction of the edges.
+func (t Task) HoldsOutEdges() bool { return t == TaskLink || t == TaskEdge }
 
 func (t Task) String() string { return enumName(taskNames, int(t), "task") }
 

@@ -39,7 +39,7 @@ var TrainSettings = []Setting{
 		{Name: "fraction", Positional: true, Doc: "this share of the nodes with a known label (at least one), drawn with the run's seed", Args: []Setting{
 			{Name: "f", Kind: Float, Range: Open(0, 1), Required: true, Doc: "the share"}}}}},
 	{Name: "test_edges", Kind: Float, Range: Open(0, 1), Default: "0.1", Want: "a fraction of the edges in (0, 1)",
-		Doc: "a link-prediction model only: the fraction of node pairs held out"},
+		Doc: "a link-prediction or edge-level model only: the fraction of node pairs held out (link: with as many non-edges; edge level: their targets hidden from the loss and evaluated)"},
 }
 
 func sizeArg(doc string) []Setting {

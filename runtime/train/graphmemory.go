@@ -21,6 +21,18 @@ func (r *graphRun) memory() (runtime.MemoryEstimate, error) {
 			return runtime.MemoryEstimate{}, err
 		}
 		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
+	case ir.TaskEdge:
+		y, shape, yerr := r.edgeTargets(step, r.pos)
+		if yerr != nil {
+			return runtime.MemoryEstimate{}, yerr
+		}
+		if stepIn, err = t.graphInputs(step, r.feed, &r.pos, nil, y, shape); err != nil {
+			return runtime.MemoryEstimate{}, err
+		}
+		if y, shape, err = r.edgeTargets(t.Spec.Eval, r.testPairs); err != nil {
+			return runtime.MemoryEstimate{}, err
+		}
+		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, &r.testPairs, nil, y, shape)
 	case ir.TaskLink:
 		n := 2 * r.pos.Len()
 		pairs := data.Pairs{Src: make([]int32, n), Dst: make([]int32, n), Label: make([]float32, n)}

@@ -14,8 +14,9 @@ import (
 
 // PredictGraph runs a trained graph model (the spec's "predict" function, the model
 // itself) on the train block's data: one row per node of its graph, or, for a set of small
-// graphs, one row per graph in the set's order. A link model scores pairs instead
-// (LinkScorer).
+// graphs, one row per graph in the set's order; for an edge-level model, one row per edge
+// of its graph, in the graph's order (an undirected graph's added reverse edges last). A
+// link model scores pairs instead (LinkScorer).
 func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 	spec := tr.Spec
 	fn, _ := spec.Role(ir.RolePredict)
@@ -74,7 +75,11 @@ func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := tr.graphInputs(fn, feed, nil, nil, nil, nil)
+	var pairs *data.Pairs
+	if r.task == ir.TaskEdge {
+		pairs = &data.Pairs{Src: g.Src, Dst: g.Dst}
+	}
+	in, err := tr.graphInputs(fn, feed, pairs, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
