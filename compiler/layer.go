@@ -69,6 +69,7 @@ func (l *lowerer) layerBody(b *lang.Block, sc *scope) ([]value, error) {
 			var v value
 			v, err = l.assign(sc, s.Assign)
 			sc.names[s.Assign.Name] = v
+			l.bind(sc, s.Assign.Name, v)
 		}
 		if err != nil {
 			return nil, err
@@ -115,6 +116,7 @@ func (l *lowerer) layerSetting(ck settingsChecker, ly *layerState, sc *scope, a 
 			return err
 		}
 		sc.names["aggregated"] = tensorVal(ly.agg)
+		l.bind(sc, "aggregated", sc.names["aggregated"])
 	case "update":
 		return l.layerUpdate(ly, sc, a.Value)
 	}
@@ -172,6 +174,7 @@ func (l *lowerer) layerMessage(ly *layerState, sc *scope, e *lang.Expr) error {
 		ly.msgSelf = sv.op
 	}
 	sc.names["message"] = v
+	l.bind(sc, "message", v)
 	return nil
 }
 
@@ -189,6 +192,7 @@ func (l *lowerer) layerUpdate(ly *layerState, sc *scope, e *lang.Expr) error {
 	}
 	ly.update = &v
 	sc.names["update"] = v
+	l.bind(sc, "update", v)
 	return nil
 }
 

@@ -261,6 +261,10 @@ const (
 
 var outputPrefixes = []string{"", "", "grad:", "state:", "metric:"}
 
+// ValueOutput is the name of the output that holds the inner value name (a block's local,
+// such as Club.h), which a module compiled to expose it adds.
+func ValueOutput(name string) string { return "value:" + name }
+
 // OutputName is the name of an output of kind k for name (a parameter, state or metric
 // name; ignored for the loss).
 func OutputName(k OutputKind, name string) string {

@@ -20,7 +20,7 @@ func (s *session) compileFile(file string, optimize bool) (*ir.Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
 	}
-	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize, ReadFile: readSource("an imported file")})
+	m, p, err := compiler.Compile(file, src, compiler.Options{Optimize: optimize, ReadFile: readSource("an imported file"), Values: s.values})
 	s.prog = p
 	if err != nil {
 		fmt.Fprintln(s.stderr, render(err, p, file, src))

@@ -52,7 +52,7 @@ func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 			if err != nil {
 				return nil, err
 			}
-			y := outs["out"]
+			y := outs[tr.result()]
 			if out == nil {
 				out = &runtime.Tensor{Shape: append([]int{0}, y.Shape[1:]...)}
 			}
@@ -87,7 +87,11 @@ func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return outs["out"].Clone(), nil
+	y, ok := outs[tr.result()]
+	if !ok {
+		return nil, fmt.Errorf("%s has no output %s", fn, tr.result())
+	}
+	return y.Clone(), nil
 }
 
 // LinkScorer scores node pairs with a trained link model. Its graph is the one the model
