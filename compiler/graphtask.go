@@ -37,6 +37,10 @@ type graphSettings struct {
 	// edgeTargets: the data gives the edges targets, so a model scoring pairs predicts
 	// them (an edge-level task) rather than the presence of a link.
 	edgeTargets bool
+	// neighbors: the fan-outs of neighbour-sampled mini-batches (a node task), set at
+	// neighborsAt.
+	neighbors   []int
+	neighborsAt *lang.Setting
 }
 
 // graphParams returns the model's graph and pairs parameters.
@@ -182,6 +186,7 @@ func (p *Program) graphTaskSettings(pl *plan, gs graphSettings) error {
 			return err
 		}
 	}
+	pl.graph.Neighbors = gs.neighbors
 	if pl.task.HoldsOutEdges() {
 		pl.graph.TestEdges = 0.1
 		if gs.testEdges != nil {
@@ -232,6 +237,12 @@ func (p *Program) checkGraphSettings(task ir.Task, gs graphSettings, t *lang.Tra
 	}
 	if gs.labelled != nil && task != ir.TaskNode {
 		return lang.Errorf(gs.labelled.Pos, "train: labelled chooses the nodes a node-level task learns from; this model's task is %s-level", task)
+	}
+	if gs.neighborsAt != nil && task != ir.TaskNode {
+		return lang.Errorf(gs.neighborsAt.Pos, "train: neighbors samples mini-batches of a node-level task; this model's task is %s-level", task)
+	}
+	if gs.neighborsAt != nil && len(gs.neighbors) == 0 {
+		return lang.Errorf(gs.neighborsAt.Value.Pos, "train: neighbors = [], want a fan-out per layer, such as [10, 5]")
 	}
 	if gs.testEdges != nil && !task.HoldsOutEdges() {
 		return lang.Errorf(gs.testEdges.Pos, "train: test_edges holds out edges for link prediction or edge targets; this model's task is %s-level (give it a pairs parameter)", task)

@@ -135,7 +135,13 @@ func (p *Program) readTrainSettings(tb *trainBlock, got settings) error {
 	}
 	tb.graph.labelled, tb.graph.testEdges = tb.setting("labelled"), tb.setting("test_edges")
 	tb.graph.edgeTargets = data.EdgeTargets(spec.Data)
-	for _, s := range []*lang.Setting{tb.graph.labelled, tb.graph.testEdges} {
+	if tb.graph.neighborsAt = tb.setting("neighbors"); tb.graph.neighborsAt != nil {
+		ids, _ := got["neighbors"].val.asInts()
+		for _, n := range ids {
+			tb.graph.neighbors = append(tb.graph.neighbors, int(n))
+		}
+	}
+	for _, s := range []*lang.Setting{tb.graph.labelled, tb.graph.testEdges, tb.graph.neighborsAt} {
 		if g, _ := graphParams(tb.block); s != nil && g == nil {
 			return lang.Errorf(s.Pos, "train: %s applies to a model that takes a graph", s.Name)
 		}

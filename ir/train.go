@@ -139,6 +139,10 @@ type GraphSpec struct {
 	Undirected bool       // the model treats the graph as undirected: its data must be symmetric
 	TestEdges  float64    // a link task's held-out fraction of the edges, in (0, 1)
 	Labelled   *NodeSplit // a node task's training nodes
+	// Neighbors, when set, trains a node task on neighbour-sampled mini-batches: for each
+	// batch of seed nodes, up to Neighbors[0] in-neighbours of each seed, then up to
+	// Neighbors[1] of each of those, and so on (PyG's NeighborLoader num_neighbors).
+	Neighbors []int
 }
 
 // NodeSplit chooses the nodes a node-level task learns from: Nodes when given, else

@@ -52,6 +52,29 @@ func (r *graphRun) memory() (runtime.MemoryEstimate, error) {
 	if err != nil {
 		return runtime.MemoryEstimate{}, err
 	}
+	return r.estimate(stepIn, evalIn)
+}
+
+// memoryAt estimates the run with its step and evaluation fed what inputs makes for each
+// (a sampled run's largest batch).
+func (r *graphRun) memoryAt(inputs func(fn string) (map[string]*runtime.Tensor, error)) (runtime.MemoryEstimate, error) {
+	stepIn, err := inputs(r.tr.Spec.Phases[0].Step)
+	if err != nil {
+		return runtime.MemoryEstimate{}, err
+	}
+	var evalIn map[string]*runtime.Tensor
+	if r.hasTest() {
+		if evalIn, err = inputs(r.tr.Spec.Eval); err != nil {
+			return runtime.MemoryEstimate{}, err
+		}
+	}
+	return r.estimate(stepIn, evalIn)
+}
+
+// estimate is the memory of the run's programs bound at the sizes of their inputs.
+func (r *graphRun) estimate(stepIn, evalIn map[string]*runtime.Tensor) (runtime.MemoryEstimate, error) {
+	t := r.tr
+	step := t.Spec.Phases[0].Step
 	dims := map[string]map[string]int{step: inputDims(t.Module.Func(step), stepIn)}
 	if evalIn != nil {
 		dims[t.Spec.Eval] = inputDims(t.Module.Func(t.Spec.Eval), evalIn)

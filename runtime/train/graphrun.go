@@ -232,6 +232,20 @@ func (r *graphRun) checkMemory(o RunOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return r.reportMemory(o, out, e)
+}
+
+// checkMemoryAt is checkMemory with the programs fed what inputs makes (memoryAt).
+func (r *graphRun) checkMemoryAt(o RunOptions, out io.Writer, inputs func(fn string) (map[string]*runtime.Tensor, error)) error {
+	e, err := r.memoryAt(inputs)
+	if err != nil {
+		return err
+	}
+	return r.reportMemory(o, out, e)
+}
+
+// reportMemory prints a graph run's estimate and refuses it above o.MaxMemory.
+func (r *graphRun) reportMemory(o RunOptions, out io.Writer, e runtime.MemoryEstimate) error {
 	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s, segment indexes %s), besides the graph's own arrays\n",
 		runtime.EnvString(e.Dims, "="), runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(e.Index))
 	if o.MaxMemory > 0 && e.Total() > o.MaxMemory {
