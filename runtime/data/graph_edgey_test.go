@@ -98,3 +98,37 @@ func TestSBMEdgeTargets(t *testing.T) {
 		t.Error("the same seed split differently")
 	}
 }
+
+// TestGraphNPYEdgeTargets reads edge_y: integer classes, float values, and refuses a
+// length other than the edges'.
+func TestGraphNPYEdgeTargets(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, f func(w *os.File) error) string {
+		p := filepath.Join(dir, name)
+		w, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f(w); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		return p
+	}
+	x := write("x.npy", func(w *os.File) error { return WriteNPY(w, []int{3, 1}, []float32{1, 2, 3}) })
+	e := write("e.npy", func(w *os.File) error { return WriteNPYInt32(w, []int{2, 2}, []int32{0, 1, 1, 2}) })
+	cls := write("c.npy", func(w *os.File) error { return WriteNPYInt32(w, []int{2}, []int32{2, -1}) })
+	val := write("v.npy", func(w *os.File) error { return WriteNPY(w, []int{2}, []float32{0.5, 7}) })
+	short := write("s.npy", func(w *os.File) error { return WriteNPY(w, []int{1}, []float32{0.5}) })
+	g, err := GraphNPY(GraphFiles{Nodes: x, Edges: e, EdgeY: cls})
+	if err != nil || !slices.Equal(g.EdgeY, []float32{2, -1}) || g.EdgeClasses != 3 {
+		t.Errorf("classes: %v, %d classes, %v", g.EdgeY, g.EdgeClasses, err)
+	}
+	g, err = GraphNPY(GraphFiles{Nodes: x, Edges: e, EdgeY: val})
+	if err != nil || !slices.Equal(g.EdgeY, []float32{0.5, 7}) || g.EdgeClasses != 0 {
+		t.Errorf("values: %v, %d classes, %v", g.EdgeY, g.EdgeClasses, err)
+	}
+	if _, err := GraphNPY(GraphFiles{Nodes: x, Edges: e, EdgeY: short}); err == nil || !strings.Contains(err.Error(), "want edge targets [2] for the 2 edges") {
+		t.Errorf("short: %v", err)
+	}
+}
