@@ -41,6 +41,9 @@ type Options struct {
 	// Overrides replace settings of the train block, in order (dlc run --set;
 	// overrides.go).
 	Overrides []Override
+	// Values names inner values (Club.h, Club.gcn0.aggregated) to make outputs of every
+	// function that computes them (values.go).
+	Values []string
 }
 
 // Program is a set of loaded files and their declarations.
@@ -52,9 +55,10 @@ type Program struct {
 	families map[string]*lang.Family
 	trains   []*lang.Train
 	std      map[*lang.Block]bool
-	called   map[string]bool  // blocks called by some block: helpers, not entry points
-	streams  int              // draw ops numbered so far, for their stream attributes
-	plans    map[string]*plan // by family (or trained block) name
+	bound    map[*ir.Func]map[string]*ir.Op // each function's values by name (values.go)
+	called   map[string]bool                // blocks called by some block: helpers, not entry points
+	streams  int                            // draw ops numbered so far, for their stream attributes
+	plans    map[string]*plan               // by family (or trained block) name
 	// blockParams holds the parameters of blocks lowered alone for a reference
 	// Block.path.name to one of them (see paramRef); nil while one is being lowered.
 	blockParams map[*lang.Block]map[string]*ir.Op
@@ -218,6 +222,9 @@ func Compile(filename string, src []byte, opts Options) (*ir.Module, *Program, e
 	}
 	m, err := p.Lower()
 	if err != nil {
+		return nil, p, err
+	}
+	if err := p.exposeValues(m, opts.Values); err != nil {
 		return nil, p, err
 	}
 	if err := checkRunnable(m); err != nil {

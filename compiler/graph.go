@@ -152,6 +152,15 @@ func (l *lowerer) graphField(v value, s *lang.Suffix) (value, error) {
 			op = g.dst
 		}
 		return value{kind: kIndex, op: op, g: g, str: s.Field}, nil
+	case "graph":
+		// The graph of each node: u[g.graph] broadcasts a row per graph back to its nodes.
+		if g.kind != "graph" {
+			break
+		}
+		if err := l.graphIDs(g, s.Pos, g.name+".graph"); err != nil {
+			return value{}, err
+		}
+		return value{kind: kIndex, op: g.ids, g: g, str: s.Field}, nil
 	case "edge":
 		if g.edge == nil {
 			return value{}, lang.Errorf(s.Pos, "%s %s has no edge features (declare them in its type: %s: graph(edge: [E, Fe]))", g.kind, g.name, g.name)
@@ -162,6 +171,9 @@ func (l *lowerer) graphField(v value, s *lang.Suffix) (value, error) {
 		return tensorVal(g.edge), nil
 	}
 	has := "src, dst"
+	if g.kind == "graph" {
+		has += ", graph"
+	}
 	if g.edge != nil {
 		has += ", edge"
 	}
@@ -174,6 +186,14 @@ func (l *lowerer) gather(x value, i value, pos lang.Pos) (value, error) {
 		return value{}, lang.Errorf(pos, "indexing %s, want a tensor of node rows", describe(x))
 	}
 	s := x.op.Type.Shape
+	if i.str == "graph" {
+		// A row per graph, gathered at each node's graph: [N, …].
+		if len(s) == 0 || !s[0].Equal(i.g.graphs) {
+			return value{}, lang.Errorf(pos, "indexing by %s.graph: got a tensor %v, want one row per graph of %s [%v, …] (a readout)", i.g.name, s, i.g.name, i.g.graphs)
+		}
+		o, err := l.emit(pos, "gather", "gather", nil, x.op, i.op)
+		return tensorVal(o), err
+	}
 	if len(s) == 0 || !s[0].Equal(i.g.nodes) {
 		return value{}, lang.Errorf(pos, "indexing by %s: got a tensor %v, want one row per node of %s [%v, …]", i, s, i.g.name, i.g.nodes)
 	}
@@ -225,17 +245,28 @@ func lowerReadout(l *lowerer, c *lang.Call, a []value) (value, error) {
 	if len(s) == 0 || !s[0].Equal(g.nodes) {
 		return value{}, lang.Errorf(argPos(c, "h", 0), "readout: h is %v, want one row per node [%v, …]", s, g.nodes)
 	}
-	if g.ids == nil {
-		if g.b != l.b {
-			return value{}, lang.Errorf(c.Pos, "readout: graph %s belongs to another function", g.name)
-		}
-		g.graphs = ir.Sym("G")
-		l.setPos(g.pos)
-		g.ids = l.b.Input(g.name+"_graph", ir.Type{DType: "i32", Shape: ir.Shape{g.nodes}})
-		g.count = l.b.Input(g.name+"_count", ir.Type{DType: "i32", Shape: ir.Shape{g.graphs}})
+	if err := l.graphIDs(g, c.Pos, "readout"); err != nil {
+		return value{}, err
 	}
 	o, err := l.emit(c.Pos, "readout", kind, ir.Attrs{"n": ir.Shape{g.graphs}}, h.op, g.ids)
 	return tensorVal(o), err
+}
+
+// graphIDs makes graph g's graph-level inputs at their first use (a readout, g.graph):
+// NAME_graph, the graph of each node, and NAME_count, the nodes of each graph, which binds
+// G. For one graph (a node or link task) the runtime feeds one graph of every node.
+func (l *lowerer) graphIDs(g *graphVal, at lang.Pos, what string) error {
+	if g.ids != nil {
+		return nil
+	}
+	if g.b != l.b {
+		return lang.Errorf(at, "%s: graph %s belongs to another function", what, g.name)
+	}
+	g.graphs = ir.Sym("G")
+	l.setPos(g.pos)
+	g.ids = l.b.Input(g.name+"_graph", ir.Type{DType: "i32", Shape: ir.Shape{g.nodes}})
+	g.count = l.b.Input(g.name+"_count", ir.Type{DType: "i32", Shape: ir.Shape{g.graphs}})
+	return nil
 }
 
 func init() {

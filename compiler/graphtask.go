@@ -17,9 +17,13 @@ import (
 //     the same function on the other nodes that have labels.
 //   - graph level: the result has one row per graph, [G, C] (a readout made it). The data is
 //     a set of small graphs, batched as their disjoint union.
-//   - edge level: the model also takes `q: pairs` and scores each pair, [P] or [P, 1]. The
+//   - link level: the model also takes `q: pairs` and scores each pair, [P] or [P, 1]. The
 //     train block's `test_edges` fraction of the edges is held out with as many sampled
 //     non-edges; training sees the rest, scored against fresh non-edges each epoch.
+//   - edge level: the model takes `q: pairs` and the data gives its edges targets
+//     (data.EdgeTargets): it predicts a row per pair, [P, C] classes or [P] values, of the
+//     graph's own edges; `test_edges` of them have their targets held out (the edges stay
+//     in the graph, as a node task's unlabelled nodes do).
 //
 // The IR functions' inputs are named after the model's parameters (x, g_src, g_dst,
 // g_edge, g_graph, g_count, q_src, q_dst) plus `nodes` and `y`; the train spec's feeds say
@@ -30,6 +34,13 @@ type graphSettings struct {
 	train     *lang.Train
 	labelled  *lang.Setting
 	testEdges *lang.Setting
+	// edgeTargets: the data gives the edges targets, so a model scoring pairs predicts
+	// them (an edge-level task) rather than the presence of a link.
+	edgeTargets bool
+	// neighbors: the fan-outs of neighbour-sampled mini-batches (a node task), set at
+	// neighborsAt.
+	neighbors   []int
+	neighborsAt *lang.Setting
 }
 
 // graphParams returns the model's graph and pairs parameters.
@@ -61,7 +72,7 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 		if err != nil {
 			return nil, err
 		}
-		task, err := graphTask(b, sc.names[gp.Name].g, qp, sc, pred)
+		task, err := graphTask(b, sc.names[gp.Name].g, qp, sc, pred, gs.edgeTargets)
 		if err != nil {
 			return nil, err
 		}
@@ -88,9 +99,15 @@ func (p *Program) lowerGraphTask(m *ir.Module, b *lang.Block, loss *lang.Setting
 
 // graphTask says what a graph model's result predicts: with a pairs parameter a score per
 // pair, else a row per node or a row per graph.
-func graphTask(b *lang.Block, g *graphVal, qp *lang.Param, sc *scope, pred *ir.Op) (ir.Task, error) {
+func graphTask(b *lang.Block, g *graphVal, qp *lang.Param, sc *scope, pred *ir.Op, edgeTargets bool) (ir.Task, error) {
 	ps := pred.Type.Shape
 	switch {
+	case qp != nil && edgeTargets:
+		q := sc.names[qp.Name].g
+		if len(ps) == 0 || len(ps) > 2 || !ps[0].Equal(q.edges) {
+			return 0, lang.Errorf(returnPos(b), "train: %s predicts its data's edge targets, so it returns one row per pair [%v, C] (classes) or [%v] (values), not %v", b.Name, q.edges, q.edges, ps)
+		}
+		return ir.TaskEdge, nil
 	case qp != nil:
 		q := sc.names[qp.Name].g
 		if !(len(ps) == 1 || len(ps) == 2 && ps[1].Equal(ir.Const(1))) || !ps[0].Equal(q.edges) {
@@ -119,6 +136,9 @@ func (l *lowerer) graphLoss(b *lang.Block, sc *scope, task ir.Task, loss *lang.S
 		if lossName == "" {
 			lossName = "bce_logits"
 		}
+	}
+	if task == ir.TaskEdge && lossName == "" {
+		return nil, at, lang.Errorf(b.Pos, "train: missing loss = … (edge-level model %s needs one: cross_entropy for edge classes, mse or l1 for edge values, bce_logits for 0/1 targets)", b.Name)
 	}
 	if lossName == "" {
 		return nil, at, lang.Errorf(b.Pos, "train: missing loss = … (training model %s needs one: %s)", b.Name, strings.Join(want, ", "))
@@ -166,7 +186,8 @@ func (p *Program) graphTaskSettings(pl *plan, gs graphSettings) error {
 			return err
 		}
 	}
-	if pl.task == ir.TaskLink {
+	pl.graph.Neighbors = gs.neighbors
+	if pl.task.HoldsOutEdges() {
 		pl.graph.TestEdges = 0.1
 		if gs.testEdges != nil {
 			if pl.graph.TestEdges, err = p.testEdges(gs.testEdges); err != nil {
@@ -217,8 +238,14 @@ func (p *Program) checkGraphSettings(task ir.Task, gs graphSettings, t *lang.Tra
 	if gs.labelled != nil && task != ir.TaskNode {
 		return lang.Errorf(gs.labelled.Pos, "train: labelled chooses the nodes a node-level task learns from; this model's task is %s-level", task)
 	}
-	if gs.testEdges != nil && task != ir.TaskLink {
-		return lang.Errorf(gs.testEdges.Pos, "train: test_edges holds out edges for link prediction; this model's task is %s-level (give it a pairs parameter)", task)
+	if gs.neighborsAt != nil && task != ir.TaskNode {
+		return lang.Errorf(gs.neighborsAt.Pos, "train: neighbors samples mini-batches of a node-level task; this model's task is %s-level", task)
+	}
+	if gs.neighborsAt != nil && len(gs.neighbors) == 0 {
+		return lang.Errorf(gs.neighborsAt.Value.Pos, "train: neighbors = [], want a fan-out per layer, such as [10, 5]")
+	}
+	if gs.testEdges != nil && !task.HoldsOutEdges() {
+		return lang.Errorf(gs.testEdges.Pos, "train: test_edges holds out edges for link prediction or edge targets; this model's task is %s-level (give it a pairs parameter)", task)
 	}
 	return nil
 }

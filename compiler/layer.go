@@ -33,6 +33,7 @@ type layerState struct {
 	g                 *graphVal
 	got               settings // the settings read, over the table's defaults
 	msg, msgSelf, agg *ir.Op
+	weight            *ir.Op // edge_weight, f32[E], or nil
 	update            *value
 }
 
@@ -68,6 +69,7 @@ func (l *lowerer) layerBody(b *lang.Block, sc *scope) ([]value, error) {
 			var v value
 			v, err = l.assign(sc, s.Assign)
 			sc.names[s.Assign.Name] = v
+			l.bind(sc, s.Assign.Name, v)
 		}
 		if err != nil {
 			return nil, err
@@ -93,7 +95,7 @@ func settingName(s *lang.Stmt) string {
 func (l *lowerer) layerSetting(ck settingsChecker, ly *layerState, sc *scope, a *lang.Setting) error {
 	name := ly.b.Name
 	switch {
-	case (a.Name == "self_loops" || a.Name == "normalize") && ly.msg != nil:
+	case (a.Name == "self_loops" || a.Name == "normalize" || a.Name == "edge_weight") && ly.msg != nil:
 		return lang.Errorf(a.Pos, "layer %s: set %s before the message", name, a.Name)
 	case a.Name == "aggregate" && ly.msg == nil:
 		return lang.Errorf(a.Pos, "layer %s: aggregate before any message", name)
@@ -105,15 +107,41 @@ func (l *lowerer) layerSetting(ck settingsChecker, ly *layerState, sc *scope, a 
 		return err
 	}
 	switch a.Name {
+	case "edge_weight":
+		return l.layerWeight(ly, sc, a.Value)
 	case "message":
 		return l.layerMessage(ly, sc, a.Value)
 	case "aggregate":
-		if ly.agg, err = l.aggregate(a.Value.Pos, ly.g, st.val.str, ly.got.word("normalize"), ly.msg, ly.msgSelf); err != nil {
+		if ly.agg, err = l.aggregate(a.Value.Pos, ly.g, st.val.str, ly.got.word("normalize"), ly.msg, ly.msgSelf, ly.weight); err != nil {
 			return err
 		}
 		sc.names["aggregated"] = tensorVal(ly.agg)
+		l.bind(sc, "aggregated", sc.names["aggregated"])
 	case "update":
 		return l.layerUpdate(ly, sc, a.Value)
+	}
+	return nil
+}
+
+// layerWeight lowers edge_weight, one value per edge: [E] or [E, 1], kept as [E].
+func (l *lowerer) layerWeight(ly *layerState, sc *scope, e *lang.Expr) error {
+	v, err := l.eval(sc, e)
+	if err != nil {
+		return err
+	}
+	g := ly.g
+	s := ir.Shape(nil)
+	if v.kind == kTensor {
+		s = v.op.Type.Shape
+	}
+	if !rowsOf(v, g.edges) || len(s) > 2 || len(s) == 2 && !s[1].Equal(ir.Const(1)) {
+		return lang.Errorf(e.Pos, "layer %s: edge_weight is %s, want one value per edge [%v] or [%v, 1] (such as %s.edge with %s: graph(edge: [E, 1]))",
+			ly.b.Name, describe(v), g.edges, g.edges, g.name, g.name)
+	}
+	ly.weight = v.op
+	if len(s) == 2 {
+		l.setPos(e.Pos)
+		ly.weight = l.b.Op("reshape", ir.Attrs{"shape": ir.Shape{g.edges}}, v.op)
 	}
 	return nil
 }
@@ -146,6 +174,7 @@ func (l *lowerer) layerMessage(ly *layerState, sc *scope, e *lang.Expr) error {
 		ly.msgSelf = sv.op
 	}
 	sc.names["message"] = v
+	l.bind(sc, "message", v)
 	return nil
 }
 
@@ -163,6 +192,7 @@ func (l *lowerer) layerUpdate(ly *layerState, sc *scope, e *lang.Expr) error {
 	}
 	ly.update = &v
 	sc.names["update"] = v
+	l.bind(sc, "update", v)
 	return nil
 }
 
@@ -185,8 +215,11 @@ func settingWord(e *lang.Expr) string {
 }
 
 // aggregate reduces the edges' messages onto their targets (and joins the self loops'
-// messages, when there are any), after the degree normalisation if one is asked for.
-func (l *lowerer) aggregate(pos lang.Pos, g *graphVal, how, norm string, msg, self *ir.Op) (*ir.Op, error) {
+// messages, when there are any), after the degree normalisation if one is asked for. With
+// edge weights w (f32[E]) each edge's message is scaled by its weight, and the degrees of
+// the normalisation are the weights' sums (gcn_norm of PyG's GCNConv); a mean still divides
+// by the count of messages.
+func (l *lowerer) aggregate(pos lang.Pos, g *graphVal, how, norm string, msg, self, w *ir.Op) (*ir.Op, error) {
 	l.setPos(pos)
 	b := l.b
 	n := ir.Attrs{"n": ir.Shape{g.nodes}}
@@ -199,10 +232,25 @@ func (l *lowerer) aggregate(pos lang.Pos, g *graphVal, how, norm string, msg, se
 		return b.Op("reshape", ir.Attrs{"shape": shape}, v)
 	}
 	var deg *ir.Op // in-degree, f32[N]
-	if norm == "sym" || self != nil && how != "sum" {
+	if norm == "sym" && w == nil || self != nil && how != "sum" {
 		deg = b.Op("segment_count", n, g.dst)
 	}
-	if norm == "sym" {
+	switch {
+	case norm == "sym" && w != nil:
+		// Weighted degrees may be fractional, so only an exact 0 counts as 1.
+		d := b.Op("segment_sum", n, w, g.dst)
+		if self != nil {
+			d = b.Op("add", nil, d, b.Const(1))
+		}
+		inv := b.Op("div", nil, b.Const(1), b.Op("sqrt", nil, b.Op("add", nil, d, b.Op("eq", nil, d, b.Const(0)))))
+		coef := b.Op("mul", nil, b.Op("mul", nil, b.Op("gather", nil, inv, g.src), w), b.Op("gather", nil, inv, g.dst))
+		msg = b.Op("mul", nil, msg, col(coef, g.edges))
+		if self != nil {
+			self = b.Op("mul", nil, self, col(b.Op("mul", nil, inv, inv), g.nodes))
+		}
+	case w != nil:
+		msg = b.Op("mul", nil, msg, col(w, g.edges))
+	case norm == "sym":
 		d := deg
 		if self != nil {
 			d = b.Op("add", nil, deg, b.Const(1))

@@ -38,6 +38,9 @@ type lowerer struct {
 	// self, while a layer's message is lowered for its self loops, is the graph whose
 	// indices then mean the node itself (layer.go).
 	self *graphVal
+	// bound holds the tensors bound to local names in this function, by full name
+	// (values.go).
+	bound map[string]*ir.Op
 }
 
 // declared is a parameter and the scope instance that declared it.
@@ -50,7 +53,12 @@ type declared struct {
 const maxDepth = 64
 
 func (p *Program) newLowerer(name, mode string) *lowerer {
-	return &lowerer{p: p, b: ir.NewBuilder(ir.NewFunc(name)), mode: mode, params: map[string]declared{}, states: map[string]*ir.Op{}}
+	l := &lowerer{p: p, b: ir.NewBuilder(ir.NewFunc(name)), mode: mode, params: map[string]declared{}, states: map[string]*ir.Op{}, bound: map[string]*ir.Op{}}
+	if p.bound == nil {
+		p.bound = map[*ir.Func]map[string]*ir.Op{}
+	}
+	p.bound[l.b.F] = l.bound
+	return l
 }
 
 // evalConst evaluates an expression that must be known at compile time: a setting of a
@@ -228,6 +236,7 @@ func (l *lowerer) body(b *lang.Block, sc *scope) ([]value, error) {
 				return nil, err
 			}
 			sc.names[s.Assign.Name] = v
+			l.bind(sc, s.Assign.Name, v)
 			continue
 		}
 		for _, e := range s.Return {

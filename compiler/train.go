@@ -7,6 +7,7 @@ import (
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/ir/schema"
 	"github.com/dlc-lang/dlc/lang"
+	"github.com/dlc-lang/dlc/runtime/data"
 )
 
 // trainBlock is a train block's settings once read.
@@ -143,7 +144,14 @@ func (p *Program) readTrainSettings(tb *trainBlock, got settings) error {
 		tb.loss = s
 	}
 	tb.graph.labelled, tb.graph.testEdges = tb.setting("labelled"), tb.setting("test_edges")
-	for _, s := range []*lang.Setting{tb.graph.labelled, tb.graph.testEdges} {
+	tb.graph.edgeTargets = data.EdgeTargets(spec.Data)
+	if tb.graph.neighborsAt = tb.setting("neighbors"); tb.graph.neighborsAt != nil {
+		ids, _ := got["neighbors"].val.asInts()
+		for _, n := range ids {
+			tb.graph.neighbors = append(tb.graph.neighbors, int(n))
+		}
+	}
+	for _, s := range []*lang.Setting{tb.graph.labelled, tb.graph.testEdges, tb.graph.neighborsAt} {
 		if g, _ := graphParams(tb.block); s != nil && g == nil {
 			return lang.Errorf(s.Pos, "train: %s applies to a model that takes a graph", s.Name)
 		}

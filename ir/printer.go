@@ -270,6 +270,16 @@ func (p *printer) graph(g GraphSpec) {
 			p.print("  labelled fraction ", formatFloat(s.Fraction), "\n")
 		}
 	}
+	if g.Neighbors != nil {
+		p.print("  neighbors [")
+		for i, n := range g.Neighbors {
+			if i > 0 {
+				p.print(", ")
+			}
+			p.print(strconv.Itoa(n))
+		}
+		p.print("]\n")
+	}
 }
 
 // formatOpt writes adam(beta1=0.5, lr=0.0002), arguments in name order.

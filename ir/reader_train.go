@@ -48,6 +48,16 @@ func (r *reader) train() *TrainSpec {
 			t.Graph.TestEdges = r.floatTok(r.next(), "test_edges")
 		case "labelled":
 			t.Graph.Labelled = r.nodeSplit()
+		case "neighbors":
+			r.expect("[")
+			t.Graph.Neighbors = []int{}
+			for !r.isPunct("]") {
+				if len(t.Graph.Neighbors) > 0 {
+					r.expect(",")
+				}
+				t.Graph.Neighbors = append(t.Graph.Neighbors, r.intTok(r.next(), "neighbours per node"))
+			}
+			r.next()
 		case "phase":
 			t.Phases = append(t.Phases, r.phase(t))
 			continue // phase reads its own closing line
@@ -81,7 +91,7 @@ func (r *reader) train() *TrainSpec {
 			continue
 		default:
 			r.errorf(kt.col, "unknown train field %s%s", kt.text, suggest(kt.text,
-				[]string{"task", "feed", "phase", "eval", "role", "noise", "undirected", "test_edges", "labelled", "data", "test", "batch", "epochs", "seed", "shuffle", "validation", "early_stopping"}))
+				[]string{"task", "feed", "phase", "eval", "role", "noise", "undirected", "test_edges", "labelled", "neighbors", "data", "test", "batch", "epochs", "seed", "shuffle", "validation", "early_stopping"}))
 		}
 		r.expectEOL()
 	}

@@ -38,9 +38,16 @@ const (
 	// TaskLink: one graph; one full-graph step per epoch scoring the training edges
 	// against as many fresh non-edges.
 	TaskLink
+	// TaskEdge: one graph whose edges carry targets (classes or values); one full-graph
+	// step per epoch, the loss over the training edges' targets, the held-out edges'
+	// targets evaluated.
+	TaskEdge
 )
 
-var taskNames = []string{"samples", "node", "graph", "link"}
+var taskNames = []string{"samples", "node", "graph", "link", "edge"}
+
+// HoldsOutEdges reports whether the task holds out a test_edges fraction of the edges.
+func (t Task) HoldsOutEdges() bool { return t == TaskLink || t == TaskEdge }
 
 func (t Task) String() string { return enumName(taskNames, int(t), "task") }
 
@@ -133,6 +140,10 @@ type GraphSpec struct {
 	Undirected bool       // the model treats the graph as undirected: its data must be symmetric
 	TestEdges  float64    // a link task's held-out fraction of the edges, in (0, 1)
 	Labelled   *NodeSplit // a node task's training nodes
+	// Neighbors, when set, trains a node task on neighbour-sampled mini-batches: for each
+	// batch of seed nodes, up to Neighbors[0] in-neighbours of each seed, then up to
+	// Neighbors[1] of each of those, and so on (PyG's NeighborLoader num_neighbors).
+	Neighbors []int
 }
 
 // NodeSplit chooses the nodes a node-level task learns from: Nodes when given, else
@@ -356,6 +367,10 @@ const (
 )
 
 var outputPrefixes = []string{"", "", "grad:", "state:", "metric:"}
+
+// ValueOutput is the name of the output that holds the inner value name (a block's local,
+// such as Club.h), which a module compiled to expose it adds.
+func ValueOutput(name string) string { return "value:" + name }
 
 // OutputName is the name of an output of kind k for name (a parameter, state or metric
 // name; ignored for the loss).

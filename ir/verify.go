@@ -164,10 +164,19 @@ func verifyContract(m *Module, t *TrainSpec) string {
 		return "a node task without labelled nodes"
 	case t.Task != TaskNode && g.Labelled != nil:
 		return fmt.Sprintf("labelled nodes on a %s task", t.Task)
-	case t.Task == TaskLink && (g.TestEdges <= 0 || g.TestEdges >= 1):
+	case t.Task.HoldsOutEdges() && (g.TestEdges <= 0 || g.TestEdges >= 1):
 		return fmt.Sprintf("test_edges %s, want a fraction in (0, 1)", formatFloat(g.TestEdges))
-	case t.Task != TaskLink && g.TestEdges != 0:
+	case !t.Task.HoldsOutEdges() && g.TestEdges != 0:
 		return fmt.Sprintf("test_edges on a %s task", t.Task)
+	case g.Neighbors != nil && t.Task != TaskNode:
+		return fmt.Sprintf("neighbors on a %s task", t.Task)
+	case g.Neighbors != nil && len(g.Neighbors) == 0:
+		return "neighbors [], want a fan-out per layer"
+	}
+	for _, n := range g.Neighbors {
+		if n < 1 {
+			return fmt.Sprintf("neighbors %v, want fan-outs of at least 1", g.Neighbors)
+		}
 	}
 	return verifyTraining(t)
 }

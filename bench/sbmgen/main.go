@@ -37,15 +37,16 @@ func main() {
 	seed := flag.Uint64("seed", 1, "the graph's seed")
 	labelled := flag.Float64("labelled", 0.1, "the share of nodes labelled for training")
 	splitSeed := flag.Uint64("split-seed", 1, "the seed of the choice of labelled nodes")
+	known := flag.Float64("known", 1, "the share of nodes whose label labels.npy keeps (the others -1, unknown), drawn with the split seed: a graph_npy run then trains and evaluates on these only (bench/graphscale)")
 	flag.Parse()
 	o.Seed = *seed
-	if err := run(*out, o, *labelled, *splitSeed); err != nil {
+	if err := run(*out, o, *labelled, *splitSeed, *known); err != nil {
 		fmt.Fprintln(os.Stderr, "sbmgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, o data.SBMOptions, labelled float64, splitSeed uint64) error {
+func run(dir string, o data.SBMOptions, labelled float64, splitSeed uint64, known float64) error {
 	start := time.Now()
 	g, err := data.SBM(o)
 	if err != nil {
@@ -58,6 +59,21 @@ func run(dir string, o data.SBMOptions, labelled float64, splitSeed uint64) erro
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	labels := g.Labels
+	if known < 1 {
+		// A share of the nodes keeps its label, drawn as SplitNodes draws a fraction.
+		keep, _, err := data.SplitNodes(g, data.NodeSplit{Fraction: known, Seed: splitSeed + 1})
+		if err != nil {
+			return err
+		}
+		labels = make([]int32, g.N)
+		for i := range labels {
+			labels[i] = -1
+		}
+		for _, v := range keep {
+			labels[v] = g.Labels[v]
+		}
 	}
 	edges := make([]int32, 0, 2*g.E())
 	for e, s := range g.Src {
@@ -85,7 +101,7 @@ func run(dir string, o data.SBMOptions, labelled float64, splitSeed uint64) erro
 	}{
 		{"x.npy", func(w *bufio.Writer) error { return data.WriteNPY(w, []int{g.N, g.F}, g.X) }},
 		{"edges.npy", func(w *bufio.Writer) error { return data.WriteNPYInt32(w, []int{g.E(), 2}, edges) }},
-		{"labels.npy", func(w *bufio.Writer) error { return data.WriteNPYInt32(w, []int{g.N}, g.Labels) }},
+		{"labels.npy", func(w *bufio.Writer) error { return data.WriteNPYInt32(w, []int{g.N}, labels) }},
 		{"train.npy", func(w *bufio.Writer) error { return data.WriteNPYInt32(w, []int{len(train)}, train) }},
 		{"test.npy", func(w *bufio.Writer) error { return data.WriteNPYInt32(w, []int{len(test)}, test) }},
 	} {

@@ -6,7 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"os"
+	"strings"
 
+	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime/report"
 	"github.com/dlc-lang/dlc/runtime/train"
@@ -23,7 +26,7 @@ type applyFlags struct {
 
 func (f *applyFlags) declare(fs *pflag.FlagSet) {
 	f.declareTrained(fs, "the", "", "to run on instead of --in")
-	fs.StringVar(&f.block, "block", "", "the function `NAME` to run: a block (an encoder), a family function (AE.reconstruct), or a family role (encode, decode, reconstruct, corrupt, score)")
+	fs.StringVar(&f.block, "block", "", "the function `NAME` to run: a block (an encoder), a family function (AE.reconstruct), a family role (encode, decode, reconstruct, corrupt, score), or an inner value of a block, named by its path of calls as parameters are (Club.h, Club.gcn0.aggregated)")
 	fs.StringArrayVar(&f.in, "in", nil, "input rows, a .npy array [N, …]: `NAME=FILE` for the input NAME, once per input not fed by --data (FILE alone for a block of one input)")
 	addCount(fs, &f.n, 0, "use only the first n input rows (default all)")
 	fs.StringVar(&f.out, "out", "", "where to write the outputs, a .npy array `FILE`")
@@ -61,11 +64,17 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	if err != nil {
 		return err
 	}
+	fn, value, err := s.valueBlock(file, f.block)
+	if err != nil {
+		return err
+	}
 	tr, err := s.loadTrained(file, f.init, "apply")
 	if err != nil {
 		return err
 	}
-	fn := f.block
+	if value {
+		tr.Result = ir.ValueOutput(f.block)
+	}
 	if role, isRole := ir.ParseRole(fn); tr.Module.Func(fn) == nil && isRole {
 		// A role names the family's function for it: reconstruct is AE.reconstruct.
 		if fn, err = tr.RoleFunc(role); err != nil {
@@ -91,7 +100,11 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	if err := writeNPYFile(f.out, y); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.stdout, "wrote %s %v to %s\n", fn, y.Shape, f.out)
+	shown := fn
+	if value {
+		shown = f.block
+	}
+	fmt.Fprintf(s.stdout, "wrote %s %v to %s\n", shown, y.Shape, f.out)
 	if f.grid == "" {
 		return nil
 	}
@@ -120,6 +133,53 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	return nil
 }
 
+// valueBlock reads --block NAME: a function or a role as it is, or an inner value of a
+// block (Club.h), for which it returns the function that computes it, value true, and
+// makes the session compile the file to expose it.
+func (s *session) valueBlock(file, name string) (fn string, value bool, err error) {
+	m, err := (&session{stdout: io.Discard, stderr: io.Discard}).compileFile(file, true)
+	if err != nil {
+		return name, false, nil // reported by loadTrained
+	}
+	vfn, ok := valueFunc(m, name)
+	if !ok {
+		return name, false, nil
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return name, false, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
+	}
+	if _, _, err := compiler.Compile(file, src, compiler.Options{Values: []string{name}}); err != nil {
+		return name, false, fmt.Errorf("--block %s: %v", name, err)
+	}
+	s.values = []string{name}
+	return vfn, true, nil
+}
+
+// valueFunc says whether name is an inner value of m rather than a function or a role:
+// a dotted name whose first part is a function of m (the block whose value it is) or,
+// failing that, any dotted name, computed by the model's predict function.
+func valueFunc(m *ir.Module, name string) (string, bool) {
+	if m.Func(name) != nil {
+		return "", false
+	}
+	if _, isRole := ir.ParseRole(name); isRole {
+		return "", false
+	}
+	head, _, dotted := strings.Cut(name, ".")
+	switch {
+	case !dotted:
+		return "", false
+	case m.Func(head) != nil:
+		return head, true
+	case m.Train != nil:
+		if fn, ok := m.Train.Role(ir.RolePredict); ok {
+			return fn, true
+		}
+	}
+	return "", false
+}
+
 // hasUnnamed reports whether a file is given without the name of its input.
 func hasUnnamed(files []train.InputFile) bool {
 	for _, f := range files {
@@ -140,11 +200,19 @@ func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
 	}
 	fn, _ := m.Train.Role(ir.RolePredict)
 	link := m.Train.Task == ir.TaskLink
-	if len(f.in) != 0 || f.grid != "" || f.target != "" || (f.which != "" && f.which != "train") || (f.block != "" && f.block != fn) || f.out == "" {
+	value := false
+	if f.block != "" && f.block != fn && !link {
+		vfn, ok, err := s.valueBlock(file, f.block)
+		if err != nil {
+			return true, err
+		}
+		value = ok && vfn == fn
+	}
+	if len(f.in) != 0 || f.grid != "" || f.target != "" || (f.which != "" && f.which != "train") || (f.block != "" && f.block != fn && !value) || f.out == "" {
 		if link {
 			return true, usagef("%s is a link model: want --init W --out P.npy (and at most --block %s, --pairs PAIRS.csv|PAIRS.npy, --write-pairs PAIRS.csv); it scores node pairs, by default the run's held-out test pairs", file, fn)
 		}
-		return true, usagef("%s is a graph model: want --init W --out Y.npy (and at most --data train, --block %s); it predicts over the train block's graph data", file, fn)
+		return true, usagef("%s is a graph model: want --init W --out Y.npy (and at most --data train, --block %s or an inner value of it, such as --block %s.h); it predicts over the train block's graph data", file, fn, fn)
 	}
 	if !link && (f.pairs != "" || f.writePairs != "") {
 		return true, usagef("--pairs and --write-pairs are for a link model; %s predicts over its graph data", file)
@@ -152,6 +220,9 @@ func (s *session) applyGraph(file string, f applyFlags) (done bool, err error) {
 	tr, err := s.loadTrained(file, f.init, "apply")
 	if err != nil {
 		return true, err
+	}
+	if value {
+		tr.Result, fn = ir.ValueOutput(f.block), f.block
 	}
 	if link {
 		return true, s.applyLink(tr, f)

@@ -210,6 +210,22 @@ func TestGNNApply(t *testing.T) {
 	if code, _, stderr := run(t, "apply", "../../examples/gnn/karate.dl", "--init", ckpt, "--out", out, "--data", "test"); code != 2 || !strings.Contains(stderr, "graph model") {
 		t.Errorf("dlc apply --data test on a graph model: exit %d, %q; want a usage error", code, stderr)
 	}
+	// Inner values by name: the hidden embeddings, and the last layer's update, which is
+	// the model's result, bit for bit.
+	emb := filepath.Join(dir, "h.npy")
+	if code, stdout, stderr := run(t, "apply", "../../examples/gnn/karate.dl", "--init", ckpt, "--block", "Club.h", "--out", emb); code != 0 || !strings.Contains(stdout, "wrote Club.h [34 16]") {
+		t.Fatalf("dlc apply --block Club.h: exit %d: %s%s", code, stdout, stderr)
+	}
+	last := filepath.Join(dir, "u.npy")
+	if code, _, stderr := run(t, "apply", "../../examples/gnn/karate.dl", "--init", ckpt, "--block", "Club.gcn1.update", "--out", last); code != 0 {
+		t.Fatalf("dlc apply --block Club.gcn1.update: exit %d: %s", code, stderr)
+	}
+	if u, _, err := data.NPY(last); err != nil || !slices.Equal(u, pred) {
+		t.Errorf("Club.gcn1.update %v (%v), want the model's output %v", u, err, pred)
+	}
+	if code, _, stderr := run(t, "apply", "../../examples/gnn/karate.dl", "--init", ckpt, "--block", "Club.hh", "--out", emb); code != 1 || !strings.Contains(stderr, "no value Club.hh in this file (did you mean Club.h?)") {
+		t.Errorf("dlc apply --block Club.hh: exit %d, %q; want the nearest value", code, stderr)
+	}
 }
 
 // TestGNNResumeBitIdentical runs each graph task for 4 epochs in one go, and again in two

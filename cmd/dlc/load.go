@@ -27,6 +27,7 @@ func (s *session) compileWith(file string, opts compiler.Options) (*ir.Module, e
 		return nil, fmt.Errorf("cannot read %s: %v", file, unwrap(err))
 	}
 	opts.ReadFile = readSource("an imported file")
+	opts.Values = s.values
 	m, p, err := compiler.Compile(file, src, opts)
 	s.prog = p
 	if err != nil {

@@ -45,7 +45,7 @@ type session struct {
 	prog           *compiler.Program
 	signals        *signals
 	data           train.DataOptions // where the data lies (--data-dir), for the guard's record
-
+	values         []string          // inner values to expose when compiling (compiler.Options.Values)
 }
 
 // mainErr runs the command line args and returns its exit code.

@@ -10,6 +10,8 @@ var LayerSettings = []Setting{
 		Doc: "every node also sends its message to itself; set before the message"},
 	{Name: "normalize", Kind: Word, Values: []string{"none", "sym"}, Default: "none",
 		Doc: "sym scales each message by 1/√(deg(src)·deg(dst)): degrees count edges into the node (plus the self loop), and a degree of 0 counts as 1; set before the message"},
+	{Name: "edge_weight", Kind: Expr, Want: "an expression with one value per edge, [E] or [E, 1]",
+		Doc: "scales each edge's message by its weight w (a self loop weighs 1), as PyG's edge_weight; with normalize = sym the degrees are the sums of the weights into the node (plus 1 for the self loop), a sum of 0 counting as 1; weights should be ≥ 0; set before the message"},
 	{Name: "message", Kind: Expr, Required: true, Want: "an expression with one row per edge, [E, …]",
 		Doc: "one row per edge: an expression of h[g.src], h[g.dst], g.edge and anything computed before it"},
 	{Name: "aggregate", Kind: Word, Values: []string{"sum", "mean", "max", "min"}, Required: true,

@@ -58,6 +58,8 @@ var DataSources = []*Call{
 		{Name: "noise", Kind: Float, Range: count, Default: strconv.FormatFloat(SBMNoise, 'g', -1, 64),
 			Doc: "the standard deviation of the Gaussian noise added to each block's centroid"},
 		seed,
+		{Name: "edge_target", Kind: String, Default: "none", Values: []string{"none", "inside", "distance"},
+			Doc: "targets on the edges, for an edge-level model: \"inside\" (class 1 when both ends are in one block, else 0), \"distance\" (a value: the distance between the ends' block centroids over √(2F), 0 inside a block) or \"none\"; the graph is the same"},
 	}},
 	{Name: "graph_csv", Doc: "a graph from a CSV node table (row i is node i: its features, optionally its class) and a CSV edge list (source, target, then edge features)", Args: []Setting{
 		{Name: "nodes", Kind: Path, Required: true, Doc: "the node table"},
@@ -66,6 +68,10 @@ var DataSources = []*Call{
 			Doc: "the node table's class column, a header name or 0-based index (-1 unknown); -1 or \"\" for none"},
 		{Name: "labels", Kind: Path, Doc: "a label table instead: a one-column CSV, one class per node"},
 		classes,
+		{Name: "edge_label", Kind: StringOrInt, Default: "-1",
+			Doc: "the edge list's target column, a header name or 0-based index (2 or more; not an edge feature), for an edge-level model; -1 or \"\" for none"},
+		{Name: "edge_target", Kind: String, Default: "class", Values: []string{"class", "value"},
+			Doc: "what edge_label's column holds: \"class\" (class indices, -1 unknown) or \"value\" (a real number)"},
 	}},
 	{Name: "graph_npy", Doc: "a graph from .npy arrays: node features [N, F], integer edges [E, 2], optional labels [N] and edge features [E, Fe]", Args: []Setting{
 		{Name: "x", Kind: Path, Required: true, Doc: "node features [N, F]"},
@@ -73,6 +79,7 @@ var DataSources = []*Call{
 		{Name: "labels", Kind: Path, Doc: "integer node classes [N], -1 for unknown"},
 		{Name: "edge_x", Kind: Path, Doc: "edge features [E, Fe]"},
 		classes,
+		{Name: "edge_y", Kind: Path, Doc: "edge targets [E], for an edge-level model: integer classes (-1 unknown) or float values"},
 	}},
 	{Name: "graphs", Doc: "a set of graphs, a class each, from a directory of .npy files in the many-graphs format (graph_id, graph_labels, edges, optional x and edge_x)", Args: []Setting{
 		{Name: "dir", Kind: Path, Required: true, Doc: "the directory"},

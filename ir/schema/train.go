@@ -41,7 +41,9 @@ var TrainSettings = []Setting{
 		{Name: "fraction", Positional: true, Doc: "this share of the nodes with a known label (at least one), drawn with the run's seed", Args: []Setting{
 			{Name: "f", Kind: Float, Range: Open(0, 1), Required: true, Doc: "the share"}}}}},
 	{Name: "test_edges", Kind: Float, Range: Open(0, 1), Default: "0.1", Want: "a fraction of the edges in (0, 1)",
-		Doc: "a link-prediction model only: the fraction of node pairs held out"},
+		Doc: "a link-prediction or edge-level model only: the fraction of node pairs held out (link: with as many non-edges; edge level: their targets hidden from the loss and evaluated)"},
+	{Name: "neighbors", Kind: Ints, Range: AtLeast(1), Want: "a list of fan-outs, one per layer, such as [10, 5]",
+		Doc: "a node-level graph model only: train (and evaluate) on neighbour-sampled mini-batches of batch seed nodes, as PyG's NeighborLoader: up to the first fan-out of each seed's in-neighbours, then up to the second of each of theirs, …; the model runs on the sampled subgraph, the loss on its seeds"},
 	{Name: "validation", Kind: CallOf, Calls: ValidationCalls, Noun: "validation source",
 		Want: "fraction(f) or a data source such as mnist(split: \"test\")",
 		Doc:  "data evaluated after every epoch as val_loss and val_NAME: fraction(f) holds out that share of the training data (drawn with the run's seed; for a node-level model, of the labelled nodes; for a link-level model, of the training edges), or a data source of the data's kind (the table of data sources)"},

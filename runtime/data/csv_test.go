@@ -269,7 +269,7 @@ func TestCSVHeaderRule(t *testing.T) {
 	}
 	// A headerless edge list with a byte-order mark keeps its first edge.
 	g := &Graph{N: 3}
-	if err := readEdgeCSV(strings.NewReader("\ufeff0,1\n1,2\n"), "e.csv", g); err != nil || len(g.Src) != 2 {
+	if _, err := readEdgeCSV(strings.NewReader("\ufeff0,1\n1,2\n"), "e.csv", g); err != nil || len(g.Src) != 2 {
 		t.Errorf("edge list with a BOM: %v, %d edges, want 2", err, len(g.Src))
 	}
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -39,6 +40,11 @@ type Graph struct {
 	GraphID     []int32   // [N] graph of each node in a disjoint union; nil for one graph
 	Graphs      int       // graphs in the union (1 for a single graph)
 	GraphLabels []int32   // [Graphs]; nil unless a graph-classification set
+	// EdgeY is a target per edge, for an edge-level task: a class index below
+	// EdgeClasses (-1 unknown) when EdgeClasses > 0, else a real value; nil if
+	// none. An undirected graph's two directions of a pair carry one target.
+	EdgeY       []float32 // [E]
+	EdgeClasses int
 }
 
 // E returns the number of edges.
@@ -82,7 +88,32 @@ func (g *Graph) Validate() error {
 	if err := g.validateLabels(); err != nil {
 		return err
 	}
+	if err := g.validateEdgeTargets(); err != nil {
+		return err
+	}
 	return g.validateUnion()
+}
+
+func (g *Graph) validateEdgeTargets() error {
+	switch {
+	case g.EdgeY == nil && g.EdgeClasses == 0:
+		return nil
+	case len(g.EdgeY) != g.E():
+		return errorf(g.Name, "%d edge targets for %d edges, want one per edge", len(g.EdgeY), g.E())
+	case g.EdgeClasses < 0 || g.EdgeClasses > MaxClasses:
+		return errorf(g.Name, "%d edge classes, want 1 to %d (or 0 for values)", g.EdgeClasses, MaxClasses)
+	}
+	if i := firstNonFinite(g.EdgeY); i >= 0 {
+		return errorf(g.Name, "edge %d: target %v, want a finite number", i, g.EdgeY[i])
+	}
+	if g.EdgeClasses > 0 {
+		for e, y := range g.EdgeY {
+			if y != float32(math.Trunc(float64(y))) || y < -1 || int(y) >= g.EdgeClasses {
+				return errorf(g.Name, "edge %d: target %v, want a class in [0, %d) or -1 (unknown)", e, y, g.EdgeClasses)
+			}
+		}
+	}
+	return nil
 }
 
 // badIndex returns the first edge whose source or target is outside
@@ -172,7 +203,7 @@ func hasKey(sorted []uint64, k uint64) bool {
 }
 
 // Undirected returns g with each missing reverse edge added once, after
-// the existing edges and in their order, carrying the features of the edge
+// the existing edges and in their order, carrying the features and target of the edge
 // it reverses; a self loop is its own reverse, so it stays single, and
 // duplicate edges stay duplicated. X, Labels and GraphID are shared with g,
 // not copied. A graph already symmetric comes back with the same edges.
@@ -195,11 +226,17 @@ func (g *Graph) Undirected() *Graph {
 	if g.Fe > 0 {
 		out.EdgeX = slices.Grow(slices.Clone(g.EdgeX), len(extra)*g.Fe)
 	}
+	if g.EdgeY != nil {
+		out.EdgeY = slices.Grow(slices.Clone(g.EdgeY), len(extra))
+	}
 	for _, e := range extra {
 		out.Src = append(out.Src, g.Dst[e])
 		out.Dst = append(out.Dst, g.Src[e])
 		if g.Fe > 0 {
 			out.EdgeX = append(out.EdgeX, g.EdgeX[e*g.Fe:(e+1)*g.Fe]...)
+		}
+		if g.EdgeY != nil {
+			out.EdgeY = append(out.EdgeY, g.EdgeY[e])
 		}
 	}
 	return &out

@@ -20,6 +20,11 @@ type SBMOptions struct {
 	Features int
 	Noise    float64
 	Seed     uint64
+	// EdgeTarget gives the edges targets, for an edge-level task: "inside"
+	// (class 1 when both ends are in one block, else 0), "distance" (the
+	// distance between the ends' block centroids over √(2F), 0 inside a
+	// block), or "" / "none" for none. The graph itself does not change.
+	EdgeTarget string
 }
 
 // SBM generates an undirected graph from a stochastic block model: N
@@ -81,7 +86,42 @@ func SBM(o SBMOptions) (*Graph, error) {
 			x[j] = c[j] + float32(o.Noise*rng.NormFloat64())
 		}
 	}
-	return g, nil
+	return g, sbmEdgeTargets(g, o, centroids)
+}
+
+// sbmEdgeTargets sets g's edge targets as o.EdgeTarget says, from the blocks and their
+// centroids; it draws nothing, so the graph is the same with targets or without.
+func sbmEdgeTargets(g *Graph, o SBMOptions, centroids []float32) error {
+	switch o.EdgeTarget {
+	case "", "none":
+		return nil
+	case "inside", "distance":
+	default:
+		return errorf(g.Name, "edge_target = %q, want \"none\", \"inside\" or \"distance\"", o.EdgeTarget)
+	}
+	g.EdgeY = make([]float32, g.E())
+	f := o.Features
+	for e, s := range g.Src {
+		a, b := int(g.Labels[s]), int(g.Labels[g.Dst[e]])
+		if o.EdgeTarget == "inside" {
+			if a == b {
+				g.EdgeY[e] = 1
+			}
+			continue
+		}
+		var d2 float64
+		for j := range f {
+			d := float64(centroids[a*f+j] - centroids[b*f+j])
+			d2 += d * d
+		}
+		if f > 0 {
+			g.EdgeY[e] = float32(math.Sqrt(d2 / float64(2*f)))
+		}
+	}
+	if o.EdgeTarget == "inside" {
+		g.EdgeClasses = 2
+	}
+	return nil
 }
 
 // check refuses options that cannot be met, or only by a sampler that

@@ -35,7 +35,7 @@ func Karate() (*Graph, error) {
 	}
 	n := nodes.Len()
 	g := &Graph{Name: "karate", N: n, F: n, X: IdentityFeatures(n), Labels: labels, Classes: 2, Graphs: 1}
-	if err := readEdgeCSV(bytes.NewReader(karateEdges), edgesName, g); err != nil {
+	if _, err := readEdgeCSV(bytes.NewReader(karateEdges), edgesName, g); err != nil {
 		return nil, err
 	}
 	g = g.Undirected()

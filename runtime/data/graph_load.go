@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -39,6 +40,12 @@ type GraphFiles struct {
 	Label  string // CSV: the node table's label column, a header name or 0-based index; "" for none
 	Labels string // a separate label table; "" for none
 	EdgeX  string // .npy: edge features [E, Fe]; "" for none
+	// Edge targets: CSV, the edge list's target column (a header name or a 0-based
+	// index, 2 or more), read as classes or, with EdgeValues, real values; .npy, a file
+	// [E] of integer classes or float values. "" for none.
+	EdgeLabel  string
+	EdgeValues bool
+	EdgeY      string
 	// Classes is the class count; 0 infers the largest label plus one.
 	Classes int
 }
@@ -81,10 +88,73 @@ func GraphCSV(files GraphFiles) (*Graph, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if err := readEdgeCSV(f, files.Edges, g); err != nil {
+	header, err := readEdgeCSV(f, files.Edges, g)
+	if err != nil {
 		return nil, err
 	}
+	if files.EdgeLabel != "" {
+		if err := edgeTargetColumn(g, files, header); err != nil {
+			return nil, err
+		}
+	}
 	return finishGraph(g, files)
+}
+
+// edgeTargetColumn moves the edge list's target column files.EdgeLabel out of the edge
+// features into g.EdgeY, as classes (their count inferred) or as values.
+func edgeTargetColumn(g *Graph, files GraphFiles, header []string) error {
+	c, err := strconv.Atoi(files.EdgeLabel)
+	if err != nil {
+		c = -1
+		for i, h := range header {
+			if strings.TrimSpace(h) == files.EdgeLabel {
+				c = i
+			}
+		}
+		if c < 0 {
+			if header == nil {
+				return errorf(files.Edges, "edge_label %q: the edge list has no header, want a column index", files.EdgeLabel)
+			}
+			return errorf(files.Edges, "edge_label %q: no such column (have %s)", files.EdgeLabel, strings.Join(header, ", "))
+		}
+	}
+	if c < 2 || c >= 2+g.Fe {
+		return errorf(files.Edges, "edge_label %s: column %d, want one of the columns after the source and target, 2 to %d", files.EdgeLabel, c, 1+g.Fe)
+	}
+	k, fe := c-2, g.Fe
+	g.EdgeY = make([]float32, g.E())
+	x := g.EdgeX[:0]
+	for e := range g.E() {
+		row := g.EdgeX[e*fe : (e+1)*fe]
+		g.EdgeY[e] = row[k]
+		x = append(x, row[:k]...)
+		x = append(x, row[k+1:]...)
+	}
+	g.Fe, g.EdgeX = fe-1, x
+	if g.Fe == 0 {
+		g.EdgeX = nil
+	}
+	if files.EdgeValues {
+		return nil
+	}
+	return edgeClasses(g, files.Edges)
+}
+
+// edgeClasses checks that g.EdgeY holds class indices (-1 unknown) and sets their count,
+// the largest plus one.
+func edgeClasses(g *Graph, name string) error {
+	top := float32(-1)
+	for e, y := range g.EdgeY {
+		if y != float32(math.Trunc(float64(y))) || y < -1 || y >= MaxClasses {
+			return errorf(name, "edge %d: target %v, want a class index in [0, %d) or -1 (unknown)", e, y, MaxClasses)
+		}
+		top = max(top, y)
+	}
+	if top < 0 {
+		return errorf(name, "no edge has a known target class, want at least one")
+	}
+	g.EdgeClasses = int(top) + 1
+	return nil
 }
 
 // GraphNPY reads a graph from .npy files: node features [N, F], edges
@@ -133,6 +203,21 @@ func GraphNPY(files GraphFiles) (*Graph, error) {
 			return nil, fmt.Errorf("data: %s has shape %v, want edge features [%d, Fe] for the %d edges of %s", files.EdgeX, es, g.E(), g.E(), files.Edges)
 		}
 		g.Fe, g.EdgeX = es[1], ex
+	}
+	if files.EdgeY != "" {
+		y, ys, descr, err := readNPYFile(files.EdgeY)
+		if err != nil {
+			return nil, err
+		}
+		if len(ys) != 1 || ys[0] != g.E() {
+			return nil, fmt.Errorf("data: %s has shape %v, want edge targets [%d] for the %d edges of %s", files.EdgeY, ys, g.E(), g.E(), files.Edges)
+		}
+		g.EdgeY = y
+		if descr[1] != 'f' {
+			if err := edgeClasses(g, files.EdgeY); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return finishGraph(g, files)
 }
@@ -249,8 +334,8 @@ func edgeIndices(name string, v []float32, n int) (src, dst []int32, err error) 
 
 // readEdgeCSV reads an edge list into g.Src, g.Dst and, past the first two
 // columns, g.EdgeX, checking each index against g.N as it goes so that the
-// error can name the line.
-func readEdgeCSV(r io.Reader, name string, g *Graph) error {
+// error can name the line. It returns the header row, nil when there is none.
+func readEdgeCSV(r io.Reader, name string, g *Graph) (header []string, err error) {
 	r = &boundedReader{r: skipBOM(r), left: MaxFileBytes}
 	r = &lineBoundedReader{r: r, max: MaxCSVLine, num: 1}
 	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
@@ -264,32 +349,33 @@ func readEdgeCSV(r io.Reader, name string, g *Graph) error {
 			break
 		}
 		if err != nil {
-			return csvErr(name, err)
+			return nil, csvErr(name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if first {
 			cols = len(rec)
 			if cols < 2 {
-				return lineErrorf(name, line, "got %d field, want a source and a target per edge", cols)
+				return nil, lineErrorf(name, line, "got %d field, want a source and a target per edge", cols)
 			}
 			g.Fe = cols - 2
 			if isHeader(rec) {
+				header = slices.Clone(rec)
 				continue // a header
 			}
 		}
 		if len(rec) != cols {
-			return lineErrorf(name, line, "got %d fields, want %d like the first row", len(rec), cols)
+			return nil, lineErrorf(name, line, "got %d fields, want %d like the first row", len(rec), cols)
 		}
 		if len(g.Src) >= MaxEdges || len(g.EdgeX) > MaxValues-g.Fe {
-			return lineErrorf(name, line, "more than %d edges or %d edge feature values", MaxEdges, MaxValues)
+			return nil, lineErrorf(name, line, "more than %d edges or %d edge feature values", MaxEdges, MaxValues)
 		}
 		for k, end := range []string{"source", "target"} {
 			v, err := strconv.ParseFloat(strings.TrimSpace(rec[k]), 64)
 			switch {
 			case err != nil || v != math.Trunc(v):
-				return lineErrorf(name, line, "%s %q, want a node index (an integer)", end, rec[k])
+				return nil, lineErrorf(name, line, "%s %q, want a node index (an integer)", end, rec[k])
 			case v < 0 || v >= float64(g.N):
-				return lineErrorf(name, line, "%s %.0f out of range, want a node in [0, %d)", end, v, g.N)
+				return nil, lineErrorf(name, line, "%s %.0f out of range, want a node in [0, %d)", end, v, g.N)
 			}
 			if k == 0 {
 				g.Src = append(g.Src, int32(v))
@@ -300,7 +386,7 @@ func readEdgeCSV(r io.Reader, name string, g *Graph) error {
 		for k, field := range rec[2:] {
 			v, err := parseField(field)
 			if err != nil {
-				return lineErrorf(name, line, "edge feature %d: got %q, want %s", k, field, err)
+				return nil, lineErrorf(name, line, "edge feature %d: got %q, want %s", k, field, err)
 			}
 			g.EdgeX = append(g.EdgeX, float32(v))
 		}
@@ -308,7 +394,7 @@ func readEdgeCSV(r io.Reader, name string, g *Graph) error {
 	if g.Fe == 0 {
 		g.EdgeX = nil
 	}
-	return nil
+	return header, nil
 }
 
 // The many-graphs format, for graph classification: a directory holding

@@ -248,7 +248,7 @@ func FuzzEdgeCSV(f *testing.F) {
 		if g.N < 0 {
 			g.N = -g.N
 		}
-		err := readEdgeCSV(bytes.NewReader(in), "fuzz", g)
+		_, err := readEdgeCSV(bytes.NewReader(in), "fuzz", g)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "data: fuzz") {
 				t.Fatalf("error does not name the file: %v", err)

@@ -56,7 +56,7 @@ var graphLoaders = map[string]Source{
 		return SBM(SBMOptions{
 			Nodes: intArg(src, args, "nodes"), Blocks: intArg(src, args, "blocks"), Edges: intArg(src, args, "edges"),
 			P: floatArg(src, args, "p"), Features: intArg(src, args, "features"), Noise: floatArg(src, args, "noise"),
-			Seed: uint64(intArg(src, args, "seed")),
+			Seed: uint64(intArg(src, args, "seed")), EdgeTarget: src.value(args, "edge_target"),
 		})
 	}},
 	"graph_csv": {graph: func(src *Source, args map[string]string) (*Graph, error) {
@@ -64,12 +64,17 @@ var graphLoaders = map[string]Source{
 		if label == "-1" {
 			label = ""
 		}
+		edgeLabel := src.value(args, "edge_label")
+		if edgeLabel == "-1" {
+			edgeLabel = ""
+		}
 		return GraphCSV(GraphFiles{Nodes: args["nodes"], Edges: args["edges"], Label: label,
-			Labels: args["labels"], Classes: intArg(src, args, "classes")})
+			Labels: args["labels"], Classes: intArg(src, args, "classes"),
+			EdgeLabel: edgeLabel, EdgeValues: src.value(args, "edge_target") == "value"})
 	}},
 	"graph_npy": {graph: func(src *Source, args map[string]string) (*Graph, error) {
 		return GraphNPY(GraphFiles{Nodes: args["x"], Edges: args["edges"], Labels: args["labels"],
-			EdgeX: args["edge_x"], Classes: intArg(src, args, "classes")})
+			EdgeX: args["edge_x"], EdgeY: args["edge_y"], Classes: intArg(src, args, "classes")})
 	}},
 	"graphs": {graphs: func(src *Source, args map[string]string) (*GraphSet, error) {
 		return GraphsDir(args["dir"], intArg(src, args, "classes"))
@@ -78,6 +83,27 @@ var graphLoaders = map[string]Source{
 		return Cycles(CyclesOptions{Graphs: intArg(src, args, "graphs"), MinNodes: intArg(src, args, "min_nodes"),
 			MaxNodes: intArg(src, args, "max_nodes"), Features: src.value(args, "features"), Seed: uint64(intArg(src, args, "seed"))})
 	}},
+}
+
+// EdgeTargets reports whether a train block's data source gives its graph's edges
+// targets (sbm's edge_target, graph_csv's edge_label, graph_npy's edge_y), which makes a
+// model that scores pairs an edge-level model rather than a link predictor.
+func EdgeTargets(spec ir.DataSpec) bool {
+	src, ok := Lookup(spec.Source)
+	if !ok {
+		return false
+	}
+	switch spec.Source {
+	case "sbm":
+		v := src.value(spec.Args, "edge_target")
+		return v != "" && v != "none"
+	case "graph_csv":
+		v := src.value(spec.Args, "edge_label")
+		return v != "" && v != "-1"
+	case "graph_npy":
+		return spec.Args["edge_y"] != ""
+	}
+	return false
 }
 
 // intArg and floatArg read an argument Validate has checked.

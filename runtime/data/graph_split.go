@@ -294,3 +294,54 @@ func (s *GraphSet) Split(testFrac float64, seed uint64) (train, test *GraphSet, 
 	}
 	return train, test, nil
 }
+
+// SplitEdgeTargets splits the edges of g that have a known target (a class ≥ 0, or any
+// value) into training and test pairs, each Label the edge's target: a testFrac share of
+// them (at least one, and at least one left to train on) is held out, drawn with seed.
+// With undirected, the two directions of a node pair are one pair, the first stored
+// (their targets must agree). The graph is not changed: a held-out edge still carries
+// messages, only its target is hidden, as a node task's unlabelled nodes are.
+func SplitEdgeTargets(g *Graph, testFrac float64, seed uint64, undirected bool) (train, test Pairs, err error) {
+	if g.EdgeY == nil {
+		return Pairs{}, Pairs{}, errorf(g.Name, "the graph's edges have no targets, want an edge list with a target column (edge_label, edge_y, or sbm's edge_target)")
+	}
+	if !(testFrac > 0 && testFrac < 1) {
+		return Pairs{}, Pairs{}, errorf(g.Name, "edge split: test fraction %v, want one in (0, 1)", testFrac)
+	}
+	first := map[uint64]int{} // node pair → its first edge, when undirected
+	var all []int
+	for e, s := range g.Src {
+		d, y := g.Dst[e], g.EdgeY[e]
+		if g.EdgeClasses > 0 && y < 0 {
+			continue // unknown
+		}
+		if undirected {
+			k := edgeKey(min(s, d), max(s, d))
+			if f, seen := first[k]; seen {
+				if g.EdgeY[f] != y {
+					return Pairs{}, Pairs{}, errorf(g.Name, "edges %d and %d join nodes %d and %d with targets %v and %v, want one target for an undirected pair", f, e, s, d, g.EdgeY[f], y)
+				}
+				continue
+			}
+			first[k] = e
+		}
+		all = append(all, e)
+	}
+	if len(all) < 2 {
+		return Pairs{}, Pairs{}, errorf(g.Name, "edge split: %d edges with a known target, want at least 2", len(all))
+	}
+	h := min(len(all)-1, max(1, int(math.Round(testFrac*float64(len(all))))))
+	rng := newRand(seed, "split edge targets")
+	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	held := slices.Clone(all[:h])
+	slices.Sort(held)
+	rest := slices.Clone(all[h:])
+	slices.Sort(rest)
+	for _, e := range held {
+		test.add(g.Src[e], g.Dst[e], g.EdgeY[e])
+	}
+	for _, e := range rest {
+		train.add(g.Src[e], g.Dst[e], g.EdgeY[e])
+	}
+	return train, test, nil
+}

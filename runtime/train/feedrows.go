@@ -286,9 +286,9 @@ func (t *Trainer) ApplyRows(fn string, rs []Rows, batch int) (*runtime.Tensor, e
 		if err != nil {
 			return nil, err
 		}
-		y := res["out"]
+		y := res[t.result()]
 		if y == nil {
-			return nil, fmt.Errorf("%s has no output out", fn)
+			return nil, fmt.Errorf("%s has no output %s", fn, t.result())
 		}
 		if out == nil {
 			out = runtime.NewTensor(append([]int{n}, y.Shape[1:]...)...)

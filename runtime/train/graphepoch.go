@@ -19,9 +19,17 @@ func (r *graphRun) fullGraphStep() (float64, int, error) {
 	var in map[string]*runtime.Tensor
 	var err error
 	samples := len(r.train)
-	if r.task == ir.TaskNode {
+	switch r.task {
+	case ir.TaskNode:
 		in, err = t.graphInputs(ph.Step, r.feed, nil, r.train, r.ytr, []int{len(r.train), r.g.Classes})
-	} else {
+	case ir.TaskEdge:
+		samples = r.pos.Len()
+		y, shape, yerr := r.edgeTargets(ph.Step, r.pos)
+		if yerr != nil {
+			return 0, 0, yerr
+		}
+		in, err = t.graphInputs(ph.Step, r.feed, &r.pos, nil, y, shape)
+	default:
 		pairs := data.Pairs{Src: append([]int32{}, r.pos.Src...), Dst: append([]int32{}, r.pos.Dst...), Label: append([]float32{}, r.pos.Label...)}
 		if pairs, err = r.index.NonEdges(pairs, r.pos.Len(), r.rng); err != nil {
 			return 0, 0, err
@@ -92,6 +100,17 @@ func (r *graphRun) evaluateOn(nodes []int32, y []float32, pairs data.Pairs, set 
 	switch r.task {
 	case ir.TaskNode:
 		in, err := t.graphInputs(t.Spec.Eval, r.feed, nil, nodes, y, []int{len(nodes), r.g.Classes})
+		if err != nil {
+			return 0, nil, err
+		}
+		loss, m, _, err := t.graphEval(in)
+		return loss, m, err
+	case ir.TaskEdge:
+		y, shape, err := r.edgeTargets(t.Spec.Eval, r.testPairs)
+		if err != nil {
+			return 0, nil, err
+		}
+		in, err := t.graphInputs(t.Spec.Eval, r.feed, &r.testPairs, nil, y, shape)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -21,6 +21,18 @@ func (r *graphRun) memory() (runtime.MemoryEstimate, error) {
 			return runtime.MemoryEstimate{}, err
 		}
 		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, nil, r.test, r.yte, []int{len(r.test), r.g.Classes})
+	case ir.TaskEdge:
+		y, shape, yerr := r.edgeTargets(step, r.pos)
+		if yerr != nil {
+			return runtime.MemoryEstimate{}, yerr
+		}
+		if stepIn, err = t.graphInputs(step, r.feed, &r.pos, nil, y, shape); err != nil {
+			return runtime.MemoryEstimate{}, err
+		}
+		if y, shape, err = r.edgeTargets(t.Spec.Eval, r.testPairs); err != nil {
+			return runtime.MemoryEstimate{}, err
+		}
+		evalIn, err = t.graphInputs(t.Spec.Eval, r.feed, &r.testPairs, nil, y, shape)
 	case ir.TaskLink:
 		n := 2 * r.pos.Len()
 		pairs := data.Pairs{Src: make([]int32, n), Dst: make([]int32, n), Label: make([]float32, n)}
@@ -40,6 +52,29 @@ func (r *graphRun) memory() (runtime.MemoryEstimate, error) {
 	if err != nil {
 		return runtime.MemoryEstimate{}, err
 	}
+	return r.estimate(stepIn, evalIn)
+}
+
+// memoryAt estimates the run with its step and evaluation fed what inputs makes for each
+// (a sampled run's largest batch).
+func (r *graphRun) memoryAt(inputs func(fn string) (map[string]*runtime.Tensor, error)) (runtime.MemoryEstimate, error) {
+	stepIn, err := inputs(r.tr.Spec.Phases[0].Step)
+	if err != nil {
+		return runtime.MemoryEstimate{}, err
+	}
+	var evalIn map[string]*runtime.Tensor
+	if r.hasTest() {
+		if evalIn, err = inputs(r.tr.Spec.Eval); err != nil {
+			return runtime.MemoryEstimate{}, err
+		}
+	}
+	return r.estimate(stepIn, evalIn)
+}
+
+// estimate is the memory of the run's programs bound at the sizes of their inputs.
+func (r *graphRun) estimate(stepIn, evalIn map[string]*runtime.Tensor) (runtime.MemoryEstimate, error) {
+	t := r.tr
+	step := t.Spec.Phases[0].Step
 	dims := map[string]map[string]int{step: inputDims(t.Module.Func(step), stepIn)}
 	if evalIn != nil {
 		dims[t.Spec.Eval] = inputDims(t.Module.Func(t.Spec.Eval), evalIn)

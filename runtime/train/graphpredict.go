@@ -14,8 +14,9 @@ import (
 
 // PredictGraph runs a trained graph model (the spec's "predict" function, the model
 // itself) on the train block's data: one row per node of its graph, or, for a set of small
-// graphs, one row per graph in the set's order. A link model scores pairs instead
-// (LinkScorer).
+// graphs, one row per graph in the set's order; for an edge-level model, one row per edge
+// of its graph, in the graph's order (an undirected graph's added reverse edges last). A
+// link model scores pairs instead (LinkScorer).
 func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 	spec := tr.Spec
 	fn, _ := spec.Role(ir.RolePredict)
@@ -51,7 +52,7 @@ func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 			if err != nil {
 				return nil, err
 			}
-			y := outs["out"]
+			y := outs[tr.result()]
 			if out == nil {
 				out = &runtime.Tensor{Shape: append([]int{0}, y.Shape[1:]...)}
 			}
@@ -74,7 +75,11 @@ func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := tr.graphInputs(fn, feed, nil, nil, nil, nil)
+	var pairs *data.Pairs
+	if r.task == ir.TaskEdge {
+		pairs = &data.Pairs{Src: g.Src, Dst: g.Dst}
+	}
+	in, err := tr.graphInputs(fn, feed, pairs, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +87,11 @@ func PredictGraph(tr *Trainer) (*runtime.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return outs["out"].Clone(), nil
+	y, ok := outs[tr.result()]
+	if !ok {
+		return nil, fmt.Errorf("%s has no output %s", fn, tr.result())
+	}
+	return y.Clone(), nil
 }
 
 // LinkScorer scores node pairs with a trained link model. Its graph is the one the model

@@ -80,6 +80,7 @@ func identify(task string, g *data.Graph, set *data.GraphSet) *graphIdentity {
 		buf = hashFloats(h, buf, g.EdgeX)
 		buf = hashInts(h, buf, g.Labels)
 		buf = hashInts(h, buf, g.GraphLabels)
+		buf = hashFloats(h, buf, g.EdgeY) // nothing without edge targets: older checkpoints' crc64 holds
 	}
 	id.CRC = fmt.Sprintf("%016x", h.Sum64())
 	return id

@@ -64,6 +64,35 @@ train Kind {
     epochs    = 3
 }
 `, 10}, // 7 steps an epoch: stopped before the third step of epoch 2
+		{"sampled", `
+import "std/gnn"
+model M(x: [N, 4], g: graph) -> [N, 2] {
+    return sage(relu(sage(x, g, 8)), g, 2)
+}
+train M {
+    data      = sbm(nodes: 200, blocks: 2, edges: 1000, features: 4, noise: 1)
+    loss      = cross_entropy
+    labelled  = fraction(0.2)
+    optimizer = adam(lr: 0.01)
+    batch     = 8
+    neighbors = [3, 2]
+    epochs    = 3
+}
+`, 9}, // 5 steps an epoch: stopped inside epoch 2
+		{"edge", `
+import "std/gnn"
+model E(x: [N, 4], g: graph(undirected: true), q: pairs) -> [P, 2] {
+    h = relu(sage(x, g, 8))
+    return dense(concat(h[q.src], h[q.dst], axis: 1), 2)
+}
+train E {
+    data       = sbm(nodes: 60, blocks: 2, edges: 200, features: 4, noise: 1, edge_target: "inside")
+    loss       = cross_entropy
+    test_edges = 0.2
+    optimizer  = adam(lr: 0.01)
+    epochs     = 5
+}
+`, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, path := graphModule(t, tc.name, tc.src)

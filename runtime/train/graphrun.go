@@ -29,8 +29,8 @@ type graphRun struct {
 	yte   []float32
 	// link
 	index     *data.EdgeIndex
-	pos       data.Pairs // the training graph's edges, each once
-	testPairs data.Pairs
+	pos       data.Pairs // the training graph's edges, each once; edge: the training edges and their targets
+	testPairs data.Pairs // link: held-out edges and non-edges; edge: the held-out edges and their targets
 	// graph
 	set, testSet *data.GraphSet
 	batch        data.Graph
@@ -72,6 +72,8 @@ func newGraphRun(tr *Trainer, task ir.Task, spec *ir.TrainSpec, out io.Writer) (
 		err = r.splitNodes(spec, out)
 	case ir.TaskLink:
 		err = r.splitEdges(spec, undirected, out)
+	case ir.TaskEdge:
+		err = r.splitEdgeTargets(spec, undirected, out)
 	default:
 		err = fmt.Errorf("runtime: graph task %q, want node, graph or link", task)
 	}
@@ -182,11 +184,65 @@ func (r *graphRun) splitEdges(spec *ir.TrainSpec, undirected bool, out io.Writer
 	return nil
 }
 
+// splitEdgeTargets holds out an edge task's test pairs: the test_edges fraction of the
+// edges with a known target. The graph keeps every edge; only the targets are split.
+func (r *graphRun) splitEdgeTargets(spec *ir.TrainSpec, undirected bool, out io.Writer) error {
+	g := r.g
+	var err error
+	if r.pos, r.testPairs, err = data.SplitEdgeTargets(g, spec.Graph.TestEdges, uint64(spec.Seed), undirected); err != nil {
+		return fmt.Errorf("%s: test_edges: %v", spec.Pos, err)
+	}
+	if _, _, err := r.edgeTargets(spec.Phases[0].Step, r.pos); err != nil {
+		return err
+	}
+	what := "values"
+	if g.EdgeClasses > 0 {
+		what = fmt.Sprintf("%d classes", g.EdgeClasses)
+	}
+	fmt.Fprintf(out, "training %s: %d nodes, %d edges, edge targets (%s) on %d training and %d held-out pairs, %d epochs, %s\n",
+		phasesString(r.tr), g.N, g.E(), what, r.pos.Len(), r.testPairs.Len(), spec.Epochs, optString(r.tr))
+	return nil
+}
+
+// edgeTargets is what function fn's input y gets for the pairs p: one-hot rows [P, C]
+// when it is [P, C] with C > 1 (the data's edge classes, C of them), else the targets as
+// they are, [P] or [P, 1].
+func (r *graphRun) edgeTargets(fn string, p data.Pairs) ([]float32, []int, error) {
+	g := r.g
+	f := r.tr.Module.Func(fn)
+	var ys ir.Shape
+	for _, in := range f.Inputs {
+		if k, _ := r.tr.Spec.Feed(in.Name); k == ir.FeedTargets {
+			ys = in.Type.Shape
+		}
+	}
+	if len(ys) == 2 && !ys[1].Equal(ir.Const(1)) {
+		c, ok := ys[1].Coef, ys[1].IsConst()
+		switch {
+		case g.EdgeClasses == 0:
+			return nil, nil, fmt.Errorf("%s: the model predicts %v classes per pair, but the data's edge targets are values: want one value per pair, [P] or [P, 1]", r.tr.Spec.Data.Pos, ys[1])
+		case !ok || int(c) != g.EdgeClasses:
+			return nil, nil, fmt.Errorf("%s: the model predicts %v classes per pair, the data's edges have %d classes", r.tr.Spec.Data.Pos, ys[1], g.EdgeClasses)
+		}
+		labels := make([]int32, p.Len())
+		for i, y := range p.Label {
+			labels[i] = int32(y)
+		}
+		y, shape := oneHot(labels, nil, g.EdgeClasses)
+		return y, shape, nil
+	}
+	shape := []int{p.Len()}
+	if len(ys) == 2 {
+		shape = append(shape, 1)
+	}
+	return p.Label, shape, nil
+}
+
 func (r *graphRun) hasTest() bool {
 	switch r.task {
 	case ir.TaskNode:
 		return len(r.test) > 0
-	case ir.TaskLink:
+	case ir.TaskLink, ir.TaskEdge:
 		return r.testPairs.Len() > 0
 	}
 	return r.testSet != nil
@@ -210,6 +266,20 @@ func (r *graphRun) checkMemory(o RunOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return r.reportMemory(o, out, e)
+}
+
+// checkMemoryAt is checkMemory with the programs fed what inputs makes (memoryAt).
+func (r *graphRun) checkMemoryAt(o RunOptions, out io.Writer, inputs func(fn string) (map[string]*runtime.Tensor, error)) error {
+	e, err := r.memoryAt(inputs)
+	if err != nil {
+		return err
+	}
+	return r.reportMemory(o, out, e)
+}
+
+// reportMemory prints a graph run's estimate and refuses it above o.MaxMemory.
+func (r *graphRun) reportMemory(o RunOptions, out io.Writer, e runtime.MemoryEstimate) error {
 	fmt.Fprintf(out, "memory at %s: %s (parameters %s, optimiser %s, activations %s, segment indexes %s), besides the graph's own arrays\n",
 		runtime.EnvString(e.Dims, "="), runtime.FormatBytes(e.Total()), runtime.FormatBytes(e.Params), runtime.FormatBytes(e.Optim), runtime.FormatBytes(e.Activ), runtime.FormatBytes(e.Index))
 	if o.MaxMemory > 0 && e.Total() > o.MaxMemory {

@@ -16,8 +16,9 @@ import (
 // line, checkpoint and pictures, the stop, the loss curve at the end.
 //
 // The samples task (batches of samples, the phases cycling over them with their repeat
-// counts) is below; the graph tasks (node and link: one full-graph step an epoch; graph:
-// batches of small graphs) are in graphtask.go.
+// counts) is below; the graph tasks (node, link and edge: one full-graph step an epoch;
+// graph: batches of small graphs) are in graphtask.go, and a node task on
+// neighbour-sampled mini-batches in graphsample.go.
 type task interface {
 	// setup loads the data, splits it as the task says and writes the run's first line.
 	// It returns the generator that draws the epochs' order or pairs, whose state at an
@@ -65,6 +66,10 @@ func newTask(tr *Trainer, o RunOptions) task {
 		return &samplesTask{tr: tr, evalBatch: batch, data: data.Options{MNISTDir: o.MNISTDir}, identify: o.Save != "" || o.Resume != ""}
 	case ir.TaskGraph:
 		return &graphSetTask{graphTask{tr: tr}}
+	case ir.TaskNode:
+		if tr.Spec.Graph.Neighbors != nil {
+			return &sampledNodeTask{graphTask: graphTask{tr: tr}}
+		}
 	}
 	return &oneGraphTask{graphTask: graphTask{tr: tr}, losses: map[string]float64{}}
 }

@@ -35,6 +35,9 @@ type Trainer struct {
 	CheckFinite bool
 	// DrawSeed keys the draw ops of every program (see Ctx).
 	DrawSeed uint64
+	// Result is the output that Apply, ApplyRows and PredictGraph return: "" for out, or
+	// an inner value the module was compiled to expose (ir.ValueOutput).
+	Result string
 
 	progs map[string]*runtime.Program
 	vars  []*ir.Op // the param and state ops, one per name, in order of first appearance
@@ -417,5 +420,13 @@ func (t *Trainer) Apply(fn string, set *data.Set, idx []int) (*runtime.Tensor, e
 	if err != nil {
 		return nil, err
 	}
-	return outs["out"], nil
+	return outs[t.result()], nil
+}
+
+// result is the output name the apply functions return (Result).
+func (t *Trainer) result() string {
+	if t.Result == "" {
+		return "out"
+	}
+	return t.Result
 }
