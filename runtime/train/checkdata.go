@@ -195,7 +195,8 @@ func checkLoaded(m *ir.Module, train, test *data.Set) error {
 
 // checkGraph checks a graph (or a set of graphs) against the inputs of f: the node
 // features [N, F] and edge features [E, Fe] it takes, and the classes of the targets of a
-// node or graph classification [L, K].
+// node or graph classification [L, K] (an edge classification's classes are the edge
+// targets', which the edge loader checks).
 func checkGraph(spec *ir.TrainSpec, f *ir.Func, d data.Dims, add func(key, msg string)) {
 	for _, in := range f.Inputs {
 		name := in.Attrs.String("name")
@@ -210,7 +211,9 @@ func checkGraph(spec *ir.TrainSpec, f *ir.Func, d data.Dims, add func(key, msg s
 			what, got = "features a node", d.F
 		case k == ir.FeedEdgeFeatures:
 			what, got = "features an edge", d.Fe
-		case k == ir.FeedTargets && spec.Task != ir.TaskLink && d.Classes > 0:
+		case k == ir.FeedTargets && !spec.Task.HoldsOutEdges() && d.Classes > 0:
+			// A link or edge task's targets are of its pairs, which the graph's
+			// loader checks against the edge targets; d.Classes counts the nodes'.
 			what, got = "classes", d.Classes
 		default:
 			continue
