@@ -25,6 +25,8 @@ var docs = map[string]struct{ short, long string }{
 		"Decode codes of the autoencoder of FILE (its decode function) with the weights of --init, each chosen code dimension (--dims, default all) going through --steps values from LO to HI (--span), the others fixed at 0 (a VAE prior's mean) or at the code of a sample (--from test:0), and write them as a PNG, a row per dimension labelled z0, z1, … and a column per value."},
 	"export": {"export a model to PyTorch",
 		"Write the model of FILE, with the weights of --init, as a Python package in -o DIR: model.py (one nn.Module per block, named as in FILE, and load(dir)), train.py (the same phases, losses, optimisers and data; --device cpu|cuda, and data-parallel under torchrun) and weights.safetensors in torch's names and layout (nn.Linear.weight [out, in]). dlc import reads torch's weights back."},
+	"import": {"import PyTorch weights into a dlc checkpoint",
+		"Read a torch state_dict saved with safetensors (torch's names and layout, as dlc export and its train.py write them), map its names onto the variables of the model of --like FILE (dropping DDP's module. prefix), transpose the dense weights back to dlc's [in, out], report what did not map, and write a dlc checkpoint to -o. dlc → torch → dlc gives the same bits."},
 	"anomaly": {"flag samples by reconstruction error",
 		"Score every sample of a data set by the reconstruction error of the autoencoder of FILE, flag those above the training data's 99th percentile (or --threshold), write PREFIX.csv, PREFIX.npy and a histogram PREFIX-hist.png, and for a set with labels print precision, recall and AUROC (normal: the classes of the training data, or --normal)."},
 	"fmt": {"format .dl files in place",
