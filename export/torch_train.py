@@ -197,7 +197,10 @@ def main():
     for ph in PHASES:
         mod = Phase(nets, ph["step"])
         if world > 1:
-            mod = DDP(mod, find_unused_parameters=True)
+            # A phase that updates some blocks only (a GAN's) leaves the others' gradients
+            # unused; DDP must then look for them.
+            every = sum(1 for net in nets.values() for _ in net.parameters())
+            mod = DDP(mod, find_unused_parameters=len(ph["params"]) < every)
         params = [variable(nets, n) for n in ph["params"]]
         phases.append((ph, mod, optimizer(ph, params)))
     log = open(o.log, "w") if o.log and rank == 0 else None

@@ -214,3 +214,59 @@ func isStepFunc(m *ir.Module, fn string) bool {
 	}
 	return false
 }
+
+// TestExportTrainParity: five steps of the exported train.py from the same weights give
+// dlc run's weights to float32 rounding (karate: Adam, full-graph steps, no draws). With
+// Adam a weight whose gradient is near eps moves by lr·g/(|g|+eps), which turns a rounding
+// difference in g into a larger one, so the bound is 1e-6 of each tensor's largest value.
+func TestExportTrainParity(t *testing.T) {
+	needTorch(t)
+	ex := "../../examples/gnn/karate.dl"
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "pkg")
+	mustDLC(t, "export", ex, "-o", pkg)
+	w0 := filepath.Join(dir, "w0.safetensors")
+	mustDLC(t, "import", filepath.Join(pkg, "weights.safetensors"), "--like", ex, "-o", w0)
+	d5 := filepath.Join(dir, "dlc5.safetensors")
+	mustDLC(t, "run", ex, "--init", w0, "--steps", "5", "--epochs", "5", "--save", d5, "--progress", "never", "--out", dir)
+	t5 := filepath.Join(dir, "torch5.safetensors")
+	cmd := exec.Command(python, "train.py", "--steps", "5", "--epochs", "5", "--save", t5)
+	cmd.Dir = pkg
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("train.py: %v\n%s", err, out)
+	}
+	back := filepath.Join(dir, "torch5_dlc.safetensors")
+	mustDLC(t, "import", t5, "--like", ex, "-o", back)
+	src, _ := os.ReadFile(ex)
+	m, _, err := compiler.Compile(ex, src, compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(p string) map[string]*train.Tensor {
+		tr, err := train.NewTrainer(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := train.StartVars(tr, p, 0); err != nil {
+			t.Fatal(err)
+		}
+		return tr.Vars
+	}
+	start, a, b := load(w0), load(d5), load(back)
+	for n, x := range a {
+		worst, scale, moved := 0.0, 0.0, 0.0
+		for i, v := range x.Data {
+			scale = max(scale, math.Abs(float64(v)))
+			worst = max(worst, math.Abs(float64(v)-float64(b[n].Data[i])))
+			moved = max(moved, math.Abs(float64(v)-float64(start[n].Data[i])))
+		}
+		if moved == 0 {
+			t.Errorf("%s did not move in 5 steps", n)
+		}
+		if worst > 1e-6*scale {
+			t.Errorf("%s: torch's weights differ from dlc's by %.3g after 5 steps (largest %.3g, moved %.3g)", n, worst, scale, moved)
+		} else {
+			t.Logf("%s: max |torch - dlc| %.3g after 5 steps (largest %.3g, moved %.3g)", n, worst, scale, moved)
+		}
+	}
+}
