@@ -341,6 +341,7 @@ func (t *Torch) trainPy(lay Layouts) (string, error) {
 	b.WriteString(`#
 #   python train.py --device cpu|cuda [--epochs N] [--save W.safetensors]
 #   torchrun --nproc_per_node=N train.py ...   (DistributedDataParallel: gloo on CPU, nccl on GPU)
+#   (Debian's torch 1.13 under Python 3.11: torchrun --redirects 2 --tee 2 --nproc_per_node=N …)
 #
 # The steps below are dlc's step functions in training mode (dropout on, batch norm on the
 # batch's statistics, updating the running ones); torch's autograd takes the place of the
