@@ -50,7 +50,7 @@ func newRoot(s *session) *cobra.Command {
 		newFmtCmd(s),
 		newLSPCmd(s),
 		commandWith[exportFlags]("export FILE", s.export),
-		commandWith[importFlags]("import T.safetensors", s.importTorch),
+		commandWith[importFlags]("import FILE", s.importTorch),
 	)
 	root.InitDefaultHelpCmd() // now, not at Execute: checkCommand and the usage list it
 	return root
