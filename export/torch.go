@@ -356,6 +356,10 @@ from model import torch, F, segment_sum, segment_mean, segment_amax, segment_ami
 		t.Note = fmt.Sprintf("train.py is not written for a %s task yet (only for batches of samples and node tasks); model.py and the weights are", spec.Task)
 		return "", nil
 	}
+	if why := unexported(spec); why != "" {
+		t.Note = "train.py is not written: it does not reproduce " + why + " yet; model.py and the weights are"
+		return "", nil
+	}
 	for i, ph := range spec.Phases {
 		f := m.Func(ph.Step)
 		if f == nil {
@@ -437,6 +441,25 @@ func optimizerArgs(o ir.OptSpec) map[string]float64 {
 		}
 	}
 	return a
+}
+
+// unexported names a train block setting train.py does not reproduce, or "".
+func unexported(spec *ir.TrainSpec) string {
+	switch {
+	case spec.Validation != nil:
+		return "validation (" + spec.Validation.Source() + ")"
+	case spec.EarlyStop != nil:
+		return "early_stopping (" + spec.EarlyStop.Source() + ")"
+	}
+	for _, ph := range spec.Phases {
+		if ph.Schedule != nil {
+			return "phase " + ph.Name + "'s schedule (" + ph.Schedule.Source() + ")"
+		}
+		if ph.Clip != nil {
+			return "phase " + ph.Name + "'s clipping (" + ph.Clip.Source() + ")"
+		}
+	}
+	return ""
 }
 
 func inputNames(f *ir.Func) []string {
