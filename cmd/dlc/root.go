@@ -49,6 +49,8 @@ func newRoot(s *session) *cobra.Command {
 		commandWith[anomalyFlags]("anomaly FILE", s.anomaly),
 		newFmtCmd(s),
 		newLSPCmd(s),
+		commandWith[exportFlags]("export FILE", s.export),
+		commandWith[importFlags]("import FILE", s.importTorch),
 	)
 	root.InitDefaultHelpCmd() // now, not at Execute: checkCommand and the usage list it
 	return root

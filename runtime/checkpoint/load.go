@@ -100,6 +100,9 @@ func readPrefix(buf *bytes.Buffer, r io.Reader, path string, regular bool) ([]by
 }
 
 func decode(path string, b []byte) (map[string]Tensor, map[string]string, error) {
+	if what := foreign(b); what != "" {
+		return nil, nil, errorf(path, "%s, not a safetensors file; save its state_dict with safetensors.torch.save_file(model.state_dict(), \"T.safetensors\") (or the train.py of dlc export), then dlc import T.safetensors --like FILE -o W.safetensors", what)
+	}
 	if len(b) < 8 {
 		return nil, nil, errorf(path, "file is %d bytes, want at least 8 for the header length", len(b))
 	}
@@ -131,6 +134,19 @@ func decode(path string, b []byte) (map[string]Tensor, map[string]string, error)
 		tensors[name] = t
 	}
 	return tensors, meta, nil
+}
+
+// foreign names the format of a file that is a PyTorch checkpoint rather than a
+// safetensors one: torch.save writes a zip archive (since 1.6) or a bare pickle.
+func foreign(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return "a zip archive (torch.save's format, a .pt or .pth file)"
+	case len(b) >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5 && (len(b) < 9 || b[8] != '{'):
+		// A header length can begin 80 02 too; a safetensors header then opens with {.
+		return "a Python pickle (torch.save's legacy format)"
+	}
+	return ""
 }
 
 // parseHeader decodes the JSON header key by key, rather than into a map,
