@@ -75,7 +75,7 @@ func TestCheckSettings(t *testing.T) {
 		{train("data = csv(pth: \"a\")"), "train: csv: unknown argument pth (did you mean path?)"},
 		{train("data = csv(\"a\")"), "train: csv: arguments are named, want path: …"},
 		{train("data = karate(3)"), "train: karate takes no arguments"},
-		{train("data = parquet()"), "train: unknown data source parquet (want mnist, csv, npy"},
+		{train("data = parquet()"), "train: unknown data source parquet (want mnist, mnist_pairs, csv, npy"},
 		{train("data = csv(label: 3)"), "train: csv: missing argument path, want a file path"},
 		{train("data = csv(path: \" \")"), "train: csv: path = \" \", want a file path"},
 		{train("data = sbm(nodes: 10, blocks: 2, edges: 20, p: 1.5)"), "train: sbm: p = 1.5, want a number in [0, 1]"},

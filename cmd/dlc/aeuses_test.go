@@ -217,7 +217,7 @@ func TestApplyRoles(t *testing.T) {
 	for i, v := range r {
 		sum += math.Pow(float64(v-set.X[i]), 2)
 	}
-	m := regexp.MustCompile(`mean squared error against train: (\S+) per value`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`mean squared error against the train set's samples: (\S+) per value`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no MSE line in %q", out)
 	}

@@ -91,11 +91,12 @@ func (s *session) apply(_ *pflag.FlagSet, file string, f applyFlags) error {
 	}
 	x := rs[0].T
 	if f.target != "" {
-		mse, err := tr.TargetMSE(file, f.target, y, f.dataOptions())
+		lo, hi := tr.DataRange()
+		fit, err := tr.TargetFit(file, f.target, y, f.dataOptions(), hi-lo)
 		if err != nil {
 			return err
 		}
-		defer fmt.Fprintf(s.stdout, "mean squared error against %s: %.6g per value\n", f.target, mse)
+		defer printFit(s.stdout, fit)
 	}
 	if err := writeNPYFile(f.out, y); err != nil {
 		return err
@@ -178,6 +179,15 @@ func valueFunc(m *ir.Module, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// printFit prints how close the outputs came to their targets: the mean squared error,
+// the PSNR over the data's pixel range, and for a mask the IoU.
+func printFit(w io.Writer, fit train.TargetFit) {
+	fmt.Fprintf(w, "mean squared error against %s: %.6g per value; PSNR %.2f dB (peak %g)\n", fit.From, fit.MSE, fit.PSNR, fit.Peak)
+	if fit.Binary {
+		fmt.Fprintf(w, "the targets are a mask (0 or 1): IoU of the outputs ≥ 0.5 %.4f\n", fit.IoU)
+	}
 }
 
 // hasUnnamed reports whether a file is given without the name of its input.

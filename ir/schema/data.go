@@ -20,6 +20,8 @@ var (
 	count   = AtLeast(0)
 	classes = Setting{Name: "classes", Kind: Int, Range: count, Default: "0",
 		Doc: "the class count K; 0 infers the largest label plus one"}
+	mnistCount = Setting{Name: "count", Kind: Int, Range: count, Default: "0",
+		Doc: "keep only the first count samples (after digits), e.g. 1000 for a few labels; 0 keeps all"}
 	seed = Setting{Name: "seed", Kind: Int, Range: count, Default: "1", Doc: "the generator's seed"}
 )
 
@@ -33,6 +35,18 @@ var DataSources = []*Call{
 		{Name: "digits", Kind: String, Default: "", Check: validDigits,
 			Want: "digits 0-9 separated by commas, e.g. \"0\" or \"1,7\"",
 			Doc:  "keep only these digits, in their order in the split, e.g. \"0\" (one-class training, examples/autoencoder/oneclass.dl) or \"1,7\"; \"\" keeps all"},
+		mnistCount,
+	}},
+	{Name: "mnist_pairs", Doc: "samples: pairs of images made from the MNIST digits, for image-to-image models: X the input image, the targets Y [N, 784] the target image, one pair per digit (labels kept for the commands that read them)", Args: []Setting{
+		{Name: "split", Kind: String, Required: true, Values: []string{"train", "test"},
+			Doc: "\"train\" (60000 pairs) or \"test\" (10000)"},
+		{Name: "input", Kind: String, Required: true, Values: []string{"digit", "top_half", "edges", "low_res"},
+			Doc: "the input: \"digit\" (the digit itself, [N, 784]), \"top_half\" (rows 14-27 set to low, [N, 784]), \"edges\" (the outline: pixels ≥ ½ with a 4-neighbour < ½, at high, the rest at low, [N, 784]) or \"low_res\" (the mean of each 2×2 block, [N, 196]: 14×14)"},
+		{Name: "target", Kind: String, Default: "digit", Values: []string{"digit", "mask"},
+			Doc: "the target: \"digit\" (the digit in [low, high]) or \"mask\" (1 where the pixel is ≥ ½, else 0, whatever low and high are: a segmentation mask)"},
+		{Name: "low", Kind: Int, Default: "0", Doc: "the value of a black pixel, in the input and a digit target"},
+		{Name: "high", Kind: Int, Default: "1", Doc: "the value of a white pixel"},
+		mnistCount,
 	}},
 	{Name: "csv", Doc: "samples: a numeric CSV file (its first row is a header when none of its fields is a number: §17 CSV files); X holds the non-label columns", Args: []Setting{
 		{Name: "path", Kind: Path, Required: true, Doc: "the CSV file"},

@@ -47,10 +47,9 @@ func (s *Source) value(args map[string]string, name string) string {
 // loaders holds each source's loader under its schema name.
 var loaders = map[string]Source{
 	"mnist": {load: func(src *Source, args map[string]string, o Options) (*Set, error) {
-		lo, _ := strconv.Atoi(src.value(args, "low"))
-		hi, _ := strconv.Atoi(src.value(args, "high"))
-		if lo >= hi {
-			return nil, fmt.Errorf("mnist: low = %d, high = %d, want low < high", lo, hi)
+		lo, hi, err := pixelRange(src, args)
+		if err != nil {
+			return nil, err
 		}
 		s, err := MNIST(args["split"], o.MNISTDir)
 		if err != nil {
@@ -59,6 +58,7 @@ var loaders = map[string]Source{
 		if d := args["digits"]; d != "" {
 			s = keepDigits(s, parseDigits(d))
 		}
+		s = firstSamples(s, src.value(args, "count"))
 		if lo == 0 && hi == 1 {
 			return s, nil
 		}
@@ -69,6 +69,18 @@ var loaders = map[string]Source{
 			s.X[i] = a*v + b
 		}
 		return s, nil
+	}},
+	"mnist_pairs": {load: func(src *Source, args map[string]string, o Options) (*Set, error) {
+		lo, hi, err := pixelRange(src, args)
+		if err != nil {
+			return nil, err
+		}
+		s, err := MNIST(args["split"], o.MNISTDir)
+		if err != nil {
+			return nil, err
+		}
+		s = firstSamples(s, src.value(args, "count"))
+		return MNISTPairs(s, args["input"], src.value(args, "target"), float32(lo), float32(hi))
 	}},
 	"csv": {load: func(src *Source, args map[string]string, o Options) (*Set, error) {
 		k, _ := strconv.Atoi(src.value(args, "classes"))

@@ -2,6 +2,7 @@ package data
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestValidate(t *testing.T) {
 		{"csv", map[string]string{"path": "a.csv", "label": "y", "target": "value"}, "", ""},
 		{"csv", map[string]string{"path": "a.csv", "label": "-1", "classes": "10"}, "", ""},
 		{"npy", map[string]string{"x": "x.npy", "y": "y.npy", "classes": "3"}, "", ""},
-		{"parquet", nil, "", "unknown data source parquet (want mnist, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles)"},
+		{"parquet", nil, "", "unknown data source parquet (want mnist, mnist_pairs, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles)"},
 		{"csv", map[string]string{"pth": "a.csv"}, "pth", `csv: unknown argument "pth" (want path, label, target, classes)`},
 		{"csv", map[string]string{}, "", "csv: missing argument path, want a file path"},
 		{"csv", map[string]string{"path": " "}, "path", `csv: path = " ", want a file path`},
@@ -107,7 +108,7 @@ func TestLoad(t *testing.T) {
 			"m.dl:7:12: data: csv: missing argument path, want a file path"},
 		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": ""}},
 			`data: csv: path = "", want a file path`},
-		{ir.DataSpec{Source: "tfrecord"}, "data: unknown data source tfrecord (want mnist, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles)"},
+		{ir.DataSpec{Source: "tfrecord"}, "data: unknown data source tfrecord (want mnist, mnist_pairs, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles)"},
 		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": headerOnly}},
 			"data: " + headerOnly + ": no data rows"},
 	} {
@@ -141,5 +142,53 @@ func TestKeepDigits(t *testing.T) {
 	}
 	if s.X[0] != 30 {
 		t.Error("the source set was changed")
+	}
+}
+
+// mnist_pairs' inputs and targets, on a 28×28 image with a 4×4 square of on pixels.
+func TestMNISTPairs(t *testing.T) {
+	img := make([]float32, 784)
+	for r := 10; r < 14; r++ {
+		for c := 10; c < 14; c++ {
+			img[r*28+c] = 0.8
+		}
+	}
+	img[15*28+3] = 0.2 // off, below the middle
+	pair := func(input, target string) *Set {
+		t.Helper()
+		s, err := MNISTPairs(&Set{X: slices.Clone(img), XShape: []int{1, 784}, Labels: []int{3}}, input, target, -1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := pair("edges", "mask")
+	on := 0
+	for _, v := range s.X {
+		if v == 1 {
+			on++
+		} else if v != -1 {
+			t.Fatalf("an edge pixel of %v, want -1 or 1", v)
+		}
+	}
+	if on != 12 || s.X[11*28+11] != -1 || s.X[10*28+10] != 1 { // the square's border, not its inside
+		t.Errorf("edges: %d on, inside %v, corner %v; want 12, -1, 1", on, s.X[11*28+11], s.X[10*28+10])
+	}
+	if s.Y[10*28+10] != 1 || s.Y[15*28+3] != 0 || s.Y[0] != 0 || s.Labels[0] != 3 {
+		t.Errorf("mask: %v %v %v, labels %v", s.Y[10*28+10], s.Y[15*28+3], s.Y[0], s.Labels)
+	}
+	s = pair("top_half", "digit")
+	if s.X[15*28+3] != -1 || s.Y[15*28+3] != 2*0.2-1 || s.X[10*28+10] != s.Y[10*28+10] {
+		t.Errorf("top_half: below %v (target %v), above %v (target %v)", s.X[15*28+3], s.Y[15*28+3], s.X[10*28+10], s.Y[10*28+10])
+	}
+	s = pair("low_res", "digit")
+	if len(s.X) != 196 || s.XShape[1] != 196 || math.Abs(float64(s.X[5*14+5]-0.6)) > 1e-6 || s.X[0] != -1 {
+		t.Errorf("low_res: %v, block (5, 5) %v, want 0.6", s.XShape, s.X[5*14+5])
+	}
+	if _, err := MNISTPairs(&Set{X: make([]float32, 10), XShape: []int{1, 10}}, "digit", "digit", 0, 1); err == nil {
+		t.Error("digits of 10 values: no error")
+	}
+	if s := firstSamples(pair("digit", "digit"), "1"); s.Len() != 1 {
+		t.Errorf("count 1: %d samples", s.Len())
 	}
 }

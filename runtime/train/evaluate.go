@@ -114,36 +114,74 @@ func joinInts(xs []int) string {
 	return strings.Join(s, ",")
 }
 
-// TargetMSE is the mean squared difference between y's rows and the first rows of target:
-// a .npy file, or the train block's train or test set (source names the .dl file).
-func (t *Trainer) TargetMSE(source, target string, y *runtime.Tensor, o data.Options) (float64, error) {
+// TargetFit is how close a function's outputs are to their targets (dlc apply --target).
+type TargetFit struct {
+	From string  // where the targets came from: "the test set's targets", a file
+	MSE  float64 // the mean squared difference per value
+	// PSNR is 10·log10(Peak² / MSE) in dB, Peak the data's pixel range (high − low); +Inf
+	// when the outputs are the targets.
+	PSNR, Peak float64
+	// Binary says every target is 0 or 1 (a mask); IoU is then the intersection over
+	// union of the outputs at or above ½ and the targets at 1, over every value (1 when
+	// both are empty).
+	Binary bool
+	IoU    float64
+}
+
+// TargetFit compares y's rows with the first rows of target: a .npy file, or the train
+// block's train or test set (source names the .dl file), whose targets are taken when
+// their rows are the outputs' size (paired data, mnist_pairs) and else its samples (a
+// denoising model's clean images). peak is the pixel range PSNR is measured against.
+func (t *Trainer) TargetFit(source, target string, y *runtime.Tensor, o data.Options, peak float64) (TargetFit, error) {
+	fit := TargetFit{From: target, Peak: peak}
 	var want []float32
+	row := len(y.Data) / max(y.Shape[0], 1)
 	if target == "train" || target == "test" {
 		set, err := LoadSplit(t.Spec, source, target, o)
 		if err != nil {
-			return 0, err
+			return fit, err
 		}
-		want = set.X
+		want, fit.From = set.X, fmt.Sprintf("the %s set's samples", target)
+		if set.Y != nil && set.YRow() == row {
+			want, fit.From = set.Y, fmt.Sprintf("the %s set's targets", target)
+		}
 	} else {
 		d, _, err := data.NPY(target)
 		if err != nil {
-			return 0, err
+			return fit, err
 		}
 		want = d
 	}
 	if len(want) < len(y.Data) {
-		return 0, fmt.Errorf("--target %s holds %d values, fewer than the %d outputs", target, len(want), len(y.Data))
+		return fit, fmt.Errorf("--target %s holds %d values, fewer than the %d outputs", target, len(want), len(y.Data))
 	}
-	row := len(y.Data) / max(y.Shape[0], 1)
 	if len(want)%row != 0 {
-		return 0, fmt.Errorf("--target %s: %d values are not rows of the outputs' %d", target, len(want), row)
+		return fit, fmt.Errorf("--target %s: %d values are not rows of the outputs' %d", target, len(want), row)
 	}
-	sum := 0.0
+	sum, inter, union := 0.0, 0, 0
+	fit.Binary = true
 	for k, v := range y.Data {
-		d := float64(v) - float64(want[k])
+		w := want[k]
+		d := float64(v) - float64(w)
 		sum += d * d
+		if w != 0 && w != 1 {
+			fit.Binary = false
+		}
+		p, q := v >= 0.5, w == 1
+		if p && q {
+			inter++
+		}
+		if p || q {
+			union++
+		}
 	}
-	return sum / float64(len(y.Data)), nil
+	fit.MSE = sum / float64(len(y.Data))
+	fit.PSNR = 10 * math.Log10(peak*peak/fit.MSE)
+	fit.IoU = 1
+	if union > 0 {
+		fit.IoU = float64(inter) / float64(union)
+	}
+	return fit, nil
 }
 
 // Probabilities returns the model's edge probability for each pair, the sigmoid of its
