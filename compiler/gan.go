@@ -32,10 +32,11 @@ import (
 //
 // Instead of noise, G may take an image made from the real batch: `input = avg_pool2(x)`
 // (any expression of x) makes G an image-to-image network, e.g. super-resolution from a
-// 14×14 version of each 28×28 digit. A content loss `content = l1(λ)` (or `mse(λ)`) adds
-// λ·l1(G(input), x) to G's loss, and the evaluation reports the PSNR of G's outputs and of
-// nearest and bilinear upsampling of the input, over the peak-to-peak range 2 of a tanh
-// output: psnr = mean over images of 10·log10(4 / mse).
+// 14×14 version of each 28×28 digit. A content loss `content = l1(λ)` (or `mse(λ)`, or
+// `bce(λ)` for a sigmoid output against x in [0, 1]) adds λ·l1(G(input), x) to G's loss, and
+// the evaluation reports the PSNR of G's outputs and of nearest and bilinear upsampling of
+// the input, over the peak-to-peak range 2 of a tanh output (1 with bce): psnr = mean over
+// images of 10·log10(peak² / mse).
 
 type gan struct {
 	gen, disc    *lang.Block
@@ -413,13 +414,17 @@ func (gs *ganStep) finish(ls ganLosses, fake *ir.Op, genParams []*ir.Op) (ir.Pha
 func (l *lowerer) psnrMetrics(g *gan, in, out, x *ir.Op) error {
 	b := l.b
 	l.setPos(g.contentPos)
+	peak := 2.0 // a tanh output's range
+	if g.content == "bce" {
+		peak = 1 // bce's targets are in [0, 1]
+	}
 	psnr := func(pred *ir.Op) *ir.Op {
 		axes := make([]int, 0, len(x.Type.Shape)-1)
 		for i := 1; i < len(x.Type.Shape); i++ {
 			axes = append(axes, i)
 		}
 		mse := b.Op("mean", ir.Attrs{"axes": axes, "keepdims": false}, b.Op("square", nil, b.Op("sub", nil, pred, x)))
-		db := b.Op("mul", nil, b.Op("log", nil, b.Op("div", nil, b.Const(4), mse)), b.Const(10/math.Ln10))
+		db := b.Op("mul", nil, b.Op("log", nil, b.Op("div", nil, b.Const(peak*peak), mse)), b.Const(10/math.Ln10))
 		return b.Op("mean", ir.Attrs{"axes": []int{}, "keepdims": false}, db)
 	}
 	b.F.Outputs = append(b.F.Outputs, ir.Output{Name: ir.OutputName(ir.OutMetric, "psnr"), Value: psnr(out)})

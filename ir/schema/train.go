@@ -143,9 +143,10 @@ var GANSettings = []Setting{
 		{Name: "uniform", Positional: true, Doc: "z ~ U[−1, 1]", Args: sizeArg("n, equal to the generator's input size")}}},
 	{Name: "input", Kind: Expr, Want: "an expression of x",
 		Doc: "instead of noise, G's input made from the real batch, e.g. avg_pool2(x): a super-resolution GAN"},
-	{Name: "content", Kind: CallOf, Doc: "with input: λ·l1(G(input), x) (or mse) added to G's loss", Calls: []*Call{
+	{Name: "content", Kind: CallOf, Doc: "with input: λ·l1(G(input), x) (or mse, or bce) added to G's loss", Calls: []*Call{
 		{Name: "l1", Positional: true, Doc: "the mean absolute difference", Args: weightArg()},
-		{Name: "mse", Positional: true, Doc: "the mean squared difference", Args: weightArg()}}},
+		{Name: "mse", Positional: true, Doc: "the mean squared difference", Args: weightArg()},
+		{Name: "bce", Positional: true, Doc: "the mean binary cross-entropy of G's output, a probability (a sigmoid: computed from its logits), against x in [0, 1]: for masks, which l1 and mse let collapse to zeros", Args: weightArg()}}},
 	{Name: "loss", Kind: Word, Values: []string{"non_saturating", "minimax"}, Default: "non_saturating",
 		Doc: "non_saturating (G maximises log D(G(z))) or minimax (G minimises log(1 − D(G(z))))"},
 	{Name: "d_loss", Kind: Expr, Want: "an expression of d_real, d_fake, x and fake",
