@@ -174,9 +174,17 @@ func shapesOf(ops []*ir.Op) string {
 
 // loss lowers a loss to the mean over every element of an elementwise loss op.
 func loss(doc string, elementwise func(l *lowerer, c *lang.Call, p, t *ir.Op) (*ir.Op, error)) *builtin {
-	return &builtin{doc: doc, shapes: "equal shapes → []", params: []bparam{tensorArg("pred"), tensorArg("target")},
+	target := tensorArg("target")
+	target.number = true
+	return &builtin{doc: doc + "; a number as the target stands for a tensor of it shaped like pred", shapes: "equal shapes → []", params: []bparam{tensorArg("pred"), target},
 		lower: func(l *lowerer, c *lang.Call, a []value) (value, error) {
 			p, t := a[0].op, a[1].op
+			if a[1].kind == kFloat { // bce_logits(d, 1): every element's target is 1
+				var err error
+				if t, err = l.emit(c.Pos, c.Func, "broadcast_like", nil, l.b.Const(a[1].num), p); err != nil {
+					return value{}, err
+				}
+			}
 			if !p.Type.Shape.Equal(t.Type.Shape) {
 				return value{}, lang.Errorf(c.Pos, "%s: got prediction %v and target %v, want equal shapes", c.Func, p.Type.Shape, t.Type.Shape)
 			}

@@ -14,6 +14,7 @@ type bparam struct {
 	kind     kind
 	def      func() value // nil: required
 	variadic bool         // collects every remaining positional tensor
+	number   bool         // a tensor parameter that also takes a number (a loss's target)
 }
 
 func strDefault(s string) func() value { return func() value { return value{kind: kString, str: s} } }
@@ -140,6 +141,8 @@ func (l *lowerer) bindArgs(sc *scope, fn string, c *lang.Call, params []bparam) 
 				}
 				out[i].list = append(out[i].list, v)
 			}
+		case args[i] != nil && p.number && (vals[i][0].kind == kInt || vals[i][0].kind == kFloat):
+			out[i] = floatVal(vals[i][0].num) // the caller broadcasts it
 		case args[i] != nil:
 			v, err := coerce(vals[i][0], p.kind)
 			if err != nil {
