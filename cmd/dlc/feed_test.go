@@ -84,8 +84,18 @@ func TestApplyTwoInputs(t *testing.T) {
 	}
 	// Without -n, dlc sample draws as many samples as the condition file has rows.
 	out := mustRun(t, "sample", "c.dl", "--init", "w.safetensors", "--in", "y=y.npy", "-o", "s.npy")
-	if !strings.Contains(out, "wrote 90 samples [90 8] to s.npy") {
+	if !strings.Contains(out, "wrote 90 samples [90 8] to s.npy") || !strings.Contains(out, "to s-labels.npy") {
 		t.Errorf("dlc sample --in y=y.npy: %q", out)
+	}
+	// The labels written beside the samples are the classes they were conditioned on, which
+	// the npy source reads back as one-hot targets: the data's own labels here, and 2, 0
+	// cycled with --label.
+	if back, err := data.NPYSetClasses("s.npy", "s-labels.npy", 3); err != nil || !slices.Equal(back.Labels, set.Labels) {
+		t.Errorf("s-labels.npy read back: %v, %v; want the data's labels", err, back)
+	}
+	mustRun(t, "sample", "c.dl", "--init", "w.safetensors", "-n", "4", "--label", "2,0", "-o", "l.npy")
+	if back, err := data.NPYSetClasses("l.npy", "l-labels.npy", 3); err != nil || fmt.Sprint(back.Labels) != "[2 0 2 0]" {
+		t.Errorf("--label 2,0: labels %v, %v; want [2 0 2 0]", back, err)
 	}
 }
 

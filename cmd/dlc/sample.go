@@ -46,10 +46,23 @@ func newSampleCmd(s *session) *cobra.Command {
 		}
 		n = imgs.T.Shape[0]
 		if strings.HasSuffix(out, ".npy") {
+			lab := strings.TrimSuffix(out, ".npy") + "-labels.npy"
+			if imgs.Labels != nil {
+				if err := refuseInputs([]string{lab}, file, init); err != nil {
+					return err
+				}
+			}
 			if err := writeNPYFile(out, imgs.T); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.stdout, "wrote %d samples %v to %s\n", n, imgs.T.Shape, out)
+			if imgs.Labels == nil {
+				return nil
+			}
+			if err := train.WriteLabelsNPY(lab, imgs.Labels); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.stdout, "wrote their labels (the class each was conditioned on, int32 [%d]) to %s\n", n, lab)
 			return nil
 		}
 		if err := report.WriteSheet(out, tr.SampleSheet(imgs, labels, len(files) > 0, r)); err != nil {

@@ -107,6 +107,20 @@ func WriteNPY(path string, t *Tensor) error {
 	return WriteFileAtomic(path, buf.Bytes())
 }
 
+// WriteLabelsNPY writes classes as a 1-d int32 .npy file, atomically: what the npy data
+// source reads as class indices (one-hot encoded), beside samples written by WriteNPY.
+func WriteLabelsNPY(path string, classes []int) error {
+	v := make([]int32, len(classes))
+	for i, c := range classes {
+		v[i] = int32(c)
+	}
+	var buf bytes.Buffer
+	if err := data.WriteNPYInt32(&buf, []int{len(v)}, v); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}
+
 // WriteFileAtomic replaces path with b all at once (runtime/atomicfile), so that a reader
 // never sees a half-written file and a failed write keeps the old one.
 func WriteFileAtomic(path string, b []byte) error {

@@ -37,12 +37,16 @@ func (t *Trainer) SampleFrom(n int, rng *rand.Rand, labels []int, files []InputF
 		return Images{}, err
 	}
 	rs := make([]Rows, len(f.Inputs))
+	var classes []int // the condition's classes, when it is one input of one-hot rows
 	for i, in := range f.Inputs {
 		if r, ok := given[in.Name]; ok {
 			if i > 0 && labels != nil {
 				return Images{}, fmt.Errorf("--label and %s both give input %s of %s", r.From, in.Name, fn)
 			}
 			rs[i] = r
+			if i == 1 && len(f.Inputs) == 2 {
+				classes = oneHotClasses(r.T.Data, n)
+			}
 			continue
 		}
 		shape, err := sampleShape(in.Type.Shape, n)
@@ -54,6 +58,8 @@ func (t *Trainer) SampleFrom(n int, rng *rand.Rand, labels []int, files []InputF
 			t.drawNoise(x.Data, rng)
 		} else if err := labelRows(x.Data, n, labels); err != nil {
 			return Images{}, err
+		} else if len(f.Inputs) == 2 {
+			classes = oneHotClasses(x.Data, n)
 		}
 		rs[i] = Rows{Input: in.Name, From: "the drawn " + in.Name, T: x}
 	}
@@ -61,7 +67,7 @@ func (t *Trainer) SampleFrom(n int, rng *rand.Rand, labels []int, files []InputF
 	if err != nil {
 		return Images{}, err
 	}
-	return Images{T: out}, nil
+	return Images{T: out, Labels: classes}, nil
 }
 
 // sampleFiles reads the files given for inputs of f, each cut to its first n rows; n ≤ 0
@@ -128,8 +134,36 @@ func labelRows(x []float32, n int, labels []int) error {
 	return nil
 }
 
-// Images is a batch of samples [n, …] read as n pictures.
-type Images struct{ T *runtime.Tensor }
+// Images is a batch of samples [n, …] read as n pictures; Labels, when not nil, is each
+// sample's class: the condition a conditional generator was given (one-hot rows).
+type Images struct {
+	T      *runtime.Tensor
+	Labels []int
+}
+
+// oneHotClasses returns the class of each of x's n rows when every row is one-hot (a
+// single 1, the rest 0), else nil: a condition that is a class, not an embedding.
+func oneHotClasses(x []float32, n int) []int {
+	k := len(x) / max(n, 1)
+	out := make([]int, n)
+	for j := range n {
+		ones := 0
+		for c, v := range x[j*k : (j+1)*k] {
+			switch v {
+			case 1:
+				ones++
+				out[j] = c
+			case 0:
+			default:
+				return nil
+			}
+		}
+		if ones != 1 {
+			return nil
+		}
+	}
+	return out
+}
 
 // Rows returns each sample's values.
 func (im Images) Rows() [][]float32 {
