@@ -48,6 +48,20 @@ type autoencoder struct {
 	betaPos        lang.Pos
 	prior          string // adversarial: "normal" or "uniform"
 	priorPos       lang.Pos
+	// conditional: the encoder takes (x, y) and the decoder (z, y), y the data's targets
+	// (one-hot labels): a conditional (variational) autoencoder.
+	conditional bool
+}
+
+// tensorParams counts a block's tensor parameters.
+func tensorParams(b *lang.Block) int {
+	n := 0
+	for _, prm := range b.Params {
+		if prm.Type.Shape != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func init() {
@@ -63,6 +77,9 @@ func (p *Program) lowerAutoencoder(m *ir.Module, f *lang.Family) (*plan, error) 
 		return nil, err
 	}
 	pl := &plan{inputs: []ir.FeedKind{ir.FeedSamples}, eval: f.Name + ".loss"}
+	if ae.conditional {
+		pl.inputs = append(pl.inputs, ir.FeedTargets)
+	}
 	fns := []string{"loss", "step", "reconstruct", "encode", "decode", "score"}
 	if ae.disc != nil {
 		fns = []string{"loss", "step", "d_step", "g_step", "reconstruct", "encode", "decode", "score"}
@@ -123,7 +140,12 @@ func (p *Program) autoencoderOf(f *lang.Family) (*autoencoder, error) {
 	}
 	ae.read(got)
 	hasPrior, hasReduction := got.has("prior"), got.has("reduction")
+	ae.conditional = tensorParams(enc) == 2
 	switch {
+	case ae.conditional && tensorParams(dec) != 2:
+		return nil, lang.Errorf(ae.decPos, "%s: encoder %s takes a condition besides x (a conditional autoencoder), so decoder %s must take it too: %s(z: [B, k], y: [B, K])", f.Name, enc.Name, dec.Name, dec.Name)
+	case ae.conditional && (ae.disc != nil || ae.contractive != 0):
+		return nil, lang.Errorf(f.Pos, "%s: a conditional encoder (x, y) goes with the plain and the variational autoencoder, not with a discriminator or contractive", f.Name)
 	case hasPrior && ae.disc == nil:
 		return nil, lang.Errorf(ae.priorPos, "%s: a prior needs a discriminator on the codes: autoencoder %s(enc: …, dec: …, disc: CodeDisc)", f.Name, f.Name)
 	case got.has("beta") && !ae.variational:

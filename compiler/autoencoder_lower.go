@@ -9,6 +9,7 @@ import (
 // the code, and (unless the function stops at the code) the reconstruction.
 type aeForward struct {
 	x, in     *ir.Op // the clean input, and the encoder's input (x corrupted in training)
+	y         *ir.Op // a conditional autoencoder's condition, which both networks take
 	h         *ir.Op // the code: the encoder's result, μ for a VAE
 	logvar    *ir.Op // a VAE's log σ², clamped
 	z         *ir.Op // the decoder's input: h, or μ + σ·ε when a VAE samples
@@ -91,10 +92,13 @@ func (l *lowerer) aeForward(f *lang.Family, ae *autoencoder, fn string) (*aeForw
 	if err != nil {
 		return nil, err
 	}
-	if !ok || len(ins) != 1 {
-		return nil, lang.Errorf(ae.enc.Pos, "%s: an autoencoder's encoder takes one tensor and hyperparameters with defaults", ae.enc.Name)
+	if !ok || len(ins) != 1 && !(ae.conditional && len(ins) == 2) {
+		return nil, lang.Errorf(ae.enc.Pos, "%s: an autoencoder's encoder takes one tensor, or two for a conditional one (x, y), and hyperparameters with defaults", ae.enc.Name)
 	}
 	fw := &aeForward{x: ins[0], in: ins[0]}
+	if ae.conditional {
+		fw.y = ins[1]
+	}
 	if ae.corrupt != "" && l.training() {
 		if fw.in, err = l.corruptInput(ae, fw.x); err != nil {
 			return nil, err
@@ -143,7 +147,11 @@ func (l *lowerer) aeForward(f *lang.Family, ae *autoencoder, fn string) (*aeForw
 	if fn == "encode" || fn == "d_step" || fn == "g_step" {
 		return fw, nil
 	}
-	if fw.recon, err = l.instantiateTop(ae.dec, []value{tensorVal(fw.z)}, ae.decPos); err != nil {
+	decIn := []value{tensorVal(fw.z)}
+	if fw.y != nil {
+		decIn = append(decIn, tensorVal(fw.y))
+	}
+	if fw.recon, err = l.instantiateTop(ae.dec, decIn, ae.decPos); err != nil {
 		return nil, err
 	}
 	if !fw.recon.Type.Shape.Equal(fw.x.Type.Shape) {
@@ -159,8 +167,8 @@ func (l *lowerer) aeDecode(ae *autoencoder) error {
 	if err != nil {
 		return err
 	}
-	if !ok || len(ins) != 1 {
-		return lang.Errorf(ae.dec.Pos, "%s: an autoencoder's decoder takes one tensor and hyperparameters with defaults", ae.dec.Name)
+	if !ok || len(ins) != 1 && !(ae.conditional && len(ins) == 2) {
+		return lang.Errorf(ae.dec.Pos, "%s: an autoencoder's decoder takes one tensor, or two for a conditional one (z, y), and hyperparameters with defaults", ae.dec.Name)
 	}
 	outs, err := l.body(ae.dec, sc)
 	if err != nil {
