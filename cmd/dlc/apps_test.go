@@ -67,6 +67,12 @@ train CVAE {
 			t.Errorf("--label %d: labels beside the samples: %v", k, err)
 		}
 	}
+	// dlc embed and dlc anomaly feed the encoder and the score function both inputs.
+	mustRun(t, "embed", "cvae.dl", "--init", "w.safetensors", "-o", "codes.npy")
+	if _, shape := readNPY(t, "codes.npy"); fmt.Sprint(shape) != "[300 2]" {
+		t.Errorf("codes of shape %v, want [300 2]", shape)
+	}
+	mustRun(t, "anomaly", "cvae.dl", "--init", "w.safetensors", "-o", "an")
 	// The decoder alone takes the condition too; a decoder without it is an error.
 	writeFile(t, dir, "bad.dl", strings.NewReplacer("decoder D(z: [B, 2], y: [B, 3])", "decoder D(z: [B, 2])", "dense(concat(z, y), 16)", "dense(z, 16)").Replace(mustRead(t, "cvae.dl")))
 	if code, _, stderr := run(t, "check", "bad.dl"); code != 1 || !strings.Contains(stderr, "encoder E takes a condition besides x (a conditional autoencoder), so decoder D must take it too") {

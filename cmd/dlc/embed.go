@@ -71,7 +71,7 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	if err != nil {
 		return err
 	}
-	codes, err := tr.ApplyRole(ir.RoleEncode, train.SetTensor(set), f.batch)
+	codes, err := tr.ApplyRoleSet(ir.RoleEncode, set, f.which, f.batch)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,28 @@ func (t *Trainer) ApplyRole(role ir.Role, x *runtime.Tensor, batch int) (*runtim
 	return y, nil
 }
 
+// ApplyRoleSet runs the function the train spec names for role on every sample of set (the
+// which set, for messages), each input fed as training fed it: the samples, and for a
+// conditional autoencoder's (x, y) the targets too.
+func (t *Trainer) ApplyRoleSet(role ir.Role, set *data.Set, which string, batch int) (*runtime.Tensor, error) {
+	fn, err := t.RoleFunc(role)
+	if err != nil {
+		return nil, err
+	}
+	if f := t.Module.Func(fn); f == nil || len(f.Inputs) == 1 {
+		return t.ApplyRole(role, SetTensor(set), batch)
+	}
+	rs, err := t.setFuncRows(fn, set, which, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	y, err := t.ApplyRows(fn, rs, batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	return y, nil
+}
+
 // RoleFunc returns the function the train spec names for role, or an error that says what
 // has one and which roles this model has.
 func (t *Trainer) RoleFunc(role ir.Role) (string, error) {

@@ -35,7 +35,7 @@ func LoadSplit(spec *ir.TrainSpec, source, which string, o data.Options) (*data.
 // SampleScores runs the model's score function on every sample of set: one finite score
 // (a reconstruction error) each.
 func (t *Trainer) SampleScores(set *data.Set, batch int) ([]float64, error) {
-	s, err := t.ApplyRole(ir.RoleScore, SetTensor(set), batch)
+	s, err := t.ApplyRoleSet(ir.RoleScore, set, "scored", batch)
 	if err != nil {
 		return nil, err
 	}
