@@ -30,8 +30,17 @@ func (st setting) dataSpec() ir.DataSpec {
 	if strings.HasPrefix(file, setPrefix) {
 		file = "" // a --set value's paths are the working directory's
 	}
-	arg := func(a setting) string { return dataArg(a, file) }
-	return ir.DataSpec{Source: st.fn.Name, Args: written(st, arg), Pos: irPos(st.call.Pos)}
+	d := ir.DataSpec{Source: st.fn.Name, Args: map[string]string{}, Pos: irPos(st.call.Pos)}
+	for _, spec := range st.fn.Args {
+		switch a := st.args[spec.Name]; {
+		case !a.given():
+		case spec.Kind == schema.CallOf: // a part of a combination: concat(a: mnist(…), b: npy(…))
+			d.Parts = append(d.Parts, a.dataSpec())
+		default:
+			d.Args[spec.Name] = dataArg(a, file)
+		}
+	}
+	return d
 }
 
 // dataArg writes a data source's argument as the IR stores it: a number in Go's shortest

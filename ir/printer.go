@@ -310,8 +310,14 @@ func formatData(d DataSpec) string {
 	var sb strings.Builder
 	sb.WriteString(quoteName(d.Source))
 	sb.WriteString("(")
-	for i, k := range sortedKeys(d.Args) {
+	for i, part := range d.Parts {
 		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(PartName(i) + "=" + formatData(part))
+	}
+	for i, k := range sortedKeys(d.Args) {
+		if i > 0 || len(d.Parts) > 0 {
 			sb.WriteString(", ")
 		}
 		sb.WriteString(quoteName(k))

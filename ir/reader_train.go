@@ -200,22 +200,37 @@ func (r *reader) argKey(present func(string) bool) string {
 
 // data reads source(key="value", ...) and the position comment of its line.
 func (r *reader) data() DataSpec {
+	d := r.dataCall()
+	r.expectEOL()
+	d.Pos = r.pos()
+	return d
+}
+
+// dataCall reads source(key="value", ...), whose arguments a, b, … may be sources
+// themselves (a combination's parts, first and in order).
+func (r *reader) dataCall() DataSpec {
 	var d DataSpec
 	d.Source = r.name("data source")
 	r.expect("(")
 	for !r.isPunct(")") {
-		if len(d.Args) > 0 {
+		if len(d.Args)+len(d.Parts) > 0 {
 			r.expect(",")
 		}
+		kt := r.peek()
 		k := r.argKey(func(k string) bool { _, ok := d.Args[k]; return ok })
+		if r.peek().kind == tIdent {
+			if k != PartName(len(d.Parts)) || len(d.Args) > 0 {
+				r.errorf(kt.col, "data source argument %s, want %s: the sources a combination joins come first, as a, b, …", k, PartName(len(d.Parts)))
+			}
+			d.Parts = append(d.Parts, r.dataCall())
+			continue
+		}
 		if d.Args == nil {
 			d.Args = map[string]string{}
 		}
 		d.Args[k] = r.str("data argument")
 	}
 	r.next()
-	r.expectEOL()
-	d.Pos = r.pos()
 	return d
 }
 

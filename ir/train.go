@@ -319,13 +319,20 @@ func (t *TrainSpec) FeedInput(kind FeedKind) (string, bool) {
 type DataSpec struct {
 	Source string
 	Args   map[string]string
-	Pos    Pos
+	// Parts are the sources a combination joins (concat's a and b), in order; printed as
+	// the arguments a, b, ….
+	Parts []DataSpec
+	Pos   Pos
 }
 
-// Written writes the data source as a train block writes it, arguments in name order: a
-// number bare, anything else quoted, mnist(split: "test").
+// Written writes the data source as a train block writes it, a combination's parts first,
+// then the arguments in name order: a number bare, anything else quoted,
+// mnist(split: "test").
 func (d DataSpec) Written() string {
-	args := make([]string, 0, len(d.Args))
+	args := make([]string, 0, len(d.Parts)+len(d.Args))
+	for i, part := range d.Parts {
+		args = append(args, PartName(i)+": "+part.Written())
+	}
 	for _, k := range sortedKeys(d.Args) {
 		v := d.Args[k]
 		if _, err := strconv.ParseFloat(v, 64); err != nil {
@@ -335,6 +342,9 @@ func (d DataSpec) Written() string {
 	}
 	return d.Source + "(" + strings.Join(args, ", ") + ")"
 }
+
+// PartName is the argument name of a combination's i-th source: a, b, ….
+func PartName(i int) string { return string(rune('a' + i)) }
 
 // OptSpec names an optimiser and its hyperparameters, e.g. adam(lr: 1e-3).
 type OptSpec struct {

@@ -109,6 +109,28 @@ var DataSources = []*Call{
 	}},
 }
 
+// concat joins two sources of samples; its a and b are the other sources, so it is added
+// once they exist (a source cannot name its own table in its initialiser).
+func init() {
+	weight := func(part string) Setting {
+		return Setting{Name: "weight_" + part, Kind: Int, Range: AtLeast(1), Default: "1",
+			Doc: "how many times each sample of " + part + " appears in an epoch: an integer weight"}
+	}
+	sources := DataSources
+	DataSources = append(DataSources, &Call{Name: "concat", Positional: true,
+		Doc: "samples: two sources of samples joined, a's then b's (real and generated data), each repeated weight_a and weight_b times; samples of one size, and targets of one size or none",
+		Args: []Setting{
+			{Name: "a", Kind: CallOf, Calls: sources, Required: true, Noun: "data source", Want: "a data source of samples", Doc: "the first source"},
+			{Name: "b", Kind: CallOf, Calls: sources, Required: true, Noun: "data source", Want: "a data source of samples", Doc: "the second source"},
+			weight("a"), weight("b"),
+		}})
+	for i := range TrainSettings { // data and test were made with the table before concat
+		if TrainSettings[i].Noun == "data source" {
+			TrainSettings[i].Calls = DataSources
+		}
+	}
+}
+
 // validDigits reports whether s lists digits 0-9, separated by commas, each once, or is
 // empty (every digit).
 func validDigits(s string) bool {

@@ -19,10 +19,12 @@ import (
 
 // Source is one data source: its schema entry, and the loader of samples
 // (load), of one graph (graph) or of a set of small graphs (graphs):
-// exactly one is set.
+// exactly one is set, or join.
 type Source struct {
 	*schema.Call
-	load   func(src *Source, args map[string]string, o Options) (*Set, error)
+	load func(src *Source, args map[string]string, o Options) (*Set, error)
+	// join loads a combination of other sources (concat), which needs their specs.
+	join   func(src *Source, spec ir.DataSpec, o Options) (*Set, error)
 	graph  func(src *Source, args map[string]string) (*Graph, error)
 	graphs func(src *Source, args map[string]string) (*GraphSet, error)
 }
@@ -96,6 +98,14 @@ var loaders = map[string]Source{
 	}},
 }
 
+// concat's loader reads the other sources (through load, which reads this table), so it is
+// set once the table exists.
+func init() {
+	src, _ := Lookup("concat")
+	src.join = loadConcat
+	loaders["concat"] = *src
+}
+
 // sources pairs the schema's entries with their loaders, in the schema's
 // order; a name without a loader has none (TestEverySourceLoads).
 var sources = func() []*Source {
@@ -167,6 +177,9 @@ func Validate(source string, args map[string]string) error {
 	}
 	for i := range src.Args {
 		a := &src.Args[i]
+		if a.Kind == schema.CallOf {
+			continue // a combination's part: a spec of its own (DataSpec.Parts), validated by Load
+		}
 		v, present := args[a.Name]
 		if !present {
 			if a.Required {
@@ -209,6 +222,9 @@ func load(spec ir.DataSpec, o Options) (*Set, error) {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	src, _ := Lookup(spec.Source)
+	if src.join != nil {
+		return src.join(src, spec, o)
+	}
 	if src.load == nil {
 		return nil, fmt.Errorf("data: %s gives %s, want a source of samples", describe(src, spec.Args), src.Gives())
 	}

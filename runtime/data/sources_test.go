@@ -21,7 +21,7 @@ func TestValidate(t *testing.T) {
 		{"csv", map[string]string{"path": "a.csv", "label": "y", "target": "value"}, "", ""},
 		{"csv", map[string]string{"path": "a.csv", "label": "-1", "classes": "10"}, "", ""},
 		{"npy", map[string]string{"x": "x.npy", "y": "y.npy", "classes": "3"}, "", ""},
-		{"parquet", nil, "", "unknown data source parquet (want mnist, mnist_pairs, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles)"},
+		{"parquet", nil, "", "unknown data source parquet (want mnist, mnist_pairs, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles, concat)"},
 		{"csv", map[string]string{"pth": "a.csv"}, "pth", `csv: unknown argument "pth" (want path, label, target, classes)`},
 		{"csv", map[string]string{}, "", "csv: missing argument path, want a file path"},
 		{"csv", map[string]string{"path": " "}, "path", `csv: path = " ", want a file path`},
@@ -58,7 +58,7 @@ func TestValidate(t *testing.T) {
 // entry: the names agree, so a source the compiler accepts can load.
 func TestEverySourceLoads(t *testing.T) {
 	for _, s := range Sources() {
-		if s.load == nil && s.graph == nil && s.graphs == nil {
+		if s.load == nil && s.graph == nil && s.graphs == nil && s.join == nil {
 			t.Errorf("schema source %s has no loader in runtime/data", s.Name)
 		}
 	}
@@ -108,7 +108,7 @@ func TestLoad(t *testing.T) {
 			"m.dl:7:12: data: csv: missing argument path, want a file path"},
 		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": ""}},
 			`data: csv: path = "", want a file path`},
-		{ir.DataSpec{Source: "tfrecord"}, "data: unknown data source tfrecord (want mnist, mnist_pairs, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles)"},
+		{ir.DataSpec{Source: "tfrecord"}, "data: unknown data source tfrecord (want mnist, mnist_pairs, csv, npy, karate, sbm, graph_csv, graph_npy, graphs, cycles, concat)"},
 		{ir.DataSpec{Source: "csv", Args: map[string]string{"path": headerOnly}},
 			"data: " + headerOnly + ": no data rows"},
 	} {
