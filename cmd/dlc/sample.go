@@ -17,7 +17,12 @@ func newSampleCmd(s *session) *cobra.Command {
 	var n int
 	var seed int64
 	c := command("sample FILE", func(c *cobra.Command, file string) error {
-		if err := declareOutputs(output{"-o", out}); err != nil {
+		outs := []output{{"-o", out}}
+		lab := strings.TrimSuffix(out, ".npy") + "-labels.npy" // a conditional generator's labels
+		if strings.HasSuffix(out, ".npy") {
+			outs = append(outs, output{"the labels beside -o", lab})
+		}
+		if err := declareOutputs(outs...); err != nil {
 			return err
 		}
 		r, err := parseRange(valueRange)
@@ -46,12 +51,6 @@ func newSampleCmd(s *session) *cobra.Command {
 		}
 		n = imgs.T.Shape[0]
 		if strings.HasSuffix(out, ".npy") {
-			lab := strings.TrimSuffix(out, ".npy") + "-labels.npy"
-			if imgs.Labels != nil {
-				if err := refuseInputs([]string{lab}, file, init); err != nil {
-					return err
-				}
-			}
 			if err := writeNPYFile(out, imgs.T); err != nil {
 				return err
 			}

@@ -60,3 +60,12 @@ func TestConcat(t *testing.T) {
 		t.Errorf("targets in one only: %v", err)
 	}
 }
+
+// The files of a concat are its parts' files: what dlc sample keeps its outputs off.
+func TestConcatFiles(t *testing.T) {
+	part := func(x string) ir.DataSpec { return ir.DataSpec{Source: "npy", Args: map[string]string{"x": x}} }
+	spec := ir.DataSpec{Source: "concat", Parts: []ir.DataSpec{part("a.npy"), part("b.npy")}}
+	if got := Files(spec, Options{}); !slices.Equal(got, []string{"a.npy", "b.npy"}) {
+		t.Errorf("Files(concat) = %v, want [a.npy b.npy]", got)
+	}
+}

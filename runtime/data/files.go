@@ -9,7 +9,8 @@ import (
 )
 
 // Files lists the files a data source reads, as far as its arguments name them: each
-// path argument, the regular files of a directory argument, and for mnist the files of
+// path argument, the regular files of a directory argument, those of a combination's parts,
+// and for mnist (and mnist_pairs) the files of
 // the directory o or $DLC_MNIST_DIR names. A command that uses a trained model without
 // loading its data (dlc sample) records them as the model's inputs, so that none of its
 // outputs can replace the data the model was trained on.
@@ -19,6 +20,9 @@ func Files(spec ir.DataSpec, o Options) []string {
 		return nil
 	}
 	var files []string
+	for _, part := range spec.Parts { // concat's sources
+		files = append(files, Files(part, o)...)
+	}
 	for _, a := range src.Args {
 		p := spec.Args[a.Name]
 		if a.Kind != schema.Path || p == "" {
@@ -31,7 +35,7 @@ func Files(spec ir.DataSpec, o Options) []string {
 		}
 		files = append(files, regularFiles(p)...)
 	}
-	if spec.Source == "mnist" {
+	if spec.Source == "mnist" || spec.Source == "mnist_pairs" {
 		dir := o.MNISTDir
 		if dir == "" {
 			dir = os.Getenv("DLC_MNIST_DIR")
