@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,10 +51,16 @@ func TestConcat(t *testing.T) {
 	if !slices.Equal(s.X, []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 7, 8, 9}) || !slices.Equal(s.Labels, []int{0, 1, 2, 2}) || !slices.Equal(s.YShape, []int{4, 3}) || s.Y[11] != 1 {
 		t.Errorf("concat: X %v, labels %v, Y %v %v", s.X, s.Labels, s.YShape, s.Y)
 	}
+	if d, err := Peek(spec, Options{}); err != nil || fmt.Sprint(d.X, d.Y) != "[3] [3]" {
+		t.Errorf("Peek(concat) = %+v, %v; want samples [3], targets [3]", d, err)
+	}
 	wide := write("w.npy", []int{1, 4}, []float32{1, 2, 3, 4})
 	spec.Parts[1] = ir.DataSpec{Source: "npy", Args: map[string]string{"x": wide}}
 	if _, err := Load(spec, Options{}); err == nil || !strings.Contains(err.Error(), "a's samples hold 3 values ([3]) and b's 4 ([4]), want one size") {
 		t.Errorf("samples of two sizes: %v", err)
+	}
+	if _, err := Peek(spec, Options{}); err == nil || !strings.Contains(err.Error(), "a's samples hold 3 values ([3]) and b's 4 ([4]), want one size") {
+		t.Errorf("Peek: samples of two sizes: %v", err)
 	}
 	spec.Parts[1] = ir.DataSpec{Source: "npy", Args: map[string]string{"x": bx}}
 	if _, err := Load(spec, Options{}); err == nil || !strings.Contains(err.Error(), "a's targets are [3] and b's absent") {

@@ -67,6 +67,11 @@ func peek(spec ir.DataSpec, o Options) (Dims, error) {
 	}
 	src, _ := Lookup(spec.Source)
 	what := describe(src, spec.Args)
+	if spec.Source == "concat" {
+		d, err := peekConcat(spec, o)
+		d.What = what
+		return d, err
+	}
 	if src.load == nil {
 		d, err := peekGraph(src, spec.Args)
 		d.What = what
@@ -77,6 +82,15 @@ func peek(spec ir.DataSpec, o Options) (Dims, error) {
 	switch spec.Source {
 	case "mnist":
 		d, err = peekMNIST(spec.Args, o)
+		d.N = countCap(d.N, src.value(spec.Args, "count"))
+	case "mnist_pairs":
+		if d, err = peekMNIST(map[string]string{"split": spec.Args["split"]}, o); err == nil {
+			d.N = countCap(d.N, src.value(spec.Args, "count"))
+			d.Y = []int{d.X[0]} // the target image
+			if spec.Args["input"] == "low_res" {
+				d.X = []int{d.X[0] / 4}
+			}
+		}
 	case "csv":
 		d, err = peekCSV(src, spec.Args)
 	case "npy":
@@ -114,6 +128,51 @@ func peekMNIST(args map[string]string, o Options) (Dims, error) {
 		d.N = -1
 	}
 	return d, nil
+}
+
+// countCap is n capped at a source's count argument (0: no cap; n -1 stays unknown).
+func countCap(n int, count string) int {
+	k, _ := strconv.Atoi(count)
+	if k > 0 && n > k {
+		return k
+	}
+	return n
+}
+
+// peekConcat describes a concat from its parts' headers: a's shapes, which b's must match
+// as loadConcat requires; the count is left unknown.
+func peekConcat(spec ir.DataSpec, o Options) (Dims, error) {
+	var ds [2]Dims
+	if len(spec.Parts) != 2 {
+		return Dims{}, fmt.Errorf("data: concat joins 2 sources (a and b), got %d", len(spec.Parts))
+	}
+	for i, part := range spec.Parts {
+		d, err := peek(part, o)
+		if err != nil {
+			return Dims{}, fmt.Errorf("concat: %s: %w", ir.PartName(i), err)
+		}
+		if d.Graph {
+			return Dims{}, fmt.Errorf("data: concat: %s is %s, a graph; want a source of samples", ir.PartName(i), d.What)
+		}
+		ds[i] = d
+	}
+	a, b := ds[0], ds[1]
+	if prod(a.X) != prod(b.X) {
+		return Dims{}, fmt.Errorf("data: concat: a's samples hold %d values (%v) and b's %d (%v), want one size", prod(a.X), a.X, prod(b.X), b.X)
+	}
+	if (a.Y == nil) != (b.Y == nil) || a.YKnown && b.YKnown && prod(a.Y) != prod(b.Y) {
+		return Dims{}, fmt.Errorf("data: concat: a's targets are %v and b's %v, want targets of one size in both (or in neither)", a.Y, b.Y)
+	}
+	a.N, a.YKnown = -1, a.YKnown && b.YKnown
+	return a, nil
+}
+
+func prod(xs []int) int {
+	n := 1
+	for _, x := range xs {
+		n *= x
+	}
+	return n
 }
 
 // idxDims reads the dimensions of the IDX file at path (gzipped or not).
