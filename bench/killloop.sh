@@ -110,13 +110,15 @@ loop() {
         if kill -0 "$pid" 2>/dev/null; then kill -s "$sig" "$pid"; killed=$((killed + 1)); else finished=$((finished + 1)); fi
         wait "$pid" 2>/dev/null
         temps=$((temps + $(find . -name '.*.tmp[0-9]*' | wc -l)))
-        locks=$((locks + $(find . -name '.*.lock' | wc -l)))
+        for f in "${files[@]}"; do
+            [ -e ".$f.lock" ] && locks=$((locks + 1))
+        done
         find . -name '.*.tmp[0-9]*' -delete
         for f in "${files[@]}"; do
             $check "$f" || { bad=$((bad + 1)); echo "  $name: $f does not load after $sig"; }
         done
     done
-    echo "$name $sig: $ROUNDS rounds ($killed killed mid-run, $finished had finished), temporary files left: $temps, lock files left: $locks, outputs that no longer load: $bad"
+    echo "$name $sig: $ROUNDS rounds ($killed killed mid-run, $finished had finished), temporary files left: $temps, rounds that left its lock file: $locks, outputs that no longer load: $bad"
     [ "$temps" -eq 0 ] && [ "$bad" -eq 0 ] || fail=1
 }
 for sig in KILL INT; do
