@@ -29,9 +29,16 @@ func TestOutputLockedByAnotherProcess(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if line, _ := bufio.NewReader(stdout).ReadString('\n'); !strings.HasPrefix(line, "training ") {
-		cmd.Process.Kill()
-		t.Fatalf("first line %q", line)
+	lines := bufio.NewReader(stdout)
+	for {
+		line, err := lines.ReadString('\n')
+		if strings.HasPrefix(line, "training ") {
+			break
+		}
+		if err != nil {
+			cmd.Process.Kill()
+			t.Fatalf("no training line: %v", err)
+		}
 	}
 	code, _, stderr := run(t, "run", model, "--epochs", "1", "--metrics", metrics, "--out", dir)
 	want := fmt.Sprintf("--metrics %s: in use by another dlc process (pid %d); refusing to write it at the same time", metrics, cmd.Process.Pid)
