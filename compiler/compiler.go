@@ -86,7 +86,9 @@ func (p *Program) nextStream() int {
 // Source returns the text of a loaded file, for lang.Render.
 func (p *Program) Source(file string) []byte { return p.Sources[file] }
 
-// Load parses filename (whose text is src), the standard prelude and every import.
+// Load parses filename (whose text is src), the standard prelude and every import. On an
+// error the Program it returns holds the sources read so far, so that a caller can show
+// the line of the file the error is in, an import's as well as the main file's.
 func Load(filename string, src []byte, opts Options) (*Program, error) {
 	p := &Program{
 		Sources:   map[string][]byte{},
@@ -106,7 +108,7 @@ func Load(filename string, src []byte, opts Options) (*Program, error) {
 		return nil, fmt.Errorf("std/nn: %w", err)
 	}
 	if err := ld.load(filename, src, false, true); err != nil {
-		return nil, err
+		return p, err
 	}
 	return p, nil
 }

@@ -23,7 +23,11 @@ var update = flag.Bool("update", false, "rewrite the golden outputs of testdata/
 //	                    before it set the stage (e.g. train and save a checkpoint) and must
 //	                    exit 0
 //	-- NAME --          files written to the case's directory, which is the working
-//	                    directory; NAME.hex is hex (spaces and newlines ignored) written as NAME
+//	                    directory; NAME.hex is hex (spaces and newlines ignored) written as NAME;
+//	                    NAME.symlink and NAME.hardlink make NAME a symbolic or a hard link to
+//	                    the path the section holds (made after every plain file)
+//	-- env --           NAME=VALUE lines set for the commands; $DIR in VALUE is the case's
+//	                    directory
 //	-- out/stderr --    the last command's standard error
 //	-- out/stdout --    its standard output, when there is any
 //	-- out/code --      its exit code
@@ -42,16 +46,27 @@ func TestBadInputs(t *testing.T) {
 			}
 			dir := t.TempDir()
 			var cmds []string
+			var links []txtar.File
 			want := map[string]string{}
 			for _, f := range ar.Files {
 				switch {
 				case f.Name == "args":
 					cmds = strings.Split(strings.TrimSpace(string(f.Data)), "\n")
+				case f.Name == "env":
+					for _, kv := range strings.Fields(string(f.Data)) {
+						k, v, _ := strings.Cut(kv, "=")
+						t.Setenv(k, strings.ReplaceAll(v, "$DIR", dir))
+					}
 				case strings.HasPrefix(f.Name, "out/"):
 					want[f.Name] = string(f.Data)
+				case strings.HasSuffix(f.Name, ".symlink") || strings.HasSuffix(f.Name, ".hardlink"):
+					links = append(links, f)
 				default:
 					writeCaseFile(t, dir, f)
 				}
+			}
+			for _, f := range links {
+				makeLink(t, dir, f)
 			}
 			if len(cmds) == 0 {
 				t.Fatal("no args section")
@@ -121,6 +136,23 @@ func writeCaseFile(t *testing.T, dir string, f txtar.File) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeLink makes NAME.symlink a symbolic link, NAME.hardlink a hard link, to the path the
+// section holds.
+func makeLink(t *testing.T, dir string, f txtar.File) {
+	t.Helper()
+	target := strings.TrimSpace(string(f.Data))
+	if name, ok := strings.CutSuffix(f.Name, ".symlink"); ok {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	name := strings.TrimSuffix(f.Name, ".hardlink")
+	if err := os.Link(filepath.Join(dir, target), filepath.Join(dir, name)); err != nil {
 		t.Fatal(err)
 	}
 }

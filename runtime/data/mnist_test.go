@@ -330,3 +330,51 @@ func TestMNISTCacheBlocks(t *testing.T) {
 		t.Errorf("middle block flipped: got %v, want a checksum mismatch", err)
 	}
 }
+
+// Another process rewriting the cache in place (as cp does: truncate, then write) while
+// runs read it costs a decode, never a crash (a mapped cache died of SIGBUS when its pages
+// were truncated away) nor a wrong set.
+func TestMNISTCacheRewrittenInPlace(t *testing.T) {
+	dir, cacheDir := t.TempDir(), t.TempDir()
+	writeFakeMNIST(t, dir, []byte{3, 9})
+	t.Setenv("DLC_CACHE_DIR", cacheDir)
+	want, err := MNIST("test", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(cacheDir, "mnist", "*"))
+	if len(files) != 1 {
+		t.Fatalf("cache holds %v", files)
+	}
+	good, _ := os.ReadFile(files[0])
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			f, err := os.OpenFile(files[0], os.O_WRONLY|os.O_TRUNC, 0o644)
+			if err != nil {
+				continue
+			}
+			f.Write(good[:len(good)/2])
+			f.Write(good[len(good)/2:])
+			f.Close()
+		}
+	}()
+	for i := range 200 {
+		got, err := MNIST("test", dir)
+		if err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("read %d: set (-want +got):\n%s", i, diff)
+		}
+	}
+	close(stop)
+	<-done
+}

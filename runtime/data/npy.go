@@ -342,9 +342,13 @@ func (p *dictParser) tuple() ([]int, error) {
 		for p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
 			p.i++
 		}
-		d, err := strconv.Atoi(p.s[start:p.i])
-		if err != nil || d > MaxValues {
+		digits := p.s[start:p.i]
+		d, err := strconv.Atoi(digits)
+		switch {
+		case digits == "":
 			return nil, fmt.Errorf("want a dimension (a non-negative integer) at offset %d", start)
+		case err != nil || d > MaxValues:
+			return nil, fmt.Errorf("dimension %s at offset %d is more than the limit of %d values an array", digits, start, MaxValues)
 		}
 		p.eat('L') // Python 2 numpy wrote longs as 3L.
 		shape = append(shape, d)

@@ -348,3 +348,19 @@ func TestMap2D(t *testing.T) {
 		t.Errorf("PCA map %+v, %v", m, err)
 	}
 }
+
+// A perplexity below 1 is refused, not an index out of range: ⌊3·0.3⌋ is no neighbour.
+func TestTSNEPerplexityBelowOne(t *testing.T) {
+	x := make([]float64, 20)
+	for i := range x {
+		x[i] = float64(i * i % 7)
+	}
+	for _, p := range []float64{0.3, 0.99} {
+		if _, err := TSNE(x, 10, 2, TSNEOptions{Perplexity: p, Iterations: 10}); err == nil || !strings.Contains(err.Error(), "want a number of neighbours from 1") {
+			t.Errorf("perplexity %v: %v", p, err)
+		}
+	}
+	if _, err := TSNE(x, 10, 2, TSNEOptions{Perplexity: 1, Iterations: 10}); err != nil {
+		t.Errorf("perplexity 1: %v", err)
+	}
+}

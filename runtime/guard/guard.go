@@ -30,6 +30,7 @@ import (
 // absolute path, and its identity on disk when it could be stat'ed.
 type input struct {
 	what string
+	path string // as given
 	abs  string
 	fi   os.FileInfo
 	own  bool // a cache the process itself maintains: rewriting it is no clash
@@ -43,6 +44,7 @@ type output struct {
 	path    string // as given, for messages
 	abs     string
 	pattern bool
+	dir     string // a pattern's directory, as given
 	fis     []os.FileInfo
 	// replaces: the command reads this file whole before it replaces it (dlc run
 	// --resume W --save W), which is no clash.
@@ -87,13 +89,28 @@ type Clash struct {
 	Flag, Path string // the output
 	What       string // the input it is ("a data file"), or "" for another output
 	Other      string // the other output's flag
+	// Dir and Input, for an output pattern: the directory it writes in and the input
+	// its names match.
+	Dir, Input string
 }
 
 func (c *Clash) Error() string {
-	if c.What == "" {
+	switch {
+	case c.What == "":
 		return fmt.Sprintf("%s %s and %s name one file; give each output its own", c.Other, c.Path, c.Flag)
+	case c.Input != "":
+		return fmt.Sprintf("%s %s would write %s, and %s is %s this command reads; refusing to overwrite it", c.Flag, c.Dir, c.Path, c.Input, c.What)
 	}
 	return fmt.Sprintf("%s %s is %s this command reads; refusing to overwrite it", c.Flag, c.Path, c.What)
+}
+
+// clash is the Clash of output o with input in.
+func (o *output) clash(in input) *Clash {
+	c := &Clash{Flag: o.flag, Path: o.path, What: in.what}
+	if o.pattern {
+		c.Dir, c.Input = o.dir, in.path
+	}
+	return c
 }
 
 // Read records path as read by the process; what says what it is ("a data file"). It
@@ -114,13 +131,13 @@ func read(path, what string, own bool) error {
 	if !on || path == "" {
 		return nil
 	}
-	in := input{what: what, abs: absPath(path), own: own}
+	in := input{what: what, path: path, abs: absPath(path), own: own}
 	if fi, err := os.Stat(path); err == nil {
 		in.fi = fi
 	}
 	for _, o := range outputs {
 		if !o.replaces && o.names(in) {
-			return &Clash{Flag: o.flag, Path: o.path, What: what}
+			return o.clash(in)
 		}
 	}
 	inputs = append(inputs, in)
@@ -175,7 +192,7 @@ func OutputPattern(flag, dir, glob string) error {
 		return err
 	}
 	pat := filepath.Join(absPath(dir), glob)
-	o := &output{flag: flag, path: filepath.Join(dir, glob), abs: pat, pattern: true}
+	o := &output{flag: flag, path: filepath.Join(dir, glob), abs: pat, pattern: true, dir: dir}
 	matches, _ := filepath.Glob(filepath.Join(dir, glob))
 	for _, m := range matches {
 		if fi, err := os.Stat(m); err == nil {
@@ -196,7 +213,7 @@ func declare(o *output, locked bool) error {
 	if on {
 		for _, in := range inputs {
 			if o.names(in) && !(o.replaces && !in.own) {
-				return &Clash{Flag: o.flag, Path: o.path, What: in.what}
+				return o.clash(in)
 			}
 		}
 		for _, p := range outputs {

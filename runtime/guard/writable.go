@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // checkWritable refuses, before any work, an output path that is a directory or whose
@@ -35,10 +36,12 @@ func checkDir(flag, dir string) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return &dirError{flag, fmt.Errorf("directory %s does not exist", filepath.Clean(dir))}
+	case errors.Is(err, syscall.ENOTDIR):
+		return &dirError{flag, fmt.Errorf("%s is not a directory", filepath.Clean(dir))}
 	case err != nil:
-		return &dirError{flag, fmt.Errorf("directory %s: %v", dir, unwrapPath(err))}
+		return &dirError{flag, fmt.Errorf("directory %s: %v", filepath.Clean(dir), unwrapPath(err))}
 	case !fi.IsDir():
-		return &dirError{flag, fmt.Errorf("%s is not a directory", dir)}
+		return &dirError{flag, fmt.Errorf("%s is not a directory", filepath.Clean(dir))}
 	}
 	f, err := os.CreateTemp(dir, ".dlc-writable-*")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -27,8 +28,15 @@ type monitorState struct {
 }
 
 // see counts epoch's value v of monitor m and reports whether it improved on the best by
-// more than m.MinDelta (the first value always does).
+// more than m.MinDelta (the first finite value always does). A NaN or an infinity never
+// improves (nor becomes the best, which the run state writes as JSON): it is a bad epoch.
 func (w *monitorState) see(m *ir.Monitor, v float64, epoch int) bool {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		if w.Has {
+			w.Bad++
+		}
+		return false
+	}
 	better := !w.Has || m.Mode == "min" && v < w.Best-m.MinDelta || m.Mode == "max" && v > w.Best+m.MinDelta
 	if better {
 		w.Has, w.Best, w.BestEpoch, w.Bad = true, v, epoch, 0

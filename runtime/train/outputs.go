@@ -98,8 +98,12 @@ func ReadNPY(path string) (*Tensor, error) {
 	return &Tensor{Shape: shape, Data: d}, nil
 }
 
-// WriteNPY writes t as a .npy file, atomically.
+// WriteNPY writes t as a .npy file, atomically. A tensor holding a NaN or an infinity
+// is refused, as a checkpoint's is: a file of outputs gone bad would only be read as data.
 func WriteNPY(path string, t *Tensor) error {
+	if err := finiteTensor("the outputs", t); err != nil {
+		return fmt.Errorf("%s: not written: %v", path, err)
+	}
 	var buf bytes.Buffer
 	if err := data.WriteNPY(&buf, t.Shape, t.Data); err != nil {
 		return err

@@ -3,9 +3,11 @@ package train
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/dlc-lang/dlc/ir"
 	"github.com/dlc-lang/dlc/runtime"
@@ -157,7 +159,8 @@ func (c *lossCurves) validation(phases []ir.Phase, loss float64, m map[string]fl
 }
 
 // lossCurve writes the loss curves of the epochs run; a test curve only when every epoch
-// was evaluated.
+// was evaluated, and a curve only when it has a finite point (an infinite test loss is in
+// the metrics, as null; it has no place on a plot).
 func lossCurve(dir, base string, c lossCurves, out io.Writer) error {
 	epochs := 0
 	for _, s := range c.series {
@@ -171,7 +174,7 @@ func lossCurve(dir, base string, c lossCurves, out io.Writer) error {
 	}
 	series := map[string][]float64{}
 	for name, s := range c.series {
-		if len(s) == epochs {
+		if len(s) == epochs && slices.ContainsFunc(s, func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }) {
 			series[name] = s
 		}
 	}
