@@ -72,6 +72,14 @@ func mergeable(have [3][]int, strides [][]int, n, k, i, d int) bool {
 	return true
 }
 
+// shapeOr1 is the loop's dimension k, or 1 when it has fewer.
+func (l *stridedLoop) shapeOr1(k int) int {
+	if k < len(l.shape) {
+		return l.shape[k]
+	}
+	return 1
+}
+
 // inner returns the length of the innermost row and each operand's stride along it.
 func (l *stridedLoop) inner() (n int, st [3]int) {
 	if len(l.shape) == 0 {

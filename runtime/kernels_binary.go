@@ -1,7 +1,10 @@
 package runtime
 
 import (
+	"sync"
+
 	"github.com/dlc-lang/dlc/ir"
+	"github.com/dlc-lang/dlc/runtime/parallel"
 	"github.com/dlc-lang/dlc/runtime/vecmath"
 )
 
@@ -54,14 +57,65 @@ func binaryKernel(o binOp) Kernel {
 	}
 }
 
-// broadcast computes dst = a o b at the broadcast shape, one innermost row at a time.
+// broadcast computes dst = a o b at the broadcast shape, one innermost row at a time. A
+// large one (a batch norm's [B, C, H, W] against its [C] statistics) is split over the
+// pool along the loop's outermost dimension; every element is the same one operation
+// either way, so the result does not depend on the split.
 func (o binOp) broadcast(dst []float32, a, b *Tensor, shape []int) {
 	var s0, s1, s2 [loopRank]int
-	var sc loopScratch
-	l := newStridedLoop(&sc, shape, contiguousStrides(s0[:], shape), broadcastStrides(s1[:], a.Shape, shape), broadcastStrides(s2[:], b.Shape, shape))
+	j, _ := broadcastJobs.Get().(*broadcastJob)
+	if j == nil {
+		j = new(broadcastJob)
+		j.body = j.rows
+	}
+	j.l = newStridedLoop(&j.sc, shape, contiguousStrides(s0[:], shape), broadcastStrides(s1[:], a.Shape, shape), broadcastStrides(s2[:], b.Shape, shape))
+	j.o, j.dst, j.a, j.b = o, dst, a.Data, b.Data
+	if outer := len(j.l.shape); outer >= 2 && len(dst) >= parallelBroadcast {
+		parallel.For(j.l.shape[0], max(1, j.l.shape[0]*parallelBroadcast/(2*len(dst))), j.body)
+	} else {
+		j.body(0, max(1, j.l.shapeOr1(0)))
+	}
+	j.dst, j.a, j.b = nil, nil, nil
+	broadcastJobs.Put(j)
+}
+
+// parallelBroadcast is the least number of elements a broadcast splits over the pool:
+// below it the hand-off costs more than the second core saves.
+const parallelBroadcast = 1 << 15
+
+// broadcastJob is one broadcast call, recycled with its loop function bound once so that
+// a call allocates nothing.
+type broadcastJob struct {
+	o         binOp
+	dst, a, b []float32
+	l         stridedLoop
+	sc        loopScratch
+	body      func(lo, hi int)
+}
+
+var broadcastJobs sync.Pool // of *broadcastJob
+
+// rows runs the rows of the outermost indices [lo, hi) of the job's loop.
+func (j *broadcastJob) rows(lo, hi int) {
+	var shape, idx [loopRank]int
+	l := j.l
+	if len(l.shape) > 0 {
+		n := copy(shape[:], l.shape)
+		shape[0] = hi - lo
+		l.shape = shape[:n]
+	}
+	l.idx = idx[:0]
+	var base [3]int
+	if len(l.shape) > 1 {
+		for o := 0; o < l.n; o++ {
+			base[o] = lo * l.strides[o][0]
+		}
+	}
 	n, st := l.inner()
+	dst, a, b, op := j.dst, j.a, j.b, j.o
 	l.rows(func(off [3]int) {
-		o.row(dst[off[0]:off[0]+n], a.Data[off[1]:], b.Data[off[2]:], st[1], st[2])
+		d := base[0] + off[0]
+		op.row(dst[d:d+n], a[base[1]+off[1]:], b[base[2]+off[2]:], st[1], st[2])
 	})
 }
 
