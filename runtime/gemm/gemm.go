@@ -57,6 +57,10 @@ type kernel struct {
 	// copyPanel packs a full panel that needs no transpose: k rows of NR floats from
 	// src (row stride lds) to dst (row stride NR).
 	copyPanel func(k int, src *float32, lds int, dst *float32)
+	// gatherPanel, when set, packs a full panel of SgemmImplicit's B: k rows of NR
+	// floats, row p from src[rows[p]:], to dst (row stride NR). The caller has checked
+	// the bounds.
+	gatherPanel func(k int, src *float32, rows *int, dst *float32)
 	// narrow, when set, does the products of at most narrow.nr columns (a classifier's
 	// logits), where this kernel's panel would be mostly padding.
 	narrow *kernel

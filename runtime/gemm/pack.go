@@ -85,6 +85,12 @@ func (g *gemmCall) packImplicit(panel []float32, j0, cols, pc, kcb int) {
 	rows := g.brows[pc : pc+kcb]
 	if j0/w == (j0+cols-1)/w {
 		base := g.bcols[j0/w] + j0%w
+		if cols == nr && g.kern.gatherPanel != nil && len(rows) > 0 {
+			// SgemmImplicit checked that every row start plus base leaves nr floats.
+			src := g.b[base:]
+			g.kern.gatherPanel(len(rows), &src[0], &rows[0], &panel[0])
+			return
+		}
 		if cols == nr {
 			for p, r := range rows {
 				copy(panel[p*nr:(p+1)*nr], g.b[r+base:r+base+nr])
