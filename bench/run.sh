@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Benchmark harness: dlc against PyTorch on the MNIST autoencoder (examples/autoencoder/ae.dl)
-# and the MNIST classifier (examples/classifier/mlp.dl), interleaved, see bench/README.md.
+# Benchmark harness: dlc against PyTorch at its searched best setting per model (the MNIST
+# autoencoder and classifier, the MLP GAN and DCGAN, the SBM graph network, the conv
+# autoencoder), interleaved, see bench/README.md.
 #
 # Usage:  bench/run.sh                     # 3 pairs of 1-epoch runs per model
 #         EPOCHS=2 PAIRS=5 bench/run.sh    # 5 pairs of 2-epoch runs
-#         MODELS=ae bench/run.sh           # one model (ae, mlp, gan, dcgan, sbm)
-#         GAN_BATCHES=300 bench/run.sh     # time the GANs on 300 batches (scaled to an epoch)
+#         MODELS=ae bench/run.sh           # one model (ae, mlp, gan, dcgan, sbm, convae)
+#         GAN_BATCHES=300 bench/run.sh     # time the GANs and convae on 300 batches (scaled to an epoch)
+#         SEARCH_ROUNDS=2 bench/run.sh     # torch's 8 settings searched twice per model (0: no search)
+#         SEARCH_ROUNDS=0 TORCH_SETTING=t2,ob1,isa=avx512 bench/run.sh   # a fixed torch setting
 #         PYTHON=/path/to/python bench/run.sh
 #         DLC=/path/to/dlc bench/run.sh    # use a prebuilt dlc binary, skip go build
 #         GOFLAGS=-tags=openblas bench/run.sh   # dlc with OpenBLAS behind its GEMM
@@ -36,4 +39,5 @@ fi
 echo "== dlc GEMM: $(go run ./bench/gemmkernel)"
 
 exec "$PYTHON" bench/compare.py --dlc "$dlc_bin" --python "$PYTHON" \
-	--epochs "$EPOCHS" --pairs "$PAIRS" --models "$MODELS" --gan-batches "${GAN_BATCHES:-150}"
+	--epochs "$EPOCHS" --pairs "$PAIRS" --models "$MODELS" --gan-batches "${GAN_BATCHES:-150}" \
+	--search-rounds "${SEARCH_ROUNDS:-1}" --torch-setting "${TORCH_SETTING:-t1,ob-,isa-}"
