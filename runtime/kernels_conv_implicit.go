@@ -192,18 +192,7 @@ func conv2dWeightGradImplicit(dw, x, dy []float32, g convGeom) {
 		j.partial[p] = *accs[p]
 	}
 	parallel.For(j.parts, 1, j.grad)
-	// dw = ((dW₀ + dW₁) + dW₂) + dW₃, transposed back from [ckk, o].
-	k := g.ckk()
-	for o := 0; o < g.o; o++ {
-		row := dw[o*k : (o+1)*k]
-		for r := range row {
-			v := j.partial[0][r*g.o+o]
-			for p := 1; p < j.parts; p++ {
-				v += j.partial[p][r*g.o+o]
-			}
-			row[r] = v
-		}
-	}
+	sumPartialsTransposed(dw, j.partial[:j.parts], g.o, g.ckk())
 	for p := 0; p < j.parts; p++ {
 		putScratch(accs[p])
 	}

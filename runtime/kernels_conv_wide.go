@@ -282,18 +282,7 @@ func conv2dWeightGradWide(dw, x, dy []float32, g convGeom) {
 		j.partial[p] = *accs[p]
 	}
 	parallel.For(j.parts, 1, j.grad)
-	// dw = ((dW₀ + dW₁) + dW₂) + dW₃, transposed back.
-	k := j.k
-	for o := 0; o < g.o; o++ {
-		row := dw[o*k : (o+1)*k]
-		for r := range row {
-			v := j.partial[0][r*g.o+o]
-			for p := 1; p < j.parts; p++ {
-				v += j.partial[p][r*g.o+o]
-			}
-			row[r] = v
-		}
-	}
+	sumPartialsTransposed(dw, j.partial[:j.parts], g.o, j.k)
 	for p := 0; p < j.parts; p++ {
 		putScratch(accs[p])
 	}
@@ -330,6 +319,21 @@ func (j *wideJob) gradParts(lo, hi int) {
 			}
 			sgemm(false, true, j.k, g.o, gw.n, col, gw.n, d, gw.n, beta, j.partial[part], g.o)
 			beta = 1
+		}
+	}
+}
+
+// sumPartialsTransposed sets dw [o, k] to the sum of the partial weight gradients, each
+// [k, o], in a fixed order: dw = ((dW₀ + dW₁) + dW₂) + dW₃, transposed back.
+func sumPartialsTransposed(dw []float32, partial [][]float32, o, k int) {
+	for oc := 0; oc < o; oc++ {
+		row := dw[oc*k : (oc+1)*k]
+		for r := range row {
+			v := partial[0][r*o+oc]
+			for _, part := range partial[1:] {
+				v += part[r*o+oc]
+			}
+			row[r] = v
 		}
 	}
 }

@@ -92,24 +92,9 @@ type EpochRecord struct {
 // their names, test_loss, test_NAME…, seconds, samples, steps. JSON has no NaN or
 // infinity: such a value is written null, and its name listed under non_finite.
 func (r EpochRecord) MarshalJSON() ([]byte, error) {
-	m := map[string]any{"epoch": r.Epoch, "train_loss": r.TrainLoss, "seconds": r.Seconds, "samples": r.Samples, "steps": r.Steps}
-	for k, v := range r.PhaseLosses {
-		m[k+"_loss"] = v
-	}
-	for k, v := range r.TrainMetrics {
+	m := map[string]any{"epoch": r.Epoch, "seconds": r.Seconds, "samples": r.Samples, "steps": r.Steps}
+	for k, v := range epochValues(&r) {
 		m[k] = v
-	}
-	if r.TestLoss != nil {
-		m["test_loss"] = *r.TestLoss
-	}
-	for k, v := range r.TestMetrics {
-		m["test_"+k] = v
-	}
-	if r.ValLoss != nil {
-		m["val_loss"] = *r.ValLoss
-	}
-	for k, v := range r.ValMetrics {
-		m["val_"+k] = v
 	}
 	for k, v := range r.LR {
 		m[lrName(k, r.phases)] = v
