@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/dlc-lang/dlc/compiler"
 	"github.com/dlc-lang/dlc/lang"
 	"github.com/dlc-lang/dlc/runtime/data"
 	"github.com/dlc-lang/dlc/runtime/train"
@@ -12,11 +13,16 @@ import (
 // newCheckCmd is dlc check FILE: the compiler's diagnostics, then every mismatch between
 // the train block's data and the model that dlc run would hit, from the data files'
 // headers (train.CheckDataFiles: the function dlc run uses on the loaded data), each at
-// the data setting's line.
+// the data setting's line. --set overrides settings as dlc run's does.
 func newCheckCmd(s *session) *cobra.Command {
 	var dataDir string
+	var sets []string
 	c := command("check FILE", func(c *cobra.Command, file string) error {
-		m, err := s.compileFile(file, false)
+		over, err := parseSets(sets)
+		if err != nil {
+			return err
+		}
+		m, err := s.compileWith(file, compiler.Options{Overrides: over})
 		if err != nil {
 			return err
 		}
@@ -36,5 +42,6 @@ func newCheckCmd(s *session) *cobra.Command {
 		return nil
 	})
 	addDataDir(c.Flags(), &dataDir)
+	c.Flags().StringArrayVar(&sets, "set", nil, "check with a train-block setting overridden, `KEY=VALUE` as dlc run --set takes it; repeatable")
 	return c
 }

@@ -61,9 +61,12 @@ func (f *runFlags) declare(fs *pflag.FlagSet) {
 }
 
 // overrides reads the --set flags as KEY=VALUE pairs.
-func (f *runFlags) overrides() ([]compiler.Override, error) {
+func (f *runFlags) overrides() ([]compiler.Override, error) { return parseSets(f.sets) }
+
+// parseSets reads --set flags as KEY=VALUE pairs (dlc run and dlc check share them).
+func parseSets(sets []string) ([]compiler.Override, error) {
 	var out []compiler.Override
-	for _, kv := range f.sets {
+	for _, kv := range sets {
 		k, v, ok := strings.Cut(kv, "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok || k == "" || v == "" {
