@@ -52,6 +52,7 @@ func (p *Program) schedule(what string, st setting) *ir.Schedule {
 	if sc.Name == "plateau" {
 		sc.Monitor = p.monitorOf(what, st, int(sc.Args["patience"]))
 	}
+	sc.PerStep = st.args.word("interval") == "step"
 	return sc
 }
 

@@ -270,6 +270,9 @@ func checkTogether(what string, fn *schema.Call, got settings, pos lang.Pos) err
 	nums := map[string]float64{}
 	for name, st := range got {
 		nums[name] = st.val.num
+		if a, ok := fn.Arg(name); ok && a.Kind == schema.Word {
+			nums[name] = float64(slices.Index(a.Values, st.val.str))
+		}
 	}
 	arg, msg := fn.Check(nums)
 	if msg == "" {

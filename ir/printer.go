@@ -208,6 +208,9 @@ func (p *printer) train(t *TrainSpec) {
 		p.print("    repeat ", strconv.Itoa(ph.Repeat), "\n")
 		if sc := ph.Schedule; sc != nil {
 			p.print("    schedule ", formatNumCall(sc.Name, sc.Args))
+			if sc.PerStep {
+				p.print(" per_step")
+			}
 			if sc.Monitor != nil {
 				p.print(" monitor ", formatMonitor(sc.Monitor))
 			}

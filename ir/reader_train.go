@@ -290,6 +290,10 @@ func (r *reader) phase(t *TrainSpec) Phase {
 		case "schedule":
 			sc := &Schedule{}
 			sc.Name, sc.Args = r.numCall("schedule")
+			if r.peek().kind == tIdent && r.peek().text == "per_step" {
+				r.next()
+				sc.PerStep = true
+			}
 			if r.peek().kind == tIdent && r.peek().text == "monitor" {
 				r.next()
 				sc.Monitor = r.monitor()

@@ -217,11 +217,13 @@ type Monitor struct {
 }
 
 // Schedule is a phase's learning-rate schedule, one of schema.Schedules with its
-// arguments (the defaults filled in); a plateau schedule watches Monitor.
+// arguments (the defaults filled in); a plateau schedule watches Monitor. PerStep: the
+// schedule counts the phase's optimiser steps (interval: "step"), not its epochs.
 type Schedule struct {
 	Name    string
 	Args    map[string]float64
 	Monitor *Monitor
+	PerStep bool
 	Pos     Pos
 }
 
@@ -241,6 +243,9 @@ func (s *Schedule) Source() string {
 	}
 	if m := s.Monitor; m != nil {
 		args = append(args, fmt.Sprintf("monitor: %q", m.Metric), fmt.Sprintf("mode: %q", m.Mode))
+	}
+	if s.PerStep {
+		args = append(args, `interval: "step"`)
 	}
 	return s.Name + "(" + strings.Join(args, ", ") + ")"
 }

@@ -193,6 +193,12 @@ func verifyTraining(t *TrainSpec) string {
 	}
 	for _, ph := range t.Phases {
 		if sc := ph.Schedule; sc != nil {
+			if sc.PerStep && sc.Name == "plateau" {
+				return fmt.Sprintf("phase %q: schedule plateau per_step: a plateau watches an epoch's metric, so it steps per epoch", ph.Name)
+			}
+			if sc.PerStep && sc.Name == "cosine" && !(sc.Args["epochs"] > 0) {
+				return fmt.Sprintf("phase %q: schedule cosine per_step: epochs %s, want the cosine's length in steps (> 0)", ph.Name, formatFloat(sc.Args["epochs"]))
+			}
 			if (sc.Name == "plateau") != (sc.Monitor != nil) {
 				return fmt.Sprintf("phase %q: schedule %s: only a plateau schedule has a monitor", ph.Name, sc.Name)
 			}

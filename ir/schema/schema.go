@@ -141,8 +141,9 @@ type Call struct {
 	// Positional allows the arguments to be given in order, unnamed: mask(0.3). Otherwise
 	// they are named: adam(lr: 1e-3).
 	Positional bool
-	// Check, when set, tests numeric arguments together, with the defaults filled in; it
-	// returns the argument at fault and what is wrong, or "", "".
+	// Check, when set, tests numeric arguments together, with the defaults filled in (a
+	// Word argument given as its index in Values); it returns the argument at fault and
+	// what is wrong, or "", "".
 	Check func(args map[string]float64) (arg, msg string)
 	Doc   string
 }

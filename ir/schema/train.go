@@ -83,28 +83,44 @@ func monitorArgs(def string) []Setting {
 }
 
 // Schedules are the learning-rate schedules. Each sets a phase's rate at the start of
-// every epoch e = 1, 2, … from the optimiser's lr, as PyTorch's schedulers stepped once
+// every epoch e = 1, 2, … (or, with interval: "step", before its every optimiser step)
+// from the optimiser's lr, as PyTorch's schedulers stepped once
 // an epoch do (StepLR, ExponentialLR, CosineAnnealingLR after a linear warm-up,
 // ReduceLROnPlateau); runtime/train/schedule.go holds the formulas.
 var Schedules = []*Call{
 	{Name: "step", Positional: true, Doc: "lr·gamma^⌊(e−1)/every⌋ (StepLR)", Args: []Setting{
-		{Name: "every", Kind: Int, Range: AtLeast(1), Required: true, Doc: "epochs between decays"},
-		{Name: "gamma", Kind: Float, Range: Above(0), Default: "0.1", Doc: "the factor of each decay"}}},
+		{Name: "every", Kind: Int, Range: AtLeast(1), Required: true, Doc: "epochs (or steps, with interval: \"step\") between decays"},
+		{Name: "gamma", Kind: Float, Range: Above(0), Default: "0.1", Doc: "the factor of each decay"},
+		intervalArg()}},
 	{Name: "exponential", Positional: true, Doc: "lr·gamma^(e−1) (ExponentialLR)", Args: []Setting{
-		{Name: "gamma", Kind: Float, Range: Above(0), Required: true, Doc: "the factor of each epoch"}}},
+		{Name: "gamma", Kind: Float, Range: Above(0), Required: true, Doc: "the factor of each epoch (or step)"},
+		intervalArg()}},
 	{Name: "cosine", Positional: true, Check: cosineCheck,
 		Doc: "lr·e/(warmup+1) for e ≤ warmup, then min_lr + (lr − min_lr)·(1 + cos(π·(e − 1 − warmup)/(T − warmup)))/2, T the run's epochs (CosineAnnealingLR)", Args: []Setting{
-			{Name: "warmup", Kind: Int, Range: AtLeast(0), Default: "0", Doc: "epochs of linear warm-up"},
+			{Name: "warmup", Kind: Int, Range: AtLeast(0), Default: "0", Doc: "epochs (or steps) of linear warm-up"},
 			{Name: "min_lr", Kind: Float, Range: AtLeast(0), Default: "0", Doc: "the rate the cosine ends at"},
-			{Name: "epochs", Kind: Int, Range: AtLeast(0), Default: "0", Doc: "T, the epochs the cosine spans after the warm-up counted in; 0 for the run's epochs"}}},
+			{Name: "epochs", Kind: Int, Range: AtLeast(0), Default: "0", Doc: "T, the epochs the cosine spans after the warm-up counted in; 0 for the run's epochs. With interval: \"step\", T in steps, which must be given"},
+			intervalArg()}},
 	{Name: "plateau", Positional: true, Doc: "multiply the rate by factor when the monitor has not improved for patience epochs, down to min_lr (ReduceLROnPlateau)", Args: append([]Setting{
 		{Name: "patience", Kind: Int, Range: AtLeast(0), Default: "10", Doc: "epochs without improvement before a cut"},
 		{Name: "factor", Kind: Float, Range: Open(0, 1), Default: "0.1", Doc: "the factor of a cut"},
 		{Name: "min_lr", Kind: Float, Range: AtLeast(0), Default: "0", Doc: "the least rate"}}, monitorArgs("val_loss")...)},
 }
 
-// cosineCheck refuses a cosine whose warm-up fills its epochs.
+// intervalArg is a schedule's unit: e counts epochs (the rate is set at each epoch's
+// start) or the phase's optimiser steps (set before each step), as Lightning's
+// interval "epoch" or "step".
+func intervalArg() Setting {
+	return Setting{Name: "interval", Kind: Word, Values: []string{"epoch", "step"}, Default: "epoch",
+		Doc: "what e counts: epochs, or the phase's optimiser steps (the rate then changes before every step)"}
+}
+
+// cosineCheck refuses a cosine whose warm-up fills its epochs, and a cosine by steps
+// without its length (a Word argument comes as its index: interval step is 1).
 func cosineCheck(a map[string]float64) (arg, msg string) {
+	if a["interval"] == 1 && a["epochs"] == 0 {
+		return "epochs", `interval: "step" needs epochs: the cosine's length T in steps`
+	}
 	if a["epochs"] > 0 && a["warmup"] >= a["epochs"] {
 		return "warmup", fmt.Sprintf("warmup %g, want fewer epochs than epochs %g", a["warmup"], a["epochs"])
 	}

@@ -273,7 +273,7 @@ func (l *loop) runEpoch(epoch int, progress *EpochProgress) error {
 		return err
 	}
 	// Where a checkpoint written now continues: after this epoch, or inside it.
-	here := &runState{Seed: l.spec.Seed, Shuffle: l.spec.Shuffle, Steps: tr.Steps, Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: l.id,
+	here := &runState{Seed: l.spec.Seed, Shuffle: l.spec.Shuffle, Steps: tr.Steps, PhaseSteps: slices.Clone(tr.PhaseSteps), Epoch: epoch, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns(), Graph: l.id,
 		Loop: l.watch.save(l.spec)}
 	if st.Complete {
 		here.RNG, _ = l.pcg.MarshalBinary()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -349,5 +350,45 @@ func TestHoldOut(t *testing.T) {
 	}
 	if k, h, _ := holdOut(3, 0.01, 1); len(k) != 2 || len(h) != 1 {
 		t.Fatalf("small hold-out: %v %v", k, h)
+	}
+}
+
+// TestScheduleByStep: a schedule with interval: "step" sets the rate before every
+// optimiser step from the phase's step count (steps.csv logs the rate each step used),
+// and a run stopped inside an epoch and resumed ends where the uninterrupted one does.
+func TestScheduleByStep(t *testing.T) {
+	settings := "    epochs = 3\n    schedule = cosine(warmup: 2, epochs: 12, interval: \"step\")\n"
+	want := func(s int) float64 { // the formula, base 0.05, w = 2, T = 12
+		if s <= 2 {
+			return 0.05 * float64(s) / 3
+		}
+		k := min(s-3, 10)
+		return 0.05 * (1 + math.Cos(math.Pi*float64(k)/10)) / 2
+	}
+	dir := t.TempDir()
+	logs := t.TempDir()
+	whole, src := loopModel(t, settings)
+	runLoop(t, whole, RunOptions{Source: src, Save: filepath.Join(dir, "a.safetensors"), LogDir: logs, LogEvery: 1})
+	steps := readCSV(t, filepath.Join(logs, "version_0", "steps.csv"))
+	// 90 rows in batches of 16: 6 steps an epoch, 18 in all.
+	if len(steps) != 19 || whole.PhaseSteps[0] != 18 {
+		t.Fatalf("steps.csv has %d rows, phase steps %v; want 18 steps", len(steps)-1, whole.PhaseSteps)
+	}
+	for _, row := range steps[1:] {
+		s, _ := strconv.Atoi(row[0])
+		lr, err := strconv.ParseFloat(row[4], 64)
+		if err != nil || math.Abs(lr-want(s)) > 1e-15*want(s) {
+			t.Errorf("step %d: rate %s, want %v", s, row[4], want(s))
+		}
+	}
+
+	part, _ := loopModel(t, settings)
+	b := filepath.Join(dir, "b.safetensors")
+	runLoop(t, part, RunOptions{Source: src, Save: b, Steps: 8}) // inside epoch 2
+	rest, _ := loopModel(t, settings)
+	runLoop(t, rest, RunOptions{Source: src, Save: b, Resume: b})
+	sameVars(t, "resumed", rest.Vars, loadVars(t, filepath.Join(dir, "a.safetensors")))
+	if got, want := rest.Opts[0].LearningRate(), whole.Opts[0].LearningRate(); got != want || rest.PhaseSteps[0] != 18 {
+		t.Fatalf("resumed run's rate %v after %v steps, want %v after 18", got, rest.PhaseSteps, want)
 	}
 }

@@ -98,6 +98,9 @@ func newWatcher(tr *Trainer, spec *ir.TrainSpec, o RunOptions) (*watcher, error)
 			return nil, fmt.Errorf("phase %s: %v", ph.Name, err)
 		}
 		w.scheds[i] = s
+		if s.spec.PerStep {
+			tr.stepScheds[i] = s
+		}
 	}
 	return w, nil
 }
@@ -116,10 +119,11 @@ func (w *watcher) scheduled() bool {
 	return slices.ContainsFunc(w.scheds, func(s *schedule) bool { return s != nil })
 }
 
-// setRates sets each scheduled phase's rate for epoch.
+// setRates sets each scheduled phase's rate for epoch; a schedule by steps sets its own
+// before each step (Trainer.runPhase).
 func (w *watcher) setRates(tr *Trainer, epoch int) {
 	for i, s := range w.scheds {
-		if s != nil {
+		if s != nil && !s.spec.PerStep {
 			tr.Opts[i].SetLearningRate(s.rate(epoch))
 		}
 	}

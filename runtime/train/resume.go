@@ -40,6 +40,9 @@ type runState struct {
 	Seed    int64 `json:"seed"`
 	Shuffle bool  `json:"shuffle"`
 	Steps   int   `json:"steps"`
+	// PhaseSteps are the optimiser steps per phase, in the spec's order; nil in a
+	// checkpoint from before dlc counted them.
+	PhaseSteps []int `json:"phase_steps,omitempty"`
 	// Epoch counts the epochs completed; RNG is the shuffle generator (a PCG, as
 	// MarshalBinary writes it) at the start of epoch Epoch+1, and Progress how far that
 	// epoch got when it was stopped part-way (nil when it has not begun).
@@ -76,7 +79,7 @@ func (t *Trainer) programRuns() map[string]uint64 {
 // that a run resumed from what it saved goes on where the one it resumed from would have;
 // it is taken before the run evaluates, whose draws an uninterrupted run never made.
 func standing(tr *Trainer, spec *ir.TrainSpec, done int, g *rand.PCG, p *EpochProgress) *runState {
-	rs := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, Epoch: done, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
+	rs := &runState{Seed: spec.Seed, Shuffle: spec.Shuffle, Steps: tr.Steps, PhaseSteps: slices.Clone(tr.PhaseSteps), Epoch: done, Cursor: tr.cursor, Turns: tr.turns, Runs: tr.programRuns()}
 	rs.RNG, _ = g.MarshalBinary()
 	rs.Draw = tr.drawState()
 	if p.begun() {
@@ -209,6 +212,17 @@ func loadCheckpoint(tr *Trainer, path string, resume bool) (*runState, error) {
 		if err := tr.Opts[i].SetState(opts[phase]); err != nil {
 			return nil, fmt.Errorf("--resume %s: phase %s: %v", path, phase, err)
 		}
+	}
+	switch {
+	case rs.PhaseSteps == nil && slices.ContainsFunc(tr.Spec.Phases, func(p ir.Phase) bool { return p.Schedule != nil && p.Schedule.PerStep }):
+		return nil, fmt.Errorf("--resume %s: dlc.run has no phase_steps (a checkpoint of an older dlc), which a schedule with interval: \"step\" needs", path)
+	case rs.PhaseSteps != nil && len(rs.PhaseSteps) != phases:
+		return nil, fmt.Errorf("--resume %s: dlc.run: phase_steps has %d counts, want one for each of the model's %d phases", path, len(rs.PhaseSteps), phases)
+	case slices.ContainsFunc(rs.PhaseSteps, func(n int) bool { return n < 0 }):
+		return nil, fmt.Errorf("--resume %s: dlc.run: phase_steps %v, want counts >= 0", path, rs.PhaseSteps)
+	}
+	if rs.PhaseSteps != nil {
+		copy(tr.PhaseSteps, rs.PhaseSteps)
 	}
 	tr.Steps, tr.cursor, tr.turns = rs.Steps, rs.Cursor, rs.Turns
 	tr.runs = rs.Runs

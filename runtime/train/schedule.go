@@ -22,9 +22,14 @@ import (
 //	                               in which its monitor did not improve, the rate kept ≥ min_lr
 //	                               (ReduceLROnPlateau)
 //
-// All but plateau are functions of the epoch alone, so a resumed run gets the same rates
-// without saving anything; a plateau's scale and its monitor's standing go in the
-// checkpoint's run state (resume.go).
+// With interval: "step" (ir.Schedule.PerStep) e counts the phase's optimiser steps
+// instead, and the rate is set before each of them (Trainer.runPhase), as a Lightning
+// scheduler of interval "step"; warmup, every and a cosine's T (which must be given) are
+// then in steps. A plateau always counts epochs.
+//
+// All but plateau are functions of the epoch alone (or of the phase's step count, which the
+// checkpoint's run state keeps), so a resumed run gets the same rates; a plateau's scale
+// and its monitor's standing go in the checkpoint's run state too (resume.go).
 
 // schedule is one phase's schedule at run time.
 type schedule struct {

@@ -29,8 +29,13 @@ type Trainer struct {
 	// Vars holds every named tensor the functions read: the parameters and the state.
 	Vars map[string]*runtime.Tensor
 	Opts []Optimizer // one per phase, in the spec's order
-	// Steps counts the optimiser steps taken, over all phases.
-	Steps int
+	// Steps counts the optimiser steps taken, over all phases; PhaseSteps counts them
+	// per phase, in the spec's order (what a schedule by steps counts).
+	Steps      int
+	PhaseSteps []int
+	// stepScheds are the phases' schedules by steps (interval: "step"), nil where a phase
+	// has none: each sets its rate before every step of its phase (runPhase).
+	stepScheds []*schedule
 	// CheckFinite makes every program check each op's result for NaN and infinity.
 	CheckFinite bool
 	// DrawSeed keys the draw ops of every program (see Ctx).
@@ -74,6 +79,8 @@ func NewTrainer(m *ir.Module) (*Trainer, error) {
 		}
 		t.Opts = append(t.Opts, opt)
 	}
+	t.PhaseSteps = make([]int, len(t.Opts))
+	t.stepScheds = make([]*schedule, len(t.Opts))
 	return t, nil
 }
 
@@ -336,9 +343,13 @@ func (t *Trainer) runPhase(i int, inputs map[string]*runtime.Tensor) (float64, m
 	if ph.Clip != nil {
 		clipGrads(ph.Clip, ph.Params, b.grads)
 	}
+	if s := t.stepScheds[i]; s != nil {
+		t.Opts[i].SetLearningRate(s.rate(t.PhaseSteps[i] + 1))
+	}
 	if err := t.Opts[i].Step(t.Vars, b.grads); err != nil {
 		return 0, nil, err
 	}
+	t.PhaseSteps[i]++
 	var metrics map[string]float64
 	clear(b.metrics)
 	for name, v := range outs {
