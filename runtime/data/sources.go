@@ -37,13 +37,17 @@ func (s *Source) ArgNames() string {
 	return strings.Join(s.Call.ArgNames(), ", ")
 }
 
-// value returns the argument's value, or its default when absent.
+// value returns the argument's value, or its default when absent; "" for an argument
+// the source does not have (a loader shared by several sources may ask each for one that
+// only some take, as the samples checks ask any source for classes).
 func (s *Source) value(args map[string]string, name string) string {
 	if v, ok := args[name]; ok {
 		return v
 	}
-	a, _ := s.Arg(name)
-	return a.Default
+	if a, ok := s.Arg(name); ok {
+		return a.Default
+	}
+	return ""
 }
 
 // loaders holds each source's loader under its schema name.

@@ -192,3 +192,20 @@ func TestMNISTPairs(t *testing.T) {
 		t.Errorf("count 1: %d samples", s.Len())
 	}
 }
+
+// TestValueOfAbsentArgument: asking a source for an argument it does not have (karate
+// for classes, as the samples checks ask every source) gives "", and one it has its
+// default; neither panics.
+func TestValueOfAbsentArgument(t *testing.T) {
+	for _, src := range Sources() {
+		name := src.Name
+		if got := src.value(nil, "no_such_argument"); got != "" {
+			t.Errorf("%s: value of an argument it lacks = %q, want \"\"", name, got)
+		}
+		for _, a := range src.Args {
+			if got := src.value(map[string]string{}, a.Name); got != a.Default {
+				t.Errorf("%s: value of %s = %q, want its default %q", name, a.Name, got, a.Default)
+			}
+		}
+	}
+}
