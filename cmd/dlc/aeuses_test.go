@@ -330,3 +330,23 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// Without -o, embed and anomaly name their files as the pictures are (PictureBase): from
+// the .dl file's directory and stem, so models of one name in two directories do not
+// write over each other's codes and scores.
+func TestEmbedAnomalyDefaultNames(t *testing.T) {
+	trainTinyAE(t)
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "ae.dl")
+	base := filepath.Base(dir) + "-ae"
+	mustRun(t, "embed", file, "--init", "w.safetensors", "--data", "train", "--pca")
+	mustRun(t, "anomaly", file, "--init", "w.safetensors", "--data", "train")
+	for _, name := range []string{"-codes.npy", "-codes.csv", "-codes-map.png", "-scores.csv", "-scores.npy", "-scores-hist.png"} {
+		if _, err := os.Stat(base + name); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"strings"
 
 	"github.com/dlc-lang/dlc/runtime/report"
 	"github.com/dlc-lang/dlc/runtime/train"
@@ -60,7 +59,7 @@ func (s *session) anomaly(fs *pflag.FlagSet, file string, f anomalyFlags) error 
 	}
 	prefix := f.prefix
 	if prefix == "" {
-		prefix = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + "-scores"
+		prefix = train.PictureBase(file) + "-scores" // autoencoder-oneclass-scores, as the pictures are named
 	}
 	csvPath, npyPath, histPath := prefix+".csv", prefix+".npy", prefix+"-hist.png"
 	if err := declareOutputs(output{"the scores' CSV", csvPath}, output{"the scores' .npy", npyPath}, output{"the histogram", histPath}); err != nil {

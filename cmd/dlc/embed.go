@@ -53,7 +53,7 @@ func (s *session) embed(fs *pflag.FlagSet, file string, f embedFlags) error {
 	}
 	npyPath := f.out
 	if npyPath == "" {
-		npyPath = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + "-codes.npy"
+		npyPath = train.PictureBase(file) + "-codes.npy" // autoencoder-vae-codes.npy, as the pictures are named
 	}
 	if !strings.HasSuffix(npyPath, ".npy") {
 		return usagef("-o %s, want a name ending in .npy (the CSV and the map are named after it)", npyPath)
