@@ -124,9 +124,13 @@ func init() {
 			{Name: "b", Kind: CallOf, Calls: sources, Required: true, Noun: "data source", Want: "a data source of samples", Doc: "the second source"},
 			weight("a"), weight("b"),
 		}})
-	for i := range TrainSettings { // data and test were made with the table before concat
-		if TrainSettings[i].Noun == "data source" {
+	ValidationCalls = append(ValidationCalls[:1:1], DataSources...)
+	for i := range TrainSettings { // data, test and validation were made with the table before concat
+		switch TrainSettings[i].Noun {
+		case "data source":
 			TrainSettings[i].Calls = DataSources
+		case "validation source":
+			TrainSettings[i].Calls = ValidationCalls
 		}
 	}
 }

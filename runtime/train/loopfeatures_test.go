@@ -392,3 +392,13 @@ func TestScheduleByStep(t *testing.T) {
 		t.Fatalf("resumed run's rate %v after %v steps, want %v after 18", got, rest.PhaseSteps, want)
 	}
 }
+
+// TestValidationConcat: validation takes concat(…) as any other data source: the two
+// parts joined, each repeated its weight.
+func TestValidationConcat(t *testing.T) {
+	tr, src := loopModel(t, "    epochs = 1\n    validation = concat(csv(path: \"t.csv\", label: \"y\"), csv(path: \"t.csv\", label: \"y\"), weight_b: 2)\n")
+	out := runLoop(t, tr, RunOptions{Source: src})
+	if !strings.Contains(out, "(270 validation samples)") || !strings.Contains(out, "val_loss") {
+		t.Fatalf("want 90 + 2·90 validation samples and a val_loss:\n%s", out)
+	}
+}
